@@ -1,0 +1,120 @@
+"""`dexdesk`: one entry point for the desk and every command; the parser lives here, the work elsewhere."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from app import __version__
+from app.settings import Settings, SettingsError, resolve
+
+EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT, EXIT_INTERRUPTED = 0, 1, 2, 130
+
+GLOBAL_OPTIONS: list[tuple[tuple[str, ...], dict[str, Any]]] = [
+    (("--db",), {"dest": "db_url", "metavar": "URL", "help": "database URL (default: SQLite in the data directory)"}),
+    (("--redis",), {"dest": "redis_url", "metavar": "URL", "help": "Redis URL for the external-listener mirror"}),
+    (("--time-scale",), {"type": float, "metavar": "X", "help": "simulated waits × X (1 real time, 0 none)"}),
+    (("--seed",), {"type": int, "metavar": "S", "help": "seed for the mock router (same seed, same outcomes)"}),
+    (("--concurrency",), {"type": int, "metavar": "N", "help": "orders in flight at once (default 10)"}),
+    (("--rate-limit",), {"type": int, "metavar": "N", "help": "attempt starts per minute, 0 = off (default 100)"}),
+]
+
+
+def _add_global_options(parser: argparse.ArgumentParser, *, suppress: bool) -> None:
+    group = parser.add_argument_group("global options")
+    for flags, options in GLOBAL_OPTIONS:
+        group.add_argument(*flags, **options, **({"default": argparse.SUPPRESS} if suppress else {}))
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from app import commands
+
+    parser = argparse.ArgumentParser(
+        prog="dexdesk",
+        description="DEX order execution simulator. With no command, opens the desk.",
+    )
+    parser.add_argument("--version", action="store_true", help="print the version and the database in use")
+    parser.add_argument("--demo", type=int, metavar="N", help="desk: submit N demo orders at time scale 0")
+    parser.add_argument("--screenshot", metavar="FILE", help="desk: with --demo, save a screenshot when done and exit")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log what the engine does to stderr")
+    _add_global_options(parser, suppress=False)
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    def command(name: str, handler: Callable[..., Any], help_text: str) -> argparse.ArgumentParser:
+        child = sub.add_parser(name, help=help_text, description=help_text)
+        _add_global_options(child, suppress=True)
+        child.set_defaults(handler=handler)
+        return child
+
+    submit = command("submit", commands.submit, "submit one market order and run it to its end")
+    submit.add_argument("--pair", required=True, help="e.g. SOL-USDC (case-insensitive)")
+    submit.add_argument("--amount", required=True, help="amount of the BASE token, e.g. 10.5")
+    submit.add_argument("--direction", required=True, help="BUY or SELL (case-insensitive)")
+    submit.add_argument("--wait", action="store_true", help="print every update as it happens")
+    submit.add_argument("--json", action="store_true", help="print update messages as JSON lines")
+
+    run = command("run", commands.run, "submit N random orders at once and process them all")
+    run.add_argument("--orders", type=int, required=True, metavar="N")
+    run.add_argument("--pairs", help="comma-separated pairs to draw from (default: all)")
+    run.add_argument("--json", action="store_true", help="print the summary as one JSON object")
+
+    listing = command("list", commands.list_orders, "list orders, newest first")
+    listing.add_argument("--status", help="only orders in this status")
+    listing.add_argument("--pair", help="only orders of this pair")
+    listing.add_argument("--limit", type=int, default=50, metavar="N", help="at most N orders (default 50, 0 = all)")
+    listing.add_argument("--json", action="store_true", help="print one JSON array")
+
+    show = command("show", commands.show, "show one order with its whole log")
+    show.add_argument("order_id", metavar="ID", help="order id, or its first characters")
+    show.add_argument("--json", action="store_true", help="print one JSON object")
+
+    export = command("export", commands.export, "write the CSV report")
+    export.add_argument("file", metavar="FILE.csv")
+    export.add_argument("--status", help="only orders in this status")
+    export.add_argument("--pair", help="only orders of this pair")
+
+    command("resume", commands.resume, "finish every unfinished order and exit")
+    command("info", commands.info, "show version, database, settings file and order counts")
+    for extra in commands.EXTRA_COMMANDS:
+        extra(command)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(
+        level=logging.INFO if args.verbose else logging.WARNING,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    flags = {
+        name: getattr(args, name, None)
+        for name in ("db_url", "redis_url", "time_scale", "seed", "concurrency", "rate_limit")
+    }
+    try:
+        settings = resolve(flags)
+    except SettingsError as error:
+        print(f"dexdesk: {error}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    if args.version:
+        print(f"dexdesk {__version__}")
+        print(f"database: {Settings.model_validate(settings.model_dump()).database_url}")
+        return EXIT_OK
+    handler = getattr(args, "handler", None)
+    if handler is None:
+        from app import commands
+
+        return commands.desk(args, settings, parser)
+    try:
+        return asyncio.run(handler(args, settings))
+    except KeyboardInterrupt:
+        print("interrupted: unfinished orders are kept and resume with `dexdesk resume`", file=sys.stderr)
+        return EXIT_INTERRUPTED
+
+
+def entry_point() -> None:
+    sys.exit(main())

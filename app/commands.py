@@ -1,0 +1,265 @@
+"""What each `dexdesk` command does. Each handler returns the process's exit status."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+import time
+from collections import Counter
+from collections.abc import Callable
+from functools import wraps
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from app import __version__
+from app.cli import EXIT_BAD_INPUT, EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK
+from app.console import order_detail, orders_table, update_lines
+from app.paths import data_dir, settings_path
+from app.settings import Settings
+from app.wiring import open_store, running_engine
+from engine.demo import random_requests
+from engine.domain import Order, OrderStatus, OrderUpdate
+from engine.jsonfmt import dumps
+from engine.pairs import default_catalog
+from engine.reports import export_csv
+from engine.storage import StorageUnavailable
+from engine.validation import FieldError, InvalidOrder, validate_order, validate_pair
+
+Handler = Callable[[argparse.Namespace, Settings], Any]
+EXTRA_COMMANDS: list[Callable[[Callable[..., argparse.ArgumentParser]], None]] = []
+
+out = Console(highlight=False, soft_wrap=True, width=None if sys.stdout.isatty() else 200)
+err = Console(stderr=True, highlight=False, soft_wrap=True)
+
+
+def _reports_problems(handler: Handler) -> Handler:
+    """Turn bad input and unusable databases into one clear line and exit status 2."""
+
+    @wraps(handler)
+    async def wrapper(args: argparse.Namespace, settings: Settings) -> int:
+        try:
+            return await handler(args, settings)
+        except InvalidOrder as error:
+            for problem in error.errors:
+                err.print(f"dexdesk: {problem}", markup=False)
+            return EXIT_BAD_INPUT
+        except StorageUnavailable as error:
+            err.print(f"dexdesk: {error}", markup=False)
+            return EXIT_BAD_INPUT
+
+    return wrapper
+
+
+def _status_filter(raw: str | None) -> OrderStatus | None:
+    if raw is None:
+        return None
+    name = raw.strip().upper()
+    if name not in OrderStatus.__members__:
+        raise InvalidOrder([FieldError("status", f"must be one of {', '.join(OrderStatus)}")])
+    return OrderStatus(name)
+
+
+def _pair_filter(raw: str | None) -> str | None:
+    if raw is None:
+        return None
+    result = validate_pair(raw, default_catalog())
+    if isinstance(result, FieldError):
+        raise InvalidOrder([result])
+    return result
+
+
+@_reports_problems
+async def submit(args: argparse.Namespace, settings: Settings) -> int:
+    request = validate_order(args.pair, args.amount, args.direction, default_catalog())
+    async with running_engine(settings) as engine:
+        printer = _UpdatePrinter(as_json=args.json, verbose=args.wait)
+        engine.subscribe(printer)
+        try:
+            order = (await engine.submit_many([request]))[0]
+            if not args.json:
+                out.print(order.id, markup=False)
+            printer.follow(order.id)
+            final = await engine.wait_terminal(order.id)
+        except asyncio.CancelledError:
+            return EXIT_INTERRUPTED
+    if not args.json and not args.wait:
+        out.print(update_lines(OrderUpdate({}, final, final.logs[-1:])))
+    return EXIT_OK if final.status is OrderStatus.CONFIRMED else EXIT_FAILED
+
+
+class _UpdatePrinter:
+    """Prints the followed order's updates: contract JSON lines, or readable lines with --wait."""
+
+    def __init__(self, *, as_json: bool, verbose: bool) -> None:
+        self.as_json = as_json
+        self.verbose = verbose
+        self.order_id: str | None = None
+        self.early: list[OrderUpdate] = []
+
+    def follow(self, order_id: str) -> None:
+        self.order_id = order_id
+        for update in self.early:
+            self(update)
+        self.early.clear()
+
+    def __call__(self, update: OrderUpdate) -> None:
+        if self.order_id is None:
+            self.early.append(update)
+            return
+        if update.order_id != self.order_id:
+            return
+        if self.as_json:
+            sys.stdout.write(dumps(update.message) + "\n")
+            sys.stdout.flush()
+        elif self.verbose:
+            out.print(update_lines(update))
+
+
+@_reports_problems
+async def run(args: argparse.Namespace, settings: Settings) -> int:
+    if args.orders < 1:
+        raise InvalidOrder([FieldError("orders", "must be at least 1")])
+    pairs = [_pair_filter(name) for name in args.pairs.split(",")] if args.pairs else None
+    requests = random_requests(default_catalog(), args.orders, seed=settings.seed, pairs=pairs)  # type: ignore[arg-type]
+    async with running_engine(settings) as engine:
+        finished: dict[str, Order] = {}
+        ours: set[str] = set()
+        progress = Progress(
+            TextColumn("[bold]orders"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TextColumn("{task.fields[detail]}"),
+            TimeElapsedColumn(),
+            console=err,
+            disable=args.json,
+            transient=False,
+        )
+        task = progress.add_task("orders", total=len(requests), detail="")
+        done = asyncio.Event()
+
+        def on_update(update: OrderUpdate) -> None:
+            if update.order.is_terminal and update.order_id in ours:
+                finished[update.order_id] = update.order
+                stats = engine.stats()
+                progress.update(
+                    task,
+                    completed=len(finished),
+                    detail=f"in flight {stats.in_flight}/{stats.concurrency}  queued {stats.waiting}",
+                )
+                if len(finished) == len(ours):
+                    done.set()
+
+        engine.subscribe(on_update)
+        started = time.perf_counter()
+        with progress:
+            submitted = await engine.submit_many(requests)
+            ours.update(order.id for order in submitted)
+            await done.wait()
+        wall = time.perf_counter() - started
+    summary = _summary(list(finished.values()), wall)
+    if args.json:
+        print(dumps(summary))
+    else:
+        _print_summary(summary)
+    return EXIT_OK if summary["failed"] == 0 else EXIT_FAILED
+
+
+def _summary(orders: list[Order], wall_s: float) -> dict[str, Any]:
+    statuses = Counter(order.status for order in orders)
+    venues = Counter(str(order.dex) for order in orders if order.status is OrderStatus.CONFIRMED)
+    confirmed = statuses[OrderStatus.CONFIRMED]
+    return {
+        "orders": len(orders),
+        "confirmed": confirmed,
+        "failed": statuses[OrderStatus.FAILED],
+        "retried": sum(1 for order in orders if order.attempts > 1),
+        "venueShare": {venue: round(count / confirmed, 4) for venue, count in sorted(venues.items())}
+        if confirmed
+        else {},
+        "ordersPerSecond": round(len(orders) / wall_s, 1) if wall_s > 0 else None,
+        "wallSeconds": round(wall_s, 3),
+    }
+
+
+def _print_summary(summary: dict[str, Any]) -> None:
+    shares = "  ".join(f"{venue} {share:.1%}" for venue, share in summary["venueShare"].items()) or "-"
+    out.print(
+        f"{summary['orders']} orders: [green]{summary['confirmed']} confirmed[/], "
+        f"[red]{summary['failed']} failed[/], {summary['retried']} retried"
+    )
+    out.print(f"venue share: {shares}")
+    out.print(f"{summary['ordersPerSecond']} orders/s, wall time {summary['wallSeconds']:.2f} s")
+
+
+@_reports_problems
+async def resume(args: argparse.Namespace, settings: Settings) -> int:
+    async with running_engine(settings) as engine:
+        count = engine.resumed
+        await engine.wait_idle()
+    out.print(f"resumed {count} unfinished order{'s' if count != 1 else ''}; none left")
+    return EXIT_OK
+
+
+@_reports_problems
+async def list_orders(args: argparse.Namespace, settings: Settings) -> int:
+    status, pair = _status_filter(args.status), _pair_filter(args.pair)
+    async with open_store(settings) as store:
+        orders = await store.list(status=status, pair=pair, limit=args.limit or None)
+    if args.json:
+        print(dumps([order.to_json(with_logs=False) for order in orders]))
+    elif orders:
+        out.print(orders_table(orders))
+    else:
+        out.print("no orders")
+    return EXIT_OK
+
+
+@_reports_problems
+async def show(args: argparse.Namespace, settings: Settings) -> int:
+    async with open_store(settings) as store:
+        matches = await store.find_by_prefix(args.order_id.strip())
+        if len(matches) != 1:
+            problem = "no order has this id" if not matches else "more than one order starts with this; type more of it"
+            raise InvalidOrder([FieldError("ID", problem)])
+        order = await store.get(matches[0])
+    assert order is not None
+    if args.json:
+        print(dumps(order.to_json(), indent=2))
+    else:
+        order_detail(order, out)
+    return EXIT_OK
+
+
+@_reports_problems
+async def export(args: argparse.Namespace, settings: Settings) -> int:
+    status, pair = _status_filter(args.status), _pair_filter(args.pair)
+    path = Path(args.file)
+    if not path.parent.exists():
+        raise InvalidOrder([FieldError("FILE", f"folder {path.parent} does not exist")])
+    async with open_store(settings) as store:
+        rows = await export_csv(store, path, status=status, pair=pair)
+    out.print(f"wrote {rows} orders to {path}", markup=False)
+    return EXIT_OK
+
+
+@_reports_problems
+async def info(args: argparse.Namespace, settings: Settings) -> int:
+    out.print(f"dexdesk {__version__}", markup=False)
+    out.print(f"database: {settings.database_url}", markup=False)
+    out.print(f"data directory: {data_dir()}", markup=False)
+    out.print(f"settings file: {settings_path()}", markup=False)
+    async with open_store(settings) as store:
+        counts = await store.counts_by_status()
+    summary = ", ".join(f"{counts.get(status, 0)} {status}" for status in OrderStatus)
+    out.print(f"orders: {summary}", markup=False)
+    return EXIT_OK
+
+
+def desk(args: argparse.Namespace, settings: Settings, parser: argparse.ArgumentParser) -> int:
+    """No command: the desktop app, once it exists; until then, help."""
+    parser.print_help()
+    return EXIT_OK

@@ -1,0 +1,141 @@
+"""User settings: flag, then environment, then the saved settings file, then the default.
+
+Every value is checked here, so a hostile or broken setting stops the app at start with one
+clear line naming the setting, never a traceback.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
+
+from app.paths import default_db_url, settings_path
+from engine.engine import EngineSettings, engine_settings
+
+ENVIRONMENT = {
+    "db_url": "DEXDESK_DB_URL",
+    "redis_url": "DEXDESK_REDIS_URL",
+    "time_scale": "DEXDESK_TIME_SCALE",
+}
+SUPPORTED_DATABASES = ("sqlite+aiosqlite", "postgresql+asyncpg")
+_ASYNC_DRIVERS = {"sqlite": "sqlite+aiosqlite", "postgresql": "postgresql+asyncpg", "postgres": "postgresql+asyncpg"}
+
+
+class SettingsError(ValueError):
+    """A setting that cannot be used; the message names it and says what is allowed."""
+
+
+class Settings(BaseModel):
+    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
+    db_url: str | None = None
+    redis_url: str | None = None
+    time_scale: float = Field(1.0, ge=0, le=1000)
+    concurrency: int = Field(10, ge=1, le=1000)
+    rate_limit: int = Field(100, ge=0, le=1_000_000)
+    seed: int | None = Field(None, ge=0, le=2**63)
+    slippage_tolerance: Decimal = Field(Decimal("0.01"), gt=0, le=Decimal("0.5"))
+    failure_rate: float = Field(0.05, ge=0, le=1)
+
+    @field_validator("db_url")
+    @classmethod
+    def _check_db_url(cls, value: str | None) -> str | None:
+        if not value:
+            return None
+        try:
+            url = make_url(value)
+        except ArgumentError as error:
+            raise ValueError(f"not a database URL ({error})") from None
+        # People write the plain scheme; dexdesk needs the asyncio driver of it.
+        url = url.set(drivername=_ASYNC_DRIVERS.get(url.drivername, url.drivername))
+        if url.drivername not in SUPPORTED_DATABASES:
+            raise ValueError(f"must start with one of {', '.join(d + '://' for d in SUPPORTED_DATABASES)}")
+        return url.render_as_string(hide_password=False)
+
+    @field_validator("redis_url")
+    @classmethod
+    def _check_redis_url(cls, value: str | None) -> str | None:
+        if not value:
+            return None
+        if not value.startswith(("redis://", "rediss://", "unix://")):
+            raise ValueError("must start with redis://, rediss:// or unix://")
+        return value
+
+    @property
+    def database_url(self) -> str:
+        return self.db_url or default_db_url()
+
+    def engine(self, seed: int) -> EngineSettings:
+        return engine_settings(
+            time_scale=self.time_scale,
+            concurrency=self.concurrency,
+            rate_limit=self.rate_limit,
+            seed=seed,
+            slippage_tolerance=self.slippage_tolerance,
+            failure_rate=self.failure_rate,
+        )
+
+    def saved_form(self) -> dict[str, Any]:
+        return json.loads(self.model_dump_json(exclude_none=True))
+
+
+def _describe(error: ValidationError, source: str) -> SettingsError:
+    first = error.errors()[0]
+    field = ".".join(str(part) for part in first["loc"]) or "settings"
+    message = first["msg"].removeprefix("Value error, ")
+    return SettingsError(f"{field} ({source}): {message}")
+
+
+def load_saved(path: Path | None = None) -> dict[str, Any]:
+    path = path or settings_path()
+    if not path.exists():
+        return {}
+    try:
+        raw = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise SettingsError(f"settings file {path} cannot be read: {error}") from None
+    if not isinstance(raw, dict):
+        raise SettingsError(f"settings file {path} must hold a JSON object")
+    try:
+        Settings.model_validate(raw)
+    except ValidationError as error:
+        raise _describe(error, f"settings file {path}") from None
+    return raw
+
+
+def resolve(flags: dict[str, Any], *, environ: dict[str, str] | None = None, path: Path | None = None) -> Settings:
+    """Merge the four sources, most specific first, and validate each as it is taken."""
+    environ = dict(os.environ) if environ is None else environ
+    merged: dict[str, Any] = dict(load_saved(path))
+    for field, variable in ENVIRONMENT.items():
+        if environ.get(variable):
+            merged[field] = environ[variable]
+            try:
+                Settings.model_validate({field: environ[variable]})
+            except ValidationError as error:
+                raise _describe(error, f"environment {variable}") from None
+    for field, value in flags.items():
+        if value is not None:
+            merged[field] = value
+            try:
+                Settings.model_validate({field: value})
+            except ValidationError as error:
+                raise _describe(error, "command line") from None
+    return Settings.model_validate(merged)
+
+
+def save(settings: Settings, path: Path | None = None) -> Path:
+    """Write the settings file atomically, so a crash never leaves half a file behind."""
+    path = path or settings_path()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_suffix(".tmp")
+    temporary.write_text(json.dumps(settings.saved_form(), indent=2), encoding="utf-8")
+    temporary.replace(path)
+    return path

@@ -1,0 +1,45 @@
+"""JSON output with decimals as plain numbers: no float noise, no quotes, no exponent.
+
+The standard encoder turns a Decimal into a float (noise) or a string (not a number), so
+messages are written by this small encoder, which hands everything but Decimal to `json`.
+"""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+from typing import Any
+
+_encode_scalar = json.JSONEncoder(ensure_ascii=False).encode
+
+
+def format_decimal(value: Decimal) -> str:
+    """Plain positional notation with trailing zeros after the point removed (10.50 → 10.5)."""
+    text = format(value, "f")
+    if "." in text:
+        text = text.rstrip("0").rstrip(".")
+    return text if text not in ("", "-0") else "0"
+
+
+def dumps(value: Any, indent: int | None = None, _depth: int = 0) -> str:
+    """JSON text: one compact line (update messages), or indented for people (`show --json`)."""
+    if isinstance(value, Decimal):
+        return format_decimal(value)
+    if isinstance(value, dict | list | tuple):
+        is_dict = isinstance(value, dict)
+        items = (
+            [
+                f"{_encode_scalar(str(k))}:{' ' if indent else ''}{dumps(v, indent, _depth + 1)}"
+                for k, v in value.items()
+            ]
+            if is_dict
+            else [dumps(item, indent, _depth + 1) for item in value]
+        )
+        opening, closing = ("{", "}") if is_dict else ("[", "]")
+        if not items:
+            return opening + closing
+        if indent is None:
+            return opening + ",".join(items) + closing
+        inner = "\n" + " " * (indent * (_depth + 1))
+        return opening + inner + ("," + inner).join(items) + "\n" + " " * (indent * _depth) + closing
+    return _encode_scalar(value)

@@ -1,0 +1,198 @@
+"""One attempt of one order through the state machine: ROUTING → BUILDING → SUBMITTED → CONFIRMED.
+
+Each step commits its new state, then announces it (`Transitions.apply`). A failed attempt ends
+in PENDING with a back-off, or in FAILED on the last attempt. A resumed order picks up from its
+stored state: an order stored as SUBMITTED re-sends the same signed transaction, so it can land
+once at most.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from engine.clock import Clock
+from engine.domain import LogEntry, Order, OrderStatus, OrderUpdate, update_message
+from engine.events import UpdateHub
+from engine.retry import RetryPolicy
+from engine.router import Execution, MockDexRouter, SwapFailed
+from engine.storage import Change, OrderStore, StorageFailure
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(slots=True)
+class Transitions:
+    """Commit-then-announce, the one way an order's state may change."""
+
+    store: OrderStore
+    hub: UpdateHub
+    clock: Clock
+
+    def now(self) -> Any:
+        moment = self.clock.utc_now()
+        return moment.replace(microsecond=moment.microsecond // 1000 * 1000)
+
+    def entry(self, status: OrderStatus, message: str, data: dict[str, Any] | None = None) -> LogEntry:
+        return LogEntry(self.now(), status, message, data)
+
+    async def apply(
+        self,
+        order: Order,
+        logs: list[LogEntry],
+        *,
+        executed: bool = False,
+        attempt: int | None = None,
+        retry_in_ms: int | None = None,
+        **changes: Any,
+    ) -> Order:
+        updated = order.evolve(updated_at=self.now(), logs=order.logs + tuple(logs), **changes)
+        await self.store.commit(Change(updated, logs, executed=executed))
+        message = update_message(updated, attempt=attempt, retry_in_ms=retry_in_ms)
+        self.hub.publish(OrderUpdate(message, updated, tuple(logs)))
+        return updated
+
+
+class AttemptRunner:
+    def __init__(
+        self,
+        transitions: Transitions,
+        router: MockDexRouter,
+        retry: RetryPolicy,
+        schedule_retry: Callable[[str, float], None],
+    ) -> None:
+        self.transitions = transitions
+        self.router = router
+        self.retry = retry
+        self.schedule_retry = schedule_retry
+
+    async def run(self, order: Order, save: Callable[[Order], None]) -> Order:
+        """Run the order's next attempt; `save` receives every committed snapshot."""
+        latest = order
+
+        def keep(committed: Order) -> Order:
+            nonlocal latest
+            latest = committed
+            save(committed)
+            return committed
+
+        try:
+            return await self._steps(order, keep)
+        except SwapFailed as failure:
+            return await self._fail(latest, str(failure), keep)
+        except StorageFailure:
+            raise
+        except Exception as error:
+            log.exception("attempt of order %s failed unexpectedly", order.id)
+            return await self._fail(latest, f"internal error: {error!r}", keep)
+
+    async def _steps(self, order: Order, keep: Callable[[Order], Order]) -> Order:
+        t = self.transitions
+        if order.status is OrderStatus.SUBMITTED and order.route is not None:
+            signature = order.route.signature[:12]
+            resumed = t.entry(
+                OrderStatus.SUBMITTED,
+                f"resumed after restart: re-sending signed transaction {signature}…, which can land only once",
+            )
+            order = keep(await t.apply(order, [resumed]))
+            return await self._execute(order, order.attempts, keep)
+
+        resumed = order.status in (OrderStatus.ROUTING, OrderStatus.BUILDING) and order.attempts > 0
+        attempt = order.attempts if resumed else order.attempts + 1
+        note = " (resumed after restart)" if resumed else ""
+        start = t.entry(
+            OrderStatus.ROUTING,
+            f"attempt {attempt} of {self.retry.attempts}{note}: fetching quotes from Raydium and Meteora",
+        )
+        order = keep(
+            await t.apply(
+                order, [start], status=OrderStatus.ROUTING, attempts=attempt, dex=None, execution_price=None, route=None
+            )
+        )
+        decision = await self.router.route(order, attempt)
+        built = self.router.prepare(order, decision, attempt)
+        chosen = decision.chosen
+        logs = [t.entry(OrderStatus.ROUTING, _quote_line(quote), quote.to_json()) for quote in decision.quotes]
+        logs.append(t.entry(OrderStatus.ROUTING, decision.reason(), decision.to_json()))
+        logs.append(
+            t.entry(OrderStatus.BUILDING, f"building swap on {chosen.venue} at quoted {chosen.effective_price}")
+        )
+        logs.extend(t.entry(OrderStatus.BUILDING, text) for text in built.notes)
+        order = keep(
+            await t.apply(
+                order,
+                logs,
+                status=OrderStatus.BUILDING,
+                dex=chosen.venue,
+                execution_price=chosen.effective_price,
+                route=built.route,
+            )
+        )
+        await self.router.build_delay()
+        sent = t.entry(
+            OrderStatus.SUBMITTED,
+            f"transaction {built.route.signature[:12]}… sent to {chosen.venue}; waiting for confirmation",
+        )
+        order = keep(await t.apply(order, [sent], status=OrderStatus.SUBMITTED))
+        return await self._execute(order, attempt, keep)
+
+    async def _execute(self, order: Order, attempt: int, keep: Callable[[Order], Order]) -> Order:
+        assert order.route is not None
+        execution: Execution = await self.router.execute(order, order.route, attempt)
+        quoted = order.route.quoted_price
+        slip = (execution.price - quoted) / quoted * 100 if quoted else Decimal(0)
+        t = self.transitions
+        confirmed = t.entry(
+            OrderStatus.CONFIRMED,
+            f"confirmed on {order.route.venue}: executed at {execution.price} (quoted {quoted}, {slip:+.3f}%)",
+            {"txHash": execution.tx_hash, "executionPrice": execution.price, "quotedPrice": quoted},
+        )
+        return keep(
+            await t.apply(
+                order,
+                [confirmed],
+                executed=True,
+                status=OrderStatus.CONFIRMED,
+                tx_hash=execution.tx_hash,
+                execution_price=execution.price,
+                error=None,
+            )
+        )
+
+    async def _fail(self, order: Order, reason: str, keep: Callable[[Order], Order]) -> Order:
+        t = self.transitions
+        attempt = order.attempts
+        of = f"attempt {attempt} of {self.retry.attempts} failed: {reason}"
+        backoff_ms = self.retry.backoff_ms(attempt)
+        if backoff_ms is None:
+            final = t.entry(OrderStatus.FAILED, f"{of}; no attempts left", {"error": reason})
+            return keep(await t.apply(order, [final], status=OrderStatus.FAILED, error=reason))
+        retry = t.entry(
+            OrderStatus.PENDING,
+            f"{of}; retrying in {backoff_ms / 1000:g} s",
+            {"error": reason, "attempt": attempt, "retryInMs": backoff_ms},
+        )
+        pending = keep(
+            await t.apply(
+                order,
+                [retry],
+                attempt=attempt,
+                retry_in_ms=backoff_ms,
+                status=OrderStatus.PENDING,
+                error=reason,
+                route=None,
+            )
+        )
+        self.schedule_retry(order.id, backoff_ms / 1000)
+        return pending
+
+
+def _quote_line(quote: Any) -> str:
+    impact = quote.price_impact * 100
+    return (
+        f"{quote.venue} quote: {quote.effective_price} effective (pool {quote.pool_price}, "
+        f"fee {quote.fee_rate * 100:.2f}%, impact {impact:.4f}%)"
+    )

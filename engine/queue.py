@@ -1,0 +1,133 @@
+"""The order queue behind a small interface, so BullMQ over Redis can replace it later.
+
+The interface speaks BullMQ's words: `concurrency`, a `limiter` of `max` starts per `duration`,
+`attempts` and exponential `backoff`. The in-process queue below is FIFO by submission; a retry
+whose back-off has run out goes to the head of the line, since it has already waited its turn.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import deque
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from engine.clock import Clock
+from engine.ratelimit import SlidingWindowLimiter
+from engine.retry import RetryPolicy
+
+Handler = Callable[[str], Awaitable[None]]
+
+
+@dataclass(frozen=True, slots=True)
+class QueueSettings:
+    concurrency: int = 10
+    limiter_max: int = 100
+    limiter_duration_s: float = 60.0
+    retry: RetryPolicy = field(default_factory=RetryPolicy)
+
+
+@dataclass(frozen=True, slots=True)
+class QueueStats:
+    waiting: int
+    delayed: int
+    in_flight: int
+    concurrency: int
+    window_used: int
+    window_max: int
+
+
+class OrderQueue(Protocol):
+    """What the engine needs from a queue; nothing here knows about routing or states."""
+
+    settings: QueueSettings
+
+    def add(self, order_id: str) -> None:
+        """Queue an order's next attempt at the back of the line."""
+
+    def add_after(self, order_id: str, delay_s: float) -> None:
+        """Queue a retry once its back-off has passed."""
+
+    async def run(self, handler: Handler) -> None:
+        """Start attempts, one `handler(order_id)` call each, until cancelled."""
+
+    def stats(self) -> QueueStats: ...
+
+    def reconfigure(self, settings: QueueSettings) -> None:
+        """Apply new concurrency and limiter numbers without dropping anything queued."""
+
+
+class InProcessQueue:
+    """An asyncio queue with a concurrency cap and a sliding-window rate limit."""
+
+    def __init__(self, settings: QueueSettings, clock: Clock) -> None:
+        self.settings = settings
+        self.clock = clock
+        self.limiter = SlidingWindowLimiter(clock, settings.limiter_max, settings.limiter_duration_s)
+        self._waiting: deque[str] = deque()
+        self._delayed: set[asyncio.Task[None]] = set()
+        self._in_flight: set[asyncio.Task[None]] = set()
+        self._wakeup = asyncio.Event()
+
+    def add(self, order_id: str) -> None:
+        self._waiting.append(order_id)
+        self._wakeup.set()
+
+    def add_after(self, order_id: str, delay_s: float) -> None:
+        async def release() -> None:
+            await self.clock.simulate(delay_s)
+            self._waiting.appendleft(order_id)
+            self._wakeup.set()
+
+        task = asyncio.create_task(release(), name=f"backoff-{order_id[:8]}")
+        self._delayed.add(task)
+        task.add_done_callback(self._delayed.discard)
+
+    def reconfigure(self, settings: QueueSettings) -> None:
+        self.settings = settings
+        self.limiter.max_starts = settings.limiter_max
+        self.limiter.duration_s = settings.limiter_duration_s
+        self._wakeup.set()
+
+    def stats(self) -> QueueStats:
+        return QueueStats(
+            waiting=len(self._waiting),
+            delayed=len(self._delayed),
+            in_flight=len(self._in_flight),
+            concurrency=self.settings.concurrency,
+            window_used=self.limiter.used() if self.limiter.enabled else 0,
+            window_max=self.settings.limiter_max,
+        )
+
+    async def _next_slot(self) -> str:
+        """Wait for a queued order and a free slot; `_wakeup` is set by adds and finished attempts."""
+        while not self._waiting or len(self._in_flight) >= self.settings.concurrency:
+            self._wakeup.clear()
+            await self._wakeup.wait()
+        return self._waiting.popleft()
+
+    async def run(self, handler: Handler) -> None:
+        try:
+            while True:
+                order_id = await self._next_slot()
+                try:
+                    await self.limiter.acquire()
+                except asyncio.CancelledError:
+                    self._waiting.appendleft(order_id)
+                    raise
+                task = asyncio.create_task(handler(order_id), name=f"attempt-{order_id[:8]}")
+                self._in_flight.add(task)
+                task.add_done_callback(self._attempt_finished)
+        finally:
+            for task in self._delayed:
+                task.cancel()
+
+    def _attempt_finished(self, task: asyncio.Task[None]) -> None:
+        self._in_flight.discard(task)
+        self._wakeup.set()
+
+    async def drain_in_flight(self) -> None:
+        """Let attempts already started finish (a clean stop never abandons a swap mid-flight)."""
+        while self._in_flight:
+            await asyncio.gather(*self._in_flight, return_exceptions=True)

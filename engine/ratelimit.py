@@ -1,0 +1,44 @@
+"""At most `max` attempt starts in any `duration`-second window: BullMQ's limiter, made exact.
+
+A sliding log of start times rather than a fixed bucket: a fixed per-minute bucket lets 200
+starts through in two seconds across a minute boundary, which the contract forbids.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+
+from engine.clock import Clock
+
+
+class SlidingWindowLimiter:
+    def __init__(self, clock: Clock, max_starts: int, duration_s: float = 60.0) -> None:
+        self.clock = clock
+        self.max_starts = max_starts
+        self.duration_s = duration_s
+        self._starts: deque[float] = deque()
+
+    @property
+    def enabled(self) -> bool:
+        return self.max_starts > 0
+
+    def _forget_old(self, now: float) -> None:
+        while self._starts and self._starts[0] <= now - self.duration_s:
+            self._starts.popleft()
+
+    def used(self) -> int:
+        """Starts in the current window, for the desk's status bar."""
+        self._forget_old(self.clock.monotonic())
+        return len(self._starts)
+
+    async def acquire(self) -> None:
+        """Wait until a start fits in the window, then record it. Never refuses, only delays."""
+        if not self.enabled:
+            return
+        while True:
+            now = self.clock.monotonic()
+            self._forget_old(now)
+            if len(self._starts) < self.max_starts:
+                self._starts.append(now)
+                return
+            await self.clock.sleep_until(self._starts[0] + self.duration_s)

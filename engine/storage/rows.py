@@ -1,0 +1,75 @@
+"""Conversions between stored rows and domain objects, in one place."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from decimal import Decimal
+from typing import Any
+
+from engine.domain import Direction, LogEntry, Order, OrderStatus, Route, Venue
+from engine.jsonfmt import dumps
+
+
+def order_row(order: Order) -> dict[str, Any]:
+    return {
+        "id": order.id,
+        "pair": order.pair,
+        "direction": str(order.direction),
+        "amount": order.amount,
+        "status": str(order.status),
+        "dex": str(order.dex) if order.dex else None,
+        "execution_price": order.execution_price,
+        "tx_hash": order.tx_hash,
+        "attempts": order.attempts,
+        "error": order.error,
+        "created_at": order.created_at,
+        "updated_at": order.updated_at,
+        "route": dumps(order.route.to_json()) if order.route else None,
+        "log_count": len(order.logs),
+    }
+
+
+def log_rows(order_id: str, first_index: int, entries: Sequence[LogEntry]) -> list[dict[str, Any]]:
+    return [
+        {
+            "order_id": order_id,
+            "idx": first_index + offset,
+            "timestamp": entry.timestamp,
+            "status": str(entry.status),
+            "message": entry.message,
+            "data": dumps(entry.data) if entry.data is not None else None,
+        }
+        for offset, entry in enumerate(entries)
+    ]
+
+
+def order_from_row(row: Mapping[str, Any], logs: tuple[LogEntry, ...] = ()) -> Order:
+    route = row["route"]
+    return Order(
+        id=row["id"],
+        seq=row["seq"],
+        pair=row["pair"],
+        direction=Direction(row["direction"]),
+        amount=row["amount"],
+        status=OrderStatus(row["status"]),
+        created_at=row["created_at"],
+        updated_at=row["updated_at"],
+        dex=Venue(row["dex"]) if row["dex"] else None,
+        execution_price=row["execution_price"],
+        tx_hash=row["tx_hash"],
+        attempts=row["attempts"],
+        error=row["error"],
+        logs=logs,
+        route=Route.from_json(json.loads(route)) if route else None,
+    )
+
+
+def log_from_row(row: Mapping[str, Any]) -> LogEntry:
+    data = row["data"]
+    return LogEntry(
+        timestamp=row["timestamp"],
+        status=OrderStatus(row["status"]),
+        message=row["message"],
+        data=json.loads(data, parse_float=Decimal) if data else None,
+    )

@@ -1,0 +1,122 @@
+"""Tables and column types. Decimals and timestamps are stored exactly, never as floats.
+
+`order_logs` is its own table so the log can only be appended to: an update never rewrites it.
+`ledger` is the mock chain: one row per executed swap, unique per order and per signature, so a
+second execution of one order cannot be committed even by mistake.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import (
+    Column,
+    Dialect,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    TypeDecorator,
+)
+from sqlalchemy.dialects.postgresql import NUMERIC, TIMESTAMP
+from sqlalchemy.types import TypeEngine
+
+from engine.domain import format_timestamp, parse_timestamp
+from engine.jsonfmt import format_decimal
+
+
+class ExactDecimal(TypeDecorator[Decimal]):
+    """NUMERIC on PostgreSQL; text on SQLite, whose NUMERIC would round-trip through float."""
+
+    impl = String(64)
+    cache_ok = True
+
+    def load_dialect_impl(self, dialect: Dialect) -> TypeEngine[Any]:
+        if dialect.name == "postgresql":
+            return dialect.type_descriptor(NUMERIC())
+        return dialect.type_descriptor(String(64))
+
+    def process_bind_param(self, value: Decimal | None, dialect: Dialect) -> Any:
+        if value is None:
+            return None
+        return value if dialect.name == "postgresql" else format_decimal(value)
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> Decimal | None:
+        if value is None:
+            return None
+        return Decimal(format_decimal(Decimal(value))) if dialect.name == "postgresql" else Decimal(value)
+
+
+class UtcTimestamp(TypeDecorator[datetime]):
+    """TIMESTAMPTZ on PostgreSQL; on SQLite the contract's ISO text, which sorts by time."""
+
+    impl = String(24)
+    cache_ok = True
+
+    def load_dialect_impl(self, dialect: Dialect) -> TypeEngine[Any]:
+        if dialect.name == "postgresql":
+            return dialect.type_descriptor(TIMESTAMP(timezone=True))
+        return dialect.type_descriptor(String(24))
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> Any:
+        if value is None:
+            return None
+        return value if dialect.name == "postgresql" else format_timestamp(value)
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if isinstance(value, datetime):
+            return value.astimezone(UTC)
+        return parse_timestamp(value)
+
+
+metadata = MetaData()
+
+orders = Table(
+    "orders",
+    metadata,
+    Column("seq", Integer, primary_key=True, autoincrement=True),
+    Column("id", String(36), nullable=False, unique=True),
+    Column("pair", String(32), nullable=False),
+    Column("direction", String(4), nullable=False),
+    Column("amount", ExactDecimal, nullable=False),
+    Column("status", String(10), nullable=False),
+    Column("dex", String(10)),
+    Column("execution_price", ExactDecimal),
+    Column("tx_hash", String(90)),
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("error", Text),
+    Column("created_at", UtcTimestamp, nullable=False),
+    Column("updated_at", UtcTimestamp, nullable=False),
+    Column("route", Text),
+    Column("log_count", Integer, nullable=False, default=0),
+    Index("ix_orders_status", "status"),
+    Index("ix_orders_pair", "pair"),
+)
+
+order_logs = Table(
+    "order_logs",
+    metadata,
+    Column("order_id", String(36), ForeignKey("orders.id"), primary_key=True),
+    Column("idx", Integer, primary_key=True),
+    Column("timestamp", UtcTimestamp, nullable=False),
+    Column("status", String(10), nullable=False),
+    Column("message", Text, nullable=False),
+    Column("data", Text),
+)
+
+ledger = Table(
+    "ledger",
+    metadata,
+    Column("signature", String(90), primary_key=True),
+    Column("order_id", String(36), ForeignKey("orders.id"), nullable=False, unique=True),
+    Column("venue", String(10), nullable=False),
+    Column("price", ExactDecimal, nullable=False),
+    Column("executed_at", UtcTimestamp, nullable=False),
+)
