@@ -79,8 +79,6 @@ def build_parser() -> argparse.ArgumentParser:
 
     command("resume", commands.resume, "finish every unfinished order and exit")
     command("info", commands.info, "show version, database, settings file and order counts")
-    for extra in commands.EXTRA_COMMANDS:
-        extra(command)
     return parser
 
 

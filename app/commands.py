@@ -30,7 +30,6 @@ from engine.storage import StorageUnavailable
 from engine.validation import FieldError, InvalidOrder, validate_order, validate_pair
 
 Handler = Callable[[argparse.Namespace, Settings], Any]
-EXTRA_COMMANDS: list[Callable[[Callable[..., argparse.ArgumentParser]], None]] = []
 
 out = Console(highlight=False, soft_wrap=True, width=None if sys.stdout.isatty() else 200)
 err = Console(stderr=True, highlight=False, soft_wrap=True)
