@@ -172,6 +172,7 @@ class Engine:
             self._active[order.id] = order
             return
         self._active.pop(order.id, None)
+        log.info("order %s %s after %d attempt(s)", order.id, order.status, order.attempts)
         for future in self._terminal_waiters.pop(order.id, []):
             if not future.done():
                 future.set_result(order)
