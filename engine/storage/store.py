@@ -259,9 +259,15 @@ class OrderStore:
         pair: str | None = None,
         limit: int | None = None,
         newest_first: bool = True,
+        before_seq: int | None = None,
     ) -> list[Order]:
-        """Orders without their logs (a board or a list never needs thousands of log lines)."""
+        """Orders without their logs (a board or a list never needs thousands of log lines).
+
+        `before_seq` pages back through history (the desk loads the newest page first, then older ones).
+        """
         query = _filtered(select(orders), status, pair)
+        if before_seq is not None:
+            query = query.where(orders.c.seq < before_seq)
         query = query.order_by(orders.c.seq.desc() if newest_first else orders.c.seq)
         if limit:
             query = query.limit(limit)
