@@ -259,6 +259,9 @@ async def info(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def desk(args: argparse.Namespace, settings: Settings, parser: argparse.ArgumentParser) -> int:
-    """No command: the desktop app, once it exists; until then, help."""
-    parser.print_help()
-    return EXIT_OK
+    """No command: the desktop app."""
+    if args.screenshot and not args.demo:
+        parser.error("--screenshot needs --demo N (the screenshot is taken when the demo orders are done)")
+    from app.desk import launch
+
+    return launch(args, settings)

@@ -1,0 +1,53 @@
+"""`dexdesk` with no command: the Qt application, the qasync loop and the engine, wired together.
+
+Only wiring lives here; every widget and the desk's run loop are in `ui/`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from app.paths import config_dir
+from app.settings import Settings
+from app.wiring import build_engine
+
+
+def layout_file() -> Path:
+    """Window geometry, dock layout, column widths and filters, beside settings.json."""
+    return config_dir() / "desk.ini"
+
+
+def launch(args: argparse.Namespace, settings: Settings) -> int:
+    import asyncio
+
+    import qasync
+    from PySide6.QtWidgets import QApplication
+
+    from ui.qt_compat import BrokenQtBindings, check_qt_bindings
+    from ui.session import run_desk
+    from ui.theme import apply_theme
+
+    try:
+        check_qt_bindings()
+    except BrokenQtBindings as problem:
+        print(f"dexdesk: {problem}", file=sys.stderr)
+        return 1
+    demo: int | None = args.demo
+    screenshot = Path(args.screenshot) if args.screenshot else None
+    if demo:
+        # The demo shows the whole life of many orders at once: no simulated waits, no rate limit.
+        settings = settings.model_copy(update={"time_scale": 0.0, "rate_limit": 0})
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    assert isinstance(app, QApplication)
+    app.setApplicationName("dexdesk")
+    app.setOrganizationName("dexdesk")
+    apply_theme(app)
+    engine = build_engine(settings)
+    loop = qasync.QEventLoop(app)
+    asyncio.set_event_loop(loop)
+    with loop:
+        return loop.run_until_complete(
+            run_desk(engine, settings, layout_file=layout_file(), demo=demo, screenshot=screenshot)
+        )

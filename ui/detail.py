@@ -1,0 +1,278 @@
+"""An order's timeline: states with time spent, both venues' quotes, every attempt, the full log.
+
+The dialog stays live: the window forwards each coalesced batch, and a running order's time in
+its current state ticks. It starts from the board's snapshot (which has no log) and fills in
+from storage; whichever snapshot knows more of the log wins, so a late read never rolls it back.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from PySide6.QtCore import Qt, QTimer
+from PySide6.QtGui import QGuiApplication
+from PySide6.QtWidgets import (
+    QComboBox,
+    QDialog,
+    QGridLayout,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from engine.domain import Direction, Order
+from engine.pairs import PairCatalog
+from ui.formatting import (
+    PairFormats,
+    duration,
+    group_decimal,
+    impact_text,
+    local_timestamp,
+    percent,
+    seconds_between,
+)
+from ui.order_story import attempts, state_spans
+from ui.tables import cell, read_only_table, section_title
+from ui.theme import ERROR_TEXT, MUTED_TEXT, SIDE_COLORS, STATUS_COLORS, WINNER_TEXT, monospace_font
+
+
+class OrderDetail(QDialog):
+    def __init__(self, order: Order, catalog: PairCatalog, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.order = order
+        self.catalog = catalog
+        self._formats = PairFormats(catalog)
+        self.setWindowTitle(f"Order {order.id[:8]} — {order.direction} {order.amount} {order.pair}")
+        self.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        self.resize(1000, 760)
+
+        self.headline = QLabel()
+        font = self.headline.font()
+        font.setPointSizeF(font.pointSizeF() * 1.35)
+        font.setBold(True)
+        self.headline.setFont(font)
+        self.status_chip = QLabel()
+        self.status_chip.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.status_chip.setMinimumWidth(110)
+        top = QHBoxLayout()
+        top.addWidget(self.headline)
+        top.addSpacing(12)
+        top.addWidget(self.status_chip)
+        top.addStretch(1)
+
+        self.facts: dict[str, QLabel] = {}
+        grid = QGridLayout()
+        grid.setHorizontalSpacing(14)
+        names = ["Order id", "Venue", "Execution price", "Tx hash", "Attempts", "Error", "Created", "Updated"]
+        for number, name in enumerate(names):
+            caption = QLabel(name)
+            caption.setStyleSheet(f"color: {MUTED_TEXT.name()};")
+            value = QLabel()
+            value.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+            value.setFont(monospace_font())
+            value.setWordWrap(name in ("Error", "Tx hash"))
+            self.facts[name] = value
+            row, pair_column = divmod(number, 2)
+            grid.addWidget(caption, row, pair_column * 3)
+            grid.addWidget(value, row, pair_column * 3 + 1)
+        self.copy_hash = QPushButton("Copy")
+        self.copy_hash.setToolTip("Copy the full transaction hash")
+        self.copy_hash.clicked.connect(self._copy_hash)
+        self.copy_id = QPushButton("Copy")
+        self.copy_id.setToolTip("Copy the full order id")
+        self.copy_id.clicked.connect(lambda: QGuiApplication.clipboard().setText(self.order.id))
+        grid.addWidget(self.copy_id, 0, 2)
+        grid.addWidget(self.copy_hash, 1, 5)
+        grid.setColumnStretch(1, 1)
+        grid.setColumnStretch(4, 1)
+
+        self.timeline = read_only_table(["State", "Entered", "Time in state", "What happened"])
+        self.quotes = read_only_table(["", "raydium", "meteora"])
+        self.quote_attempt = QComboBox()
+        self.quote_attempt.currentIndexChanged.connect(lambda: self._render_quotes())
+        self.quote_verdict = QLabel()
+        self.quote_verdict.setWordWrap(True)
+        self.attempt_table = read_only_table(["#", "Started", "Venue", "Quoted", "Outcome", "Back-off", "Error"])
+        self.log_table = read_only_table(["Time", "State", "Message"])
+
+        middle = QHBoxLayout()
+        timeline_box = QVBoxLayout()
+        timeline_box.addWidget(section_title("Timeline"))
+        timeline_box.addWidget(self.timeline)
+        quotes_box = QVBoxLayout()
+        quotes_title = QHBoxLayout()
+        quotes_title.addWidget(section_title("Quotes"))
+        quotes_title.addStretch(1)
+        quotes_title.addWidget(self.quote_attempt)
+        quotes_box.addLayout(quotes_title)
+        quotes_box.addWidget(self.quotes)
+        quotes_box.addWidget(self.quote_verdict)
+        middle.addLayout(timeline_box, 3)
+        middle.addLayout(quotes_box, 2)
+
+        layout = QVBoxLayout(self)
+        layout.addLayout(top)
+        layout.addLayout(grid)
+        layout.addLayout(middle, 3)
+        layout.addWidget(section_title("Attempts"))
+        layout.addWidget(self.attempt_table, 2)
+        layout.addWidget(section_title("Log"))
+        layout.addWidget(self.log_table, 3)
+
+        self._decisions: dict[int, Any] = {}
+        self._tick = QTimer(self)
+        self._tick.setInterval(500)
+        self._tick.timeout.connect(self._render_timeline)
+        self.update_order(order)
+
+    # -- updates --------------------------------------------------------------------------
+
+    def update_order(self, order: Order) -> None:
+        """Show a newer snapshot; one that knows less of the log (a board row, a late read) is ignored."""
+        if order.id != self.order.id:
+            return
+        if len(order.logs) < len(self.order.logs):
+            return
+        self.order = order
+        self._render()
+
+    def _render(self) -> None:
+        order = self.order
+        formats = self._formats
+        spec = self.catalog.get(order.pair)
+        base = spec.base if spec else ""
+        side_color = SIDE_COLORS[order.direction].name()
+        self.headline.setText(
+            f"<span style='color:{side_color}'>{order.direction}</span> "
+            f"{formats.amount(order.pair, order.amount)} {base} <span style='color:#8b93a1'>on</span> {order.pair}"
+        )
+        color = STATUS_COLORS[order.status].name()
+        self.status_chip.setText(str(order.status))
+        self.status_chip.setStyleSheet(
+            f"background:{color}; color:white; font-weight:700; border-radius:10px; padding:3px 12px;"
+        )
+        self.facts["Order id"].setText(order.id)
+        self.facts["Venue"].setText(str(order.dex) if order.dex else "—")
+        price = formats.price(order.pair, order.execution_price)
+        quoted = " (quoted)" if order.execution_price is not None and not order.tx_hash else ""
+        self.facts["Execution price"].setText(f"{price} {spec.quote if spec else ''}{quoted}" if price else "—")
+        self.facts["Tx hash"].setText(order.tx_hash or "—")
+        self.copy_hash.setEnabled(bool(order.tx_hash))
+        self.facts["Attempts"].setText(str(order.attempts))
+        self.facts["Error"].setText(order.error or "—")
+        self.facts["Error"].setStyleSheet(f"color: {ERROR_TEXT.name()};" if order.error else "")
+        self.facts["Created"].setText(local_timestamp(order.created_at))
+        self.facts["Updated"].setText(local_timestamp(order.updated_at))
+        self._render_timeline()
+        self._render_attempts()
+        self._render_log()
+        if order.is_terminal:
+            self._tick.stop()
+        elif not self._tick.isActive():
+            self._tick.start()
+
+    def _render_timeline(self) -> None:
+        spans = state_spans(self.order)
+        self.timeline.setRowCount(len(spans))
+        for row, span in enumerate(spans):
+            if span.left is not None:
+                spent = duration(seconds_between(span.entered, span.left))
+            elif span.status.is_terminal:
+                spent = "final"
+            else:
+                spent = f"{duration(seconds_between(span.entered))} so far"
+            self.timeline.setItem(row, 0, cell(str(span.status), color=STATUS_COLORS[span.status]))
+            self.timeline.setItem(row, 1, cell(local_timestamp(span.entered)))
+            self.timeline.setItem(row, 2, cell(spent, right=True))
+            self.timeline.setItem(row, 3, cell(span.note, tooltip=span.note))
+
+    def _render_attempts(self) -> None:
+        stories = attempts(self.order)
+        self.attempt_table.setRowCount(len(stories))
+        for row, story in enumerate(stories):
+            failed = story.outcome.startswith("failed")
+            color = ERROR_TEXT if failed else (WINNER_TEXT if story.outcome == "confirmed" else None)
+            backoff = f"{story.retry_in_ms / 1000:g} s" if story.retry_in_ms else ""
+            quoted = self._formats.price(self.order.pair, story.quoted_price)
+            cells = [
+                cell(str(story.number), right=True),
+                cell(local_timestamp(story.started)),
+                cell(story.venue or ""),
+                cell(quoted, right=True),
+                cell(story.outcome, color=color),
+                cell(backoff, right=True),
+                cell(story.error or "", color=ERROR_TEXT if story.error else None, tooltip=story.error),
+            ]
+            for column, item in enumerate(cells):
+                self.attempt_table.setItem(row, column, item)
+        with_quotes = [story for story in stories if story.decision is not None]
+        self._decisions = {story.number: story.decision for story in with_quotes}
+        labels = [f"attempt {story.number}" for story in with_quotes]
+        current = [self.quote_attempt.itemText(number) for number in range(self.quote_attempt.count())]
+        if labels != current:
+            self.quote_attempt.blockSignals(True)
+            self.quote_attempt.clear()
+            self.quote_attempt.addItems(labels)
+            self.quote_attempt.setCurrentIndex(len(labels) - 1)
+            self.quote_attempt.blockSignals(False)
+        self.quote_attempt.setVisible(len(labels) > 1)
+        self._render_quotes()
+
+    def _render_quotes(self) -> None:
+        text = self.quote_attempt.currentText()
+        decision = self._decisions.get(int(text.split()[-1])) if text else None
+        if decision is None:
+            self.quotes.setRowCount(0)
+            self.quote_verdict.setText("No quotes yet: the order has not been routed.")
+            return
+        by_venue = {quote["venue"]: quote for quote in decision["quotes"]}
+        venues = [self.quotes.horizontalHeaderItem(column).text() for column in (1, 2)]
+        buying = self.order.direction is Direction.BUY
+        places = self._formats.price_places(self.order.pair)
+        spec = self.catalog.get(self.order.pair)
+        quote_token = spec.quote if spec else ""
+        limit_key, limit_title = ("maxSpent", "Max spent") if buying else ("minReceived", "Min received")
+        rows: list[tuple[str, Any]] = [
+            ("Pool price", lambda quote: group_decimal(Decimal(str(quote["poolPrice"])), places)),
+            ("Fee", lambda quote: percent(Decimal(str(quote["feeRate"])))),
+            ("Price impact", lambda quote: impact_text(Decimal(str(quote["priceImpact"])))),
+            ("Effective price", lambda quote: group_decimal(Decimal(str(quote["effectivePrice"])), places)),
+            (limit_title, lambda quote: f"{group_decimal(Decimal(str(quote[limit_key])), places)} {quote_token}"),
+        ]
+        self.quotes.setRowCount(len(rows) + 1)
+        for row, (title, render) in enumerate(rows):
+            self.quotes.setItem(row, 0, cell(title, color=MUTED_TEXT))
+            for column, venue in enumerate(venues, start=1):
+                quote = by_venue.get(venue)
+                chosen = venue == decision["chosen"]
+                text_value = render(quote) if quote else "—"
+                self.quotes.setItem(row, column, cell(text_value, right=True, color=WINNER_TEXT if chosen else None))
+        verdict_row = len(rows)
+        self.quotes.setItem(verdict_row, 0, cell("Route", color=MUTED_TEXT))
+        for column, venue in enumerate(venues, start=1):
+            chosen = venue == decision["chosen"]
+            self.quotes.setItem(
+                verdict_row,
+                column,
+                cell(f"★ chosen +{decision['marginBps']} bps" if chosen else "", right=True, color=WINNER_TEXT),
+            )
+        better = "lower" if buying else "higher"
+        self.quote_verdict.setText(
+            f"{decision['chosen']} chosen: effective price {better} by {decision['marginBps']} bps "
+            "after fees and impact."
+        )
+
+    def _render_log(self) -> None:
+        entries = self.order.logs
+        self.log_table.setRowCount(len(entries))
+        for row, entry in enumerate(entries):
+            self.log_table.setItem(row, 0, cell(local_timestamp(entry.timestamp)))
+            self.log_table.setItem(row, 1, cell(str(entry.status), color=STATUS_COLORS[entry.status]))
+            self.log_table.setItem(row, 2, cell(entry.message, tooltip=entry.message))
+
+    def _copy_hash(self) -> None:
+        if self.order.tx_hash:
+            QGuiApplication.clipboard().setText(self.order.tx_hash)

@@ -1,0 +1,91 @@
+"""How numbers, times and ids read on the desk: per-pair precision, thousands separators, short ids.
+
+Amounts use the pair's amount decimals and prices the pair's price decimals, so a column of one
+pair lines up on the decimal point; exact values stay in the CSV and the detail view.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from decimal import Decimal
+
+from engine.pairs import PairCatalog
+
+SHORT_ID_LENGTH = 8
+SHORT_HASH_LENGTH = 10
+
+
+def short_id(order_id: str) -> str:
+    return order_id[:SHORT_ID_LENGTH]
+
+
+def short_hash(tx_hash: str | None) -> str:
+    if not tx_hash:
+        return ""
+    return f"{tx_hash[:SHORT_HASH_LENGTH]}…"
+
+
+def group_decimal(value: Decimal, places: int) -> str:
+    """Fixed places with thousands separators: 12,345.6700."""
+    return f"{value:,.{places}f}"
+
+
+class PairFormats:
+    """Per-pair precision looked up once per pair instead of once per cell."""
+
+    def __init__(self, catalog: PairCatalog) -> None:
+        self._amount_places = {spec.pair: spec.decimals for spec in catalog}
+        self._price_places = {spec.pair: spec.price_decimals for spec in catalog}
+
+    def amount(self, pair: str, value: Decimal) -> str:
+        return group_decimal(value, self._amount_places.get(pair, 4))
+
+    def price(self, pair: str, value: Decimal | None) -> str:
+        if value is None:
+            return ""
+        return group_decimal(value, self._price_places.get(pair, 6))
+
+    def price_places(self, pair: str) -> int:
+        return self._price_places.get(pair, 6)
+
+
+def local_time(moment: datetime) -> str:
+    """Board time: local wall clock to the millisecond; today's date is implied."""
+    local = moment.astimezone()
+    if local.date() == datetime.now().astimezone().date():
+        return local.strftime("%H:%M:%S.") + f"{local.microsecond // 1000:03d}"
+    return local.strftime("%Y-%m-%d %H:%M")
+
+
+def local_timestamp(moment: datetime) -> str:
+    local = moment.astimezone()
+    return local.strftime("%Y-%m-%d %H:%M:%S.") + f"{local.microsecond // 1000:03d}"
+
+
+def seconds_between(start: datetime, end: datetime | None = None) -> float:
+    end = end or datetime.now(UTC)
+    return max(0.0, (end - start).total_seconds())
+
+
+def duration(seconds: float) -> str:
+    """Short human durations: 850 ms, 2.4 s, 1 m 05 s, 3 h 02 m."""
+    if seconds < 1:
+        return f"{seconds * 1000:.0f} ms"
+    if seconds < 60:
+        return f"{seconds:.1f} s"
+    if seconds < 3600:
+        minutes, rest = divmod(int(seconds), 60)
+        return f"{minutes} m {rest:02d} s"
+    hours, rest = divmod(int(seconds), 3600)
+    return f"{hours} h {rest // 60:02d} m"
+
+
+def percent(fraction: Decimal | float, places: int = 2) -> str:
+    return f"{float(fraction) * 100:.{places}f} %"
+
+
+def impact_text(fraction: Decimal) -> str:
+    """Price impact as an aggregator shows it: tiny impacts read as '< 0.01 %'."""
+    if fraction < Decimal("0.0001"):
+        return "< 0.01 %"
+    return percent(fraction)

@@ -1,0 +1,373 @@
+"""The desk's main window: composition, menus, layout persistence, and the engine commands users give.
+
+It wires small widgets together and owns no trading logic: the ticket validates, the engine
+decides, the board shows. Dialogs are opened with `open()`, never `exec()`, so no nested event
+loop ever runs inside an asyncio task.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Coroutine
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QByteArray, QSettings, Qt, Signal
+from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
+from PySide6.QtWidgets import (
+    QDockWidget,
+    QFileDialog,
+    QInputDialog,
+    QMainWindow,
+    QMessageBox,
+    QWidget,
+)
+
+from app.settings import Settings, save
+from engine.demo import random_requests
+from engine.domain import Direction, Order
+from engine.engine import Engine
+from engine.validation import OrderRequest
+from ui.board_view import BoardView
+from ui.bridge import EngineBridge
+from ui.detail import OrderDetail
+from ui.errors import ErrorReporter
+from ui.reports import SummaryDialog, export_all, export_visible
+from ui.settings_dialog import SettingsDialog
+from ui.status_bar import DeskStatusBar
+from ui.ticket import BUY_SHORTCUT, FOCUS_SHORTCUT, SELL_SHORTCUT, OrderTicket
+
+log = logging.getLogger("dexdesk.desk")
+
+FIRST_PAGE = 1000
+HISTORY_PAGE = 2000
+LAYOUT_VERSION = 1
+
+
+class MainWindow(QMainWindow):
+    closed = Signal()
+    history_loaded = Signal()
+
+    def __init__(self, engine: Engine, settings: Settings, *, layout_file: Path, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.engine = engine
+        self.settings = settings
+        self.layout_store = QSettings(str(layout_file), QSettings.Format.IniFormat)
+        self.errors = ErrorReporter(self)
+        self.details: dict[str, OrderDetail] = {}
+        self._tasks: set[asyncio.Task[Any]] = set()
+        self._quit_confirmed = False
+        self.settings_dialog: SettingsDialog | None = None
+        self.summary_dialog: SummaryDialog | None = None
+        self.setWindowTitle("dexdesk — DEX order desk")
+        self.resize(1480, 860)
+
+        self.bridge = EngineBridge(engine, self)
+        self.board = BoardView(engine.catalog, self)
+        self.setCentralWidget(self.board)
+        self.ticket = OrderTicket(engine.catalog, self._indicative_quote, self)
+        self.ticket_dock = QDockWidget("Order ticket", self)
+        self.ticket_dock.setObjectName("ticketDock")
+        self.ticket_dock.setWidget(self.ticket)
+        self.ticket_dock.setMinimumWidth(400)
+        self.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, self.ticket_dock)
+        self.status = DeskStatusBar(engine, self)
+        self.setStatusBar(self.status)
+        self._build_menus()
+
+        self.bridge.orders_changed.connect(self._on_orders_changed)
+        self.board.open_order.connect(self.open_detail)
+        self.ticket.submit_requested.connect(self._submit)
+        self._default_window_state = self.saveState(LAYOUT_VERSION)
+
+    # -- menus ----------------------------------------------------------------------------
+
+    def _action(self, menu: Any, text: str, slot: Any, shortcut: str | None = None, tip: str | None = None) -> QAction:
+        action = QAction(text, self)
+        if shortcut:
+            action.setShortcut(QKeySequence(shortcut))
+            action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
+        if tip:
+            action.setStatusTip(tip)
+            action.setToolTip(f"{tip} ({shortcut})" if shortcut else tip)
+        action.triggered.connect(slot)
+        menu.addAction(action)
+        return action
+
+    def _build_menus(self) -> None:
+        bar = self.menuBar()
+        file_menu = bar.addMenu("&File")
+        self._action(file_menu, "Export all orders as CSV…", self._ask_export_all, "Ctrl+E", "Every stored order")
+        self._action(file_menu, "Export board view as CSV…", self._ask_export_visible, "Ctrl+Shift+E", "Rows shown")
+        self._action(file_menu, "Summary…", self.open_summary, "Ctrl+I", "Per pair and per venue")
+        file_menu.addSeparator()
+        self._action(file_menu, "Settings…", self.open_settings, "Ctrl+,", "Queue, router and storage settings")
+        file_menu.addSeparator()
+        self._action(file_menu, "Quit", self.close, "Ctrl+Q")
+
+        order_menu = bar.addMenu("&Order")
+        self._action(order_menu, "Buy side", lambda: self.ticket.set_side(Direction.BUY), BUY_SHORTCUT, "Ticket: BUY")
+        self._action(
+            order_menu, "Sell side", lambda: self.ticket.set_side(Direction.SELL), SELL_SHORTCUT, "Ticket: SELL"
+        )
+        self._action(order_menu, "Focus ticket", self._focus_ticket, FOCUS_SHORTCUT, "Jump to the amount field")
+        submit = self._action(order_menu, "Submit ticket\tEnter", self.ticket.try_submit, None, "Enter in the ticket")
+        submit.setShortcutContext(Qt.ShortcutContext.WidgetShortcut)
+        order_menu.addSeparator()
+        self._action(order_menu, "Open selected order", self._open_selected, "Ctrl+O", "Timeline of the order")
+        self._action(order_menu, "Burst…", self.ask_burst, "Ctrl+Shift+B", "Submit many random orders at once")
+
+        view_menu = bar.addMenu("&View")
+        view_menu.addAction(self.ticket_dock.toggleViewAction())
+        self._action(view_menu, "Find on board", self._focus_search, "Ctrl+F", "Search id, pair or tx hash")
+        self._action(
+            view_menu, "Active orders only", self.board.active_only.toggle, "Ctrl+Shift+A", "Hide finished orders"
+        )
+        view_menu.addSeparator()
+        self._action(view_menu, "Restore default layout", self.restore_default_layout, None, "Columns, docks, filters")
+
+    def _focus_ticket(self) -> None:
+        self.ticket_dock.show()
+        self.ticket_dock.raise_()
+        self.ticket.focus_ticket()
+
+    def _focus_search(self) -> None:
+        self.board.search.setFocus()
+        self.board.search.selectAll()
+
+    def _open_selected(self) -> None:
+        order_id = self.board.selected_order_id()
+        if order_id:
+            self.open_detail(order_id)
+
+    # -- tasks ----------------------------------------------------------------------------
+
+    def spawn(self, work: Coroutine[Any, Any, Any]) -> asyncio.Task[Any]:
+        """Run a coroutine on the loop, keep it alive, and show its exception if it fails."""
+        task = asyncio.ensure_future(work)
+        self._tasks.add(task)
+        task.add_done_callback(self._task_done)
+        return task
+
+    def _task_done(self, task: asyncio.Task[Any]) -> None:
+        self._tasks.discard(task)
+        if task.cancelled():
+            return
+        error = task.exception()
+        if error is not None:
+            self.errors.excepthook(type(error), error, error.__traceback__)
+
+    # -- engine → widgets -----------------------------------------------------------------
+
+    def _on_orders_changed(self, batch: dict[str, Order]) -> None:
+        self.board.model.apply(batch)
+        for order_id, dialog in list(self.details.items()):
+            snapshot = batch.get(order_id)
+            if snapshot is not None:
+                dialog.update_order(snapshot)
+
+    def _indicative_quote(self, pair: str, amount: Any, direction: Direction) -> Any:
+        return self.engine.router.indicative(pair, amount, direction, self.board.model.max_seq + 1)
+
+    async def load_history(self, first_page: int = FIRST_PAGE, page: int = HISTORY_PAGE) -> None:
+        """Paint the newest orders at once; older pages follow in the background, one page per turn."""
+        newest = await self.engine.store.list(limit=first_page)
+        self.board.model.append_history(newest)
+        if len(newest) < first_page:
+            self.history_loaded.emit()
+            return
+        self.spawn(self._load_older(newest[-1].seq, page))
+
+    async def _load_older(self, before_seq: int, page: int) -> None:
+        while True:
+            older = await self.engine.store.list(limit=page, before_seq=before_seq)
+            self.board.model.append_history(older)
+            if len(older) < page:
+                break
+            before_seq = older[-1].seq
+        self.history_loaded.emit()
+
+    # -- widgets → engine -----------------------------------------------------------------
+
+    def _submit(self, request: OrderRequest) -> None:
+        self.ticket.set_busy(True)
+
+        async def submit() -> None:
+            try:
+                await self.engine.submit_many([request])
+            finally:
+                self.ticket.set_busy(False)
+
+        self.spawn(submit())
+
+    async def burst(self, count: int) -> list[Order]:
+        return await self.engine.submit_many(random_requests(self.engine.catalog, count))
+
+    def ask_burst(self) -> None:
+        dialog = QInputDialog(self)
+        dialog.setWindowTitle("Burst")
+        dialog.setLabelText("Submit this many random orders at once:")
+        dialog.setInputMode(QInputDialog.InputMode.IntInput)
+        dialog.setIntRange(1, 100_000)
+        dialog.setIntValue(200)
+        dialog.intValueSelected.connect(lambda count: self.spawn(self.burst(count)))
+        dialog.open()
+
+    # -- detail, reports, settings --------------------------------------------------------
+
+    def open_detail(self, order_id: str) -> OrderDetail | None:
+        existing = self.details.get(order_id)
+        if existing is not None:
+            existing.raise_()
+            existing.activateWindow()
+            return existing
+        snapshot = self.board.model.get(order_id)
+        if snapshot is None:
+            return None
+        dialog = OrderDetail(snapshot, self.engine.catalog, self)
+        self.details[order_id] = dialog
+        dialog.finished.connect(lambda _result: self.details.pop(order_id, None))
+        dialog.show()
+
+        async def fill_in() -> None:
+            stored = await self.engine.store.get(order_id)
+            if stored is not None and order_id in self.details:
+                dialog.update_order(stored)
+
+        self.spawn(fill_in())
+        return dialog
+
+    def open_summary(self) -> None:
+        self.summary_dialog = SummaryDialog(self.board.model.orders(), self.engine.catalog, self)
+        self.summary_dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        self.summary_dialog.show()
+
+    def _ask_export_all(self) -> None:
+        path = self._ask_csv_path("orders.csv")
+        if path is not None:
+            self.spawn(self._export(export_all(self.engine.store, path, self), path))
+
+    def _ask_export_visible(self) -> None:
+        path = self._ask_csv_path("board.csv")
+        if path is not None:
+            self.spawn(self._export(export_visible(self.board.proxy.visible_orders(), path, self), path))
+
+    def _ask_csv_path(self, name: str) -> Path | None:
+        chosen, _filter = QFileDialog.getSaveFileName(self, "Export CSV", str(Path.home() / name), "CSV (*.csv)")
+        return Path(chosen) if chosen else None
+
+    async def export_visible_to(self, path: Path) -> int:
+        return await self._export(export_visible(self.board.proxy.visible_orders(), path, self), path)
+
+    async def export_all_to(self, path: Path) -> int:
+        return await self._export(export_all(self.engine.store, path, self), path)
+
+    async def _export(self, work: Coroutine[Any, Any, int], path: Path) -> int:
+        rows = await work
+        self.statusBar().showMessage(f"Exported {rows:,} orders to {path}", 8000)
+        return rows
+
+    def open_settings(self) -> SettingsDialog:
+        dialog = SettingsDialog(self.settings, self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.accepted.connect(lambda: self.apply_settings(dialog.result_settings, dialog.needs_restart))
+        self.settings_dialog = dialog
+        dialog.open()
+        return dialog
+
+    def apply_settings(self, chosen: Settings | None, needs_restart: bool) -> None:
+        """Queue and router numbers go to the running engine; everything is saved for the next start."""
+        if chosen is None:
+            return
+        self.engine.reconfigure(chosen.engine(self.engine.settings.router.seed))
+        self.settings = chosen
+        path = save(chosen)
+        self.status.refresh()
+        self.statusBar().showMessage(f"Settings applied and saved to {path}", 6000)
+        if needs_restart:
+            notice = QMessageBox(
+                QMessageBox.Icon.Information,
+                "Restart needed",
+                "Saved. The new database or Redis URL is used from the next start of dexdesk.",
+                QMessageBox.StandardButton.Ok,
+                self,
+            )
+            notice.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+            notice.open()
+
+    # -- layout ---------------------------------------------------------------------------
+
+    def restore_layout(self) -> None:
+        geometry = self.layout_store.value("window/geometry")
+        if isinstance(geometry, QByteArray) and not geometry.isEmpty():
+            self.restoreGeometry(geometry)
+        state = self.layout_store.value("window/state")
+        if isinstance(state, QByteArray) and not state.isEmpty():
+            self.restoreState(state, LAYOUT_VERSION)
+        self.board.restore_state(self.layout_store)
+
+    def save_layout(self) -> None:
+        self.layout_store.setValue("window/geometry", self.saveGeometry())
+        self.layout_store.setValue("window/state", self.saveState(LAYOUT_VERSION))
+        self.board.save_state(self.layout_store)
+        self.layout_store.sync()
+
+    def restore_default_layout(self) -> None:
+        self.restoreState(self._default_window_state, LAYOUT_VERSION)
+        self.ticket_dock.show()
+        self.board.restore_default_layout()
+
+    # -- closing --------------------------------------------------------------------------
+
+    def confirm_quit(self) -> None:
+        """Close without asking (the caller has decided); unfinished orders resume on the next start."""
+        self._quit_confirmed = True
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        running = len(self.engine.active_orders())
+        if running and not self._quit_confirmed:
+            choice = self._ask_about_running(running)
+            if choice == "cancel":
+                event.ignore()
+                return
+            if choice == "wait":
+                event.ignore()
+                self.statusBar().showMessage(f"Waiting for {running:,} orders to finish, then closing…")
+                self.spawn(self._close_when_idle())
+                return
+        self.save_layout()
+        for dialog in list(self.details.values()):
+            dialog.close()
+        event.accept()
+        self.closed.emit()
+
+    def _ask_about_running(self, running: int) -> str:
+        box = QMessageBox(self)
+        box.setIcon(QMessageBox.Icon.Question)
+        box.setWindowTitle("Orders still running")
+        box.setText(f"{running:,} orders are still running.")
+        box.setInformativeText(
+            "Quit now: orders in flight finish, the rest stay stored and resume on the next start.\n"
+            "Wait: the desk closes by itself once every order has finished."
+        )
+        quit_now = box.addButton("Quit now", QMessageBox.ButtonRole.AcceptRole)
+        wait = box.addButton("Wait, then quit", QMessageBox.ButtonRole.ActionRole)
+        box.addButton(QMessageBox.StandardButton.Cancel)
+        box.setDefaultButton(wait)
+        box.exec()
+        clicked = box.clickedButton()
+        return "quit" if clicked is quit_now else "wait" if clicked is wait else "cancel"
+
+    async def _close_when_idle(self) -> None:
+        await self.engine.wait_idle()
+        self._quit_confirmed = True
+        self.close()
+
+    async def shutdown(self) -> None:
+        """Stop listening and stop the engine: in-flight attempts finish, queued orders stay stored."""
+        self.bridge.close()
+        for task in list(self._tasks):
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        await self.engine.stop()

@@ -1,0 +1,91 @@
+"""One run of the desk on the Qt event loop: start the engine, show the window, wait for quit, stop cleanly.
+
+Runs as the coroutine `qasync.run` drives. Quitting goes through an asyncio.Event set when the
+window closes (as the qasync examples do), so the engine is always stopped by this coroutine
+and never by a Qt event loop that has already gone away.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import sys
+from pathlib import Path
+
+import qasync
+from PySide6.QtWidgets import QApplication, QMessageBox
+
+from app.settings import Settings
+from engine.engine import Engine
+from engine.storage import StorageUnavailable
+from ui.main_window import MainWindow
+
+log = logging.getLogger("dexdesk.desk")
+
+EXIT_OK, EXIT_BAD_INPUT = 0, 2
+
+
+async def run_desk(
+    engine: Engine,
+    settings: Settings,
+    *,
+    layout_file: Path,
+    demo: int | None = None,
+    screenshot: Path | None = None,
+) -> int:
+    app = QApplication.instance()
+    assert isinstance(app, QApplication), "the desk needs a QApplication"
+    app.setQuitOnLastWindowClosed(False)
+    loop = asyncio.get_running_loop()
+    window = MainWindow(engine, settings, layout_file=layout_file)
+    window.errors.install(loop)
+    quit_requested = asyncio.Event()
+    window.closed.connect(quit_requested.set)
+    app.aboutToQuit.connect(quit_requested.set)
+    try:
+        await engine.start()
+    except StorageUnavailable as problem:
+        reason = str(problem)
+        print(f"dexdesk: {reason}", file=sys.stderr)
+        if screenshot is None:
+            await qasync.asyncWrap(lambda: QMessageBox.critical(None, "dexdesk cannot start", reason))
+        window.errors.uninstall(loop)
+        return EXIT_BAD_INPUT
+    try:
+        window.restore_layout()
+        window.show()
+        await window.load_history()
+        if demo:
+            await run_demo(window, demo, screenshot)
+            if screenshot is not None:
+                window.confirm_quit()
+                window.close()
+        await quit_requested.wait()
+    finally:
+        await window.shutdown()
+        window.errors.uninstall(loop)
+    return EXIT_OK
+
+
+async def run_demo(window: MainWindow, count: int, screenshot: Path | None) -> None:
+    """Submit `count` random orders, wait until every one has finished, and save the picture if asked."""
+    submitted = await window.burst(count)
+    log.info("demo: %d orders submitted", len(submitted))
+    await window.engine.wait_idle()
+    window.bridge.flush()
+    if screenshot is None:
+        return
+    await settle_paint()
+    screenshot.parent.mkdir(parents=True, exist_ok=True)
+    if not window.grab().save(str(screenshot)):
+        raise OSError(f"could not write the screenshot to {screenshot}")
+    print(f"dexdesk: screenshot of {count} demo orders saved to {screenshot}")
+
+
+async def settle_paint() -> None:
+    """Give Qt a few real loop turns to run pending layout and paint events before a grab.
+
+    Never `processEvents()` here: inside a task it would run other tasks re-entrantly.
+    """
+    for _ in range(3):
+        await asyncio.sleep(0.03)

@@ -1,0 +1,117 @@
+"""Settings: the queue and router numbers apply to the running engine at once; storage needs a restart.
+
+Values are validated by the same pydantic `Settings` model the command line uses, so the dialog
+cannot save something the next start would refuse.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from pydantic import ValidationError
+from PySide6.QtWidgets import (
+    QDialog,
+    QDialogButtonBox,
+    QDoubleSpinBox,
+    QFormLayout,
+    QLabel,
+    QLineEdit,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.paths import default_db_url
+from app.settings import Settings
+
+
+class SettingsDialog(QDialog):
+    """`result_settings` holds the accepted settings; `needs_restart` says if storage changed."""
+
+    def __init__(self, settings: Settings, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Settings")
+        self.setMinimumWidth(560)
+        self.original = settings
+        self.result_settings: Settings | None = None
+
+        self.time_scale = QDoubleSpinBox(decimals=2, minimum=0, maximum=1000, singleStep=0.1)
+        self.time_scale.setToolTip("Simulated waits × this: 1 is real time, 0 skips them")
+        self.time_scale.setValue(settings.time_scale)
+        self.concurrency = QSpinBox(minimum=1, maximum=1000)
+        self.concurrency.setToolTip("Orders in flight at once")
+        self.concurrency.setValue(settings.concurrency)
+        self.rate_limit = QSpinBox(minimum=0, maximum=1_000_000, suffix=" per min")
+        self.rate_limit.setSpecialValueText("off")
+        self.rate_limit.setToolTip("Attempt starts per 60 s; 0 turns the limit off")
+        self.rate_limit.setValue(settings.rate_limit)
+        self.slippage = QDoubleSpinBox(decimals=2, minimum=0.01, maximum=50, singleStep=0.1, suffix=" %")
+        self.slippage.setToolTip("An attempt fails if it executes worse than its quote by more than this")
+        self.slippage.setValue(float(settings.slippage_tolerance * 100))
+        self.failure_rate = QDoubleSpinBox(decimals=1, minimum=0, maximum=100, singleStep=1, suffix=" %")
+        self.failure_rate.setToolTip("Share of attempts that fail the way networks do (timeouts, dropped transactions)")
+        self.failure_rate.setValue(settings.failure_rate * 100)
+        self.db_url = QLineEdit(settings.db_url or "")
+        self.db_url.setPlaceholderText(default_db_url())
+        self.db_url.setToolTip(
+            "sqlite+aiosqlite:///path or postgresql+asyncpg://user@host/db; empty = the default file"
+        )
+        self.redis_url = QLineEdit(settings.redis_url or "")
+        self.redis_url.setPlaceholderText("redis://localhost:6379/0 (optional)")
+        self.redis_url.setToolTip("Mirror every update to Redis for external listeners; empty = off")
+
+        form = QFormLayout()
+        form.addRow("Time scale", self.time_scale)
+        form.addRow("Concurrency", self.concurrency)
+        form.addRow("Rate limit", self.rate_limit)
+        form.addRow("Slippage tolerance", self.slippage)
+        form.addRow("Failure rate", self.failure_rate)
+        form.addRow("Database URL", self.db_url)
+        form.addRow("Redis URL", self.redis_url)
+        note = QLabel("Queue and router settings apply at once. Database and Redis changes apply after a restart.")
+        note.setObjectName("hint")
+        note.setWordWrap(True)
+        self.error = QLabel()
+        self.error.setObjectName("fieldError")
+        self.error.setWordWrap(True)
+        self.error.hide()
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
+        buttons.accepted.connect(self.accept)
+        buttons.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        layout.addLayout(form)
+        layout.addWidget(note)
+        layout.addWidget(self.error)
+        layout.addWidget(buttons)
+
+    def chosen(self) -> Settings:
+        """The settings as typed; raises ValidationError naming the field if one is unusable."""
+        values = self.original.model_dump()
+        values.update(
+            time_scale=self.time_scale.value(),
+            concurrency=self.concurrency.value(),
+            rate_limit=self.rate_limit.value(),
+            slippage_tolerance=Decimal(f"{self.slippage.value():.2f}") / 100,
+            failure_rate=round(self.failure_rate.value() / 100, 4),
+            db_url=self.db_url.text().strip() or None,
+            redis_url=self.redis_url.text().strip() or None,
+        )
+        return Settings.model_validate(values)
+
+    @property
+    def needs_restart(self) -> bool:
+        chosen = self.result_settings
+        return chosen is not None and (
+            chosen.db_url != self.original.db_url or chosen.redis_url != self.original.redis_url
+        )
+
+    def accept(self) -> None:
+        try:
+            self.result_settings = self.chosen()
+        except ValidationError as problem:
+            first = problem.errors()[0]
+            field = ".".join(str(part) for part in first["loc"])
+            self.error.setText(f"{field}: {first['msg'].removeprefix('Value error, ')}")
+            self.error.show()
+            return
+        super().accept()

@@ -1,0 +1,69 @@
+"""The status bar: the queue, the concurrency cap, the rate-limit window and the database, at a glance.
+
+Polled four times a second rather than pushed: `Engine.stats()` is a handful of integer reads,
+and a steady poll shows the rate-limit window emptying even when no order changes.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QTimer
+from PySide6.QtWidgets import QLabel, QStatusBar, QWidget
+
+from engine.engine import Engine
+from engine.queue import QueueStats
+
+POLL_MS = 250
+
+
+class DeskStatusBar(QStatusBar):
+    def __init__(self, engine: Engine, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.engine = engine
+        self.queued = QLabel()
+        self.queued.setToolTip("Orders waiting for a slot, and retries waiting out their back-off")
+        self.in_flight = QLabel()
+        self.in_flight.setToolTip("Attempts running now / the concurrency cap")
+        self.window = QLabel()
+        self.window.setToolTip("Attempt starts in the last 60 s / the rate limit")
+        self.database = QLabel()
+        self.database.setToolTip(engine.store.display_url)
+        self.mirror = QLabel()
+        self.mirror.setToolTip("Redis mirror for external listeners")
+        self.mirror.hide()
+        for label in (self.queued, self.in_flight, self.window):
+            self.addWidget(label)
+        self.addPermanentWidget(self.mirror)
+        self.addPermanentWidget(self.database)
+        self._timer = QTimer(self)
+        self._timer.setInterval(POLL_MS)
+        self._timer.timeout.connect(self.refresh)
+        self._timer.start()
+        self.refresh()
+
+    def refresh(self) -> None:
+        self.show_stats(self.engine.stats())
+        store = self.engine.store
+        problem = f" — {store.last_error}" if store.last_error else ""
+        self.database.setText(f"{store.dialect}: {_short_location(store.display_url)}{problem}")
+
+    def show_stats(self, stats: QueueStats) -> None:
+        backing_off = f" · {stats.delayed} backing off" if stats.delayed else ""
+        self.queued.setText(f"Queued {stats.waiting}{backing_off}")
+        self.in_flight.setText(f"In flight {stats.in_flight}/{stats.concurrency}")
+        if stats.window_max > 0:
+            self.window.setText(f"Rate {stats.window_used}/{stats.window_max} per min")
+        else:
+            self.window.setText("Rate limit off")
+
+    def set_mirror_state(self, text: str) -> None:
+        """For the Redis mirror to report itself ("Redis: connected", "Redis: reconnecting…")."""
+        self.mirror.setText(text)
+        self.mirror.show()
+
+
+def _short_location(url: str) -> str:
+    """Enough of the URL to recognise the database without a 200-character status bar."""
+    location = url.split("://", 1)[-1]
+    if len(location) > 60:
+        location = f"…{location[-58:]}"
+    return location
