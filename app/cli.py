@@ -32,6 +32,8 @@ def _add_global_options(parser: argparse.ArgumentParser, *, suppress: bool) -> N
 
 def build_parser() -> argparse.ArgumentParser:
     from app import commands
+    from app.bench.cli import add_bench_commands
+    from app.watch import watch as watch_handler
 
     parser = argparse.ArgumentParser(
         prog="dexdesk",
@@ -78,7 +80,13 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("--pair", help="only orders of this pair")
 
     command("resume", commands.resume, "finish every unfinished order and exit")
+    watch = command("watch", watch_handler, "print update messages from the Redis mirror (Redis only, no database)")
+    watch.add_argument(
+        "order_id", nargs="?", metavar="ORDER_ID", help="follow this order from its current state until it ends"
+    )
+    watch.set_defaults(interrupt_note=None)
     command("info", commands.info, "show version, database, settings file and order counts")
+    add_bench_commands(sub, lambda child: _add_global_options(child, suppress=True))
     return parser
 
 
@@ -107,10 +115,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         from app import commands
 
         return commands.desk(args, settings, parser)
+    if getattr(args, "sync_handler", False):
+        return int(handler(args, settings))  # benches run their own event loop (virtual time, Qt)
     try:
         return asyncio.run(handler(args, settings))
     except KeyboardInterrupt:
-        print("interrupted: unfinished orders are kept and resume with `dexdesk resume`", file=sys.stderr)
+        note = getattr(
+            args, "interrupt_note", "interrupted: unfinished orders are kept and resume with `dexdesk resume`"
+        )
+        if note:
+            print(note, file=sys.stderr)
         return EXIT_INTERRUPTED
 
 

@@ -24,6 +24,7 @@ from app.wiring import open_store, running_engine
 from engine.demo import random_requests
 from engine.domain import Order, OrderStatus, OrderUpdate
 from engine.jsonfmt import dumps
+from engine.mirror import MirrorState, probe
 from engine.pairs import default_catalog
 from engine.reports import export_csv
 from engine.storage import StorageUnavailable
@@ -53,6 +54,20 @@ def _reports_problems(handler: Handler) -> Handler:
     return wrapper
 
 
+class _MirrorReporter:
+    """Tells the user on stderr when the Redis mirror connects or loses Redis (stdout stays clean)."""
+
+    def __init__(self) -> None:
+        self.last: tuple[str, str | None] | None = None
+
+    def __call__(self, state: MirrorState) -> None:
+        key = (state.status, state.reason)
+        if state.status in ("connected", "disconnected") and key != self.last:
+            self.last = key
+            reason = f" ({state.reason}); the engine carries on and reconnects by itself" if state.reason else ""
+            err.print(f"dexdesk: Redis mirror {state.status} ({state.url}){reason}", markup=False)
+
+
 def _status_filter(raw: str | None) -> OrderStatus | None:
     if raw is None:
         return None
@@ -74,7 +89,7 @@ def _pair_filter(raw: str | None) -> str | None:
 @_reports_problems
 async def submit(args: argparse.Namespace, settings: Settings) -> int:
     request = validate_order(args.pair, args.amount, args.direction, default_catalog())
-    async with running_engine(settings) as engine:
+    async with running_engine(settings, on_mirror_state=_MirrorReporter()) as engine:
         printer = _UpdatePrinter(as_json=args.json, verbose=args.wait)
         engine.subscribe(printer)
         try:
@@ -124,7 +139,7 @@ async def run(args: argparse.Namespace, settings: Settings) -> int:
         raise InvalidOrder([FieldError("orders", "must be at least 1")])
     pairs = [_pair_filter(name) for name in args.pairs.split(",")] if args.pairs else None
     requests = random_requests(default_catalog(), args.orders, seed=settings.seed, pairs=pairs)  # type: ignore[arg-type]
-    async with running_engine(settings) as engine:
+    async with running_engine(settings, on_mirror_state=_MirrorReporter()) as engine:
         finished: dict[str, Order] = {}
         ours: set[str] = set()
         progress = Progress(
@@ -196,7 +211,7 @@ def _print_summary(summary: dict[str, Any]) -> None:
 
 @_reports_problems
 async def resume(args: argparse.Namespace, settings: Settings) -> int:
-    async with running_engine(settings) as engine:
+    async with running_engine(settings, on_mirror_state=_MirrorReporter()) as engine:
         count = engine.resumed
         await engine.wait_idle()
     out.print(f"resumed {count} unfinished order{'s' if count != 1 else ''}; none left")
@@ -255,7 +270,17 @@ async def info(args: argparse.Namespace, settings: Settings) -> int:
         counts = await store.counts_by_status()
     summary = ", ".join(f"{counts.get(status, 0)} {status}" for status in OrderStatus)
     out.print(f"orders: {summary}", markup=False)
+    out.print(await _mirror_line(settings), markup=False)
     return EXIT_OK
+
+
+async def _mirror_line(settings: Settings) -> str:
+    if not settings.redis_url:
+        return "redis mirror: off (no Redis URL: --redis URL or DEXDESK_REDIS_URL)"
+    state, active = await probe(settings.redis_url, settings.redis_prefix)
+    if not state.connected:
+        return f"redis mirror: disconnected from {state.url} ({state.reason})"
+    return f"redis mirror: connected to {state.url}; keys {settings.redis_prefix}:*, {active} active orders mirrored"
 
 
 def desk(args: argparse.Namespace, settings: Settings, parser: argparse.ArgumentParser) -> int:

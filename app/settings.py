@@ -18,11 +18,13 @@ from sqlalchemy.exc import ArgumentError
 
 from app.paths import default_db_url, settings_path
 from engine.engine import EngineSettings, engine_settings
+from engine.mirror_keys import DEFAULT_NAMESPACE, NAMESPACE_RULE, check_redis_url
 
 ENVIRONMENT = {
     "db_url": "DEXDESK_DB_URL",
     "redis_url": "DEXDESK_REDIS_URL",
     "time_scale": "DEXDESK_TIME_SCALE",
+    "redis_prefix": "DEXDESK_REDIS_PREFIX",
 }
 SUPPORTED_DATABASES = ("sqlite+aiosqlite", "postgresql+asyncpg")
 _ASYNC_DRIVERS = {"sqlite": "sqlite+aiosqlite", "postgresql": "postgresql+asyncpg", "postgres": "postgresql+asyncpg"}
@@ -37,6 +39,7 @@ class Settings(BaseModel):
 
     db_url: str | None = None
     redis_url: str | None = None
+    redis_prefix: str = DEFAULT_NAMESPACE
     time_scale: float = Field(1.0, ge=0, le=1000)
     concurrency: int = Field(10, ge=1, le=1000)
     rate_limit: int = Field(100, ge=0, le=1_000_000)
@@ -66,6 +69,13 @@ class Settings(BaseModel):
             return None
         if not value.startswith(("redis://", "rediss://", "unix://")):
             raise ValueError("must start with redis://, rediss:// or unix://")
+        return check_redis_url(value)
+
+    @field_validator("redis_prefix")
+    @classmethod
+    def _check_redis_prefix(cls, value: str) -> str:
+        if not NAMESPACE_RULE.fullmatch(value):
+            raise ValueError("must be 1-64 letters, digits or _.:- starting with a letter or digit")
         return value
 
     @property
