@@ -71,7 +71,7 @@ class BoardFilter(QSortFilterProxyModel):
             self.invalidateFilter()
 
     def accepts(self, order: Order) -> bool:
-        if self._status is not None and order.status is not self._status:
+        if self._status is not None and order.status != self._status:
             return False
         if self._pair is not None and order.pair != self._pair:
             return False

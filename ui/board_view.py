@@ -145,7 +145,7 @@ class BoardView(QWidget):
         layout.addWidget(self.table)
 
         self.search.textChanged.connect(self.proxy.set_search)
-        self.status_filter.currentIndexChanged.connect(lambda: self.proxy.set_status(self.status_filter.currentData()))
+        self.status_filter.currentIndexChanged.connect(self._status_chosen)
         self.pair_filter.currentIndexChanged.connect(lambda: self.proxy.set_pair(self.pair_filter.currentData()))
         self.active_only.toggled.connect(self.proxy.set_active_only)
         self.table.doubleClicked.connect(self.table._open)
@@ -167,6 +167,11 @@ class BoardView(QWidget):
         self._count_timer.setInterval(100)
         self._count_timer.timeout.connect(self._update_count)
         self._update_count()
+
+    def _status_chosen(self) -> None:
+        # Qt hands item data back as plain text, not as the enum that went in.
+        chosen = self.status_filter.currentData()
+        self.proxy.set_status(OrderStatus(chosen) if chosen else None)
 
     def _apply_default_columns(self) -> None:
         header = self.table.horizontalHeader()

@@ -1,0 +1,116 @@
+"""Real desks for tests: real widgets offscreen, a real engine at time scale 0 on a real SQLite file.
+
+The asyncio loop is qasync's, created per test as "already running": Qt's event loop is what
+pytest-qt spins in `waitUntil`/`waitSignal`, and every asyncio callback runs from it, exactly as
+in the app. Coroutines are started as tasks and waited for with `qtbot.waitUntil`; nothing ever
+calls `run_until_complete` or processes events from inside a task, which would re-enter asyncio.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Coroutine, Iterator
+from pathlib import Path
+from typing import Any, TypeVar
+
+import pytest
+import qasync
+from PySide6.QtWidgets import QApplication
+from pytestqt.qtbot import QtBot
+
+from app.settings import Settings
+from app.wiring import build_engine
+from engine.engine import Engine
+from ui.main_window import MainWindow
+
+T = TypeVar("T")
+WAIT_MS = 15_000
+
+
+@pytest.fixture
+def qloop(qapp: QApplication) -> Iterator[asyncio.AbstractEventLoop]:
+    loop = qasync.QEventLoop(qapp, already_running=True)
+    asyncio.set_event_loop(loop)
+    try:
+        yield loop
+    finally:
+        qapp.aboutToQuit.disconnect(loop._after_run_forever)
+        loop._after_run_forever()
+        loop._QEventLoop__is_running = False  # type: ignore[attr-defined]
+        asyncio.events._set_running_loop(None)
+        loop.close()
+        asyncio.set_event_loop(None)
+
+
+class Desk:
+    """One open desk window and the engine behind it, with helpers to wait on either."""
+
+    def __init__(self, qtbot: QtBot, window: MainWindow) -> None:
+        self.qtbot = qtbot
+        self.window = window
+        self.engine: Engine = window.engine
+        self.closed = False
+
+    def run(self, work: Coroutine[Any, Any, T], timeout: int = WAIT_MS) -> T:
+        """Run a coroutine as a task on the Qt-driven loop and wait for it while Qt keeps painting."""
+        task = asyncio.ensure_future(work)
+        self.qtbot.waitUntil(task.done, timeout=timeout)
+        return task.result()
+
+    def wait_idle(self) -> None:
+        """Every order finished, and the board has been handed the last batch."""
+        self.run(self.engine.wait_idle())
+        self.window.bridge.flush()
+
+    def close(self) -> None:
+        if self.closed:
+            return
+        self.closed = True
+        self.window.confirm_quit()
+        self.window.close()
+        self.run(self.window.shutdown())
+
+
+def quiet_settings(db_url: str, **changes: Any) -> Settings:
+    """Time scale 0, no rate limit, no network failures: orders finish in milliseconds."""
+    values: dict[str, Any] = {
+        "db_url": db_url,
+        "time_scale": 0,
+        "rate_limit": 0,
+        "seed": 7,
+        "failure_rate": 0.0,
+    }
+    values.update(changes)
+    return Settings.model_validate(values)
+
+
+@pytest.fixture
+def layout_file(tmp_path: Path) -> Path:
+    return tmp_path / "desk.ini"
+
+
+@pytest.fixture
+def open_desk(
+    qtbot: QtBot, qloop: asyncio.AbstractEventLoop, sqlite_url: str, layout_file: Path
+) -> Iterator[Callable[..., Desk]]:
+    opened: list[Desk] = []
+
+    def open_(settings: Settings | None = None, **history: int) -> Desk:
+        settings = settings or quiet_settings(sqlite_url)
+        window = MainWindow(build_engine(settings), settings, layout_file=layout_file)
+        desk = Desk(qtbot, window)
+        opened.append(desk)
+        desk.run(window.engine.start())
+        window.restore_layout()
+        window.show()
+        desk.run(window.load_history(**history))
+        return desk
+
+    yield open_
+    for desk in opened:
+        desk.close()
+
+
+@pytest.fixture
+def desk(open_desk: Callable[..., Desk]) -> Desk:
+    return open_desk()

@@ -1,0 +1,155 @@
+"""The order board: in-place updates, sorting, search and filters, on real orders."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from PySide6.QtCore import Qt
+from pytestqt.qtbot import QtBot
+
+from engine.domain import Direction, Order, OrderStatus, Venue
+from engine.pairs import default_catalog
+from tests.ui.conftest import Desk
+from ui.board_model import BoardModel, Column
+
+
+def make_order(number: int, **changes: Any) -> Order:
+    moment = datetime(2025, 12, 12, 10, 0, tzinfo=UTC) + timedelta(seconds=number)
+    order = Order(
+        id=f"{number:08d}-0000-4000-8000-000000000000",
+        seq=number,
+        pair="SOL-USDC",
+        direction=Direction.BUY,
+        amount=Decimal(number),
+        status=OrderStatus.PENDING,
+        created_at=moment,
+        updated_at=moment,
+    )
+    return replace(order, **changes)
+
+
+def test_one_orders_update_changes_one_row_and_nothing_else(qtbot: QtBot) -> None:
+    model = BoardModel(default_catalog())
+    orders = [make_order(number) for number in (1, 2, 3, 4)]
+    model.apply({order.id: order for order in orders})
+    assert [model.order_at(row).seq for row in range(4)] == [4, 3, 2, 1]  # newest on top
+
+    changed: list[tuple[int, int]] = []
+    structural: list[str] = []
+    model.dataChanged.connect(lambda top, bottom, _roles=(): changed.append((top.row(), bottom.row())))
+    for name in ("layoutChanged", "modelReset", "rowsInserted", "rowsRemoved", "rowsMoved"):
+        getattr(model, name).connect(lambda *_args, name=name: structural.append(name))
+
+    routed = replace(orders[1], status=OrderStatus.ROUTING, dex=Venue.METEORA, attempts=1)
+    model.apply({routed.id: routed})
+
+    assert changed == [(2, 2)]
+    assert structural == []
+    assert model.index(2, Column.STATUS.index).data() == "ROUTING"
+    assert model.index(2, Column.VENUE.index).data() == "meteora"
+
+
+def test_new_orders_appear_on_top_and_history_below(qtbot: QtBot) -> None:
+    model = BoardModel(default_catalog())
+    model.append_history([make_order(5), make_order(4)])
+    model.apply({make_order(6).id: make_order(6)})
+    model.append_history([make_order(3), make_order(6)])  # 6 is already shown: not twice
+    assert [model.order_at(row).seq for row in range(model.rowCount())] == [6, 5, 4, 3]
+
+
+def submit_all(desk: Desk, orders: list[tuple[str, str, str]]) -> list[Order]:
+    submitted = [desk.run(desk.engine.submit(pair, amount, side)) for pair, amount, side in orders]
+    desk.wait_idle()
+    return submitted
+
+
+def shown(desk: Desk, column: Column) -> list[Any]:
+    proxy = desk.window.board.proxy
+    return [proxy.index(row, column.index).data() for row in range(proxy.rowCount())]
+
+
+def test_sorting_sorts_numbers_as_numbers(desk: Desk) -> None:
+    submit_all(desk, [("SOL-USDC", "9", "BUY"), ("SOL-USDC", "100", "SELL"), ("SOL-USDC", "10", "BUY")])
+    table = desk.window.board.table
+    assert shown(desk, Column.AMOUNT) == ["10.0000", "100.0000", "9.0000"]  # newest first
+
+    table.sortByColumn(Column.AMOUNT.index, Qt.SortOrder.AscendingOrder)
+    assert shown(desk, Column.AMOUNT) == ["9.0000", "10.0000", "100.0000"]
+    table.sortByColumn(Column.AMOUNT.index, Qt.SortOrder.DescendingOrder)
+    assert shown(desk, Column.AMOUNT) == ["100.0000", "10.0000", "9.0000"]
+
+    table.sortByColumn(Column.TIME.index, Qt.SortOrder.AscendingOrder)
+    assert shown(desk, Column.AMOUNT) == ["9.0000", "100.0000", "10.0000"]
+
+
+def test_a_sorted_board_places_new_orders_by_the_sort(desk: Desk) -> None:
+    submit_all(desk, [("SOL-USDC", "5", "BUY"), ("SOL-USDC", "50", "BUY")])
+    board = desk.window.board
+    board.table.sortByColumn(Column.AMOUNT.index, Qt.SortOrder.AscendingOrder)
+    submit_all(desk, [("SOL-USDC", "20", "BUY")])
+    desk.qtbot.waitUntil(lambda: shown(desk, Column.AMOUNT) == ["5.0000", "20.0000", "50.0000"], timeout=3000)
+
+
+def test_search_and_filters_give_the_expected_rows(desk: Desk) -> None:
+    sol, jup, eth = submit_all(
+        desk, [("SOL-USDC", "1", "BUY"), ("JUP-USDC", "300", "SELL"), ("ETH-USDC", "0.5", "BUY")]
+    )
+    desk.engine.reconfigure(
+        replace(desk.engine.settings, router=replace(desk.engine.settings.router, failure_rate=1.0))
+    )
+    (doomed,) = submit_all(desk, [("JUP-USDC", "40", "BUY")])
+    board = desk.window.board
+    ids = lambda: {order.id for order in board.proxy.visible_orders()}  # noqa: E731
+
+    desk.qtbot.keyClicks(board.search, "jup")
+    assert ids() == {jup.id, doomed.id}
+    board.search.clear()
+    desk.qtbot.keyClicks(board.search, sol.id[:8])
+    assert ids() == {sol.id}
+    stored_eth = board.model.get(eth.id)
+    assert stored_eth is not None
+    assert stored_eth.tx_hash
+    board.search.setText(stored_eth.tx_hash[10:24])
+    assert ids() == {eth.id}
+    board.search.clear()
+
+    board.status_filter.setCurrentIndex(board.status_filter.findText("FAILED"))
+    assert ids() == {doomed.id}
+    board.status_filter.setCurrentIndex(board.status_filter.findText("CONFIRMED"))
+    assert ids() == {sol.id, jup.id, eth.id}
+    board.pair_filter.setCurrentIndex(board.pair_filter.findText("JUP-USDC"))
+    assert ids() == {jup.id}
+    board.status_filter.setCurrentIndex(0)
+    assert ids() == {jup.id, doomed.id}
+    board.pair_filter.setCurrentIndex(0)
+
+    board.active_only.setChecked(True)
+    assert ids() == set()
+    desk.qtbot.waitUntil(lambda: board.count_label.text() == "0 of 4 orders", timeout=2000)
+    board.active_only.setChecked(False)
+    assert len(ids()) == 4
+
+
+def test_active_only_drops_orders_as_they_finish(desk: Desk) -> None:
+    board = desk.window.board
+    board.active_only.setChecked(True)
+    desk.run(desk.engine.submit("SOL-USDC", "2", "BUY"))
+    desk.window.bridge.flush()
+    assert board.proxy.rowCount() == 1  # PENDING is active
+    desk.wait_idle()
+    assert board.proxy.rowCount() == 0
+
+
+def test_history_loads_newest_first_in_pages(open_desk: Any, sqlite_url: str) -> None:
+    first = open_desk()
+    submitted = submit_all(first, [("SOL-USDC", str(amount), "BUY") for amount in range(1, 26)])
+    first.close()
+
+    second = open_desk(first_page=10, page=7)
+    model = second.window.board.model
+    second.qtbot.waitUntil(lambda: model.rowCount() == 25, timeout=5000)
+    assert [model.order_at(row).id for row in range(25)] == [order.id for order in reversed(submitted)]
+    assert model.index(0, Column.STATUS.index).data() == "CONFIRMED"

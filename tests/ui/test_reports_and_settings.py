@@ -1,0 +1,103 @@
+"""Exports write what the board shows; settings and layout survive a restart of the window."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+from typing import Any
+
+from app.settings import resolve
+from engine.reports import COLUMNS
+from tests.ui.conftest import Desk, quiet_settings
+from ui.board_model import Column
+
+
+def read_csv(path: Path) -> list[dict[str, str]]:
+    raw = path.read_bytes()
+    assert raw.startswith(b"\xef\xbb\xbf"), "a BOM, so spreadsheets read UTF-8"
+    with path.open(encoding="utf-8-sig", newline="") as handle:
+        reader = csv.DictReader(handle)
+        assert tuple(reader.fieldnames or ()) == COLUMNS
+        return list(reader)
+
+
+def test_export_writes_the_rows_the_board_shows(desk: Desk, tmp_path: Path) -> None:
+    for pair, amount in [("SOL-USDC", "1"), ("JUP-USDC", "100"), ("SOL-USDC", "2"), ("ETH-USDC", "0.1")]:
+        desk.run(desk.engine.submit(pair, amount, "BUY"))
+    desk.wait_idle()
+    board = desk.window.board
+    board.pair_filter.setCurrentIndex(board.pair_filter.findText("SOL-USDC"))
+
+    shown = [order.id for order in board.proxy.visible_orders()]
+    assert len(shown) == 2
+    rows = desk.run(desk.window.export_visible_to(tmp_path / "board.csv"))
+    exported = read_csv(tmp_path / "board.csv")
+    assert rows == 2
+    assert [row["id"] for row in exported] == shown
+    assert {row["pair"] for row in exported} == {"SOL-USDC"}
+    assert all(row["status"] == "CONFIRMED" and len(row["txHash"]) >= 87 for row in exported)
+
+    everything = desk.run(desk.window.export_all_to(tmp_path / "all.csv"))
+    assert everything == 4
+    assert len(read_csv(tmp_path / "all.csv")) == 4
+
+
+def test_summary_counts_per_pair_and_venue(desk: Desk) -> None:
+    for amount in ("1", "2", "3"):
+        desk.run(desk.engine.submit("SOL-USDC", amount, "BUY"))
+    desk.wait_idle()
+    desk.window.open_summary()
+    summary = desk.window.summary_dialog
+    assert summary is not None
+    table = summary.pair_table
+    assert table.item(0, 0).text() == "SOL-USDC"
+    assert table.item(0, 1).text() == "3"
+    assert table.item(0, 2).text() == "3"
+    assert table.item(0, 5).text() == "6.0000 SOL"
+    shares = [summary.venue_table.item(row, 2).text() for row in range(summary.venue_table.rowCount())]
+    assert sum(float(share.split()[0]) for share in shares) == 100.0
+
+
+def test_settings_and_layout_persist_across_a_restart(open_desk: Any, sqlite_url: str) -> None:
+    first: Desk = open_desk(quiet_settings(sqlite_url))
+    dialog = first.window.open_settings()
+    dialog.concurrency.setValue(4)
+    dialog.slippage.setValue(2.5)
+    dialog.failure_rate.setValue(12)
+    dialog.accept()
+    assert first.engine.settings.queue.concurrency == 4  # applied live
+    assert first.engine.settings.router.failure_rate == 0.12
+    first.window.status.refresh()
+    assert first.window.status.in_flight.text().endswith("/4")
+
+    board = first.window.board
+    board.pair_filter.setCurrentIndex(board.pair_filter.findText("JUP-USDC"))
+    board.search.setText("jup")
+    board.table.horizontalHeader().resizeSection(Column.PAIR.index, 170)
+    first.close()
+
+    saved = resolve({})
+    assert (saved.concurrency, str(saved.slippage_tolerance), saved.failure_rate) == (4, "0.025", 0.12)
+    second: Desk = open_desk(saved)
+    assert second.engine.settings.queue.concurrency == 4
+    again = second.window.open_settings()
+    assert again.concurrency.value() == 4
+    assert again.slippage.value() == 2.5
+    again.reject()
+    board = second.window.board
+    assert board.pair_filter.currentText() == "JUP-USDC"
+    assert board.search.text() == "jup"
+    assert board.table.horizontalHeader().sectionSize(Column.PAIR.index) == 170
+
+    second.window.restore_default_layout()
+    assert board.pair_filter.currentText() == "All"
+    assert board.table.horizontalHeader().sectionSize(Column.PAIR.index) == Column.PAIR.value.width
+
+
+def test_a_bad_setting_is_refused_in_the_dialog(desk: Desk) -> None:
+    dialog = desk.window.open_settings()
+    dialog.redis_url.setText("http://not-redis")
+    dialog.accept()
+    assert dialog.isVisible()
+    assert dialog.error.text().startswith("redis_url: must start with redis://")
+    assert desk.window.settings.redis_url is None

@@ -1,0 +1,86 @@
+"""The order ticket, driven with the keyboard as a trader would."""
+
+from __future__ import annotations
+
+import pytest
+from PySide6.QtCore import Qt
+
+from engine.domain import Direction, OrderStatus
+from tests.ui.conftest import Desk
+
+
+def type_order(desk: Desk, pair: str, amount: str) -> None:
+    ticket = desk.window.ticket
+    ticket.pair.lineEdit().clear()
+    desk.qtbot.keyClicks(ticket.pair.lineEdit(), pair)
+    ticket.amount.clear()
+    desk.qtbot.keyClicks(ticket.amount, amount)
+
+
+def test_enter_puts_the_order_on_the_board_and_it_reaches_confirmed(desk: Desk) -> None:
+    type_order(desk, "sol-usdc", "10.5")
+    ticket = desk.window.ticket
+    assert ticket.submit.isEnabled()
+    assert ticket.quotes.item(0, 0) is not None
+    assert ticket.quotes.item(1, 0) is not None
+    assert "wins by" in ticket.verdict.text()
+
+    desk.qtbot.keyClick(ticket.amount, Qt.Key.Key_Return)
+
+    board = desk.window.board.model
+    desk.qtbot.waitUntil(lambda: board.rowCount() == 1, timeout=5000)
+    desk.qtbot.waitUntil(lambda: board.order_at(0).status is OrderStatus.CONFIRMED, timeout=10_000)
+    order = board.order_at(0)
+    assert (order.pair, str(order.amount), order.direction) == ("SOL-USDC", "10.5", Direction.BUY)
+    assert order.tx_hash
+    assert order.dex is not None
+    assert order.execution_price is not None
+    stored = desk.run(desk.engine.store.get(order.id))
+    assert stored is not None
+    assert stored.status is OrderStatus.CONFIRMED
+
+
+def test_sell_shortcut_switches_the_side_and_the_submit_button(desk: Desk) -> None:
+    ticket = desk.window.ticket
+    type_order(desk, "JUP-USDC", "250")
+    desk.qtbot.keyClick(desk.window, Qt.Key.Key_F3)
+    assert ticket.side is Direction.SELL
+    assert ticket.submit.text() == "Sell 250 JUP"
+    assert ticket.quotes.horizontalHeaderItem(4).text() == "Min received"
+    assert "F3" in ticket.sell.toolTip()
+
+
+@pytest.mark.parametrize(
+    ("pair", "amount", "field", "message"),
+    [
+        ("SOL-USDC", "-5", "amount", "amount: must be greater than 0"),
+        ("SOL-USDC", "0.0001", "amount", "amount: must be at least 0.001 SOL"),
+        ("SOL-USDC", "1.12345", "amount", "amount: at most 4 decimal places for SOL-USDC"),
+        ("SOL-USDC", "ten", "amount", "amount: must be a plain decimal number"),
+        ("DOGE-USDC", "10", "pair", "pair: must be one of the listed pairs"),
+    ],
+)
+def test_bad_input_names_the_rule_and_queues_nothing(
+    desk: Desk, pair: str, amount: str, field: str, message: str
+) -> None:
+    ticket = desk.window.ticket
+    type_order(desk, pair, amount)
+    label = ticket.amount_error if field == "amount" else ticket.pair_error
+    assert label.isVisible()
+    assert label.text().startswith(message)
+    assert not ticket.submit.isEnabled()
+
+    desk.qtbot.keyClick(ticket.amount, Qt.Key.Key_Return)
+    desk.window.bridge.flush()
+
+    assert desk.window.board.model.rowCount() == 0
+    assert desk.run(desk.engine.store.counts_by_status()) == {}
+    assert label.text().startswith(message)
+
+
+def test_enter_on_an_empty_amount_says_it_is_required(desk: Desk) -> None:
+    ticket = desk.window.ticket
+    assert not ticket.amount_error.isVisible()  # no shouting before anything was typed
+    desk.qtbot.keyClick(ticket.amount, Qt.Key.Key_Return)
+    assert ticket.amount_error.text() == "amount: is required"
+    assert desk.window.board.model.rowCount() == 0
