@@ -65,7 +65,11 @@ def _engine_for(url: str) -> AsyncEngine:
     if parsed.get_backend_name() == "sqlite":
         database = parsed.database or ""
         if database and database != ":memory:" and not database.startswith("file:"):
-            Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+            folder = Path(database).expanduser().parent
+            try:
+                folder.mkdir(parents=True, exist_ok=True)
+            except OSError as error:
+                raise StorageUnavailable(f"cannot create the database's folder {folder}: {error.strerror}") from None
         connect_args["timeout"] = 2.0
     elif parsed.get_backend_name() == "postgresql":
         schema = parsed.query.get("schema")
@@ -77,6 +81,13 @@ def _engine_for(url: str) -> AsyncEngine:
     if parsed.get_backend_name() == "sqlite":
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
     return engine
+
+
+def _one_line(error: BaseException) -> str:
+    """The driver's own words, without SQLAlchemy's wrapper text and its 'Background on this error' line."""
+    cause = getattr(error, "orig", None) or error
+    lines = str(cause).strip().splitlines()
+    return lines[0] if lines else type(cause).__name__
 
 
 def _is_transient(error: BaseException) -> bool:
@@ -110,7 +121,7 @@ class OrderStore:
             await self._run(self._create_schema)
         except Exception as error:
             await self.engine.dispose()
-            raise StorageUnavailable(f"cannot open database {self.display_url}: {error}") from error
+            raise StorageUnavailable(f"cannot open database {self.display_url}: {_one_line(error)}") from error
         self._writer = asyncio.create_task(self._write_forever(), name="dexdesk-storage-writer")
 
     async def _create_schema(self, connection: AsyncConnection) -> None:
