@@ -57,17 +57,17 @@ class ColumnSpec:
 
 
 class Column(enum.Enum):
-    TIME = ColumnSpec("Time", False, 104, "When the order was received (local time)")
-    ID = ColumnSpec("Id", False, 80, "First characters of the order id; hover for all of it")
-    PAIR = ColumnSpec("Pair", False, 92, "BASE-QUOTE")
-    SIDE = ColumnSpec("Side", False, 50, "BUY spends QUOTE for the amount of BASE; SELL sells it")
-    AMOUNT = ColumnSpec("Amount", True, 120, "Amount of the BASE token")
+    TIME = ColumnSpec("Time", False, 116, "When the order was received (local time)")
+    ID = ColumnSpec("Id", False, 76, "First characters of the order id; hover for all of it")
+    PAIR = ColumnSpec("Pair", False, 88, "BASE-QUOTE")
+    SIDE = ColumnSpec("Side", False, 52, "BUY spends QUOTE for the amount of BASE; SELL sells it")
+    AMOUNT = ColumnSpec("Amount", True, 122, "Amount of the BASE token")
     STATUS = ColumnSpec("Status", False, 100, "Where the order is in its life")
-    VENUE = ColumnSpec("Venue", False, 74, "The DEX the router chose")
-    PRICE = ColumnSpec("Exec. price", True, 118, "QUOTE per BASE, fees included (quoted while building)")
-    TX_HASH = ColumnSpec("Tx hash", False, 110, "Transaction signature; hover for all of it")
-    ATTEMPTS = ColumnSpec("Att.", True, 44, "Attempts started (at most 3)")
-    ELAPSED = ColumnSpec("Elapsed", True, 78, "Time from receipt to the final state (or until now)")
+    VENUE = ColumnSpec("Venue", False, 72, "The DEX the router chose")
+    PRICE = ColumnSpec("Exec. price", True, 112, "QUOTE per BASE, fees included (quoted while building)")
+    TX_HASH = ColumnSpec("Tx hash", False, 106, "Transaction signature; hover for all of it")
+    ATTEMPTS = ColumnSpec("Att.", True, 48, "Attempts started (at most 3)")
+    ELAPSED = ColumnSpec("Elapsed", True, 72, "Time from receipt to the final state (or until now)")
 
     @property
     def index(self) -> int:

@@ -51,7 +51,8 @@ class StatusChipDelegate(QStyledItemDelegate):
         rect = QRectF(option.rect).adjusted(4, 3, -4, -3)  # type: ignore[attr-defined]
         text = str(order.status)
         metrics = option.fontMetrics  # type: ignore[attr-defined]
-        rect.setWidth(min(rect.width(), metrics.horizontalAdvance(text) + 16))
+        # One chip width for every status, so the column reads as a clean stripe of colour.
+        rect.setWidth(min(rect.width(), metrics.horizontalAdvance("SUBMITTED") + 14))
         painter.setPen(Qt.PenStyle.NoPen)
         painter.setBrush(STATUS_COLORS[order.status])
         painter.drawRoundedRect(rect, rect.height() / 2, rect.height() / 2)

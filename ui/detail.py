@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (
     QDialog,
     QGridLayout,
     QHBoxLayout,
+    QHeaderView,
     QLabel,
     QPushButton,
     QVBoxLayout,
@@ -27,7 +28,9 @@ from engine.domain import Direction, Order
 from engine.pairs import PairCatalog
 from ui.formatting import (
     PairFormats,
+    clock_time,
     duration,
+    elide_middle,
     group_decimal,
     impact_text,
     local_timestamp,
@@ -89,13 +92,17 @@ class OrderDetail(QDialog):
         grid.setColumnStretch(1, 1)
         grid.setColumnStretch(4, 1)
 
-        self.timeline = read_only_table(["State", "Entered", "Time in state", "What happened"])
-        self.quotes = read_only_table(["", "raydium", "meteora"])
+        self.timeline = read_only_table(["State", "Entered", "Time in state", "What happened"], right=(2,))
+        self.quotes = read_only_table(["", "raydium", "meteora"], right=(1, 2))
+        for column in (1, 2):
+            self.quotes.horizontalHeader().setSectionResizeMode(column, QHeaderView.ResizeMode.Stretch)
         self.quote_attempt = QComboBox()
         self.quote_attempt.currentIndexChanged.connect(lambda: self._render_quotes())
         self.quote_verdict = QLabel()
         self.quote_verdict.setWordWrap(True)
-        self.attempt_table = read_only_table(["#", "Started", "Venue", "Quoted", "Outcome", "Back-off", "Error"])
+        self.attempt_table = read_only_table(
+            ["#", "Started", "Venue", "Quoted", "Outcome", "Back-off", "Error"], right=(0, 3, 5)
+        )
         self.log_table = read_only_table(["Time", "State", "Message"])
 
         middle = QHBoxLayout()
@@ -116,9 +123,11 @@ class OrderDetail(QDialog):
         layout = QVBoxLayout(self)
         layout.addLayout(top)
         layout.addLayout(grid)
-        layout.addLayout(middle, 3)
+        # At most three attempts: their table keeps its size and the timeline and log get the rest.
+        self.attempt_table.setFixedHeight(self.attempt_table.horizontalHeader().sizeHint().height() + 3 * 24 + 6)
+        layout.addLayout(middle, 4)
         layout.addWidget(section_title("Attempts"))
-        layout.addWidget(self.attempt_table, 2)
+        layout.addWidget(self.attempt_table)
         layout.addWidget(section_title("Log"))
         layout.addWidget(self.log_table, 3)
 
@@ -159,7 +168,8 @@ class OrderDetail(QDialog):
         price = formats.price(order.pair, order.execution_price)
         quoted = " (quoted)" if order.execution_price is not None and not order.tx_hash else ""
         self.facts["Execution price"].setText(f"{price} {spec.quote if spec else ''}{quoted}" if price else "—")
-        self.facts["Tx hash"].setText(order.tx_hash or "—")
+        self.facts["Tx hash"].setText(elide_middle(order.tx_hash) if order.tx_hash else "—")
+        self.facts["Tx hash"].setToolTip(order.tx_hash or "")
         self.copy_hash.setEnabled(bool(order.tx_hash))
         self.facts["Attempts"].setText(str(order.attempts))
         self.facts["Error"].setText(order.error or "—")
@@ -185,7 +195,7 @@ class OrderDetail(QDialog):
             else:
                 spent = f"{duration(seconds_between(span.entered))} so far"
             self.timeline.setItem(row, 0, cell(str(span.status), color=STATUS_COLORS[span.status]))
-            self.timeline.setItem(row, 1, cell(local_timestamp(span.entered)))
+            self.timeline.setItem(row, 1, cell(clock_time(span.entered)))
             self.timeline.setItem(row, 2, cell(spent, right=True))
             self.timeline.setItem(row, 3, cell(span.note, tooltip=span.note))
 
@@ -199,7 +209,7 @@ class OrderDetail(QDialog):
             quoted = self._formats.price(self.order.pair, story.quoted_price)
             cells = [
                 cell(str(story.number), right=True),
-                cell(local_timestamp(story.started)),
+                cell(clock_time(story.started)),
                 cell(story.venue or ""),
                 cell(quoted, right=True),
                 cell(story.outcome, color=color),
@@ -257,7 +267,7 @@ class OrderDetail(QDialog):
             self.quotes.setItem(
                 verdict_row,
                 column,
-                cell(f"★ chosen +{decision['marginBps']} bps" if chosen else "", right=True, color=WINNER_TEXT),
+                cell(f"★ +{decision['marginBps']} bps" if chosen else "", right=True, color=WINNER_TEXT),
             )
         better = "lower" if buying else "higher"
         self.quote_verdict.setText(
@@ -269,7 +279,7 @@ class OrderDetail(QDialog):
         entries = self.order.logs
         self.log_table.setRowCount(len(entries))
         for row, entry in enumerate(entries):
-            self.log_table.setItem(row, 0, cell(local_timestamp(entry.timestamp)))
+            self.log_table.setItem(row, 0, cell(clock_time(entry.timestamp)))
             self.log_table.setItem(row, 1, cell(str(entry.status), color=STATUS_COLORS[entry.status]))
             self.log_table.setItem(row, 2, cell(entry.message, tooltip=entry.message))
 

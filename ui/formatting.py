@@ -12,7 +12,7 @@ from decimal import Decimal
 from engine.pairs import PairCatalog
 
 SHORT_ID_LENGTH = 8
-SHORT_HASH_LENGTH = 10
+SHORT_HASH_LENGTH = 8
 
 
 def short_id(order_id: str) -> str:
@@ -23,6 +23,11 @@ def short_hash(tx_hash: str | None) -> str:
     if not tx_hash:
         return ""
     return f"{tx_hash[:SHORT_HASH_LENGTH]}…"
+
+
+def elide_middle(text: str, keep: int = 14) -> str:
+    """Long hashes as people compare them: the start and the end."""
+    return text if len(text) <= keep * 2 + 1 else f"{text[:keep]}…{text[-keep:]}"
 
 
 def group_decimal(value: Decimal, places: int) -> str:
@@ -55,6 +60,12 @@ def local_time(moment: datetime) -> str:
     if local.date() == datetime.now().astimezone().date():
         return local.strftime("%H:%M:%S.") + f"{local.microsecond // 1000:03d}"
     return local.strftime("%Y-%m-%d %H:%M")
+
+
+def clock_time(moment: datetime) -> str:
+    """Local time of day to the millisecond, for timelines whose date is shown once above them."""
+    local = moment.astimezone()
+    return local.strftime("%H:%M:%S.") + f"{local.microsecond // 1000:03d}"
 
 
 def local_timestamp(moment: datetime) -> str:

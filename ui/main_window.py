@@ -162,6 +162,7 @@ class MainWindow(QMainWindow):
 
     def _on_orders_changed(self, batch: dict[str, Order]) -> None:
         self.board.model.apply(batch)
+        self.ticket.refresh_quote()
         for order_id, dialog in list(self.details.items()):
             snapshot = batch.get(order_id)
             if snapshot is not None:

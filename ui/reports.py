@@ -141,7 +141,7 @@ class SummaryDialog(QDialog):
 
     @staticmethod
     def _venue_table(venues: dict[str, PairSummary], total: PairSummary) -> QTableWidget:
-        table = read_only_table(["Venue", "Confirmed", "Share", "Most used for"])
+        table = read_only_table(["Venue", "Confirmed", "Share", "Most used for"], right=(1, 2))
         table.setRowCount(len(venues))
         for row, (name, summary) in enumerate(sorted(venues.items())):
             share = summary.confirmed / total.confirmed if total.confirmed else 0

@@ -9,11 +9,14 @@ from __future__ import annotations
 from decimal import Decimal
 
 from pydantic import ValidationError
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
+    QAbstractSpinBox,
     QDialog,
     QDialogButtonBox,
     QDoubleSpinBox,
     QFormLayout,
+    QGroupBox,
     QLabel,
     QLineEdit,
     QSpinBox,
@@ -60,15 +63,23 @@ class SettingsDialog(QDialog):
         self.redis_url.setPlaceholderText("redis://localhost:6379/0 (optional)")
         self.redis_url.setToolTip("Mirror every update to Redis for external listeners; empty = off")
 
-        form = QFormLayout()
-        form.addRow("Time scale", self.time_scale)
-        form.addRow("Concurrency", self.concurrency)
-        form.addRow("Rate limit", self.rate_limit)
-        form.addRow("Slippage tolerance", self.slippage)
-        form.addRow("Failure rate", self.failure_rate)
-        form.addRow("Database URL", self.db_url)
-        form.addRow("Redis URL", self.redis_url)
-        note = QLabel("Queue and router settings apply at once. Database and Redis changes apply after a restart.")
+        for spin in (self.time_scale, self.concurrency, self.rate_limit, self.slippage, self.failure_rate):
+            spin.setFixedWidth(160)
+            spin.setAlignment(Qt.AlignmentFlag.AlignRight)
+            spin.setButtonSymbols(QAbstractSpinBox.ButtonSymbols.NoButtons)  # arrows and wheel still step
+        self.time_scale.setSuffix(" ×")
+        live = QGroupBox("Queue and router — applied at once")
+        live_form = QFormLayout(live)
+        live_form.addRow("Time scale", self.time_scale)
+        live_form.addRow("Concurrency", self.concurrency)
+        live_form.addRow("Rate limit", self.rate_limit)
+        live_form.addRow("Slippage tolerance", self.slippage)
+        live_form.addRow("Failure rate", self.failure_rate)
+        storage = QGroupBox("Storage — used from the next start")
+        storage_form = QFormLayout(storage)
+        storage_form.addRow("Database URL", self.db_url)
+        storage_form.addRow("Redis URL", self.redis_url)
+        note = QLabel("Settings are saved for the next start; flags and DEXDESK_* variables still override them.")
         note.setObjectName("hint")
         note.setWordWrap(True)
         self.error = QLabel()
@@ -79,7 +90,8 @@ class SettingsDialog(QDialog):
         buttons.accepted.connect(self.accept)
         buttons.rejected.connect(self.reject)
         layout = QVBoxLayout(self)
-        layout.addLayout(form)
+        layout.addWidget(live)
+        layout.addWidget(storage)
         layout.addWidget(note)
         layout.addWidget(self.error)
         layout.addWidget(buttons)

@@ -16,9 +16,12 @@ from ui.theme import monospace_font
 RIGHT = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
 
 
-def read_only_table(headers: list[str]) -> QTableWidget:
+def read_only_table(headers: list[str], *, right: tuple[int, ...] = ()) -> QTableWidget:
+    """`right` lists the number columns: their headers align with their figures."""
     table = QTableWidget(0, len(headers))
     table.setHorizontalHeaderLabels(headers)
+    for column in right:
+        table.horizontalHeaderItem(column).setTextAlignment(RIGHT)
     table.verticalHeader().hide()
     table.verticalHeader().setDefaultSectionSize(24)
     table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)

@@ -35,6 +35,7 @@ QTableView {
     background: #1b1f27; alternate-background-color: #1f242d; gridline-color: #272c36;
     selection-background-color: #2c3a55; selection-color: #ffffff; border: 1px solid #272c36;
 }
+QTableView::item { padding: 0 4px; }
 QHeaderView::section {
     background: #222732; color: #aab2c0; border: none; border-right: 1px solid #2d3340;
     border-bottom: 1px solid #2d3340; padding: 4px 6px; font-weight: 600;

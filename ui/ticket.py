@@ -25,7 +25,6 @@ from PySide6.QtWidgets import (
     QPushButton,
     QSizePolicy,
     QTableWidget,
-    QTableWidgetItem,
     QVBoxLayout,
     QWidget,
 )
@@ -35,6 +34,7 @@ from engine.pairs import PairCatalog
 from engine.router import RoutingDecision
 from engine.validation import InvalidOrder, OrderRequest, validate_order
 from ui.formatting import group_decimal, impact_text, percent
+from ui.tables import cell, read_only_table
 from ui.theme import MUTED_TEXT, WINNER_TEXT, monospace_font
 
 QuoteSource = Callable[[str, Decimal, Direction], RoutingDecision]
@@ -42,6 +42,8 @@ QuoteSource = Callable[[str, Decimal, Direction], RoutingDecision]
 BUY_SHORTCUT = "F2"
 SELL_SHORTCUT = "F3"
 FOCUS_SHORTCUT = "Ctrl+T"
+VENUES = ("raydium", "meteora")
+QUOTE_ROWS = ("Price", "Fee", "Price impact", "Max spent", "Route")
 
 
 class OrderTicket(QWidget):
@@ -142,19 +144,16 @@ class OrderTicket(QWidget):
         return label
 
     def _quote_table(self) -> QTableWidget:
-        table = QTableWidget(2, 5)
-        table.setHorizontalHeaderLabels(["Venue", "Price", "Fee", "Impact", "Max spent"])
-        table.verticalHeader().hide()
-        table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        """Venues side by side, as an aggregator shows them: one column per venue, one row per figure."""
+        table = read_only_table(["", *VENUES], right=(1, 2))
+        table.setRowCount(len(QUOTE_ROWS))
         table.setSelectionMode(QAbstractItemView.SelectionMode.NoSelection)
         table.setFocusPolicy(Qt.FocusPolicy.NoFocus)
-        table.setShowGrid(False)
-        table.setFont(monospace_font())
-        table.verticalHeader().setDefaultSectionSize(24)
+        table.setAlternatingRowColors(False)
         header = table.horizontalHeader()
-        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-        header.setStretchLastSection(True)
-        table.setFixedHeight(24 * 2 + header.sizeHint().height() + 4)
+        for column in (1, 2):
+            header.setSectionResizeMode(column, QHeaderView.ResizeMode.Stretch)
+        table.setFixedHeight(24 * len(QUOTE_ROWS) + header.sizeHint().height() + 4)
         table.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
         return table
 
@@ -230,34 +229,45 @@ class OrderTicket(QWidget):
             editor.style().unpolish(editor)
             editor.style().polish(editor)
 
+    def refresh_quote(self) -> None:
+        """The market moved (orders executed): re-quote what is typed, if it is valid."""
+        result = self._validate()
+        if not isinstance(result, InvalidOrder):
+            self._show_quote(result)
+
     def _show_quote(self, request: OrderRequest | None) -> None:
         limit_title = "Max spent" if self._side is Direction.BUY else "Min received"
-        self.quotes.setHorizontalHeaderItem(4, QTableWidgetItem(limit_title))
+        titles = [*QUOTE_ROWS[:-2], limit_title, QUOTE_ROWS[-1]]
+        for row, title in enumerate(titles):
+            self.quotes.setItem(row, 0, cell(title, color=MUTED_TEXT))
         if request is None:
-            self.quotes.clearContents()
+            for row in range(len(titles)):
+                for column in (1, 2):
+                    self.quotes.setItem(row, column, cell(""))
+            for column, venue in enumerate(VENUES, start=1):
+                self.quotes.horizontalHeaderItem(column).setText(venue)
             self.verdict.setText("Type an amount to see both venues' prices.")
             return
         decision = self._quote(request.pair, request.amount, request.direction)
         spec = self.catalog[request.pair]
-        for row, quote in enumerate(decision.quotes):
+        by_venue = {str(quote.venue): quote for quote in decision.quotes}
+        for column, venue in enumerate(VENUES, start=1):
+            quote = by_venue[venue]
             winner = quote is decision.chosen
-            cells = [
-                f"{'★ ' if winner else '  '}{quote.venue}",
+            self.quotes.horizontalHeaderItem(column).setText(f"★ {venue}" if winner else venue)
+            figures = [
                 group_decimal(quote.effective_price, spec.price_decimals),
                 percent(quote.fee_rate),
                 impact_text(quote.price_impact),
                 f"{group_decimal(quote.limit_total, spec.price_decimals)} {spec.quote}",
+                f"best by {decision.margin_bps} bps" if winner else "",
             ]
-            for column, text in enumerate(cells):
-                item = QTableWidgetItem(text)
-                item.setForeground(WINNER_TEXT if winner else MUTED_TEXT)
-                if column:
-                    item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-                self.quotes.setItem(row, column, item)
-        better = "cheaper" if request.direction is Direction.BUY else "more"
+            for row, text in enumerate(figures):
+                self.quotes.setItem(row, column, cell(text, right=True, color=WINNER_TEXT if winner else None))
+        verdict = "is cheaper" if request.direction is Direction.BUY else "pays more"
         self.verdict.setText(
-            f"{str(decision.chosen.venue).capitalize()} wins by {decision.margin_bps} bps "
-            f"({better} after fees and impact); prices include fees."
+            f"{str(decision.chosen.venue).capitalize()} {verdict} by {decision.margin_bps} bps after fees "
+            f"and price impact. Prices in {spec.quote} per {spec.base}, fees included."
         )
 
     def try_submit(self) -> bool:
