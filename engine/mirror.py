@@ -180,14 +180,15 @@ class RedisMirror:
         terminal = update.order.is_terminal
         self._pid += 1
         item = _Item(order_id, update.message, terminal, self._pid)
+        while len(self._backlog) >= self.backlog_limit:
+            self._drop_oldest()
+        # Superseded: this newer state is queued, so an older unsent one must not be written after it.
         self._unsent.pop(order_id, None)
         self._unsent_terminal.pop(order_id, None)
         if terminal:
             self._active.pop(order_id, None)
         else:
             self._active[order_id] = item
-        while len(self._backlog) >= self.backlog_limit:
-            self._drop_oldest()
         self._backlog.append(item)
         self._queued[order_id] += 1
         self._idle.clear()

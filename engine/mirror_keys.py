@@ -18,6 +18,7 @@ and the PUBLISH change together in one Lua script, so no reader ever sees one wi
 from __future__ import annotations
 
 import re
+import socket
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
@@ -137,6 +138,13 @@ def client_options() -> dict[str, Any]:
 
 
 def describe_error(error: BaseException) -> str:
-    """One line for a status bar: redis-py's text, or the error's class when it has none."""
+    """One line for a status bar: the plain cause when the network gave one, else redis-py's text."""
+    cause: BaseException | None = error
+    while cause is not None:
+        if isinstance(cause, ConnectionRefusedError):
+            return "connection refused"
+        if isinstance(cause, socket.gaierror):
+            return f"unknown host ({cause.strerror})"
+        cause = cause.__cause__ or cause.__context__
     text = " ".join(str(error).split())
     return text or type(error).__name__
