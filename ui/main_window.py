@@ -41,7 +41,7 @@ from ui.ticket import BUY_SHORTCUT, FOCUS_SHORTCUT, SELL_SHORTCUT, OrderTicket
 log = logging.getLogger("dexdesk.desk")
 
 FIRST_PAGE = 1000
-HISTORY_PAGE = 2000
+HISTORY_PAGE = 1000
 LAYOUT_VERSION = 1
 
 

@@ -104,17 +104,21 @@ def test_search_and_filters_give_the_expected_rows(desk: Desk) -> None:
     board = desk.window.board
     ids = lambda: {order.id for order in board.proxy.visible_orders()}  # noqa: E731
 
-    desk.qtbot.keyClicks(board.search, "jup")
+    def search(text: str) -> None:
+        board.search.clear()
+        desk.qtbot.keyClicks(board.search, text)
+        desk.qtbot.waitUntil(lambda: board.proxy.search == text.lower(), timeout=2000)
+
+    search("jup")
     assert ids() == {jup.id, doomed.id}
-    board.search.clear()
-    desk.qtbot.keyClicks(board.search, sol.id[:8])
+    search(sol.id[:8])
     assert ids() == {sol.id}
     stored_eth = board.model.get(eth.id)
     assert stored_eth is not None
     assert stored_eth.tx_hash
-    board.search.setText(stored_eth.tx_hash[10:24])
+    search(stored_eth.tx_hash[10:24])
     assert ids() == {eth.id}
-    board.search.clear()
+    search("")
 
     board.status_filter.setCurrentIndex(board.status_filter.findText("FAILED"))
     assert ids() == {doomed.id}
