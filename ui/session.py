@@ -76,6 +76,8 @@ async def run_demo(window: MainWindow, count: int, screenshot: Path | None) -> N
     if screenshot is None:
         return
     await settle_paint()
+    window.status.refresh()  # the last attempt task ends just after the engine reports idle
+    await settle_paint()
     screenshot.parent.mkdir(parents=True, exist_ok=True)
     if not window.grab().save(str(screenshot)):
         raise OSError(f"could not write the screenshot to {screenshot}")
