@@ -23,7 +23,9 @@ class SlidingWindowLimiter:
         return self.max_starts > 0
 
     def _forget_old(self, now: float) -> None:
-        while self._starts and self._starts[0] <= now - self.duration_s:
+        # Same expression as the wake-up deadline in acquire(), so a waiter woken exactly at the
+        # deadline always finds its slot free (now - duration could differ in the last bit).
+        while self._starts and self._starts[0] + self.duration_s <= now:
             self._starts.popleft()
 
     def used(self) -> int:
