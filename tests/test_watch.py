@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import signal
+import uuid
 from pathlib import Path
 
 import pytest
@@ -12,7 +14,7 @@ from redis.asyncio import Redis
 
 from app.cli import main
 from tests.faults.listeners import namespace
-from tests.faults.support import DEXDESK, dexdesk_env, eventually, free_port
+from tests.faults.support import DEXDESK, dexdesk_env, free_port
 from tests.services import REDIS_URL, require
 
 pytestmark = pytest.mark.redis
@@ -33,10 +35,8 @@ async def test_watch_follows_every_order_and_one_order_through_the_cli(tmp_path:
         db = ["--db", f"sqlite+aiosqlite:///{tmp_path / 'orders.db'}"]
         watcher = await _dexdesk("watch", env=env)
         try:
-            client = Redis.from_url(REDIS_URL)
-            before = int(await client.execute_command("PUBSUB", "NUMPAT"))
-            await eventually(lambda: _numpat_above(client, before), "`dexdesk watch` to subscribe", within=30)
-            await client.aclose()
+            assert watcher.stdout is not None
+            await _until_listening(watcher.stdout)
             submit = await _dexdesk(
                 "submit", "--pair", "SOL-USDC", "--amount", "2", "--direction", "sell", "--json",
                 "--time-scale", "0", *db, env=env,
@@ -45,7 +45,6 @@ async def test_watch_follows_every_order_and_one_order_through_the_cli(tmp_path:
             assert submit.returncode in (0, 1), errors
             lines = printed.decode().splitlines()
             order_id = json.loads(lines[0])["orderId"]
-            assert watcher.stdout is not None
             heard: list[str] = []
             while len(heard) < len(lines):
                 line = (await asyncio.wait_for(watcher.stdout.readline(), 30)).decode().rstrip("\n")
@@ -65,9 +64,19 @@ async def test_watch_follows_every_order_and_one_order_through_the_cli(tmp_path:
         assert single.returncode == (0 if json.loads(lines[-1])["status"] == "CONFIRMED" else 1)
 
 
-async def _numpat_above(client: Redis, before: int) -> bool:
-    """True once one more pattern subscription exists: the watcher is listening."""
-    return int(await client.execute_command("PUBSUB", "NUMPAT")) > before
+async def _until_listening(stdout: asyncio.StreamReader) -> None:
+    """Publish a probe line until the watcher prints it: then it is surely subscribed."""
+    probe = json.dumps({"orderId": f"probe-{uuid.uuid4()}", "status": "PROBE"})
+    client = Redis.from_url(REDIS_URL)
+    try:
+        for _ in range(300):
+            await client.publish(f"order-updates:{json.loads(probe)['orderId']}", probe)
+            with contextlib.suppress(TimeoutError):
+                if (await asyncio.wait_for(stdout.readline(), 0.1)).decode().strip() == probe:
+                    return
+        raise AssertionError("`dexdesk watch` never started listening")
+    finally:
+        await client.aclose()
 
 
 def test_watch_needs_a_redis_url_and_a_full_id(capsys: pytest.CaptureFixture[str]) -> None:
