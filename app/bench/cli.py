@@ -1,0 +1,47 @@
+"""The `dexdesk bench` parser. Each bench is imported only when run (the board bench needs Qt)."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+from collections.abc import Callable
+from typing import Any
+
+BENCHES = {
+    "engine": ("engine_bench", 10_000, "N orders through the full pipeline at time scale 0, and the storage ceiling"),
+    "spec": ("spec_bench", 1_000, "the spec settings (10 in flight, 100/min, real delays) on a simulated clock"),
+    "board": ("board_bench", 20_000, "the main window offscreen while N orders stream, and its first paint"),
+    "export": ("export_bench", 100_000, "CSV rows/s for a database of N orders"),
+}
+
+
+def add_bench_commands(
+    sub: Any, add_global_options: Callable[[argparse.ArgumentParser], None]
+) -> argparse.ArgumentParser:
+    """Add `bench` with one sub-command per bench; their handlers take only `args` and run their own loop."""
+    bench = sub.add_parser("bench", help="measure speed: engine, spec, board, export", description=__doc__)
+    add_global_options(bench)
+    inner = bench.add_subparsers(dest="bench", metavar="BENCH", required=True)
+    for name, (module, default, text) in BENCHES.items():
+        child = inner.add_parser(name, help=text, description=text)
+        add_global_options(child)
+        child.add_argument("--orders", type=int, default=default, metavar="N", help=f"how many (default {default:,})")
+        child.add_argument("--json", action="store_true", help="print one JSON object")
+        if name == "board":
+            child.add_argument(
+                "--loaded",
+                type=int,
+                metavar="N",
+                help="orders already stored for the first-paint and RSS test (default N)",
+            )
+        child.set_defaults(handler=_runner(module), sync_handler=True)
+    return bench
+
+
+def _runner(module: str) -> Callable[..., int]:
+    def run(args: argparse.Namespace, _settings: Any) -> int:
+        if args.orders < 1:
+            raise SystemExit("dexdesk bench: --orders must be at least 1")
+        return int(importlib.import_module(f"app.bench.{module}").main(args))
+
+    return run

@@ -1,0 +1,136 @@
+"""`dexdesk bench engine`: N orders through the whole pipeline, against the storage layer alone.
+
+The engine runs at time scale 0 with the rate limit off, so what is measured is the engine's own
+cost: routing maths, state transitions, the group-commit writer and the database. The storage
+ceiling replays the very same writes (the PENDING inserts, then every committed state change of
+every order, in order, from as many concurrent writers as the engine has orders in flight) with
+no router and no queue. engine ÷ ceiling says how much of the storage's speed the engine keeps.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import time
+from collections import deque
+from dataclasses import dataclass, field
+from typing import Any
+
+from app.bench.databases import scratch_database
+from app.bench.report import emit, peak_rss_mb, percentile
+from engine.demo import random_requests
+from engine.domain import Order, OrderStatus, OrderUpdate
+from engine.engine import Engine, engine_settings
+from engine.pairs import default_catalog
+from engine.storage import Change, OrderStore
+
+
+@dataclass
+class EngineRun:
+    """What one engine run saw: timings, and every committed write, kept for the ceiling's replay."""
+
+    orders: int
+    elapsed_s: float = 0.0
+    state_changes: int = 0
+    latencies_s: list[float] = field(default_factory=list)
+    attempt_latencies_s: list[float] = field(default_factory=list)
+    inserted: list[Order] = field(default_factory=list)
+    changes: dict[str, list[OrderUpdate]] = field(default_factory=dict)
+    peak_rss_mb: float = 0.0
+
+
+async def run_engine(url: str, count: int, *, concurrency: int, seed: int) -> EngineRun:
+    """Submit `count` orders at once and wait until every one has reached CONFIRMED or FAILED."""
+    requests = random_requests(default_catalog(), count, seed=seed)
+    engine = Engine(OrderStore(url), engine_settings(time_scale=0, rate_limit=0, concurrency=concurrency, seed=seed))
+    run = EngineRun(count)
+    started_at: dict[str, float] = {}
+    t0 = 0.0
+
+    def on_update(update: OrderUpdate) -> None:
+        now = time.perf_counter()
+        run.state_changes += 1
+        status = update.order.status
+        if status is OrderStatus.PENDING and update.order.attempts == 0:
+            return  # the insert; replayed as one batch, not as a change
+        run.changes.setdefault(update.order_id, []).append(update)
+        if status is OrderStatus.ROUTING:
+            started_at.setdefault(update.order_id, now)
+        elif status is OrderStatus.CONFIRMED:
+            run.latencies_s.append(now - t0)
+            run.attempt_latencies_s.append(now - started_at[update.order_id])
+
+    await engine.start()
+    try:
+        engine.subscribe(on_update)
+        t0 = time.perf_counter()
+        run.inserted = await engine.submit_many(requests)
+        await engine.wait_idle()
+        run.elapsed_s = time.perf_counter() - t0
+        run.peak_rss_mb = peak_rss_mb()
+    finally:
+        await engine.stop()
+    return run
+
+
+async def run_ceiling(url: str, run: EngineRun, *, concurrency: int) -> float:
+    """Replay the engine run's writes through `OrderStore` alone; returns the seconds it took."""
+    store = OrderStore(url)
+    await store.open()
+    try:
+        pending = deque(order.id for order in run.inserted)
+
+        async def writer() -> None:
+            while pending:
+                for update in run.changes.get(pending.popleft(), ()):
+                    executed = update.order.status is OrderStatus.CONFIRMED
+                    await store.commit(Change(update.order, update.new_logs, executed=executed))
+
+        t0 = time.perf_counter()
+        await store.insert(run.inserted)
+        await asyncio.gather(*(writer() for _ in range(concurrency)))
+        return time.perf_counter() - t0
+    finally:
+        await store.close()
+
+
+async def measure(db_url: str | None, count: int, *, concurrency: int, seed: int) -> dict[str, Any]:
+    async with scratch_database(db_url) as url:
+        run = await run_engine(url, count, concurrency=concurrency, seed=seed)
+    async with scratch_database(db_url) as url:
+        ceiling_s = await run_ceiling(url, run, concurrency=concurrency)
+    engine_rate = run.state_changes / run.elapsed_s
+    ceiling_rate = run.state_changes / ceiling_s
+    return {
+        "orders": count,
+        "database": "sqlite" if db_url is None or db_url.startswith("sqlite") else "postgresql",
+        "elapsed_s": run.elapsed_s,
+        "orders_per_s": count / run.elapsed_s,
+        "state_changes": run.state_changes,
+        "state_changes_per_s": engine_rate,
+        "latency_p50_ms": percentile(run.latencies_s, 0.5) * 1000,
+        "latency_p99_ms": percentile(run.latencies_s, 0.99) * 1000,
+        "attempt_p50_ms": percentile(run.attempt_latencies_s, 0.5) * 1000,
+        "attempt_p99_ms": percentile(run.attempt_latencies_s, 0.99) * 1000,
+        "peak_rss_mb": run.peak_rss_mb,
+        "ceiling_state_changes_per_s": ceiling_rate,
+        "ceiling_ratio": engine_rate / ceiling_rate,
+    }
+
+
+def main(args: argparse.Namespace) -> int:
+    concurrency = getattr(args, "concurrency", None) or 10
+    seed = getattr(args, "seed", None) or 0
+    result = asyncio.run(measure(getattr(args, "db_url", None), args.orders, concurrency=concurrency, seed=seed))
+    rows = [
+        ("orders", f"{result['orders']:,} on {result['database']}, {concurrency} in flight"),
+        ("orders/s", f"{result['orders_per_s']:,.0f}"),
+        ("state changes/s", f"{result['state_changes_per_s']:,.0f} ({result['state_changes']:,} changes)"),
+        ("submit → CONFIRMED p50 / p99", f"{result['latency_p50_ms']:,.0f} / {result['latency_p99_ms']:,.0f} ms"),
+        ("attempt start → CONFIRMED p50 / p99", f"{result['attempt_p50_ms']:.1f} / {result['attempt_p99_ms']:.1f} ms"),
+        ("peak RSS", f"{result['peak_rss_mb']:.0f} MB"),
+        ("storage ceiling (state changes/s)", f"{result['ceiling_state_changes_per_s']:,.0f}"),
+        ("engine ÷ ceiling", f"{result['ceiling_ratio']:.2f}"),
+    ]
+    emit("dexdesk bench engine", result, rows, as_json=args.json)
+    return 0
