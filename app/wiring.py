@@ -28,25 +28,33 @@ def build_mirror(settings: Settings) -> RedisMirror | None:
     return RedisMirror(settings.redis_url, namespace=settings.redis_prefix)
 
 
+def start_mirror(
+    engine: Engine, settings: Settings, on_state: Callable[[MirrorState], None] | None = None
+) -> RedisMirror | None:
+    """Mirror a just-started engine to Redis; call it right after `await engine.start()`, with no await between.
+
+    The desk passes `lambda state: status_bar.set_mirror_state(state.text)`; stop it with
+    `await mirror.stop()` after the engine has stopped, so a clean stop's last states still go out.
+    """
+    mirror = build_mirror(settings)
+    if mirror is None:
+        return None
+    if on_state is not None:
+        mirror.on_state(on_state)
+    mirror.attach(engine)
+    mirror.adopt(engine.active_orders())
+    mirror.start()
+    return mirror
+
+
 @asynccontextmanager
 async def running_engine(
     settings: Settings, *, on_mirror_state: Callable[[MirrorState], None] | None = None
 ) -> AsyncIterator[Engine]:
-    """An engine that has resumed every unfinished order; stopped cleanly on the way out.
-
-    With a Redis URL the mirror listens from before the first update; it is stopped after the
-    engine, so the last states of a clean stop still reach Redis if it is there.
-    """
+    """An engine that has resumed every unfinished order, mirrored to Redis if a URL is set; stopped cleanly."""
     engine = build_engine(settings)
-    mirror = build_mirror(settings)
-    if mirror is not None:
-        mirror.attach(engine)
-        if on_mirror_state is not None:
-            mirror.on_state(on_mirror_state)
     await engine.start()
-    if mirror is not None:
-        mirror.adopt(engine.active_orders())
-        mirror.start()
+    mirror = start_mirror(engine, settings, on_mirror_state)
     try:
         yield engine
     finally:
