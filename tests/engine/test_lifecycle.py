@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 from decimal import Decimal
 
@@ -35,3 +36,27 @@ async def test_order_goes_through_every_state_and_is_stored_as_announced(db_url:
     building = next(update.message for update in updates if update.message["status"] == "BUILDING")
     assert set(building) == {"orderId", "status", "timestamp", "dex", "executionPrice"}
     assert stored.logs[0].message.startswith("order received")
+
+
+async def test_logs_only_grow_and_failure_reasons_persist(db_url: str) -> None:
+    from engine.engine import engine_settings
+
+    updates: list[OrderUpdate] = []
+    settings = engine_settings(time_scale=0, rate_limit=0, seed=3, failure_rate=1.0)
+    async with running(db_url, settings) as engine:
+        engine.subscribe(updates.append)
+        order = await engine.submit("RAY-USDC", "40", "BUY")
+        await engine.wait_terminal(order.id)
+        stored = await engine.store.get(order.id)
+
+    snapshots = [update.order.logs for update in updates]
+    for earlier, later in itertools.pairwise(snapshots):
+        assert later[: len(earlier)] == earlier, "a log entry was rewritten or dropped"
+    assert stored is not None
+    assert stored.logs == snapshots[-1]
+    assert sum(len(update.new_logs) for update in updates) == len(stored.logs)
+    failures = [entry for entry in stored.logs if "failed:" in entry.message]
+    assert len(failures) == 3, "every failed attempt keeps its own line"
+    assert stored.status is OrderStatus.FAILED
+    assert stored.error
+    assert stored.error in failures[-1].message

@@ -34,7 +34,8 @@ def test_retries_wait_2s_then_4s_and_the_third_failure_is_final(sqlite_url: str)
         assert final.status is OrderStatus.FAILED
         assert final.attempts == 3
         assert stored is not None
-        assert stored.error and stored.error == history[-1][1].message["error"]
+        assert stored.error
+        assert stored.error == history[-1][1].message["error"]
         assert history[-1][1].message["status"] == "FAILED"
         assert "no attempts left" in stored.logs[-1].message
 

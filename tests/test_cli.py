@@ -1,0 +1,117 @@
+"""The `dexdesk` commands as a user types them (in-process for speed; fault tests run real processes)."""
+
+from __future__ import annotations
+
+import csv
+import json
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from app.cli import main
+from engine.reports import COLUMNS
+
+CONTRACT_KEYS = {"orderId", "status", "timestamp", "dex", "executionPrice", "txHash", "error", "attempt", "retryInMs"}
+
+
+@pytest.fixture
+def db(tmp_path: Path) -> list[str]:
+    return ["--db", f"sqlite+aiosqlite:///{tmp_path / 'cli.db'}", "--time-scale", "0", "--seed", "3"]
+
+
+def _json_lines(text: str) -> list[dict[str, object]]:
+    return [json.loads(line) for line in text.strip().splitlines()]
+
+
+def test_submit_json_prints_one_contract_message_per_state(db: list[str], capsys: pytest.CaptureFixture[str]) -> None:
+    status = main(["submit", "--pair", "SOL-USDC", "--amount", "10.5", "--direction", "BUY", "--json", *db])
+    messages = _json_lines(capsys.readouterr().out)
+    assert status == (0 if messages[-1]["status"] == "CONFIRMED" else 1)
+    assert [m["status"] for m in messages][:2] == ["PENDING", "ROUTING"]
+    assert messages[-1]["status"] in ("CONFIRMED", "FAILED")
+    assert all(set(message) <= CONTRACT_KEYS for message in messages)
+    assert len({message["orderId"] for message in messages}) == 1
+    assert all(str(message["timestamp"]).endswith("Z") and len(str(message["timestamp"])) == 24 for message in messages)
+
+
+def test_submit_wait_prints_the_id_then_readable_lines(db: list[str], capsys: pytest.CaptureFixture[str]) -> None:
+    status = main(["submit", "--pair", "eth-usdc", "--amount", "0.5", "--direction", "sell", "--wait", *db])
+    lines = capsys.readouterr().out.splitlines()
+    assert len(lines[0]) == 36
+    assert lines[0].count("-") == 4
+    text = "\n".join(lines)
+    for state in ("PENDING", "ROUTING", "BUILDING", "SUBMITTED"):
+        assert state in text
+    assert "raydium quote" in text
+    assert "meteora quote" in text
+    assert "bps" in text
+    assert ("txHash" in text) == (status == 0)
+
+
+def test_failed_order_exits_1_and_keeps_its_reason(db: list[str], capsys: pytest.CaptureFixture[str]) -> None:
+    # The failure rate is a saved setting (the desk's Settings dialog), not a flag.
+    from app.settings import Settings, save
+
+    save(Settings(failure_rate=1.0))
+    status = main(["submit", "--pair", "BONK-USDC", "--amount", "50000", "--direction", "BUY", "--json", *db])
+    messages = _json_lines(capsys.readouterr().out)
+    assert status == 1
+    assert messages[-1]["status"] == "FAILED"
+    assert messages[-1]["error"]
+    assert [m["retryInMs"] for m in messages if "retryInMs" in m] == [2000, 4000]
+
+
+def test_list_show_and_export_agree(db: list[str], capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    assert main(["run", "--orders", "12", "--json", *db]) in (0, 1)
+    summary = json.loads(capsys.readouterr().out)
+    assert summary["orders"] == 12
+    assert summary["confirmed"] + summary["failed"] == 12
+
+    assert main(["list", "--json", "--limit", "0", *db]) == 0
+    listed = json.loads(capsys.readouterr().out)
+    assert len(listed) == 12
+    assert set(listed[0]) == {
+        "id", "pair", "amount", "direction", "status", "dex", "executionPrice",
+        "txHash", "attempts", "error", "createdAt", "updatedAt",
+    }  # fmt: skip
+
+    newest = listed[0]
+    assert main(["show", newest["id"][:8], "--json", *db]) == 0
+    shown = json.loads(capsys.readouterr().out)
+    assert shown["id"] == newest["id"]
+    assert shown["logs"][0]["status"] == "PENDING"
+    assert {"timestamp", "status", "message", "data"} == set(shown["logs"][0])
+
+    report = tmp_path / "report.csv"
+    assert main(["export", str(report), *db]) == 0
+    raw = report.read_bytes()
+    assert raw.startswith(b"\xef\xbb\xbf")  # a BOM, so spreadsheets read UTF-8
+    assert b"\r\n" in raw
+    with report.open(encoding="utf-8-sig", newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    assert tuple(rows[0]) == COLUMNS
+    assert {row["id"] for row in rows} == {order["id"] for order in listed}
+    by_id = {row["id"]: row for row in rows}
+    for order in listed:
+        row = by_id[order["id"]]
+        assert row["amount"] == str(order["amount"])
+        assert row["status"] == order["status"]
+        if order["executionPrice"] is not None:
+            assert Decimal(row["executionPrice"]) == Decimal(str(order["executionPrice"]))
+
+
+def test_filters_and_unknown_ids_are_named(db: list[str], capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["list", "--status", "done", *db]) == 2
+    assert "status: must be one of PENDING" in capsys.readouterr().err
+    assert main(["show", "ffffffff", *db]) == 2
+    assert "ID: no order has this id" in capsys.readouterr().err
+
+
+def test_version_and_info_name_the_database(db: list[str], capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["--version"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("dexdesk ")
+    assert "dexdesk.db" in out  # the default SQLite file in the user's data directory
+    assert main(["info", *db]) == 0
+    assert "cli.db" in capsys.readouterr().out
