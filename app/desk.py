@@ -11,7 +11,7 @@ from pathlib import Path
 
 from app.paths import config_dir
 from app.settings import Settings
-from app.wiring import build_engine
+from app.wiring import build_engine, start_mirror
 
 
 def layout_file() -> Path:
@@ -49,5 +49,12 @@ def launch(args: argparse.Namespace, settings: Settings) -> int:
     asyncio.set_event_loop(loop)
     with loop:
         return loop.run_until_complete(
-            run_desk(engine, settings, layout_file=layout_file(), demo=demo, screenshot=screenshot)
+            run_desk(
+                engine,
+                settings,
+                layout_file=layout_file(),
+                demo=demo,
+                screenshot=screenshot,
+                start_mirror=start_mirror,
+            )
         )

@@ -33,6 +33,7 @@ from ui.board_view import BoardView
 from ui.bridge import EngineBridge
 from ui.detail import OrderDetail
 from ui.errors import ErrorReporter
+from ui.mirror_link import MirrorLink, MirrorStarter
 from ui.reports import SummaryDialog, export_all, export_visible
 from ui.settings_dialog import SettingsDialog
 from ui.status_bar import DeskStatusBar
@@ -49,7 +50,15 @@ class MainWindow(QMainWindow):
     closed = Signal()
     history_loaded = Signal()
 
-    def __init__(self, engine: Engine, settings: Settings, *, layout_file: Path, parent: QWidget | None = None) -> None:
+    def __init__(
+        self,
+        engine: Engine,
+        settings: Settings,
+        *,
+        layout_file: Path,
+        start_mirror: MirrorStarter | None = None,
+        parent: QWidget | None = None,
+    ) -> None:
         super().__init__(parent)
         self.engine = engine
         self.settings = settings
@@ -74,6 +83,8 @@ class MainWindow(QMainWindow):
         self.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, self.ticket_dock)
         self.status = DeskStatusBar(engine, self)
         self.setStatusBar(self.status)
+        self.mirror = MirrorLink(engine, start_mirror, self)
+        self.mirror.state_changed.connect(self.status.show_mirror)
         self._build_menus()
 
         self.bridge.orders_changed.connect(self._on_orders_changed)
@@ -278,10 +289,12 @@ class MainWindow(QMainWindow):
         return dialog
 
     def apply_settings(self, chosen: Settings | None, needs_restart: bool) -> None:
-        """Queue and router numbers go to the running engine; everything is saved for the next start."""
+        """Queue and router numbers go to the running engine, the mirror moves to the new Redis; all is saved."""
         if chosen is None:
             return
         self.engine.reconfigure(chosen.engine(self.engine.settings.router.seed))
+        if not MirrorLink.same_target(self.settings, chosen):
+            self.spawn(self.mirror.switch(chosen))
         self.settings = chosen
         path = save(chosen)
         self.status.refresh()
@@ -290,7 +303,7 @@ class MainWindow(QMainWindow):
             notice = QMessageBox(
                 QMessageBox.Icon.Information,
                 "Restart needed",
-                "Saved. The new database or Redis URL is used from the next start of dexdesk.",
+                "Saved. The new database URL is used from the next start of dexdesk.",
                 QMessageBox.StandardButton.Ok,
                 self,
             )
@@ -366,9 +379,10 @@ class MainWindow(QMainWindow):
         self.close()
 
     async def shutdown(self) -> None:
-        """Stop listening and stop the engine: in-flight attempts finish, queued orders stay stored."""
+        """Stop listening, stop the engine (in-flight attempts finish, queued orders stay stored), then the mirror."""
         self.bridge.close()
         for task in list(self._tasks):
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
         await self.engine.stop()
+        await self.mirror.stop()

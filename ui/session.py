@@ -19,6 +19,7 @@ from app.settings import Settings
 from engine.engine import Engine
 from engine.storage import StorageUnavailable
 from ui.main_window import MainWindow
+from ui.mirror_link import MirrorStarter
 
 log = logging.getLogger("dexdesk.desk")
 
@@ -32,12 +33,14 @@ async def run_desk(
     layout_file: Path,
     demo: int | None = None,
     screenshot: Path | None = None,
+    start_mirror: MirrorStarter | None = None,
 ) -> int:
+    """The whole life of the desk; `start_mirror` (from app/) mirrors the engine to Redis when a URL is set."""
     app = QApplication.instance()
     assert isinstance(app, QApplication), "the desk needs a QApplication"
     app.setQuitOnLastWindowClosed(False)
     loop = asyncio.get_running_loop()
-    window = MainWindow(engine, settings, layout_file=layout_file)
+    window = MainWindow(engine, settings, layout_file=layout_file, start_mirror=start_mirror)
     window.errors.install(loop)
     quit_requested = asyncio.Event()
     window.closed.connect(quit_requested.set)
@@ -51,6 +54,7 @@ async def run_desk(
             await qasync.asyncWrap(lambda: QMessageBox.critical(None, "dexdesk cannot start", reason))
         window.errors.uninstall(loop)
         return EXIT_BAD_INPUT
+    window.mirror.start(settings)  # no await since engine.start(): the mirror misses nothing
     try:
         window.restore_layout()
         window.show()

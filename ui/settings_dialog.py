@@ -1,4 +1,5 @@
-"""Settings: the queue and router numbers apply to the running engine at once; storage needs a restart.
+"""Settings: queue and router numbers apply to the running engine at once, the Redis mirror reconnects at once,
+and only the database needs a restart.
 
 Values are validated by the same pydantic `Settings` model the command line uses, so the dialog
 cannot save something the next start would refuse.
@@ -29,7 +30,7 @@ from app.settings import Settings
 
 
 class SettingsDialog(QDialog):
-    """`result_settings` holds the accepted settings; `needs_restart` says if storage changed."""
+    """`result_settings` holds the accepted settings; `needs_restart` says if the database changed."""
 
     def __init__(self, settings: Settings, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -61,7 +62,14 @@ class SettingsDialog(QDialog):
         )
         self.redis_url = QLineEdit(settings.redis_url or "")
         self.redis_url.setPlaceholderText("redis://localhost:6379/0 (optional)")
-        self.redis_url.setToolTip("Mirror every update to Redis for external listeners; empty = off")
+        self.redis_url.setToolTip(
+            "Publish every update on order-updates:{id} for external listeners (dexdesk watch); empty = off"
+        )
+        self.redis_prefix = QLineEdit(settings.redis_prefix)
+        self.redis_prefix.setToolTip(
+            "Prefix of the snapshot keys ({prefix}:order:{id}, {prefix}:active), so desks sharing a Redis never "
+            "collide; channels are never prefixed"
+        )
 
         for spin in (self.time_scale, self.concurrency, self.rate_limit, self.slippage, self.failure_rate):
             spin.setFixedWidth(160)
@@ -78,7 +86,10 @@ class SettingsDialog(QDialog):
         storage = QGroupBox("Storage — used from the next start")
         storage_form = QFormLayout(storage)
         storage_form.addRow("Database URL", self.db_url)
-        storage_form.addRow("Redis URL", self.redis_url)
+        mirror = QGroupBox("Redis mirror — reconnects at once")
+        mirror_form = QFormLayout(mirror)
+        mirror_form.addRow("Redis URL", self.redis_url)
+        mirror_form.addRow("Key prefix", self.redis_prefix)
         note = QLabel("Settings are saved for the next start; flags and DEXDESK_* variables still override them.")
         note.setObjectName("hint")
         note.setWordWrap(True)
@@ -92,6 +103,7 @@ class SettingsDialog(QDialog):
         layout = QVBoxLayout(self)
         layout.addWidget(live)
         layout.addWidget(storage)
+        layout.addWidget(mirror)
         layout.addWidget(note)
         layout.addWidget(self.error)
         layout.addWidget(buttons)
@@ -107,15 +119,14 @@ class SettingsDialog(QDialog):
             failure_rate=round(self.failure_rate.value() / 100, 4),
             db_url=self.db_url.text().strip() or None,
             redis_url=self.redis_url.text().strip() or None,
+            redis_prefix=self.redis_prefix.text().strip(),
         )
         return Settings.model_validate(values)
 
     @property
     def needs_restart(self) -> bool:
         chosen = self.result_settings
-        return chosen is not None and (
-            chosen.db_url != self.original.db_url or chosen.redis_url != self.original.redis_url
-        )
+        return chosen is not None and chosen.db_url != self.original.db_url
 
     def accept(self) -> None:
         try:

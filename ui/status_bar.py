@@ -1,4 +1,4 @@
-"""The status bar: the queue, the concurrency cap, the rate-limit window and the database, at a glance.
+"""The status bar: the queue, the concurrency cap, the rate-limit window, the database and the Redis mirror.
 
 Polled four times a second rather than pushed: `Engine.stats()` is a handful of integer reads,
 and a steady poll shows the rate-limit window emptying even when no order changes.
@@ -10,7 +10,10 @@ from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QLabel, QStatusBar, QWidget
 
 from engine.engine import Engine
+from engine.mirror import MirrorState
 from engine.queue import QueueStats
+from ui.mirror_link import mirror_text
+from ui.theme import ERROR_TEXT
 
 POLL_MS = 250
 
@@ -55,10 +58,22 @@ class DeskStatusBar(QStatusBar):
         else:
             self.window.setText("Rate limit off")
 
-    def set_mirror_state(self, text: str) -> None:
-        """For the Redis mirror to report itself ("Redis: connected", "Redis: reconnecting…")."""
+    def set_mirror_state(self, text: str, *, problem: bool = False, tooltip: str | None = None) -> None:
+        """For the Redis mirror to report itself ("Redis: connected", "Redis: disconnected — …")."""
         self.mirror.setText(text)
+        self.mirror.setStyleSheet(f"color: {ERROR_TEXT.name()};" if problem else "")
+        self.mirror.setToolTip(tooltip or "Redis mirror for external listeners")
         self.mirror.show()
+
+    def show_mirror(self, state: MirrorState | None) -> None:
+        """A mirror state as it comes from `MirrorLink`; None (no Redis URL set) hides the label."""
+        if state is None:
+            self.mirror.hide()
+            return
+        tooltip = f"Redis mirror for external listeners: {state.url}"
+        if state.status == "disconnected":
+            tooltip += "\nOrders carry on; the mirror reconnects by itself and catches up."
+        self.set_mirror_state(mirror_text(state), problem=state.status == "disconnected", tooltip=tooltip)
 
 
 def _short_location(url: str) -> str:

@@ -19,7 +19,7 @@ from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 
 from app.settings import Settings
-from app.wiring import build_engine
+from app.wiring import build_engine, start_mirror
 from engine.engine import Engine
 from ui.main_window import MainWindow
 
@@ -97,10 +97,15 @@ def open_desk(
 
     def open_(settings: Settings | None = None, **history: int) -> Desk:
         settings = settings or quiet_settings(sqlite_url)
-        window = MainWindow(build_engine(settings), settings, layout_file=layout_file)
+        window = MainWindow(build_engine(settings), settings, layout_file=layout_file, start_mirror=start_mirror)
         desk = Desk(qtbot, window)
         opened.append(desk)
-        desk.run(window.engine.start())
+
+        async def start() -> None:
+            await window.engine.start()
+            window.mirror.start(settings)  # as ui.session does: no await between, so the mirror misses nothing
+
+        desk.run(start())
         window.restore_layout()
         window.show()
         desk.run(window.load_history(**history))
