@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 from decimal import Decimal
+from json.encoder import encode_basestring
 from typing import Any
 
 _encode_scalar = json.JSONEncoder(ensure_ascii=False).encode
@@ -23,6 +24,8 @@ def format_decimal(value: Decimal) -> str:
 
 def dumps(value: Any, indent: int | None = None, _depth: int = 0) -> str:
     """JSON text: one compact line (update messages), or indented for people (`show --json`)."""
+    if indent is None:
+        return _compact(value)
     if isinstance(value, Decimal):
         return format_decimal(value)
     if isinstance(value, dict | list | tuple):
@@ -38,8 +41,19 @@ def dumps(value: Any, indent: int | None = None, _depth: int = 0) -> str:
         opening, closing = ("{", "}") if is_dict else ("[", "]")
         if not items:
             return opening + closing
-        if indent is None:
-            return opening + ",".join(items) + closing
         inner = "\n" + " " * (indent * (_depth + 1))
         return opening + inner + ("," + inner).join(items) + "\n" + " " * (indent * _depth) + closing
+    return _encode_scalar(value)
+
+
+def _compact(value: Any) -> str:
+    """The one-line form, on the hot path (every stored log line): exact types first, `json` for the rest."""
+    if type(value) is str:
+        return encode_basestring(value)
+    if isinstance(value, Decimal):
+        return format_decimal(value)
+    if isinstance(value, dict):
+        return "{" + ",".join([f"{encode_basestring(str(key))}:{_compact(item)}" for key, item in value.items()]) + "}"
+    if isinstance(value, list | tuple):
+        return "[" + ",".join([_compact(item) for item in value]) + "]"
     return _encode_scalar(value)
