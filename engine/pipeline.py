@@ -1,6 +1,9 @@
 """One attempt of one order through the state machine: ROUTING → BUILDING → SUBMITTED → CONFIRMED.
 
-Each step commits its new state, then announces it (`Transitions.apply`). A failed attempt ends
+Each step commits its new state, then announces it (`Transitions.apply`). ROUTING and BUILDING
+are queued without waiting for their commit, so quoting and building overlap the write; the
+transaction is not sent before SUBMITTED (and so everything before it) is stored, and nothing is
+announced before it is stored. A failed attempt ends
 in PENDING with a back-off, or in FAILED on the last attempt. A resumed order picks up from its
 stored state: an order stored as SUBMITTED re-sends the same signed transaction, so it can land
 once at most.
@@ -8,10 +11,12 @@ once at most.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
+from functools import partial
 from typing import Any
 
 from engine.clock import Clock
@@ -31,6 +36,9 @@ class Transitions:
     store: OrderStore
     hub: UpdateHub
     clock: Clock
+    # Each order's latest change not yet known to be stored (or known to have failed: then every
+    # later change of that order is refused by the store as well).
+    _tail: dict[str, Change] = field(default_factory=dict)
 
     def now(self) -> Any:
         moment = self.clock.utc_now()
@@ -44,16 +52,35 @@ class Transitions:
         order: Order,
         logs: list[LogEntry],
         *,
+        durable: bool = True,
         executed: bool = False,
         attempt: int | None = None,
         retry_in_ms: int | None = None,
         **changes: Any,
     ) -> Order:
-        updated = order.evolve(updated_at=self.now(), logs=order.logs + tuple(logs), **changes)
-        await self.store.commit(Change(updated, logs, executed=executed))
-        message = update_message(updated, attempt=attempt, retry_in_ms=retry_in_ms)
-        self.hub.publish(OrderUpdate(message, updated, tuple(logs)))
+        """Queue the new state for the group commit; announce it when, and only if, it is stored.
+
+        With `durable` (the default) this returns once the state is stored and announced. Without,
+        it returns at once, for steps whose next work has no effect outside the process; the
+        store keeps one order's changes in order, so the next durable step covers this one.
+        """
+        new_logs = tuple(logs)
+        updated = order.evolve(updated_at=self.now(), logs=order.logs + new_logs, **changes)
+        update = OrderUpdate(update_message(updated, attempt=attempt, retry_in_ms=retry_in_ms), updated, new_logs)
+        change = Change(updated, new_logs, executed=executed, after=self._tail.get(order.id))
+        self._tail[order.id] = change
+        stored = self.store.enqueue(change)
+        stored.add_done_callback(partial(self._announce, change, update))
+        if durable:
+            await stored
         return updated
+
+    def _announce(self, change: Change, update: OrderUpdate, stored: asyncio.Future[None]) -> None:
+        if stored.cancelled() or stored.exception() is not None:
+            return  # not stored, so never announced; the failed tail makes the store refuse what follows
+        if self._tail.get(change.order.id) is change:
+            del self._tail[change.order.id]
+        self.hub.publish(update)
 
 
 class AttemptRunner:
@@ -109,7 +136,14 @@ class AttemptRunner:
         )
         order = keep(
             await t.apply(
-                order, [start], status=OrderStatus.ROUTING, attempts=attempt, dex=None, execution_price=None, route=None
+                order,
+                [start],
+                durable=False,
+                status=OrderStatus.ROUTING,
+                attempts=attempt,
+                dex=None,
+                execution_price=None,
+                route=None,
             )
         )
         decision = await self.router.route(order, attempt)
@@ -125,6 +159,7 @@ class AttemptRunner:
             await t.apply(
                 order,
                 logs,
+                durable=False,
                 status=OrderStatus.BUILDING,
                 dex=chosen.venue,
                 execution_price=chosen.effective_price,
@@ -136,6 +171,7 @@ class AttemptRunner:
             OrderStatus.SUBMITTED,
             f"transaction {built.route.signature[:12]}… sent to {chosen.venue}; waiting for confirmation",
         )
+        # Durable before sending: a restart finds the signed transaction and re-sends that one.
         order = keep(await t.apply(order, [sent], status=OrderStatus.SUBMITTED))
         return await self._execute(order, attempt, keep)
 

@@ -2,14 +2,16 @@
 
 Every state change goes through one writer task that commits whatever has queued up in a
 single transaction (`executemany`), then wakes each waiting order. An order announces a change
-only after its `commit()` returns, so nothing is ever announced that is not stored. A locked
-SQLite file or a dropped PostgreSQL connection makes the writer retry the same batch until it
-lands; orders wait, none is lost.
+only after its `commit()` returns (or the future `enqueue()` gave it resolves), so nothing is
+ever announced that is not stored; one order's changes are stored in order, and never past one
+that failed. A locked SQLite file or a dropped PostgreSQL connection makes the writer retry the
+same batch until it lands; orders wait, none is lost.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
@@ -22,12 +24,13 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
 from engine.domain import ACTIVE_STATES, LogEntry, Order, OrderStatus
-from engine.storage.rows import log_from_row, log_rows, order_from_row, order_row
+from engine.storage.rows import log_from_row, log_rows, order_from_row, order_row, update_row
 from engine.storage.schema import ledger, metadata, order_logs, orders
 
 log = logging.getLogger(__name__)
 
 _BATCH_LIMIT = 2000
+_GATHER_TURNS = 8
 _RETRY_DELAYS_S = (0.05, 0.1, 0.25, 0.5, 1.0, 2.0)
 
 
@@ -47,6 +50,15 @@ class Change:
     new_logs: Sequence[LogEntry]
     executed: bool = False
     done: asyncio.Future[None] | None = field(default=None, repr=False)
+    # An earlier change of the same order still queued or in flight: if it cannot be stored,
+    # neither is this one, so a stored order never skips a state or has a gap in its log.
+    after: Change | None = field(default=None, repr=False)
+
+    @property
+    def failed(self) -> bool:
+        return (
+            self.done is not None and self.done.done() and (self.done.cancelled() or self.done.exception() is not None)
+        )
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -103,6 +115,7 @@ class OrderStore:
         self.dialect = self.engine.dialect.name
         self._queue: asyncio.Queue[Change] = asyncio.Queue()
         self._writer: asyncio.Task[None] | None = None
+        self._writer_connection: AsyncConnection | None = None
         self._in_flight = 0
         self.commits = 0
         self.last_error: str | None = None
@@ -133,6 +146,7 @@ class OrderStore:
             self._writer.cancel()
             await asyncio.gather(self._writer, return_exceptions=True)
             self._writer = None
+        await self._drop_writer_connection()
         await self.engine.dispose()
 
     async def _run(self, work: Any, *args: Any) -> Any:
@@ -143,6 +157,33 @@ class OrderStore:
                 return await work(connection, *args)
         finally:
             self._in_flight -= 1
+
+    async def _run_on_writer_connection(self, work: Any, *args: Any) -> Any:
+        """`_run` for the group commit, on one connection kept open between batches.
+
+        A pool checkout, its reset and (on PostgreSQL) its pre-ping cost more than a small batch's
+        own statements; after any failure the next batch starts on a fresh connection.
+        """
+        self._in_flight += 1
+        try:
+            if self._writer_connection is None:
+                self._writer_connection = await self.engine.connect()
+            connection = self._writer_connection
+            try:
+                async with connection.begin():
+                    return await work(connection, *args)
+            except BaseException:
+                await self._drop_writer_connection()
+                raise
+        finally:
+            self._in_flight -= 1
+
+    async def _drop_writer_connection(self) -> None:
+        connection, self._writer_connection = self._writer_connection, None
+        if connection is not None:
+            with contextlib.suppress(Exception):
+                await connection.invalidate()
+                await connection.close()
 
     # -- writes ---------------------------------------------------------------------------
 
@@ -166,21 +207,33 @@ class OrderStore:
 
     async def commit(self, change: Change) -> None:
         """Queue a state change for the next group commit and wait until it is durable."""
+        await self.enqueue(change)
+
+    def enqueue(self, change: Change) -> asyncio.Future[None]:
+        """Queue a state change for the next group commit; the future resolves once it is durable.
+
+        Lets an order go on with work that has no outside effect while its change is being
+        written; whatever announces the change waits for the future first.
+        """
         change.done = asyncio.get_running_loop().create_future()
         self._in_flight += 1
+        change.done.add_done_callback(self._settled)
         self._queue.put_nowait(change)
-        try:
-            await change.done
-        finally:
-            self._in_flight -= 1
+        return change.done
+
+    def _settled(self, _done: asyncio.Future[None]) -> None:
+        self._in_flight -= 1
 
     async def _write_forever(self) -> None:
         while True:
             batch = [await self._queue.get()]
+            await self._gather_more()
             while len(batch) < _BATCH_LIMIT and not self._queue.empty():
                 batch.append(self._queue.get_nowait())
             try:
-                await self._with_retries(self._write_batch, batch)
+                writable = self._drop_orphans(batch)
+                if writable:
+                    await self._with_retries(self._write_batch, writable, run=self._run_on_writer_connection)
             except Exception as error:
                 log.exception("could not store %d state changes", len(batch))
                 for change in batch:
@@ -195,13 +248,40 @@ class OrderStore:
                 for _ in batch:
                     self._queue.task_done()
 
+    async def _gather_more(self) -> None:
+        """Let tasks that are ready to run queue their changes too, so one commit carries them all.
+
+        Orders woken by the last commit need a few loop turns (dispatch, both quotes, build) to
+        queue their next changes. A turn costs microseconds, a round trip milliseconds.
+        """
+        for _ in range(_GATHER_TURNS):
+            if self._queue.qsize() >= _BATCH_LIMIT:
+                return
+            await asyncio.sleep(0)
+
+    def _drop_orphans(self, batch: list[Change]) -> list[Change]:
+        """Fail the changes whose earlier change of the same order could not be stored; return the rest.
+
+        Runs in queue order, so a change behind a dropped one is dropped too. Once a change is
+        decided its link is cut: chains never hold more than the changes still pending.
+        """
+        writable = []
+        for change in batch:
+            earlier, change.after = change.after, None
+            if earlier is not None and earlier.failed:
+                if change.done and not change.done.done():
+                    change.done.set_exception(StorageFailure("an earlier state change of this order was not stored"))
+            else:
+                writable.append(change)
+        return writable
+
     async def _write_batch(self, connection: AsyncConnection, batch: list[Change]) -> None:
         updates = []
         logs = []
         executions = []
         for change in batch:
             order = change.order
-            updates.append({f"new_{key}": value for key, value in order_row(order).items()})
+            updates.append(update_row(order))
             logs.extend(log_rows(order.id, len(order.logs) - len(change.new_logs), change.new_logs))
             if change.executed and order.route is not None and order.execution_price is not None:
                 executions.append(
@@ -219,12 +299,12 @@ class OrderStore:
         if logs:
             await connection.execute(order_logs.insert(), logs)
 
-    async def _with_retries(self, work: Any, *args: Any) -> Any:
+    async def _with_retries(self, work: Any, *args: Any, run: Any = None) -> Any:
         """Retry a transaction through locks and dropped connections; it either lands whole or not at all."""
         attempt = 0
         while True:
             try:
-                result = await self._run(work, *args)
+                result = await (run or self._run)(work, *args)
                 self.last_error = None
                 return result
             except (OperationalError, DBAPIError) as error:
