@@ -12,7 +12,7 @@ import os
 from collections.abc import Callable, Iterable
 from decimal import Decimal
 from pathlib import Path
-from typing import TextIO
+from typing import Any, TextIO
 
 from engine.domain import Order, OrderStatus, format_timestamp
 from engine.jsonfmt import format_decimal
@@ -75,6 +75,11 @@ class CsvReport:
             self._writer.writerow(csv_row(order))
             self.rows += 1
 
+    def add_cells(self, rows: list[tuple[Any, ...]]) -> None:
+        """Rows that are already the report's cells (None is written as an empty cell, as `csv_row` does)."""
+        self._writer.writerows(rows)
+        self.rows += len(rows)
+
     def __exit__(self, kind: object, error: object, trace: object) -> None:
         assert self._handle is not None
         self._handle.close()
@@ -101,8 +106,8 @@ async def export_csv(
 ) -> int:
     """Stream every matching order from storage into a report, oldest first, in chunks."""
     with CsvReport(path) as report:
-        async for chunk in store.stream(status=status, pair=pair):
-            report.add(chunk)
+        async for chunk in store.stream_report(status=status, pair=pair):
+            report.add_cells(chunk)
             if progress:
                 progress(report.rows)
     return report.rows

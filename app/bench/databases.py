@@ -60,7 +60,7 @@ def finished_orders(count: int, *, seed: int = 0) -> list[Order]:
         done = created + timedelta(seconds=3, milliseconds=index % 997)
         price = Decimal("148.9312") + Decimal(index % 1000) / 1000
         venue = Venue.RAYDIUM if index % 2 else Venue.METEORA
-        signature = f"{index:0>12}" + "5J7K8L9MnPqRsTuVwXyZ" * 4
+        signature = (f"{index:0>12}" + "5J7K8L9MnPqRsTuVwXyZ" * 4)[:88]  # a Solana signature is 87-88 chars
         logs = (
             LogEntry(created, OrderStatus.PENDING, f"order received: {request.direction} {request.amount}; queued"),
             LogEntry(done, OrderStatus.CONFIRMED, f"confirmed on {venue}: executed at {price}", {"txHash": signature}),

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from engine.domain import Direction, LogEntry, Order, OrderStatus, Route, Venue
-from engine.jsonfmt import dumps
+from engine.domain import Direction, LogEntry, Order, OrderStatus, Route, Venue, format_timestamp
+from engine.jsonfmt import dumps, format_decimal
 
 
 def order_row(order: Order) -> dict[str, Any]:
@@ -88,4 +89,16 @@ def log_from_row(row: Mapping[str, Any]) -> LogEntry:
         status=OrderStatus(row["status"]),
         message=row["message"],
         data=json.loads(data, parse_float=Decimal) if data else None,
+    )
+
+
+def report_cells(row: Sequence[Any]) -> tuple[Any, ...]:
+    """A report row from a database that returns Decimal and datetime (PostgreSQL): the contract's text."""
+    return tuple(
+        format_decimal(value)
+        if isinstance(value, Decimal)
+        else format_timestamp(value)
+        if isinstance(value, datetime)
+        else value
+        for value in row
     )

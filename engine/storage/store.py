@@ -18,14 +18,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import bindparam, event, func, select, update
+from sqlalchemy import String, bindparam, event, func, select, type_coerce, update
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
 from engine.domain import ACTIVE_STATES, LogEntry, Order, OrderStatus
-from engine.storage.rows import log_from_row, log_rows, order_from_row, order_row, update_row
-from engine.storage.schema import ledger, metadata, order_logs, orders
+from engine.storage.rows import log_from_row, log_rows, order_from_row, order_row, report_cells, update_row
+from engine.storage.schema import ExactDecimal, UtcTimestamp, ledger, metadata, order_logs, orders
 
 log = logging.getLogger(__name__)
 
@@ -408,6 +408,30 @@ class OrderStore:
             yield page
             last_seq = page[-1].seq
 
+    async def stream_report(
+        self, *, status: OrderStatus | None = None, pair: str | None = None, chunk: int = 20000
+    ) -> AsyncIterator[list[tuple[Any, ...]]]:
+        """The CSV report's cells, oldest first in chunks, without building an Order per row.
+
+        Columns in the report's order (id, createdAt, updatedAt, pair, direction, amount, status,
+        dex, executionPrice, txHash, attempts, error). SQLite already stores decimals and
+        timestamps as the contract's text, so they come back as that text, untouched; PostgreSQL
+        gives Decimal and datetime, which `report_cells` turns into the same text.
+        """
+        last_seq = 0
+        while True:
+            query = _filtered(select(orders.c.seq, *_REPORT_COLUMNS), status, pair).where(orders.c.seq > last_seq)
+            query = query.order_by(orders.c.seq).limit(chunk)
+
+            async def work(connection: AsyncConnection, query: Any = query) -> list[tuple[Any, ...]]:
+                return (await connection.execute(query)).all()
+
+            page = await self._with_retries(work)
+            if not page:
+                return
+            last_seq = page[-1][0]
+            yield [row[1:] for row in page] if self.dialect == "sqlite" else [report_cells(row[1:]) for row in page]
+
     async def counts_by_status(self) -> dict[OrderStatus, int]:
         async def work(connection: AsyncConnection) -> dict[OrderStatus, int]:
             result = await connection.execute(select(orders.c.status, func.count()).group_by(orders.c.status))
@@ -432,6 +456,27 @@ def _filtered(query: Any, status: OrderStatus | None, pair: str | None) -> Any:
         query = query.where(orders.c.pair == pair)
     return query
 
+
+# Stored text read as text: no parsing into datetime/Decimal only to format it back for the report.
+_REPORT_COLUMNS = tuple(
+    type_coerce(orders.c[name], String())
+    if isinstance(orders.c[name].type, ExactDecimal | UtcTimestamp)
+    else orders.c[name]
+    for name in (
+        "id",
+        "created_at",
+        "updated_at",
+        "pair",
+        "direction",
+        "amount",
+        "status",
+        "dex",
+        "execution_price",
+        "tx_hash",
+        "attempts",
+        "error",
+    )
+)
 
 _UPDATE_ORDER = (
     update(orders)
