@@ -1,0 +1,154 @@
+"""`dexdesk bench board`: the real main window, offscreen, while orders stream at full speed.
+
+Two phases in one process, each on a scratch database and a qasync loop, as the desk runs:
+1. loaded: the database already holds `--loaded` finished orders; time from building the window
+   to its first rendered frame (engine start, newest page, paint), then RSS once the board holds
+   every order (older pages load in the background).
+2. streaming: `--orders` orders submitted at once at time scale 0 with no rate limit; a probe
+   task asks for a 10 ms sleep over and over, and how late it wakes is the event-loop lag a user
+   feels as a stuck window. Every model update (one batch per frame from the bridge) is timed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from app.bench.databases import fill, scratch_database
+from app.bench.report import emit, percentile, rss_mb
+from app.settings import Settings
+from engine.engine import Engine, engine_settings
+from engine.storage import OrderStore
+
+PROBE_S = 0.010
+
+
+def _window(url: str, folder: Path) -> Any:
+    from ui.main_window import MainWindow
+
+    settings = Settings(db_url=url, time_scale=0, rate_limit=0, seed=0)
+    engine = Engine(OrderStore(url), engine_settings(time_scale=0, rate_limit=0, seed=0))
+    return MainWindow(engine, settings, layout_file=folder / "desk.ini")
+
+
+async def _first_paint(db_url: str | None, loaded: int, folder: Path) -> dict[str, Any]:
+    async with scratch_database(db_url) as url:
+        store = OrderStore(url)
+        await store.open()
+        await fill(store, loaded)
+        await store.close()
+        t0 = time.perf_counter()
+        window = _window(url, folder)
+        history = asyncio.Event()
+        window.history_loaded.connect(history.set)
+        await window.engine.start()
+        window.show()
+        await window.load_history()
+        window.grab()  # renders the window now: the first frame a user would see
+        first_paint_s = time.perf_counter() - t0
+        await history.wait()
+        rows = window.board.model.rowCount()
+        resident = rss_mb()
+        window.confirm_quit()
+        window.close()
+        await window.shutdown()
+    return {"loaded": loaded, "first_paint_s": first_paint_s, "rss_mb": resident, "rows_loaded": rows}
+
+
+async def _stream(db_url: str | None, count: int, folder: Path) -> dict[str, Any]:
+    async with scratch_database(db_url) as url:
+        window = _window(url, folder)
+        model = window.board.model
+        apply = model.apply
+        update_s: list[float] = []
+        batch_sizes: list[int] = []
+
+        def timed_apply(batch: dict[str, Any]) -> None:
+            t = time.perf_counter()
+            apply(batch)
+            update_s.append(time.perf_counter() - t)
+            batch_sizes.append(len(batch))
+
+        model.apply = timed_apply  # type: ignore[method-assign]
+        await window.engine.start()
+        window.show()
+        await window.load_history()
+        lags: list[float] = []
+        streaming = True
+
+        async def probe() -> None:
+            while streaming:
+                t = time.perf_counter()
+                await asyncio.sleep(PROBE_S)
+                lags.append(max(0.0, time.perf_counter() - t - PROBE_S))
+
+        prober = asyncio.ensure_future(probe())
+        t0 = time.perf_counter()
+        await window.burst(count)
+        await window.engine.wait_idle()
+        window.bridge.flush()
+        elapsed = time.perf_counter() - t0
+        streaming = False
+        await prober
+        window.grab()
+        resident = rss_mb()
+        window.confirm_quit()
+        window.close()
+        await window.shutdown()
+    per_order_us = sum(update_s) / max(1, sum(batch_sizes)) * 1e6
+    return {
+        "orders": count,
+        "orders_per_s": count / elapsed,
+        "lag_p50_ms": percentile(lags, 0.5) * 1000,
+        "lag_p99_ms": percentile(lags, 0.99) * 1000,
+        "lag_max_ms": max(lags, default=0.0) * 1000,
+        "model_batches": len(update_s),
+        "model_update_p50_ms": percentile(update_s, 0.5) * 1000,
+        "model_update_p99_ms": percentile(update_s, 0.99) * 1000,
+        "model_update_us_per_order": per_order_us,
+        "rss_after_stream_mb": resident,
+    }
+
+
+async def _measure(db_url: str | None, count: int, loaded: int) -> dict[str, Any]:
+    with tempfile.TemporaryDirectory(prefix="dexdesk-bench-") as folder:
+        painted = await _first_paint(db_url, loaded, Path(folder))
+        streamed = await _stream(db_url, count, Path(folder))
+    return {**streamed, **painted}
+
+
+def main(args: argparse.Namespace) -> int:
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    import qasync
+    from PySide6.QtWidgets import QApplication
+
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    app.setQuitOnLastWindowClosed(False)  # as the desk does: closing a bench window must not stop the loop
+    loaded = args.loaded if args.loaded is not None else args.orders
+    loop = qasync.QEventLoop(app)
+    asyncio.set_event_loop(loop)
+    with loop:
+        result = loop.run_until_complete(_measure(getattr(args, "db_url", None), args.orders, loaded))
+    rows = [
+        ("orders streamed", f"{result['orders']:,} at {result['orders_per_s']:,.0f} orders/s"),
+        (
+            "event-loop lag p50 / p99 / max",
+            f"{result['lag_p50_ms']:.1f} / {result['lag_p99_ms']:.1f} / {result['lag_max_ms']:.1f} ms",
+        ),
+        (
+            "model update per batch p50 / p99",
+            f"{result['model_update_p50_ms']:.2f} / {result['model_update_p99_ms']:.2f} ms "
+            f"({result['model_batches']:,} batches, {result['model_update_us_per_order']:.1f} µs per order)",
+        ),
+        ("RSS after streaming", f"{result['rss_after_stream_mb']:.0f} MB"),
+        ("first paint with orders stored", f"{result['first_paint_s']:.2f} s ({result['loaded']:,} orders)"),
+        ("RSS with all of them on the board", f"{result['rss_mb']:.0f} MB ({result['rows_loaded']:,} rows)"),
+    ]
+    emit("dexdesk bench board", result, rows, as_json=args.json)
+    return 0

@@ -1,0 +1,39 @@
+"""Each `dexdesk bench` runs once at a small N and prints the JSON keys scripts read (no timing asserted)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from app.cli import main
+
+KEYS = {
+    "engine": {
+        "orders_per_s",
+        "state_changes_per_s",
+        "latency_p50_ms",
+        "latency_p99_ms",
+        "peak_rss_mb",
+        "ceiling_ratio",
+    },
+    "spec": {"max_starts_per_window", "max_in_flight", "backlog_vs_ideal"},
+    "board": {"lag_p50_ms", "lag_p99_ms", "lag_max_ms", "rss_mb", "first_paint_s"},
+    "export": {"rows_per_s"},
+}
+SMALL = {
+    "engine": ["--orders", "200"],
+    "spec": ["--orders", "30"],
+    "board": ["--orders", "100", "--loaded", "300"],
+    "export": ["--orders", "500"],
+}
+
+
+@pytest.mark.parametrize("bench", list(KEYS))
+def test_bench_prints_its_json_keys(bench: str, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["bench", bench, *SMALL[bench], "--json"]) == 0
+    result = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert KEYS[bench] <= set(result)
+    if bench == "spec":
+        assert result["max_in_flight"] <= 10
+        assert result["max_starts_per_window"] <= 100
