@@ -3,8 +3,9 @@
 The engine runs at time scale 0 with the rate limit off, so what is measured is the engine's own
 cost: routing maths, state transitions, the group-commit writer and the database. The storage
 ceiling replays the very same writes (the PENDING inserts, then every committed state change of
-every order, in order, from as many concurrent writers as the engine has orders in flight) with
-no router and no queue. engine ÷ ceiling says how much of the storage's speed the engine keeps.
+every order, in order, from as many concurrent writers as the engine has orders in flight,
+waiting for a commit exactly where the engine waits) with no router and no queue.
+engine ÷ ceiling says how much of the storage's speed the engine keeps.
 """
 
 from __future__ import annotations
@@ -23,6 +24,9 @@ from engine.domain import Order, OrderStatus, OrderUpdate
 from engine.engine import Engine, engine_settings
 from engine.pairs import default_catalog
 from engine.storage import Change, OrderStore
+
+# The states the engine queues without waiting for their commit (see engine.pipeline).
+_PIPELINED = frozenset({OrderStatus.ROUTING, OrderStatus.BUILDING})
 
 
 @dataclass
@@ -82,9 +86,14 @@ async def run_ceiling(url: str, run: EngineRun, *, concurrency: int) -> float:
 
         async def writer() -> None:
             while pending:
+                earlier: Change | None = None
                 for update in run.changes.get(pending.popleft(), ()):
-                    executed = update.order.status is OrderStatus.CONFIRMED
-                    await store.commit(Change(update.order, update.new_logs, executed=executed))
+                    status = update.order.status
+                    change = Change(update.order, update.new_logs, status is OrderStatus.CONFIRMED, after=earlier)
+                    stored = store.enqueue(change)
+                    earlier = change
+                    if status not in _PIPELINED:  # wait where the engine waits
+                        await stored
 
         t0 = time.perf_counter()
         await store.insert(run.inserted)
