@@ -10,19 +10,16 @@ bottom) ever shift the stored position of another order: `_live` grows oldest-fi
 and is shown reversed on top; `_history` grows newest-first and is shown below it. An order's
 update therefore costs a dict lookup and one `dataChanged` for its own row.
 
-Sorting happens here, with Python sort keys, rather than in the proxy: QSortFilterProxyModel would
-call `data()` twice per comparison (millions of calls for a big board), while `sorted()` over
-precomputed keys takes milliseconds. While a sort is active, changes that move rows trigger one
-throttled re-sort instead of a re-sort per update.
+Sorting happens here, with cached plain-value keys (`BoardKeys`), rather than in the proxy:
+QSortFilterProxyModel would call `data()` twice per comparison (millions of calls for a big board),
+while `sorted()` over cached keys runs in C in tens of milliseconds. While a sort is active, changes
+that move rows trigger one throttled re-sort instead of a re-sort per update.
 """
 
 from __future__ import annotations
 
-import enum
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, replace
-from datetime import UTC, datetime
-from decimal import Decimal
+from dataclasses import replace
 from typing import Any
 
 from PySide6.QtCore import (
@@ -34,73 +31,30 @@ from PySide6.QtCore import (
     QTimer,
 )
 
-from engine.domain import Order, OrderStatus
+from engine.domain import Order
 from engine.pairs import PairCatalog
-from ui.formatting import PairFormats, duration, local_time, local_timestamp, seconds_between, short_hash, short_id
+from ui.board_columns import COLUMNS, SORT_KEYS, Column, ColumnSpec, elapsed_seconds
+from ui.board_keys import BoardKeys
+from ui.formatting import PairFormats, duration, local_time, local_timestamp, short_hash, short_id
 from ui.theme import ERROR_TEXT, MUTED_TEXT, SIDE_COLORS
 
 SORT_ROLE = Qt.ItemDataRole.UserRole + 1
 ORDER_ROLE = Qt.ItemDataRole.UserRole + 2
 
-_STATUS_RANK = {status: rank for rank, status in enumerate(OrderStatus)}
 _LARGE_BOARD = 20_000
 
 AnyIndex = QModelIndex | QPersistentModelIndex
 
-
-@dataclass(frozen=True, slots=True)
-class ColumnSpec:
-    title: str
-    numeric: bool
-    width: int
-    tooltip: str
-
-
-class Column(enum.Enum):
-    TIME = ColumnSpec("Time", False, 116, "When the order was received (local time)")
-    ID = ColumnSpec("Id", False, 76, "First characters of the order id; hover for all of it")
-    PAIR = ColumnSpec("Pair", False, 88, "BASE-QUOTE")
-    SIDE = ColumnSpec("Side", False, 52, "BUY spends QUOTE for the amount of BASE; SELL sells it")
-    AMOUNT = ColumnSpec("Amount", True, 122, "Amount of the BASE token")
-    STATUS = ColumnSpec("Status", False, 100, "Where the order is in its life")
-    VENUE = ColumnSpec("Venue", False, 72, "The DEX the router chose")
-    PRICE = ColumnSpec("Exec. price", True, 112, "QUOTE per BASE, fees included (quoted while building)")
-    TX_HASH = ColumnSpec("Tx hash", False, 106, "Transaction signature; hover for all of it")
-    ATTEMPTS = ColumnSpec("Att.", True, 48, "Attempts started (at most 3)")
-    ELAPSED = ColumnSpec("Elapsed", True, 72, "Time from receipt to the final state (or until now)")
-
-    @property
-    def index(self) -> int:
-        return _COLUMN_INDEX[self]
-
-
-COLUMNS: tuple[Column, ...] = tuple(Column)
-_COLUMN_INDEX = {column: number for number, column in enumerate(COLUMNS)}
-
-
-def elapsed_seconds(order: Order, now: datetime | None = None) -> float:
-    end = order.updated_at if order.is_terminal else (now or datetime.now(UTC))
-    return seconds_between(order.created_at, end)
-
-
-def _optional(value: Any) -> tuple[int, Any]:
-    """Empty cells sort before every value, whichever the direction."""
-    return (0, 0) if value is None else (1, value)
-
-
-SORT_KEYS: dict[Column, Callable[[Order], Any]] = {
-    Column.TIME: lambda order: (order.created_at, order.seq),
-    Column.ID: lambda order: order.id,
-    Column.PAIR: lambda order: order.pair,
-    Column.SIDE: lambda order: str(order.direction),
-    Column.AMOUNT: lambda order: order.amount,
-    Column.STATUS: lambda order: _STATUS_RANK[order.status],
-    Column.VENUE: lambda order: str(order.dex) if order.dex else "",
-    Column.PRICE: lambda order: _optional(order.execution_price),
-    Column.TX_HASH: lambda order: order.tx_hash or "",
-    Column.ATTEMPTS: lambda order: order.attempts,
-    Column.ELAPSED: lambda order: elapsed_seconds(order),
-}
+__all__ = [
+    "COLUMNS",
+    "ORDER_ROLE",
+    "SORT_KEYS",
+    "SORT_ROLE",
+    "BoardModel",
+    "Column",
+    "ColumnSpec",
+    "elapsed_seconds",
+]
 
 
 class BoardModel(QAbstractTableModel):
@@ -111,6 +65,7 @@ class BoardModel(QAbstractTableModel):
         self._history: list[Order] = []
         # Stored position of each order: live index p is encoded as -(p + 1), history index h as h.
         self._where: dict[str, int] = {}
+        self._keys = BoardKeys()
         self._sort_column: Column = Column.TIME
         self._sort_descending = True
         self._sorted: list[int] | None = None  # encoded positions in display order, when not natural
@@ -177,8 +132,7 @@ class BoardModel(QAbstractTableModel):
         if role == ORDER_ROLE:
             return self.order_at(index.row())
         if role == SORT_ROLE:
-            key = SORT_KEYS[COLUMNS[index.column()]](self.order_at(index.row()))
-            return float(key) if isinstance(key, Decimal) else key
+            return SORT_KEYS[COLUMNS[index.column()]](self.order_at(index.row()))
         if role == Qt.ItemDataRole.ToolTipRole:
             return self._tooltip(index)
         return None
@@ -214,6 +168,7 @@ class BoardModel(QAbstractTableModel):
             self._live[-position - 1] = order
         else:
             self._history[position] = order
+        self._keys.replace(position, order)
 
     def _position_at(self, row: int) -> int:
         if self._sorted is not None:
@@ -232,6 +187,10 @@ class BoardModel(QAbstractTableModel):
     def row_of(self, order_id: str) -> int | None:
         position = self._where.get(order_id)
         return None if position is None else self._row_of_position(position)
+
+    def search_text_at(self, row: int) -> str:
+        """Lower-cased pair and tx hash of the order in `row`, for the board's search."""
+        return self._keys.search_at(self._position_at(row))
 
     def get(self, order_id: str) -> Order | None:
         position = self._where.get(order_id)
@@ -291,6 +250,7 @@ class BoardModel(QAbstractTableModel):
         for order in fresh:
             self._live.append(order)
             self._where[order.id] = -len(self._live)
+        self._keys.add_live(fresh)
 
     def append_history(self, older: Iterable[Order]) -> int:
         """Add a page of stored orders below everything shown; orders already on the board are skipped."""
@@ -299,14 +259,16 @@ class BoardModel(QAbstractTableModel):
             return 0
         start = self.rowCount()
         self.beginInsertRows(QModelIndex(), start, start + len(page) - 1)
-        for order in page:
-            self._history.append(order)
-            position = len(self._history) - 1
-            self._where[order.id] = position
-            self.max_seq = max(self.max_seq, order.seq)
-            if self._sorted is not None:
-                self._sorted_row[position] = len(self._sorted)
-                self._sorted.append(position)
+        first = len(self._history)
+        self._history.extend(page)
+        self._keys.add_history(page)
+        positions = range(first, len(self._history))
+        self._where.update(zip((order.id for order in page), positions, strict=True))
+        self.max_seq = max(self.max_seq, max(order.seq for order in page))
+        if self._sorted is not None:
+            shown = len(self._sorted)
+            self._sorted_row.update(zip(positions, range(shown, shown + len(page)), strict=True))
+            self._sorted.extend(positions)
         self.endInsertRows()
         if self._sorted is not None:
             self._schedule_resort()
@@ -344,6 +306,22 @@ class BoardModel(QAbstractTableModel):
         self._sort_descending = order == Qt.SortOrder.DescendingOrder
         self._resort()
 
+    def _sorted_positions(self) -> list[int]:
+        """Stored positions in display order, sorted in C over cached keys.
+
+        Python's sort is stable, so sorting the natural order (newest first) keeps ties newest
+        first when descending; ascending sorts the reversed natural order, so ties run oldest first.
+        """
+        keys = self._keys.natural(self._sort_column, self._live, self._history)
+        count = len(keys)
+        if self._sort_descending:
+            rows = sorted(range(count), key=keys.__getitem__, reverse=True)
+        else:
+            rows = sorted(range(count - 1, -1, -1), key=keys.__getitem__)
+        live = len(self._live)
+        positions = [*range(-live, 0), *range(len(self._history))]  # natural row → stored position
+        return list(map(positions.__getitem__, rows))
+
     def _schedule_resort(self) -> None:
         if not self._resort_timer.isActive():
             self._resort_timer.start(1000 if self.rowCount() > _LARGE_BOARD else 150)
@@ -357,12 +335,8 @@ class BoardModel(QAbstractTableModel):
         if natural:
             self._sorted, self._sorted_row = None, {}
         else:
-            key = SORT_KEYS[self._sort_column]
-            get = self._get
-            positions = list(self._where.values())
-            positions.sort(key=lambda position: (key(get(position)), get(position).seq), reverse=self._sort_descending)
-            self._sorted = positions
-            self._sorted_row = {position: row for row, position in enumerate(positions)}
+            self._sorted = self._sorted_positions()
+            self._sorted_row = dict(zip(self._sorted, range(len(self._sorted)), strict=True))
         self.changePersistentIndexList(
             persistent, [self.index(self._row_of_position(self._where[i]), column) for i, column in kept]
         )

@@ -157,3 +157,32 @@ def test_history_loads_newest_first_in_pages(open_desk: Any, sqlite_url: str) ->
     second.qtbot.waitUntil(lambda: model.rowCount() == 25, timeout=5000)
     assert [model.order_at(row).id for row in range(25)] == [order.id for order in reversed(submitted)]
     assert model.index(0, Column.STATUS.index).data() == "CONFIRMED"
+
+
+def test_cached_sort_keys_and_search_text_follow_updates(qtbot: QtBot) -> None:
+    """The per-column key cache and the lower-cased search text change with the order, not only on load."""
+    from ui.board_filter import BoardFilter
+
+    model = BoardModel(default_catalog())
+    proxy = BoardFilter(model)
+    model.append_history([make_order(number) for number in (3, 2, 1)])
+    model.sort(Column.PRICE.index, Qt.SortOrder.AscendingOrder)  # builds the price keys: all empty
+    cheap = replace(make_order(3), status=OrderStatus.BUILDING, dex=Venue.RAYDIUM, execution_price=Decimal("9.5"))
+    dear = replace(make_order(1), status=OrderStatus.BUILDING, dex=Venue.METEORA, execution_price=Decimal("10.25"))
+    model.apply({cheap.id: cheap, dear.id: dear})
+    qtbot.waitUntil(lambda: [model.order_at(row).seq for row in range(3)] == [2, 3, 1], timeout=3000)
+
+    retried = replace(cheap, status=OrderStatus.ROUTING, dex=None, execution_price=None, attempts=2)
+    low = replace(make_order(2), status=OrderStatus.BUILDING, dex=Venue.RAYDIUM, execution_price=Decimal("5"))
+    model.apply({retried.id: retried, low.id: low})  # a stale key would leave 3 at 9.5, after 2
+    qtbot.waitUntil(lambda: [model.order_at(row).seq for row in range(3)] == [3, 2, 1], timeout=3000)
+    row = model.row_of(retried.id)
+    assert model.index(row, Column.VENUE.index).data() == ""  # the snapshot has no venue: none shown
+    assert model.index(row, Column.PRICE.index).data() == ""
+
+    confirmed = replace(dear, status=OrderStatus.CONFIRMED, tx_hash="5AbCdEfGh" + "x" * 78)
+    model.apply({confirmed.id: confirmed})
+    proxy.set_search("abcdefg")
+    assert [proxy.order_at(row).id for row in range(proxy.rowCount())] == [confirmed.id]
+    proxy.set_search("")
+    assert proxy.rowCount() == 3
