@@ -75,6 +75,8 @@ class SettingsDialog(QDialog):
             spin.setFixedWidth(160)
             spin.setAlignment(Qt.AlignmentFlag.AlignRight)
             spin.setButtonSymbols(QAbstractSpinBox.ButtonSymbols.NoButtons)  # arrows and wheel still step
+            # Fusion gives a styled, button-less spin box a 1 px wide editor; its value would be invisible.
+            spin.lineEdit().setMinimumWidth(146)
         self.time_scale.setSuffix(" ×")
         live = QGroupBox("Queue and router — applied at once")
         live_form = QFormLayout(live)

@@ -101,3 +101,12 @@ def test_a_bad_setting_is_refused_in_the_dialog(desk: Desk) -> None:
     assert dialog.isVisible()
     assert dialog.error.text().startswith("redis_url: must start with redis://")
     assert desk.window.settings.redis_url is None
+
+
+def test_every_number_in_the_settings_dialog_is_readable(desk: Desk) -> None:
+    """Each spin box's editor is wide enough to show its whole value (Fusion once drew them 1 px wide)."""
+    dialog = desk.window.open_settings()
+    for spin in (dialog.time_scale, dialog.concurrency, dialog.rate_limit, dialog.slippage, dialog.failure_rate):
+        editor = spin.lineEdit()
+        assert editor.width() >= editor.fontMetrics().horizontalAdvance(spin.text()), spin.text()
+    dialog.reject()
