@@ -119,3 +119,11 @@ def open_desk(
 @pytest.fixture
 def desk(open_desk: Callable[..., Desk]) -> Desk:
     return open_desk()
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _desk_theme(qapp: Any) -> None:
+    """Tests see the desk as users do: Fusion, the dark palette and the style sheet."""
+    from ui.theme import apply_theme
+
+    apply_theme(qapp)
