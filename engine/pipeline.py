@@ -205,7 +205,8 @@ class AttemptRunner:
         backoff_ms = self.retry.backoff_ms(attempt)
         if backoff_ms is None:
             final = t.entry(OrderStatus.FAILED, f"{of}; no attempts left", {"error": reason})
-            return keep(await t.apply(order, [final], status=OrderStatus.FAILED, error=reason))
+            # Nothing was executed: a quoted price must not read as a price paid (CONTRACT.md).
+            return keep(await t.apply(order, [final], status=OrderStatus.FAILED, error=reason, execution_price=None))
         retry = t.entry(
             OrderStatus.PENDING,
             f"{of}; retrying in {backoff_ms / 1000:g} s",
@@ -220,6 +221,7 @@ class AttemptRunner:
                 status=OrderStatus.PENDING,
                 error=reason,
                 route=None,
+                execution_price=None,
             )
         )
         self.schedule_retry(order.id, backoff_ms / 1000)

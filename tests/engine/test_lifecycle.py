@@ -58,5 +58,9 @@ async def test_logs_only_grow_and_failure_reasons_persist(db_url: str) -> None:
     failures = [entry for entry in stored.logs if "failed:" in entry.message]
     assert len(failures) == 3, "every failed attempt keeps its own line"
     assert stored.status is OrderStatus.FAILED
+    assert stored.execution_price is None, "a failed order paid no price"
+    assert all(
+        "executionPrice" not in update.message for update in updates if update.status is not OrderStatus.BUILDING
+    )
     assert stored.error
     assert stored.error in failures[-1].message
