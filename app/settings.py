@@ -143,9 +143,33 @@ def resolve(flags: dict[str, Any], *, environ: dict[str, str] | None = None, pat
 
 def save(settings: Settings, path: Path | None = None) -> Path:
     """Write the settings file atomically, so a crash never leaves half a file behind."""
+    return _write(settings.saved_form(), path)
+
+
+def _write(values: dict[str, Any], path: Path | None) -> Path:
     path = path or settings_path()
     path.parent.mkdir(parents=True, exist_ok=True)
     temporary = path.with_suffix(".tmp")
-    temporary.write_text(json.dumps(settings.saved_form(), indent=2), encoding="utf-8")
+    temporary.write_text(json.dumps(values, indent=2), encoding="utf-8")
     temporary.replace(path)
     return path
+
+
+def save_changes(before: Settings, after: Settings, path: Path | None = None) -> Path:
+    """Save only what the user changed, on top of the saved file.
+
+    The settings in effect also hold values from flags and DEXDESK_* variables (or a demo run's
+    overrides); writing all of them would make a one-off override permanent.
+    """
+    saved = load_saved(path)
+    changed = {
+        name: value for name, value in after.saved_form().items() if getattr(before, name) != getattr(after, name)
+    }
+    cleared = [
+        name for name in Settings.model_fields if getattr(after, name) is None and getattr(before, name) is not None
+    ]
+    saved.update(changed)
+    for name in cleared:
+        saved.pop(name, None)
+    Settings.model_validate(saved)
+    return _write(saved, path)

@@ -24,7 +24,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.settings import Settings, save
+from app.settings import Settings, save_changes
 from engine.demo import random_requests
 from engine.domain import Direction, Order
 from engine.engine import Engine
@@ -301,8 +301,8 @@ class MainWindow(QMainWindow):
         self.engine.reconfigure(chosen.engine(self.engine.settings.router.seed))
         if not MirrorLink.same_target(self.settings, chosen):
             self.spawn(self.mirror.switch(chosen))
+        path = save_changes(self.settings, chosen)
         self.settings = chosen
-        path = save(chosen)
         self.status.refresh()
         self.statusBar().showMessage(f"Settings applied and saved to {path}", 6000)
         if needs_restart:
