@@ -162,14 +162,13 @@ def save_changes(before: Settings, after: Settings, path: Path | None = None) ->
     overrides); writing all of them would make a one-off override permanent.
     """
     saved = load_saved(path)
-    changed = {
-        name: value for name, value in after.saved_form().items() if getattr(before, name) != getattr(after, name)
-    }
-    cleared = [
-        name for name in Settings.model_fields if getattr(after, name) is None and getattr(before, name) is not None
-    ]
-    saved.update(changed)
-    for name in cleared:
-        saved.pop(name, None)
+    edited = after.saved_form()
+    for name in Settings.model_fields:
+        if getattr(before, name) == getattr(after, name):
+            continue
+        if name in edited:
+            saved[name] = edited[name]
+        else:
+            saved.pop(name, None)  # cleared in the dialog, e.g. no Redis URL any more
     Settings.model_validate(saved)
     return _write(saved, path)
