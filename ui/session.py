@@ -79,6 +79,9 @@ async def run_demo(window: MainWindow, count: int, screenshot: Path | None) -> N
     window.bridge.flush()
     if screenshot is None:
         return
+    # A picture of the desk should show the ticket at work: an amount typed, both venues quoted.
+    window.ticket.amount.setText("25")
+    window.ticket.refresh_quote()
     await settle_paint()
     window.status.refresh()  # the last attempt task ends just after the engine reports idle
     await settle_paint()
