@@ -34,6 +34,15 @@ def add_bench_commands(
                 metavar="N",
                 help="orders already stored for the first-paint and RSS test (default N)",
             )
+        if name == "spec":
+            child.add_argument(
+                "--failure-rate",
+                type=float,
+                default=0.0,
+                metavar="F",
+                help="share of swaps that fail like a network (default 0: the task's spec has none; "
+                "the product's default is 0.05)",
+            )
         child.set_defaults(handler=_runner(module), sync_handler=True)
     return bench
 
