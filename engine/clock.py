@@ -8,6 +8,7 @@ simulated time: exact, and instant.
 from __future__ import annotations
 
 import asyncio
+import math
 import selectors
 from collections.abc import Callable, Coroutine
 from datetime import UTC, datetime, timedelta
@@ -94,7 +95,9 @@ class VirtualTimeLoop(asyncio.SelectorEventLoop):
         return self._now
 
     def advance(self, seconds: float) -> None:
-        self._now += max(0.0, seconds)
+        # Always move by at least one representable step: a delay smaller than the clock's last
+        # bit would otherwise leave time standing still while a waiter re-sleeps forever.
+        self._now = max(self._now + max(0.0, seconds), math.nextafter(self._now, math.inf))
 
 
 def run_virtual(coro: Coroutine[Any, Any, T], loop: VirtualTimeLoop | None = None) -> T:
