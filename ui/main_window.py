@@ -219,8 +219,17 @@ class MainWindow(QMainWindow):
 
         self.spawn(submit())
 
-    async def burst(self, count: int) -> list[Order]:
-        return await self.engine.submit_many(random_requests(self.engine.catalog, count))
+    async def burst(self, count: int, chunk: int = 500) -> list[Order]:
+        """Submit random orders in chunks, so a burst of 20,000 never holds the window for long.
+
+        Each chunk is one transaction, stored whole before any of it is queued; between chunks
+        the loop paints and the first orders are already running.
+        """
+        requests = random_requests(self.engine.catalog, count)
+        submitted: list[Order] = []
+        for start in range(0, len(requests), chunk):
+            submitted.extend(await self.engine.submit_many(requests[start : start + chunk]))
+        return submitted
 
     def ask_burst(self) -> None:
         dialog = QInputDialog(self)
