@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import math
 import selectors
+import time
 from collections.abc import Callable, Coroutine
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
@@ -32,7 +33,11 @@ class Clock:
         self._loop_origin = 0.0
 
     def monotonic(self) -> float:
-        return asyncio.get_running_loop().time()
+        """The running loop's clock; outside a loop (a Qt timer firing after shutdown), the real one."""
+        try:
+            return asyncio.get_running_loop().time()
+        except RuntimeError:
+            return time.monotonic()
 
     def utc_now(self) -> datetime:
         """Wall time that advances with the loop's clock, so virtual runs get virtual timestamps."""
