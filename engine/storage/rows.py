@@ -31,22 +31,6 @@ def order_row(order: Order) -> dict[str, Any]:
     }
 
 
-def update_row(order: Order) -> dict[str, Any]:
-    """The parameters of the state-change UPDATE (named `new_*`: SQLAlchemy keeps column names for the WHERE)."""
-    return {
-        "new_id": order.id,
-        "new_status": str(order.status),
-        "new_dex": str(order.dex) if order.dex else None,
-        "new_execution_price": order.execution_price,
-        "new_tx_hash": order.tx_hash,
-        "new_attempts": order.attempts,
-        "new_error": order.error,
-        "new_updated_at": order.updated_at,
-        "new_route": dumps(order.route.to_json()) if order.route else None,
-        "new_log_count": len(order.logs),
-    }
-
-
 def log_rows(order_id: str, first_index: int, entries: Sequence[LogEntry]) -> list[dict[str, Any]]:
     return [
         {

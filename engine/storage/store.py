@@ -18,13 +18,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import String, bindparam, event, func, select, type_coerce, update
+from sqlalchemy import String, event, func, select, type_coerce
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
 from engine.domain import ACTIVE_STATES, LogEntry, Order, OrderStatus
-from engine.storage.rows import log_from_row, log_rows, order_from_row, order_row, report_cells, update_row
+from engine.storage.fast_write import write_postgres, write_sqlite
+from engine.storage.rows import log_from_row, log_rows, order_from_row, order_row, report_cells
 from engine.storage.schema import ExactDecimal, UtcTimestamp, ledger, metadata, order_logs, orders
 
 log = logging.getLogger(__name__)
@@ -276,28 +277,12 @@ class OrderStore:
         return writable
 
     async def _write_batch(self, connection: AsyncConnection, batch: list[Change]) -> None:
-        updates = []
-        logs = []
-        executions = []
-        for change in batch:
-            order = change.order
-            updates.append(update_row(order))
-            logs.extend(log_rows(order.id, len(order.logs) - len(change.new_logs), change.new_logs))
-            if change.executed and order.route is not None and order.execution_price is not None:
-                executions.append(
-                    {
-                        "signature": order.route.signature,
-                        "order_id": order.id,
-                        "venue": str(order.route.venue),
-                        "price": order.execution_price,
-                        "executed_at": order.updated_at,
-                    }
-                )
-        if executions:
-            await connection.execute(ledger.insert(), executions)
-        await connection.execute(_UPDATE_ORDER, updates)
-        if logs:
-            await connection.execute(order_logs.insert(), logs)
+        """One group commit's rows, on the driver connection under the caller's transaction (see fast_write)."""
+        driver = (await connection.get_raw_connection()).driver_connection
+        if self.dialect == "postgresql":
+            await write_postgres(driver, batch)
+        else:
+            await write_sqlite(driver, batch)
 
     async def _with_retries(self, work: Any, *args: Any, run: Any = None) -> Any:
         """Retry a transaction through locks and dropped connections; it either lands whole or not at all."""
@@ -475,26 +460,5 @@ _REPORT_COLUMNS = tuple(
         "tx_hash",
         "attempts",
         "error",
-    )
-)
-
-_UPDATE_ORDER = (
-    update(orders)
-    .where(orders.c.id == bindparam("new_id"))
-    .values(
-        {
-            column: bindparam(f"new_{column}")
-            for column in (
-                "status",
-                "dex",
-                "execution_price",
-                "tx_hash",
-                "attempts",
-                "error",
-                "updated_at",
-                "route",
-                "log_count",
-            )
-        }
     )
 )
