@@ -145,7 +145,9 @@ async def write_postgres(driver: Any, batch: Sequence[Change]) -> None:
         asyncpg.exceptions.AdminShutdownError,
         asyncpg.exceptions.CrashShutdownError,
         asyncpg.exceptions.CannotConnectNowError,
+        asyncpg.exceptions.InternalClientError,
     ) as error:
-        if isinstance(error, asyncpg.InterfaceError) and not driver.is_closed():
-            raise  # a misuse of the driver, not a lost connection: retrying would not help
+        # After a terminated backend the kept connection can be left mid-operation ("another
+        # operation is in progress", InterfaceError or InternalClientError): it is unusable, not
+        # misused. Invalidate it; the batch is one transaction and is retried on a fresh one.
         raise OperationalError(update_sql, None, error, connection_invalidated=True) from error
