@@ -61,7 +61,7 @@ def test_the_detail_follows_a_running_order_to_confirmed(desk: Desk) -> None:
     desk.wait_idle()
 
     desk.qtbot.waitUntil(lambda: dialog.order.status is OrderStatus.CONFIRMED, timeout=5000)
-    desk.qtbot.waitUntil(lambda: column_texts(dialog.timeline, 0)[-1] == "CONFIRMED", timeout=5000)
+    desk.qtbot.waitUntil(lambda: column_texts(dialog.timeline, 0)[-1:] == ["CONFIRMED"], timeout=5000)
     assert column_texts(dialog.timeline, 0)[:4] == ["PENDING", "ROUTING", "BUILDING", "SUBMITTED"]
     assert dialog.facts["Tx hash"].toolTip() == dialog.order.tx_hash
     assert dialog.facts["Tx hash"].text().startswith(dialog.order.tx_hash[:14])
