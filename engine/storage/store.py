@@ -119,6 +119,7 @@ class OrderStore:
         self._writer_connection: AsyncConnection | None = None
         self._in_flight = 0
         self.commits = 0
+        self.retries = 0  # transactions retried through a lock or a lost connection, for diagnostics
         self.last_error: str | None = None
 
     @property
@@ -296,6 +297,7 @@ class OrderStore:
                 if not _is_transient(error):
                     raise
                 self.last_error = str(error.orig) if error.orig else str(error)
+                self.retries += 1
                 delay = _RETRY_DELAYS_S[min(attempt, len(_RETRY_DELAYS_S) - 1)]
                 log.warning("database busy or unreachable (%s); retrying in %.2f s", self.last_error, delay)
                 attempt += 1

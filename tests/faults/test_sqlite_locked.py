@@ -16,17 +16,18 @@ from engine.pairs import default_catalog
 from tests.conftest import running
 from tests.faults.support import TALLY, assert_nothing_lost, eventually
 
-LOCK_SECONDS = 3.0
-# The other process: take the write lock (BEGIN IMMEDIATE), hold it, let go. Its own clock sets how long.
+# The other process: take the write lock (BEGIN IMMEDIATE) and hold it until told to let go.
 HOLDER = """
-import sqlite3, sys, time
+import sqlite3, sys
 connection = sqlite3.connect(sys.argv[1], isolation_level=None, timeout=30)
 connection.execute("BEGIN IMMEDIATE")
 print("locked", flush=True)
-time.sleep(float(sys.argv[2]))
+sys.stdin.readline()
 connection.execute("COMMIT")
 print("released", flush=True)
 """
+# Each retry follows a 2 s busy timeout: two of them keep the lock held for several seconds.
+RETRIES_UNDER_LOCK = 2
 
 
 async def test_sqlite_write_lock_held_by_another_process(sqlite_url: str) -> None:
@@ -48,16 +49,23 @@ async def test_sqlite_write_lock_held_by_another_process(sqlite_url: str) -> Non
         await eventually(lambda: any(u.status == "SUBMITTED" for u in announced), "orders to be in flight")
 
         holder = await asyncio.create_subprocess_exec(
-            sys.executable, "-c", HOLDER, path, str(LOCK_SECONDS), stdout=asyncio.subprocess.PIPE
+            sys.executable, "-c", HOLDER, path, stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE
         )
+        assert holder.stdin is not None
         assert holder.stdout is not None
         assert await asyncio.wait_for(holder.stdout.readline(), 10) == b"locked\n"
-        TALLY.fault(f"SQLite write lock held by another process for {LOCK_SECONDS:g} s")
+        retries_before = engine.store.retries
         during = asyncio.create_task(engine.submit_many(random_requests(default_catalog(), 10, seed=2)))
         await eventually(
-            lambda: "locked" in (engine.store.last_error or ""), "the engine to meet the lock and wait", within=10
+            lambda: engine.store.retries >= retries_before + RETRIES_UNDER_LOCK,
+            "the engine to meet the lock and wait through it",
+            within=20,
         )
+        assert "locked" in (engine.store.last_error or "")
         assert not during.done(), "a new order was stored while another process held the lock"
+        TALLY.fault("SQLite write lock held by another process through two busy timeouts")
+        holder.stdin.write(b"release\n")
+        await holder.stdin.drain()
         assert await asyncio.wait_for(holder.stdout.readline(), 10) == b"released\n"
         await holder.wait()
         second = await asyncio.wait_for(during, 20)
