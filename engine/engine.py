@@ -13,7 +13,7 @@ from dataclasses import dataclass, field, replace
 from decimal import Decimal
 
 from engine.clock import Clock
-from engine.domain import Direction, LogEntry, Order, OrderStatus, OrderUpdate, new_order_id, update_message
+from engine.domain import Direction, Order, OrderUpdate, update_message
 from engine.events import UpdateHub
 from engine.pairs import PairCatalog, default_catalog
 from engine.pipeline import AttemptRunner, Transitions
@@ -107,26 +107,7 @@ class Engine:
     async def submit_many(self, requests: Iterable[OrderRequest]) -> list[Order]:
         """Store a batch of validated orders in one transaction, then queue them in order."""
         now = self._transitions.now()
-        fresh = [
-            Order(
-                id=new_order_id(),
-                seq=0,
-                pair=request.pair,
-                direction=request.direction,
-                amount=request.amount,
-                status=OrderStatus.PENDING,
-                created_at=now,
-                updated_at=now,
-                logs=(
-                    LogEntry(
-                        now,
-                        OrderStatus.PENDING,
-                        f"order received: {request.direction} {request.amount} {request.pair}; queued",
-                    ),
-                ),
-            )
-            for request in requests
-        ]
+        fresh = [request.to_order(now) for request in requests]
         stored = await self.store.insert(fresh)
         for order in stored:
             self._track(order)

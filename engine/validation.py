@@ -5,9 +5,10 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass
+from datetime import datetime
 from decimal import Decimal, InvalidOperation
 
-from engine.domain import Direction
+from engine.domain import Direction, LogEntry, Order, OrderStatus, new_order_id
 from engine.jsonfmt import format_decimal
 from engine.pairs import PairCatalog
 
@@ -43,6 +44,23 @@ class OrderRequest:
     pair: str
     amount: Decimal
     direction: Direction
+
+    def to_order(self, now: datetime) -> Order:
+        """The new PENDING order, with the log line every order starts with; the store assigns `seq`."""
+        received = LogEntry(
+            now, OrderStatus.PENDING, f"order received: {self.direction} {self.amount} {self.pair}; queued"
+        )
+        return Order(
+            id=new_order_id(),
+            seq=0,
+            pair=self.pair,
+            direction=self.direction,
+            amount=self.amount,
+            status=OrderStatus.PENDING,
+            created_at=now,
+            updated_at=now,
+            logs=(received,),
+        )
 
 
 def validate_pair(raw: object, catalog: PairCatalog) -> str | FieldError:

@@ -14,7 +14,7 @@ import asyncpg
 from sqlalchemy.engine import make_url
 
 from engine.demo import random_requests
-from engine.domain import LogEntry, Order, OrderStatus, Route, Venue, new_order_id
+from engine.domain import LogEntry, Order, OrderStatus, Route, Venue
 from engine.pairs import default_catalog
 from engine.storage import OrderStore
 
@@ -61,25 +61,19 @@ def finished_orders(count: int, *, seed: int = 0) -> list[Order]:
         price = Decimal("148.9312") + Decimal(index % 1000) / 1000
         venue = Venue.RAYDIUM if index % 2 else Venue.METEORA
         signature = (f"{index:0>12}" + "5J7K8L9MnPqRsTuVwXyZ" * 4)[:88]  # a Solana signature is 87-88 chars
-        logs = (
-            LogEntry(created, OrderStatus.PENDING, f"order received: {request.direction} {request.amount}; queued"),
-            LogEntry(done, OrderStatus.CONFIRMED, f"confirmed on {venue}: executed at {price}", {"txHash": signature}),
+        pending = request.to_order(created)
+        confirmed = LogEntry(
+            done, OrderStatus.CONFIRMED, f"confirmed on {venue}: executed at {price}", {"txHash": signature}
         )
         orders.append(
-            Order(
-                id=new_order_id(),
-                seq=0,
-                pair=request.pair,
-                direction=request.direction,
-                amount=request.amount,
+            pending.evolve(
                 status=OrderStatus.CONFIRMED,
-                created_at=created,
                 updated_at=done,
                 dex=venue,
                 execution_price=price,
                 tx_hash=signature,
                 attempts=1,
-                logs=logs,
+                logs=(*pending.logs, confirmed),
                 route=Route(venue, price, signature),
             )
         )
