@@ -10,9 +10,8 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from app import __version__
-from app.settings import Settings, SettingsError, resolve
-
-EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT, EXIT_INTERRUPTED = 0, 1, 2, 130
+from engine.exit_codes import ExitCode
+from engine.settings import Settings, SettingsError, resolve
 
 GLOBAL_OPTIONS: list[tuple[tuple[str, ...], dict[str, Any]]] = [
     (("--db",), {"dest": "db_url", "metavar": "URL", "help": "database URL (default: SQLite in the data directory)"}),
@@ -105,11 +104,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         settings = resolve(flags)
     except SettingsError as error:
         print(f"dexdesk: {error}", file=sys.stderr)
-        return EXIT_BAD_INPUT
+        return ExitCode.BAD_INPUT
     if args.version:
         print(f"dexdesk {__version__}")
         print(f"database: {Settings.model_validate(settings.model_dump()).database_url}")
-        return EXIT_OK
+        return ExitCode.OK
     handler = getattr(args, "handler", None)
     if handler is None:
         from app import commands
@@ -125,7 +124,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
         if note:
             print(note, file=sys.stderr)
-        return EXIT_INTERRUPTED
+        return ExitCode.INTERRUPTED
 
 
 def entry_point() -> None:

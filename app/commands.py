@@ -16,17 +16,17 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from app import __version__
-from app.cli import EXIT_BAD_INPUT, EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK
 from app.console import order_detail, orders_table, update_lines
-from app.paths import data_dir, settings_path
-from app.settings import Settings
 from app.wiring import open_store, running_engine
 from engine.demo import random_requests
 from engine.domain import Order, OrderStatus, OrderUpdate
+from engine.exit_codes import ExitCode
 from engine.jsonfmt import dumps
 from engine.mirror import MirrorState, probe
 from engine.pairs import default_catalog
+from engine.paths import data_dir, settings_path
 from engine.reports import export_csv
+from engine.settings import Settings
 from engine.storage import StorageUnavailable
 from engine.validation import FieldError, InvalidOrder, validate_order, validate_pair
 
@@ -46,10 +46,10 @@ def _reports_problems(handler: Handler) -> Handler:
         except InvalidOrder as error:
             for problem in error.errors:
                 err.print(f"dexdesk: {problem}", markup=False)
-            return EXIT_BAD_INPUT
+            return ExitCode.BAD_INPUT
         except StorageUnavailable as error:
             err.print(f"dexdesk: {error}", markup=False)
-            return EXIT_BAD_INPUT
+            return ExitCode.BAD_INPUT
 
     return wrapper
 
@@ -99,10 +99,10 @@ async def submit(args: argparse.Namespace, settings: Settings) -> int:
             printer.follow(order.id)
             final = await engine.wait_terminal(order.id)
         except asyncio.CancelledError:
-            return EXIT_INTERRUPTED
+            return ExitCode.INTERRUPTED
     if not args.json and not args.wait:
         out.print(update_lines(OrderUpdate({}, final, final.logs[-1:])))
-    return EXIT_OK if final.status is OrderStatus.CONFIRMED else EXIT_FAILED
+    return ExitCode.OK if final.status is OrderStatus.CONFIRMED else ExitCode.FAILED
 
 
 class _UpdatePrinter:
@@ -179,7 +179,7 @@ async def run(args: argparse.Namespace, settings: Settings) -> int:
         print(dumps(summary))
     else:
         _print_summary(summary)
-    return EXIT_OK if summary["failed"] == 0 else EXIT_FAILED
+    return ExitCode.OK if summary["failed"] == 0 else ExitCode.FAILED
 
 
 def _summary(orders: list[Order], wall_s: float) -> dict[str, Any]:
@@ -215,7 +215,7 @@ async def resume(args: argparse.Namespace, settings: Settings) -> int:
         count = engine.resumed
         await engine.wait_idle()
     out.print(f"resumed {count} unfinished order{'s' if count != 1 else ''}; none left")
-    return EXIT_OK
+    return ExitCode.OK
 
 
 @_reports_problems
@@ -229,7 +229,7 @@ async def list_orders(args: argparse.Namespace, settings: Settings) -> int:
         out.print(orders_table(orders))
     else:
         out.print("no orders")
-    return EXIT_OK
+    return ExitCode.OK
 
 
 @_reports_problems
@@ -245,7 +245,7 @@ async def show(args: argparse.Namespace, settings: Settings) -> int:
         print(dumps(order.to_json(), indent=2))
     else:
         order_detail(order, out)
-    return EXIT_OK
+    return ExitCode.OK
 
 
 @_reports_problems
@@ -257,7 +257,7 @@ async def export(args: argparse.Namespace, settings: Settings) -> int:
     async with open_store(settings) as store:
         rows = await export_csv(store, path, status=status, pair=pair)
     out.print(f"wrote {rows} orders to {path}", markup=False)
-    return EXIT_OK
+    return ExitCode.OK
 
 
 @_reports_problems
@@ -271,7 +271,7 @@ async def info(args: argparse.Namespace, settings: Settings) -> int:
     summary = ", ".join(f"{counts.get(status, 0)} {status}" for status in OrderStatus)
     out.print(f"orders: {summary}", markup=False)
     out.print(await _mirror_line(settings), markup=False)
-    return EXIT_OK
+    return ExitCode.OK
 
 
 async def _mirror_line(settings: Settings) -> str:

@@ -9,9 +9,9 @@ import argparse
 import sys
 from pathlib import Path
 
-from app.paths import config_dir
-from app.settings import Settings
 from app.wiring import build_engine, start_mirror
+from engine.paths import config_dir
+from engine.settings import Settings
 
 
 def layout_file() -> Path:

@@ -24,9 +24,9 @@ from redis.asyncio import Redis
 from redis.asyncio.client import PubSub
 from redis.exceptions import AuthenticationError, RedisError, ResponseError
 
-from app.cli import EXIT_BAD_INPUT, EXIT_FAILED, EXIT_OK
-from app.settings import Settings
+from engine.exit_codes import ExitCode
 from engine.mirror_keys import CHANNEL_PATTERN, MirrorKeys, client_options, describe_error, display_url
+from engine.settings import Settings
 
 Write = Callable[[str], None]
 _TERMINAL = ("CONFIRMED", "FAILED")
@@ -63,24 +63,24 @@ async def watch(args: argparse.Namespace, settings: Settings) -> int:
     """The `watch` command's handler."""
     if not settings.redis_url:
         _stderr_note("watch needs a Redis URL: --redis URL or DEXDESK_REDIS_URL")
-        return EXIT_BAD_INPUT
+        return ExitCode.BAD_INPUT
     keys = MirrorKeys(settings.redis_prefix)
     try:
         if args.order_id is None:
             await follow_all(settings.redis_url, _stdout_line, _stderr_note)
-            return EXIT_OK
+            return ExitCode.OK
         try:
             order_id = str(uuid.UUID(args.order_id.strip()))
         except ValueError:
             _stderr_note("ORDER_ID: must be a full order id (36 characters, as `dexdesk list` shows)")
-            return EXIT_BAD_INPUT
+            return ExitCode.BAD_INPUT
         final = await follow_order(settings.redis_url, keys, order_id, _stdout_line, _stderr_note)
-        return EXIT_OK if final == "CONFIRMED" else EXIT_FAILED
+        return ExitCode.OK if final == "CONFIRMED" else ExitCode.FAILED
     except WatchFailed as error:
         _stderr_note(str(error))
-        return EXIT_BAD_INPUT if error.refused else EXIT_FAILED
+        return ExitCode.BAD_INPUT if error.refused else ExitCode.FAILED
     except BrokenPipeError:
-        return EXIT_OK  # the reader went away (`dexdesk watch | head -3`): nothing more to say
+        return ExitCode.OK  # the reader went away (`dexdesk watch | head -3`): nothing more to say
 
 
 def _connect(url: str) -> Redis:

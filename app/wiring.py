@@ -6,9 +6,9 @@ import secrets
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 
-from app.settings import Settings
 from engine.engine import Engine
 from engine.mirror import MirrorState, RedisMirror
+from engine.settings import Settings
 from engine.storage import OrderStore
 
 

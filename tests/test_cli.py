@@ -51,7 +51,7 @@ def test_submit_wait_prints_the_id_then_readable_lines(db: list[str], capsys: py
 
 def test_failed_order_exits_1_and_keeps_its_reason(db: list[str], capsys: pytest.CaptureFixture[str]) -> None:
     # The failure rate is a saved setting (the desk's Settings dialog), not a flag.
-    from app.settings import Settings, save
+    from engine.settings import Settings, save
 
     save(Settings(failure_rate=1.0))
     status = main(["submit", "--pair", "BONK-USDC", "--amount", "50000", "--direction", "BUY", "--json", *db])

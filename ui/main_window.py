@@ -24,19 +24,19 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.settings import Settings, save_changes
 from engine.demo import random_requests
 from engine.domain import Direction, Order
 from engine.engine import Engine
+from engine.settings import Settings, save_changes
 from engine.validation import OrderRequest
-from ui.board_view import BoardView
+from ui.board.gc_policy import freeze_survivors
+from ui.board.view import BoardView
 from ui.bridge import EngineBridge
-from ui.detail import OrderDetail
-from ui.errors import ErrorReporter
-from ui.gc_policy import freeze_survivors
+from ui.dialogs.detail import OrderDetail
+from ui.dialogs.errors import ErrorReporter
+from ui.dialogs.reports import SummaryDialog, export_all, export_visible
+from ui.dialogs.settings import SettingsDialog
 from ui.mirror_link import MirrorLink, MirrorStarter
-from ui.reports import SummaryDialog, export_all, export_visible
-from ui.settings_dialog import SettingsDialog
 from ui.status_bar import DeskStatusBar
 from ui.ticket import BUY_SHORTCUT, FOCUS_SHORTCUT, SELL_SHORTCUT, OrderTicket
 

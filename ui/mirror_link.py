@@ -14,9 +14,9 @@ from collections.abc import Callable
 
 from PySide6.QtCore import QObject, Signal
 
-from app.settings import Settings
 from engine.engine import Engine
 from engine.mirror import MirrorState, RedisMirror
+from engine.settings import Settings
 
 MirrorStarter = Callable[[Engine, Settings, Callable[[MirrorState], None]], RedisMirror | None]
 

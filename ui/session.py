@@ -15,15 +15,14 @@ from pathlib import Path
 import qasync
 from PySide6.QtWidgets import QApplication, QMessageBox
 
-from app.settings import Settings
 from engine.engine import Engine
+from engine.exit_codes import ExitCode
+from engine.settings import Settings
 from engine.storage import StorageUnavailable
 from ui.main_window import MainWindow
 from ui.mirror_link import MirrorStarter
 
 log = logging.getLogger("dexdesk.desk")
-
-EXIT_OK, EXIT_BAD_INPUT = 0, 2
 
 
 async def run_desk(
@@ -53,7 +52,7 @@ async def run_desk(
         if screenshot is None:
             await qasync.asyncWrap(lambda: QMessageBox.critical(None, "dexdesk cannot start", reason))
         window.errors.uninstall(loop)
-        return EXIT_BAD_INPUT
+        return ExitCode.BAD_INPUT
     window.mirror.start(settings)  # no await since engine.start(): the mirror misses nothing
     try:
         window.restore_layout()
@@ -68,7 +67,7 @@ async def run_desk(
     finally:
         await window.shutdown()
         window.errors.uninstall(loop)
-    return EXIT_OK
+    return ExitCode.OK
 
 
 async def run_demo(window: MainWindow, count: int, screenshot: Path | None) -> None:

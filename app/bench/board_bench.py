@@ -22,8 +22,8 @@ from typing import Any
 
 from app.bench.databases import fill, scratch_database
 from app.bench.report import emit, percentile, rss_mb
-from app.settings import Settings
 from engine.engine import Engine, engine_settings
+from engine.settings import Settings
 from engine.storage import OrderStore
 
 PROBE_S = 0.010

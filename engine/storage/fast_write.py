@@ -18,15 +18,13 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from sqlalchemy.exc import OperationalError
 
 from engine.domain import format_timestamp
 from engine.jsonfmt import dumps, format_decimal
-
-if TYPE_CHECKING:
-    from engine.storage.store import Change
+from engine.storage.changes import Change
 
 _UPDATE_COLUMNS = (
     "status",

@@ -14,7 +14,6 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator, Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +23,7 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
 from engine.domain import ACTIVE_STATES, LogEntry, Order, OrderStatus
+from engine.storage.changes import Change, StorageFailure, StorageUnavailable
 from engine.storage.fast_write import write_postgres, write_sqlite
 from engine.storage.rows import log_from_row, log_rows, order_from_row, order_row, report_cells
 from engine.storage.schema import ExactDecimal, UtcTimestamp, ledger, metadata, order_logs, orders
@@ -33,33 +33,6 @@ log = logging.getLogger(__name__)
 _BATCH_LIMIT = 2000
 _GATHER_TURNS = 8
 _RETRY_DELAYS_S = (0.05, 0.1, 0.25, 0.5, 1.0, 2.0)
-
-
-class StorageFailure(RuntimeError):
-    """A state change could not be stored; the order keeps its last stored state and resumes later."""
-
-
-class StorageUnavailable(RuntimeError):
-    """The database cannot be opened at all (bad URL, refused, wrong credentials)."""
-
-
-@dataclass(slots=True)
-class Change:
-    """One order's state change: its new snapshot, the log lines it appends, and an execution if any."""
-
-    order: Order
-    new_logs: Sequence[LogEntry]
-    executed: bool = False
-    done: asyncio.Future[None] | None = field(default=None, repr=False)
-    # An earlier change of the same order still queued or in flight: if it cannot be stored,
-    # neither is this one, so a stored order never skips a state or has a gap in its log.
-    after: Change | None = field(default=None, repr=False)
-
-    @property
-    def failed(self) -> bool:
-        return (
-            self.done is not None and self.done.done() and (self.done.cancelled() or self.done.exception() is not None)
-        )
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:

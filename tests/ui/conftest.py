@@ -18,9 +18,9 @@ import qasync
 from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 
-from app.settings import Settings
 from app.wiring import build_engine, start_mirror
 from engine.engine import Engine
+from engine.settings import Settings
 from ui.main_window import MainWindow
 
 T = TypeVar("T")

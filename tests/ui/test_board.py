@@ -13,7 +13,7 @@ from pytestqt.qtbot import QtBot
 from engine.domain import Direction, Order, OrderStatus, Venue
 from engine.pairs import default_catalog
 from tests.ui.conftest import Desk, quiet_settings
-from ui.board_model import BoardModel, Column
+from ui.board.model import BoardModel, Column
 
 
 def make_order(number: int, **changes: Any) -> Order:
@@ -163,7 +163,7 @@ def test_history_loads_newest_first_in_pages(open_desk: Any, sqlite_url: str) ->
 
 def test_cached_sort_keys_and_search_text_follow_updates(qtbot: QtBot) -> None:
     """The per-column key cache and the lower-cased search text change with the order, not only on load."""
-    from ui.board_filter import BoardFilter
+    from ui.board.filter import BoardFilter
 
     model = BoardModel(default_catalog())
     proxy = BoardFilter(model)

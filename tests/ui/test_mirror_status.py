@@ -13,10 +13,10 @@ from PySide6.QtWidgets import QApplication
 from redis import Redis as SyncRedis
 from redis.asyncio import Redis
 
-from app.settings import resolve
 from app.wiring import build_engine, start_mirror
 from engine.domain import OrderStatus
 from engine.mirror_keys import MirrorKeys
+from engine.settings import resolve
 from tests.faults.support import free_port
 from tests.services import REDIS_URL, require
 from tests.ui.conftest import Desk, quiet_settings

@@ -6,10 +6,10 @@ import csv
 from pathlib import Path
 from typing import Any
 
-from app.settings import resolve
 from engine.reports import COLUMNS
+from engine.settings import resolve
 from tests.ui.conftest import Desk, quiet_settings
-from ui.board_model import Column
+from ui.board.model import Column
 
 
 def read_csv(path: Path) -> list[dict[str, str]]:

@@ -16,9 +16,9 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
-from app.paths import default_db_url, settings_path
 from engine.engine import EngineSettings, engine_settings
 from engine.mirror_keys import DEFAULT_NAMESPACE, NAMESPACE_RULE, check_redis_url
+from engine.paths import default_db_url, settings_path
 
 ENVIRONMENT = {
     "db_url": "DEXDESK_DB_URL",

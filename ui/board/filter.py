@@ -19,7 +19,7 @@ from collections.abc import Callable
 from PySide6.QtCore import QModelIndex, QObject, QPersistentModelIndex, QSortFilterProxyModel, Qt
 
 from engine.domain import ACTIVE_STATES, Order, OrderStatus
-from ui.board_model import BoardModel
+from ui.board.model import BoardModel
 
 
 class BoardFilter(QSortFilterProxyModel):

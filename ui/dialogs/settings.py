@@ -25,8 +25,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.paths import default_db_url
-from app.settings import Settings
+from engine.paths import default_db_url
+from engine.settings import Settings
 
 
 class SettingsDialog(QDialog):

@@ -26,8 +26,8 @@ from PySide6.QtWidgets import (
 
 from engine.domain import OrderStatus
 from engine.pairs import PairCatalog
-from ui.board_filter import BoardFilter
-from ui.board_model import COLUMNS, ORDER_ROLE, BoardModel, Column
+from ui.board.filter import BoardFilter
+from ui.board.model import COLUMNS, ORDER_ROLE, BoardModel, Column
 from ui.theme import STATUS_COLORS, monospace_font
 
 ALL = "All"

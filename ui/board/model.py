@@ -33,8 +33,8 @@ from PySide6.QtCore import (
 
 from engine.domain import Order
 from engine.pairs import PairCatalog
-from ui.board_columns import COLUMNS, SORT_KEYS, Column, ColumnSpec, elapsed_seconds
-from ui.board_keys import BoardKeys
+from ui.board.columns import COLUMNS, SORT_KEYS, Column, ColumnSpec, elapsed_seconds
+from ui.board.keys import BoardKeys
 from ui.formatting import PairFormats, duration, local_time, local_timestamp, short_hash, short_id
 from ui.theme import ERROR_TEXT, MUTED_TEXT, SIDE_COLORS
 

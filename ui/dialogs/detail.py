@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
 
 from engine.domain import Direction, Order
 from engine.pairs import PairCatalog
+from ui.dialogs.order_story import attempts, state_spans
 from ui.formatting import (
     PairFormats,
     clock_time,
@@ -37,7 +38,6 @@ from ui.formatting import (
     percent,
     seconds_between,
 )
-from ui.order_story import attempts, state_spans
 from ui.tables import cell, read_only_table, section_title
 from ui.theme import ERROR_TEXT, MUTED_TEXT, SIDE_COLORS, STATUS_COLORS, WINNER_TEXT, monospace_font
 

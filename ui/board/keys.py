@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from engine.domain import Order
-from ui.board_columns import CACHED_KEYS, Column, resolve_elapsed, search_text
+from ui.board.columns import CACHED_KEYS, Column, resolve_elapsed, search_text
 
 
 class BoardKeys:

@@ -1,0 +1,36 @@
+"""What the group-commit writer takes (`Change`) and how a write fails, shared by the store and its fast writer."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from engine.domain import LogEntry, Order
+
+
+class StorageFailure(RuntimeError):
+    """A state change could not be stored; the order keeps its last stored state and resumes later."""
+
+
+class StorageUnavailable(RuntimeError):
+    """The database cannot be opened at all (bad URL, refused, wrong credentials)."""
+
+
+@dataclass(slots=True)
+class Change:
+    """One order's state change: its new snapshot, the log lines it appends, and an execution if any."""
+
+    order: Order
+    new_logs: Sequence[LogEntry]
+    executed: bool = False
+    done: asyncio.Future[None] | None = field(default=None, repr=False)
+    # An earlier change of the same order still queued or in flight: if it cannot be stored,
+    # neither is this one, so a stored order never skips a state or has a gap in its log.
+    after: Change | None = field(default=None, repr=False)
+
+    @property
+    def failed(self) -> bool:
+        return (
+            self.done is not None and self.done.done() and (self.done.cancelled() or self.done.exception() is not None)
+        )

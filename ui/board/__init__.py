@@ -1,0 +1,1 @@
+"""The order board: model, columns, sort keys, filter and view."""

@@ -1,0 +1,1 @@
+"""Dialogs: order detail, reports and summary, settings, errors."""
