@@ -11,18 +11,29 @@ import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
+from pathlib import Path
 
 from engine.clock import Clock
-from engine.domain import Direction, Order, OrderUpdate, update_message
+from engine.domain import Direction, Order, OrderStatus, OrderUpdate, update_message
 from engine.events import UpdateHub
 from engine.pairs import PairCatalog, default_catalog
 from engine.pipeline import AttemptRunner, Transitions
 from engine.queue import InProcessQueue, OrderQueue, QueueSettings, QueueStats
-from engine.router import MockDexRouter, RouterSettings
+from engine.reports import export_csv
+from engine.router import MockDexRouter, RouterSettings, RoutingDecision
 from engine.storage import OrderStore, StorageFailure
 from engine.validation import OrderRequest, validate_order
 
 log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class StorageHealth:
+    """What a status bar says about the database: which one, and the last transient error if any."""
+
+    dialect: str
+    url: str
+    last_error: str | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,6 +67,7 @@ class Engine:
         self._idle.set()
         self._dispatcher: asyncio.Task[None] | None = None
         self.resumed = 0
+        self._last_seq = 0
 
     # -- life cycle -----------------------------------------------------------------------
 
@@ -63,6 +75,7 @@ class Engine:
         """Open storage, queue every unfinished order (oldest first), and start processing."""
         await self.store.open()
         unfinished = await self.store.unfinished()
+        self._last_seq = await self.store.max_seq()
         for order in unfinished:
             self._track(order)
             self.queue.add(order.id)
@@ -110,6 +123,7 @@ class Engine:
         fresh = [request.to_order(now) for request in requests]
         stored = await self.store.insert(fresh)
         for order in stored:
+            self._last_seq = max(self._last_seq, order.seq)
             self._track(order)
             self.hub.publish(OrderUpdate(update_message(order), order, order.logs))
             self.queue.add(order.id)
@@ -122,6 +136,46 @@ class Engine:
 
     def stats(self) -> QueueStats:
         return self.queue.stats()
+
+    @property
+    def seed(self) -> int:
+        return self.settings.router.seed
+
+    def storage_health(self) -> StorageHealth:
+        return StorageHealth(self.store.dialect, self.store.display_url, self.store.last_error)
+
+    async def order(self, order_id: str) -> Order | None:
+        """One stored order with its whole log."""
+        return await self.store.get(order_id)
+
+    async def orders_page(
+        self,
+        *,
+        limit: int,
+        before_seq: int | None = None,
+        status: OrderStatus | None = None,
+        pair: str | None = None,
+    ) -> list[Order]:
+        """A page of stored orders without logs, newest first, older than `before_seq` when given."""
+        return await self.store.list(status=status, pair=pair, limit=limit, before_seq=before_seq)
+
+    async def counts_by_status(self) -> dict[OrderStatus, int]:
+        return await self.store.counts_by_status()
+
+    async def export_csv(
+        self,
+        path: Path,
+        *,
+        status: OrderStatus | None = None,
+        pair: str | None = None,
+        progress: Callable[[int], None] | None = None,
+    ) -> int:
+        """The CSV report of every stored order that matches, streamed from storage."""
+        return await export_csv(self.store, path, status=status, pair=pair, progress=progress)
+
+    def indicative_quote(self, pair: str, amount: Decimal, direction: Direction) -> RoutingDecision:
+        """Both venues' quotes for an order sent now, without storing or waiting for anything."""
+        return self.router.indicative(pair, amount, direction, self._last_seq + 1)
 
     def subscribe(self, listener: Callable[[OrderUpdate], None]) -> Callable[[], None]:
         return self.hub.subscribe(listener)

@@ -183,11 +183,11 @@ class MainWindow(QMainWindow):
                 dialog.update_order(snapshot)
 
     def _indicative_quote(self, pair: str, amount: Any, direction: Direction) -> Any:
-        return self.engine.router.indicative(pair, amount, direction, self.board.model.max_seq + 1)
+        return self.engine.indicative_quote(pair, amount, direction)
 
     async def load_history(self, first_page: int = FIRST_PAGE, page: int = HISTORY_PAGE) -> None:
         """Paint the newest orders at once; older pages follow in the background, one small page per loop turn."""
-        newest = await self.engine.store.list(limit=first_page)
+        newest = await self.engine.orders_page(limit=first_page)
         self.board.model.append_history(newest)
         freeze_survivors()
         if len(newest) < first_page:
@@ -197,7 +197,7 @@ class MainWindow(QMainWindow):
 
     async def _load_older(self, before_seq: int, page: int) -> None:
         while True:
-            older = await self.engine.store.list(limit=page, before_seq=before_seq)
+            older = await self.engine.orders_page(limit=page, before_seq=before_seq)
             self.board.model.append_history(older)
             freeze_survivors()
             if len(older) < page:
@@ -258,7 +258,7 @@ class MainWindow(QMainWindow):
         dialog.show()
 
         async def fill_in() -> None:
-            stored = await self.engine.store.get(order_id)
+            stored = await self.engine.order(order_id)
             if stored is not None and order_id in self.details:
                 dialog.update_order(stored)
 
@@ -273,7 +273,7 @@ class MainWindow(QMainWindow):
     def _ask_export_all(self) -> None:
         path = self._ask_csv_path("orders.csv")
         if path is not None:
-            self.spawn(self._export(export_all(self.engine.store, path, self), path))
+            self.spawn(self._export(export_all(self.engine, path, self), path))
 
     def _ask_export_visible(self) -> None:
         path = self._ask_csv_path("board.csv")
@@ -288,7 +288,7 @@ class MainWindow(QMainWindow):
         return await self._export(export_visible(self.board.proxy.visible_orders(), path, self), path)
 
     async def export_all_to(self, path: Path) -> int:
-        return await self._export(export_all(self.engine.store, path, self), path)
+        return await self._export(export_all(self.engine, path, self), path)
 
     async def _export(self, work: Coroutine[Any, Any, int], path: Path) -> int:
         rows = await work
@@ -307,7 +307,7 @@ class MainWindow(QMainWindow):
         """Queue and router numbers go to the running engine, the mirror moves to the new Redis; all is saved."""
         if chosen is None:
             return
-        self.engine.reconfigure(chosen.engine(self.engine.settings.router.seed))
+        self.engine.reconfigure(chosen.engine(self.engine.seed))
         if not MirrorLink.same_target(self.settings, chosen):
             self.spawn(self.mirror.switch(chosen))
         path = save_changes(self.settings, chosen)

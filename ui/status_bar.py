@@ -29,7 +29,7 @@ class DeskStatusBar(QStatusBar):
         self.window = QLabel()
         self.window.setToolTip("Attempt starts in the last 60 s / the rate limit")
         self.database = QLabel()
-        self.database.setToolTip(engine.store.display_url)
+        self.database.setToolTip(engine.storage_health().url)
         self.mirror = QLabel()
         self.mirror.setToolTip("Redis mirror for external listeners")
         self.mirror.hide()
@@ -45,9 +45,9 @@ class DeskStatusBar(QStatusBar):
 
     def refresh(self) -> None:
         self.show_stats(self.engine.stats())
-        store = self.engine.store
-        problem = f" — {store.last_error}" if store.last_error else ""
-        self.database.setText(f"{store.dialect}: {_short_location(store.display_url)}{problem}")
+        health = self.engine.storage_health()
+        problem = f" — {health.last_error}" if health.last_error else ""
+        self.database.setText(f"{health.dialect}: {_short_location(health.url)}{problem}")
 
     def show_stats(self, stats: QueueStats) -> None:
         backing_off = f" · {stats.delayed} backing off" if stats.delayed else ""

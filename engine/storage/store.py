@@ -392,6 +392,15 @@ class OrderStore:
             last_seq = page[-1][0]
             yield [row[1:] for row in page] if self.dialect == "sqlite" else [report_cells(row[1:]) for row in page]
 
+    async def max_seq(self) -> int:
+        """The highest order sequence stored (0 for an empty database)."""
+
+        async def work(connection: AsyncConnection) -> int:
+            return int((await connection.execute(select(func.coalesce(func.max(orders.c.seq), 0)))).scalar_one())
+
+        result: int = await self._with_retries(work)
+        return result
+
     async def counts_by_status(self) -> dict[OrderStatus, int]:
         async def work(connection: AsyncConnection) -> dict[OrderStatus, int]:
             result = await connection.execute(select(orders.c.status, func.count()).group_by(orders.c.status))

@@ -17,16 +17,16 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QDialog, QLabel, QProgressDialog, QTableWidget, QVBoxLayout, QWidget
 
 from engine.domain import Order, OrderStatus
+from engine.engine import Engine
 from engine.pairs import PairCatalog
-from engine.reports import export_csv, write_csv
-from engine.storage import OrderStore
+from engine.reports import write_csv
 from ui.formatting import PairFormats
 from ui.tables import cell, read_only_table, section_title
 
 
-async def export_all(store: OrderStore, path: Path, parent: QWidget | None) -> int:
+async def export_all(engine: Engine, path: Path, parent: QWidget | None) -> int:
     """Every stored order, oldest first, with a progress dialog that counts rows as they are written."""
-    counts = await store.counts_by_status()
+    counts = await engine.counts_by_status()
     total = sum(counts.values())
     progress = QProgressDialog("Exporting orders…", "", 0, max(total, 1), parent)
     progress.setWindowTitle("Export CSV")
@@ -34,7 +34,7 @@ async def export_all(store: OrderStore, path: Path, parent: QWidget | None) -> i
     progress.setMinimumDuration(300)
     progress.setWindowModality(Qt.WindowModality.WindowModal)
     try:
-        return await export_csv(store, path, progress=lambda rows: progress.setValue(min(rows, total)))
+        return await engine.export_csv(path, progress=lambda rows: progress.setValue(min(rows, total)))
     finally:
         progress.reset()
         progress.deleteLater()
