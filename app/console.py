@@ -8,6 +8,7 @@ from rich.text import Text
 
 from engine.domain import LogEntry, Order, OrderStatus, OrderUpdate, format_timestamp
 from engine.jsonfmt import format_decimal
+from engine.log_kinds import LogKind
 
 STATUS_STYLE = {
     OrderStatus.PENDING: "yellow",
@@ -16,6 +17,7 @@ STATUS_STYLE = {
     OrderStatus.SUBMITTED: "magenta",
     OrderStatus.CONFIRMED: "bold green",
     OrderStatus.FAILED: "bold red",
+    OrderStatus.CANCELLED: "bold bright_black",
 }
 
 
@@ -26,7 +28,7 @@ def update_lines(update: OrderUpdate) -> Text:
     venue print on a ROUTING line, as a trader reads the sequence.
     """
     order = update.order
-    entries = update.new_logs or (LogEntry(order.updated_at, order.status, ""),)
+    entries = update.new_logs or (LogEntry(order.updated_at, order.status, LogKind.NOTE, ""),)
     text = Text()
     previous: OrderStatus | None = None
     for entry in entries:

@@ -20,13 +20,14 @@ class OrderStatus(enum.StrEnum):
     SUBMITTED = "SUBMITTED"
     CONFIRMED = "CONFIRMED"
     FAILED = "FAILED"
+    CANCELLED = "CANCELLED"
 
     @property
     def is_terminal(self) -> bool:
         return self in TERMINAL_STATES
 
 
-TERMINAL_STATES = frozenset({OrderStatus.CONFIRMED, OrderStatus.FAILED})
+TERMINAL_STATES = frozenset({OrderStatus.CONFIRMED, OrderStatus.FAILED, OrderStatus.CANCELLED})
 ACTIVE_STATES = frozenset(set(OrderStatus) - TERMINAL_STATES)
 
 
@@ -66,6 +67,7 @@ class LogEntry:
 
     timestamp: datetime
     status: OrderStatus
+    kind: str
     message: str
     data: dict[str, Any] | None = None
 
@@ -73,6 +75,7 @@ class LogEntry:
         return {
             "timestamp": format_timestamp(self.timestamp),
             "status": str(self.status),
+            "kind": self.kind,
             "message": self.message,
             "data": self.data,
         }
@@ -117,6 +120,11 @@ class Order:
     error: str | None = None
     logs: tuple[LogEntry, ...] = field(default=())
     route: Route | None = None
+    # Ownership (see engine/lifecycle.py and the storage): every stored change bumps `version`,
+    # and is written only if the stored version is still the one its writer read.
+    version: int = 0
+    owner: str | None = None
+    retry_at: datetime | None = None
 
     def evolve(self, **changes: Any) -> Order:
         return replace(self, **changes)
@@ -167,6 +175,9 @@ class OrderUpdate:
         return self.order.status
 
 
+_ERROR_STATES = frozenset({OrderStatus.FAILED, OrderStatus.CANCELLED})
+
+
 def update_message(
     order: Order,
     *,
@@ -185,7 +196,7 @@ def update_message(
         message["executionPrice"] = order.execution_price
     if order.status is OrderStatus.CONFIRMED and order.tx_hash:
         message["txHash"] = order.tx_hash
-    if order.error is not None and (order.status is OrderStatus.FAILED or retry_in_ms is not None):
+    if order.error is not None and (order.status in _ERROR_STATES or retry_in_ms is not None):
         message["error"] = order.error
     if attempt is not None:
         message["attempt"] = attempt

@@ -22,6 +22,7 @@ from typing import Any
 from engine.clock import Clock
 from engine.domain import LogEntry, Order, OrderStatus, OrderUpdate, update_message
 from engine.events import UpdateHub
+from engine.log_kinds import LogKind
 from engine.retry import RetryPolicy
 from engine.router import Execution, MockDexRouter, SwapFailed
 from engine.storage import Change, OrderStore, StorageFailure
@@ -44,8 +45,8 @@ class Transitions:
         moment = self.clock.utc_now()
         return moment.replace(microsecond=moment.microsecond // 1000 * 1000)
 
-    def entry(self, status: OrderStatus, message: str, data: dict[str, Any] | None = None) -> LogEntry:
-        return LogEntry(self.now(), status, message, data)
+    def entry(self, status: OrderStatus, kind: LogKind, message: str, data: dict[str, Any] | None = None) -> LogEntry:
+        return LogEntry(self.now(), status, kind, message, data)
 
     async def apply(
         self,
@@ -122,7 +123,9 @@ class AttemptRunner:
             signature = order.route.signature[:12]
             resumed = t.entry(
                 OrderStatus.SUBMITTED,
+                LogKind.RESUMED,
                 f"resumed after restart: re-sending signed transaction {signature}…, which can land only once",
+                {"from": str(OrderStatus.SUBMITTED), "signature": order.route.signature},
             )
             order = keep(await t.apply(order, [resumed]))
             return await self._execute(order, order.attempts, keep)
@@ -132,7 +135,9 @@ class AttemptRunner:
         note = " (resumed after restart)" if resumed else ""
         start = t.entry(
             OrderStatus.ROUTING,
+            LogKind.ATTEMPT_STARTED,
             f"attempt {attempt} of {self.retry.attempts}{note}: fetching quotes from Raydium and Meteora",
+            {"attempt": attempt, "attempts": self.retry.attempts, "resumed": resumed},
         )
         order = keep(
             await t.apply(
@@ -149,12 +154,20 @@ class AttemptRunner:
         decision = await self.router.route(order, attempt)
         built = self.router.prepare(order, decision, attempt)
         chosen = decision.chosen
-        logs = [t.entry(OrderStatus.ROUTING, _quote_line(quote), quote.to_json()) for quote in decision.quotes]
-        logs.append(t.entry(OrderStatus.ROUTING, decision.reason(), decision.to_json()))
+        logs = [
+            t.entry(OrderStatus.ROUTING, LogKind.QUOTE, _quote_line(quote), quote.to_json())
+            for quote in decision.quotes
+        ]
+        logs.append(t.entry(OrderStatus.ROUTING, LogKind.ROUTE_CHOSEN, decision.reason(), decision.to_json()))
         logs.append(
-            t.entry(OrderStatus.BUILDING, f"building swap on {chosen.venue} at quoted {chosen.effective_price}")
+            t.entry(
+                OrderStatus.BUILDING,
+                LogKind.BUILT,
+                f"building swap on {chosen.venue} at quoted {chosen.effective_price}",
+                built.route.to_json(),
+            )
         )
-        logs.extend(t.entry(OrderStatus.BUILDING, text) for text in built.notes)
+        logs.extend(t.entry(OrderStatus.BUILDING, LogKind.WRAP, text, {"action": text}) for text in built.notes)
         order = keep(
             await t.apply(
                 order,
@@ -169,7 +182,9 @@ class AttemptRunner:
         await self.router.build_delay()
         sent = t.entry(
             OrderStatus.SUBMITTED,
+            LogKind.SUBMITTED,
             f"transaction {built.route.signature[:12]}… sent to {chosen.venue}; waiting for confirmation",
+            {"signature": built.route.signature, "venue": str(chosen.venue)},
         )
         # Durable before sending: a restart finds the signed transaction and re-sends that one.
         order = keep(await t.apply(order, [sent], status=OrderStatus.SUBMITTED))
@@ -183,6 +198,7 @@ class AttemptRunner:
         t = self.transitions
         confirmed = t.entry(
             OrderStatus.CONFIRMED,
+            LogKind.CONFIRMED,
             f"confirmed on {order.route.venue}: executed at {execution.price} (quoted {quoted}, {slip:+.3f}%)",
             {"txHash": execution.tx_hash, "executionPrice": execution.price, "quotedPrice": quoted},
         )
@@ -203,14 +219,21 @@ class AttemptRunner:
         attempt = order.attempts
         of = f"attempt {attempt} of {self.retry.attempts} failed: {reason}"
         backoff_ms = self.retry.backoff_ms(attempt)
+        # The failed attempt's full signature stays in the log, for post-mortems on the chain.
+        failed_data: dict[str, Any] = {"attempt": attempt}
+        if order.route is not None:
+            failed_data["signature"] = order.route.signature
         if backoff_ms is None:
-            final = t.entry(OrderStatus.FAILED, f"{of}; no attempts left", {"error": reason})
+            final = t.entry(
+                OrderStatus.FAILED, LogKind.FAILED, f"{of}; no attempts left", {"error": reason, **failed_data}
+            )
             # Nothing was executed: a quoted price must not read as a price paid (CONTRACT.md).
             return keep(await t.apply(order, [final], status=OrderStatus.FAILED, error=reason, execution_price=None))
         retry = t.entry(
             OrderStatus.PENDING,
+            LogKind.RETRY_SCHEDULED,
             f"{of}; retrying in {backoff_ms / 1000:g} s",
-            {"error": reason, "attempt": attempt, "retryInMs": backoff_ms},
+            {"error": reason, "retryInMs": backoff_ms, **failed_data},
         )
         pending = keep(
             await t.apply(

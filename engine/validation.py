@@ -10,6 +10,7 @@ from decimal import Decimal, InvalidOperation
 
 from engine.domain import Direction, LogEntry, Order, OrderStatus, new_order_id
 from engine.jsonfmt import format_decimal
+from engine.log_kinds import LogKind
 from engine.pairs import PairCatalog
 
 # ASCII digits only: Decimal() would happily read Arabic-Indic or full-width digits.
@@ -48,7 +49,11 @@ class OrderRequest:
     def to_order(self, now: datetime) -> Order:
         """The new PENDING order, with the log line every order starts with; the store assigns `seq`."""
         received = LogEntry(
-            now, OrderStatus.PENDING, f"order received: {self.direction} {self.amount} {self.pair}; queued"
+            now,
+            OrderStatus.PENDING,
+            LogKind.RECEIVED,
+            f"order received: {self.direction} {self.amount} {self.pair}; queued",
+            {"pair": self.pair, "direction": str(self.direction), "amount": self.amount},
         )
         return Order(
             id=new_order_id(),

@@ -81,7 +81,8 @@ def test_list_show_and_export_agree(db: list[str], capsys: pytest.CaptureFixture
     shown = json.loads(capsys.readouterr().out)
     assert shown["id"] == newest["id"]
     assert shown["logs"][0]["status"] == "PENDING"
-    assert {"timestamp", "status", "message", "data"} == set(shown["logs"][0])
+    assert {"timestamp", "status", "kind", "message", "data"} == set(shown["logs"][0])
+    assert shown["logs"][0]["kind"] == "received"
 
     report = tmp_path / "report.csv"
     assert main(["export", str(report), *db]) == 0

@@ -24,6 +24,7 @@ STATUS_COLORS: dict[OrderStatus, QColor] = {
     OrderStatus.SUBMITTED: QColor("#8a5fd6"),
     OrderStatus.CONFIRMED: QColor("#1f9d62"),
     OrderStatus.FAILED: QColor("#cf3f48"),
+    OrderStatus.CANCELLED: QColor("#6b7280"),
 }
 
 SIDE_COLORS: dict[Direction, QColor] = {Direction.BUY: BUY_COLOR, Direction.SELL: SELL_COLOR}

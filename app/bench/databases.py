@@ -15,6 +15,7 @@ from sqlalchemy.engine import make_url
 
 from engine.demo import random_requests
 from engine.domain import LogEntry, Order, OrderStatus, Route, Venue
+from engine.log_kinds import LogKind
 from engine.pairs import default_catalog
 from engine.storage import OrderStore
 
@@ -63,7 +64,11 @@ def finished_orders(count: int, *, seed: int = 0) -> list[Order]:
         signature = (f"{index:0>12}" + "5J7K8L9MnPqRsTuVwXyZ" * 4)[:88]  # a Solana signature is 87-88 chars
         pending = request.to_order(created)
         confirmed = LogEntry(
-            done, OrderStatus.CONFIRMED, f"confirmed on {venue}: executed at {price}", {"txHash": signature}
+            done,
+            OrderStatus.CONFIRMED,
+            LogKind.CONFIRMED,
+            f"confirmed on {venue}: executed at {price}",
+            {"txHash": signature, "executionPrice": price},
         )
         orders.append(
             pending.evolve(

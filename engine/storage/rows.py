@@ -10,6 +10,7 @@ from typing import Any
 
 from engine.domain import Direction, LogEntry, Order, OrderStatus, Route, Venue, format_timestamp
 from engine.jsonfmt import dumps, format_decimal
+from engine.log_kinds import infer_kind
 
 
 def order_row(order: Order) -> dict[str, Any]:
@@ -68,11 +69,13 @@ def order_from_row(row: Mapping[str, Any], logs: tuple[LogEntry, ...] = ()) -> O
 
 def log_from_row(row: Mapping[str, Any]) -> LogEntry:
     data = row["data"]
+    parsed = json.loads(data, parse_float=Decimal) if data else None
     return LogEntry(
         timestamp=row["timestamp"],
         status=OrderStatus(row["status"]),
+        kind=row["kind"] if "kind" in row else infer_kind(row["status"], row["message"], parsed),
         message=row["message"],
-        data=json.loads(data, parse_float=Decimal) if data else None,
+        data=parsed,
     )
 
 

@@ -8,6 +8,7 @@ import pytest
 
 from app.bench.databases import finished_orders
 from engine.domain import LogEntry, OrderStatus
+from engine.log_kinds import LogKind
 from engine.storage import Change, OrderStore, StorageFailure
 
 
@@ -27,11 +28,11 @@ async def test_a_change_queued_behind_one_that_failed_is_never_stored(sqlite_url
             await write_batch(connection, batch)
 
         store._write_batch = fail_first  # type: ignore[method-assign]
-        first_log = LogEntry(order.updated_at, OrderStatus.ROUTING, "first")
+        first_log = LogEntry(order.updated_at, OrderStatus.ROUTING, LogKind.NOTE, "first")
         first = Change(order.evolve(logs=(*order.logs, first_log)), [first_log])
         first_stored = store.enqueue(first)
         await store._queue.join()  # the first batch has failed before the next change is queued
-        second_log = LogEntry(order.updated_at, OrderStatus.BUILDING, "second")
+        second_log = LogEntry(order.updated_at, OrderStatus.BUILDING, LogKind.NOTE, "second")
         second = Change(first.order.evolve(logs=(*first.order.logs, second_log)), [second_log], after=first)
         with pytest.raises(StorageFailure):
             await first_stored

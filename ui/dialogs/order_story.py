@@ -2,20 +2,18 @@
 
 Pure functions over `Order.logs` (no Qt), so the detail view stays a thin painter and the reading
 of the log is testable on its own. The log entries' `data` carries the machine-readable facts
-(quotes, chosen venue, margin, error, back-off); messages are only used to spot where an attempt starts.
+(quotes, chosen venue, margin, error, back-off); entries are read by their `kind`, never by their wording.
 """
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
 from engine.domain import LogEntry, Order, OrderStatus
-
-_ATTEMPT_START = re.compile(r"^attempt (\d+) of \d+")
+from engine.log_kinds import LogKind
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,6 +35,7 @@ class AttemptStory:
     error: str | None = None
     retry_in_ms: int | None = None
     executed_price: Decimal | None = None
+    signature: str | None = None
     notes: list[str] = field(default_factory=list)
 
 
@@ -56,9 +55,9 @@ def state_spans(order: Order) -> list[StateSpan]:
 def attempts(order: Order) -> list[AttemptStory]:
     stories: list[AttemptStory] = []
     for entry in order.logs:
-        match = _ATTEMPT_START.match(entry.message)
-        if entry.status is OrderStatus.ROUTING and match:
-            stories.append(AttemptStory(int(match.group(1)), entry.timestamp))
+        if entry.kind == LogKind.ATTEMPT_STARTED:
+            number = (entry.data or {}).get("attempt")
+            stories.append(AttemptStory(int(number) if number else len(stories) + 1, entry.timestamp))
             continue
         if not stories:
             continue
@@ -68,26 +67,29 @@ def attempts(order: Order) -> list[AttemptStory]:
 
 def _read_into(story: AttemptStory, entry: LogEntry) -> None:
     data = entry.data or {}
-    if "chosen" in data and "quotes" in data:
+    kind = entry.kind
+    if kind == LogKind.ROUTE_CHOSEN:
         story.decision = data
         story.venue = str(data["chosen"])
-    elif entry.status is OrderStatus.BUILDING and story.decision is not None and story.quoted_price is None:
+    elif kind == LogKind.BUILT and story.decision is not None:
         chosen = _chosen_quote(story.decision)
         story.quoted_price = _decimal(chosen.get("effectivePrice")) if chosen else None
-        if not entry.message.startswith("building swap"):
-            story.notes.append(entry.message)
-    elif entry.status is OrderStatus.BUILDING:
+        story.signature = data.get("signature")
+    elif kind in (LogKind.WRAP, LogKind.NOTE):
         story.notes.append(entry.message)
-    elif entry.status is OrderStatus.SUBMITTED and story.outcome == "running":
+    elif kind == LogKind.SUBMITTED and story.outcome == "running":
         story.outcome = "sent"
-    elif entry.status is OrderStatus.PENDING and "retryInMs" in data:
+    elif kind == LogKind.RETRY_SCHEDULED:
         story.outcome = "failed, retried"
         story.error = str(data.get("error"))
         story.retry_in_ms = int(data["retryInMs"])
-    elif entry.status is OrderStatus.FAILED:
+    elif kind == LogKind.FAILED:
         story.outcome = "failed, final"
         story.error = str(data.get("error", entry.message))
-    elif entry.status is OrderStatus.CONFIRMED:
+    elif kind == LogKind.CANCELLED:
+        story.outcome = "cancelled"
+        story.error = str(data.get("reason", entry.message))
+    elif kind == LogKind.CONFIRMED:
         story.outcome = "confirmed"
         story.executed_price = _decimal(data.get("executionPrice"))
 
