@@ -212,8 +212,12 @@ def _print_summary(summary: dict[str, Any]) -> None:
 @_reports_problems
 async def resume(args: argparse.Namespace, settings: Settings) -> int:
     async with running_engine(settings, on_mirror_state=_MirrorReporter()) as engine:
-        count = engine.resumed
+        await engine.wait_abandoned()
         await engine.wait_idle()
+        count = engine.resumed
+        others = await engine.others_active_count()
+    if others:
+        out.print(f"{others} unfinished order{'s are' if others != 1 else ' is'} run by other live processes")
     out.print(f"resumed {count} unfinished order{'s' if count != 1 else ''}; none left")
     return ExitCode.OK
 
