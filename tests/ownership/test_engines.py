@@ -29,7 +29,8 @@ async def test_another_engine_sees_every_change_as_external_updates_and_never_ru
         for order in orders:
             statuses = [update.status for update in seen if update.order_id == order.id]
             assert statuses[-1] is OrderStatus.CONFIRMED
-        assert watcher.owned_count() == 0 and watcher.active_orders() == []
+        assert watcher.owned_count() == 0
+        assert watcher.active_orders() == []
         await watcher.wait_idle()  # returns at once: the watcher waits only for orders it owns
         assert (await owner.store.executions()) == {order.id: 1 for order in orders}
 
@@ -41,7 +42,8 @@ async def test_cancel_from_another_engine_stops_queued_orders_and_refuses_finish
         queued = orders[-1]
         result = await other.cancel(queued.id)
         assert result.outcome == "cancelled"
-        assert result.order is not None and result.order.status is OrderStatus.CANCELLED
+        assert result.order is not None
+        assert result.order.status is OrderStatus.CANCELLED
         # The owner drops it (its waiters see it end) without ever starting it.
         final = await owner.wait_terminal(queued.id)
         assert final.status is OrderStatus.CANCELLED
@@ -92,10 +94,12 @@ def test_an_order_stopped_1s_into_its_4s_backoff_waits_the_remaining_3s_after_a_
             final = await second.wait_terminal(order.id)
         finally:
             await second.stop()
-        assert final.status is OrderStatus.FAILED and final.attempts == 3
+        assert final.status is OrderStatus.FAILED
+        assert final.attempts == 3
         stored = await _stored(sqlite_url, order.id)
         resumed = next(entry for entry in stored.logs if entry.kind == LogKind.RESUMED)
-        assert resumed.data is not None and resumed.data["retryInMs"] == 3000
+        assert resumed.data is not None
+        assert resumed.data["retryInMs"] == 3000
         third = next(
             entry
             for entry in stored.logs

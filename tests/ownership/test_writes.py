@@ -46,12 +46,15 @@ async def test_one_conflicting_change_fails_only_its_order_and_the_rest_of_the_b
         stored_later = writer.enqueue(later)
         results = await asyncio.gather(*stored, stored_later, return_exceptions=True)
 
-        assert results[0] is None and results[2] is None
+        assert results[0] is None
+        assert results[2] is None
         assert isinstance(results[1], OrderLost)
         assert isinstance(results[3], OrderLost), "the lost order's later change fails the same way"
         assert writer.commits == commits + 1, "the batch committed once, with the two orders it could write"
         first, middle, last = [await writer.get(order.id) for order in orders]
-        assert first is not None and last is not None and middle is not None
+        assert first is not None
+        assert last is not None
+        assert middle is not None
         assert (first.status, first.version, len(first.logs)) == (OrderStatus.ROUTING, 1, 2)
         assert (last.status, last.version, len(last.logs)) == (OrderStatus.ROUTING, 1, 2)
         assert middle.status is OrderStatus.CANCELLED
@@ -70,7 +73,8 @@ async def test_a_batch_retried_after_its_commit_landed_is_recognised_not_written
         first = await store._with_retries(store._write_batch, batch)
         # The same batch again, as after a commit whose acknowledgement was lost.
         again = await store._with_retries(store._write_batch, batch)
-        assert first.lost == set() and again.lost == set()
+        assert first.lost == set()
+        assert again.lost == set()
         for order in orders:
             stored = await store.get(order.id)
             assert stored is not None
