@@ -310,14 +310,19 @@ class Engine:
 
         Works for orders other processes run too: their end arrives through the change feed.
         """
+        future: asyncio.Future[Order] = asyncio.get_running_loop().create_future()
+        waiters = self._terminal_waiters.setdefault(order_id, [])
+        waiters.append(future)  # before reading: an end announced while we read still reaches us
         if order_id not in self._active:
             stored = await self.store.get(order_id)
-            if stored is None:
-                raise KeyError(order_id)
-            if stored.is_terminal:
+            if stored is None or stored.is_terminal:
+                if future in waiters:
+                    waiters.remove(future)
+                if not waiters:
+                    self._terminal_waiters.pop(order_id, None)
+                if stored is None:
+                    raise KeyError(order_id)
                 return stored
-        future: asyncio.Future[Order] = asyncio.get_running_loop().create_future()
-        self._terminal_waiters.setdefault(order_id, []).append(future)
         return await future
 
     async def wait_abandoned(self) -> None:
