@@ -115,7 +115,7 @@ class OrderStore:
     async def open(self) -> None:
         """Connect, and bring the schema to this code's head (building or upgrading it as needed)."""
         try:
-            revision = await self._run(self._read_revision)
+            revision = await self._with_retries(self._read_revision)
             if revision != migrate.head_revision():
                 self.upgraded_from = await self._with_retries(self._upgrade)
             self.schema_revision = migrate.head_revision()
