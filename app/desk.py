@@ -48,7 +48,7 @@ def launch(args: argparse.Namespace, settings: Settings) -> int:
     loop = qasync.QEventLoop(app)
     asyncio.set_event_loop(loop)
     with loop:
-        return loop.run_until_complete(
+        exit_code: int = loop.run_until_complete(
             run_desk(
                 engine,
                 settings,
@@ -58,3 +58,4 @@ def launch(args: argparse.Namespace, settings: Settings) -> int:
                 start_mirror=start_mirror,
             )
         )
+    return exit_code
