@@ -15,7 +15,7 @@ import asyncio
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
 from functools import partial
 from typing import Any
@@ -26,7 +26,7 @@ from engine.events import UpdateHub
 from engine.lifecycle import check_transition
 from engine.log_kinds import LogKind
 from engine.retry import RetryPolicy
-from engine.router import Execution, MockDexRouter, SwapFailed
+from engine.router import Execution, Quote, Router, SwapFailed
 from engine.storage import Change, OrderStore, StorageFailure
 
 log = logging.getLogger(__name__)
@@ -43,7 +43,8 @@ class Transitions:
     # later change of that order is refused by the store as well).
     _tail: dict[str, Change] = field(default_factory=dict)
 
-    def now(self) -> Any:
+    def now(self) -> datetime:
+        """The clock's time to the millisecond, the precision every stored timestamp keeps."""
         moment = self.clock.utc_now()
         return moment.replace(microsecond=moment.microsecond // 1000 * 1000)
 
@@ -97,7 +98,7 @@ class AttemptRunner:
     def __init__(
         self,
         transitions: Transitions,
-        router: MockDexRouter,
+        router: Router,
         retry: RetryPolicy,
         schedule_retry: Callable[[str, float], None],
     ) -> None:
@@ -257,7 +258,7 @@ class AttemptRunner:
         return pending
 
 
-def _quote_line(quote: Any) -> str:
+def _quote_line(quote: Quote) -> str:
     impact = quote.price_impact * 100
     return (
         f"{quote.venue} quote: {quote.effective_price} effective (pool {quote.pool_price}, "

@@ -41,7 +41,7 @@ async def _stored_ids(url: str) -> list[str]:
     store = OrderStore(url)
     await store.open()
     try:
-        return [order.id for order in await store.list()]
+        return [order.id for order in await store.list_orders()]
     finally:
         await store.close()
 

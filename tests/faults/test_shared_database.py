@@ -64,7 +64,7 @@ async def _all_ids(url: str) -> list[str]:
     store = OrderStore(url)
     await store.open()
     try:
-        return [order.id for order in await store.list()]
+        return [order.id for order in await store.list_orders()]
     finally:
         await store.close()
 
@@ -73,7 +73,7 @@ async def _check_nothing_lost(url: str, expected: int) -> None:
     store = OrderStore(url)
     await store.open()
     try:
-        ids = [order.id for order in await store.list()]
+        ids = [order.id for order in await store.list_orders()]
         assert len(ids) == expected, f"{len(ids)} orders stored, {expected} submitted"
         await assert_nothing_lost(store, ids)
     finally:

@@ -51,7 +51,7 @@ async def test_a_0_1_0_database_is_upgraded_in_place_keeps_every_order_and_resum
     try:
         assert store.upgraded_from == "0.1.0"
         assert store.schema_revision == head_revision()
-        before = {order.id: order for order in await store.list()}
+        before = {order.id: order for order in await store.list_orders()}
         logs_before = {order_id: (await store.get(order_id)).logs for order_id in before}  # type: ignore[union-attr]
     finally:
         await store.close()

@@ -8,6 +8,8 @@ Decimals are NUMERIC on PostgreSQL and text on SQLite, timestamps TIMESTAMPTZ or
 
 from __future__ import annotations
 
+from typing import Any
+
 import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
@@ -18,11 +20,11 @@ branch_labels = None
 depends_on = None
 
 
-def _decimal() -> sa.types.TypeEngine[object]:
+def _decimal() -> sa.types.TypeEngine[Any]:
     return sa.String(64).with_variant(postgresql.NUMERIC(), "postgresql")
 
 
-def _timestamp() -> sa.types.TypeEngine[object]:
+def _timestamp() -> sa.types.TypeEngine[Any]:
     return sa.String(24).with_variant(postgresql.TIMESTAMP(timezone=True), "postgresql")
 
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 from decimal import Decimal
+from typing import Any
 
 import sqlalchemy as sa
 from alembic import op
@@ -29,7 +30,7 @@ depends_on = None
 _BACKFILL_CHUNK = 5000
 
 
-def _timestamp() -> sa.types.TypeEngine[object]:
+def _timestamp() -> sa.types.TypeEngine[Any]:
     return sa.String(24).with_variant(postgresql.TIMESTAMP(timezone=True), "postgresql")
 
 
@@ -68,7 +69,7 @@ def _backfill_kinds() -> None:
         .values(kind=sa.bindparam("o_kind"))
     )
 
-    def kind(row: sa.Row[tuple[str, int, str, str, str | None]]) -> str:
+    def kind(row: Any) -> str:
         data = json.loads(row.data, parse_float=Decimal) if row.data else None
         return str(infer_kind(row.status, row.message, data))
 
