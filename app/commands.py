@@ -203,6 +203,7 @@ def _summary(orders: list[Order], wall_s: float) -> dict[str, Any]:
         "orders": len(orders),
         "confirmed": confirmed,
         "failed": statuses[OrderStatus.FAILED],
+        "cancelled": statuses[OrderStatus.CANCELLED],
         "retried": sum(1 for order in orders if order.attempts > 1),
         "venueShare": {venue: round(count / confirmed, 4) for venue, count in sorted(venues.items())}
         if confirmed
@@ -217,6 +218,7 @@ def _print_summary(summary: dict[str, Any]) -> None:
     out.print(
         f"{summary['orders']} orders: [green]{summary['confirmed']} confirmed[/], "
         f"[red]{summary['failed']} failed[/], {summary['retried']} retried"
+        + (f", {summary['cancelled']} cancelled" if summary["cancelled"] else "")
     )
     out.print(f"venue share: {shares}")
     out.print(f"{summary['ordersPerSecond']} orders/s, wall time {summary['wallSeconds']:.2f} s")

@@ -119,7 +119,7 @@ class OrderStore:
     async def open(self) -> None:
         """Connect, and bring the schema to this code's head (building or upgrading it as needed)."""
         try:
-            revision = await self._with_retries(self._read_revision)
+            revision = await self._first_read()
             if revision != migrate.head_revision():
                 self.upgraded_from = await self._with_retries(self._upgrade)
             self.schema_revision = migrate.head_revision()
@@ -127,6 +127,19 @@ class OrderStore:
             await self.engine.dispose()
             raise StorageUnavailable(f"cannot open database {self.display_url}: {_one_line(error)}") from error
         self._writer = asyncio.create_task(self._write_forever(), name="dexdesk-storage-writer")
+
+    async def _first_read(self) -> str | None:
+        """The schema revision, retried a few times only: a database that cannot be reached at all is
+        reported at once, while a connection dropped mid-answer (a lost acknowledgement) is tried again."""
+        for delay in (*_RETRY_DELAYS_S[:3], None):
+            try:
+                revision: str | None = await self._run(self._read_revision)
+                return revision
+            except (OperationalError, DBAPIError) as error:
+                if delay is None or not (isinstance(error, DBAPIError) and error.connection_invalidated):
+                    raise
+                await asyncio.sleep(delay)
+        return None
 
     async def _read_revision(self, connection: AsyncConnection) -> str | None:
         revision: str | None = await connection.run_sync(migrate.current_revision)
