@@ -203,7 +203,7 @@ class Engine:
         """
         now = self._transitions.now()
         fresh = [request.to_order(now).evolve(owner=self.owner_id) for request in requests]
-        results = await self.store.insert(fresh, lease_until=self._coordinator.lease_until())
+        results = await self.store.insert(fresh)
         stored = []
         for order, created in results:
             stored.append(order)

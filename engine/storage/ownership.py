@@ -1,8 +1,9 @@
 """Who runs which order: claims, leases, release, cancel by anyone, and the change feed.
 
-An engine claims an order (owner + `lease_until`) before working on it and keeps renewing the
-lease while it runs; a claim takes only orders nobody owns or whose lease has run out, so a live
-process is never robbed and a dead one is taken over once its lease expires. A claim bumps the
+An engine claims an order (sets itself as `owner`) before working on it, and keeps renewing its
+lease (its row in `owners`) while it runs: one small write per renewal however many orders it
+holds. A claim takes only orders nobody owns or whose owner's lease has run out, so a live process
+is never robbed and a dead one is taken over once its lease expires. A claim bumps the
 version, so a stalled former owner that wakes up finds every write refused. Cancelling needs no
 ownership: it is one versioned write in any process, and the owner notices at its next write.
 
@@ -15,17 +16,17 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, Literal
 
-from sqlalchemy import bindparam, func, or_, select, update
+from sqlalchemy import bindparam, delete, exists, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from engine.domain import ACTIVE_STATES, LogEntry, Order, OrderStatus
 from engine.lifecycle import CANCELLABLE, check_transition
 from engine.log_kinds import LogKind
 from engine.storage.rows import log_from_row, log_rows, order_from_row
-from engine.storage.schema import change_counter, order_logs, orders
+from engine.storage.schema import change_counter, order_logs, orders, owners
 from engine.storage.store import OrderStore
 
 _ACTIVE = sorted(str(status) for status in ACTIVE_STATES)
@@ -54,41 +55,47 @@ async def _with_logs(connection: AsyncConnection, ids: Sequence[str]) -> list[Or
     return sorted(found, key=lambda order: order.seq)
 
 
+def _owner_alive(now: datetime) -> Any:
+    return exists().where(owners.c.id == orders.c.owner, owners.c.lease_until >= now)
+
+
+async def _heartbeat(connection: AsyncConnection, owner: str, until: datetime) -> None:
+    renewed = await connection.execute(update(owners).where(owners.c.id == owner).values(lease_until=until))
+    if renewed.rowcount == 0:
+        await connection.execute(insert(owners).values(id=owner, lease_until=until))
+
+
 async def claim(store: OrderStore, *, now: datetime, until: datetime) -> list[Order]:
-    """Take every unfinished order that is unowned or whose lease ran out; returns them with logs, oldest first."""
+    """Take every unfinished order that is unowned or whose owner's lease ran out; returns them with logs, oldest first.
+
+    Renews this owner's own lease in the same transaction, so what it claims is covered at once.
+    """
 
     async def work(connection: AsyncConnection) -> list[Order]:
         await lock_writers(connection)
+        await _heartbeat(connection, store.owner_id, until)
         claimed = await connection.execute(
             update(orders)
-            .where(
-                orders.c.status.in_(_ACTIVE),
-                or_(orders.c.owner.is_(None), orders.c.lease_until.is_(None), orders.c.lease_until < now),
-            )
-            .values(owner=store.owner_id, lease_until=until, version=orders.c.version + 1)
+            .where(orders.c.status.in_(_ACTIVE), or_(orders.c.owner.is_(None), ~_owner_alive(now)))
+            .values(owner=store.owner_id, version=orders.c.version + 1)
             .returning(orders.c.id)
         )
         ids = [row[0] for row in claimed]
+        # Owners gone for a day leave no trace (their orders were taken over long ago).
+        await connection.execute(delete(owners).where(owners.c.lease_until < now - timedelta(days=1)))
         return await _with_logs(connection, ids) if ids else []
 
     result: list[Order] = await store._with_retries(work)
     return result
 
 
-async def renew(store: OrderStore, until: datetime) -> int:
-    """Extend the lease of every unfinished order this store's owner holds; returns how many."""
+async def renew(store: OrderStore, until: datetime) -> None:
+    """Extend this owner's lease, which covers every order it holds: one row, whatever the count."""
 
-    async def work(connection: AsyncConnection) -> int:
-        await lock_writers(connection)
-        result = await connection.execute(
-            update(orders)
-            .where(orders.c.owner == store.owner_id, orders.c.status.in_(_ACTIVE))
-            .values(lease_until=until)
-        )
-        return int(result.rowcount)
+    async def work(connection: AsyncConnection) -> None:
+        await _heartbeat(connection, store.owner_id, until)
 
-    count: int = await store._with_retries(work)
-    return count
+    await store._with_retries(work)
 
 
 async def release(store: OrderStore) -> int:
@@ -97,10 +104,9 @@ async def release(store: OrderStore) -> int:
     async def work(connection: AsyncConnection) -> int:
         await lock_writers(connection)
         result = await connection.execute(
-            update(orders)
-            .where(orders.c.owner == store.owner_id, orders.c.status.in_(_ACTIVE))
-            .values(owner=None, lease_until=None)
+            update(orders).where(orders.c.owner == store.owner_id, orders.c.status.in_(_ACTIVE)).values(owner=None)
         )
+        await connection.execute(delete(owners).where(owners.c.id == store.owner_id))
         return int(result.rowcount)
 
     count: int = await store._with_retries(work)
@@ -160,7 +166,6 @@ async def cancel(store: OrderStore, order_ids: Sequence[str], *, now: datetime, 
                     status=str(OrderStatus.CANCELLED),
                     version=orders.c.version + 1,
                     owner=None,
-                    lease_until=None,
                     retry_at=None,
                     execution_price=None,
                     error=CANCELLED_ERROR,
@@ -217,12 +222,9 @@ async def changes_since(store: OrderStore, position: int) -> list[tuple[int, Ord
 
 
 async def others_active(store: OrderStore, now: datetime) -> int:
-    """Unfinished orders held by other live processes (their lease has not run out)."""
+    """Unfinished orders held by other live processes (their owner's lease has not run out)."""
     query = select(func.count()).where(
-        orders.c.status.in_(_ACTIVE),
-        orders.c.owner.is_not(None),
-        orders.c.owner != store.owner_id,
-        orders.c.lease_until >= now,
+        orders.c.status.in_(_ACTIVE), orders.c.owner != store.owner_id, _owner_alive(now)
     )
 
     async def work(connection: AsyncConnection) -> int:
@@ -233,13 +235,15 @@ async def others_active(store: OrderStore, now: datetime) -> int:
 
 
 async def held_elsewhere(store: OrderStore) -> dict[str, datetime]:
-    """Unfinished orders other owners hold, with their lease expiry."""
-    query = select(orders.c.id, orders.c.lease_until).where(
-        orders.c.status.in_(_ACTIVE), orders.c.owner.is_not(None), orders.c.owner != store.owner_id
+    """Unfinished orders other owners hold, with their owner's lease expiry."""
+    query = (
+        select(orders.c.id, owners.c.lease_until)
+        .join(owners, owners.c.id == orders.c.owner)
+        .where(orders.c.status.in_(_ACTIVE), orders.c.owner != store.owner_id)
     )
 
     async def work(connection: AsyncConnection) -> dict[str, datetime]:
-        return {row[0]: row[1] for row in await connection.execute(query) if row[1] is not None}
+        return {row[0]: row[1] for row in await connection.execute(query)}
 
     held: dict[str, datetime] = await store._with_retries(work)
     return held

@@ -4,8 +4,9 @@
 `ledger` is the mock chain: one row per executed swap, unique per order and per signature, so a
 second execution of one order cannot be committed even by mistake.
 
-Ownership columns (see engine/storage/ownership.py): `owner` and `lease_until` say which process
-runs an order and until when its claim holds; `version` is bumped by every stored change and every
+Ownership (see engine/storage/ownership.py): `orders.owner` says which process runs an order, and
+that process's row in `owners` until when its claims hold (one row per process, so renewing every
+lease is one small write however many orders it runs); `version` is bumped by every stored change and every
 write is conditional on it; `change_seq` is the value of `change_counter` taken by the transaction
 that last changed the row, which the change feed reads. The tables are made and upgraded by the
 Alembic migrations in `engine/storage/migrations/`; this module must describe their head.
@@ -105,7 +106,6 @@ orders = Table(
     Column("log_count", Integer, nullable=False, default=0),
     Column("version", Integer, nullable=False, default=0, server_default="0"),
     Column("owner", String(64)),
-    Column("lease_until", UtcTimestamp),
     Column("retry_at", UtcTimestamp),
     Column("change_seq", BigInteger, nullable=False, default=0, server_default="0"),
     Index("ix_orders_status", "status"),
@@ -146,3 +146,12 @@ change_counter = Table(
 The row lock it takes orders writers on PostgreSQL, so change_seq values become visible in commit
 order (a sequence would hand them out in start order, and a feed reader could skip a late commit).
 """
+
+owners = Table(
+    "owners",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column("lease_until", UtcTimestamp, nullable=False),
+)
+"""The live processes: each renews its `lease_until`; orders of an owner whose lease ran out (or who
+has no row) may be claimed by another process."""

@@ -14,7 +14,6 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
-from datetime import datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -203,9 +202,7 @@ class OrderStore:
 
     # -- writes ---------------------------------------------------------------------------
 
-    async def insert(
-        self, new_orders: Sequence[Order], *, lease_until: datetime | None = None
-    ) -> list[tuple[Order, bool]]:
+    async def insert(self, new_orders: Sequence[Order]) -> list[tuple[Order, bool]]:
         """Store new orders, owned by this store's owner, in one transaction; idempotent per order id.
 
         Returns each order as stored and whether this call (or an earlier try of it whose commit
@@ -221,7 +218,7 @@ class OrderStore:
             existing = await self._orders_by_id(connection, ids)
             fresh = [order for order in new_orders if order.id not in existing]
             if fresh:
-                rows = [{**order_row(order), "change_seq": seq, "lease_until": lease_until} for order in fresh]
+                rows = [{**order_row(order), "change_seq": seq} for order in fresh]
                 await connection.execute(orders.insert(), rows)
                 logs = [row for order in fresh for row in log_rows(order.id, 0, order.logs)]
                 if logs:

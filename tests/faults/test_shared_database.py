@@ -49,12 +49,15 @@ async def _finish(process: asyncio.subprocess.Process, within: float = 180) -> t
 
 
 def _rows(path: Path) -> Rows:
-    """Order id → (status, attempts, lease_until), read-only, as another program would see the file."""
+    """Order id → (status, attempts, its owner's lease expiry), read-only, as another program would see the file."""
     if not path.exists():
         return {}
     try:
         with sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=1) as connection:
-            query = "SELECT id, status, attempts, lease_until FROM orders"
+            query = (
+                "SELECT orders.id, status, attempts, owners.lease_until FROM orders"
+                " LEFT JOIN owners ON owners.id = orders.owner"
+            )
             return {row[0]: (row[1], row[2], row[3]) for row in connection.execute(query)}
     except sqlite3.Error:
         return {}  # the schema is not there yet
@@ -222,7 +225,8 @@ async def test_cancel_from_another_process_stops_an_order_backing_off(tmp_path: 
     home = tmp_path / "home"
     _settings(home, failure_rate=1.0)
     env = dexdesk_env(home)
-    owner = await _spawn("run", "--orders", "1", "--time-scale", "1", "--rate-limit", "0", "--db", url, env=env)
+    # At time scale 4 the first back-off lasts 8 s: time for a second process to start and cancel.
+    owner = await _spawn("run", "--orders", "1", "--time-scale", "4", "--rate-limit", "0", "--db", url, env=env)
     try:
         rows = await _wait_rows(
             path, lambda rows: any(row[0] == "PENDING" and row[1] >= 1 for row in rows.values()), "a back-off"
@@ -243,5 +247,7 @@ async def test_cancel_from_another_process_stops_an_order_backing_off(tmp_path: 
         assert order is not None
         assert order.status is OrderStatus.CANCELLED
         assert order.attempts == 1, "the retry never started"
+        assert order.logs[-1].data is not None
+        assert order.logs[-1].data["from"] == "PENDING"
     finally:
         await store.close()

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import timedelta
 
 from engine.demo import random_requests
 from engine.domain import LogEntry, Order, OrderStatus, utc_now
@@ -26,7 +25,7 @@ async def _stored_orders(store: OrderStore, count: int) -> list[Order]:
         request.to_order(now).evolve(owner=store.owner_id)
         for request in random_requests(default_catalog(), count, seed=3)
     ]
-    return [order for order, _ in await store.insert(fresh, lease_until=now + timedelta(seconds=60))]
+    return [order for order, _ in await store.insert(fresh)]
 
 
 async def test_one_conflicting_change_fails_only_its_order_and_the_rest_of_the_batch_commits(db_url: str) -> None:

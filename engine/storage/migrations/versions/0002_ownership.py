@@ -2,9 +2,9 @@
 
 Revision ID: 0002
 Revises: 0001
-Orders gain `version` (bumped by every stored change), `owner` and `lease_until` (which process
-runs the order, until when), `retry_at` (when a backed-off retry is due) and `change_seq` (the
-change feed's position). Log entries gain `kind`; the ones written before kinds existed get the
+Orders gain `version` (bumped by every stored change), `owner` (which process runs the order),
+`retry_at` (when a backed-off retry is due) and `change_seq` (the change feed's position); `owners`
+holds each live process's lease. Log entries gain `kind`; the ones written before kinds existed get the
 kind `infer_kind` reads from their status, message and data. `change_counter` holds the feed's
 counter. Every order and log line is kept; unfinished orders are left unowned, so the next
 process to start resumes them.
@@ -37,7 +37,6 @@ def _timestamp() -> sa.types.TypeEngine[Any]:
 def upgrade() -> None:
     op.add_column("orders", sa.Column("version", sa.Integer, nullable=False, server_default="0"))
     op.add_column("orders", sa.Column("owner", sa.String(64)))
-    op.add_column("orders", sa.Column("lease_until", _timestamp()))
     op.add_column("orders", sa.Column("retry_at", _timestamp()))
     op.add_column("orders", sa.Column("change_seq", sa.BigInteger, nullable=False, server_default="0"))
     op.create_index("ix_orders_change_seq", "orders", ["change_seq"])
@@ -48,6 +47,11 @@ def upgrade() -> None:
         sa.Column("value", sa.BigInteger, nullable=False),
     )
     op.bulk_insert(counter, [{"id": 1, "value": 0}])
+    op.create_table(
+        "owners",
+        sa.Column("id", sa.String(64), primary_key=True),
+        sa.Column("lease_until", _timestamp(), nullable=False),
+    )
     _backfill_kinds()
 
 
@@ -95,10 +99,11 @@ def _backfill_kinds() -> None:
 
 
 def downgrade() -> None:
+    op.drop_table("owners")
     op.drop_table("change_counter")
     with op.batch_alter_table("order_logs") as batch:
         batch.drop_column("kind")
     op.drop_index("ix_orders_change_seq", "orders")
     with op.batch_alter_table("orders") as batch:
-        for name in ("change_seq", "retry_at", "lease_until", "owner", "version"):
+        for name in ("change_seq", "retry_at", "owner", "version"):
             batch.drop_column(name)
