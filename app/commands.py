@@ -179,7 +179,9 @@ async def run(args: argparse.Namespace, settings: Settings) -> int:
         print(dumps(summary))
     else:
         _print_summary(summary)
-    return ExitCode.OK if summary["failed"] == 0 else ExitCode.FAILED
+    # Every order reached its end. FAILED orders are outcomes the simulation produces on purpose
+    # (network failures, slippage), already in the summary; they do not make the run a failure.
+    return ExitCode.OK
 
 
 def _summary(orders: list[Order], wall_s: float) -> dict[str, Any]:
