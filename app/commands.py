@@ -77,13 +77,15 @@ def _status_filter(raw: str | None) -> OrderStatus | None:
     return OrderStatus(name)
 
 
-def _pair_filter(raw: str | None) -> str | None:
-    if raw is None:
-        return None
+def _pair(raw: str) -> str:
     result = validate_pair(raw, default_catalog())
     if isinstance(result, FieldError):
         raise InvalidOrder([result])
     return result
+
+
+def _pair_filter(raw: str | None) -> str | None:
+    return None if raw is None else _pair(raw)
 
 
 @_reports_problems
@@ -137,8 +139,8 @@ class _UpdatePrinter:
 async def run(args: argparse.Namespace, settings: Settings) -> int:
     if args.orders < 1:
         raise InvalidOrder([FieldError("orders", "must be at least 1")])
-    pairs = [_pair_filter(name) for name in args.pairs.split(",")] if args.pairs else None
-    requests = random_requests(default_catalog(), args.orders, seed=settings.seed, pairs=pairs)  # type: ignore[arg-type]
+    pairs = [_pair(name) for name in args.pairs.split(",")] if args.pairs else None
+    requests = random_requests(default_catalog(), args.orders, seed=settings.seed, pairs=pairs)
     async with running_engine(settings, on_mirror_state=_MirrorReporter()) as engine:
         finished: dict[str, Order] = {}
         ours: set[str] = set()
