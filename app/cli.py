@@ -35,6 +35,7 @@ EXIT_STATUSES = {
     "submit": ["0 the order was CONFIRMED", "1 the order FAILED (its reason is printed)", _PROBLEMS, _KEPT],
     "run": [
         "0 every order reached its end; FAILED orders are outcomes of the simulation, counted in the summary",
+        "1 the run itself could not finish: some orders' state could not be stored (`dexdesk resume` finishes them)",
         _PROBLEMS,
         _KEPT,
     ],

@@ -155,7 +155,6 @@ async def run(args: argparse.Namespace, settings: Settings) -> int:
             transient=False,
         )
         task = progress.add_task("orders", total=len(requests), detail="")
-        done = asyncio.Event()
 
         def on_update(update: OrderUpdate) -> None:
             if update.order.is_terminal and update.order_id in ours:
@@ -166,23 +165,34 @@ async def run(args: argparse.Namespace, settings: Settings) -> int:
                     completed=len(finished),
                     detail=f"in flight {stats.in_flight}/{stats.concurrency}  queued {stats.waiting}",
                 )
-                if len(finished) == len(ours):
-                    done.set()
 
         engine.subscribe(on_update)
         started = time.perf_counter()
         with progress:
             submitted = await engine.submit_many(requests)
             ours.update(order.id for order in submitted)
-            await done.wait()
+            # Idle: every order reached its end, or stopped short because its state could not be stored.
+            await engine.wait_idle()
+            for order_id in ours - finished.keys():
+                stored = await engine.order(order_id)
+                if stored is not None and stored.is_terminal:
+                    finished[order_id] = stored
         wall = time.perf_counter() - started
     summary = _summary(list(finished.values()), wall)
     if args.json:
         print(dumps(summary))
     else:
         _print_summary(summary)
-    # Every order reached its end. FAILED orders are outcomes the simulation produces on purpose
-    # (network failures, slippage), already in the summary; they do not make the run a failure.
+    stopped = len(ours) - len(finished)
+    if stopped:
+        err.print(
+            f"dexdesk: {stopped} of {len(ours)} orders stopped short: their state could not be stored; "
+            "they keep their last stored state and `dexdesk resume` finishes them",
+            markup=False,
+        )
+        return ExitCode.FAILED
+    # FAILED orders are outcomes the simulation produces on purpose (network failures, slippage),
+    # already in the summary; they do not make the run a failure.
     return ExitCode.OK
 
 
