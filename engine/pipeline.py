@@ -231,7 +231,7 @@ class AttemptRunner:
             final = t.entry(
                 OrderStatus.FAILED, LogKind.FAILED, f"{of}; no attempts left", {"error": reason, **failed_data}
             )
-            # Nothing was executed: a quoted price must not read as a price paid (CONTRACT.md).
+            # Nothing was executed: a quoted price must not read as a price paid (docs/contract.md).
             return keep(await t.apply(order, [final], status=OrderStatus.FAILED, error=reason, execution_price=None))
         # When the retry is due, stored, so a restart waits only what is left of the back-off.
         retry_at = t.now() + timedelta(seconds=backoff_ms / 1000 * t.clock.time_scale)
