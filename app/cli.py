@@ -42,7 +42,16 @@ EXIT_STATUSES = {
     "list": ["0 listed (also when no order matches)", _PROBLEMS],
     "show": ["0 shown", "2 no order (or more than one) has this id, bad settings or an unusable database"],
     "export": ["0 the file was written", _PROBLEMS],
-    "resume": ["0 every unfinished order reached its end (or there was none)", _PROBLEMS, _KEPT],
+    "cancel": [
+        "0 the order was CANCELLED before its swap was sent",
+        "1 too late: the order is SUBMITTED (a sent swap cannot be recalled) or has ended; the reason is printed",
+        "2 no order (or more than one) has this id, bad settings or an unusable database",
+    ],
+    "resume": [
+        "0 every unfinished order nobody else runs reached its end (or there was none)",
+        _PROBLEMS,
+        _KEPT,
+    ],
     "watch": [
         "0 the followed order was CONFIRMED, or the reader went away (`dexdesk watch | head`)",
         "1 the followed order FAILED, or Redis cannot be reached",
