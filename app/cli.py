@@ -32,6 +32,8 @@ def _add_global_options(parser: argparse.ArgumentParser, *, suppress: bool) -> N
 def build_parser() -> argparse.ArgumentParser:
     from app import commands
     from app.bench.cli import add_bench_commands
+    from app.serve import add_serve_command
+    from app.serve import serve as serve_handler
     from app.watch import watch as watch_handler
 
     parser = argparse.ArgumentParser(
@@ -85,6 +87,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     watch.set_defaults(interrupt_note=None)
     command("info", commands.info, "show version, database, settings file and order counts")
+    add_serve_command(command("serve", serve_handler, "serve the HTTP + WebSocket API on the engine (headless)"))
     add_bench_commands(sub, lambda child: _add_global_options(child, suppress=True))
     return parser
 

@@ -1,0 +1,143 @@
+"""`/api/orders`: create, read and list orders, with the same rules and words as the desk and the CLI."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import FastAPI, Query, Request
+from starlette.responses import Response
+
+from engine.api.admission import Admission
+from engine.api.problems import ApiProblem, json_response, looks_like_order_id, read_object
+from engine.api.schemas import BadInput, NewOrder, OrderCreated, OrderDetail, OrderPage, Problem
+from engine.domain import OrderStatus
+from engine.engine import Engine
+from engine.pairs import PairCatalog
+from engine.validation import FieldError, InvalidOrder, OrderRequest, validate_order, validate_pair
+
+ORDER_FIELDS = ("pair", "amount", "direction", "type")
+CREATED_MESSAGE = "Order created and queued for processing"
+MAX_PAGE = 1000
+# SQLite and PostgreSQL both keep `seq` in a signed 64-bit integer.
+MAX_CURSOR = 2**62
+
+BODY_RESPONSES: dict[int | str, dict[str, Any]] = {
+    400: {"model": BadInput, "description": "bad input: every bad field and its rule; nothing stored"},
+    401: {"model": Problem, "description": "missing or wrong bearer token (only when the server has a token)"},
+    413: {"model": Problem, "description": "body larger than 64 KiB"},
+}
+READ_RESPONSES: dict[int | str, dict[str, Any]] = {
+    401: {"model": Problem, "description": "missing or wrong bearer token (only when the server has a token)"},
+}
+
+
+def request_body(model: type[Any]) -> dict[str, Any]:
+    """The body as documented; handlers read it themselves so bad JSON is a 400 in the house shape."""
+    return {
+        "requestBody": {
+            "required": True,
+            "content": {
+                "application/json": {"schema": model.model_json_schema(ref_template="#/components/schemas/{model}")}
+            },
+        }
+    }
+
+
+def parse_new_order(payload: dict[str, Any], catalog: PairCatalog) -> OrderRequest:
+    """Every problem at once: the three fields by the desk's rules, then the type and unknown fields."""
+    errors: list[FieldError] = []
+    request: OrderRequest | None = None
+    try:
+        request = validate_order(payload.get("pair"), payload.get("amount"), payload.get("direction"), catalog)
+    except InvalidOrder as problem:
+        errors.extend(problem.errors)
+    kind = payload.get("type", "market")
+    if not isinstance(kind, str) or kind.strip().lower() != "market":
+        errors.append(FieldError("type", "only market orders are served: omit it or send `market`"))
+    for key in payload:
+        if key not in ORDER_FIELDS:
+            errors.append(FieldError(key[:40], f"is not a field of an order ({', '.join(ORDER_FIELDS)})"))
+    if errors or request is None:
+        raise InvalidOrder(errors)
+    return request
+
+
+def status_filter(raw: str | None) -> OrderStatus | None:
+    if raw is None or not raw.strip():
+        return None
+    name = raw.strip().upper()
+    if name not in OrderStatus.__members__:
+        raise InvalidOrder([FieldError("status", f"must be one of {', '.join(OrderStatus)}")])
+    return OrderStatus(name)
+
+
+def pair_filter(raw: str | None, catalog: PairCatalog) -> str | None:
+    if raw is None or not raw.strip():
+        return None
+    result = validate_pair(raw, catalog)
+    if isinstance(result, FieldError):
+        raise InvalidOrder([result])
+    return result
+
+
+def add_order_routes(app: FastAPI, engine: Engine, admission: Admission) -> None:
+    @app.post(
+        "/api/orders",
+        status_code=201,
+        summary="Submit a market order",
+        response_model=None,
+        responses={201: {"model": OrderCreated, "description": "stored as PENDING and queued"}, **BODY_RESPONSES},
+        openapi_extra=request_body(NewOrder),
+        tags=["orders"],
+    )
+    async def create_order(request: Request) -> Response:
+        order_request = parse_new_order(await read_object(request), engine.catalog)
+        order = await admission.submit(order_request)
+        return json_response(
+            {"orderId": order.id, "status": str(order.status), "message": CREATED_MESSAGE},
+            201,
+            {"location": f"/api/orders/{order.id}"},
+        )
+
+    @app.get(
+        "/api/orders",
+        summary="List orders, newest first",
+        response_model=None,
+        responses={
+            200: {"model": OrderPage, "description": "one page; follow `nextBefore` for older orders"},
+            400: {"model": BadInput, "description": "a bad filter"},
+            **READ_RESPONSES,
+        },
+        tags=["orders"],
+    )
+    async def list_orders(
+        status: str | None = Query(None, description="only orders in this status (case-insensitive)"),
+        pair: str | None = Query(None, description="only orders of this pair (case-insensitive)"),
+        limit: int = Query(50, ge=1, le=MAX_PAGE, description="at most this many orders"),
+        before: int | None = Query(None, ge=1, le=MAX_CURSOR, description="`nextBefore` of the previous page"),
+    ) -> Response:
+        wanted_status, wanted_pair = status_filter(status), pair_filter(pair, engine.catalog)
+        page = await engine.orders_page(limit=limit, before_seq=before, status=wanted_status, pair=wanted_pair)
+        return json_response(
+            {
+                "orders": [order.to_json(with_logs=False) for order in page],
+                "nextBefore": page[-1].seq if len(page) == limit else None,
+            }
+        )
+
+    @app.get(
+        "/api/orders/{order_id}",
+        summary="One order with its whole typed log",
+        response_model=None,
+        responses={
+            200: {"model": OrderDetail, "description": "the order, as `dexdesk show --json` prints it"},
+            404: {"model": Problem, "description": "no order has this id"},
+            **READ_RESPONSES,
+        },
+        tags=["orders"],
+    )
+    async def get_order(order_id: str) -> Response:
+        order = await engine.order(order_id) if looks_like_order_id(order_id) else None
+        if order is None:
+            raise ApiProblem(404, f"no order has the id {order_id[:64]}")
+        return json_response(order.to_json())
