@@ -120,7 +120,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     if getattr(args, "sync_handler", False):
         return int(handler(args, settings))  # benches run their own event loop (virtual time, Qt)
     try:
-        return asyncio.run(handler(args, settings))
+        choose_loop = getattr(args, "loop_factory", None)  # `serve` runs on uvloop where it is installed
+        with asyncio.Runner(loop_factory=choose_loop() if choose_loop else None) as runner:
+            return int(runner.run(handler(args, settings)))
     except KeyboardInterrupt:
         note = getattr(
             args, "interrupt_note", "interrupted: unfinished orders are kept and resume with `dexdesk resume`"
