@@ -16,7 +16,7 @@ from fastapi import FastAPI, Request
 from starlette.responses import Response
 
 from engine.api.admission import Admission
-from engine.api.orders import request_body
+from engine.api.orders import either_case, request_body
 from engine.api.problems import json_response, read_object
 from engine.api.schemas import ExecuteCreated, ExecuteOrder, ExecuteProblem, Problem
 from engine.domain import Direction
@@ -154,6 +154,10 @@ def _buy_with_quote(spec: PairSpec, raw_amount: object, engine: Engine) -> Execu
     return Execution(request, message)
 
 
+def _tokens(engine: Engine) -> list[str]:
+    return either_case(sorted({token for name in engine.catalog.names for token in name.split("-")}))
+
+
 def add_execute_route(app: FastAPI, engine: Engine, admission: Admission) -> None:
     @app.post(
         "/api/orders/execute",
@@ -166,7 +170,7 @@ def add_execute_route(app: FastAPI, engine: Engine, admission: Admission) -> Non
             401: {"model": Problem, "description": "missing or wrong bearer token (only when the server has a token)"},
             413: {"model": Problem, "description": "body larger than 64 KiB"},
         },
-        openapi_extra=request_body(ExecuteOrder),
+        openapi_extra=request_body(ExecuteOrder, {"tokenIn": _tokens(engine), "tokenOut": _tokens(engine)}),
         tags=["public task"],
     )
     async def execute(request: Request) -> Response:

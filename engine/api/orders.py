@@ -21,6 +21,11 @@ MAX_PAGE = 1000
 # SQLite and PostgreSQL both keep `seq` in a signed 64-bit integer.
 MAX_CURSOR = 2**62
 
+# An amount as the rules read it: a positive JSON number, or a plain decimal string (no exponent, sign or NaN).
+POSITIVE_DECIMAL = [
+    {"type": "number", "exclusiveMinimum": 0},
+    {"type": "string", "pattern": r"^\+?([0-9]+(\.[0-9]*)?|\.[0-9]+)$"},
+]
 BODY_RESPONSES: dict[int | str, dict[str, Any]] = {
     400: {"model": BadInput, "description": "bad input: every bad field and its rule; nothing stored"},
     401: {"model": Problem, "description": "missing or wrong bearer token (only when the server has a token)"},
@@ -31,16 +36,21 @@ READ_RESPONSES: dict[int | str, dict[str, Any]] = {
 }
 
 
-def request_body(model: type[Any]) -> dict[str, Any]:
-    """The body as documented; handlers read it themselves so bad JSON is a 400 in the house shape."""
-    return {
-        "requestBody": {
-            "required": True,
-            "content": {
-                "application/json": {"schema": model.model_json_schema(ref_template="#/components/schemas/{model}")}
-            },
-        }
-    }
+def request_body(model: type[Any], enums: dict[str, list[str]] | None = None) -> dict[str, Any]:
+    """The body as documented; handlers read it themselves so bad JSON is a 400 in the house shape.
+
+    `enums` narrows string fields to the values this server lists (pairs from the catalog), so a
+    generated client or a fuzzer starts from what is accepted.
+    """
+    schema = model.model_json_schema(ref_template="#/components/schemas/{model}")
+    for name, values in (enums or {}).items():
+        schema["properties"][name] = {**schema["properties"][name], "enum": values}
+    for name in ("amount", "amountIn"):
+        if name in schema["properties"]:
+            field = schema["properties"][name]
+            optional = [{"type": "null"}] if {"type": "null"} in field.get("anyOf", []) else []
+            schema["properties"][name] = {**field, "anyOf": POSITIVE_DECIMAL + optional}
+    return {"requestBody": {"required": True, "content": {"application/json": {"schema": schema}}}}
 
 
 def parse_new_order(payload: dict[str, Any], catalog: PairCatalog) -> OrderRequest:
@@ -62,8 +72,13 @@ def parse_new_order(payload: dict[str, Any], catalog: PairCatalog) -> OrderReque
     return request
 
 
+def either_case(names: list[str]) -> list[str]:
+    """Documented values: the rules read these case-insensitively, so both spellings are listed."""
+    return [*names, *(name.lower() for name in names)]
+
+
 def status_filter(raw: str | None) -> OrderStatus | None:
-    if raw is None or not raw.strip():
+    if raw is None:
         return None
     name = raw.strip().upper()
     if name not in OrderStatus.__members__:
@@ -72,7 +87,7 @@ def status_filter(raw: str | None) -> OrderStatus | None:
 
 
 def pair_filter(raw: str | None, catalog: PairCatalog) -> str | None:
-    if raw is None or not raw.strip():
+    if raw is None:
         return None
     result = validate_pair(raw, catalog)
     if isinstance(result, FieldError):
@@ -87,7 +102,9 @@ def add_order_routes(app: FastAPI, engine: Engine, admission: Admission) -> None
         summary="Submit a market order",
         response_model=None,
         responses={201: {"model": OrderCreated, "description": "stored as PENDING and queued"}, **BODY_RESPONSES},
-        openapi_extra=request_body(NewOrder),
+        openapi_extra=request_body(
+            NewOrder, {"pair": either_case(list(engine.catalog.names)), "direction": either_case(["BUY", "SELL"])}
+        ),
         tags=["orders"],
     )
     async def create_order(request: Request) -> Response:
@@ -111,8 +128,16 @@ def add_order_routes(app: FastAPI, engine: Engine, admission: Admission) -> None
         tags=["orders"],
     )
     async def list_orders(
-        status: str | None = Query(None, description="only orders in this status (case-insensitive)"),
-        pair: str | None = Query(None, description="only orders of this pair (case-insensitive)"),
+        status: str | None = Query(
+            None,
+            description="only orders in this status (case-insensitive)",
+            json_schema_extra={"enum": either_case([str(status) for status in OrderStatus])},
+        ),
+        pair: str | None = Query(
+            None,
+            description="only orders of this pair (case-insensitive)",
+            json_schema_extra={"enum": either_case(list(engine.catalog.names))},
+        ),
         limit: int = Query(50, ge=1, le=MAX_PAGE, description="at most this many orders"),
         before: int | None = Query(None, ge=1, le=MAX_CURSOR, description="`nextBefore` of the previous page"),
     ) -> Response:

@@ -13,6 +13,7 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
+from fastapi.routing import APIRoute
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
@@ -97,6 +98,17 @@ def _rule(item: dict[str, Any]) -> str:
     return message[:1].lower() + message[1:]
 
 
+def allowed_methods(app: FastAPI, path: str) -> list[str]:
+    """Every method some route serves at `path`; Starlette's 405 names only the first route's.
+
+    A fixed path (`/api/orders/execute`) answers for itself before a template that also matches it
+    (`/api/orders/{order_id}`), as the router tries them.
+    """
+    matching = [route for route in app.routes if isinstance(route, APIRoute) and route.path_regex.fullmatch(path)]
+    fixed = [route for route in matching if not route.param_convertors]
+    return sorted({method for route in (fixed or matching) for method in route.methods})
+
+
 def install_problem_handlers(app: FastAPI) -> None:
     async def invalid_order(_request: Request, error: Exception) -> Response:
         assert isinstance(error, InvalidOrder)
@@ -116,9 +128,13 @@ def install_problem_handlers(app: FastAPI) -> None:
     async def too_large(_request: Request, _error: Exception) -> Response:
         return problem(413, "the request body is larger than 64 KiB")
 
-    async def http_error(_request: Request, error: Exception) -> Response:
+    async def http_error(request: Request, error: Exception) -> Response:
         assert isinstance(error, StarletteHTTPException)
-        return problem(error.status_code, str(error.detail), dict(error.headers or {}))
+        headers = dict(error.headers or {})
+        if error.status_code == 405:
+            headers = {name: value for name, value in headers.items() if name.lower() != "allow"}
+            headers["allow"] = ", ".join(allowed_methods(app, request.url.path))
+        return problem(error.status_code, str(error.detail), headers)
 
     app.add_exception_handler(InvalidOrder, invalid_order)
     app.add_exception_handler(RequestValidationError, invalid_request)

@@ -26,7 +26,10 @@ class NewOrder(BaseModel):
     )
 
     pair: str = Field(description="a listed pair, BASE-QUOTE, case-insensitive, e.g. SOL-USDC")
-    amount: float | str = Field(description="amount of the BASE token, > 0, within the pair's limits and decimals")
+    amount: float | str = Field(
+        description="amount of the BASE token, > 0, within the pair's limits and decimals; "
+        "a JSON number or a plain decimal string"
+    )
     direction: str = Field(description="BUY or SELL, case-insensitive")
     type: str | None = Field(None, description="order type; only `market` is served")
 
