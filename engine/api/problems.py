@@ -106,7 +106,7 @@ def allowed_methods(app: FastAPI, path: str) -> list[str]:
     """
     matching = [route for route in app.routes if isinstance(route, APIRoute) and route.path_regex.fullmatch(path)]
     fixed = [route for route in matching if not route.param_convertors]
-    return sorted({method for route in (fixed or matching) for method in route.methods})
+    return sorted({method for route in (fixed or matching) for method in route.methods or ()})
 
 
 def install_problem_handlers(app: FastAPI) -> None:
