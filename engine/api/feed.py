@@ -21,6 +21,9 @@ from engine.jsonfmt import dumps
 _STEP = {OrderStatus.ROUTING: 1, OrderStatus.BUILDING: 2, OrderStatus.SUBMITTED: 3}
 
 
+READERS = 8
+
+
 def progress(order: Order) -> tuple[int, int, int, datetime]:
     """How far an order has gone, from its stored row alone: of two snapshots, the greater is the later.
 
@@ -72,6 +75,9 @@ class UpdateFeed:
         self._everything: set[Follower] = set()
         self._unsubscribe: Callable[[], None] | None = engine.subscribe(self._on_update)
         self.delivered = 0
+        # Joining followers read the stored order a few at a time: a burst of 200 connections would
+        # otherwise open (and close) a database connection, and on SQLite a thread, for each of them.
+        self.reads = asyncio.Semaphore(READERS)
 
     def follow(self, order_id: str | None, *, limit: int | None = None) -> Follower:
         """Start buffering the updates of one order (or of every order with None) from now on."""

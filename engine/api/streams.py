@@ -16,7 +16,7 @@ from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from engine.api.feed import Follower, UpdateFeed, progress
 from engine.api.problems import looks_like_order_id
-from engine.domain import update_message
+from engine.domain import Order, update_message
 from engine.engine import Engine
 from engine.jsonfmt import dumps
 
@@ -36,6 +36,13 @@ def contract_text(message: dict[str, Any], text: str | None) -> str:
 def lowercase_text(message: dict[str, Any], _text: str | None) -> str:
     """The public task's shape: the same message with its status in lower case."""
     return dumps({**message, "status": str(message["status"]).lower()})
+
+
+async def read_order(engine: Engine, feed: UpdateFeed, order_id: str) -> Order | None:
+    if not looks_like_order_id(order_id):
+        return None
+    async with feed.reads:
+        return await engine.order(order_id)
 
 
 async def _watch_disconnect(websocket: WebSocket, follower: Follower, gone: list[bool]) -> None:
@@ -63,7 +70,7 @@ async def stream_order(
     try:
         await websocket.accept()
         watcher = asyncio.create_task(_watch_disconnect(websocket, follower, gone))
-        stored = await engine.order(order_id) if looks_like_order_id(order_id) else None
+        stored = await read_order(engine, feed, order_id)
         if stored is None:
             await _close(websocket, CLOSE_UNKNOWN_ORDER, f"unknown order id {order_id}")
             return
