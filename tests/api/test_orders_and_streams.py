@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import uuid
 from decimal import Decimal
 
 import httpx
@@ -159,3 +160,40 @@ async def test_followers_that_join_mid_flight_see_every_later_state_in_order(
             assert seen.statuses == full[full.index(seen.statuses[0]) :]
         stamps = [message["timestamp"] for message in seen.messages]
         assert stamps == sorted(stamps)
+
+
+@pytest.mark.redis
+async def test_websocket_frames_are_the_bytes_redis_carries(tmp_path_factory: pytest.TempPathFactory) -> None:
+    from redis.asyncio import Redis
+
+    from tests.api.server import started
+    from tests.services import REDIS_URL, require
+
+    require("redis")
+    prefix = f"dexdesk-api-{uuid.uuid4().hex[:12]}"
+    mirrored = started(tmp_path_factory.mktemp("mirrored"), "--redis", REDIS_URL, DEXDESK_REDIS_PREFIX=prefix)
+    redis = Redis.from_url(REDIS_URL)
+    try:
+        async with redis.pubsub() as pubsub:
+            await pubsub.psubscribe("order-updates:*")  # before the order exists: Redis sees all of it
+            async with httpx.AsyncClient(base_url=mirrored.url) as client:
+                order_id = await _post(client, {"pair": "SOL-USDC", "amount": "4", "direction": "SELL"})
+            seen = await follow(f"{mirrored.ws_url}/ws/orders/{order_id}")
+            carried: list[str] = []
+
+            async def read_until_the_end() -> None:
+                while not carried or json.loads(carried[-1])["status"] not in TERMINAL:
+                    message = await pubsub.get_message(ignore_subscribe_messages=True, timeout=1)
+                    if message is not None and message["channel"] == f"order-updates:{order_id}".encode():
+                        carried.append(message["data"].decode())
+
+            await asyncio.wait_for(read_until_the_end(), 20)
+    finally:
+        keys = [key async for key in redis.scan_iter(f"{prefix}:*")]
+        if keys:
+            await redis.delete(*keys)
+        await redis.aclose()
+        status, err = mirrored.stop()
+    assert status == 0, err
+    assert seen.texts
+    assert seen.texts == carried[-len(seen.texts) :]
