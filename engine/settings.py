@@ -25,6 +25,7 @@ ENVIRONMENT = {
     "redis_url": "DEXDESK_REDIS_URL",
     "time_scale": "DEXDESK_TIME_SCALE",
     "redis_prefix": "DEXDESK_REDIS_PREFIX",
+    "lease_s": "DEXDESK_LEASE_S",
 }
 SUPPORTED_DATABASES = ("sqlite+aiosqlite", "postgresql+asyncpg")
 _ASYNC_DRIVERS = {"sqlite": "sqlite+aiosqlite", "postgresql": "postgresql+asyncpg", "postgres": "postgresql+asyncpg"}
@@ -48,6 +49,9 @@ class Settings(BaseModel):
     failure_rate: float = Field(0.05, ge=0, le=1)
     # The desk serves the HTTP + WebSocket API on 127.0.0.1 at this port while it runs; None = off.
     serve_api_port: int | None = Field(None, ge=1, le=65535)
+    # Seconds a process's claim on an order holds without renewal: how soon another process takes
+    # over the orders of one that died (renewed every third of it while the owner lives).
+    lease_s: float = Field(10.0, ge=0.3, le=3600)
 
     @field_validator("db_url")
     @classmethod
@@ -92,6 +96,7 @@ class Settings(BaseModel):
             seed=seed,
             slippage_tolerance=self.slippage_tolerance,
             failure_rate=self.failure_rate,
+            lease_s=self.lease_s,
         )
 
     def saved_form(self) -> dict[str, Any]:
