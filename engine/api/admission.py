@@ -32,16 +32,18 @@ class Admission:
     async def _write(self) -> None:
         while self._waiting:
             batch, self._waiting = self._waiting[:MAX_BATCH], self._waiting[MAX_BATCH:]
+            # The same Idempotency-Key twice in one batch is one order: store it once, answer both.
+            unique = list({request.order_id: request for request, _ in batch}.values())
             try:
-                stored = await self.engine.submit_many([request for request, _ in batch])
+                stored = {order.id: order for order in await self.engine.submit_many(unique)}
             except Exception as error:  # noqa: BLE001 (every waiting request hears why; none is left hanging)
                 for _, future in batch:
                     if not future.done():
                         future.set_exception(error)
                 continue
-            for (_, future), order in zip(batch, stored, strict=True):
+            for request, future in batch:
                 if not future.done():
-                    future.set_result(order)
+                    future.set_result(stored[request.order_id])
 
     async def close(self) -> None:
         if self._writer is not None:

@@ -12,11 +12,17 @@ from dataclasses import dataclass
 from decimal import ROUND_DOWN, Decimal
 from typing import Any, NoReturn
 
-from fastapi import FastAPI, Request
+from fastapi import FastAPI, Header, Request
 from starlette.responses import Response
 
 from engine.api.admission import Admission
-from engine.api.orders import either_case, request_body
+from engine.api.orders import (
+    IDEMPOTENCY_HEADER_DOC,
+    check_same_order,
+    either_case,
+    request_body,
+    with_idempotency_key,
+)
 from engine.api.problems import json_response, read_object
 from engine.api.schemas import ExecuteCreated, ExecuteOrder, ExecuteProblem, Problem
 from engine.domain import Direction
@@ -167,15 +173,20 @@ def add_execute_route(app: FastAPI, engine: Engine, admission: Admission) -> Non
         responses={
             201: {"model": ExecuteCreated, "description": "stored and queued; follow it on `websocketUrl`"},
             400: {"model": ExecuteProblem, "description": "bad input; nothing stored"},
+            409: {"model": Problem, "description": "the Idempotency-Key was used for a different order"},
             401: {"model": Problem, "description": "missing or wrong bearer token (only when the server has a token)"},
             413: {"model": Problem, "description": "body larger than 64 KiB"},
         },
         openapi_extra=request_body(ExecuteOrder, {"tokenIn": _tokens(engine), "tokenOut": _tokens(engine)}),
         tags=["public task"],
     )
-    async def execute(request: Request) -> Response:
+    async def execute(
+        request: Request,
+        idempotency_key: str | None = Header(None, alias="Idempotency-Key", description=IDEMPOTENCY_HEADER_DOC),
+    ) -> Response:
         try:
             execution = parse_execution(await read_object(request), engine)
+            order_request = with_idempotency_key(execution.request, idempotency_key)
         except InvalidOrder as problem:
             return json_response(
                 {
@@ -185,7 +196,8 @@ def add_execute_route(app: FastAPI, engine: Engine, admission: Admission) -> Non
                 },
                 400,
             )
-        order = await admission.submit(execution.request)
+        order = await admission.submit(order_request)
+        check_same_order(order, order_request)
         scheme = "wss" if request.url.scheme == "https" else "ws"
         host = request.headers.get("host") or f"{request.url.hostname}:{request.url.port}"
         return json_response(

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import uuid
+from dataclasses import replace
 from typing import Any
 
-from fastapi import FastAPI, Query, Request
+from fastapi import FastAPI, Header, Query, Request
 from starlette.responses import Response
 
 from engine.api.admission import Admission
 from engine.api.problems import ApiProblem, json_response, looks_like_order_id, read_object
-from engine.api.schemas import BadInput, NewOrder, OrderCreated, OrderDetail, OrderPage, Problem
-from engine.domain import OrderStatus
+from engine.api.schemas import BadInput, CancelOutcome, NewOrder, OrderCreated, OrderDetail, OrderPage, Problem
+from engine.domain import Order, OrderStatus
 from engine.engine import Engine
 from engine.pairs import PairCatalog
 from engine.validation import FieldError, InvalidOrder, OrderRequest, validate_order, validate_pair
@@ -51,6 +53,33 @@ def request_body(model: type[Any], enums: dict[str, list[str]] | None = None) ->
             optional = [{"type": "null"}] if {"type": "null"} in field.get("anyOf", []) else []
             schema["properties"][name] = {**field, "anyOf": POSITIVE_DECIMAL + optional}
     return {"requestBody": {"required": True, "content": {"application/json": {"schema": schema}}}}
+
+
+# Idempotency keys become order ids: the same key always names the same order, on every server.
+IDEMPOTENCY_NAMESPACE = uuid.UUID("6f0c7d4e-2b1a-5c3d-9e8f-0a1b2c3d4e5f")
+MAX_KEY_LENGTH = 200
+IDEMPOTENCY_HEADER_DOC = (
+    "any string up to 200 characters: the same key makes one order however often the request is sent "
+    "(the order id is derived from it)"
+)
+
+
+def with_idempotency_key(request: OrderRequest, key: str | None) -> OrderRequest:
+    """The order id derived from the client's key, so a retried POST finds the order the first one made."""
+    if key is None:
+        return request
+    if not key.strip() or len(key) > MAX_KEY_LENGTH or not key.isprintable():
+        raise InvalidOrder([FieldError("Idempotency-Key", f"must be 1-{MAX_KEY_LENGTH} printable characters")])
+    return replace(request, order_id=str(uuid.uuid5(IDEMPOTENCY_NAMESPACE, key)))
+
+
+def check_same_order(order: Order, request: OrderRequest) -> None:
+    """A key reused for a different order is refused rather than answered with the first order."""
+    if (order.pair, order.amount, order.direction) != (request.pair, request.amount, request.direction):
+        raise ApiProblem(
+            409,
+            f"Idempotency-Key was already used for another order ({order.direction} {order.amount} {order.pair})",
+        )
 
 
 def parse_new_order(payload: dict[str, Any], catalog: PairCatalog) -> OrderRequest:
@@ -101,17 +130,27 @@ def add_order_routes(app: FastAPI, engine: Engine, admission: Admission) -> None
         status_code=201,
         summary="Submit a market order",
         response_model=None,
-        responses={201: {"model": OrderCreated, "description": "stored as PENDING and queued"}, **BODY_RESPONSES},
+        responses={
+            201: {"model": OrderCreated, "description": "stored as PENDING and queued (or, for a repeated key, found)"},
+            **BODY_RESPONSES,
+            409: {"model": Problem, "description": "the Idempotency-Key was used for a different order"},
+        },
         openapi_extra=request_body(
             NewOrder, {"pair": either_case(list(engine.catalog.names)), "direction": either_case(["BUY", "SELL"])}
         ),
         tags=["orders"],
     )
-    async def create_order(request: Request) -> Response:
-        order_request = parse_new_order(await read_object(request), engine.catalog)
+    async def create_order(
+        request: Request,
+        idempotency_key: str | None = Header(None, alias="Idempotency-Key", description=IDEMPOTENCY_HEADER_DOC),
+    ) -> Response:
+        order_request = with_idempotency_key(
+            parse_new_order(await read_object(request), engine.catalog), idempotency_key
+        )
         order = await admission.submit(order_request)
+        check_same_order(order, order_request)
         return json_response(
-            {"orderId": order.id, "status": str(order.status), "message": CREATED_MESSAGE},
+            {"orderId": order.id, "status": "PENDING", "message": CREATED_MESSAGE},
             201,
             {"location": f"/api/orders/{order.id}"},
         )
@@ -166,3 +205,33 @@ def add_order_routes(app: FastAPI, engine: Engine, admission: Admission) -> None
         if order is None:
             raise ApiProblem(404, f"no order has the id {order_id[:64]}")
         return json_response(order.to_json())
+
+    @app.delete(
+        "/api/orders/{order_id}",
+        summary="Cancel an order whose swap has not been sent",
+        response_model=None,
+        responses={
+            200: {"model": CancelOutcome, "description": "cancelled: it will never be sent"},
+            404: {"model": Problem, "description": "no order has this id"},
+            409: {
+                "model": CancelOutcome,
+                "description": "too late: already SUBMITTED or ended (the reason says which)",
+            },
+            **READ_RESPONSES,
+        },
+        tags=["orders"],
+    )
+    async def cancel_order(order_id: str) -> Response:
+        if not looks_like_order_id(order_id):
+            raise ApiProblem(404, f"no order has the id {order_id[:64]}")
+        result = await engine.cancel(order_id)
+        if result.outcome == "unknown":
+            raise ApiProblem(404, result.reason or f"no order has the id {order_id}")
+        return json_response(
+            {
+                "outcome": result.outcome,
+                "reason": result.reason,
+                "order": result.order.to_json(with_logs=False) if result.order else None,
+            },
+            200 if result.outcome == "cancelled" else 409,
+        )

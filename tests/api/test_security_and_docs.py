@@ -115,4 +115,4 @@ async def test_docs_are_served_from_installed_files(server: ServeProcess) -> Non
     for path in document["paths"].values():
         for operation in path.values():
             assert "422" not in operation["responses"]
-    assert set(document["paths"]["/api/orders"]["post"]["responses"]) == {"201", "400", "401", "413"}
+    assert set(document["paths"]["/api/orders"]["post"]["responses"]) == {"201", "400", "401", "409", "413"}
