@@ -55,11 +55,6 @@ EXIT_STATUSES = {
         "2 no order (or more than one) has this id, bad settings or an unusable database",
     ],
     "info": ["0 shown", "2 bad settings or an unusable database"],
-    "cancel": [
-        "0 the order was CANCELLED",
-        "1 too late: its swap was already sent, or it had ended (the reason is printed)",
-        "2 no order has this id, bad settings or an unusable database",
-    ],
     "serve": [
         "0 stopped by Ctrl-C or SIGTERM: orders in flight finished, queued ones resume on the next start",
         "2 cannot listen (port in use, another address without --token), bad settings or an unusable database",
