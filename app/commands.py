@@ -15,9 +15,10 @@ from typing import Any
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from app import __version__
+from app import __version__, cluster_commands
 from app.console import order_detail, orders_table, update_lines
 from app.wiring import open_store, running_engine
+from engine.cluster.config import ClusterUnavailable
 from engine.demo import random_requests
 from engine.domain import Order, OrderStatus, OrderUpdate
 from engine.exit_codes import ExitCode
@@ -47,7 +48,7 @@ def _reports_problems(handler: Handler) -> Handler:
             for problem in error.errors:
                 err.print(f"dexdesk: {problem}", markup=False)
             return ExitCode.BAD_INPUT
-        except StorageUnavailable as error:
+        except (StorageUnavailable, ClusterUnavailable) as error:
             err.print(f"dexdesk: {error}", markup=False)
             return ExitCode.BAD_INPUT
 
@@ -89,6 +90,8 @@ def _pair_filter(raw: str | None) -> str | None:
 @_reports_problems
 async def submit(args: argparse.Namespace, settings: Settings) -> int:
     request = validate_order(args.pair, args.amount, args.direction, default_catalog())
+    if settings.queue_url:
+        return await cluster_commands.submit(args, settings, request)
     async with running_engine(settings, on_mirror_state=_MirrorReporter()) as engine:
         printer = _UpdatePrinter(as_json=args.json, verbose=args.wait)
         engine.subscribe(printer)
@@ -139,6 +142,8 @@ async def run(args: argparse.Namespace, settings: Settings) -> int:
         raise InvalidOrder([FieldError("orders", "must be at least 1")])
     pairs = [_pair_filter(name) for name in args.pairs.split(",")] if args.pairs else None
     requests = random_requests(default_catalog(), args.orders, seed=settings.seed, pairs=pairs)  # type: ignore[arg-type]
+    if settings.queue_url:
+        return await _run_on_cluster(args, settings, requests)
     async with running_engine(settings, on_mirror_state=_MirrorReporter()) as engine:
         finished: dict[str, Order] = {}
         ours: set[str] = set()
@@ -175,6 +180,28 @@ async def run(args: argparse.Namespace, settings: Settings) -> int:
             await done.wait()
         wall = time.perf_counter() - started
     summary = _summary(list(finished.values()), wall)
+    if args.json:
+        print(dumps(summary))
+    else:
+        _print_summary(summary)
+    return ExitCode.OK if summary["failed"] == 0 else ExitCode.FAILED
+
+
+async def _run_on_cluster(args: argparse.Namespace, settings: Settings, requests: list[Any]) -> int:
+    progress = Progress(
+        TextColumn("[bold]orders (cluster)"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=err,
+        disable=args.json,
+    )
+    task = progress.add_task("orders", total=len(requests))
+    with progress:
+        finals, wall = await cluster_commands.run(
+            requests, settings, lambda done, _total: progress.update(task, completed=done)
+        )
+    summary = _summary(finals, wall)
     if args.json:
         print(dumps(summary))
     else:
@@ -271,6 +298,8 @@ async def info(args: argparse.Namespace, settings: Settings) -> int:
     summary = ", ".join(f"{counts.get(status, 0)} {status}" for status in OrderStatus)
     out.print(f"orders: {summary}", markup=False)
     out.print(await _mirror_line(settings), markup=False)
+    for line in await cluster_commands.info_lines(settings):
+        out.print(line, markup=False)
     return ExitCode.OK
 
 

@@ -232,14 +232,17 @@ def engine_settings(
     time_scale: float = 1.0,
     concurrency: int = 10,
     rate_limit: int = 100,
+    rate_window_s: float = 60.0,
     seed: int = 0,
     slippage_tolerance: Decimal | float | str = Decimal("0.01"),
     failure_rate: float = 0.05,
 ) -> EngineSettings:
-    """The engine's numbers from the user's words (per-minute rate limit, 0 = off)."""
+    """The engine's numbers from the user's words (starts per `rate_window_s`, 0 = off)."""
     return EngineSettings(
         time_scale=time_scale,
-        queue=replace(QueueSettings(), concurrency=concurrency, limiter_max=rate_limit),
+        queue=replace(
+            QueueSettings(), concurrency=concurrency, limiter_max=rate_limit, limiter_duration_s=rate_window_s
+        ),
         router=replace(
             RouterSettings(), seed=seed, slippage_tolerance=Decimal(str(slippage_tolerance)), failure_rate=failure_rate
         ),

@@ -76,6 +76,14 @@ class Transitions:
             await stored
         return updated
 
+    def forget_failed(self, order_id: str) -> None:
+        """Let an order be written again after a storage failure, starting from its stored state.
+
+        The failed tail refuses every later change of that order in this process; a worker that
+        re-reads the order from the database (so nothing unstored is built upon) lifts that.
+        """
+        self._tail.pop(order_id, None)
+
     def _announce(self, change: Change, update: OrderUpdate, stored: asyncio.Future[None]) -> None:
         if stored.cancelled() or stored.exception() is not None:
             return  # not stored, so never announced; the failed tail makes the store refuse what follows

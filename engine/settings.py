@@ -25,6 +25,7 @@ ENVIRONMENT = {
     "redis_url": "DEXDESK_REDIS_URL",
     "time_scale": "DEXDESK_TIME_SCALE",
     "redis_prefix": "DEXDESK_REDIS_PREFIX",
+    "queue_url": "DEXDESK_QUEUE_URL",
 }
 SUPPORTED_DATABASES = ("sqlite+aiosqlite", "postgresql+asyncpg")
 _ASYNC_DRIVERS = {"sqlite": "sqlite+aiosqlite", "postgresql": "postgresql+asyncpg", "postgres": "postgresql+asyncpg"}
@@ -46,6 +47,10 @@ class Settings(BaseModel):
     seed: int | None = Field(None, ge=0, le=2**63)
     slippage_tolerance: Decimal = Field(Decimal("0.01"), gt=0, le=Decimal("0.5"))
     failure_rate: float = Field(0.05, ge=0, le=1)
+    # Cluster mode: orders go to this Redis queue and `dexdesk worker` processes run them.
+    queue_url: str | None = None
+    # The rate limit's window: at most `rate_limit` attempt starts in any `rate_window_s` seconds.
+    rate_window_s: float = Field(60.0, gt=0, le=86_400)
 
     @field_validator("db_url")
     @classmethod
@@ -62,7 +67,7 @@ class Settings(BaseModel):
             raise ValueError(f"must start with one of {', '.join(d + '://' for d in SUPPORTED_DATABASES)}")
         return url.render_as_string(hide_password=False)
 
-    @field_validator("redis_url")
+    @field_validator("redis_url", "queue_url")
     @classmethod
     def _check_redis_url(cls, value: str | None) -> str | None:
         if not value:
@@ -87,6 +92,7 @@ class Settings(BaseModel):
             time_scale=self.time_scale,
             concurrency=self.concurrency,
             rate_limit=self.rate_limit,
+            rate_window_s=self.rate_window_s,
             seed=seed,
             slippage_tolerance=self.slippage_tolerance,
             failure_rate=self.failure_rate,

@@ -1,0 +1,201 @@
+"""A headless worker: takes orders from the cluster queue and runs them like the in-process engine does.
+
+Same router, state machine and storage; every committed update is published on Redis through the
+mirror (`order-updates:{orderId}`). Each job is one order until it is terminal: an attempt starts
+only when the cluster's rate window lets it (a retry and a take-over count), and a failed attempt
+backs off on the engine's clock inside the job, so the order is never PENDING without a job that
+holds it, the back-off follows the time scale, and a due retry goes first in the window's line.
+
+A job whose worker dies (SIGKILL, power) is handed to another worker by BullMQ's stalled-job
+check once its lock lapses (`lease_s`); that worker reads the order's stored state and resumes
+it: a SUBMITTED swap is re-sent with its stored signature, which the mock chain's ledger executes
+at most once. A job for an order already terminal (a redelivery, a repeated enqueue) does nothing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import uuid
+from typing import Any
+
+from bullmq import Worker
+from redis.asyncio import Redis
+from redis.asyncio.connection import parse_url
+from redis.exceptions import RedisError
+
+from engine.clock import Clock
+from engine.cluster.config import DRAIN_DELAY_S, ClusterConfig, ClusterUnavailable, refuse_unshared_database
+from engine.cluster.limiter import ClusterRateLimiter, rank_for
+from engine.cluster.queue import ClusterProducer
+from engine.cluster.registry import HEARTBEAT_S, WorkerInfo, WorkerRegistry
+from engine.domain import Order
+from engine.engine import EngineSettings
+from engine.events import UpdateHub
+from engine.mirror import RedisMirror
+from engine.mirror_keys import DEFAULT_NAMESPACE, client_options
+from engine.pairs import PairCatalog, default_catalog
+from engine.pipeline import AttemptRunner, Transitions
+from engine.router import MockDexRouter
+from engine.storage import OrderStore, StorageFailure
+
+log = logging.getLogger(__name__)
+
+_STORAGE_RETRY_S = 1.0
+
+
+def bullmq_connection(url: str, socket_timeout_s: float) -> dict[str, Any]:
+    """Connection options for bullmq's own clients, with a socket timeout above the blocking wait."""
+    options = dict(parse_url(url))
+    options.pop("connection_class", None)
+    options.update(socket_timeout=socket_timeout_s, socket_connect_timeout=2.0)
+    return options
+
+
+def lock_options(lease_s: float) -> dict[str, int]:
+    """BullMQ's lock and stalled check from one lease: a dead worker's job moves on within about `lease_s`.
+
+    The lock lapses `lockDuration` after its last renewal; the next stalled check (every
+    `stalledInterval`) then moves the job back to the queue, so a take-over starts at most
+    lockDuration + stalledInterval = lease after the worker stopped renewing.
+    """
+    lease_ms = int(lease_s * 1000)
+    return {
+        "lockDuration": max(int(lease_ms * 0.6), 300),
+        "stalledInterval": max(int(lease_ms * 0.4), 200),
+        # A job may be taken over any number of times: the order's stored state, not a counter, decides.
+        "maxStalledCount": 1_000_000_000,
+    }
+
+
+class ClusterWorker:
+    def __init__(
+        self,
+        database_url: str,
+        config: ClusterConfig,
+        settings: EngineSettings,
+        *,
+        concurrency: int = 10,
+        catalog: PairCatalog | None = None,
+        mirror_namespace: str = DEFAULT_NAMESPACE,
+    ) -> None:
+        refuse_unshared_database(database_url)
+        self.config = config
+        self.settings = settings
+        self.concurrency = concurrency
+        self.worker_id = uuid.uuid4().hex[:12]
+        self.store = OrderStore(database_url)
+        self.clock = Clock(settings.time_scale)
+        self.hub = UpdateHub()
+        self.router = MockDexRouter(catalog or default_catalog(), settings.router, self.clock)
+        self.transitions = Transitions(self.store, self.hub, self.clock)
+        self._retry_in_s: dict[str, float] = {}
+        self.runner = AttemptRunner(self.transitions, self.router, settings.queue.retry, self._retry_in_s.__setitem__)
+        self.mirror = RedisMirror(config.queue_url, namespace=mirror_namespace)
+        self.client = Redis.from_url(config.queue_url, decode_responses=True, **client_options())
+        self.limiter = ClusterRateLimiter(self.client, config.key_prefix, config.rate_limit, config.rate_window_s)
+        self.registry = WorkerRegistry(self.client, config.key_prefix)
+        self.info = WorkerInfo.here(self.worker_id, concurrency)
+        self.in_flight = 0
+        self.done = 0
+        self.requeued = 0
+        self._worker: Worker | None = None
+        self._heartbeat: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        """Open storage, re-queue every unfinished order (a no-op for those with a job), start taking jobs."""
+        await self.store.open()
+        self.mirror.attach(self.hub)
+        self.mirror.start()
+        await self._requeue_unfinished()
+        self._heartbeat = asyncio.create_task(self._beat(), name="dexdesk-worker-heartbeat")
+        options: dict[str, Any] = {
+            "connection": bullmq_connection(self.config.queue_url, DRAIN_DELAY_S + 5),
+            "concurrency": self.concurrency,
+            "drainDelay": DRAIN_DELAY_S,
+            "name": f"dexdesk-{self.worker_id}",
+            **lock_options(self.config.lease_s),
+        }
+        self._worker = Worker(self.config.queue_name, self._process, options)
+        self._worker.on("error", lambda error, *_: log.warning("queue: %s", error))
+
+    async def _requeue_unfinished(self) -> None:
+        """Orders stored but never queued (a producer lost Redis between the two) get their job now.
+
+        Job id = order id, so orders that already have one are left as they are. Redis being
+        down here is not fatal: the worker's own connection waits for it and the next start
+        re-queues.
+        """
+        producer = ClusterProducer(self.config)
+        try:
+            unfinished = await self.store.unfinished()
+            if unfinished:
+                await producer.enqueue([order.id for order in unfinished])
+                self.requeued = len(unfinished)
+        except ClusterUnavailable as error:
+            log.warning("could not re-queue unfinished orders: %s", error)
+        finally:
+            await producer.close()
+
+    async def stop(self) -> None:
+        """Finish the attempts in flight (a swap is never abandoned mid-flight), then let go of everything."""
+        if self._worker is not None:
+            await self._worker.close()
+            self._worker = None
+        if self._heartbeat is not None:
+            self._heartbeat.cancel()
+            await asyncio.gather(self._heartbeat, return_exceptions=True)
+        with contextlib.suppress(RedisError, OSError):
+            await self.registry.leave(self.worker_id)
+        await self.mirror.stop()
+        await self.store.close()
+        with contextlib.suppress(RedisError, OSError):
+            await self.client.aclose()
+
+    async def _beat(self) -> None:
+        while True:
+            self.info = WorkerInfo(
+                self.worker_id,
+                self.info.host,
+                self.info.pid,
+                self.concurrency,
+                self.in_flight,
+                self.info.started_at,
+                self.done,
+            )
+            try:
+                await self.registry.beat(self.info)
+            except (RedisError, OSError) as error:
+                log.warning("heartbeat missed: %s", error)
+            await asyncio.sleep(HEARTBEAT_S)
+
+    async def _process(self, job: Any, _token: str) -> str:
+        order_id = str(job.data.get("orderId") if isinstance(job.data, dict) else None or job.id)
+        order = await self.store.get(order_id)
+        if order is None:
+            log.warning("job %s names order %s, which is not in the database; nothing to run", job.id, order_id)
+            return "unknown order"
+        while not order.is_terminal:
+            order = await self._attempt(order)
+        self.done += 1
+        return str(order.status)
+
+    async def _attempt(self, order: Order) -> Order:
+        """One attempt, once the cluster's window allows it; then the back-off if a retry follows."""
+        await self.limiter.acquire(rank_for(order.seq, retry=order.attempts > 0))
+        self.in_flight += 1
+        try:
+            result = await self.runner.run(order, lambda _committed: None)
+        except StorageFailure:
+            log.exception("order %s keeps its last stored state; trying again from there", order.id)
+            self.transitions.forget_failed(order.id)
+            await asyncio.sleep(_STORAGE_RETRY_S)
+            stored = await self.store.get(order.id)
+            return stored if stored is not None else order
+        finally:
+            self.in_flight -= 1
+        delay_s = self._retry_in_s.pop(order.id, None)
+        if delay_s is not None and not result.is_terminal:
+            await self.clock.simulate(delay_s)
+        return result
