@@ -17,6 +17,7 @@ import asyncio
 import logging
 import uuid
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
@@ -77,6 +78,12 @@ class Grant:
 
     server_time_s: float
     used: int
+
+    @property
+    def moment(self) -> datetime:
+        """The grant as a UTC timestamp with milliseconds, like every update's `timestamp`."""
+        moment = datetime.fromtimestamp(self.server_time_s, UTC)
+        return moment.replace(microsecond=moment.microsecond // 1000 * 1000)
 
 
 def rank_for(seq: int, *, retry: bool) -> int:

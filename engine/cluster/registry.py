@@ -27,6 +27,8 @@ class WorkerInfo:
     in_flight: int
     started_at: float
     done: int = 0
+    # BullMQ's id of this worker: the lock of every job it holds starts with it.
+    lock_owner: str = ""
 
     @staticmethod
     def here(worker_id: str, concurrency: int) -> WorkerInfo:

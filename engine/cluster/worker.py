@@ -18,6 +18,7 @@ import asyncio
 import contextlib
 import logging
 import uuid
+from dataclasses import replace
 from typing import Any
 
 from bullmq import Worker
@@ -109,7 +110,6 @@ class ClusterWorker:
         self.mirror.attach(self.hub)
         self.mirror.start()
         await self._requeue_unfinished()
-        self._heartbeat = asyncio.create_task(self._beat(), name="dexdesk-worker-heartbeat")
         options: dict[str, Any] = {
             "connection": bullmq_connection(self.config.queue_url, DRAIN_DELAY_S + 5),
             "concurrency": self.concurrency,
@@ -119,6 +119,7 @@ class ClusterWorker:
         }
         self._worker = Worker(self.config.queue_name, self._process, options)
         self._worker.on("error", lambda error, *_: log.warning("queue: %s", error))
+        self._heartbeat = asyncio.create_task(self._beat(), name="dexdesk-worker-heartbeat")
 
     async def _requeue_unfinished(self) -> None:
         """Orders stored but never queued (a producer lost Redis between the two) get their job now.
@@ -155,15 +156,8 @@ class ClusterWorker:
 
     async def _beat(self) -> None:
         while True:
-            self.info = WorkerInfo(
-                self.worker_id,
-                self.info.host,
-                self.info.pid,
-                self.concurrency,
-                self.in_flight,
-                self.info.started_at,
-                self.done,
-            )
+            lock_owner = self._worker.id if self._worker is not None else ""
+            self.info = replace(self.info, in_flight=self.in_flight, done=self.done, lock_owner=lock_owner)
             try:
                 await self.registry.beat(self.info)
             except (RedisError, OSError) as error:
@@ -173,6 +167,8 @@ class ClusterWorker:
     async def _process(self, job: Any, _token: str) -> str:
         order_id = str(job.data.get("orderId") if isinstance(job.data, dict) else None or job.id)
         order = await self.store.get(order_id)
+        if job.stalledCounter:
+            log.info("order %s taken over (its job stalled %d time(s))", order_id, job.stalledCounter)
         if order is None:
             log.warning("job %s names order %s, which is not in the database; nothing to run", job.id, order_id)
             return "unknown order"
@@ -183,10 +179,11 @@ class ClusterWorker:
 
     async def _attempt(self, order: Order) -> Order:
         """One attempt, once the cluster's window allows it; then the back-off if a retry follows."""
-        await self.limiter.acquire(rank_for(order.seq, retry=order.attempts > 0))
+        grant = await self.limiter.acquire(rank_for(order.seq, retry=order.attempts > 0))
+        started_at = grant.moment if grant is not None else None
         self.in_flight += 1
         try:
-            result = await self.runner.run(order, lambda _committed: None)
+            result = await self.runner.run(order, lambda _committed: None, started_at=started_at)
         except StorageFailure:
             log.exception("order %s keeps its last stored state; trying again from there", order.id)
             self.transitions.forget_failed(order.id)
