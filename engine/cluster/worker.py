@@ -57,14 +57,15 @@ def bullmq_connection(url: str, socket_timeout_s: float) -> dict[str, Any]:
 def lock_options(lease_s: float) -> dict[str, int]:
     """BullMQ's lock and stalled check from one lease: a dead worker's job moves on within about `lease_s`.
 
-    The lock lapses `lockDuration` after its last renewal; the next stalled check (every
-    `stalledInterval`) then moves the job back to the queue, so a take-over starts at most
-    lockDuration + stalledInterval = lease after the worker stopped renewing.
+    The lock lapses `lockDuration` after its last renewal. The stalled check marks the active
+    jobs, and the next check moves the marked ones whose lock is gone back to the head of the
+    queue; the checks share one guard key, so two of them can be up to two intervals apart.
+    Half a lease of lock plus two quarter-lease intervals: a take-over within the lease.
     """
     lease_ms = int(lease_s * 1000)
     return {
-        "lockDuration": max(int(lease_ms * 0.6), 300),
-        "stalledInterval": max(int(lease_ms * 0.4), 200),
+        "lockDuration": max(lease_ms // 2, 500),
+        "stalledInterval": max(lease_ms // 4, 250),
         # A job may be taken over any number of times: the order's stored state, not a counter, decides.
         "maxStalledCount": 1_000_000_000,
     }

@@ -96,10 +96,17 @@ class Cluster:
         finally:
             await client.aclose()
 
-    async def holder(self, job_id: str) -> str | None:
+    async def taken_over(self, job_ids: list[str], dead_owner: str) -> set[str]:
+        """The jobs now locked by another worker, or finished (a finished job is removed)."""
         client = Redis.from_url(self.redis.url, decode_responses=True)
         try:
-            return await client.get(f"bull:{QUEUE_NAME}:{job_id}:lock")
+            taken = set()
+            for job_id in job_ids:
+                holder = await client.get(f"bull:{QUEUE_NAME}:{job_id}:lock")
+                locked_elsewhere = bool(holder) and not str(holder).startswith(dead_owner)
+                if locked_elsewhere or not await client.exists(f"bull:{QUEUE_NAME}:{job_id}"):
+                    taken.add(job_id)
+            return taken
         finally:
             await client.aclose()
 
