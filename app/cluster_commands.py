@@ -30,6 +30,7 @@ def cluster_config(settings: Settings, lease_s: float = DEFAULT_LEASE_S) -> Clus
     assert settings.queue_url is not None
     return ClusterConfig(
         queue_url=settings.queue_url,
+        queue_name=settings.queue_name,
         lease_s=lease_s,
         rate_limit=settings.rate_limit,
         rate_window_s=settings.rate_window_s,
@@ -184,7 +185,7 @@ async def info_lines(settings: Settings) -> list[str]:
     """`dexdesk info`: the mode, the queue, and the workers alive with what each has in flight."""
     if not settings.queue_url:
         return ["mode: single process (no queue URL: --queue URL or DEXDESK_QUEUE_URL runs orders on workers)"]
-    lines = [f"mode: cluster producer; queue {display_url(settings.queue_url)}"]
+    lines = [f"mode: cluster producer; queue {settings.queue_name!r} on {display_url(settings.queue_url)}"]
     producer = ClusterProducer(cluster_config(settings))
     try:
         stats = await producer.stats()

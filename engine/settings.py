@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
+from engine.cluster.config import QUEUE_NAME
 from engine.engine import EngineSettings, engine_settings
 from engine.mirror_keys import DEFAULT_NAMESPACE, NAMESPACE_RULE, check_redis_url
 from engine.paths import default_db_url, settings_path
@@ -26,6 +27,7 @@ ENVIRONMENT = {
     "time_scale": "DEXDESK_TIME_SCALE",
     "redis_prefix": "DEXDESK_REDIS_PREFIX",
     "queue_url": "DEXDESK_QUEUE_URL",
+    "queue_name": "DEXDESK_QUEUE_NAME",
 }
 SUPPORTED_DATABASES = ("sqlite+aiosqlite", "postgresql+asyncpg")
 _ASYNC_DRIVERS = {"sqlite": "sqlite+aiosqlite", "postgresql": "postgresql+asyncpg", "postgres": "postgresql+asyncpg"}
@@ -49,6 +51,8 @@ class Settings(BaseModel):
     failure_rate: float = Field(0.05, ge=0, le=1)
     # Cluster mode: orders go to this Redis queue and `dexdesk worker` processes run them.
     queue_url: str | None = None
+    # Several clusters may share one Redis, each on its own queue (and its own rate window).
+    queue_name: str = QUEUE_NAME
     # The rate limit's window: at most `rate_limit` attempt starts in any `rate_window_s` seconds.
     rate_window_s: float = Field(60.0, gt=0, le=86_400)
 
@@ -76,7 +80,7 @@ class Settings(BaseModel):
             raise ValueError("must start with redis://, rediss:// or unix://")
         return check_redis_url(value)
 
-    @field_validator("redis_prefix")
+    @field_validator("redis_prefix", "queue_name")
     @classmethod
     def _check_redis_prefix(cls, value: str) -> str:
         if not NAMESPACE_RULE.fullmatch(value):

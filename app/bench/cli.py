@@ -12,6 +12,7 @@ BENCHES = {
     "spec": ("spec_bench", 1_000, "the spec settings (10 in flight, 100/min, real delays) on a simulated clock"),
     "board": ("board_bench", 20_000, "the main window offscreen while N orders stream, and its first paint"),
     "export": ("export_bench", 100_000, "CSV rows/s for a database of N orders"),
+    "cluster": ("cluster_bench", 2_000, "orders/s with 1, 2, 4 … `dexdesk worker` processes on one queue"),
 }
 
 
@@ -20,7 +21,7 @@ def add_bench_commands(
     add_global_options: Callable[[argparse.ArgumentParser], None],
 ) -> argparse.ArgumentParser:
     """Add `bench` with one sub-command per bench; their handlers take only `args` and run their own loop."""
-    bench = sub.add_parser("bench", help="measure speed: engine, spec, board, export", description=__doc__)
+    bench = sub.add_parser("bench", help="measure speed: engine, spec, board, export, cluster", description=__doc__)
     add_global_options(bench)
     inner = bench.add_subparsers(dest="bench", metavar="BENCH", required=True)
     for name, (module, default, text) in BENCHES.items():
@@ -34,6 +35,10 @@ def add_bench_commands(
                 type=int,
                 metavar="N",
                 help="orders already stored for the first-paint and RSS test (default N)",
+            )
+        if name == "cluster":
+            child.add_argument(
+                "--workers", type=int, default=4, metavar="N", help="measure 1, 2, 4 … up to N workers (default 4)"
             )
         if name == "spec":
             child.add_argument(

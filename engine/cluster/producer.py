@@ -63,8 +63,16 @@ class UpdateFollower:
 
     async def start(self) -> None:
         self._client = Redis.from_url(self.url, decode_responses=True, socket_connect_timeout=2.0)
-        self._pubsub = self._client.pubsub(ignore_subscribe_messages=True)
+        self._pubsub = self._client.pubsub()
         await self._pubsub.psubscribe(CHANNEL_PATTERN)
+        # Subscribed for certain only once Redis confirms; anything published later is heard.
+        deadline = asyncio.get_running_loop().time() + 5.0
+        while True:
+            confirmation = await self._pubsub.get_message(timeout=1.0)
+            if confirmation is not None and confirmation.get("type") == "psubscribe":
+                return
+            if asyncio.get_running_loop().time() > deadline:
+                raise RedisError("no confirmation of the subscription to the update channels")
 
     async def messages(self, idle_s: float = 1.0) -> AsyncIterator[dict[str, Any] | None]:
         """Yield each message, or None after `idle_s` of silence (so the caller can look at the database)."""
@@ -83,6 +91,8 @@ class UpdateFollower:
                 continue
             if raw is None:
                 yield None
+                continue
+            if raw.get("type") != "pmessage":
                 continue
             channel = str(raw.get("channel", ""))
             if not channel.startswith(CHANNEL_PREFIX):
