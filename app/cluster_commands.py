@@ -9,6 +9,7 @@ import signal
 import sys
 import time
 from collections.abc import Callable
+from contextlib import AbstractContextManager
 from typing import Any
 
 from app.console import update_lines
@@ -162,22 +163,29 @@ async def submit(args: argparse.Namespace, settings: Settings, request: OrderReq
 
 
 async def run(
-    requests: list[OrderRequest], settings: Settings, on_progress: Callable[[int, int], None]
+    requests: list[OrderRequest],
+    settings: Settings,
+    progress: Callable[[], AbstractContextManager[Callable[[int], None]]],
 ) -> tuple[list[Order], float]:
-    """Submit a batch to the cluster and wait for all of it; returns the final orders and the wall time."""
+    """Submit a batch to the cluster and wait for all of it; returns the final orders and the wall time.
+
+    `progress()` is entered only once the database and the queue have answered, so a refusal is
+    the only thing the user sees when either is missing.
+    """
     async with _Producer(settings) as producer:
-        started = time.perf_counter()
-        submitted = await producer.submit(requests)
-        ended = 0
+        with progress() as advance:
+            started = time.perf_counter()
+            submitted = await producer.submit(requests)
+            ended = 0
 
-        def count(message: dict[str, Any]) -> None:
-            nonlocal ended
-            if message.get("status") in TERMINAL_NAMES:
-                ended += 1
-                on_progress(ended, len(submitted))
+            def count(message: dict[str, Any]) -> None:
+                nonlocal ended
+                if message.get("status") in TERMINAL_NAMES:
+                    ended += 1
+                    advance(ended)
 
-        finals = await producer.follow({order.id for order in submitted}, count)
-        wall = time.perf_counter() - started
+            finals = await producer.follow({order.id for order in submitted}, count)
+            wall = time.perf_counter() - started
     return list(finals.values()), wall
 
 

@@ -7,7 +7,8 @@ import asyncio
 import sys
 import time
 from collections import Counter
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
 from functools import wraps
 from pathlib import Path
 from typing import Any
@@ -188,19 +189,21 @@ async def run(args: argparse.Namespace, settings: Settings) -> int:
 
 
 async def _run_on_cluster(args: argparse.Namespace, settings: Settings, requests: list[Any]) -> int:
-    progress = Progress(
-        TextColumn("[bold]orders (cluster)"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        console=err,
-        disable=args.json,
-    )
-    task = progress.add_task("orders", total=len(requests))
-    with progress:
-        finals, wall = await cluster_commands.run(
-            requests, settings, lambda done, _total: progress.update(task, completed=done)
+    @contextmanager
+    def progress() -> Iterator[Callable[[int], None]]:
+        bar = Progress(
+            TextColumn("[bold]orders (cluster)"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            console=err,
+            disable=args.json,
         )
+        task = bar.add_task("orders", total=len(requests))
+        with bar:
+            yield lambda done: bar.update(task, completed=done)
+
+    finals, wall = await cluster_commands.run(requests, settings, progress)
     summary = _summary(finals, wall)
     if args.json:
         print(dumps(summary))

@@ -30,7 +30,7 @@ async def _stored_ids(db_url: str) -> list[str]:
     store = OrderStore(db_url)
     await store.open()
     try:
-        return [order.id for order in await store.list(limit=None)]
+        return [order.id for order in await store.list_orders(limit=None)]
     finally:
         await store.close()
 
@@ -42,7 +42,7 @@ async def _check_every_order_ended_once(running: Cluster) -> list[str]:
     await store.open()
     try:
         await assert_nothing_lost(store, ids)
-        seqs = {order.id: order.seq for order in await store.list(limit=None)}
+        seqs = {order.id: order.seq for order in await store.list_orders(limit=None)}
     finally:
         await store.close()
     heard = messages(running.recorder)  # type: ignore[arg-type]
