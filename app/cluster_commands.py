@@ -28,6 +28,7 @@ from engine.validation import OrderRequest
 
 
 def cluster_config(settings: Settings, lease_s: float = DEFAULT_LEASE_S) -> ClusterConfig:
+    """The cluster's shared numbers from the user's settings (the queue URL must be set)."""
     assert settings.queue_url is not None
     return ClusterConfig(
         queue_url=settings.queue_url,

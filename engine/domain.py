@@ -165,6 +165,8 @@ class OrderUpdate:
     message: dict[str, Any]
     order: Order
     new_logs: tuple[LogEntry, ...]
+    # True for a change another process made and already published (the mirror leaves it alone).
+    external: bool = False
 
     @property
     def order_id(self) -> str:

@@ -18,7 +18,7 @@ from engine.domain import Direction, Order, OrderStatus, OrderUpdate, update_mes
 from engine.events import UpdateHub
 from engine.pairs import PairCatalog, default_catalog
 from engine.pipeline import AttemptRunner, Transitions
-from engine.queue import InProcessQueue, OrderQueue, QueueSettings, QueueStats
+from engine.queue import InProcessQueue, OrderQueue, QueueSettings, QueueStats, RemoteQueue
 from engine.reports import export_csv
 from engine.router import MockDexRouter, Router, RouterSettings, RoutingDecision
 from engine.storage import OrderStore, StorageFailure
@@ -74,6 +74,15 @@ class Engine:
     async def start(self) -> list[Order]:
         """Open storage, queue every unfinished order (oldest first), and start processing."""
         await self.store.open()
+        if not getattr(self.queue, "runs_orders", True):
+            # A cluster producer: workers run (and resume) every order; this engine only submits
+            # and passes on what the workers publish.
+            self._last_seq = await self.store.max_seq()
+            attach = getattr(self.queue, "attach", None)
+            if attach is not None:
+                attach(self.store, self.hub.publish)
+            self._dispatcher = asyncio.create_task(self.queue.run(self._attempt), name="dexdesk-dispatcher")
+            return []
         unfinished = await self.store.unfinished()
         self._last_seq = await self.store.max_seq()
         for order in unfinished:
@@ -121,12 +130,24 @@ class Engine:
         """Store a batch of validated orders in one transaction, then queue them in order."""
         now = self._transitions.now()
         fresh = [request.to_order(now) for request in requests]
+        if isinstance(self.queue, RemoteQueue):
+            return await self._submit_remote(self.queue, fresh)
         stored = await self.store.insert(fresh)
         for order in stored:
             self._last_seq = max(self._last_seq, order.seq)
             self._track(order)
             self.hub.publish(OrderUpdate(update_message(order), order, order.logs))
             self.queue.add(order.id)
+        return stored
+
+    async def _submit_remote(self, queue: RemoteQueue, fresh: list[Order]) -> list[Order]:
+        """Cluster mode: refuse if the queue is down, else store PENDING, announce, and enqueue for the workers."""
+        await queue.check()
+        stored = await self.store.insert(fresh)
+        for order in stored:
+            self._last_seq = max(self._last_seq, order.seq)
+            self.hub.publish(OrderUpdate(update_message(order), order, order.logs))
+        await queue.enqueue([order.id for order in stored])
         return stored
 
     # -- observation ----------------------------------------------------------------------
@@ -136,6 +157,11 @@ class Engine:
 
     def stats(self) -> QueueStats:
         return self.queue.stats()
+
+    def cluster_text(self) -> str | None:
+        """The cluster's figures in one line (workers alive, queued, in flight, window), or None when not a cluster."""
+        text = getattr(self.queue, "text", None)
+        return text if isinstance(text, str) else None
 
     @property
     def seed(self) -> int:

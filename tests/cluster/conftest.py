@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from tests.faults.support import TALLY
+from tests.ui.conftest import layout_file, open_desk, qloop  # noqa: F401 - the desk's fixtures, shared
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
