@@ -115,6 +115,8 @@ class ClusterWorker:
             "connection": bullmq_connection(self.config.queue_url, DRAIN_DELAY_S + 5),
             "concurrency": self.concurrency,
             "drainDelay": DRAIN_DELAY_S,
+            # After Redis comes back, take jobs again within a second (bullmq waits 15 s by default).
+            "runRetryDelay": 1000,
             "name": f"dexdesk-{self.worker_id}",
             **lock_options(self.config.lease_s),
         }

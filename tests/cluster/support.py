@@ -123,8 +123,8 @@ class Cluster:
 
 
 @asynccontextmanager
-async def cluster(tmp_path: Path, *options: str) -> AsyncIterator[Cluster]:
-    redis = ThrowawayRedis(tmp_path / "redis")
+async def cluster(tmp_path: Path, *options: str, redis_options: tuple[str, ...] = ()) -> AsyncIterator[Cluster]:
+    redis = ThrowawayRedis(tmp_path / "redis", extra=redis_options)
     await redis.start()
     try:
         async with postgres_schema() as db_url:
