@@ -17,11 +17,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 import uuid
 from dataclasses import replace
 from typing import Any
 
 from bullmq import Worker
+from bullmq.custom_errors import DelayedError
 from redis.asyncio import Redis
 from redis.asyncio.connection import parse_url
 from redis.exceptions import RedisError
@@ -104,6 +106,7 @@ class ClusterWorker:
         self.requeued = 0
         self._worker: Worker | None = None
         self._heartbeat: asyncio.Task[None] | None = None
+        self._stopping = asyncio.Event()
 
     async def start(self) -> None:
         """Open storage, re-queue every unfinished order (a no-op for those with a job), start taking jobs."""
@@ -144,6 +147,7 @@ class ClusterWorker:
 
     async def stop(self) -> None:
         """Finish the attempts in flight (a swap is never abandoned mid-flight), then let go of everything."""
+        self._stopping.set()
         if self._worker is not None:
             await self._worker.close()
             self._worker = None
@@ -167,7 +171,7 @@ class ClusterWorker:
                 log.warning("heartbeat missed: %s", error)
             await asyncio.sleep(HEARTBEAT_S)
 
-    async def _process(self, job: Any, _token: str) -> str:
+    async def _process(self, job: Any, token: str) -> str:
         order_id = str(job.data.get("orderId") if isinstance(job.data, dict) else None or job.id)
         order = await self.store.get(order_id)
         if job.stalledCounter:
@@ -176,13 +180,19 @@ class ClusterWorker:
             log.warning("job %s names order %s, which is not in the database; nothing to run", job.id, order_id)
             return "unknown order"
         while not order.is_terminal:
-            order = await self._attempt(order)
+            order = await self._attempt(order, job, token)
         self.done += 1
         return str(order.status)
 
-    async def _attempt(self, order: Order) -> Order:
-        """One attempt, once the cluster's window allows it; then the back-off if a retry follows."""
-        grant = await self.limiter.acquire(rank_for(order.seq, retry=order.attempts > 0))
+    async def _attempt(self, order: Order, job: Any, token: str) -> Order:
+        """One attempt, once the cluster's window allows it; then the back-off if a retry follows.
+
+        A worker told to stop hands back the jobs still waiting for the window or a back-off (to
+        wait in the queue instead), and finishes only the attempts already started.
+        """
+        turn = asyncio.ensure_future(self.limiter.acquire(rank_for(order.seq, retry=order.attempts > 0)))
+        await self._unless_stopping(turn, job, token, 0.0)
+        grant = turn.result()
         started_at = grant.moment if grant is not None else None
         self.in_flight += 1
         try:
@@ -197,5 +207,22 @@ class ClusterWorker:
             self.in_flight -= 1
         delay_s = self._retry_in_s.pop(order.id, None)
         if delay_s is not None and not result.is_terminal:
-            await self.clock.simulate(delay_s)
+            scaled_s = delay_s * self.clock.time_scale
+            backoff = asyncio.ensure_future(self.clock.simulate(delay_s))
+            await self._unless_stopping(backoff, job, token, scaled_s)
         return result
+
+    async def _unless_stopping(self, wait: asyncio.Future[Any], job: Any, token: str, delay_s: float) -> None:
+        """Let `wait` finish, unless the worker stops first: then the job goes back to the queue."""
+        stopping = asyncio.ensure_future(self._stopping.wait())
+        try:
+            await asyncio.wait({wait, stopping}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            stopping.cancel()
+        if wait.done():
+            return
+        wait.cancel()
+        await asyncio.gather(wait, return_exceptions=True)
+        moment = int((time.time() + delay_s) * 1000)
+        await job.moveToDelayed(moment, token)
+        raise DelayedError(f"worker {self.worker_id} stopping: job handed back to the queue")

@@ -157,3 +157,25 @@ async def test_workers_wait_for_a_restarted_redis_and_lose_nothing(tmp_path: Pat
         finally:
             await store.close()
     TALLY.fault("cluster: Redis SIGKILLed and restarted under 2 workers, 120 orders: none lost, none twice")
+
+
+async def test_a_stopped_worker_hands_back_what_it_has_not_started(tmp_path: Path) -> None:
+    """SIGTERM while orders wait for a full window: the worker exits at once, another runs the rest."""
+    async with cluster(tmp_path, "--time-scale", "0", "--seed", "5") as running:
+        first = await running.start_worker("--rate-limit", "5", "--rate-window", "60")
+        producer = asyncio.create_task(running.produce("run", "--orders", "20", "--json", "--rate-limit", "5"))
+        await eventually(lambda: len(starts(running.recorder)) >= 5, "the window's 5 starts", within=30)  # type: ignore[arg-type]
+        first.process.terminate()
+        code = await asyncio.wait_for(first.process.wait(), 10)
+        assert code == 0, first.log.read_text()
+        assert len(starts(running.recorder)) == 5  # type: ignore[arg-type]
+        await running.start_worker("--rate-limit", "0")
+        code, _out, err = await asyncio.wait_for(producer, 60)
+        assert code in (0, 1), err
+        ids = await _stored_ids(running.db_url)
+        store = OrderStore(running.db_url)
+        await store.open()
+        try:
+            await assert_nothing_lost(store, ids)
+        finally:
+            await store.close()
