@@ -14,6 +14,7 @@ line after `waiter_ttl_s`.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import uuid
 from dataclasses import dataclass
@@ -86,6 +87,15 @@ class Grant:
         return moment.replace(microsecond=moment.microsecond // 1000 * 1000)
 
 
+class Stopped(Exception):
+    """The worker is stopping: this attempt was not started and was not counted."""
+
+
+async def _wait(stop: asyncio.Event, seconds: float) -> None:
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(stop.wait(), seconds)
+
+
 def rank_for(seq: int, *, retry: bool) -> int:
     return (RETRY_RANK_BASE if retry else FIRST_ATTEMPT_RANK_BASE) + seq
 
@@ -118,32 +128,46 @@ class ClusterRateLimiter:
     def enabled(self) -> bool:
         return self.max_starts > 0
 
-    async def acquire(self, rank: int) -> Grant | None:
+    async def acquire(self, rank: int, stop: asyncio.Event | None = None) -> Grant | None:
         """Wait for this attempt's turn and a free place in the window; never refuses, only delays.
 
         Redis going away makes it wait and try again: an attempt must not start uncounted.
-        Returns None when the limit is off.
+        Returns None when the limit is off; raises `Stopped` once `stop` is set (the caller
+        hands its job back). A flag rather than task cancellation: redis-py can swallow a
+        cancellation that arrives mid-command, and the wait would then run to its end.
         """
         if not self.enabled:
             return None
         token = uuid.uuid4().hex
         window_us = int(self.window_s * 1_000_000)
         ttl_us = int(self.waiter_ttl_s * 1_000_000)
+        stop = stop or asyncio.Event()
         while True:
+            if stop.is_set():
+                await self._leave_line(token)
+                raise Stopped
             try:
                 granted, now_us, wait_us, used = await self._acquire(
                     keys=self.keys, args=[token, rank, self.max_starts, window_us, ttl_us]
                 )
             except (RedisError, OSError) as error:
                 log.warning("rate window unavailable (%s); waiting %.1f s", error, self.reconnect_s)
-                await asyncio.sleep(self.reconnect_s)
+                await _wait(stop, self.reconnect_s)
                 continue
             if granted:
                 return Grant(int(now_us) / 1_000_000, int(used))
             # Not first in line, or the window is full: look again when it could have changed,
             # and often enough to stay in the line (a silent waiter is dropped after its ttl).
             wait_s = max(int(wait_us) / 1_000_000, self.poll_s)
-            await asyncio.sleep(min(wait_s, self.refresh_s))
+            await _wait(stop, min(wait_s, self.refresh_s))
+
+    async def _leave_line(self, token: str) -> None:
+        """Step out of the line at once rather than holding it up until the waiter's ttl runs out."""
+        try:
+            await self.client.zrem(self.keys[1], token)
+            await self.client.zrem(self.keys[2], token)
+        except (RedisError, OSError):
+            log.info("could not leave the rate window's line; it drops this waiter by itself")
 
     async def used(self) -> int:
         """Starts in the current window, cluster-wide (for `info` and the desk's status bar)."""

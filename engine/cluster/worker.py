@@ -20,7 +20,7 @@ import logging
 import time
 import uuid
 from dataclasses import replace
-from typing import Any
+from typing import Any, NoReturn
 
 from bullmq import Worker
 from bullmq.custom_errors import DelayedError
@@ -30,7 +30,7 @@ from redis.exceptions import RedisError
 
 from engine.clock import Clock
 from engine.cluster.config import DRAIN_DELAY_S, ClusterConfig, ClusterUnavailable, refuse_unshared_database
-from engine.cluster.limiter import ClusterRateLimiter, rank_for
+from engine.cluster.limiter import ClusterRateLimiter, Stopped, rank_for
 from engine.cluster.queue import ClusterProducer
 from engine.cluster.registry import HEARTBEAT_S, WorkerInfo, WorkerRegistry
 from engine.domain import Order
@@ -149,8 +149,10 @@ class ClusterWorker:
         """Finish the attempts in flight (a swap is never abandoned mid-flight), then let go of everything."""
         self._stopping.set()
         if self._worker is not None:
+            log.info("stopping: %d job(s) in hand, %d attempt(s) in flight", len(self._worker.jobs), self.in_flight)
             await self._worker.close()
             self._worker = None
+        log.info("stopped taking jobs; closing the mirror and the database")
         if self._heartbeat is not None:
             self._heartbeat.cancel()
             await asyncio.gather(self._heartbeat, return_exceptions=True)
@@ -190,9 +192,10 @@ class ClusterWorker:
         A worker told to stop hands back the jobs still waiting for the window or a back-off (to
         wait in the queue instead), and finishes only the attempts already started.
         """
-        turn = asyncio.ensure_future(self.limiter.acquire(rank_for(order.seq, retry=order.attempts > 0)))
-        await self._unless_stopping(turn, job, token, 0.0)
-        grant = turn.result()
+        try:
+            grant = await self.limiter.acquire(rank_for(order.seq, retry=order.attempts > 0), self._stopping)
+        except Stopped:
+            await self._hand_back(job, token, 0.0)
         started_at = grant.moment if grant is not None else None
         self.in_flight += 1
         try:
@@ -223,6 +226,10 @@ class ClusterWorker:
             return
         wait.cancel()
         await asyncio.gather(wait, return_exceptions=True)
+        await self._hand_back(job, token, delay_s)
+
+    async def _hand_back(self, job: Any, token: str, delay_s: float) -> NoReturn:
+        """Give the job back to the queue (due in `delay_s`) and end this processor without finishing it."""
         moment = int((time.time() + delay_s) * 1000)
         await job.moveToDelayed(moment, token)
         raise DelayedError(f"worker {self.worker_id} stopping: job handed back to the queue")

@@ -49,11 +49,18 @@ class Cluster:
     def args(self) -> list[str]:
         return ["--db", self.db_url, "--queue", self.redis.url, *self.options]
 
-    async def start_worker(self, *extra: str) -> WorkerProcess:
+    async def start_worker(self, *extra: str, verbose: bool = False) -> WorkerProcess:
         log = self.home / f"worker-{len(self.workers)}.log"
         with log.open("wb") as sink:
             process = await asyncio.create_subprocess_exec(
-                DEXDESK, "worker", *self.args(), *extra, env=self.env(), stdout=sink, stderr=sink
+                DEXDESK,
+                *(["--verbose"] if verbose else []),
+                "worker",
+                *self.args(),
+                *extra,
+                env=self.env(),
+                stdout=sink,
+                stderr=sink,
             )
         worker = WorkerProcess(process, log)
         self.workers.append(worker)
