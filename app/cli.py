@@ -59,6 +59,10 @@ EXIT_STATUSES = {
         "130 interrupted (Ctrl-C)",
     ],
     "info": ["0 shown", "2 bad settings or an unusable database"],
+    "worker": [
+        "0 stopped (SIGTERM or Ctrl-C): attempts already started finished, waiting jobs went back to the queue",
+        "2 no queue URL, a bad --lease, bad settings, or a database cluster mode cannot share (SQLite)",
+    ],
 }
 
 
