@@ -256,6 +256,13 @@ def _print_summary(summary: dict[str, Any]) -> None:
 
 @_reports_problems
 async def resume(args: argparse.Namespace, settings: Settings) -> int:
+    if settings.queue_url:
+        out.print(
+            "cluster mode: `dexdesk worker` processes resume unfinished orders "
+            "(each re-queues the ones without a job when it starts); nothing to do here",
+            markup=False,
+        )
+        return ExitCode.OK
     async with running_engine(settings, on_mirror_state=_MirrorReporter()) as engine:
         count = engine.resumed
         await engine.wait_idle()

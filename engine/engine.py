@@ -80,7 +80,7 @@ class Engine:
             self._last_seq = await self.store.max_seq()
             attach = getattr(self.queue, "attach", None)
             if attach is not None:
-                attach(self.store, self.hub.publish)
+                attach(self.store, self._heard_from_worker)
             self._dispatcher = asyncio.create_task(self.queue.run(self._attempt), name="dexdesk-dispatcher")
             return []
         unfinished = await self.store.unfinished()
@@ -146,9 +146,16 @@ class Engine:
         stored = await self.store.insert(fresh)
         for order in stored:
             self._last_seq = max(self._last_seq, order.seq)
+            self._track(order)
             self.hub.publish(OrderUpdate(update_message(order), order, order.logs))
         await queue.enqueue([order.id for order in stored])
         return stored
+
+    def _heard_from_worker(self, update: OrderUpdate) -> None:
+        """A worker's update (cluster mode): this engine's own orders end here too, for `wait_terminal`/`wait_idle`."""
+        if update.order_id in self._active:
+            self._save(update.order)
+        self.hub.publish(update)
 
     # -- observation ----------------------------------------------------------------------
 

@@ -12,9 +12,7 @@ import pytest
 from pytestqt.qtbot import QtBot
 
 from engine.domain import OrderUpdate
-from engine.storage import OrderStore
 from tests.cluster.support import cluster
-from tests.faults.support import eventually
 from tests.ui.conftest import Desk, quiet_settings
 
 pytestmark = pytest.mark.slow
@@ -45,16 +43,9 @@ def test_the_desk_submits_to_the_cluster_and_shows_workers_alive(
         desk.engine.subscribe(heard.append)
         order = desk.run(desk.engine.submit("SOL-USDC", "3", "BUY"))
 
-        async def ended() -> bool:
-            store = OrderStore(running.db_url)
-            await store.open()
-            try:
-                stored = await store.get(order.id)
-            finally:
-                await store.close()
-            return stored is not None and stored.is_terminal
-
-        desk.run(eventually(ended, "the desk's order to end on the worker", within=30), timeout=35_000)
+        # The engine follows its own orders to their end from the workers' updates.
+        final = desk.run(desk.engine.wait_terminal(order.id), timeout=30_000)
+        assert final.is_terminal
         qtbot.waitUntil(lambda: "window 1/40 per 4 s" in status.cluster.text(), timeout=15_000)
         # The workers' updates reach the desk's board from Redis, as external ones.
         qtbot.waitUntil(lambda: any(update.order.is_terminal for update in heard), timeout=15_000)
