@@ -58,6 +58,11 @@ EXIT_STATUSES = {
         "2 no Redis URL, a malformed ORDER_ID, or Redis refused the connection",
         "130 interrupted (Ctrl-C)",
     ],
+    "cancel": [
+        "0 the order was CANCELLED (no swap was sent)",
+        "1 too late: the swap was already SUBMITTED (a sent swap cannot be recalled) or the order had ended",
+        "2 no order (or more than one) has this id, bad settings or an unusable database",
+    ],
     "info": ["0 shown", "2 bad settings or an unusable database"],
     "worker": [
         "0 stopped (SIGTERM or Ctrl-C): attempts already started finished, waiting jobs went back to the queue",
@@ -128,6 +133,9 @@ def build_parser() -> argparse.ArgumentParser:
     show.add_argument("order_id", metavar="ID", help="order id, or its first characters")
     show.add_argument("--json", action="store_true", help="print one JSON object")
 
+    cancel = command("cancel", commands.cancel, "cancel an order before its swap is sent, whichever process runs it")
+    cancel.add_argument("order_id", metavar="ID", help="order id, or its first characters")
+
     export = command("export", commands.export, "write the CSV report")
     export.add_argument("file", metavar="FILE.csv")
     export.add_argument("--status", help="only orders in this status")
@@ -143,9 +151,9 @@ def build_parser() -> argparse.ArgumentParser:
     worker.add_argument(
         "--lease",
         type=float,
-        default=DEFAULT_LEASE_S,
+        default=None,
         metavar="S",
-        help=f"a dead worker's orders move on within S seconds (default {DEFAULT_LEASE_S:g})",
+        help=f"a dead worker's orders move on within S seconds (default: lease_s, {DEFAULT_LEASE_S:g})",
     )
     command("info", commands.info, "show version, database, settings file and order counts")
     add_bench_commands(sub, lambda child: _add_global_options(child, suppress=True))

@@ -44,6 +44,8 @@ async def worker(args: argparse.Namespace, settings: Settings) -> int:
     if not settings.queue_url:
         print("dexdesk: worker: needs a queue URL (--queue redis://host:6379/0 or DEXDESK_QUEUE_URL)", file=sys.stderr)
         return ExitCode.BAD_INPUT
+    if args.lease is None:
+        args.lease = settings.lease_s
     if args.lease <= 0:
         print("dexdesk: lease: must be greater than 0 seconds", file=sys.stderr)
         return ExitCode.BAD_INPUT

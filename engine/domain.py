@@ -165,7 +165,8 @@ class OrderUpdate:
     message: dict[str, Any]
     order: Order
     new_logs: tuple[LogEntry, ...]
-    # True for a change another process made and already published (the mirror leaves it alone).
+    # True for a change another process made, seen through the change feed: the Redis mirror
+    # leaves it alone (that process published it), the desk shows it like any other.
     external: bool = False
 
     @property

@@ -178,7 +178,7 @@ class RedisMirror:
 
     def __call__(self, update: OrderUpdate) -> None:
         if update.external:
-            return  # its own process published it already
+            return  # another process changed it and published it; publishing again would repeat it
         order_id = update.order_id
         terminal = update.order.is_terminal
         self._pid += 1

@@ -28,6 +28,7 @@ ENVIRONMENT = {
     "redis_prefix": "DEXDESK_REDIS_PREFIX",
     "queue_url": "DEXDESK_QUEUE_URL",
     "queue_name": "DEXDESK_QUEUE_NAME",
+    "lease_s": "DEXDESK_LEASE_S",
 }
 SUPPORTED_DATABASES = ("sqlite+aiosqlite", "postgresql+asyncpg")
 _ASYNC_DRIVERS = {"sqlite": "sqlite+aiosqlite", "postgresql": "postgresql+asyncpg", "postgres": "postgresql+asyncpg"}
@@ -55,6 +56,9 @@ class Settings(BaseModel):
     queue_name: str = QUEUE_NAME
     # The rate limit's window: at most `rate_limit` attempt starts in any `rate_window_s` seconds.
     rate_window_s: float = Field(60.0, gt=0, le=86_400)
+    # Seconds a process's claim on an order holds without renewal: how soon another process takes
+    # over the orders of one that died (renewed every third of it while the owner lives).
+    lease_s: float = Field(10.0, ge=0.3, le=3600)
 
     @field_validator("db_url")
     @classmethod
@@ -100,6 +104,7 @@ class Settings(BaseModel):
             seed=seed,
             slippage_tolerance=self.slippage_tolerance,
             failure_rate=self.failure_rate,
+            lease_s=self.lease_s,
         )
 
     def saved_form(self) -> dict[str, Any]:

@@ -30,6 +30,7 @@ from app.bench.report import emit
 from engine.cluster.config import ClusterConfig
 from engine.cluster.producer import TERMINAL_NAMES, UpdateFollower, submit_to_cluster
 from engine.cluster.queue import ClusterProducer
+from engine.cluster.worker import unfinished_ids
 from engine.demo import random_requests
 from engine.pairs import default_catalog
 from engine.settings import Settings, resolve
@@ -133,7 +134,7 @@ async def one_run(
                 await _stop_workers(processes)
                 await follower.close()
                 await producer.close()
-        unfinished = await store.unfinished()
+        unfinished = await unfinished_ids(store)
         executions = await store.executions()
         await store.close()
         await _forget_queue(base.queue_url, queue_name)

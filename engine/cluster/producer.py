@@ -42,7 +42,7 @@ async def submit_to_cluster(
     """Store the orders PENDING and queue them; refuses (ClusterUnavailable) before storing if Redis is down."""
     await producer.check()
     now = now_ms()
-    stored = await store.insert([request.to_order(now) for request in requests])
+    stored = [order for order, _created in await store.insert([request.to_order(now) for request in requests])]
     await producer.enqueue([order.id for order in stored])
     return stored
 

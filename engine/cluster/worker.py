@@ -20,6 +20,7 @@ import logging
 import time
 import uuid
 from dataclasses import replace
+from datetime import timedelta
 from typing import Any, NoReturn
 
 from bullmq import Worker
@@ -33,19 +34,20 @@ from engine.cluster.config import DRAIN_DELAY_S, ClusterConfig, ClusterUnavailab
 from engine.cluster.limiter import ClusterRateLimiter, Stopped, rank_for
 from engine.cluster.queue import ClusterProducer
 from engine.cluster.registry import HEARTBEAT_S, WorkerInfo, WorkerRegistry
-from engine.domain import Order
-from engine.engine import EngineSettings
+from engine.domain import ACTIVE_STATES, Order
+from engine.engine import EngineSettings, new_owner_id
 from engine.events import UpdateHub
 from engine.mirror import RedisMirror
 from engine.mirror_keys import DEFAULT_NAMESPACE, client_options
 from engine.pairs import PairCatalog, default_catalog
 from engine.pipeline import AttemptRunner, Transitions
 from engine.router import MockDexRouter
-from engine.storage import OrderStore, StorageFailure
+from engine.storage import OrderStore, StorageFailure, ownership
 
 log = logging.getLogger(__name__)
 
 _STORAGE_RETRY_S = 1.0
+_CLAIM_RETRY_S = 0.5
 
 
 def bullmq_connection(url: str, socket_timeout_s: float) -> dict[str, Any]:
@@ -73,6 +75,14 @@ def lock_options(lease_s: float) -> dict[str, int]:
     }
 
 
+async def unfinished_ids(store: OrderStore) -> list[str]:
+    """Every order not yet ended, oldest first (the order they were submitted in)."""
+    found: list[Order] = []
+    for status in ACTIVE_STATES:
+        found.extend(await store.list_orders(status=status, limit=None))
+    return [order.id for order in sorted(found, key=lambda order: order.seq)]
+
+
 class ClusterWorker:
     def __init__(
         self,
@@ -90,6 +100,7 @@ class ClusterWorker:
         self.concurrency = concurrency
         self.worker_id = uuid.uuid4().hex[:12]
         self.store = OrderStore(database_url)
+        self.store.owner_id = new_owner_id()
         self.clock = Clock(settings.time_scale)
         self.hub = UpdateHub()
         self.router = MockDexRouter(catalog or default_catalog(), settings.router, self.clock)
@@ -106,6 +117,7 @@ class ClusterWorker:
         self.requeued = 0
         self._worker: Worker | None = None
         self._heartbeat: asyncio.Task[None] | None = None
+        self._renewal: asyncio.Task[None] | None = None
         self._stopping = asyncio.Event()
 
     async def start(self) -> None:
@@ -126,6 +138,7 @@ class ClusterWorker:
         self._worker = Worker(self.config.queue_name, self._process, options)
         self._worker.on("error", lambda error, *_: log.warning("queue: %s", error))
         self._heartbeat = asyncio.create_task(self._beat(), name="dexdesk-worker-heartbeat")
+        self._renewal = asyncio.create_task(self._renew(), name="dexdesk-worker-lease")
 
     async def _requeue_unfinished(self) -> None:
         """Orders stored but never queued (a producer lost Redis between the two) get their job now.
@@ -136,9 +149,9 @@ class ClusterWorker:
         """
         producer = ClusterProducer(self.config)
         try:
-            unfinished = await self.store.unfinished()
+            unfinished = await unfinished_ids(self.store)
             if unfinished:
-                await producer.enqueue([order.id for order in unfinished])
+                await producer.enqueue(unfinished)
                 self.requeued = len(unfinished)
         except ClusterUnavailable as error:
             log.warning("could not re-queue unfinished orders: %s", error)
@@ -153,15 +166,32 @@ class ClusterWorker:
             await self._worker.close()
             self._worker = None
         log.info("stopped taking jobs; closing the mirror and the database")
-        if self._heartbeat is not None:
-            self._heartbeat.cancel()
-            await asyncio.gather(self._heartbeat, return_exceptions=True)
+        for task in (self._heartbeat, self._renewal):
+            if task is not None:
+                task.cancel()
+                await asyncio.gather(task, return_exceptions=True)
+        try:
+            # Orders handed back to the queue are free for the next worker at once, not after the lease.
+            await ownership.release(self.store)
+        except Exception:
+            log.warning(
+                "could not hand back this worker's orders; they are free once its lease runs out", exc_info=True
+            )
         with contextlib.suppress(RedisError, OSError):
             await self.registry.leave(self.worker_id)
         await self.mirror.stop()
         await self.store.close()
         with contextlib.suppress(RedisError, OSError):
             await self.client.aclose()
+
+    async def _renew(self) -> None:
+        """Keep this worker's claim on the orders it holds alive: one row, renewed every third of the lease."""
+        while True:
+            await asyncio.sleep(self.config.lease_s / 3)
+            try:
+                await ownership.renew(self.store, self._lease_until())
+            except Exception:
+                log.warning("could not renew the lease on this worker's orders", exc_info=True)
 
     async def _beat(self) -> None:
         while True:
@@ -181,10 +211,34 @@ class ClusterWorker:
         if order is None:
             log.warning("job %s names order %s, which is not in the database; nothing to run", job.id, order_id)
             return "unknown order"
+        order = await self._claim(order, job, token)
         while not order.is_terminal:
             order = await self._attempt(order, job, token)
         self.done += 1
         return str(order.status)
+
+    async def _claim(self, order: Order, job: Any, token: str) -> Order:
+        """Hold the order in the database before running it; wait while a live process still holds it.
+
+        That process may be a worker BullMQ thought stalled (a long pause) and is still running the
+        order: it finishes, and this job then finds the order ended. A dead one's lease runs out.
+        """
+        while not order.is_terminal:
+            claimed = await ownership.claim_one(
+                self.store, order.id, now=self.clock.utc_now(), until=self._lease_until()
+            )
+            if claimed is not None:
+                return claimed
+            stored = await self.store.get(order.id)
+            if stored is None or stored.is_terminal:
+                return stored or order
+            waiting = asyncio.ensure_future(asyncio.sleep(_CLAIM_RETRY_S))
+            await self._unless_stopping(waiting, job, token, 0.0)
+            order = stored
+        return order
+
+    def _lease_until(self) -> Any:
+        return self.clock.utc_now() + timedelta(seconds=self.config.lease_s)
 
     async def _attempt(self, order: Order, job: Any, token: str) -> Order:
         """One attempt, once the cluster's window allows it; then the back-off if a retry follows.
@@ -202,7 +256,7 @@ class ClusterWorker:
             result = await self.runner.run(order, lambda _committed: None, started_at=started_at)
         except StorageFailure:
             log.exception("order %s keeps its last stored state; trying again from there", order.id)
-            self.transitions.forget_failed(order.id)
+            self.transitions.forget(order.id)
             await asyncio.sleep(_STORAGE_RETRY_S)
             stored = await self.store.get(order.id)
             return stored if stored is not None else order

@@ -57,7 +57,7 @@ async def test_an_order_enqueued_by_node_bullmq_is_run_by_a_dexdesk_worker(tmp_p
         await store.open()
         try:
             request = validate_order("SOL-USDC", "2.5", "SELL", default_catalog())
-            order = (await store.insert([request.to_order(now_ms())]))[0]
+            order = (await store.insert([request.to_order(now_ms())]))[0][0]
             await running.start_worker()
             node = await asyncio.create_subprocess_exec(
                 "node",
