@@ -12,15 +12,18 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 from engine.clock import Clock
-from engine.domain import Direction, Order, OrderStatus, OrderUpdate, update_message
+from engine.domain import Direction, Order, OrderStatus, OrderTerms, OrderType, OrderUpdate, update_message
 from engine.events import UpdateHub
+from engine.limits import LimitBook
+from engine.market import Market
 from engine.pairs import PairCatalog, default_catalog
 from engine.pipeline import AttemptRunner, Transitions
 from engine.queue import InProcessQueue, OrderQueue, QueueSettings, QueueStats
 from engine.reports import export_csv
-from engine.router import MockDexRouter, RouterSettings, RoutingDecision
+from engine.router import MockDexRouter, RouterSettings, RoutingDecision, worst_price
 from engine.storage import OrderStore, StorageFailure
 from engine.validation import OrderRequest, validate_order
 
@@ -68,6 +71,8 @@ class Engine:
         self._dispatcher: asyncio.Task[None] | None = None
         self.resumed = 0
         self._last_seq = 0
+        self.limits = LimitBook(self._transitions, self.router, lambda: self._last_seq + 1, self._enqueue, self._save)
+        self.hub.subscribe(self.limits.forget)
 
     # -- life cycle -----------------------------------------------------------------------
 
@@ -76,13 +81,15 @@ class Engine:
         await self.store.open()
         unfinished = await self.store.unfinished()
         self._last_seq = await self.store.max_seq()
+        self.router.market.anchor(Market.order_time(self._last_seq + 1))
         for order in unfinished:
             self._track(order)
-            self.queue.add(order.id)
+            self._dispatch(order)
         self.resumed = len(unfinished)
         if unfinished:
             log.info("resuming %d unfinished orders", len(unfinished))
         self._dispatcher = asyncio.create_task(self.queue.run(self._attempt), name="dexdesk-dispatcher")
+        self.limits.start()
         return unfinished
 
     async def stop(self) -> None:
@@ -90,6 +97,7 @@ class Engine:
 
         Orders still queued or backing off stay stored as they are and resume on the next start.
         """
+        await self.limits.stop()
         if self._dispatcher is not None:
             self._dispatcher.cancel()
             await asyncio.gather(self._dispatcher, return_exceptions=True)
@@ -109,25 +117,55 @@ class Engine:
 
     # -- commands -------------------------------------------------------------------------
 
-    def validate(self, pair: object, amount: object, direction: object) -> OrderRequest:
-        return validate_order(pair, amount, direction, self.catalog)
+    def validate(self, pair: object, amount: object, direction: object, **terms: object) -> OrderRequest:
+        """Check an order's input; `terms` are validate_order's type, limit_price, expires_in, slippage."""
+        return validate_order(pair, amount, direction, self.catalog, **terms)
 
-    async def submit(self, pair: object, amount: object, direction: object) -> Order:
+    async def submit(self, pair: object, amount: object, direction: object, **terms: object) -> Order:
         """Validate, store as PENDING, announce, queue. Bad input raises InvalidOrder and stores nothing."""
-        request = self.validate(pair, amount, direction)
+        request = self.validate(pair, amount, direction, **terms)
         return (await self.submit_many([request]))[0]
 
     async def submit_many(self, requests: Iterable[OrderRequest]) -> list[Order]:
-        """Store a batch of validated orders in one transaction, then queue them in order."""
+        """Store a batch of validated orders in one transaction, then queue them in order.
+
+        A market order is bound by the quote it was sent from (the ticket's, or the engine's own
+        quote now) widened by its slippage tolerance; a limit order by its limit.
+        """
         now = self._transitions.now()
-        fresh = [request.to_order(now) for request in requests]
+        fresh = [
+            request.to_order(now, self._terms(request, now, self._last_seq + 1 + index))
+            for index, request in enumerate(requests)
+        ]
         stored = await self.store.insert(fresh)
         for order in stored:
             self._last_seq = max(self._last_seq, order.seq)
             self._track(order)
             self.hub.publish(OrderUpdate(update_message(order), order, order.logs))
-            self.queue.add(order.id)
+            self._dispatch(order)
+        self.limits.poke()
         return stored
+
+    def _terms(self, request: OrderRequest, now: Any, next_seq: int) -> OrderTerms:
+        if request.order_type is OrderType.LIMIT:
+            return request.terms(now, None, None)
+        quoted = request.quoted_price
+        if quoted is None:
+            decision = self.router.indicative(request.pair, request.amount, request.direction, next_seq)
+            quoted = decision.chosen.effective_price
+        tolerance = request.slippage if request.slippage is not None else self.settings.router.slippage_tolerance
+        places = self.catalog[request.pair].price_decimals
+        return request.terms(now, quoted, worst_price(quoted, request.direction, tolerance, places))
+
+    def _dispatch(self, order: Order) -> None:
+        """A limit order that has not triggered waits in the book; everything else joins the queue."""
+        if order.terms.type is OrderType.LIMIT and order.trigger_time is None and order.attempts == 0:
+            self.limits.add(order)
+        else:
+            self.queue.add(order.id)
+
+    def _enqueue(self, order: Order) -> None:
+        self.queue.add(order.id)
 
     # -- observation ----------------------------------------------------------------------
 
@@ -173,9 +211,19 @@ class Engine:
         """The CSV report of every stored order that matches, streamed from storage."""
         return await export_csv(self.store, path, status=status, pair=pair, progress=progress)
 
-    def indicative_quote(self, pair: str, amount: Decimal, direction: Direction) -> RoutingDecision:
-        """Both venues' quotes for an order sent now, without storing or waiting for anything."""
-        return self.router.indicative(pair, amount, direction, self._last_seq + 1)
+    def indicative_quote(
+        self, pair: str, amount: Decimal, direction: Direction, slippage: Decimal | None = None
+    ) -> RoutingDecision:
+        """What a market order sent now gets: the venue it routes to and the price, before the market moves.
+
+        Send it with `OrderRequest.quoted_price` = the chosen effective price, and the order is
+        bound to this quote widened by `slippage` (the router's tolerance when None).
+        """
+        return self.router.indicative(pair, amount, direction, self._last_seq + 1, slippage)
+
+    def market_time(self) -> float:
+        """The market's time now (engine/market.py), for charts that sample it."""
+        return self.router.market.now(self._last_seq + 1)
 
     def subscribe(self, listener: Callable[[OrderUpdate], None]) -> Callable[[], None]:
         return self.hub.subscribe(listener)
@@ -213,6 +261,7 @@ class Engine:
                 future.set_result(order)
         if not self._active:
             self._idle.set()
+        self.limits.poke()
 
     def _retry_later(self, order_id: str, delay_s: float) -> None:
         self.queue.add_after(order_id, delay_s)
