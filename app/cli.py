@@ -31,6 +31,7 @@ def _add_global_options(parser: argparse.ArgumentParser, *, suppress: bool) -> N
 
 def build_parser() -> argparse.ArgumentParser:
     from app import commands
+    from app.account_cmd import add_account_command
     from app.bench.cli import add_bench_commands
     from app.watch import watch as watch_handler
 
@@ -51,10 +52,18 @@ def build_parser() -> argparse.ArgumentParser:
         child.set_defaults(handler=handler)
         return child
 
-    submit = command("submit", commands.submit, "submit one market order and run it to its end")
+    submit = command("submit", commands.submit, "submit one order (market, or limit) and run it to its end")
     submit.add_argument("--pair", required=True, help="e.g. SOL-USDC (case-insensitive)")
     submit.add_argument("--amount", required=True, help="amount of the BASE token, e.g. 10.5")
     submit.add_argument("--direction", required=True, help="BUY or SELL (case-insensitive)")
+    submit.add_argument("--type", default=None, help="market (default) or limit")
+    submit.add_argument(
+        "--limit-price", default=None, metavar="P", help="limit: QUOTE per BASE to buy at or below / sell at or above"
+    )
+    submit.add_argument("--expires", default=None, metavar="SECONDS", help="limit: give up after this many seconds")
+    submit.add_argument(
+        "--slippage", default=None, metavar="PERCENT", help="market: tolerance around the quote (default 1)"
+    )
     submit.add_argument("--wait", action="store_true", help="print every update as it happens")
     submit.add_argument("--json", action="store_true", help="print update messages as JSON lines")
 
@@ -85,6 +94,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     watch.set_defaults(interrupt_note=None)
     command("info", commands.info, "show version, database, settings file and order counts")
+    add_account_command(command)
     add_bench_commands(sub, lambda child: _add_global_options(child, suppress=True))
     return parser
 

@@ -8,6 +8,7 @@ import sys
 import time
 from collections import Counter
 from collections.abc import Callable
+from decimal import Decimal, InvalidOperation
 from functools import wraps
 from pathlib import Path
 from typing import Any
@@ -36,7 +37,7 @@ out = Console(highlight=False, soft_wrap=True, width=None if sys.stdout.isatty()
 err = Console(stderr=True, highlight=False, soft_wrap=True)
 
 
-def _reports_problems(handler: Handler) -> Handler:
+def reports_problems(handler: Handler) -> Handler:
     """Turn bad input and unusable databases into one clear line and exit status 2."""
 
     @wraps(handler)
@@ -86,9 +87,18 @@ def _pair_filter(raw: str | None) -> str | None:
     return result
 
 
-@_reports_problems
+@reports_problems
 async def submit(args: argparse.Namespace, settings: Settings) -> int:
-    request = validate_order(args.pair, args.amount, args.direction, default_catalog())
+    request = validate_order(
+        args.pair,
+        args.amount,
+        args.direction,
+        default_catalog(),
+        order_type=args.type,
+        limit_price=args.limit_price,
+        expires_in=args.expires,
+        slippage=_slippage_fraction(args.slippage),
+    )
     async with running_engine(settings, on_mirror_state=_MirrorReporter()) as engine:
         printer = _UpdatePrinter(as_json=args.json, verbose=args.wait)
         engine.subscribe(printer)
@@ -103,6 +113,16 @@ async def submit(args: argparse.Namespace, settings: Settings) -> int:
     if not args.json and not args.wait:
         out.print(update_lines(OrderUpdate({}, final, final.logs[-1:])))
     return ExitCode.OK if final.status is OrderStatus.CONFIRMED else ExitCode.FAILED
+
+
+def _slippage_fraction(percent: str | None) -> object:
+    """`--slippage 0.5` means 0.5 %; validation takes a fraction and names the field."""
+    if percent is None:
+        return None
+    try:
+        return Decimal(percent.strip()) / 100
+    except InvalidOperation:
+        raise InvalidOrder([FieldError("slippage", "must be a percentage, e.g. 0.5 for 0.5 %")]) from None
 
 
 class _UpdatePrinter:
@@ -133,7 +153,7 @@ class _UpdatePrinter:
             out.print(update_lines(update))
 
 
-@_reports_problems
+@reports_problems
 async def run(args: argparse.Namespace, settings: Settings) -> int:
     if args.orders < 1:
         raise InvalidOrder([FieldError("orders", "must be at least 1")])
@@ -209,7 +229,7 @@ def _print_summary(summary: dict[str, Any]) -> None:
     out.print(f"{summary['ordersPerSecond']} orders/s, wall time {summary['wallSeconds']:.2f} s")
 
 
-@_reports_problems
+@reports_problems
 async def resume(args: argparse.Namespace, settings: Settings) -> int:
     async with running_engine(settings, on_mirror_state=_MirrorReporter()) as engine:
         count = engine.resumed
@@ -218,7 +238,7 @@ async def resume(args: argparse.Namespace, settings: Settings) -> int:
     return ExitCode.OK
 
 
-@_reports_problems
+@reports_problems
 async def list_orders(args: argparse.Namespace, settings: Settings) -> int:
     status, pair = _status_filter(args.status), _pair_filter(args.pair)
     async with open_store(settings) as store:
@@ -232,7 +252,7 @@ async def list_orders(args: argparse.Namespace, settings: Settings) -> int:
     return ExitCode.OK
 
 
-@_reports_problems
+@reports_problems
 async def show(args: argparse.Namespace, settings: Settings) -> int:
     async with open_store(settings) as store:
         matches = await store.find_by_prefix(args.order_id.strip())
@@ -248,7 +268,7 @@ async def show(args: argparse.Namespace, settings: Settings) -> int:
     return ExitCode.OK
 
 
-@_reports_problems
+@reports_problems
 async def export(args: argparse.Namespace, settings: Settings) -> int:
     status, pair = _status_filter(args.status), _pair_filter(args.pair)
     path = Path(args.file)
@@ -260,7 +280,7 @@ async def export(args: argparse.Namespace, settings: Settings) -> int:
     return ExitCode.OK
 
 
-@_reports_problems
+@reports_problems
 async def info(args: argparse.Namespace, settings: Settings) -> int:
     out.print(f"dexdesk {__version__}", markup=False)
     out.print(f"database: {settings.database_url}", markup=False)

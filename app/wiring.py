@@ -5,6 +5,7 @@ from __future__ import annotations
 import secrets
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from dataclasses import replace
 
 from engine.engine import Engine
 from engine.mirror import MirrorState, RedisMirror
@@ -18,7 +19,11 @@ def pick_seed(settings: Settings) -> int:
 
 
 def build_engine(settings: Settings) -> Engine:
-    return Engine(OrderStore(settings.database_url), settings.engine(pick_seed(settings)))
+    """The engine for these settings; without a seed, fresh outcomes but the shared market (seed 0)."""
+    engine_settings = settings.engine(pick_seed(settings))
+    if settings.seed is None:
+        engine_settings = replace(engine_settings, router=replace(engine_settings.router, market_seed=0))
+    return Engine(OrderStore(settings.database_url), engine_settings)
 
 
 def build_mirror(settings: Settings) -> RedisMirror | None:

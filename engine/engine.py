@@ -14,11 +14,12 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from engine.account.model import parse_balances, reservation_for
+from engine.account.view import AccountView, build_view
 from engine.clock import Clock
 from engine.domain import Direction, Order, OrderStatus, OrderTerms, OrderType, OrderUpdate, update_message
 from engine.events import UpdateHub
 from engine.limits import LimitBook
-from engine.market import Market
 from engine.pairs import PairCatalog, default_catalog
 from engine.pipeline import AttemptRunner, Transitions
 from engine.queue import InProcessQueue, OrderQueue, QueueSettings, QueueStats
@@ -76,12 +77,16 @@ class Engine:
 
     # -- life cycle -----------------------------------------------------------------------
 
+    async def open_for_reading(self) -> None:
+        """Open storage without running anything (commands that read the account or quote)."""
+        await self.store.open()
+        self._last_seq = await self.store.max_seq()
+
     async def start(self) -> list[Order]:
         """Open storage, queue every unfinished order (oldest first), and start processing."""
         await self.store.open()
         unfinished = await self.store.unfinished()
         self._last_seq = await self.store.max_seq()
-        self.router.market.anchor(Market.order_time(self._last_seq + 1))
         for order in unfinished:
             self._track(order)
             self._dispatch(order)
@@ -137,7 +142,8 @@ class Engine:
             request.to_order(now, self._terms(request, now, self._last_seq + 1 + index))
             for index, request in enumerate(requests)
         ]
-        stored = await self.store.insert(fresh)
+        reservations = [item for item in map(reservation_for, fresh) if item is not None]
+        stored = await self.store.insert(fresh, reservations)
         for order in stored:
             self._last_seq = max(self._last_seq, order.seq)
             self._track(order)
@@ -163,6 +169,10 @@ class Engine:
             self.limits.add(order)
         else:
             self.queue.add(order.id)
+
+    async def cancel_limit(self, order_id: str) -> Order | None:
+        """Cancel a limit order still waiting in this engine's book; None if it is not waiting here."""
+        return await self.limits.cancel(order_id)
 
     def _enqueue(self, order: Order) -> None:
         self.queue.add(order.id)
@@ -224,6 +234,35 @@ class Engine:
     def market_time(self) -> float:
         """The market's time now (engine/market.py), for charts that sample it."""
         return self.router.market.now(self._last_seq + 1)
+
+    async def account(self) -> AccountView | None:
+        """The paper account (balances, positions, PnL marked to the reference now), or None if not started."""
+        found = await self.store.read_account()
+        if found is None:
+            return None
+        started, balances, fills = found
+        at = self.market_time()
+        places = {spec.pair: Decimal(1).scaleb(-spec.price_decimals) for spec in self.catalog}
+
+        def mark(pair: str) -> Decimal | None:
+            spec = self.catalog.get(pair)
+            if spec is None:
+                return None
+            return Decimal(repr(self.router.market.reference(spec, at))).quantize(places[pair])
+
+        return build_view(started, balances, fills, mark)
+
+    async def reset_account(self, balances: dict[str, Decimal] | str) -> None:
+        """Start the paper account over (`"USDC=10000,SOL=10"` or a dict); bad text raises InvalidOrder."""
+        parsed = parse_balances(balances) if isinstance(balances, str) else balances
+        await self.store.reset_account(parsed, self._transitions.now())
+
+    async def ensure_account(self, start: str) -> bool:
+        """Start the paper account with `start` if there is none yet; True if it was started now."""
+        if await self.store.read_account() is not None:
+            return False
+        await self.reset_account(start)
+        return True
 
     def subscribe(self, listener: Callable[[OrderUpdate], None]) -> Callable[[], None]:
         return self.hub.subscribe(listener)

@@ -12,15 +12,18 @@ Each venue's pool price is the reference times a spread that wanders slowly (min
 hour) inside the task's range for that venue (Raydium 0.98–1.02, Meteora 0.97–1.02), so the
 better venue changes now and then, not from one order to the next.
 
-Market time is simulated seconds. With a time scale above 0 it runs with the engine's clock
-(`time_scale` 0.5 runs it at twice real speed). At time scale 0 nothing waits, so the market
-moves a fixed `STEP_S` per order instead: the n-th order routes at market time n × STEP_S.
+Market time is simulated seconds. With a time scale above 0 it starts from the wall clock
+(seconds since 2025-01-01, so every process on a database sees the same market at time scale 1)
+and runs with the engine's clock (`time_scale` 0.5 runs it at twice real speed). At time scale 0
+nothing waits, so the market moves a fixed `STEP_S` per order instead: the n-th order routes at
+market time n × STEP_S (a different stretch of the walk from the wall clock's).
 """
 
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 from engine.clock import Clock
 from engine.domain import Venue
@@ -28,6 +31,7 @@ from engine.pairs import PairSpec
 
 STEP_S = 2.0
 """Simulated seconds the market moves per order at time scale 0."""
+EPOCH = datetime(2025, 1, 1, tzinfo=UTC)
 
 VENUE_SPREAD: dict[Venue, tuple[float, float]] = {Venue.RAYDIUM: (0.98, 1.02), Venue.METEORA: (0.97, 1.02)}
 
@@ -89,7 +93,7 @@ class Market:
     # -- market time ------------------------------------------------------------------------
 
     def anchor(self, market_time: float) -> None:
-        """Start market time at `market_time` now (the engine does this on start, from its last order)."""
+        """Make it `market_time` now; from here it runs with the clock at its time scale."""
         self._anchor_time = market_time
         self._anchor_clock = self.clock.monotonic()
         self._anchor_scale = self.clock.time_scale
@@ -100,7 +104,7 @@ class Market:
         if scale <= 0:
             return self.order_time(next_seq)
         if self._anchor_clock is None:
-            self.anchor(self.order_time(next_seq))
+            self.anchor((self.clock.utc_now() - EPOCH).total_seconds())
         elif scale != self._anchor_scale:
             # The user changed the time scale: carry on from where the market is, at the new speed.
             self.anchor(self._anchor_time + (self.clock.monotonic() - (self._anchor_clock or 0.0)) / self._anchor_scale)

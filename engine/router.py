@@ -35,6 +35,9 @@ _RETRY_MARKET_S = 6.0
 @dataclass(frozen=True, slots=True)
 class RouterSettings:
     seed: int = 0
+    # The market's own seed; None follows `seed`. Unseeded sessions share market 0, so every
+    # process on a database (the desk, `dexdesk account`, the API) sees the same prices.
+    market_seed: int | None = None
     slippage_tolerance: Decimal = Decimal("0.01")
     failure_rate: float = 0.05
     quote_latency_s: float = 0.2
@@ -120,7 +123,7 @@ class MockDexRouter:
         self.catalog = catalog
         self.settings = settings
         self.clock = clock
-        self.market = Market(settings.seed, clock)
+        self.market = Market(settings.seed if settings.market_seed is None else settings.market_seed, clock)
 
     def _rng(self, order_seq: int, attempt: int, purpose: str) -> random.Random:
         return random.Random(f"{self.settings.seed}:{order_seq}:{attempt}:{purpose}")

@@ -1,4 +1,4 @@
-"""The group commit's three statements, executed on the driver's own connection.
+"""The group commit's three statements (and the account's settlement), on the driver's own connection.
 
 Profiling `dexdesk bench engine` showed the writer spending most of each batch in SQLAlchemy's
 execute path (compiling the cached statement, building a parameter dict per row, one
@@ -24,6 +24,7 @@ from sqlalchemy.exc import OperationalError
 
 from engine.domain import format_timestamp
 from engine.jsonfmt import dumps, format_decimal
+from engine.storage.account_store import settle_postgres, settle_sqlite
 from engine.storage.changes import Change
 
 _UPDATE_COLUMNS = (
@@ -115,6 +116,7 @@ async def write_sqlite(driver: Any, batch: Sequence[Change]) -> None:
         await driver.executemany(update_sql, updates)
         if logs:
             await driver.executemany(log_sql, logs)
+        await settle_sqlite(driver, batch)
     except sqlite3.OperationalError as error:  # "database is locked" and its kin: retry the batch
         raise OperationalError(update_sql, None, error) from error
 
@@ -136,6 +138,8 @@ async def write_postgres(driver: Any, batch: Sequence[Change]) -> None:
             await driver.executemany(update_sql, updates)
             if logs:
                 await driver.executemany(log_sql, logs)
+            # The paper account settles in this same transaction (engine/storage/account_store.py).
+            await settle_postgres(driver, batch)
     except (
         OSError,
         asyncpg.PostgresConnectionError,

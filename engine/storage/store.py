@@ -14,6 +14,8 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator, Sequence
+from datetime import datetime
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +24,9 @@ from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
+from engine.account.model import Balance, Fill, Reservation
 from engine.domain import ACTIVE_STATES, LogEntry, Order, OrderStatus
+from engine.storage import account_store
 from engine.storage.changes import Change, StorageFailure, StorageUnavailable
 from engine.storage.fast_write import write_postgres, write_sqlite
 from engine.storage.rows import log_from_row, log_rows, order_from_row, order_row, report_cells
@@ -162,8 +166,12 @@ class OrderStore:
 
     # -- writes ---------------------------------------------------------------------------
 
-    async def insert(self, new_orders: Sequence[Order]) -> list[Order]:
-        """Store new orders in one transaction and return them with their sequence numbers."""
+    async def insert(self, new_orders: Sequence[Order], reservations: Sequence[Reservation] = ()) -> list[Order]:
+        """Store new orders in one transaction and return them with their sequence numbers.
+
+        With a paper account, the same transaction reserves what the orders may spend; a
+        shortfall raises `Shortfall` (an InvalidOrder) and nothing is stored.
+        """
         if not new_orders:
             return []
         rows = [order_row(order) for order in new_orders]
@@ -176,6 +184,7 @@ class OrderStore:
             seqs = {row.id: row.seq for row in result}
             if logs:
                 await connection.execute(order_logs.insert(), logs)
+            await account_store.reserve(connection, reservations)
             return [order.evolve(seq=seqs[order.id]) for order in new_orders]
 
         return await self._with_retries(work)
@@ -280,7 +289,23 @@ class OrderStore:
                 finally:
                     self._in_flight -= 1
 
+    async def reset_account(self, balances: dict[str, Decimal], now: datetime) -> None:
+        """Start the paper account over with these balances (see account_store.reset)."""
+
+        async def work(connection: AsyncConnection) -> None:
+            await account_store.reset(connection, balances, now)
+
+        await self._with_retries(work)
+
     # -- reads ----------------------------------------------------------------------------
+
+    async def read_account(self) -> tuple[datetime, list[Balance], list[Fill]] | None:
+        """The paper account's start, balances and fills, or None if none was started."""
+
+        async def work(connection: AsyncConnection) -> tuple[datetime, list[Balance], list[Fill]] | None:
+            return await account_store.read_account(connection)
+
+        return await self._with_retries(work)  # type: ignore[no-any-return]
 
     async def get(self, order_id: str) -> Order | None:
         async def work(connection: AsyncConnection) -> Order | None:
