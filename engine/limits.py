@@ -52,6 +52,8 @@ class LimitBook:
         self._waiting: dict[str, Order] = {}
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
+        # Checked every turn too: 3.11's wait_for can swallow a cancel that lands as it times out.
+        self._stopping = False
 
     def __len__(self) -> int:
         return len(self._waiting)
@@ -92,9 +94,12 @@ class LimitBook:
         return cancelled
 
     def start(self) -> None:
+        self._stopping = False
         self._task = asyncio.create_task(self._watch(), name="dexdesk-limit-book")
 
     async def stop(self) -> None:
+        self._stopping = True
+        self._wake.set()
         if self._task is not None:
             self._task.cancel()
             await asyncio.gather(self._task, return_exceptions=True)
@@ -102,7 +107,7 @@ class LimitBook:
 
     async def _watch(self) -> None:
         clock = self.transitions.clock
-        while True:
+        while not self._stopping:
             scale = clock.time_scale
             timeout = CHECK_EVERY_S * scale if scale > 0 else CHECK_EVERY_S
             self._wake.clear()
@@ -111,6 +116,8 @@ class LimitBook:
                     await asyncio.wait_for(self._wake.wait(), timeout)
             else:
                 await self._wake.wait()
+            if self._stopping:
+                return
             try:
                 await self.check()
             except StorageFailure:
