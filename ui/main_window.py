@@ -28,7 +28,7 @@ from engine.demo import random_requests
 from engine.domain import Direction, Order
 from engine.engine import Engine
 from engine.settings import Settings, save_changes
-from engine.validation import OrderRequest
+from engine.validation import InvalidOrder, OrderRequest
 from ui.board.gc_policy import freeze_survivors
 from ui.board.view import BoardView
 from ui.bridge import EngineBridge
@@ -182,8 +182,8 @@ class MainWindow(QMainWindow):
             if snapshot is not None:
                 dialog.update_order(snapshot)
 
-    def _indicative_quote(self, pair: str, amount: Any, direction: Direction) -> Any:
-        return self.engine.indicative_quote(pair, amount, direction)
+    def _indicative_quote(self, pair: str, amount: Any, direction: Direction, slippage: Any) -> Any:
+        return self.engine.indicative_quote(pair, amount, direction, slippage)
 
     async def load_history(self, first_page: int = FIRST_PAGE, page: int = HISTORY_PAGE) -> None:
         """Paint the newest orders at once; older pages follow in the background, one small page per loop turn."""
@@ -214,6 +214,8 @@ class MainWindow(QMainWindow):
         async def submit() -> None:
             try:
                 await self.engine.submit_many([request])
+            except InvalidOrder as refused:  # a shortfall: said next to the button, nothing stored
+                self.ticket.show_submit_problem(refused)
             finally:
                 self.ticket.set_busy(False)
 

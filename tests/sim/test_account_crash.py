@@ -1,4 +1,4 @@
-"""A real `dexdesk run` with a paper account, SIGKILLed mid-run: after resume, balances are the start plus the settled fills."""
+"""A real `dexdesk run` with an account, SIGKILLed: after resume, balances = start + settled fills."""
 
 from __future__ import annotations
 
