@@ -184,6 +184,8 @@ class OrderTicket(QWidget):
         self.expires.textChanged.connect(self._changed)
         self.slippage.valueChanged.connect(self._changed)
         self.limit_price.returnPressed.connect(self.try_submit)
+        for edited in (self.amount.textChanged, self.pair.currentTextChanged, self.limit_price.textChanged):
+            edited.connect(lambda _text: self.show_submit_problem(None))  # a refusal is about what was sent
         self._sides.buttonClicked.connect(
             lambda button: self.set_side(Direction.BUY if button is self.buy else Direction.SELL)
         )
@@ -283,7 +285,6 @@ class OrderTicket(QWidget):
             if label is not None:
                 label.setEnabled(limit)
         self.slippage.setEnabled(not limit)
-        self.show_submit_problem(None)
         result = self._validate()
         typed = bool(self.amount.text().strip())
         if isinstance(result, InvalidOrder):
@@ -410,6 +411,7 @@ class OrderTicket(QWidget):
         return True
 
     def _send(self, request: OrderRequest) -> None:
+        self.show_submit_problem(None)
         self.submit_requested.emit(request)
         self.amount.selectAll()
 

@@ -157,3 +157,24 @@ class Shortfall(InvalidOrder):
         return cls(
             [FieldError("amount", f"needs {format_amount(needed)} {token}, {format_amount(available)} available")]
         )
+
+
+def notional(order: Order) -> Decimal | None:
+    """What a CONFIRMED order paid or received in QUOTE (amount × executionPrice, fees included)."""
+    if order.status is not OrderStatus.CONFIRMED or order.execution_price is None:
+        return None
+    return order.amount * order.execution_price
+
+
+def slippage_bps(order: Order) -> Decimal | None:
+    """How much worse than its quote a CONFIRMED order filled, in basis points (negative: better).
+
+    The quote is the one the order was sent from (the ticket's) when it has one, else its routing quote.
+    """
+    if order.status is not OrderStatus.CONFIRMED or order.execution_price is None:
+        return None
+    quoted = order.terms.quoted_price or (order.route.quoted_price if order.route else None)
+    if not quoted:
+        return None
+    worse = order.execution_price - quoted if order.direction is Direction.BUY else quoted - order.execution_price
+    return (worse / quoted * 10000).quantize(Decimal("0.1"))
