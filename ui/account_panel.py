@@ -58,8 +58,8 @@ class AccountPanel(QWidget):
             ["Pair", "Size", "Avg cost", "Mark", "Unrealized", "Realized", "Fees"], right=(1, 2, 3, 4, 5, 6)
         )
         for table in (self.balances, self.positions):
-            table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-            table.horizontalHeader().setStretchLastSection(True)
+            table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
+            table.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.ResizeToContents)
         top = QHBoxLayout()
         title = QLabel("Balances")
         title.setObjectName("sectionTitle")
@@ -83,6 +83,13 @@ class AccountPanel(QWidget):
         self._marks.timeout.connect(self.refresh)
         self._marks.start()
 
+    def stop(self) -> None:
+        """The desk is closing: no more reads (the engine and its loop are going away)."""
+        self._debounce.stop()
+        self._marks.stop()
+        if self._task is not None:
+            self._task.cancel()
+
     def orders_changed(self) -> None:
         """Orders moved: read the account soon (many updates in a burst make one read)."""
         if not self._debounce.isActive():
@@ -91,6 +98,8 @@ class AccountPanel(QWidget):
     def refresh(self) -> None:
         if self._task is not None and not self._task.done():
             return
+        if not self._marks.isActive():
+            return  # stopped
         self._task = asyncio.ensure_future(self.reload())
 
     async def reload(self) -> None:

@@ -73,6 +73,9 @@ class PriceChart(QWidget):
         self._timer.start()
         self.set_pair(self.pair)
 
+    def stop(self) -> None:
+        self._timer.stop()
+
     def _stop_following(self, *_args: object) -> None:
         """The trader panned or zoomed: leave the view where they put it until the pair changes."""
         self._follow = False

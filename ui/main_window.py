@@ -109,6 +109,9 @@ class MainWindow(QMainWindow):
         )
         self.blotter = FillsBlotter(engine.catalog, self)
         self.blotter_dock = self._dock("Fills", "fillsDock", self.blotter, Qt.DockWidgetArea.BottomDockWidgetArea)
+        self.account_dock.setMinimumWidth(430)
+        self.blotter.setMinimumHeight(130)
+        self.chart.setMinimumHeight(240)
         self.ticket.pair.currentTextChanged.connect(self.chart.set_pair)
 
     def _dock(self, title: str, name: str, widget: QWidget, area: Qt.DockWidgetArea) -> QDockWidget:
@@ -435,6 +438,8 @@ class MainWindow(QMainWindow):
     async def shutdown(self) -> None:
         """Stop listening, stop the engine (in-flight attempts finish, queued orders stay stored), then the mirror."""
         self.bridge.close()
+        self.account_panel.stop()
+        self.chart.stop()
         for task in list(self._tasks):
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)

@@ -40,7 +40,7 @@ class Column(enum.Enum):
     VENUE = ColumnSpec("Venue", False, 72, "The DEX the router chose")
     PRICE = ColumnSpec("Exec. price", True, 112, "QUOTE per BASE, fees included (quoted while building)")
     NOTIONAL = ColumnSpec("Notional", True, 112, "What a confirmed order paid or received: amount × price, in QUOTE")
-    SLIPPAGE = ColumnSpec("Slip. (bps)", True, 76, "How much worse than its quote it filled, in basis points")
+    SLIPPAGE = ColumnSpec("Slip. (bps)", True, 92, "How much worse than its quote it filled, in basis points")
     TX_HASH = ColumnSpec("Tx hash", False, 106, "Transaction signature; hover for all of it")
     ATTEMPTS = ColumnSpec("Att.", True, 48, "Attempts started (at most 3)")
     ELAPSED = ColumnSpec("Elapsed", True, 72, "Time from receipt to the final state (or until now)")
