@@ -20,7 +20,7 @@ from decimal import Decimal
 from engine.domain import Direction, Order, OrderStatus, OrderUpdate, format_timestamp
 from engine.log_kinds import LogKind
 from engine.pipeline import Transitions
-from engine.router import MockDexRouter
+from engine.router import Router
 from engine.storage import StorageFailure
 
 log = logging.getLogger(__name__)
@@ -39,7 +39,7 @@ class LimitBook:
     def __init__(
         self,
         transitions: Transitions,
-        router: MockDexRouter,
+        router: Router,
         next_seq: Callable[[], int],
         enqueue: Callable[[Order], None],
         save: Callable[[Order], None],
@@ -97,6 +97,9 @@ class LimitBook:
         self._stopping = False
         self._task = asyncio.create_task(self._watch(), name="dexdesk-limit-book")
 
+    def stopping(self) -> bool:
+        return self._stopping
+
     async def stop(self) -> None:
         self._stopping = True
         self._wake.set()
@@ -116,7 +119,7 @@ class LimitBook:
                     await asyncio.wait_for(self._wake.wait(), timeout)
             else:
                 await self._wake.wait()
-            if self._stopping:
+            if self.stopping():
                 return
             try:
                 await self.check()

@@ -14,7 +14,7 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass
 from decimal import ROUND_HALF_EVEN, Decimal
-from typing import Any
+from typing import Any, Protocol
 
 from engine.base58 import b58encode
 from engine.clock import Clock
@@ -116,6 +116,37 @@ def worst_price(effective_price: Decimal, direction: Direction, slippage: Decima
 
 class SwapFailed(Exception):
     """An attempt failed the way a real swap fails; the retry policy decides what comes next."""
+
+
+class Router(Protocol):
+    """What the pipeline and the engine need from a router: quote, build, send, and an indicative price.
+
+    `MockDexRouter` is the one dexdesk ships; a router for a real chain would keep these promises:
+    `prepare` fixes the signature before anything is sent, and `execute` of the same route lands once
+    at most however often it is called.
+    """
+
+    settings: RouterSettings
+
+    async def route(self, order: Order, attempt: int) -> RoutingDecision: ...
+
+    def prepare(self, order: Order, decision: RoutingDecision, attempt: int) -> BuiltSwap: ...
+
+    async def build_delay(self) -> None: ...
+
+    async def execute(self, order: Order, route: Route, attempt: int) -> Execution: ...
+
+    market: Market
+
+    def quote_at(
+        self, pair: str, amount: Decimal, direction: Direction, at: float, slippage: Decimal | None = None
+    ) -> RoutingDecision:
+        """Both venues' quotes and the choice at market time `at` (engine/market.py)."""
+
+    def indicative(
+        self, pair: str, amount: Decimal, direction: Direction, next_seq: int, slippage: Decimal | None = None
+    ) -> RoutingDecision:
+        """What an order sent now (number `next_seq`) would get."""
 
 
 class MockDexRouter:

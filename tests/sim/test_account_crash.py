@@ -56,7 +56,7 @@ async def test_balances_after_a_sigkill_and_resume_equal_the_start_plus_settled_
     store = OrderStore(db_url)
     await store.open()
     try:
-        orders = await store.list()
+        orders = await store.list_orders()
         account = await store.read_account()
     finally:
         await store.close()
