@@ -55,11 +55,11 @@ class AccountPanel(QWidget):
         self.reset_button.clicked.connect(self.ask_reset)
         self.balances = read_only_table(["Token", "Total", "Reserved", "Available"], right=(1, 2, 3))
         self.positions = read_only_table(
-            ["Pair", "Size", "Avg cost", "Mark", "Unrealized", "Realized", "Fees"], right=(1, 2, 3, 4, 5, 6)
+            ["Pair", "Size", "Avg cost", "Mark", "Unreal.", "Realized"], right=(1, 2, 3, 4, 5)
         )
-        for table in (self.balances, self.positions):
-            table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
-            table.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.ResizeToContents)
+        self.balances.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
+        self.positions.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        self.positions.horizontalHeader().setStretchLastSection(True)
         top = QHBoxLayout()
         title = QLabel("Balances")
         title.setObjectName("sectionTitle")
@@ -123,14 +123,14 @@ class AccountPanel(QWidget):
                 self.balances.setItem(row, column, cell(text, right=True, color=color))
         self.positions.setRowCount(len(view.positions))
         for row, position in enumerate(view.positions):
-            self.positions.setItem(row, 0, cell(position.pair))
+            fees = f"fees paid {format_amount(position.fees)} {position.quote} over {position.fills} fills"
+            self.positions.setItem(row, 0, cell(position.pair, tooltip=fees))
             texts = [
                 (f"{position.size.normalize():,f}", None),
                 (format_amount(position.average_cost), None),
                 (format_amount(position.mark) if position.mark is not None else "", None),
                 (format_amount(position.unrealized), _signed_color(position.unrealized)),
                 (format_amount(position.realized), _signed_color(position.realized)),
-                (format_amount(position.fees), MUTED_TEXT),
             ]
             for column, (text, color) in enumerate(texts, start=1):
                 self.positions.setItem(row, column, cell(text, right=True, color=color))

@@ -112,7 +112,7 @@ class MainWindow(QMainWindow):
         )
         self.blotter = FillsBlotter(engine.catalog, self)
         self.blotter_dock = self._dock("Fills", "fillsDock", self.blotter, Qt.DockWidgetArea.BottomDockWidgetArea)
-        self.account_dock.setMinimumWidth(430)
+        self.account_dock.setMinimumWidth(470)
         self.blotter.setMinimumHeight(130)
         self.chart.setMinimumHeight(240)
         self.ticket.pair.currentTextChanged.connect(self.chart.set_pair)
