@@ -55,6 +55,11 @@ EXIT_STATUSES = {
         "130 interrupted (Ctrl-C)",
     ],
     "info": ["0 shown", "2 bad settings or an unusable database"],
+    "cancel": [
+        "0 the order was CANCELLED (its reserve, if any, released)",
+        "1 too late: its swap was already sent, or it had ended",
+        "2 no order (or more than one) has this id, bad settings or an unusable database",
+    ],
     "account": [
         "0 shown (after `reset`, the account started over)",
         "2 no paper account yet, bad --balances, bad settings or an unusable database",
@@ -132,6 +137,9 @@ def build_parser() -> argparse.ArgumentParser:
     show = command("show", commands.show, "show one order with its whole log")
     show.add_argument("order_id", metavar="ID", help="order id, or its first characters")
     show.add_argument("--json", action="store_true", help="print one JSON object")
+
+    cancel = command("cancel", commands.cancel, "cancel an order before its swap is sent, whichever process runs it")
+    cancel.add_argument("order_id", metavar="ID", help="order id, or its first characters")
 
     export = command("export", commands.export, "write the CSV report")
     export.add_argument("file", metavar="FILE.csv")

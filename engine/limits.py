@@ -77,22 +77,6 @@ class LimitBook:
         if update.order.is_terminal:
             self._waiting.pop(update.order_id, None)
 
-    async def cancel(self, order_id: str, reason: str = "cancelled by the trader") -> Order | None:
-        """Cancel a waiting limit order of this engine (it has sent nothing); None if it is not waiting here."""
-        order = self._waiting.pop(order_id, None)
-        if order is None:
-            return None
-        t = self.transitions
-        entry = t.entry(
-            OrderStatus.CANCELLED,
-            LogKind.CANCELLED,
-            f"{reason}: the limit order ends without a swap and its reserve is released",
-            {"by": "trader", "reason": reason},
-        )
-        cancelled = await t.apply(order, [entry], status=OrderStatus.CANCELLED, error=reason)
-        self._save(cancelled)
-        return cancelled
-
     def start(self) -> None:
         self._stopping = False
         self._task = asyncio.create_task(self._watch(), name="dexdesk-limit-book")

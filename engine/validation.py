@@ -45,6 +45,9 @@ class OrderRequest:
     pair: str
     amount: Decimal
     direction: Direction
+    # Chosen before the first attempt to store the order, so a retried store (or submit) finds
+    # the order it already made instead of making a second one; callers may pass their own.
+    order_id: str = field(default_factory=new_order_id)
     # A limit order waits for its price; a market order is bound by the quote it was sent from.
     order_type: OrderType = OrderType.MARKET
     limit_price: Decimal | None = None
@@ -74,7 +77,7 @@ class OrderRequest:
             text = f"order received: {self.direction} {self.amount} {self.pair}; queued"
         received = LogEntry(now, OrderStatus.PENDING, LogKind.RECEIVED, text, data)
         return Order(
-            id=new_order_id(),
+            id=self.order_id,
             seq=0,
             pair=self.pair,
             direction=self.direction,

@@ -106,6 +106,28 @@ async def reserve(connection: AsyncConnection, reservations: Sequence[Reservatio
     )
 
 
+async def release(connection: AsyncConnection, order_ids: Sequence[str]) -> None:
+    """Release the reservations of orders that ended without a swap (cancelled outside the group commit)."""
+    if not order_ids:
+        return
+    query = select(account_reservations).where(account_reservations.c.order_id.in_(list(order_ids)))
+    held: dict[str, Decimal] = {}
+    for row in await connection.execute(query):
+        held[row.token] = held.get(row.token, Decimal(0)) + row.amount
+    if not held:
+        return
+    balances = select(account_balances).where(account_balances.c.token.in_(sorted(held)))
+    if connection.dialect.name == "postgresql":
+        balances = balances.with_for_update()
+    for row in list(await connection.execute(balances)):
+        await connection.execute(
+            update(account_balances)
+            .where(account_balances.c.token == row.token)
+            .values(reserved=row.reserved - held[row.token])
+        )
+    await connection.execute(delete(account_reservations).where(account_reservations.c.order_id.in_(list(order_ids))))
+
+
 async def reset(connection: AsyncConnection, balances: dict[str, Decimal], now: datetime) -> None:
     """Start the account over: these balances, nothing reserved, no fills.
 

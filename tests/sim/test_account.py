@@ -27,9 +27,11 @@ async def test_buy_and_sell_reserve_then_settle_exactly(db_url: str) -> None:
         # A limit BUY far below the market waits: it reserves amount × limit, exactly.
         waiting = await engine.submit("SOL-USDC", "2.5", "BUY", order_type="limit", limit_price="1.2345")
         assert await _balances(engine) == {"USDC": (Decimal(10000), Decimal("3.08625")), "SOL": (Decimal(10), 0)}
-        cancelled = await engine.cancel_limit(waiting.id)
-        assert cancelled is not None
-        assert cancelled.status is OrderStatus.CANCELLED
+        cancelled = await engine.cancel(waiting.id)
+        assert cancelled.outcome == "cancelled"
+        assert cancelled.order is not None
+        assert cancelled.order.status is OrderStatus.CANCELLED
+        assert waiting.id not in engine.limits
         assert await _balances(engine) == {"USDC": (Decimal(10000), 0), "SOL": (Decimal(10), 0)}
 
         buy = await engine.wait_terminal((await engine.submit("SOL-USDC", "2.5", "BUY")).id)

@@ -97,10 +97,10 @@ async def test_a_waiting_limit_order_survives_a_restart_and_can_be_cancelled(sql
     try:
         assert [waiting.id for waiting in restarted.limits.waiting()] == [order.id]
         assert restarted.limits.waiting()[0].terms.limit_price == Decimal(100000)
-        cancelled = await restarted.cancel_limit(order.id)
-        assert cancelled is not None
-        assert cancelled.status is OrderStatus.CANCELLED
-        assert await restarted.cancel_limit(order.id) is None
+        cancelled = await restarted.cancel(order.id)
+        assert cancelled.outcome == "cancelled"
+        assert order.id not in restarted.limits
+        assert (await restarted.cancel(order.id)).outcome == "too_late"
         view = await restarted.account()
         assert view is not None
         assert [(b.token, b.total, b.reserved) for b in view.balances] == [("SOL", Decimal(10), Decimal(0))]

@@ -36,8 +36,8 @@ def test_the_chart_marks_every_fill_of_its_pair_at_its_price_and_time_and_draws_
     assert desk.window.chart.model.limits("SOL-USDC")[0].price == 1.0
     buys = desk.window.chart._buys.data  # what pyqtgraph holds: one point per BUY fill of the pair on show
     assert len(buys) == sum(1 for row in expected if str(row[2]) == "BUY")
-    cancelled = desk.run(engine.cancel_limit(waiting.id))
-    assert cancelled is not None
+    cancelled = desk.run(engine.cancel(waiting.id))
+    assert cancelled.outcome == "cancelled"
     desk.window.bridge.flush()
     assert desk.window.chart.model.limits("SOL-USDC") == []
 
