@@ -423,6 +423,18 @@ class Engine:
                 if order_id in now and now[order_id] <= lease and order_id not in self._active
             }
 
+    def running_count(self) -> int:
+        """Active orders that are not waiting limit orders (those wait for their price, not for the engine)."""
+        return sum(1 for order_id in self._active if order_id not in self.limits)
+
+    async def wait_running_done(self, poll_s: float = 0.2) -> None:
+        """Wait until every active order is a waiting limit order (or none is left): what a closing desk waits for."""
+        while self.running_count():
+            if not self.limits:
+                await self._idle.wait()
+                return
+            await asyncio.sleep(poll_s)
+
     async def wait_idle(self) -> None:
         """Wait until no order is active: everything queued has reached a terminal state."""
         await self._idle.wait()

@@ -401,7 +401,7 @@ class MainWindow(QMainWindow):
         self._quit_confirmed = True
 
     def closeEvent(self, event: QCloseEvent) -> None:
-        running = len(self.engine.active_orders())
+        running = self.engine.running_count()  # waiting limit orders stay stored and wait on the next start
         if running and not self._quit_confirmed:
             choice = self._ask_about_running(running)
             if choice == "cancel":
@@ -436,7 +436,7 @@ class MainWindow(QMainWindow):
         return "quit" if clicked is quit_now else "wait" if clicked is wait else "cancel"
 
     async def _close_when_idle(self) -> None:
-        await self.engine.wait_idle()
+        await self.engine.wait_running_done()
         self._quit_confirmed = True
         self.close()
 

@@ -97,6 +97,9 @@ async def test_a_waiting_limit_order_survives_a_restart_and_can_be_cancelled(sql
     try:
         assert [waiting.id for waiting in restarted.limits.waiting()] == [order.id]
         assert restarted.limits.waiting()[0].terms.limit_price == Decimal(100000)
+        assert len(restarted.active_orders()) == 1
+        assert restarted.running_count() == 0  # a closing desk does not wait for it
+        await restarted.wait_running_done()
         cancelled = await restarted.cancel(order.id)
         assert cancelled.outcome == "cancelled"
         assert order.id not in restarted.limits
