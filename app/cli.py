@@ -54,6 +54,11 @@ EXIT_STATUSES = {
         "2 no Redis URL, a malformed ORDER_ID, or Redis refused the connection",
         "130 interrupted (Ctrl-C)",
     ],
+    "cancel": [
+        "0 the order was CANCELLED (no swap was sent)",
+        "1 too late: the swap was already SUBMITTED (a sent swap cannot be recalled) or the order had ended",
+        "2 no order (or more than one) has this id, bad settings or an unusable database",
+    ],
     "info": ["0 shown", "2 bad settings or an unusable database"],
     "cancel": [
         "0 the order was CANCELLED (its reserve, if any, released)",
