@@ -55,16 +55,11 @@ EXIT_STATUSES = {
         "130 interrupted (Ctrl-C)",
     ],
     "cancel": [
-        "0 the order was CANCELLED (no swap was sent)",
+        "0 the order was CANCELLED (no swap was sent; its paper-account reserve, if any, released)",
         "1 too late: the swap was already SUBMITTED (a sent swap cannot be recalled) or the order had ended",
         "2 no order (or more than one) has this id, bad settings or an unusable database",
     ],
     "info": ["0 shown", "2 bad settings or an unusable database"],
-    "cancel": [
-        "0 the order was CANCELLED (its reserve, if any, released)",
-        "1 too late: its swap was already sent, or it had ended",
-        "2 no order (or more than one) has this id, bad settings or an unusable database",
-    ],
     "account": [
         "0 shown (after `reset`, the account started over)",
         "2 no paper account yet, bad --balances, bad settings or an unusable database",
