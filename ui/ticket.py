@@ -377,7 +377,7 @@ class OrderTicket(QWidget):
                 group_decimal(quote.effective_price, spec.price_decimals),
                 percent(quote.fee_rate),
                 impact_text(quote.price_impact),
-                f"{group_decimal(quote.limit_total, spec.price_decimals)} {spec.quote}",
+                f"{group_decimal(self._worst_total(request, quote.limit_total), spec.price_decimals)} {spec.quote}",
                 f"best by {decision.margin_bps} bps" if winner else "",
             ]
             for row, text in enumerate(figures):
@@ -392,6 +392,13 @@ class OrderTicket(QWidget):
             state = "fills now" if reached else "waits"
             lead = f"Limit {state}: it triggers when the best price is {word} {request.limit_price}. {lead}"
         self.verdict.setText(f"{lead} Prices in {spec.quote} per {spec.base}, fees included.")
+
+    @staticmethod
+    def _worst_total(request: OrderRequest, market_total: Decimal) -> Decimal:
+        """Max spent / min received: the quote ± slippage for a market order, amount × limit for a limit order."""
+        if request.order_type is OrderType.LIMIT and request.limit_price is not None:
+            return request.amount * request.limit_price
+        return market_total
 
     def try_submit(self) -> bool:
         """Enter and the button both land here: submit a valid order, or show every rule it breaks."""
@@ -420,8 +427,13 @@ class OrderTicket(QWidget):
     def _ask_to_confirm(self, request: OrderRequest, decision: RoutingDecision | None) -> None:
         spec = self.catalog[request.pair]
         lines = [f"{request.direction} {request.amount} {spec.base} on {request.pair}"]
-        if request.order_type is OrderType.LIMIT:
+        if request.order_type is OrderType.LIMIT and request.limit_price is not None:
+            worst = "Max spent" if request.direction is Direction.BUY else "Min received"
+            total = group_decimal(request.amount * request.limit_price, spec.price_decimals)
             lines.append(f"Limit price {request.limit_price} {spec.quote} per {spec.base}")
+            lines.append(f"{worst} at the limit: {total} {spec.quote}")
+            expiry = f"expires in {request.expires_in_s:g} s" if request.expires_in_s else "waits until cancelled"
+            lines.append(f"Waits for its price, {expiry}")
         if decision is not None:
             chosen = decision.chosen
             limit_word = "Max spent" if request.direction is Direction.BUY else "Min received"

@@ -70,3 +70,36 @@ def test_the_account_panel_follows_fills_and_the_ticket_refuses_a_shortfall_inli
     notional_text = model.index(row, Column.NOTIONAL.index).data()
     assert notional_text == f"{notional(order):,.2f}"
     assert model.index(row, Column.SLIPPAGE.index).data() == f"{slippage_bps(order):+}"
+
+
+def test_the_ticket_sends_its_live_quote_and_confirms_first_when_asked(desk: Desk) -> None:
+    ticket = desk.window.ticket
+    sent: list[object] = []
+    ticket.submit_requested.connect(sent.append)
+    ticket.pair.setCurrentText("SOL-USDC")
+    ticket.amount.setText("2")
+    ticket.slippage.setValue(0.5)
+    assert ticket.quote_age.text().startswith("quoted ")
+    ticket.confirm.setChecked(True)
+    assert ticket.try_submit()
+    assert sent == []  # nothing goes out before the trader says Send
+    box = ticket.confirmation
+    assert "Max spent" in box.text()
+    assert "Slippage tolerance: 0.50 %" in box.text()
+    box.accept()
+    desk.qtbot.waitUntil(lambda: len(sent) == 1, timeout=5000)
+    request = sent[0]
+    decision = ticket.decision
+    assert decision is not None
+    assert request.quoted_price is not None  # type: ignore[attr-defined]
+    assert request.slippage == Decimal("0.005")  # type: ignore[attr-defined]
+    desk.qtbot.waitUntil(lambda: desk.window.board.model.rowCount() == 1, timeout=5000)
+    desk.wait_idle()
+    [order] = desk.run(engine_orders(desk))
+    assert order.terms.quoted_price == request.quoted_price  # type: ignore[attr-defined]
+    assert order.status is OrderStatus.CONFIRMED
+
+
+async def engine_orders(desk: Desk) -> list[object]:
+    listed = await desk.engine.orders_page(limit=10)
+    return [await desk.engine.order(order.id) for order in listed]
