@@ -67,7 +67,7 @@ class OrderRequest:
         terms = terms or OrderTerms()
         data = {"pair": self.pair, "direction": str(self.direction), "amount": self.amount, "terms": terms.to_json()}
         if terms.type is OrderType.LIMIT:
-            until = f" until {format_expiry(terms.expires_at)}" if terms.expires_at else ""
+            until = f" (expires {format_expiry(terms.expires_at)})" if terms.expires_at else ""
             better = "at or below" if self.direction is Direction.BUY else "at or above"
             text = (
                 f"order received: limit {self.direction} {self.amount} {self.pair}, "
