@@ -56,11 +56,6 @@ EXIT_STATUSES = {
     "list": ["0 listed (also when no order matches)", _PROBLEMS],
     "show": ["0 shown", "2 no order (or more than one) has this id, bad settings or an unusable database"],
     "export": ["0 the file was written", _PROBLEMS],
-    "cancel": [
-        "0 the order was CANCELLED before its swap was sent",
-        "1 too late: the order is SUBMITTED (a sent swap cannot be recalled) or has ended; the reason is printed",
-        "2 no order (or more than one) has this id, bad settings or an unusable database",
-    ],
     "resume": [
         "0 every unfinished order nobody else runs reached its end (or there was none)",
         _PROBLEMS,
