@@ -15,7 +15,6 @@ from collections.abc import Callable
 from dataclasses import replace
 
 from app.wiring import build_engine, start_mirror
-from engine.api import ApiOptions, ApiServer, UnsafeBinding, create_app
 from engine.exit_codes import ExitCode
 from engine.settings import Settings
 from engine.storage import StorageUnavailable
@@ -42,6 +41,9 @@ def _say(text: str) -> None:
 
 
 async def serve(args: argparse.Namespace, settings: Settings) -> int:
+    # FastAPI and uvicorn load only for this command: every other `dexdesk` starts without them.
+    from engine.api import ApiOptions, ApiServer, UnsafeBinding, create_app
+
     options = ApiOptions(
         host=args.host,
         port=args.port,
