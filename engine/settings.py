@@ -50,6 +50,8 @@ class Settings(BaseModel):
     seed: int | None = Field(None, ge=0, le=2**63)
     slippage_tolerance: Decimal = Field(Decimal("0.01"), gt=0, le=Decimal("0.5"))
     failure_rate: float = Field(0.05, ge=0, le=1)
+    # The desk serves the HTTP + WebSocket API on 127.0.0.1 at this port while it runs; None = off.
+    serve_api_port: int | None = Field(None, ge=1, le=65535)
     # Cluster mode: orders go to this Redis queue and `dexdesk worker` processes run them.
     queue_url: str | None = None
     # Several clusters may share one Redis, each on its own queue (and its own rate window).
