@@ -16,6 +16,7 @@ from dataclasses import replace
 
 from app.wiring import build_engine, start_mirror
 from engine.api import ApiOptions, ApiServer, UnsafeBinding, create_app
+from engine.cluster.config import ClusterUnavailable
 from engine.exit_codes import ExitCode
 from engine.settings import Settings
 from engine.storage import StorageUnavailable
@@ -53,7 +54,11 @@ async def serve(args: argparse.Namespace, settings: Settings) -> int:
     except UnsafeBinding as problem:
         _say(str(problem))
         return ExitCode.BAD_INPUT
-    engine = build_engine(settings)
+    try:
+        engine = build_engine(settings)
+    except ClusterUnavailable as refused:
+        _say(str(refused))
+        return ExitCode.BAD_INPUT
     try:
         await engine.start()
     except StorageUnavailable as problem:
