@@ -15,6 +15,7 @@ from collections.abc import Callable
 from dataclasses import replace
 
 from app.wiring import build_engine, start_mirror
+from engine.cluster.config import ClusterUnavailable
 from engine.exit_codes import ExitCode
 from engine.settings import Settings
 from engine.storage import StorageUnavailable
@@ -55,7 +56,11 @@ async def serve(args: argparse.Namespace, settings: Settings) -> int:
     except UnsafeBinding as problem:
         _say(str(problem))
         return ExitCode.BAD_INPUT
-    engine = build_engine(settings)
+    try:
+        engine = build_engine(settings)
+    except ClusterUnavailable as refused:
+        _say(str(refused))
+        return ExitCode.BAD_INPUT
     try:
         await engine.start()
     except StorageUnavailable as problem:
