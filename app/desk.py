@@ -43,7 +43,7 @@ def launch(args: argparse.Namespace, settings: Settings) -> int:
     assert isinstance(app, QApplication)
     app.setApplicationName("dexdesk")
     app.setOrganizationName("dexdesk")
-    apply_theme(app)
+    apply_theme(app, settings.theme)
     engine = build_engine(settings)
     loop = qasync.QEventLoop(app)
     asyncio.set_event_loop(loop)

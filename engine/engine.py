@@ -22,6 +22,8 @@ from engine.queue import InProcessQueue, OrderQueue, QueueSettings, QueueStats
 from engine.reports import export_csv
 from engine.router import MockDexRouter, RouterSettings, RoutingDecision
 from engine.storage import OrderStore, StorageFailure
+from engine.storage.summary import SummaryCounter
+from engine.summary import OrderSummary, build_summary
 from engine.validation import OrderRequest, validate_order
 
 log = logging.getLogger(__name__)
@@ -68,6 +70,7 @@ class Engine:
         self._dispatcher: asyncio.Task[None] | None = None
         self.resumed = 0
         self._last_seq = 0
+        self._summary_counter = SummaryCounter()
 
     # -- life cycle -----------------------------------------------------------------------
 
@@ -137,6 +140,10 @@ class Engine:
     def stats(self) -> QueueStats:
         return self.queue.stats()
 
+    def start_delay(self, count: int) -> float:
+        """How long until `count` more orders would all have started: what a Burst is told before it is sent."""
+        return self.queue.start_delay(count)
+
     @property
     def seed(self) -> int:
         return self.settings.router.seed
@@ -159,6 +166,11 @@ class Engine:
         """A page of stored orders without logs, newest first, older than `before_seq` when given."""
         return await self.store.list(status=status, pair=pair, limit=limit, before_seq=before_seq)
 
+    async def summary(self) -> OrderSummary:
+        """Counts, notional, fees, slippage, retries and time to CONFIRMED over every stored order,
+        aggregated by the database (a few dozen group rows come back, whatever the number of orders)."""
+        return build_summary(await self.store.summary_rows(self._summary_counter), self.catalog)
+
     async def counts_by_status(self) -> dict[OrderStatus, int]:
         return await self.store.counts_by_status()
 
@@ -169,9 +181,10 @@ class Engine:
         status: OrderStatus | None = None,
         pair: str | None = None,
         progress: Callable[[int], None] | None = None,
+        bom: bool = True,
     ) -> int:
-        """The CSV report of every stored order that matches, streamed from storage."""
-        return await export_csv(self.store, path, status=status, pair=pair, progress=progress)
+        """The CSV report of every stored order that matches, streamed from storage (`bom=False`: plain UTF-8)."""
+        return await export_csv(self.store, path, status=status, pair=pair, progress=progress, bom=bom)
 
     def indicative_quote(self, pair: str, amount: Decimal, direction: Direction) -> RoutingDecision:
         """Both venues' quotes for an order sent now, without storing or waiting for anything."""

@@ -36,6 +36,10 @@ class QueueStats:
     concurrency: int
     window_used: int
     window_max: int
+    next_start_in_s: float | None = None
+    """When the rate limit holds orders back: seconds until the next one may start."""
+    drain_in_s: float | None = None
+    """When the rate limit holds orders back: seconds until the last queued order starts."""
 
 
 class OrderQueue(Protocol):
@@ -56,6 +60,9 @@ class OrderQueue(Protocol):
 
     def reconfigure(self, settings: QueueSettings) -> None:
         """Apply new concurrency and limiter numbers without dropping anything queued."""
+
+    def start_delay(self, count: int) -> float:
+        """Seconds until `count` more orders, behind everything queued, have all started (by the rate limit)."""
 
 
 class InProcessQueue:
@@ -91,14 +98,22 @@ class InProcessQueue:
         self._wakeup.set()
 
     def stats(self) -> QueueStats:
+        waiting = len(self._waiting)
+        held_back = bool(waiting) and self.limiter.enabled and self.limiter.used() >= self.settings.limiter_max
         return QueueStats(
-            waiting=len(self._waiting),
+            waiting=waiting,
             delayed=len(self._delayed),
             in_flight=len(self._in_flight),
             concurrency=self.settings.concurrency,
             window_used=self.limiter.used() if self.limiter.enabled else 0,
             window_max=self.settings.limiter_max,
+            next_start_in_s=self.limiter.start_delay(1) if held_back else None,
+            drain_in_s=self.limiter.start_delay(waiting) if held_back else None,
         )
+
+    def start_delay(self, count: int) -> float:
+        """Seconds until `count` more orders (behind everything queued) have all started, by the rate limit."""
+        return self.limiter.start_delay(len(self._waiting) + len(self._delayed) + count)
 
     async def _next_slot(self) -> str:
         """Wait for a queued order and a free slot; `_wakeup` is set by adds and finished attempts."""

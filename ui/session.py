@@ -58,6 +58,7 @@ async def run_desk(
         window.restore_layout()
         window.show()
         await window.load_history()
+        window.show_launch_notice()
         if demo:
             await run_demo(window, demo, screenshot)
             if screenshot is not None:

@@ -12,6 +12,7 @@ BENCHES = {
     "spec": ("spec_bench", 1_000, "the spec settings (10 in flight, 100/min, real delays) on a simulated clock"),
     "board": ("board_bench", 20_000, "the main window offscreen while N orders stream, and its first paint"),
     "export": ("export_bench", 100_000, "CSV rows/s for a database of N orders"),
+    "summary": ("summary_bench", 100_000, "the desk's Summary (SQL aggregates) over a database of N orders"),
 }
 
 
@@ -19,7 +20,7 @@ def add_bench_commands(
     sub: Any, add_global_options: Callable[[argparse.ArgumentParser], None]
 ) -> argparse.ArgumentParser:
     """Add `bench` with one sub-command per bench; their handlers take only `args` and run their own loop."""
-    bench = sub.add_parser("bench", help="measure speed: engine, spec, board, export", description=__doc__)
+    bench = sub.add_parser("bench", help="measure speed: engine, spec, board, export, summary", description=__doc__)
     add_global_options(bench)
     inner = bench.add_subparsers(dest="bench", metavar="BENCH", required=True)
     for name, (module, default, text) in BENCHES.items():

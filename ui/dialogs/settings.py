@@ -13,6 +13,8 @@ from pydantic import ValidationError
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QAbstractSpinBox,
+    QCheckBox,
+    QComboBox,
     QDialog,
     QDialogButtonBox,
     QDoubleSpinBox,
@@ -71,6 +73,18 @@ class SettingsDialog(QDialog):
             "collide; channels are never prefixed"
         )
 
+        self.theme = QComboBox()
+        self.theme.addItem("Dark", "dark")
+        self.theme.addItem("Light", "light")
+        self.theme.setCurrentIndex(max(0, self.theme.findData(settings.theme)))
+        self.theme.setToolTip("Dark for a long day at the screen; light for a bright room or a projector")
+        self.notifications = QCheckBox("Desktop notifications for my orders and bursts (no sound)")
+        self.notifications.setToolTip(
+            "CONFIRMED/FAILED of orders sent from this desk and a finished burst also appear as a system "
+            "notification, besides the desk's own notice"
+        )
+        self.notifications.setChecked(settings.desktop_notifications)
+
         for spin in (self.time_scale, self.concurrency, self.rate_limit, self.slippage, self.failure_rate):
             spin.setFixedWidth(160)
             spin.setAlignment(Qt.AlignmentFlag.AlignRight)
@@ -92,6 +106,10 @@ class SettingsDialog(QDialog):
         mirror_form = QFormLayout(mirror)
         mirror_form.addRow("Redis URL", self.redis_url)
         mirror_form.addRow("Key prefix", self.redis_prefix)
+        desk = QGroupBox("Desk — applied at once")
+        desk_form = QFormLayout(desk)
+        desk_form.addRow("Theme", self.theme)
+        desk_form.addRow("", self.notifications)
         note = QLabel("Settings are saved for the next start; flags and DEXDESK_* variables still override them.")
         note.setObjectName("hint")
         note.setWordWrap(True)
@@ -106,6 +124,7 @@ class SettingsDialog(QDialog):
         layout.addWidget(live)
         layout.addWidget(storage)
         layout.addWidget(mirror)
+        layout.addWidget(desk)
         layout.addWidget(note)
         layout.addWidget(self.error)
         layout.addWidget(buttons)
@@ -122,6 +141,8 @@ class SettingsDialog(QDialog):
             db_url=self.db_url.text().strip() or None,
             redis_url=self.redis_url.text().strip() or None,
             redis_prefix=self.redis_prefix.text().strip(),
+            theme=self.theme.currentData(),
+            desktop_notifications=self.notifications.isChecked(),
         )
         return Settings.model_validate(values)
 
