@@ -76,6 +76,7 @@ class InProcessQueue:
         self._delayed: set[asyncio.Task[None]] = set()
         self._in_flight: set[asyncio.Task[None]] = set()
         self._wakeup = asyncio.Event()
+        self._held: str | None = None  # taken from the line, waiting for the rate limit: still queued
 
     def add(self, order_id: str) -> None:
         self._waiting.append(order_id)
@@ -98,7 +99,7 @@ class InProcessQueue:
         self._wakeup.set()
 
     def stats(self) -> QueueStats:
-        waiting = len(self._waiting)
+        waiting = len(self._waiting) + (self._held is not None)
         held_back = bool(waiting) and self.limiter.enabled and self.limiter.used() >= self.settings.limiter_max
         return QueueStats(
             waiting=waiting,
@@ -113,7 +114,7 @@ class InProcessQueue:
 
     def start_delay(self, count: int) -> float:
         """Seconds until `count` more orders (behind everything queued) have all started, by the rate limit."""
-        return self.limiter.start_delay(len(self._waiting) + len(self._delayed) + count)
+        return self.limiter.start_delay(len(self._waiting) + (self._held is not None) + len(self._delayed) + count)
 
     async def _next_slot(self) -> str:
         """Wait for a queued order and a free slot; `_wakeup` is set by adds and finished attempts."""
@@ -126,11 +127,14 @@ class InProcessQueue:
         try:
             while True:
                 order_id = await self._next_slot()
+                self._held = order_id
                 try:
                     await self.limiter.acquire()
                 except asyncio.CancelledError:
                     self._waiting.appendleft(order_id)
                     raise
+                finally:
+                    self._held = None
                 task = asyncio.create_task(handler(order_id), name=f"attempt-{order_id[:8]}")
                 self._in_flight.add(task)
                 task.add_done_callback(self._attempt_finished)

@@ -48,7 +48,7 @@ def rate_text(stats: QueueStats) -> str:
         return "Rate limit off"
     text = f"Rate {stats.window_used}/{stats.window_max} per min"
     if stats.next_start_in_s is not None:
-        text += f" — rate limit reached, next start in {span_text(stats.next_start_in_s)}"
+        text += f" · rate limit reached — next start in {span_text(stats.next_start_in_s)}"
     return text
 
 
