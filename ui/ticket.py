@@ -141,7 +141,8 @@ class OrderTicket(QWidget):
         # Typing in the pair box re-validates only once the text names a listed pair (or the box is
         # left): a half-typed "JU" shows no error and moves nothing on the form.
         pair_line, popup = self.pair.lineEdit(), completer.popup()
-        assert pair_line is not None and popup is not None  # an editable combo has both
+        assert pair_line is not None
+        assert popup is not None
         self.pair_line: QLineEdit = pair_line
         self._completer = completer
         self._popup: QAbstractItemView = popup

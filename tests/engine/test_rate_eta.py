@@ -20,7 +20,8 @@ def test_a_full_window_says_when_the_next_and_the_last_queued_order_start(sqlite
     async def scenario(engine: Engine, timeline: Timeline) -> None:
         start = engine.clock.monotonic()
         idle = engine.stats()
-        assert idle.next_start_in_s is None and idle.drain_in_s is None  # nothing waits: nothing to explain
+        assert idle.next_start_in_s is None
+        assert idle.drain_in_s is None
         await engine.submit_many(requests)
         await engine.clock.sleep_until(start + 10)
 

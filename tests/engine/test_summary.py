@@ -82,4 +82,5 @@ async def test_an_empty_database_has_an_empty_summary(db_url: str) -> None:
     async with running(db_url) as engine:
         summary = await engine.summary()
     assert summary.total.orders == 0
-    assert summary.pairs == {} and summary.venues == {}
+    assert summary.pairs == {}
+    assert summary.venues == {}

@@ -60,7 +60,8 @@ def test_a_rate_limited_queue_says_why_it_waits_and_when_it_is_done(open_desk: A
     # A notice never hides the counters, and they keep their place.
     before = status.queued.geometry()
     desk.window.notify("BUY 1 SOL-USDC sent — 12345678")
-    assert status.queued.isVisible() and status.rate.isVisible()
+    assert status.queued.isVisible()
+    assert status.rate.isVisible()
     assert status.queued.geometry().x() == before.x()
 
 
@@ -103,7 +104,9 @@ def test_quitting_asks_without_a_nested_loop_counts_down_and_quits_when_told(ope
 
     window.close()  # returns at once: the question is open(), not exec()
     box = window.quitting.box
-    assert box is not None and box.isVisible() and not closed
+    assert box is not None
+    assert box.isVisible()
+    assert not closed
     window.quitting.wait_button.click()
     desk.qtbot.waitUntil(lambda: message(desk).startswith("Quitting when 7 orders have finished"), timeout=5000)
     assert "0 in flight, 7 queued, last start in ≈ 3 min" in message(desk), "3 ran at once; 7 wait 3 windows"

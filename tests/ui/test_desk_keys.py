@@ -107,7 +107,8 @@ def test_export_all_opens_from_every_text_field(desk: Desk, field: int) -> None:
     target.setFocus()
     desk.qtbot.keyClick(target, Qt.Key.Key_E, Qt.KeyboardModifier.ControlModifier)
     dialog = desk.window.file_dialog
-    assert dialog is not None and dialog.isVisible(), "Ctrl+E opened the export dialog"
+    assert dialog is not None
+    assert dialog.isVisible(), "Ctrl+E opened the export dialog"
     assert not dialog.testAttribute(Qt.WidgetAttribute.WA_DontShowOnScreen)
     dialog.reject()
 
@@ -116,7 +117,8 @@ def test_ctrl_e_works_at_launch_without_touching_anything(desk: Desk) -> None:
     focused = desk.window.focusWidget()
     assert isinstance(focused, QLineEdit)
     desk.qtbot.keyClick(focused, Qt.Key.Key_E, Qt.KeyboardModifier.ControlModifier)
-    assert desk.window.file_dialog is not None and desk.window.file_dialog.isVisible()
+    assert desk.window.file_dialog is not None
+    assert desk.window.file_dialog.isVisible()
     desk.window.file_dialog.reject()
 
 
@@ -137,11 +139,13 @@ def test_other_menu_shortcuts_work_from_every_text_field(desk: Desk, field: int)
     assert window.ticket.side is Direction.SELL
 
     desk.qtbot.keyClick(target, Qt.Key.Key_I, Qt.KeyboardModifier.ControlModifier)
-    assert window.summary_dialog is not None and window.summary_dialog.isVisible()
+    assert window.summary_dialog is not None
+    assert window.summary_dialog.isVisible()
     window.summary_dialog.close()
 
     desk.qtbot.keyClick(target, Qt.Key.Key_B, ctrl_shift)
-    assert window.burst_dialog is not None and window.burst_dialog.isVisible()
+    assert window.burst_dialog is not None
+    assert window.burst_dialog.isVisible()
     window.burst_dialog.reject()
 
 
@@ -181,6 +185,7 @@ def test_the_desk_opens_no_larger_than_the_screen_it_is_on(desk: Desk) -> None:
     assert window.height() <= available.height()
     assert window.width() <= max(available.width(), window.minimumSizeHint().width())
     smallest = window.minimumSizeHint()
-    assert smallest.width() <= 1366 and smallest.height() <= 728, "usable on a 1366×768 laptop"
+    assert smallest.width() <= 1366, "usable on a 1366×768 laptop"
+    assert smallest.height() <= 728
     assert window.statusBar().isVisible()
     assert window.statusBar().geometry().bottom() <= window.height()
