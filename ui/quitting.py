@@ -76,29 +76,29 @@ class QuitFlow(QObject):
     def start_waiting(self) -> None:
         if self.waiting:
             return
+        self._title = self._window.windowTitle()
         self.waiting = True
         self._tell()
         self._countdown.start()
         self._waiter = asyncio.ensure_future(self._close_when_idle())
 
     def stop_waiting(self) -> None:
+        if self.waiting:
+            self._window.setWindowTitle(self._title)
         self.waiting = False
         self._countdown.stop()
         if self._waiter is not None:
             self._waiter.cancel()
 
     def _tell(self) -> None:
+        """Short enough for a 1366-pixel status bar; the counters on the right give the detail."""
         left = len(self.engine.active_orders())
         stats = self.engine.stats()
-        queued = stats.waiting + stats.delayed
-        eta = f", last start in ≈ {span_text(stats.drain_in_s)}" if stats.drain_in_s else ""
-        self._show(
-            f"Quitting when {left:,} orders have finished — {stats.in_flight} in flight, {queued:,} queued{eta}. "
-            "Ctrl+Q to choose again."
-        )
+        eta = f" · ≈ {span_text(stats.drain_in_s)}" if stats.drain_in_s else ""
+        self._show(f"Quitting after {left:,} orders{eta} · Ctrl+Q: choose again")
+        self._window.setWindowTitle(f"dexdesk — quitting after {left:,} orders{eta}")
 
     async def _close_when_idle(self) -> None:
         await self.engine.wait_idle()
-        self._countdown.stop()
-        self.waiting = False
+        self.stop_waiting()
         self._quit_now()

@@ -16,7 +16,7 @@ from decimal import Decimal
 from typing import Any
 
 from PySide6.QtCore import QTimer
-from PySide6.QtWidgets import QDialog, QLabel, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QDialog, QLabel, QTableWidget, QVBoxLayout, QWidget
 
 from engine.engine import Engine
 from engine.summary import Figures, OrderSummary
@@ -75,7 +75,8 @@ class SummaryDialog(QDialog):
         self._stale = True
         self._asking: asyncio.Task[Any] | None = None
         self.setWindowTitle("Summary — every stored order")
-        self.resize(1180, 640)
+        screen = self.screen().availableGeometry()
+        self.resize(min(1200, screen.width() - 40), min(760, screen.height() - 40))
 
         self.headline = QLabel("Counting…")
         self.scope = QLabel()
@@ -85,7 +86,7 @@ class SummaryDialog(QDialog):
         self.venue_table = read_only_table(VENUE_HEADERS, right=tuple(range(1, len(VENUE_HEADERS))))
         self.token_table = read_only_table(TOKEN_HEADERS, right=(1, 2, 3))
         for table in (self.venue_table, self.token_table):
-            table.setFixedHeight(table.horizontalHeader().sizeHint().height() + 3 * 24 + 6)
+            table.horizontalHeader().setStretchLastSection(False)  # figures stay beside their titles
         layout = QVBoxLayout(self)
         layout.addWidget(self.headline)
         layout.addWidget(self.scope)
@@ -187,6 +188,12 @@ class SummaryDialog(QDialog):
             ]
             for column, item in enumerate(cells):
                 self.venue_table.setItem(row, column, item)
+        self._fit_rows(self.venue_table)
+
+    @staticmethod
+    def _fit_rows(table: QTableWidget) -> None:
+        """Small tables as tall as their rows: the per-pair table gets the rest of the dialog."""
+        table.setFixedHeight(table.horizontalHeader().sizeHint().height() + 24 * max(1, table.rowCount()) + 6)
 
     def _fill_tokens(self, summary: OrderSummary) -> None:
         tokens = sorted(summary.quote_tokens.items())
@@ -200,6 +207,7 @@ class SummaryDialog(QDialog):
             ]
             for column, item in enumerate(cells):
                 self.token_table.setItem(row, column, item)
+        self._fit_rows(self.token_table)
 
     @staticmethod
     def _slippage_cell(figures: Figures) -> Any:
