@@ -242,8 +242,8 @@ class BoardModel(QAbstractTableModel):
         self._append_live(fresh)
         for offset in range(len(fresh)):
             position = -(first_new + offset) - 1
-            self._sorted_row[position] = len(self._sorted)  # type: ignore[arg-type]
-            self._sorted.append(position)  # type: ignore[union-attr]
+            self._sorted_row[position] = len(self._sorted)
+            self._sorted.append(position)
         self.endInsertRows()
 
     def _append_live(self, fresh: list[Order]) -> None:
