@@ -1,4 +1,4 @@
-"""CSV reports: the contract's 12 columns, then four added at the end, RFC 4180 quoting.
+"""CSV reports: docs/contract.md's 12 columns, then four added at the end, RFC 4180 quoting.
 
 The contract's columns keep their names and order (scripts read them by position); the added
 ones are `quotedPrice`, `slippageBps` (positive = worse than quoted), `notional` and `fee` (both in

@@ -275,19 +275,16 @@ class BoardModel(QAbstractTableModel):
         return len(page)
 
     def _emit_rows_changed(self, rows: list[int]) -> None:
+        """One dataChanged per run of consecutive rows (`rows` sorted), not one per row."""
         last_column = len(COLUMNS) - 1
-        start = previous = None
+        runs: list[list[int]] = []
         for row in rows:
-            if start is None:
-                start = previous = row
-                continue
-            if row == previous + 1:  # type: ignore[operator]
-                previous = row
-                continue
-            self.dataChanged.emit(self.index(start, 0), self.index(previous, last_column))  # type: ignore[arg-type]
-            start = previous = row
-        if start is not None:
-            self.dataChanged.emit(self.index(start, 0), self.index(previous, last_column))  # type: ignore[arg-type]
+            if runs and row == runs[-1][1] + 1:
+                runs[-1][1] = row
+            else:
+                runs.append([row, row])
+        for start, end in runs:
+            self.dataChanged.emit(self.index(start, 0), self.index(end, last_column))
 
     # -- sorting --------------------------------------------------------------------------
 
