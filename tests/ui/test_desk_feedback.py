@@ -43,7 +43,7 @@ def test_a_burst_is_announced_when_its_last_order_ends(desk: Desk) -> None:
 
 
 def test_a_rate_limited_queue_says_why_it_waits_and_when_it_is_done(open_desk: Any, sqlite_url: str) -> None:
-    desk: Desk = open_desk(quiet_settings(sqlite_url, rate_limit=5))
+    desk: Desk = open_desk(quiet_settings(sqlite_url, rate_limit=5, slippage_tolerance="0.5"))
     desk.run(desk.window.burst(25))
     status = desk.window.status
     desk.qtbot.waitUntil(
@@ -66,7 +66,7 @@ def test_a_rate_limited_queue_says_why_it_waits_and_when_it_is_done(open_desk: A
 
 
 def test_the_burst_dialog_tells_how_long_the_queue_will_take(open_desk: Any, sqlite_url: str) -> None:
-    desk: Desk = open_desk(quiet_settings(sqlite_url, rate_limit=100))
+    desk: Desk = open_desk(quiet_settings(sqlite_url, rate_limit=100, slippage_tolerance="0.5"))
     dialog = desk.window.ask_burst()
     dialog.setIntValue(3000)
     assert "At 100 starts per minute the last of 3,000 orders starts in ≈ 29 min" in dialog.labelText()
@@ -95,7 +95,7 @@ def test_layout_and_filters_are_saved_when_they_change_without_closing(desk: Des
 
 
 def test_quitting_asks_without_a_nested_loop_counts_down_and_quits_when_told(open_desk: Any, sqlite_url: str) -> None:
-    desk: Desk = open_desk(quiet_settings(sqlite_url, rate_limit=3))
+    desk: Desk = open_desk(quiet_settings(sqlite_url, rate_limit=3, slippage_tolerance="0.5"))
     window = desk.window
     desk.run(window.burst(10))
     desk.qtbot.waitUntil(lambda: len(desk.engine.active_orders()) == 7, timeout=5000)
@@ -115,14 +115,14 @@ def test_quitting_asks_without_a_nested_loop_counts_down_and_quits_when_told(ope
 
     window.close()  # asked again while waiting: this time quit now
     assert window.quitting.box is not None
-    window.quitting.box.buttonClicked.emit(window.quitting.quit_button)
+    window.quitting.quit_button.click()
     assert closed == [True]
     desk.closed = True
     desk.run(window.shutdown())
 
 
 def test_the_launch_says_how_many_orders_were_resumed(open_desk: Any, sqlite_url: str) -> None:
-    first: Desk = open_desk(quiet_settings(sqlite_url, rate_limit=2))
+    first: Desk = open_desk(quiet_settings(sqlite_url, rate_limit=2, slippage_tolerance="0.5"))
     first.run(first.window.burst(6))
     first.close()  # confirm_quit: the four still queued stay stored
     second: Desk = open_desk(quiet_settings(sqlite_url))

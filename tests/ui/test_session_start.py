@@ -21,7 +21,8 @@ def test_an_unusable_database_is_told_in_an_open_box_and_exits_2(
     task = asyncio.ensure_future(run_desk(build_engine(settings), settings, layout_file=tmp_path / "desk.ini"))
 
     def open_box() -> QMessageBox | None:
-        return next((w for w in QApplication.topLevelWidgets() if isinstance(w, QMessageBox) and w.isVisible()), None)
+        shown = [w for w in QApplication.topLevelWidgets() if isinstance(w, QMessageBox) and w.isVisible()]
+        return next((box for box in shown if box.windowTitle() == "dexdesk cannot start"), None)
 
     qtbot.waitUntil(lambda: open_box() is not None, timeout=10_000)
     box = open_box()
