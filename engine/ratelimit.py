@@ -49,6 +49,11 @@ class SlidingWindowLimiter:
         first = self._starts[slot] if slot < used else now
         return max(0.0, first + cycles * self.duration_s - now)
 
+    def give_back(self) -> None:
+        """Undo the latest start: the order it was for ended (cancelled) while it waited for it."""
+        if self._starts:
+            self._starts.pop()
+
     async def acquire(self) -> None:
         """Wait until a start fits in the window, then record it. Never refuses, only delays."""
         if not self.enabled:

@@ -374,8 +374,9 @@ class MainWindow(QMainWindow):
             dialog = self.details.get(order_id)
             if dialog is not None:
                 dialog.show_cancel_result(result.outcome, result.reason)
-                if result.order is not None:
-                    dialog.update_order(result.order)
+                stored = await self.engine.order(order_id)  # the whole log, with its cancelled entry
+                if stored is not None and order_id in self.details:
+                    dialog.update_order(stored)
             said = "cancelled" if result.outcome == "cancelled" else f"not cancelled: {result.reason}"
             self.notify(f"Order {order_id[:8]} {said}")
 

@@ -43,6 +43,7 @@ from ui.tables import cell, header_item, read_only_table, section_title
 from ui.theme import ERROR_TEXT, MUTED_TEXT, SIDE_COLORS, STATUS_COLORS, WINNER_TEXT, monospace_font
 
 CANCELLABLE = (OrderStatus.PENDING, OrderStatus.ROUTING, OrderStatus.BUILDING)
+CANCELLED_NOTE = "Cancelled: no swap was sent"
 
 
 def default_size(widget: QWidget) -> tuple[int, int]:
@@ -370,6 +371,8 @@ class OrderDetail(QDialog):
         self.cancel_button.setEnabled(cancellable and not self._cancelling)
         if status is OrderStatus.SUBMITTED:
             self.cancel_note.setText("Sent: a SUBMITTED swap cannot be recalled")
+        elif status is OrderStatus.CANCELLED:
+            self.cancel_note.setText(CANCELLED_NOTE)
         elif status.is_terminal:
             self.cancel_note.setText("")
         elif not self._cancelling:
@@ -384,7 +387,7 @@ class OrderDetail(QDialog):
     def show_cancel_result(self, outcome: str, reason: str) -> None:
         """The engine's answer to Cancel, in one line beside the button."""
         self._cancelling = False
-        self.cancel_note.setText("Cancelled" if outcome == "cancelled" else f"Not cancelled: {reason}")
+        self.cancel_note.setText(CANCELLED_NOTE if outcome == "cancelled" else f"Not cancelled: {reason}")
         self._render_cancel_button_only()
 
     def _render_cancel_button_only(self) -> None:
