@@ -228,6 +228,9 @@ class OrderTicket(QWidget):
             completer.setCompletionPrefix(text)
             if text and completer.completionCount() == 1:
                 chosen = completer.currentCompletion()
+            elif text and completer.completionCount() > 1:
+                completer.complete()  # several pairs match: the list stays open for the arrows
+                return
         popup.hide()
         if chosen is None:
             self._changed(show_pair_error=True)

@@ -54,6 +54,19 @@ def test_down_and_enter_in_the_completer_list_pick_the_pair_and_never_submit(des
     assert stored_count(desk) == 0
 
 
+def test_enter_on_several_matches_opens_the_list_and_picks_nothing(desk: Desk) -> None:
+    ticket = desk.window.ticket
+    ticket.pair_line.setFocus()
+    ticket.pair_line.selectAll()
+    desk.qtbot.keyClicks(ticket.pair_line, "jup")
+    ticket._popup.hide()
+    desk.qtbot.keyClick(ticket.pair_line, Qt.Key.Key_Return)
+    assert ticket._popup.isVisible(), "JUP-USDC and JUP-SOL: the trader picks one"
+    assert ticket.pair.currentText() == "jup"
+    assert not ticket.pair_error.isVisible()
+    assert stored_count(desk) == 0
+
+
 def test_enter_on_a_pair_that_is_not_listed_names_the_rule_and_stays(desk: Desk) -> None:
     ticket = desk.window.ticket
     ticket.pair_line.setFocus()
