@@ -114,11 +114,7 @@ class DeskStatusBar(QStatusBar):
         self.rate.setStyleSheet(current_theme().rate_full_style if full else "")
 
     def _show_ownership(self) -> None:
-        owned_count = getattr(self.engine, "owned_count", None)
-        if owned_count is None:  # an engine from before ownership (issue 9) knows no owners
-            self.ownership.hide()
-            return
-        mine = owned_count()
+        mine = self.engine.owned_count()
         others = "…" if self._others is None else f"{self._others:,}"
         self.ownership.setText(f"this desk runs {mine:,}, other processes {others}")
 
@@ -130,11 +126,8 @@ class DeskStatusBar(QStatusBar):
             self._others_task = asyncio.ensure_future(self._count_others())
 
     async def _count_others(self) -> None:
-        count = getattr(self.engine, "others_active_count", None)
-        if count is None:
-            return
         try:
-            self._others = await count()
+            self._others = await self.engine.others_active_count()
         except Exception:  # noqa: BLE001 — a count that cannot be read now is shown as unknown, and asked again
             self._others = None
         self._show_ownership()
