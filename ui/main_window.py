@@ -44,6 +44,7 @@ from ui.dialogs.summary import SummaryDialog
 from ui.formatting import PairFormats
 from ui.layout_keeper import LayoutKeeper
 from ui.mirror_link import MirrorLink, MirrorStarter
+from ui.notice_toast import NoticeToast
 from ui.notices import NOTICE_MS, OrderNotices
 from ui.quitting import QuitFlow
 from ui.shortcuts import MenuShortcutsFirst
@@ -117,7 +118,8 @@ class MainWindow(QMainWindow):
         self.mirror.state_changed.connect(self.status.show_mirror)
         self.notices = OrderNotices(PairFormats(engine.catalog), lambda: self.settings.desktop_notifications, self)
         self.notices.notice.connect(self.notify)
-        self.quitting = QuitFlow(self, engine, show=self.status.showMessage, quit_now=self._quit_after_asking)
+        self.toast = NoticeToast(self)
+        self.quitting = QuitFlow(self, engine, show=self.notify, quit_now=self._quit_after_asking)
         self.shortcuts_first = MenuShortcutsFirst(self)
         self._build_menus()
         self.shortcuts_first.watch(self.findChildren(QAction))
@@ -262,9 +264,9 @@ class MainWindow(QMainWindow):
 
     # -- widgets → engine -----------------------------------------------------------------
 
-    def notify(self, text: str) -> None:
-        """A transient notice at the left of the status bar; the counters on the right stay in view."""
-        self.status.showMessage(text, NOTICE_MS)
+    def notify(self, text: str, ms: int = NOTICE_MS) -> None:
+        """A transient notice above the status bar's left end; the counters stay in view."""
+        self.toast.show(text, ms)
 
     def _submit(self, request: OrderRequest) -> None:
         self.ticket.set_busy(True)
@@ -431,7 +433,7 @@ class MainWindow(QMainWindow):
 
     async def _export(self, work: Coroutine[Any, Any, int], path: Path) -> int:
         rows = await work
-        self.statusBar().showMessage(f"Exported {rows:,} orders to {path}", 8000)
+        self.notify(f"Exported {rows:,} orders to {path}")
         return rows
 
     def open_settings(self) -> SettingsDialog:
@@ -456,7 +458,7 @@ class MainWindow(QMainWindow):
                 apply_theme(app, chosen.theme)
         self.settings = chosen
         self.status.refresh()
-        self.statusBar().showMessage(f"Settings applied and saved to {path}", 6000)
+        self.notify(f"Settings applied and saved to {path}", 6000)
         if needs_restart:
             notice = QMessageBox(
                 QMessageBox.Icon.Information,
@@ -487,6 +489,7 @@ class MainWindow(QMainWindow):
 
     def resizeEvent(self, event: QResizeEvent) -> None:
         super().resizeEvent(event)
+        self.toast.place()
         if self._shown_once:
             self.layout_keeper.changed()
 

@@ -28,7 +28,7 @@ class QuitFlow(QObject):
         window: QWidget,
         engine: Engine,
         *,
-        show: Callable[[str], None],
+        show: Callable[[str, int], None],
         quit_now: Callable[[], None],
     ) -> None:
         super().__init__(window)
@@ -72,6 +72,9 @@ class QuitFlow(QObject):
             self._quit_now()
         elif button is self.wait_button:
             self.start_waiting()
+        elif self.waiting:  # Cancel while counting down: the desk stays
+            self.stop_waiting()
+            self._show("Not quitting: the orders carry on", 4000)
 
     def start_waiting(self) -> None:
         if self.waiting:
@@ -95,7 +98,7 @@ class QuitFlow(QObject):
         left = len(self.engine.active_orders())
         stats = self.engine.stats()
         eta = f" · ≈ {span_text(stats.drain_in_s)}" if stats.drain_in_s else ""
-        self._show(f"Quitting after {left:,} orders{eta} · Ctrl+Q: choose again")
+        self._show(f"Quitting after {left:,} orders{eta} · Ctrl+Q: choose again", 0)
         self._window.setWindowTitle(f"dexdesk — quitting after {left:,} orders{eta}")
 
     async def _close_when_idle(self) -> None:

@@ -46,19 +46,21 @@ def queue_text(stats: QueueStats) -> str:
 def rate_text(stats: QueueStats) -> str:
     if stats.window_max <= 0:
         return "Rate limit off"
-    text = f"Rate {stats.window_used}/{stats.window_max} per min"
-    if stats.next_start_in_s is not None:
-        text += f" · rate limit reached — next start in {span_text(stats.next_start_in_s)}"
-    return text
+    used = f"Rate {stats.window_used}/{stats.window_max}"
+    if stats.next_start_in_s is not None:  # short enough to leave room for notices on a laptop screen
+        return f"{used} · rate limit reached — next start in {span_text(stats.next_start_in_s)}"
+    return f"{used} per min"
 
 
 class StableLabel(QLabel):
-    """A label that never gets narrower: a counter going from 10 to 9 does not shift its neighbours."""
+    """A label that does not get narrower as its figures tick: a counter going from 10 to 9 does not
+    shift its neighbours. Only when a whole part of its text goes away (it needs under three
+    quarters of its width) does it give the room back, to the notices on the left."""
 
     def setText(self, text: str) -> None:
         super().setText(text)
         wanted = self.sizeHint().width()
-        if wanted > self.minimumWidth():
+        if wanted > self.minimumWidth() or wanted < self.minimumWidth() * 3 // 4:
             self.setMinimumWidth(wanted)
 
 
@@ -77,7 +79,7 @@ class DeskStatusBar(QStatusBar):
         self.rate.setToolTip("Attempt starts in the last 60 s / the rate limit")
         self.ownership = StableLabel()
         self.ownership.setToolTip(
-            "Active orders this desk runs, and active orders other processes run on this database"
+            "Active orders this desk runs, and active orders other processes (desks, dexdesk run) run on this database"
         )
         self.database = QLabel()
         self.database.setToolTip(engine.storage_health().url)
@@ -116,7 +118,7 @@ class DeskStatusBar(QStatusBar):
     def _show_ownership(self) -> None:
         mine = self.engine.owned_count()
         others = "…" if self._others is None else f"{self._others:,}"
-        self.ownership.setText(f"this desk runs {mine:,}, other processes {others}")
+        self.ownership.setText(f"this desk runs {mine:,} · others {others}")
 
     def _ask_others(self) -> None:
         """Other processes' active orders are a database count: asked every 2 s, one question at a time."""

@@ -11,7 +11,7 @@ from tests.ui.conftest import Desk, quiet_settings
 
 
 def message(desk: Desk) -> str:
-    return desk.window.status.currentMessage()
+    return desk.window.toast.text
 
 
 def test_cancel_in_the_detail_view_cancels_a_queued_order(open_desk: Any, sqlite_url: str) -> None:
@@ -40,7 +40,7 @@ def test_cancel_all_queued_stops_a_burst_in_one_keystroke(open_desk: Any, sqlite
     desk.qtbot.waitUntil(lambda: len(desk.engine.active_orders()) == 495, timeout=5000)
 
     said: list[str] = []
-    desk.window.status.messageChanged.connect(said.append)
+    desk.window.toast.shown.connect(said.append)
     ticket = desk.window.ticket
     ticket.amount.setFocus()
     ctrl_shift = Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier
@@ -67,4 +67,4 @@ def test_the_status_bar_tells_who_runs_what(open_desk: Any, sqlite_url: str) -> 
     status = desk.window.status
     desk.qtbot.waitUntil(lambda: len(desk.engine.active_orders()) == 4, timeout=5000)
     status._ask_others()
-    desk.qtbot.waitUntil(lambda: status.ownership.text() == "this desk runs 4, other processes 0", timeout=5000)
+    desk.qtbot.waitUntil(lambda: status.ownership.text() == "this desk runs 4 · others 0", timeout=5000)

@@ -12,7 +12,7 @@ from ui.board.model import Column
 
 
 def message(desk: Desk) -> str:
-    return desk.window.status.currentMessage()
+    return desk.window.toast.text
 
 
 def test_a_ticket_order_is_announced_when_sent_and_when_confirmed(desk: Desk) -> None:
@@ -52,14 +52,19 @@ def test_a_rate_limited_queue_says_why_it_waits_and_when_it_is_done(open_desk: A
     status.refresh()
 
     assert "rate limit reached — next start in " in status.rate.text()
-    assert status.rate.text().startswith("Rate 5/5 per min")
+    assert status.rate.text().startswith("Rate 5/5 · ")
     assert status.rate.styleSheet(), "the full window is highlighted"
     assert status.queued.text().startswith("20 queued ≈ ")
     assert status.queued.text() == "20 queued ≈ 4 min", "20 more at 5 a minute: four more windows"
 
     # A notice never hides the counters, and they keep their place.
     before = status.queued.geometry()
-    desk.window.notify("BUY 1 SOL-USDC sent — 12345678")
+    long_notice = "FAILED SELL 40,207.27 JUP-SOL — transaction expired: blockhash not found — 36e89056"
+    desk.window.notify(long_notice)
+    toast = desk.window.toast.label
+    assert desk.window.toast.text == long_notice
+    assert toast.geometry().bottom() < status.geometry().top(), "above the status bar, over no counter"
+    assert toast.width() >= toast.fontMetrics().horizontalAdvance(long_notice), "the whole notice is readable"
     assert status.queued.isVisible()
     assert status.rate.isVisible()
     assert status.queued.geometry().x() == before.x()
