@@ -95,13 +95,13 @@ class QuitFlow(QObject):
 
     def _tell(self) -> None:
         """Short enough for a 1366-pixel status bar; the counters on the right give the detail."""
-        left = len(self.engine.active_orders())
+        left = self.engine.running_count()
         stats = self.engine.stats()
         eta = f" · ≈ {span_text(stats.drain_in_s)}" if stats.drain_in_s else ""
         self._show(f"Quitting after {left:,} orders{eta} · Ctrl+Q: choose again", 0)
         self._window.setWindowTitle(f"dexdesk — quitting after {left:,} orders{eta}")
 
     async def _close_when_idle(self) -> None:
-        await self.engine.wait_idle()
+        await self.engine.wait_running_done()
         self.stop_waiting()
         self._quit_now()

@@ -86,7 +86,10 @@ class DeskStatusBar(QStatusBar):
         self.mirror = QLabel()
         self.mirror.setToolTip("Redis mirror for external listeners")
         self.mirror.hide()
-        for label in (self.queued, self.in_flight, self.rate, self.ownership, self.mirror, self.database):
+        self.cluster = QLabel()
+        self.cluster.setToolTip("Cluster mode: dexdesk worker processes run the orders this desk submits")
+        self.cluster.hide()
+        for label in (self.cluster, self.queued, self.in_flight, self.rate, self.ownership, self.mirror, self.database):
             self.addPermanentWidget(label)
         self._others: int | None = None
         self._others_task: asyncio.Task[None] | None = None
@@ -101,7 +104,11 @@ class DeskStatusBar(QStatusBar):
         self.refresh()
 
     def refresh(self) -> None:
-        self.show_stats(self.engine.stats())
+        cluster = self.engine.cluster_text()
+        if cluster is not None:
+            self.show_cluster(cluster)
+        else:
+            self.show_stats(self.engine.stats())
         health = self.engine.storage_health()
         problem = f" — {health.last_error}" if health.last_error else ""
         self.database.setText(f"{health.dialect}: {_short_location(health.url)}{problem}")
@@ -139,6 +146,13 @@ class DeskStatusBar(QStatusBar):
         self._ownership_timer.stop()
         if self._others_task is not None:
             self._others_task.cancel()
+
+    def show_cluster(self, text: str) -> None:
+        """Cluster mode: one line for the whole cluster replaces this desk's own queue figures."""
+        for label in (self.queued, self.in_flight, self.rate):
+            label.hide()
+        self.cluster.setText(text[:1].upper() + text[1:])
+        self.cluster.show()
 
     def set_mirror_state(self, text: str, *, problem: bool = False, tooltip: str | None = None) -> None:
         """For the Redis mirror to report itself ("Redis: connected", "Redis: disconnected — …")."""

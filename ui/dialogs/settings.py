@@ -85,7 +85,24 @@ class SettingsDialog(QDialog):
         )
         self.notifications.setChecked(settings.desktop_notifications)
 
-        for spin in (self.time_scale, self.concurrency, self.rate_limit, self.slippage, self.failure_rate):
+        self.serve_api = QCheckBox("Serve the API on port")
+        self.serve_api.setToolTip(
+            "HTTP + WebSocket API on 127.0.0.1 while the desk runs (POST /api/orders, WS /ws/orders/{id}, /docs)"
+        )
+        self.serve_api.setChecked(settings.serve_api_port is not None)
+        self.api_port = QSpinBox(minimum=1024, maximum=65535)
+        self.api_port.setValue(settings.serve_api_port or 8000)
+        self.api_port.setEnabled(self.serve_api.isChecked())
+        self.serve_api.toggled.connect(self.api_port.setEnabled)
+
+        for spin in (
+            self.time_scale,
+            self.concurrency,
+            self.rate_limit,
+            self.slippage,
+            self.failure_rate,
+            self.api_port,
+        ):
             spin.setFixedWidth(160)
             spin.setAlignment(Qt.AlignmentFlag.AlignRight)
             spin.setButtonSymbols(QAbstractSpinBox.ButtonSymbols.NoButtons)  # arrows and wheel still step
@@ -110,6 +127,9 @@ class SettingsDialog(QDialog):
         desk_form = QFormLayout(desk)
         desk_form.addRow("Theme", self.theme)
         desk_form.addRow("", self.notifications)
+        api = QGroupBox("HTTP API — starts and stops at once")
+        api_form = QFormLayout(api)
+        api_form.addRow(self.serve_api, self.api_port)
         note = QLabel("Settings are saved for the next start; flags and DEXDESK_* variables still override them.")
         note.setObjectName("hint")
         note.setWordWrap(True)
@@ -124,6 +144,7 @@ class SettingsDialog(QDialog):
         layout.addWidget(live)
         layout.addWidget(storage)
         layout.addWidget(mirror)
+        layout.addWidget(api)
         layout.addWidget(desk)
         layout.addWidget(note)
         layout.addWidget(self.error)
@@ -143,6 +164,7 @@ class SettingsDialog(QDialog):
             redis_prefix=self.redis_prefix.text().strip(),
             theme=self.theme.currentData(),
             desktop_notifications=self.notifications.isChecked(),
+            serve_api_port=self.api_port.value() if self.serve_api.isChecked() else None,
         )
         return Settings.model_validate(values)
 
