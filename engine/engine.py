@@ -35,6 +35,8 @@ from engine.queue import InProcessQueue, OrderQueue, QueueSettings, QueueStats, 
 from engine.reports import export_csv
 from engine.router import MockDexRouter, Router, RouterSettings, RoutingDecision, worst_price
 from engine.storage import OrderLost, OrderStore, StorageFailure, ownership
+from engine.storage.summary import SummaryCounter
+from engine.summary import OrderSummary, build_summary
 from engine.validation import OrderRequest, validate_order
 
 log = logging.getLogger(__name__)
@@ -110,6 +112,7 @@ class Engine:
             on_external=self._external,
             on_takeover=self._resume,
         )
+        self._summary_counter = SummaryCounter()
         self.limits = LimitBook(self._transitions, self.router, lambda: self._last_seq + 1, self._enqueue, self._save)
         self.hub.subscribe(self.limits.forget)
 
@@ -320,6 +323,9 @@ class Engine:
         if result.outcome == "too_late":
             return CancelResult("too_late", ownership.too_late_reason(order.status), order)
         self.hub.publish(OrderUpdate(update_message(order), order, order.logs[-1:]))
+        discard = getattr(self.queue, "discard", None)  # in-process queue; a cluster's workers re-check the order
+        if callable(discard):
+            discard({order.id})  # no ghost in the line: it would take a rate-limit start for nothing
         self._end(order)
         was = (order.logs[-1].data or {}).get("from", "a waiting state") if order.logs else "a waiting state"
         return CancelResult("cancelled", f"cancelled in {was}; no swap was sent", order)
@@ -339,6 +345,12 @@ class Engine:
 
     def stats(self) -> QueueStats:
         return self.queue.stats()
+
+    def start_delay(self, count: int) -> float:
+        """How long until `count` more orders would all have started: what a Burst is told before it is sent."""
+        # The in-process queue knows its limiter exactly; a cluster's shared window is not projected here.
+        delay = getattr(self.queue, "start_delay", None)
+        return float(delay(count)) if callable(delay) else 0.0
 
     def cluster_text(self) -> str | None:
         """The cluster's figures in one line (workers alive, queued, in flight, window), or None when not a cluster."""
@@ -367,6 +379,11 @@ class Engine:
         """A page of stored orders without logs, newest first, older than `before_seq` when given."""
         return await self.store.list_orders(status=status, pair=pair, limit=limit, before_seq=before_seq)
 
+    async def summary(self) -> OrderSummary:
+        """Counts, notional, fees, slippage, retries and time to CONFIRMED over every stored order,
+        aggregated by the database (a few dozen group rows come back, whatever the number of orders)."""
+        return build_summary(await self.store.summary_rows(self._summary_counter), self.catalog)
+
     async def counts_by_status(self) -> dict[OrderStatus, int]:
         return await self.store.counts_by_status()
 
@@ -377,9 +394,10 @@ class Engine:
         status: OrderStatus | None = None,
         pair: str | None = None,
         progress: Callable[[int], None] | None = None,
+        bom: bool = True,
     ) -> int:
-        """The CSV report of every stored order that matches, streamed from storage."""
-        return await export_csv(self.store, path, status=status, pair=pair, progress=progress)
+        """The CSV report of every stored order that matches, streamed from storage (`bom=False`: plain UTF-8)."""
+        return await export_csv(self.store, path, status=status, pair=pair, progress=progress, bom=bom)
 
     def indicative_quote(
         self, pair: str, amount: Decimal, direction: Direction, slippage: Decimal | None = None

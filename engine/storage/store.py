@@ -31,6 +31,7 @@ from engine.storage.changes import Change, OrderLost, StorageFailure, StorageUna
 from engine.storage.fast_write import BatchResult, write_postgres, write_sqlite
 from engine.storage.rows import log_from_row, log_rows, order_from_row, order_row, report_cells
 from engine.storage.schema import ExactDecimal, UtcTimestamp, change_counter, ledger, order_logs, orders
+from engine.storage.summary import SummaryCounter, SummaryRows
 
 log = logging.getLogger(__name__)
 
@@ -462,7 +463,8 @@ class OrderStore:
         """The CSV report's cells, oldest first in chunks, without building an Order per row.
 
         Columns in the report's order (id, createdAt, updatedAt, pair, direction, amount, status,
-        dex, executionPrice, txHash, attempts, error). SQLite already stores decimals and
+        dex, executionPrice, txHash, attempts, error), then the stored route (JSON) the report's
+        added columns are computed from. SQLite already stores decimals and
         timestamps as the contract's text, so they come back as that text, untouched; PostgreSQL
         gives Decimal and datetime, which `report_cells` turns into the same text.
         """
@@ -494,6 +496,15 @@ class OrderStore:
             return {OrderStatus(status): count for status, count in result}
 
         return await self._with_retries(work)
+
+    async def summary_rows(self, counter: SummaryCounter) -> SummaryRows:
+        """The summary's grouped aggregates over every stored order (see `engine.storage.summary`)."""
+
+        async def work(connection: AsyncConnection) -> SummaryRows:
+            return await counter.count(connection, self.dialect)
+
+        result: SummaryRows = await self._with_retries(work)
+        return result
 
     async def executions(self) -> dict[str, int]:
         """Executions per order id from the mock chain's ledger (a proof of 'never executed twice')."""
@@ -531,5 +542,6 @@ _REPORT_COLUMNS = tuple(
         "tx_hash",
         "attempts",
         "error",
+        "route",  # not a report column: the report's added columns (quoted price, slippage) are read from it
     )
 )
