@@ -9,7 +9,6 @@ import time
 from collections import Counter
 from collections.abc import Callable
 from functools import wraps
-from pathlib import Path
 from typing import Any
 
 from rich.console import Console
@@ -25,6 +24,7 @@ from engine.jsonfmt import dumps
 from engine.mirror import MirrorState, probe
 from engine.pairs import default_catalog
 from engine.paths import data_dir, settings_path
+from engine.report_target import ReportTargetError, choose_target
 from engine.reports import export_csv
 from engine.settings import Settings
 from engine.storage import StorageUnavailable
@@ -251,12 +251,20 @@ async def show(args: argparse.Namespace, settings: Settings) -> int:
 @_reports_problems
 async def export(args: argparse.Namespace, settings: Settings) -> int:
     status, pair = _status_filter(args.status), _pair_filter(args.pair)
-    path = Path(args.file)
-    if not path.parent.exists():
-        raise InvalidOrder([FieldError("FILE", f"folder {path.parent} does not exist")])
+    try:
+        target = choose_target(args.file)
+    except ReportTargetError as error:
+        raise InvalidOrder([FieldError("FILE", str(error))]) from None
     async with open_store(settings) as store:
-        rows = await export_csv(store, path, status=status, pair=pair)
-    out.print(f"wrote {rows} orders to {path}", markup=False)
+        try:
+            rows = await export_csv(store, target, status=status, pair=pair)
+        except BrokenPipeError:
+            return ExitCode.OK  # the reader went away (`dexdesk export - | head`): nothing more to say
+        except OSError as error:
+            err.print(f"dexdesk: cannot write {args.file}: {error.strerror or error}", markup=False)
+            return ExitCode.FAILED
+    # Standard output carries the report itself, so the note goes to stderr there.
+    (err if target.to_stdout else out).print(f"wrote {rows} orders to {target.shown}", markup=False)
     return ExitCode.OK
 
 
