@@ -120,6 +120,7 @@ class RedisMirror:
         self._idle.set()
         self._state_listeners: list[Callable[[MirrorState], None]] = []
         self._task: asyncio.Task[None] | None = None
+        self._stopping = False
         self._detach: Callable[[], None] | None = None
 
     # -- wiring ---------------------------------------------------------------------------
@@ -147,21 +148,36 @@ class RedisMirror:
 
     def start(self) -> None:
         if self._task is None:
+            self._stopping = False
             self._set_state(MirrorState("connecting", self.state.url))
             self._task = asyncio.create_task(self._run(), name="dexdesk-redis-mirror")
 
     async def stop(self, flush_timeout_s: float = 2.0) -> None:
-        """Send what is queued if Redis is there (briefly), then close. Never raises."""
+        """Send what is queued if Redis is there (briefly), then close. Never raises, never outlives the timeout.
+
+        A cancel can be swallowed: on Python 3.11 `asyncio.wait_for` inside redis-py's connect
+        returns the connection when the cancel lands as it completes, and the task goes on. So
+        the task also checks a stop flag at every step, and this waits for it with a deadline
+        instead of awaiting it unbounded.
+        """
         if self._detach is not None:
             self._detach()
             self._detach = None
-        if self._task is None:
+        task = self._task
+        if task is None:
             return
+        deadline = asyncio.get_running_loop().time() + flush_timeout_s
+        cancel_grace_s = min(0.5, flush_timeout_s / 2)
         if self.state.connected:
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._idle.wait(), flush_timeout_s)
-        self._task.cancel()
-        await asyncio.gather(self._task, return_exceptions=True)
+                await asyncio.wait_for(self._idle.wait(), flush_timeout_s - cancel_grace_s)
+        self._stopping = True
+        self._wake.set()
+        task.cancel()
+        remaining = max(0.0, deadline - asyncio.get_running_loop().time())
+        done, _ = await asyncio.wait({task}, timeout=max(remaining, 0.05))
+        if not done:
+            log.warning("Redis mirror did not stop within %.1f s; leaving it to finish on its own", flush_timeout_s)
         self._task = None
         self._set_state(MirrorState("stopped", self.state.url))
 
@@ -224,13 +240,15 @@ class RedisMirror:
 
     async def _run(self) -> None:
         delay = self.min_backoff_s
-        while True:
+        while not self._stop_requested():
             client: Redis | None = None
             try:
                 client = Redis.from_url(self.url, **client_options())
                 await client.ping()
                 publish_sha = await client.script_load(PUBLISH_SCRIPT)
                 refresh_sha = await client.script_load(REFRESH_SCRIPT)
+                if self._stop_requested():
+                    return  # stop() came while connecting and its cancel was swallowed
                 self.connects += 1
                 self._set_state(MirrorState("connected", self.state.url))
                 delay = self.min_backoff_s
@@ -244,8 +262,14 @@ class RedisMirror:
                 if client is not None:
                     with contextlib.suppress(*_MIRROR_ERRORS):
                         await client.aclose()
+            if self._stop_requested():
+                return
             await asyncio.sleep(delay)
             delay = min(delay * 2, self.max_backoff_s)
+
+    def _stop_requested(self) -> bool:
+        """A method, not the bare flag, so a check after an await is not 'known' to type checkers."""
+        return self._stopping
 
     async def _refresh(self, client: Redis, sha: str) -> None:
         """Put back the snapshots of active orders whose latest state was already written once."""
@@ -266,7 +290,7 @@ class RedisMirror:
             await pipe.execute()
 
     async def _drain(self, client: Redis, sha: str) -> None:
-        while True:
+        while not self._stop_requested():
             if not self.pending:
                 self._idle.set()
                 self._wake.clear()
