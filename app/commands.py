@@ -19,6 +19,7 @@ from app.console import order_detail, orders_table, update_lines
 from app.wiring import open_store, running_engine
 from engine.demo import random_requests
 from engine.domain import Order, OrderStatus, OrderUpdate
+from engine.engine import Engine
 from engine.exit_codes import ExitCode
 from engine.jsonfmt import dumps
 from engine.mirror import MirrorState, probe
@@ -169,10 +170,13 @@ async def run(args: argparse.Namespace, settings: Settings) -> int:
 
         engine.subscribe(on_update)
         started = time.perf_counter()
+        # Stored before the bar appears: a database that refuses leaves one line, not a bar too.
+        submitted = await engine.submit_many(requests)
+        ours.update(order.id for order in submitted)
+        if len(finished) == len(ours):
+            done.set()
         with progress:
-            submitted = await engine.submit_many(requests)
-            ours.update(order.id for order in submitted)
-            await done.wait()
+            await _until_done_or_broken(engine, done)
         wall = time.perf_counter() - started
     summary = _summary(list(finished.values()), wall)
     if args.json:
@@ -180,6 +184,20 @@ async def run(args: argparse.Namespace, settings: Settings) -> int:
     else:
         _print_summary(summary)
     return ExitCode.OK if summary["failed"] == 0 else ExitCode.FAILED
+
+
+async def _until_done_or_broken(engine: Engine, done: asyncio.Event) -> None:
+    """Wait for the run's orders; a database that refuses for good ends the wait (wait_idle raises)."""
+    finished = asyncio.ensure_future(done.wait())
+    idle = asyncio.ensure_future(engine.wait_idle())
+    try:
+        await asyncio.wait({finished, idle}, return_when=asyncio.FIRST_COMPLETED)
+        if idle.done() and not idle.cancelled() and idle.exception() is not None:
+            raise idle.exception()  # type: ignore[misc]
+        await finished
+    finally:
+        idle.cancel()
+        finished.cancel()
 
 
 def _summary(orders: list[Order], wall_s: float) -> dict[str, Any]:

@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 from engine.clock import Clock
 from engine.domain import Direction, Order, OrderStatus, OrderUpdate, update_message
@@ -190,11 +191,30 @@ class Engine:
                 return stored
         future: asyncio.Future[Order] = asyncio.get_running_loop().create_future()
         self._terminal_waiters.setdefault(order_id, []).append(future)
-        return await future
+        result: Order = await self._until_idle_or_broken(future)
+        return result
 
     async def wait_idle(self) -> None:
-        """Wait until no order is active: everything queued has reached a terminal state."""
-        await self._idle.wait()
+        """Wait until no order is active: everything queued has reached a terminal state.
+
+        Raises `StorageUnavailable` if the database refuses for good meanwhile (read-only,
+        damaged): no order could move on, so waiting would be forever.
+        """
+        await self._until_idle_or_broken(self._idle.wait())
+
+    async def _until_idle_or_broken(self, waiting: Awaitable[Any]) -> Any:
+        task = asyncio.ensure_future(waiting)
+        broken = asyncio.ensure_future(self.store.broken.wait())
+        try:
+            await asyncio.wait({task, broken}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            broken.cancel()
+            if not task.done():
+                task.cancel()
+        if task.done() and not task.cancelled():
+            return task.result()
+        assert self.store.fatal is not None
+        raise self.store.fatal
 
     # -- internals ------------------------------------------------------------------------
 
@@ -224,7 +244,8 @@ class Engine:
         try:
             await self._runner.run(order, self._save)
         except StorageFailure:
-            log.exception("order %s keeps its last stored state and resumes on the next start", order_id)
+            if self.store.fatal is None:
+                log.exception("order %s keeps its last stored state and resumes on the next start", order_id)
 
 
 def engine_settings(

@@ -227,7 +227,16 @@ class MockDexRouter:
             worse_by = -worse_by
         if worse_by > self.settings.slippage_tolerance:
             raise SwapFailed(
-                f"slippage {worse_by * 100:.2f}% exceeds tolerance {self.settings.slippage_tolerance * 100:.2f}%: "
+                f"slippage {_percents(worse_by, self.settings.slippage_tolerance)}: "
                 f"quoted {route.quoted_price}, executed {executed}"
             )
         return Execution(executed, route.signature)
+
+
+def _percents(slippage: Decimal, tolerance: Decimal) -> str:
+    """'slippage X% exceeds tolerance Y%' with as many places as it takes for X and Y to differ."""
+    for places in range(2, 12):
+        shown = f"{slippage * 100:.{places}f}", f"{tolerance * 100:.{places}f}"
+        if shown[0] != shown[1]:
+            break
+    return f"{shown[0]}% exceeds tolerance {shown[1]}%"

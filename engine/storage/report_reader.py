@@ -18,6 +18,8 @@ from urllib.parse import quote
 from sqlalchemy.engine import make_url
 
 from engine.domain import OrderStatus
+from engine.storage.changes import StorageUnavailable
+from engine.storage.errors import permanent_problem
 
 REPORT_COLUMNS = (
     "id",
@@ -58,10 +60,16 @@ def report_pages(
         parameters.append(pair)
     where = f" WHERE {' AND '.join(conditions)}" if conditions else ""
     sql = f"SELECT {', '.join(REPORT_COLUMNS)} FROM orders{where} ORDER BY seq"
-    connection = sqlite3.connect(f"file:{quote(str(path.resolve()))}?mode=ro", uri=True, timeout=_BUSY_TIMEOUT_S)
+    try:
+        connection = sqlite3.connect(f"file:{quote(str(path.resolve()))}?mode=ro", uri=True, timeout=_BUSY_TIMEOUT_S)
+    except sqlite3.Error as error:
+        raise StorageUnavailable(f"cannot read database {path}: {error}") from error
     try:
         cursor = connection.execute(sql, parameters)
         while page := cursor.fetchmany(chunk):
             yield page
+    except sqlite3.Error as error:
+        problem = permanent_problem(error, f"sqlite:///{path}")
+        raise StorageUnavailable(problem or f"cannot read database {path}: {error}") from error
     finally:
         connection.close()

@@ -24,7 +24,9 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_en
 
 from engine.domain import ACTIVE_STATES, LogEntry, Order, OrderStatus
 from engine.storage.changes import Change, StorageFailure, StorageUnavailable
+from engine.storage.errors import is_transient, permanent_problem, refuse_foreign_tables
 from engine.storage.fast_write import write_postgres, write_sqlite
+from engine.storage.postgres_url import ensure_schema, postgres_options
 from engine.storage.rows import log_from_row, log_rows, order_from_row, order_row, report_cells
 from engine.storage.schema import ExactDecimal, UtcTimestamp, ledger, metadata, order_logs, orders
 
@@ -58,10 +60,7 @@ def _engine_for(url: str) -> AsyncEngine:
                 raise StorageUnavailable(f"cannot create the database's folder {folder}: {error.strerror}") from None
         connect_args["timeout"] = 2.0
     elif parsed.get_backend_name() == "postgresql":
-        schema = parsed.query.get("schema")
-        if schema:
-            parsed = parsed.difference_update_query(["schema"])
-            connect_args["server_settings"] = {"search_path": str(schema)}
+        parsed, connect_args, _schema = postgres_options(parsed)
         options.update(pool_pre_ping=True, pool_size=5, max_overflow=5)
     engine = create_async_engine(parsed, connect_args=connect_args, **options)
     if parsed.get_backend_name() == "sqlite":
@@ -76,12 +75,6 @@ def _one_line(error: BaseException) -> str:
     return lines[0] if lines else type(cause).__name__
 
 
-def _is_transient(error: BaseException) -> bool:
-    if isinstance(error, OperationalError):
-        return True
-    return isinstance(error, DBAPIError) and bool(error.connection_invalidated)
-
-
 class OrderStore:
     def __init__(self, url: str) -> None:
         self.url = url
@@ -94,6 +87,10 @@ class OrderStore:
         self.commits = 0
         self.retries = 0  # transactions retried through a lock or a lost connection, for diagnostics
         self.last_error: str | None = None
+        self.notices: list[str] = []  # things the user should hear once, e.g. a schema created
+        # Set when the database refused for good (read-only, damaged, not ours): nothing will land.
+        self.fatal: StorageUnavailable | None = None
+        self.broken = asyncio.Event()
 
     @property
     def busy(self) -> bool:
@@ -107,12 +104,22 @@ class OrderStore:
     async def open(self) -> None:
         try:
             await self._run(self._create_schema)
+        except StorageUnavailable:
+            await self.engine.dispose()
+            raise
         except Exception as error:
             await self.engine.dispose()
-            raise StorageUnavailable(f"cannot open database {self.display_url}: {_one_line(error)}") from error
+            problem = (
+                permanent_problem(error, self.url) or f"cannot open database {self.display_url}: {_one_line(error)}"
+            )
+            raise StorageUnavailable(problem) from error
         self._writer = asyncio.create_task(self._write_forever(), name="dexdesk-storage-writer")
 
     async def _create_schema(self, connection: AsyncConnection) -> None:
+        schema = postgres_options(make_url(self.url))[2] if self.dialect == "postgresql" else None
+        if schema and await ensure_schema(connection, schema):
+            self.notices.append(f"created PostgreSQL schema {schema!r} (it did not exist)")
+        await connection.run_sync(refuse_foreign_tables, self.display_url)
         await connection.run_sync(metadata.create_all)
 
     async def close(self) -> None:
@@ -209,6 +216,11 @@ class OrderStore:
                 writable = self._drop_orphans(batch)
                 if writable:
                     await self._with_retries(self._write_batch, writable, run=self._run_on_writer_connection)
+            except StorageUnavailable as error:
+                log.info("could not store %d state changes: %s", len(batch), error)
+                for change in batch:
+                    if change.done and not change.done.done():
+                        change.done.set_exception(StorageFailure(str(error)))
             except Exception as error:
                 log.exception("could not store %d state changes", len(batch))
                 for change in batch:
@@ -267,8 +279,12 @@ class OrderStore:
                 self.last_error = None
                 return result
             except (OperationalError, DBAPIError) as error:
-                if not _is_transient(error):
-                    raise
+                if not is_transient(error, self.url):
+                    problem = permanent_problem(error, self.url)
+                    if problem is None:
+                        raise
+                    self._break(StorageUnavailable(problem))
+                    raise self.fatal from error  # type: ignore[misc]
                 self.last_error = str(error.orig) if error.orig else str(error)
                 self.retries += 1
                 delay = _RETRY_DELAYS_S[min(attempt, len(_RETRY_DELAYS_S) - 1)]
@@ -279,6 +295,11 @@ class OrderStore:
                     await asyncio.sleep(delay)
                 finally:
                     self._in_flight -= 1
+
+    def _break(self, problem: StorageUnavailable) -> None:
+        if self.fatal is None:
+            self.fatal = problem
+            self.broken.set()
 
     # -- reads ----------------------------------------------------------------------------
 
