@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+import sys
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 
@@ -47,6 +48,12 @@ def start_mirror(
     return mirror
 
 
+def _tell_once(store: OrderStore) -> None:
+    """What the store did on the user's behalf that they should know (e.g. created a schema)."""
+    for notice in store.notices:
+        print(f"dexdesk: {notice}", file=sys.stderr)
+
+
 @asynccontextmanager
 async def running_engine(
     settings: Settings, *, on_mirror_state: Callable[[MirrorState], None] | None = None
@@ -54,6 +61,7 @@ async def running_engine(
     """An engine that has resumed every unfinished order, mirrored to Redis if a URL is set; stopped cleanly."""
     engine = build_engine(settings)
     await engine.start()
+    _tell_once(engine.store)
     mirror = start_mirror(engine, settings, on_mirror_state)
     try:
         yield engine
@@ -65,9 +73,9 @@ async def running_engine(
 
 @asynccontextmanager
 async def open_store(settings: Settings) -> AsyncIterator[OrderStore]:
-    """Storage alone, for commands that only read (list, show, export, info)."""
+    """Storage alone, for commands that only read (list, show, export, info): never creates a database."""
     store = OrderStore(settings.database_url)
-    await store.open()
+    await store.open(create=False)
     try:
         yield store
     finally:

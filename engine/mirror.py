@@ -256,7 +256,8 @@ class RedisMirror:
                 await self._drain(client, publish_sha)
             except _MIRROR_ERRORS as error:
                 reason = describe_error(error)
-                log.warning("Redis mirror disconnected (%s); retrying in %.1f s", reason, delay)
+                # info, not warning: the state listeners (status bar, the CLI's stderr line) tell the user once
+                log.info("Redis mirror disconnected (%s); retrying in %.1f s", reason, delay)
                 self._set_state(MirrorState("disconnected", self.state.url, reason, delay))
             finally:
                 if client is not None:

@@ -20,7 +20,7 @@ from sqlalchemy.exc import ArgumentError
 from engine.engine import EngineSettings, engine_settings
 from engine.mirror_keys import DEFAULT_NAMESPACE, NAMESPACE_RULE, check_redis_url
 from engine.paths import default_db_url, settings_path
-from engine.storage.postgres_url import check_postgres_query
+from engine.storage.postgres_url import check_postgres_query, check_postgres_url_text
 
 ENVIRONMENT = {
     "db_url": "DEXDESK_DB_URL",
@@ -69,6 +69,7 @@ class Settings(BaseModel):
                 "give a file, e.g. sqlite:///orders.db"
             )
         if url.get_backend_name() == "postgresql":
+            check_postgres_url_text(value)
             check_postgres_query(url.query)
         return url.render_as_string(hide_password=False)
 

@@ -11,10 +11,13 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 from sqlalchemy import text
 from sqlalchemy.engine import URL
 from sqlalchemy.ext.asyncio import AsyncConnection
+
+from engine.storage.changes import StorageUnavailable
 
 CONNECT_TIMEOUT_S = 8.0
 SSL_MODES = ("disable", "allow", "prefer", "require", "verify-ca", "verify-full")
@@ -27,6 +30,15 @@ def _one(query: Mapping[str, Any], name: str) -> str | None:
     if isinstance(value, tuple):
         value = value[-1] if value else ""
     return None if value is None else str(value)
+
+
+def check_postgres_url_text(url: str) -> None:
+    """What the parsed URL no longer shows: SQLAlchemy drops `?schema=` with no value, and public is used."""
+    written = parse_qs(urlsplit(url).query, keep_blank_values=True)
+    for name in _OWN_OPTIONS:
+        if name in written and not all(written[name]):
+            hint = "a schema (e.g. ?schema=trading) or leave it out for public" if name == "schema" else "a mode"
+            raise ValueError(f"?{name}= is empty: name {hint}")
 
 
 def check_postgres_query(query: Mapping[str, Any]) -> None:
@@ -54,7 +66,7 @@ def postgres_options(url: URL) -> tuple[URL, dict[str, Any], str | None]:
     return url.difference_update_query(_OWN_OPTIONS), connect_args, schema
 
 
-async def ensure_schema(connection: AsyncConnection, schema: str) -> bool:
+async def ensure_schema(connection: AsyncConnection, schema: str, *, create: bool = True) -> bool:
     """Create the schema if it is missing; True if this call created it.
 
     The transaction-scoped advisory lock makes a second process wait for the first one's commit
@@ -67,5 +79,9 @@ async def ensure_schema(connection: AsyncConnection, schema: str) -> bool:
     )
     if exists:
         return False
+    if not create:
+        raise StorageUnavailable(
+            f"schema {schema!r} does not exist in this database (submit, run or the desk create it)"
+        )
     await connection.execute(text(f'CREATE SCHEMA "{schema}"'))  # the name passed _SCHEMA_NAME
     return True

@@ -26,6 +26,7 @@ from engine.domain import ACTIVE_STATES, LogEntry, Order, OrderStatus
 from engine.storage.changes import Change, StorageFailure, StorageUnavailable
 from engine.storage.errors import is_transient, permanent_problem, refuse_foreign_tables
 from engine.storage.fast_write import write_postgres, write_sqlite
+from engine.storage.file_identity import FileWatch
 from engine.storage.postgres_url import ensure_schema, postgres_options
 from engine.storage.rows import log_from_row, log_rows, order_from_row, order_row, report_cells
 from engine.storage.schema import ExactDecimal, UtcTimestamp, ledger, metadata, order_logs, orders
@@ -91,6 +92,8 @@ class OrderStore:
         # Set when the database refused for good (read-only, damaged, not ours): nothing will land.
         self.fatal: StorageUnavailable | None = None
         self.broken = asyncio.Event()
+        self._file = FileWatch(url)
+        self._create = True
 
     @property
     def busy(self) -> bool:
@@ -101,7 +104,16 @@ class OrderStore:
     def display_url(self) -> str:
         return make_url(self.url).render_as_string(hide_password=True)
 
-    async def open(self) -> None:
+    async def open(self, *, create: bool = True) -> None:
+        """Open (and with `create`, make) the database. Read-only commands pass create=False.
+
+        Without `create` a missing SQLite file or PostgreSQL schema is reported, not made: `info`
+        on a mistyped path must not leave an empty database there.
+        """
+        self._create = create
+        if not create and not self._file.exists():
+            await self.engine.dispose()
+            raise StorageUnavailable(f"database {self.display_url} does not exist (submit, run or the desk create it)")
         try:
             await self._run(self._create_schema)
         except StorageUnavailable:
@@ -113,11 +125,12 @@ class OrderStore:
                 permanent_problem(error, self.url) or f"cannot open database {self.display_url}: {_one_line(error)}"
             )
             raise StorageUnavailable(problem) from error
+        self._file.remember()
         self._writer = asyncio.create_task(self._write_forever(), name="dexdesk-storage-writer")
 
     async def _create_schema(self, connection: AsyncConnection) -> None:
         schema = postgres_options(make_url(self.url))[2] if self.dialect == "postgresql" else None
-        if schema and await ensure_schema(connection, schema):
+        if schema and await ensure_schema(connection, schema, create=self._create):
             self.notices.append(f"created PostgreSQL schema {schema!r} (it did not exist)")
         await connection.run_sync(refuse_foreign_tables, self.display_url)
         await connection.run_sync(metadata.create_all)
@@ -275,6 +288,7 @@ class OrderStore:
         attempt = 0
         while True:
             try:
+                self._file.check()
                 result = await (run or self._run)(work, *args)
                 self.last_error = None
                 return result
@@ -295,6 +309,9 @@ class OrderStore:
                     await asyncio.sleep(delay)
                 finally:
                     self._in_flight -= 1
+            except StorageUnavailable as problem:
+                self._break(problem)
+                raise
 
     def _break(self, problem: StorageUnavailable) -> None:
         if self.fatal is None:
@@ -319,7 +336,8 @@ class OrderStore:
         """Order ids starting with `prefix`, so people can type the short id the board shows."""
 
         async def work(connection: AsyncConnection) -> list[str]:
-            query = select(orders.c.id).where(orders.c.id.like(prefix.lower() + "%")).limit(2)
+            # Literal: '%' and '_' in what was typed are characters, not LIKE wildcards.
+            query = select(orders.c.id).where(orders.c.id.startswith(prefix.lower(), autoescape=True)).limit(2)
             return list((await connection.execute(query)).scalars())
 
         return await self._with_retries(work)
