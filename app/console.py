@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TextIO
 
-from rich.console import Console
+from rich.console import Console, JustifyMethod
 from rich.table import Table
 from rich.text import Text
 
@@ -54,7 +54,7 @@ def short(value: str | None, length: int = 8) -> str:
 
 def orders_table(orders: list[Order]) -> Table:
     table = Table(box=None, header_style="bold", pad_edge=False)
-    for title, justify in (
+    columns: tuple[tuple[str, JustifyMethod], ...] = (
         ("created (UTC)", "left"),
         ("id", "left"),
         ("pair", "left"),
@@ -65,8 +65,9 @@ def orders_table(orders: list[Order]) -> Table:
         ("exec price", "right"),
         ("txHash", "left"),
         ("att", "right"),
-    ):
-        table.add_column(title, justify=justify)  # type: ignore[arg-type]
+    )
+    for title, justify in columns:
+        table.add_column(title, justify=justify)
     for order in orders:
         table.add_row(
             format_timestamp(order.created_at)[:19].replace("T", " "),

@@ -1,4 +1,4 @@
-"""CSV reports: the contract's columns, UTF-8 with a BOM so spreadsheets read it right, RFC 4180 quoting.
+"""CSV reports: docs/contract.md's columns, UTF-8 with a BOM so spreadsheets read it right, RFC 4180 quoting.
 
 Rows are streamed from storage in pages; a worker thread encodes and writes each page while the
 loop fetches the next, so a large export never holds the database in memory and never stalls

@@ -104,7 +104,7 @@ class Settings(BaseModel):
         )
 
     def saved_form(self) -> dict[str, Any]:
-        return json.loads(self.model_dump_json(exclude_none=True))
+        return self.model_dump(mode="json", exclude_none=True)
 
 
 def _in_memory(database: str | None, query: Any) -> bool:

@@ -19,15 +19,27 @@ BENCHES = {
 }
 
 
+EXIT_STATUS = "exit status:\n  0 measured and printed\n  2 --orders below 1, bad settings or an unusable database"
+
+
 def add_bench_commands(
-    sub: Any, add_global_options: Callable[[argparse.ArgumentParser], None]
+    sub: argparse._SubParsersAction[argparse.ArgumentParser],
+    add_global_options: Callable[[argparse.ArgumentParser], None],
 ) -> argparse.ArgumentParser:
     """Add `bench` with one sub-command per bench; their handlers take only `args` and run their own loop."""
-    bench = sub.add_parser("bench", help="measure speed: engine, spec, board, export", description=__doc__)
+    bench = sub.add_parser(
+        "bench",
+        help="measure speed: engine, spec, board, export",
+        description=__doc__,
+        epilog=EXIT_STATUS,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     add_global_options(bench)
     inner = bench.add_subparsers(dest="bench", metavar="BENCH", required=True)
     for name, (module, default, text) in BENCHES.items():
-        child = inner.add_parser(name, help=text, description=text)
+        child = inner.add_parser(
+            name, help=text, description=text, epilog=EXIT_STATUS, formatter_class=argparse.RawDescriptionHelpFormatter
+        )
         add_global_options(child)
         child.add_argument("--orders", type=int, default=default, metavar="N", help=f"how many (default {default:,})")
         child.add_argument("--json", action="store_true", help="print one JSON object")

@@ -58,7 +58,7 @@ directions = st.one_of(
 
 
 def _valid_by_the_rules(request: OrderRequest) -> bool:
-    """An independent reading of CONTRACT.md's rules for an order the validator accepted."""
+    """An independent reading of docs/contract.md's rules for an order the validator accepted."""
     spec = CATALOG.get(request.pair)
     if spec is None or request.direction not in (Direction.BUY, Direction.SELL):
         return False
@@ -181,6 +181,6 @@ def test_engine_refuses_what_the_cli_refuses(sqlite_url: str) -> None:
             for pair, amount, direction in [("", "1", "BUY"), ("SOL-USDC", "-1", "SELL"), ("SOL-USDC", "1", "x")]:
                 with pytest.raises(InvalidOrder):
                     await engine.submit(pair, amount, direction)
-            return len(await engine.store.list())
+            return len(await engine.store.list_orders())
 
     assert asyncio.run(attempt()) == 0

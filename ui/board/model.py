@@ -242,8 +242,8 @@ class BoardModel(QAbstractTableModel):
         self._append_live(fresh)
         for offset in range(len(fresh)):
             position = -(first_new + offset) - 1
-            self._sorted_row[position] = len(self._sorted)  # type: ignore[arg-type]
-            self._sorted.append(position)  # type: ignore[union-attr]
+            self._sorted_row[position] = len(self._sorted)
+            self._sorted.append(position)
         self.endInsertRows()
 
     def _append_live(self, fresh: list[Order]) -> None:
@@ -275,19 +275,16 @@ class BoardModel(QAbstractTableModel):
         return len(page)
 
     def _emit_rows_changed(self, rows: list[int]) -> None:
+        """One dataChanged per run of consecutive rows (`rows` sorted), not one per row."""
         last_column = len(COLUMNS) - 1
-        start = previous = None
+        runs: list[list[int]] = []
         for row in rows:
-            if start is None:
-                start = previous = row
-                continue
-            if row == previous + 1:  # type: ignore[operator]
-                previous = row
-                continue
-            self.dataChanged.emit(self.index(start, 0), self.index(previous, last_column))  # type: ignore[arg-type]
-            start = previous = row
-        if start is not None:
-            self.dataChanged.emit(self.index(start, 0), self.index(previous, last_column))  # type: ignore[arg-type]
+            if runs and row == runs[-1][1] + 1:
+                runs[-1][1] = row
+            else:
+                runs.append([row, row])
+        for start, end in runs:
+            self.dataChanged.emit(self.index(start, 0), self.index(end, last_column))
 
     # -- sorting --------------------------------------------------------------------------
 

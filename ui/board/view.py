@@ -45,13 +45,13 @@ class StatusChipDelegate(QStyledItemDelegate):
             super().paint(painter, option, index)
             return
         style = option.widget.style() if option.widget else None
-        if style is not None and option.state & QStyle.StateFlag.State_Selected:  # type: ignore[operator]
+        if style is not None and option.state & QStyle.StateFlag.State_Selected:
             style.drawPrimitive(QStyle.PrimitiveElement.PE_PanelItemViewItem, option, painter, option.widget)
         painter.save()
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
-        rect = QRectF(option.rect).adjusted(4, 3, -4, -3)  # type: ignore[attr-defined]
+        rect = QRectF(option.rect).adjusted(4, 3, -4, -3)
         text = str(order.status)
-        metrics = option.fontMetrics  # type: ignore[attr-defined]
+        metrics = option.fontMetrics
         # One chip width for every status, so the column reads as a clean stripe of colour.
         rect.setWidth(min(rect.width(), metrics.horizontalAdvance("SUBMITTED") + 14))
         painter.setPen(Qt.PenStyle.NoPen)
