@@ -122,7 +122,11 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("--pair", help="only orders of this pair")
 
     command("resume", commands.resume, "finish every unfinished order and exit")
-    watch = command("watch", watch_handler, "print update messages from the Redis mirror (Redis only, no database)")
+    watch = command(
+        "watch",
+        watch_handler,
+        "print update messages from the Redis mirror (Redis only; with --db, an order's end is checked there too)",
+    )
     watch.add_argument(
         "order_id", nargs="?", metavar="ORDER_ID", help="follow this order from its current state until it ends"
     )

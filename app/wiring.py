@@ -44,6 +44,7 @@ def start_mirror(
         mirror.on_state(on_state)
     mirror.attach(engine)
     mirror.adopt(engine.active_orders())
+    mirror.repair_from(engine.order)
     mirror.start()
     return mirror
 

@@ -15,7 +15,7 @@ import contextlib
 import logging
 import uuid
 from collections import Counter, OrderedDict, deque
-from collections.abc import Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -39,6 +39,7 @@ log = logging.getLogger(__name__)
 
 Status = Literal["connecting", "connected", "disconnected", "stopped"]
 _MIRROR_ERRORS = (RedisError, OSError, ValueError)
+_REPAIR_LIMIT = 10_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,6 +123,8 @@ class RedisMirror:
         self._state_listeners: list[Callable[[MirrorState], None]] = []
         self._task: asyncio.Task[None] | None = None
         self._stopping = False
+        self._lookup: Callable[[str], Awaitable[Order | None]] | None = None
+        self.repaired = 0
         self._detach: Callable[[], None] | None = None
 
     # -- wiring ---------------------------------------------------------------------------
@@ -129,6 +132,15 @@ class RedisMirror:
     def attach(self, source: UpdateSource) -> None:
         """Listen to committed updates: an engine's, or anything else that announces them."""
         self._detach = source.subscribe(self)
+
+    def repair_from(self, lookup: Callable[[str], Awaitable[Order | None]]) -> None:
+        """Where to look up orders Redis still lists as active but this mirror does not know.
+
+        A process that exited while Redis was frozen or away could not write how its orders
+        ended; the database knows. On each connect the mirror checks `{ns}:active` against it
+        and publishes the end of every order that ended meanwhile (see `_repair`).
+        """
+        self._lookup = lookup
 
     def adopt(self, orders: Iterable[Order]) -> None:
         """Know about orders that were active before this mirror existed (resumed ones).
@@ -254,6 +266,7 @@ class RedisMirror:
                 self._set_state(MirrorState("connected", self.state.url))
                 delay = self.min_backoff_s
                 await self._refresh(client, refresh_sha)
+                await self._repair(client)
                 await self._drain(client, publish_sha)
             except _MIRROR_ERRORS as error:
                 reason = describe_error(error)
@@ -290,6 +303,38 @@ class RedisMirror:
                     self.snapshot_ttl_s,
                 )
             await pipe.execute()
+
+    async def _repair(self, client: Redis) -> None:
+        """Publish the end of orders Redis lists as active that the database says have ended.
+
+        Only orders this mirror does not track are looked up (its own are current), at most
+        `_REPAIR_LIMIT` per connect; an id the database does not hold (another database's order
+        in a shared namespace) is left alone. The ends go through the normal queue, so each is
+        written with the snapshot, the set and the PUBLISH together, and late listeners see it.
+        """
+        if self._lookup is None:
+            return
+        known = self._active.keys() | self._unsent.keys() | self._unsent_terminal.keys() | self._queued.keys()
+        candidates: list[str] = []
+        async for raw in client.sscan_iter(self.keys.active, count=500):
+            order_id = raw.decode() if isinstance(raw, bytes) else str(raw)
+            if order_id not in known:
+                candidates.append(order_id)
+            if len(candidates) >= _REPAIR_LIMIT or self._stop_requested():
+                break
+        for order_id in candidates:
+            if self._stop_requested():
+                return
+            try:
+                order = await self._lookup(order_id)
+            except Exception as error:  # noqa: BLE001 - the database's trouble is the engine's to report
+                log.info("Redis mirror: cannot check orders in the database now (%s)", error)
+                return
+            if order is not None and order.is_terminal and order_id not in self._queued:
+                self(OrderUpdate(update_message(order), order, ()))
+                self.repaired += 1
+        if self.repaired:
+            log.info("Redis mirror: published the end of %d orders that ended while Redis was away", self.repaired)
 
     async def _drain(self, client: Redis, sha: str) -> None:
         while not self._stop_requested():
