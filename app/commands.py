@@ -28,7 +28,7 @@ from engine.paths import data_dir, settings_path
 from engine.report_target import ReportTargetError, choose_target
 from engine.reports import export_csv
 from engine.settings import Settings
-from engine.storage import StorageUnavailable
+from engine.storage import DatabaseMissing, StorageUnavailable
 from engine.validation import FieldError, InvalidOrder, validate_order, validate_pair
 
 MIN_ID_PREFIX = 4
@@ -300,10 +300,14 @@ async def info(args: argparse.Namespace, settings: Settings) -> int:
     out.print(f"database: {settings.database_url}", markup=False)
     out.print(f"data directory: {data_dir()}", markup=False)
     out.print(f"settings file: {settings_path()}", markup=False)
-    async with open_store(settings) as store:
-        counts = await store.counts_by_status()
-    summary = ", ".join(f"{counts.get(status, 0)} {status}" for status in OrderStatus)
-    out.print(f"orders: {summary}", markup=False)
+    try:
+        async with open_store(settings) as store:
+            counts = await store.counts_by_status()
+    except DatabaseMissing:
+        out.print("orders: none yet: the database does not exist (submit, run or the desk create it)", markup=False)
+    else:
+        summary = ", ".join(f"{counts.get(status, 0)} {status}" for status in OrderStatus)
+        out.print(f"orders: {summary}", markup=False)
     out.print(await _mirror_line(settings), markup=False)
     return ExitCode.OK
 

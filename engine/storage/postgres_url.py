@@ -17,7 +17,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import URL
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from engine.storage.changes import StorageUnavailable
+from engine.storage.changes import DatabaseMissing
 
 CONNECT_TIMEOUT_S = 8.0
 SSL_MODES = ("disable", "allow", "prefer", "require", "verify-ca", "verify-full")
@@ -80,8 +80,6 @@ async def ensure_schema(connection: AsyncConnection, schema: str, *, create: boo
     if exists:
         return False
     if not create:
-        raise StorageUnavailable(
-            f"schema {schema!r} does not exist in this database (submit, run or the desk create it)"
-        )
+        raise DatabaseMissing(f"schema {schema!r} does not exist in this database (submit, run or the desk create it)")
     await connection.execute(text(f'CREATE SCHEMA "{schema}"'))  # the name passed _SCHEMA_NAME
     return True

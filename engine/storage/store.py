@@ -23,7 +23,7 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
 from engine.domain import ACTIVE_STATES, LogEntry, Order, OrderStatus
-from engine.storage.changes import Change, StorageFailure, StorageUnavailable
+from engine.storage.changes import Change, DatabaseMissing, StorageFailure, StorageUnavailable
 from engine.storage.errors import is_transient, permanent_problem, refuse_foreign_tables
 from engine.storage.fast_write import write_postgres, write_sqlite
 from engine.storage.file_identity import FileWatch
@@ -117,7 +117,7 @@ class OrderStore:
         self._create = create
         if not create and not self._file.exists():
             await self.engine.dispose()
-            raise StorageUnavailable(f"database {self.display_url} does not exist (submit, run or the desk create it)")
+            raise DatabaseMissing(f"database {self.display_url} does not exist (submit, run or the desk create it)")
         try:
             await self._run(self._create_schema)
         except StorageUnavailable:

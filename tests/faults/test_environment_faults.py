@@ -101,8 +101,11 @@ def test_database_file_deleted_during_a_run_stops_with_one_line(tmp_path: Path) 
     HARDENING.faults += 1
     # Meanwhile a read-only command must say it is gone, not make a new empty file there.
     result = dexdesk(tmp_path, "--db", f"sqlite:///{path}", "info")
-    assert result.returncode == 2
-    one_line(result.stderr, "does not exist", what="info on a deleted database file")
+    assert result.returncode == 0, result.stderr
+    assert "the database does not exist" in result.stdout
+    listed = dexdesk(tmp_path, "--db", f"sqlite:///{path}", "list")
+    assert listed.returncode == 2
+    one_line(listed.stderr, "does not exist", what="list on a deleted database file")
     assert not path.exists()
 
 
