@@ -50,6 +50,11 @@ EXIT_STATUSES = {
         "2 no Redis URL, a malformed ORDER_ID, or Redis refused the connection",
         "130 interrupted (Ctrl-C)",
     ],
+    "cancel": [
+        "0 the order was CANCELLED (no swap was sent)",
+        "1 too late: the swap was already SUBMITTED (a sent swap cannot be recalled) or the order had ended",
+        "2 no order (or more than one) has this id, bad settings or an unusable database",
+    ],
     "info": ["0 shown", "2 bad settings or an unusable database"],
 }
 
@@ -115,6 +120,9 @@ def build_parser() -> argparse.ArgumentParser:
     show = command("show", commands.show, "show one order with its whole log")
     show.add_argument("order_id", metavar="ID", help="order id, or its first characters")
     show.add_argument("--json", action="store_true", help="print one JSON object")
+
+    cancel = command("cancel", commands.cancel, "cancel an order before its swap is sent, whichever process runs it")
+    cancel.add_argument("order_id", metavar="ID", help="order id, or its first characters")
 
     export = command("export", commands.export, "write the CSV report")
     export.add_argument("file", metavar="FILE.csv")

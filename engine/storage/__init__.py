@@ -1,6 +1,15 @@
-"""Storage: SQLAlchemy 2 async, SQLite by default, PostgreSQL by URL."""
+"""Storage: SQLAlchemy 2 async, SQLite by default, PostgreSQL by URL; schema by Alembic migrations."""
 
-from engine.storage.changes import Change, DatabaseMissing, StorageFailure, StorageUnavailable
+from engine.storage import ownership
+from engine.storage.changes import Change, DatabaseMissing, OrderLost, StorageFailure, StorageUnavailable
 from engine.storage.store import OrderStore
 
-__all__ = ["Change", "DatabaseMissing", "OrderStore", "StorageFailure", "StorageUnavailable"]
+__all__ = [
+    "Change",
+    "DatabaseMissing",
+    "OrderLost",
+    "OrderStore",
+    "StorageFailure",
+    "StorageUnavailable",
+    "ownership",
+]

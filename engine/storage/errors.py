@@ -17,8 +17,11 @@ from sqlalchemy.exc import DBAPIError
 
 from engine.storage.changes import StorageUnavailable
 from engine.storage.postgres_url import CONNECT_TIMEOUT_S
-from engine.storage.schema import orders
 
+# The orders table's columns since 0.1.0 (later revisions only add): a table without them is not ours.
+_BASELINE_ORDER_COLUMNS = frozenset(
+    {"seq", "id", "pair", "direction", "amount", "status", "attempts", "created_at", "updated_at"}
+)
 _TRANSIENT_WORDS = (
     "database is locked",
     "database table is locked",
@@ -106,7 +109,7 @@ def refuse_foreign_tables(connection: Connection, shown: str) -> None:
     if not inspector.has_table("orders"):
         return
     present = {column["name"] for column in inspector.get_columns("orders")}
-    missing = sorted({column.name for column in orders.columns} - present)
+    missing = sorted(_BASELINE_ORDER_COLUMNS - present)
     if missing:
         raise StorageUnavailable(
             f"{shown} is not a dexdesk database: its orders table has no {', '.join(missing[:3])} column; "
