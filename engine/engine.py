@@ -10,6 +10,7 @@ back what it still holds.
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import os
 import socket
@@ -28,9 +29,10 @@ from engine.log_kinds import LogKind
 from engine.pairs import PairCatalog, default_catalog
 from engine.pipeline import AttemptRunner, Transitions
 from engine.queue import InProcessQueue, OrderQueue, QueueSettings, QueueStats
+from engine.ratelimit import SharedWindowLimiter
 from engine.reports import export_csv
 from engine.router import MockDexRouter, Router, RouterSettings, RoutingDecision
-from engine.storage import OrderLost, OrderStore, StorageFailure, ownership
+from engine.storage import OrderLost, OrderStore, StorageFailure, ownership, rate_window
 from engine.validation import OrderRequest, validate_order
 
 log = logging.getLogger(__name__)
@@ -88,7 +90,14 @@ class Engine:
         self.clock = Clock(self.settings.time_scale)
         self.hub = UpdateHub()
         self.router: Router = MockDexRouter(self.catalog, self.settings.router, self.clock)
-        self.queue: OrderQueue = queue or InProcessQueue(self.settings.queue, self.clock)
+        # The rate limit's window lives in the database: it holds across restarts and processes.
+        shared_window = SharedWindowLimiter(
+            self.clock,
+            self.settings.queue.limiter_max,
+            self.settings.queue.limiter_duration_s,
+            functools.partial(rate_window.admit, store),
+        )
+        self.queue: OrderQueue = queue or InProcessQueue(self.settings.queue, self.clock, shared_window)
         self._transitions = Transitions(store, self.hub, self.clock)
         self._runner = AttemptRunner(self._transitions, self.router, self.settings.queue.retry, self._retry_later)
         self._active: dict[str, Order] = {}

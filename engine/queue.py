@@ -62,10 +62,10 @@ class OrderQueue(Protocol):
 class InProcessQueue:
     """An asyncio queue with a concurrency cap and a sliding-window rate limit."""
 
-    def __init__(self, settings: QueueSettings, clock: Clock) -> None:
+    def __init__(self, settings: QueueSettings, clock: Clock, limiter: SlidingWindowLimiter | None = None) -> None:
         self.settings = settings
         self.clock = clock
-        self.limiter = SlidingWindowLimiter(clock, settings.limiter_max, settings.limiter_duration_s)
+        self.limiter = limiter or SlidingWindowLimiter(clock, settings.limiter_max, settings.limiter_duration_s)
         self._waiting: deque[str] = deque()
         self._delayed: set[asyncio.Task[None]] = set()
         self._in_flight: set[asyncio.Task[None]] = set()
