@@ -7,17 +7,20 @@ import asyncio
 import sys
 import time
 from collections import Counter
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
+from decimal import Decimal, InvalidOperation
 from functools import wraps
 from typing import Any
 
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from app import __version__
+from app import __version__, cluster_commands
 from app.console import order_detail, orders_table, update_lines, write_plain_table
 from app.limits import MAX_RUN_ORDERS, ORDERS_RULE
 from app.wiring import build_engine, build_mirror, open_store, running_engine
+from engine.cluster.config import ClusterUnavailable
 from engine.demo import random_requests
 from engine.domain import Order, OrderStatus, OrderUpdate
 from engine.exit_codes import ExitCode
@@ -40,7 +43,7 @@ out = Console(highlight=False, soft_wrap=True, width=None if sys.stdout.isatty()
 err = Console(stderr=True, highlight=False, soft_wrap=True)
 
 
-def _reports_problems(handler: Handler) -> Handler:
+def reports_problems(handler: Handler) -> Handler:
     """Turn bad input and unusable databases into one clear line and exit status 2."""
 
     @wraps(handler)
@@ -51,7 +54,7 @@ def _reports_problems(handler: Handler) -> Handler:
             for problem in error.errors:
                 err.print(f"dexdesk: {problem}", markup=False)
             return ExitCode.BAD_INPUT
-        except StorageUnavailable as error:
+        except (StorageUnavailable, ClusterUnavailable) as error:
             err.print(f"dexdesk: {error}", markup=False)
             return ExitCode.BAD_INPUT
         except StorageFailure as error:
@@ -95,9 +98,20 @@ def _pair_filter(raw: str | None) -> str | None:
     return None if raw is None else _pair(raw)
 
 
-@_reports_problems
+@reports_problems
 async def submit(args: argparse.Namespace, settings: Settings) -> int:
-    request = validate_order(args.pair, args.amount, args.direction, default_catalog())
+    request = validate_order(
+        args.pair,
+        args.amount,
+        args.direction,
+        default_catalog(),
+        order_type=args.type,
+        limit_price=args.limit_price,
+        expires_in=args.expires,
+        slippage=_slippage_fraction(args.slippage),
+    )
+    if settings.queue_url:
+        return await cluster_commands.submit(args, settings, request)
     async with running_engine(settings, on_mirror_state=_MirrorReporter()) as engine:
         printer = _UpdatePrinter(as_json=args.json, verbose=args.wait)
         engine.subscribe(printer)
@@ -122,6 +136,16 @@ async def submit(args: argparse.Namespace, settings: Settings) -> int:
     if not args.json and not args.wait:
         out.print(update_lines(OrderUpdate({}, final, final.logs[-1:])))
     return ExitCode.OK if final.status is OrderStatus.CONFIRMED else ExitCode.FAILED
+
+
+def _slippage_fraction(percent: str | None) -> object:
+    """`--slippage 0.5` means 0.5 %; validation takes a fraction and names the field."""
+    if percent is None:
+        return None
+    try:
+        return Decimal(percent.strip()) / 100
+    except InvalidOperation:
+        raise InvalidOrder([FieldError("slippage", "must be a percentage, e.g. 0.5 for 0.5 %")]) from None
 
 
 class _UpdatePrinter:
@@ -152,12 +176,14 @@ class _UpdatePrinter:
             out.print(update_lines(update))
 
 
-@_reports_problems
+@reports_problems
 async def run(args: argparse.Namespace, settings: Settings) -> int:
     if not 1 <= args.orders <= MAX_RUN_ORDERS:
         raise InvalidOrder([FieldError("orders", ORDERS_RULE)])
     pairs = [_pair(name) for name in args.pairs.split(",")] if args.pairs else None
     requests = random_requests(default_catalog(), args.orders, seed=settings.seed, pairs=pairs)
+    if settings.queue_url:
+        return await _run_on_cluster(args, settings, requests)
     async with running_engine(settings, on_mirror_state=_MirrorReporter()) as engine:
         finished: dict[str, Order] = {}
         ours: set[str] = set()
@@ -219,6 +245,31 @@ async def run(args: argparse.Namespace, settings: Settings) -> int:
     return ExitCode.OK
 
 
+async def _run_on_cluster(args: argparse.Namespace, settings: Settings, requests: list[Any]) -> int:
+    @contextmanager
+    def progress() -> Iterator[Callable[[int], None]]:
+        bar = Progress(
+            TextColumn("[bold]orders (cluster)"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            console=err,
+            disable=args.json,
+        )
+        task = bar.add_task("orders", total=len(requests))
+        with bar:
+            yield lambda done: bar.update(task, completed=done)
+
+    finals, wall = await cluster_commands.run(requests, settings, progress)
+    summary = _summary(finals, wall)
+    if args.json:
+        print(dumps(summary))
+    else:
+        _print_summary(summary)
+    # As in one process: FAILED orders are outcomes of the simulation, not a failed run.
+    return ExitCode.OK
+
+
 def _summary(orders: list[Order], wall_s: float) -> dict[str, Any]:
     statuses = Counter(order.status for order in orders)
     venues = Counter(str(order.dex) for order in orders if order.status is OrderStatus.CONFIRMED)
@@ -248,8 +299,15 @@ def _print_summary(summary: dict[str, Any]) -> None:
     out.print(f"{summary['ordersPerSecond']} orders/s, wall time {summary['wallSeconds']:.2f} s")
 
 
-@_reports_problems
+@reports_problems
 async def resume(args: argparse.Namespace, settings: Settings) -> int:
+    if settings.queue_url:
+        out.print(
+            "cluster mode: `dexdesk worker` processes resume unfinished orders "
+            "(each re-queues the ones without a job when it starts); nothing to do here",
+            markup=False,
+        )
+        return ExitCode.OK
     async with running_engine(settings, on_mirror_state=_MirrorReporter()) as engine:
         await engine.wait_abandoned()
         await engine.wait_idle()
@@ -261,7 +319,7 @@ async def resume(args: argparse.Namespace, settings: Settings) -> int:
     return ExitCode.OK
 
 
-@_reports_problems
+@reports_problems
 async def list_orders(args: argparse.Namespace, settings: Settings) -> int:
     status, pair = _status_filter(args.status), _pair_filter(args.pair)
     if not 0 <= args.limit <= MAX_LIST_LIMIT:
@@ -279,7 +337,7 @@ async def list_orders(args: argparse.Namespace, settings: Settings) -> int:
     return ExitCode.OK
 
 
-@_reports_problems
+@reports_problems
 async def show(args: argparse.Namespace, settings: Settings) -> int:
     prefix = args.order_id.strip()
     if len(prefix) < MIN_ID_PREFIX:
@@ -303,7 +361,7 @@ async def _one_order_id(store: Any, raw: str) -> str:
     return str(matches[0])
 
 
-@_reports_problems
+@reports_problems
 async def cancel(args: argparse.Namespace, settings: Settings) -> int:
     """Cancel one order, whichever process runs it; exit 0 cancelled, 1 too late, 2 unknown id."""
     engine = build_engine(settings)
@@ -328,7 +386,7 @@ async def cancel(args: argparse.Namespace, settings: Settings) -> int:
     return ExitCode.FAILED
 
 
-@_reports_problems
+@reports_problems
 async def export(args: argparse.Namespace, settings: Settings) -> int:
     status, pair = _status_filter(args.status), _pair_filter(args.pair)
     try:
@@ -348,7 +406,7 @@ async def export(args: argparse.Namespace, settings: Settings) -> int:
     return ExitCode.OK
 
 
-@_reports_problems
+@reports_problems
 async def info(args: argparse.Namespace, settings: Settings) -> int:
     out.print(f"dexdesk {__version__}", markup=False)
     out.print(f"database: {settings.database_url}", markup=False)
@@ -366,6 +424,8 @@ async def info(args: argparse.Namespace, settings: Settings) -> int:
         summary = ", ".join(f"{counts.get(status, 0)} {status}" for status in OrderStatus)
         out.print(f"orders: {summary}", markup=False)
     out.print(await _mirror_line(settings), markup=False)
+    for line in await cluster_commands.info_lines(settings):
+        out.print(line, markup=False)
     return ExitCode.OK
 
 

@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
     QDockWidget,
     QFileDialog,
     QInputDialog,
+    QLabel,
     QMainWindow,
     QMenu,
     QMessageBox,
@@ -32,10 +33,14 @@ from engine.engine import Engine
 from engine.report_target import ReportTargetError
 from engine.router import RoutingDecision
 from engine.settings import Settings, save_changes
-from engine.validation import OrderRequest
+from engine.validation import InvalidOrder, OrderRequest
+from ui.account_panel import AccountPanel
+from ui.api_link import ApiLink
+from ui.blotter import FillsBlotter
 from ui.board.gc_policy import freeze_survivors
 from ui.board.view import BoardView
 from ui.bridge import EngineBridge
+from ui.chart import PriceChart
 from ui.dialogs.detail import OrderDetail
 from ui.dialogs.errors import ErrorReporter
 from ui.dialogs.reports import SummaryDialog, export_all, export_visible
@@ -88,16 +93,45 @@ class MainWindow(QMainWindow):
         self.ticket_dock.setWidget(self.ticket)
         self.ticket_dock.setMinimumWidth(400)
         self.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, self.ticket_dock)
+        self._add_trading_docks(engine)
         self.status = DeskStatusBar(engine, self)
         self.setStatusBar(self.status)
         self.mirror = MirrorLink(engine, start_mirror, self)
         self.mirror.state_changed.connect(self.status.show_mirror)
+        self.api = ApiLink(engine, lambda: self.mirror.state, self)
+        self.api_label = QLabel()
+        self.api_label.setToolTip("The HTTP + WebSocket API this desk serves (Settings → Serve the API)")
+        self.api_label.hide()
+        self.status.addPermanentWidget(self.api_label)
+        self.api.state_changed.connect(self._show_api)
         self._build_menus()
 
         self.bridge.orders_changed.connect(self._on_orders_changed)
         self.board.open_order.connect(self.open_detail)
         self.ticket.submit_requested.connect(self._submit)
         self._default_window_state = self.saveState(LAYOUT_VERSION)
+
+    def _add_trading_docks(self, engine: Engine) -> None:
+        """The simulator's docks: price chart (follows the ticket's pair), account, fills blotter."""
+        self.chart = PriceChart(engine, self)
+        self.chart_dock = self._dock("Price chart", "chartDock", self.chart, Qt.DockWidgetArea.TopDockWidgetArea)
+        self.account_panel = AccountPanel(engine, self)
+        self.account_dock = self._dock(
+            "Account", "accountDock", self.account_panel, Qt.DockWidgetArea.RightDockWidgetArea
+        )
+        self.blotter = FillsBlotter(engine.catalog, self)
+        self.blotter_dock = self._dock("Fills", "fillsDock", self.blotter, Qt.DockWidgetArea.BottomDockWidgetArea)
+        self.account_dock.setMinimumWidth(470)
+        self.blotter.setMinimumHeight(130)
+        self.chart.setMinimumHeight(240)
+        self.ticket.pair.currentTextChanged.connect(self.chart.set_pair)
+
+    def _dock(self, title: str, name: str, widget: QWidget, area: Qt.DockWidgetArea) -> QDockWidget:
+        dock = QDockWidget(title, self)
+        dock.setObjectName(name)
+        dock.setWidget(widget)
+        self.addDockWidget(area, dock)
+        return dock
 
     # -- menus ----------------------------------------------------------------------------
 
@@ -140,6 +174,8 @@ class MainWindow(QMainWindow):
 
         view_menu = bar.addMenu("&View")
         view_menu.addAction(self.ticket_dock.toggleViewAction())
+        for dock in (self.chart_dock, self.account_dock, self.blotter_dock):
+            view_menu.addAction(dock.toggleViewAction())
         self._action(view_menu, "Find on board", self._focus_search, "Ctrl+F", "Search id, pair or tx hash")
         self._action(
             view_menu, "Active orders only", self.board.active_only.toggle, "Ctrl+Shift+A", "Hide finished orders"
@@ -160,6 +196,10 @@ class MainWindow(QMainWindow):
         order_id = self.board.selected_order_id()
         if order_id:
             self.open_detail(order_id)
+
+    def _show_api(self, text: str) -> None:
+        self.api_label.setText(text)
+        self.api_label.setVisible(bool(text))
 
     # -- tasks ----------------------------------------------------------------------------
 
@@ -183,18 +223,26 @@ class MainWindow(QMainWindow):
     def _on_orders_changed(self, batch: dict[str, Order]) -> None:
         self.board.model.apply(batch)
         self.ticket.refresh_quote()
+        orders = list(batch.values())
+        self.chart.apply(orders)
+        self.blotter.apply(orders)
+        self.account_panel.orders_changed()
         for order_id, dialog in list(self.details.items()):
             snapshot = batch.get(order_id)
             if snapshot is not None:
                 dialog.update_order(snapshot)
 
-    def _indicative_quote(self, pair: str, amount: Decimal, direction: Direction) -> RoutingDecision:
-        return self.engine.indicative_quote(pair, amount, direction)
+    def _indicative_quote(self, pair: str, amount: Decimal, direction: Direction, slippage: Decimal) -> RoutingDecision:
+        return self.engine.indicative_quote(pair, amount, direction, slippage)
 
     async def load_history(self, first_page: int = FIRST_PAGE, page: int = HISTORY_PAGE) -> None:
         """Paint the newest orders at once; older pages follow in the background, one small page per loop turn."""
         newest = await self.engine.orders_page(limit=first_page)
         self.board.model.append_history(newest)
+        self.chart.apply(self.engine.limits.waiting())  # listed orders carry no terms; the book's do
+        self.account_panel.refresh()
+        self.chart.apply(newest)
+        self.blotter.apply(newest)
         freeze_survivors()
         if len(newest) < first_page:
             self.history_loaded.emit()
@@ -205,6 +253,8 @@ class MainWindow(QMainWindow):
         while True:
             older = await self.engine.orders_page(limit=page, before_seq=before_seq)
             self.board.model.append_history(older)
+            self.chart.apply(older)
+            self.blotter.apply(older)
             freeze_survivors()
             if len(older) < page:
                 break
@@ -220,6 +270,8 @@ class MainWindow(QMainWindow):
         async def submit() -> None:
             try:
                 await self.engine.submit_many([request])
+            except InvalidOrder as refused:  # a shortfall: said next to the button, nothing stored
+                self.ticket.show_submit_problem(refused)
             finally:
                 self.ticket.set_busy(False)
 
@@ -321,6 +373,8 @@ class MainWindow(QMainWindow):
         self.engine.reconfigure(chosen.engine(self.engine.seed))
         if not MirrorLink.same_target(self.settings, chosen):
             self.spawn(self.mirror.switch(chosen))
+        if chosen.serve_api_port != self.settings.serve_api_port:
+            self.spawn(self.api.apply(chosen.serve_api_port))
         path = save_changes(self.settings, chosen)
         self.settings = chosen
         self.status.refresh()
@@ -356,6 +410,8 @@ class MainWindow(QMainWindow):
     def restore_default_layout(self) -> None:
         self.restoreState(self._default_window_state, LAYOUT_VERSION)
         self.ticket_dock.show()
+        for dock in (self.chart_dock, self.account_dock, self.blotter_dock):
+            dock.show()
         self.board.restore_default_layout()
 
     # -- closing --------------------------------------------------------------------------
@@ -365,7 +421,7 @@ class MainWindow(QMainWindow):
         self._quit_confirmed = True
 
     def closeEvent(self, event: QCloseEvent) -> None:
-        running = len(self.engine.active_orders())
+        running = self.engine.running_count()  # waiting limit orders stay stored and wait on the next start
         if running and not self._quit_confirmed:
             choice = self._ask_about_running(running)
             if choice == "cancel":
@@ -400,15 +456,18 @@ class MainWindow(QMainWindow):
         return "quit" if clicked is quit_now else "wait" if clicked is wait else "cancel"
 
     async def _close_when_idle(self) -> None:
-        await self.engine.wait_idle()
+        await self.engine.wait_running_done()
         self._quit_confirmed = True
         self.close()
 
     async def shutdown(self) -> None:
         """Stop listening, stop the engine (in-flight attempts finish, queued orders stay stored), then the mirror."""
         self.bridge.close()
+        self.account_panel.stop()
+        self.chart.stop()
         for task in list(self._tasks):
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
+        await self.api.stop()  # no new orders over HTTP while the engine stops
         await self.engine.stop()
         await self.mirror.stop()

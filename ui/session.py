@@ -15,6 +15,7 @@ from pathlib import Path
 import qasync
 from PySide6.QtWidgets import QApplication, QMessageBox
 
+from engine.account.model import DEFAULT_START
 from engine.engine import Engine
 from engine.exit_codes import ExitCode
 from engine.settings import Settings
@@ -54,7 +55,10 @@ async def run_desk(
         window.errors.uninstall(loop)
         return ExitCode.BAD_INPUT
     window.mirror.start(settings)  # no await since engine.start(): the mirror misses nothing
+    window.spawn(window.api.apply(settings.serve_api_port))
     try:
+        if not demo and await engine.ensure_account(DEFAULT_START):
+            window.account_panel.refresh()  # a first start: the paper account opens with the default balances
         window.restore_layout()
         window.show()
         await window.load_history()

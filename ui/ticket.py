@@ -1,27 +1,34 @@
-"""The order ticket: pair, side, amount, a live two-venue quote, and submit on Enter.
+"""The order ticket: pair, side, amount, market or limit, slippage, a live two-venue quote, submit on Enter.
 
 Every keystroke is checked with the engine's own `validate_order`, so the ticket and the engine
 can never disagree about what is valid; a bad field shows the rule next to it and the submit
-button stays disabled. The quote is the router's indicative quote for the next order: what the
-aggregator would pick right now, and by how many basis points.
+button stays disabled. The quote is what a market order sent now gets (the engine's indicative
+quote): it refreshes every second and shows its age, and the order is sent bound to it, so it
+lands within the slippage tolerance of "Max spent / Min received" unless the market moves past
+that while it waits. "Confirm before sending" shows the final quote and asks, as Hummingbot does.
 """
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
+from dataclasses import replace
 from decimal import Decimal
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QButtonGroup,
+    QCheckBox,
     QComboBox,
     QCompleter,
+    QDoubleSpinBox,
     QFormLayout,
     QHBoxLayout,
     QHeaderView,
     QLabel,
     QLineEdit,
+    QMessageBox,
     QPushButton,
     QSizePolicy,
     QTableWidget,
@@ -29,7 +36,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from engine.domain import Direction
+from engine.domain import Direction, OrderType
 from engine.pairs import PairCatalog
 from engine.router import RoutingDecision
 from engine.validation import InvalidOrder, OrderRequest, validate_order
@@ -37,7 +44,8 @@ from ui.formatting import group_decimal, impact_text, percent
 from ui.tables import cell, header_item, read_only_table
 from ui.theme import MUTED_TEXT, WINNER_TEXT, monospace_font
 
-QuoteSource = Callable[[str, Decimal, Direction], RoutingDecision]
+QuoteSource = Callable[[str, Decimal, Direction, Decimal], RoutingDecision]
+QUOTE_REFRESH_MS = 1000
 
 BUY_SHORTCUT = "F2"
 SELL_SHORTCUT = "F3"
@@ -57,6 +65,8 @@ class OrderTicket(QWidget):
         self._quote = quote
         self._side = Direction.BUY
         self._busy = False
+        self._decision: RoutingDecision | None = None
+        self._quoted_at = 0.0
 
         self.pair = QComboBox()
         self.pair.setEditable(True)
@@ -91,6 +101,31 @@ class OrderTicket(QWidget):
         self.limits.setObjectName("hint")
         self.amount_error = self._error_label()
 
+        self.order_type = QComboBox()
+        self.order_type.addItems(["Market", "Limit"])
+        self.order_type.setToolTip("Market: now, at the quote below. Limit: waits until the best price reaches yours")
+        self.limit_price = QLineEdit()
+        self.limit_price.setFont(monospace_font())
+        self.limit_price.setAlignment(Qt.AlignmentFlag.AlignRight)
+        self.limit_price.setPlaceholderText("price in QUOTE per BASE")
+        self.limit_error = self._error_label()
+        self.expires = QLineEdit()
+        self.expires.setAlignment(Qt.AlignmentFlag.AlignRight)
+        self.expires.setPlaceholderText("never")
+        self.expires.setToolTip("Seconds until the limit order gives up (empty: it waits until cancelled)")
+        self.slippage = QDoubleSpinBox()
+        self.slippage.setRange(0.05, 50.0)
+        self.slippage.setSingleStep(0.1)
+        self.slippage.setDecimals(2)
+        self.slippage.setSuffix(" %")
+        self.slippage.setValue(1.0)
+        self.slippage.setToolTip("Slippage tolerance: the order fails rather than fill worse than the quote by more")
+        self.confirm = QCheckBox("Confirm before sending")
+        self.confirm.setToolTip("Show the final quote and ask before the order is sent")
+        self.quote_age = QLabel()
+        self.quote_age.setObjectName("hint")
+        self.submit_error = self._error_label()
+
         self.quotes = self._quote_table()
         self.verdict = QLabel()
         self.verdict.setObjectName("hint")
@@ -114,19 +149,43 @@ class OrderTicket(QWidget):
         form.addRow("Amount", amount_row)
         form.addRow("", self.limits)
         form.addRow("", self.amount_error)
+        form.addRow("Type", self.order_type)
+        form.addRow("Limit price", self.limit_price)
+        form.addRow("", self.limit_error)
+        form.addRow("Expires in (s)", self.expires)
+        form.addRow("Slippage", self.slippage)
+        self._form = form
 
-        title = QLabel("Indicative quote")
+        title_row = QHBoxLayout()
+        title = QLabel("Quote")
         title.setObjectName("sectionTitle")
+        title_row.addWidget(title)
+        title_row.addStretch(1)
+        title_row.addWidget(self.quote_age)
         layout = QVBoxLayout(self)
         layout.addLayout(form)
-        layout.addWidget(title)
+        layout.addLayout(title_row)
         layout.addWidget(self.quotes)
         layout.addWidget(self.verdict)
+        layout.addWidget(self.confirm)
+        layout.addWidget(self.submit_error)
         layout.addWidget(self.submit)
         layout.addStretch(1)
 
+        self._refresh = QTimer(self)
+        self._refresh.setInterval(QUOTE_REFRESH_MS)
+        self._refresh.timeout.connect(self.refresh_quote)
+        self._refresh.start()
+
         self.pair.currentTextChanged.connect(self._changed)
         self.amount.textChanged.connect(self._changed)
+        self.order_type.currentIndexChanged.connect(self._changed)
+        self.limit_price.textChanged.connect(self._changed)
+        self.expires.textChanged.connect(self._changed)
+        self.slippage.valueChanged.connect(self._changed)
+        self.limit_price.returnPressed.connect(self.try_submit)
+        for edited in (self.amount.textChanged, self.pair.currentTextChanged, self.limit_price.textChanged):
+            edited.connect(lambda _text: self.show_submit_problem(None))  # a refusal is about what was sent
         self._sides.buttonClicked.connect(
             lambda button: self.set_side(Direction.BUY if button is self.buy else Direction.SELL)
         )
@@ -185,11 +244,33 @@ class OrderTicket(QWidget):
         else:
             self.amount.setFocus()
 
+    @property
+    def is_limit(self) -> bool:
+        return self.order_type.currentIndex() == 1
+
+    def slippage_fraction(self) -> Decimal:
+        return (Decimal(repr(self.slippage.value())) / 100).quantize(Decimal("0.0001"))
+
     def _validate(self) -> OrderRequest | InvalidOrder:
         try:
-            return validate_order(self.pair.currentText(), self.amount.text(), str(self._side), self.catalog)
+            return validate_order(
+                self.pair.currentText(),
+                self.amount.text(),
+                str(self._side),
+                self.catalog,
+                order_type=str(OrderType.LIMIT if self.is_limit else OrderType.MARKET),
+                limit_price=self.limit_price.text() if self.is_limit else None,
+                expires_in=self.expires.text() if self.is_limit else None,
+                slippage=None if self.is_limit else self.slippage_fraction(),
+            )
         except InvalidOrder as problem:
             return problem
+
+    def show_submit_problem(self, problem: InvalidOrder | None) -> None:
+        """What the engine refused at submit (a shortfall), shown inline above the button."""
+        text = str(problem) if problem else ""
+        self.submit_error.setText(text)
+        self.submit_error.setVisible(bool(text))
 
     def _changed(self) -> None:
         spec = self.catalog.get(self.pair.currentText().strip().upper())
@@ -199,6 +280,13 @@ class OrderTicket(QWidget):
             self.limits.setText(f"min {spec.min_amount:,f} · max {spec.max_amount:,f} · {places}")
         else:
             self.limits.setText("")
+        limit = self.is_limit
+        for widget in (self.limit_price, self.expires):
+            widget.setEnabled(limit)
+            label = self._form.labelForField(widget)
+            if label is not None:
+                label.setEnabled(limit)
+        self.slippage.setEnabled(not limit)
         result = self._validate()
         typed = bool(self.amount.text().strip())
         if isinstance(result, InvalidOrder):
@@ -211,7 +299,11 @@ class OrderTicket(QWidget):
         self.submit.setEnabled(ready)
         side_word = "Buy" if self._side is Direction.BUY else "Sell"
         amount = self.amount.text().strip() if typed else ""
-        self.submit.setText(f"{side_word} {amount} {spec.base if spec else ''}".replace("  ", " ").strip())
+        price = self.limit_price.text().strip()
+        at = f" at {price}" if limit and price else ""
+        kind = "Limit " if limit else ""
+        text = f"{kind}{side_word} {amount} {spec.base if spec else ''}{at}".replace("  ", " ").strip()
+        self.submit.setText(text[0].upper() + text[1:] if text else text)
         self.submit.setObjectName("submitBuy" if self._side is Direction.BUY else "submitSell")
         self.submit.style().unpolish(self.submit)
         self.submit.style().polish(self.submit)
@@ -219,11 +311,16 @@ class OrderTicket(QWidget):
     def _show_errors(self, problem: InvalidOrder | None, *, include_missing_amount: bool = True) -> None:
         pair_rule = problem.for_field("pair") if problem else None
         amount_rule = problem.for_field("amount") if problem else None
+        limit_rule = (problem.for_field("limitPrice") or problem.for_field("expiresIn")) if problem else None
+        limit_field = "limitPrice" if problem and problem.for_field("limitPrice") else "expiresIn"
         if amount_rule == "is required" and not include_missing_amount:
             amount_rule = None
+        if limit_rule == "is required for a limit order" and not include_missing_amount:
+            limit_rule = None
         for label, field, rule, editor in (
             (self.pair_error, "pair", pair_rule, self.pair),
             (self.amount_error, "amount", amount_rule, self.amount),
+            (self.limit_error, limit_field, limit_rule, self.limit_price),
         ):
             label.setText(f"{field}: {rule}" if rule else "")
             label.setVisible(bool(rule))
@@ -232,10 +329,23 @@ class OrderTicket(QWidget):
             editor.style().polish(editor)
 
     def refresh_quote(self) -> None:
-        """The market moved (orders executed): re-quote what is typed, if it is valid."""
+        """The market moved (time passed, orders executed): re-quote what is typed, if it is valid."""
         result = self._validate()
         if not isinstance(result, InvalidOrder):
             self._show_quote(result)
+        self._show_age()
+
+    def _show_age(self) -> None:
+        if self._decision is None:
+            self.quote_age.setText("")
+            return
+        age = max(0.0, time.monotonic() - self._quoted_at)
+        self.quote_age.setText(f"quoted {age:.1f} s ago · live")
+
+    @property
+    def decision(self) -> RoutingDecision | None:
+        """The quote on screen now (None when nothing valid is typed)."""
+        return self._decision
 
     def _show_quote(self, request: OrderRequest | None) -> None:
         limit_title = "Max spent" if self._side is Direction.BUY else "Min received"
@@ -249,8 +359,14 @@ class OrderTicket(QWidget):
             for column, venue in enumerate(VENUES, start=1):
                 header_item(self.quotes, column).setText(venue)
             self.verdict.setText("Type an amount to see both venues' prices.")
+            self._decision = None
+            self._show_age()
             return
-        decision = self._quote(request.pair, request.amount, request.direction)
+        slippage = request.slippage if request.slippage is not None else self.slippage_fraction()
+        decision = self._quote(request.pair, request.amount, request.direction, slippage)
+        self._decision = decision
+        self._quoted_at = time.monotonic()
+        self._show_age()
         spec = self.catalog[request.pair]
         by_venue = {str(quote.venue): quote for quote in decision.quotes}
         for column, venue in enumerate(VENUES, start=1):
@@ -261,16 +377,28 @@ class OrderTicket(QWidget):
                 group_decimal(quote.effective_price, spec.price_decimals),
                 percent(quote.fee_rate),
                 impact_text(quote.price_impact),
-                f"{group_decimal(quote.limit_total, spec.price_decimals)} {spec.quote}",
+                f"{group_decimal(self._worst_total(request, quote.limit_total), spec.price_decimals)} {spec.quote}",
                 f"best by {decision.margin_bps} bps" if winner else "",
             ]
             for row, text in enumerate(figures):
                 self.quotes.setItem(row, column, cell(text, right=True, color=WINNER_TEXT if winner else None))
         verdict = "is cheaper" if request.direction is Direction.BUY else "pays more"
-        self.verdict.setText(
-            f"{str(decision.chosen.venue).capitalize()} {verdict} by {decision.margin_bps} bps after fees "
-            f"and price impact. Prices in {spec.quote} per {spec.base}, fees included."
-        )
+        venue = str(decision.chosen.venue).capitalize()
+        lead = f"{venue} {verdict} by {decision.margin_bps} bps after fees and impact."
+        if request.order_type is OrderType.LIMIT and request.limit_price is not None:
+            best = decision.chosen.effective_price
+            word = "at or below" if request.direction is Direction.BUY else "at or above"
+            reached = best <= request.limit_price if request.direction is Direction.BUY else best >= request.limit_price
+            state = "fills now" if reached else "waits"
+            lead = f"Limit {state}: it triggers when the best price is {word} {request.limit_price}. {lead}"
+        self.verdict.setText(f"{lead} Prices in {spec.quote} per {spec.base}, fees included.")
+
+    @staticmethod
+    def _worst_total(request: OrderRequest, market_total: Decimal) -> Decimal:
+        """Max spent / min received: the quote ± slippage for a market order, amount × limit for a limit order."""
+        if request.order_type is OrderType.LIMIT and request.limit_price is not None:
+            return request.amount * request.limit_price
+        return market_total
 
     def try_submit(self) -> bool:
         """Enter and the button both land here: submit a valid order, or show every rule it breaks."""
@@ -281,6 +409,42 @@ class OrderTicket(QWidget):
             self._show_errors(result)
             self.submit.setEnabled(False)
             return False
-        self.submit_requested.emit(result)
-        self.amount.selectAll()
+        self._show_quote(result)  # the freshest quote is the one the order is bound to
+        decision = self._decision
+        if decision is not None and result.order_type is OrderType.MARKET:
+            result = replace(result, quoted_price=decision.chosen.effective_price)
+        if self.confirm.isChecked():
+            self._ask_to_confirm(result, decision)
+            return True
+        self._send(result)
         return True
+
+    def _send(self, request: OrderRequest) -> None:
+        self.show_submit_problem(None)
+        self.submit_requested.emit(request)
+        self.amount.selectAll()
+
+    def _ask_to_confirm(self, request: OrderRequest, decision: RoutingDecision | None) -> None:
+        spec = self.catalog[request.pair]
+        lines = [f"{request.direction} {request.amount} {spec.base} on {request.pair}"]
+        if request.order_type is OrderType.LIMIT and request.limit_price is not None:
+            worst = "Max spent" if request.direction is Direction.BUY else "Min received"
+            total = group_decimal(request.amount * request.limit_price, spec.price_decimals)
+            lines.append(f"Limit price {request.limit_price} {spec.quote} per {spec.base}")
+            lines.append(f"{worst} at the limit: {total} {spec.quote}")
+            expiry = f"expires in {request.expires_in_s:g} s" if request.expires_in_s else "waits until cancelled"
+            lines.append(f"Waits for its price, {expiry}")
+        if decision is not None:
+            chosen = decision.chosen
+            limit_word = "Max spent" if request.direction is Direction.BUY else "Min received"
+            lines.append(f"Route: {chosen.venue} at {group_decimal(chosen.effective_price, spec.price_decimals)}")
+            if request.order_type is OrderType.MARKET:
+                lines.append(f"{limit_word}: {group_decimal(chosen.limit_total, spec.price_decimals)} {spec.quote}")
+                lines.append(f"Slippage tolerance: {self.slippage.value():.2f} %")
+        box = QMessageBox(QMessageBox.Icon.Question, "Send this order?", "\n".join(lines), parent=self)
+        box.setStandardButtons(QMessageBox.StandardButton.Ok | QMessageBox.StandardButton.Cancel)
+        box.button(QMessageBox.StandardButton.Ok).setText("Send")
+        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        box.accepted.connect(lambda: self._send(request))
+        self.confirmation = box
+        box.open()

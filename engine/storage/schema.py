@@ -158,7 +158,7 @@ owners = Table(
 has no row) may be claimed by another process."""
 
 # One row per admitted attempt start (wall-clock seconds), shared by every process on the database
-# (see engine/storage/rate_window.py); revision 0003.
+# (see engine/storage/rate_window.py); revision 0004.
 attempt_starts = Table(
     "attempt_starts",
     metadata,

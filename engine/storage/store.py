@@ -14,6 +14,8 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from datetime import datetime
+from decimal import Decimal
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -22,8 +24,9 @@ from sqlalchemy.engine import URL, Row, make_url
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
+from engine.account.model import Balance, Fill, Reservation
 from engine.domain import Order, OrderStatus
-from engine.storage import migrate
+from engine.storage import account_store, migrate
 from engine.storage.changes import Change, DatabaseMissing, OrderLost, StorageFailure, StorageUnavailable
 from engine.storage.errors import is_transient, permanent_problem, refuse_foreign_tables
 from engine.storage.fast_write import BatchResult, write_postgres, write_sqlite
@@ -225,12 +228,17 @@ class OrderStore:
 
     # -- writes ---------------------------------------------------------------------------
 
-    async def insert(self, new_orders: Sequence[Order]) -> list[tuple[Order, bool]]:
+    async def insert(
+        self, new_orders: Sequence[Order], reservations: Sequence[Reservation] = ()
+    ) -> list[tuple[Order, bool]]:
         """Store new orders, owned by this store's owner, in one transaction; idempotent per order id.
 
         Returns each order as stored and whether this call (or an earlier try of it whose commit
         acknowledgement was lost) created it. An id already stored by someone else comes back as
         stored, with False: nothing is written for it.
+
+        With a paper account, the same transaction reserves what the new orders may spend; a
+        shortfall raises `Shortfall` (an InvalidOrder) and nothing is stored.
         """
         if not new_orders:
             return []
@@ -248,6 +256,7 @@ class OrderStore:
                     await connection.execute(order_logs.insert(), logs)
                 existing.update(await self._orders_by_id(connection, [order.id for order in fresh]))
             created = {order.id for order in fresh}
+            await account_store.reserve(connection, [item for item in reservations if item.order_id in created])
             results = []
             for order in new_orders:
                 stored = existing[order.id]
@@ -406,7 +415,23 @@ class OrderStore:
             self.fatal = problem
             self.broken.set()
 
+    async def reset_account(self, balances: dict[str, Decimal], now: datetime) -> None:
+        """Start the paper account over with these balances (see account_store.reset)."""
+
+        async def work(connection: AsyncConnection) -> None:
+            await account_store.reset(connection, balances, now)
+
+        await self._with_retries(work)
+
     # -- reads ----------------------------------------------------------------------------
+
+    async def read_account(self) -> tuple[datetime, list[Balance], list[Fill]] | None:
+        """The paper account's start, balances and fills, or None if none was started."""
+
+        async def work(connection: AsyncConnection) -> tuple[datetime, list[Balance], list[Fill]] | None:
+            return await account_store.read_account(connection)
+
+        return await self._with_retries(work)
 
     async def get(self, order_id: str) -> Order | None:
         async def work(connection: AsyncConnection) -> Order | None:

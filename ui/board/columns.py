@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from engine.account.model import notional, slippage_bps
 from engine.domain import Order, OrderStatus
 from ui.formatting import seconds_between
 
@@ -38,6 +39,8 @@ class Column(enum.Enum):
     STATUS = ColumnSpec("Status", False, 100, "Where the order is in its life")
     VENUE = ColumnSpec("Venue", False, 72, "The DEX the router chose")
     PRICE = ColumnSpec("Exec. price", True, 112, "QUOTE per BASE, fees included (quoted while building)")
+    NOTIONAL = ColumnSpec("Notional", True, 112, "What a confirmed order paid or received: amount × price, in QUOTE")
+    SLIPPAGE = ColumnSpec("Slip. (bps)", True, 92, "How much worse than its quote it filled, in basis points")
     TX_HASH = ColumnSpec("Tx hash", False, 106, "Transaction signature; hover for all of it")
     ATTEMPTS = ColumnSpec("Att.", True, 48, "Attempts started (at most 3)")
     ELAPSED = ColumnSpec("Elapsed", True, 72, "Time from receipt to the final state (or until now)")
@@ -69,6 +72,8 @@ SORT_KEYS: dict[Column, Callable[[Order], Any]] = {
     Column.STATUS: lambda order: _STATUS_RANK[order.status],
     Column.VENUE: lambda order: order.dex.value if order.dex else "",
     Column.PRICE: lambda order: _number(order.execution_price),
+    Column.NOTIONAL: lambda order: _number(notional(order)),
+    Column.SLIPPAGE: lambda order: _number(slippage_bps(order)),
     Column.TX_HASH: lambda order: order.tx_hash or "",
     Column.ATTEMPTS: lambda order: order.attempts,
     Column.ELAPSED: elapsed_seconds,

@@ -31,6 +31,7 @@ from PySide6.QtCore import (
     QTimer,
 )
 
+from engine.account.model import notional, slippage_bps
 from engine.domain import Order
 from engine.pairs import PairCatalog
 from ui.board.columns import COLUMNS, SORT_KEYS, Column, ColumnSpec, elapsed_seconds
@@ -94,6 +95,8 @@ class BoardModel(QAbstractTableModel):
             Column.STATUS: lambda order: str(order.status),
             Column.VENUE: lambda order: str(order.dex) if order.dex else "",
             Column.PRICE: lambda order: formats.price(order.pair, order.execution_price),
+            Column.NOTIONAL: lambda order: _notional_text(order),
+            Column.SLIPPAGE: lambda order: _slippage_text(order),
             Column.TX_HASH: lambda order: short_hash(order.tx_hash),
             Column.ATTEMPTS: lambda order: str(order.attempts) if order.attempts else "",
             Column.ELAPSED: lambda order: duration(elapsed_seconds(order)),
@@ -338,3 +341,13 @@ class BoardModel(QAbstractTableModel):
             persistent, [self.index(self._row_of_position(self._where[i]), column) for i, column in kept]
         )
         self.layoutChanged.emit()
+
+
+def _notional_text(order: Order) -> str:
+    value = notional(order)
+    return "" if value is None else f"{value:,.2f}"
+
+
+def _slippage_text(order: Order) -> str:
+    value = slippage_bps(order)
+    return "" if value is None else f"{value:+}"

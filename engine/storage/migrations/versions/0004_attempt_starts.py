@@ -1,7 +1,7 @@
 """Attempt starts, shared: the rate limit holds per database, across restarts and processes.
 
-Revision ID: 0003
-Revises: 0002
+Revision ID: 0004
+Revises: 0003
 One row per admitted attempt start (its wall-clock time in seconds); rows older than two windows
 are pruned by the admitting transaction itself, so the table stays a few hundred rows.
 """
@@ -11,8 +11,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0003"
-down_revision = "0002"
+revision = "0004"
+down_revision = "0003"
 branch_labels = None
 depends_on = None
 
