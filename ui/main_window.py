@@ -43,9 +43,9 @@ from ui.ticket import BUY_SHORTCUT, FOCUS_SHORTCUT, SELL_SHORTCUT, OrderTicket
 log = logging.getLogger("dexdesk.desk")
 
 FIRST_PAGE = 1000
-# Turning stored rows into orders costs 40-80 µs each on the loop, so older pages are small: each
-# blocks the window for a few tens of milliseconds at most, and the loop turns between them.
-HISTORY_PAGE = 500
+# Older pages are large: the storage turns their rows into orders in a worker thread, and only the
+# insert into the board (a few milliseconds per thousand rows) runs on the loop.
+HISTORY_PAGE = 10_000
 LAYOUT_VERSION = 1
 
 
@@ -92,6 +92,10 @@ class MainWindow(QMainWindow):
 
         self.bridge.orders_changed.connect(self._on_orders_changed)
         self.board.open_order.connect(self.open_detail)
+        self.board.cancel_order.connect(self.cancel_order)
+        self.board.notice.connect(lambda text: self.statusBar().showMessage(text, 10_000))
+        self.history_loaded.connect(self.board.history_loaded)
+        self.board.model.context.max_attempts = engine.settings.queue.retry.attempts
         self.ticket.submit_requested.connect(self._submit)
         self._default_window_state = self.saveState(LAYOUT_VERSION)
 
@@ -198,7 +202,8 @@ class MainWindow(QMainWindow):
     async def _load_older(self, before_seq: int, page: int) -> None:
         while True:
             older = await self.engine.orders_page(limit=page, before_seq=before_seq)
-            self.board.model.append_history(older)
+            # Sort keys and search text for the page are made off the loop too; only the insert runs here.
+            self.board.model.append_history(await asyncio.to_thread(self.board.model.prepare, older))
             freeze_survivors()
             if len(older) < page:
                 break
@@ -230,6 +235,16 @@ class MainWindow(QMainWindow):
         for start in range(0, len(requests), chunk):
             submitted.extend(await self.engine.submit_many(requests[start : start + chunk]))
         return submitted
+
+    def cancel_order(self, order_id: str) -> None:
+        """The board's Cancel (context menu or Del): the engine decides; its one-line answer goes to the status bar."""
+
+        async def cancel() -> None:
+            result = await self.engine.cancel(order_id)
+            outcome = "Cancelled" if result.outcome == "cancelled" else "Not cancelled"
+            self.statusBar().showMessage(f"{outcome} {order_id[:8]}: {result.reason}", 10_000)
+
+        self.spawn(cancel())
 
     def ask_burst(self) -> None:
         dialog = QInputDialog(self)
@@ -278,14 +293,14 @@ class MainWindow(QMainWindow):
     def _ask_export_visible(self) -> None:
         path = self._ask_csv_path("board.csv")
         if path is not None:
-            self.spawn(self._export(export_visible(self.board.proxy.visible_orders(), path, self), path))
+            self.spawn(self._export(export_visible(self.board.visible_orders(), path, self), path))
 
     def _ask_csv_path(self, name: str) -> Path | None:
         chosen, _filter = QFileDialog.getSaveFileName(self, "Export CSV", str(Path.home() / name), "CSV (*.csv)")
         return Path(chosen) if chosen else None
 
     async def export_visible_to(self, path: Path) -> int:
-        return await self._export(export_visible(self.board.proxy.visible_orders(), path, self), path)
+        return await self._export(export_visible(self.board.visible_orders(), path, self), path)
 
     async def export_all_to(self, path: Path) -> int:
         return await self._export(export_all(self.engine, path, self), path)
@@ -308,6 +323,7 @@ class MainWindow(QMainWindow):
         if chosen is None:
             return
         self.engine.reconfigure(chosen.engine(self.engine.seed))
+        self.board.model.context.max_attempts = self.engine.settings.queue.retry.attempts
         if not MirrorLink.same_target(self.settings, chosen):
             self.spawn(self.mirror.switch(chosen))
         path = save_changes(self.settings, chosen)

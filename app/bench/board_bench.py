@@ -17,6 +17,7 @@ import os
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -53,12 +54,59 @@ async def _first_paint(db_url: str | None, loaded: int, folder: Path) -> dict[st
         window.grab()  # renders the window now: the first frame a user would see
         first_paint_s = time.perf_counter() - t0
         await history.wait()
+        history_load_s = time.perf_counter() - t0
         rows = window.board.model.rowCount()
         resident = rss_mb()
+        stalls = _interaction_stalls(window)
         window.confirm_quit()
         window.close()
         await window.shutdown()
-    return {"loaded": loaded, "first_paint_s": first_paint_s, "rss_mb": resident, "rows_loaded": rows}
+    return {
+        "loaded": loaded,
+        "first_paint_s": first_paint_s,
+        "history_load_s": history_load_s,
+        "rss_mb": resident,
+        "rows_loaded": rows,
+        **stalls,
+    }
+
+
+def _stall_ms(action: Callable[[], object]) -> float:
+    """How long the loop is held by one user action: the action, then the events and paint it causes."""
+    from PySide6.QtWidgets import QApplication
+
+    t = time.perf_counter()
+    action()
+    QApplication.processEvents()
+    return (time.perf_counter() - t) * 1000
+
+
+def _interaction_stalls(window: Any) -> dict[str, float]:
+    """Longest stall of a sort by each column (both ways), each status filter, and a search typed key by key."""
+    from PySide6.QtCore import Qt
+
+    from engine.domain import OrderStatus
+    from ui.board.columns import COLUMNS, Column
+
+    board = window.board
+    table = board.table
+    sorts = [
+        _stall_ms(lambda column=column, way=way: table.sortByColumn(column.index, way))
+        for column in COLUMNS
+        for way in (Qt.SortOrder.AscendingOrder, Qt.SortOrder.DescendingOrder)
+    ]
+    sorts.append(_stall_ms(lambda: table.sortByColumn(Column.TIME.index, Qt.SortOrder.DescendingOrder)))
+    filters = [_stall_ms(lambda status=status: board.show_statuses({status})) for status in OrderStatus]
+    filters.append(_stall_ms(lambda: board.show_statuses(set())))
+    searches = []
+    for text in ("j", "ju", "jup", "jup-", "jup-u", "", "5j7", "0000", "raydium", ""):
+
+        def typed(text: str = text) -> None:
+            board.search.setText(text)
+            board.apply_search_now()
+
+        searches.append(_stall_ms(typed))
+    return {"sort_max_ms": max(sorts), "filter_max_ms": max(filters), "search_max_ms": max(searches)}
 
 
 async def _stream(db_url: str | None, count: int, folder: Path) -> dict[str, Any]:
@@ -117,6 +165,8 @@ async def _stream(db_url: str | None, count: int, folder: Path) -> dict[str, Any
 
 
 async def _measure(db_url: str | None, count: int, loaded: int) -> dict[str, Any]:
+    import ui.main_window  # noqa: F401  (the desk imports its modules before it builds a window; not timed)
+
     with tempfile.TemporaryDirectory(prefix="dexdesk-bench-") as folder:
         painted = await _first_paint(db_url, loaded, Path(folder))
         streamed = await _stream(db_url, count, Path(folder))
@@ -148,6 +198,11 @@ def main(args: argparse.Namespace) -> int:
         ),
         ("RSS after streaming", f"{result['rss_after_stream_mb']:.0f} MB"),
         ("first paint with orders stored", f"{result['first_paint_s']:.2f} s ({result['loaded']:,} orders)"),
+        ("all stored orders on the board", f"{result['history_load_s']:.2f} s"),
+        (
+            "longest stall: sort / filter / search",
+            f"{result['sort_max_ms']:.0f} / {result['filter_max_ms']:.0f} / {result['search_max_ms']:.0f} ms",
+        ),
         ("RSS with all of them on the board", f"{result['rss_mb']:.0f} MB ({result['rows_loaded']:,} rows)"),
     ]
     emit("dexdesk bench board", result, rows, as_json=args.json)

@@ -1,8 +1,13 @@
-"""The board's columns as data (title, alignment, width, sort key), as vn.py's monitors declare theirs.
+"""The board's columns, each declared in ONE place, as rows of data (the way vn.py declares a monitor).
 
-Sort keys are plain floats, ints and strings rather than Decimals, datetimes or tuples: Python
-compares those in C, so sorting 100,000 cached keys takes tens of milliseconds (Decimal and tuple
-keys took seconds). Ties are broken by arrival order in the model, not inside the key.
+A column is one `ColumnSpec`: its title and header tooltip, width and alignment, how a cell reads
+(`display`), what Ctrl+C and "copy row as CSV" take from it (`copy`: full ids and hashes, never the
+elided text), its colour and cell tooltip, and its sort key. Adding a column is one entry in `Column`.
+
+Sort keys are plain ints and floats, so the model can sort 100,000 of them with numpy in a few
+milliseconds: text columns sort by `text_key` (the first eight characters, in code-point order; rows
+that share them keep the board's natural order, newest first). A column whose key moves with the clock
+(`ticks`, Elapsed) caches minus the start time of a running order and resolves it when sorting.
 """
 
 from __future__ import annotations
@@ -14,41 +19,33 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from engine.domain import Order, OrderStatus
-from ui.formatting import seconds_between
+from PySide6.QtGui import QColor
 
-_STATUS_RANK = {status: rank for rank, status in enumerate(OrderStatus)}
+from engine.domain import ACTIVE_STATES, Order, OrderStatus
+from ui.board.context import BoardContext
+from ui.formatting import duration, local_timestamp, seconds_between, short_hash, short_id
+from ui.theme import ERROR_TEXT, MUTED_TEXT, SIDE_COLORS
+
 EMPTY_NUMBER = -math.inf  # empty number cells sort below every value
+RUNNING_STATES = frozenset({OrderStatus.ROUTING, OrderStatus.BUILDING, OrderStatus.SUBMITTED})
+QUOTED_STATES = frozenset({OrderStatus.BUILDING, OrderStatus.SUBMITTED})
+STATUS_RANK = {status: rank for rank, status in enumerate(OrderStatus)}
+
+Display = Callable[[Order, BoardContext], str]
+Colour = Callable[[Order, BoardContext], QColor | None]
+CellTip = Callable[[Order, BoardContext], str | None]
+SortKey = Callable[[Order], float | int]
 
 
-@dataclass(frozen=True, slots=True)
-class ColumnSpec:
-    title: str
-    numeric: bool
-    width: int
-    tooltip: str
+def text_key(text: str | None) -> int:
+    """An int that orders like the text's first eight characters (non-ASCII reads as '?'); '' first."""
+    if not text:
+        return 0
+    return int.from_bytes(text[:8].encode("ascii", "replace").ljust(8, b"\0"), "big")
 
 
-class Column(enum.Enum):
-    TIME = ColumnSpec("Time", False, 116, "When the order was received (local time)")
-    ID = ColumnSpec("Id", False, 76, "First characters of the order id; hover for all of it")
-    PAIR = ColumnSpec("Pair", False, 88, "BASE-QUOTE")
-    SIDE = ColumnSpec("Side", False, 52, "BUY spends QUOTE for the amount of BASE; SELL sells it")
-    AMOUNT = ColumnSpec("Amount", True, 122, "Amount of the BASE token")
-    STATUS = ColumnSpec("Status", False, 100, "Where the order is in its life")
-    VENUE = ColumnSpec("Venue", False, 72, "The DEX the router chose")
-    PRICE = ColumnSpec("Exec. price", True, 112, "QUOTE per BASE, fees included (quoted while building)")
-    TX_HASH = ColumnSpec("Tx hash", False, 106, "Transaction signature; hover for all of it")
-    ATTEMPTS = ColumnSpec("Att.", True, 48, "Attempts started (at most 3)")
-    ELAPSED = ColumnSpec("Elapsed", True, 72, "Time from receipt to the final state (or until now)")
-
-    @property
-    def index(self) -> int:
-        return _COLUMN_INDEX[self]
-
-
-COLUMNS: tuple[Column, ...] = tuple(Column)
-_COLUMN_INDEX = {column: number for number, column in enumerate(COLUMNS)}
+def _number(value: object) -> float:
+    return EMPTY_NUMBER if value is None else float(value)  # type: ignore[arg-type]
 
 
 def elapsed_seconds(order: Order, now: datetime | None = None) -> float:
@@ -56,43 +53,160 @@ def elapsed_seconds(order: Order, now: datetime | None = None) -> float:
     return seconds_between(order.created_at, end)
 
 
-def _number(value: Any) -> float:
-    return EMPTY_NUMBER if value is None else float(value)
-
-
-SORT_KEYS: dict[Column, Callable[[Order], Any]] = {
-    Column.TIME: lambda order: order.created_at.timestamp(),
-    Column.ID: lambda order: order.id,
-    Column.PAIR: lambda order: order.pair,
-    Column.SIDE: lambda order: order.direction.value,
-    Column.AMOUNT: lambda order: float(order.amount),
-    Column.STATUS: lambda order: _STATUS_RANK[order.status],
-    Column.VENUE: lambda order: order.dex.value if order.dex else "",
-    Column.PRICE: lambda order: _number(order.execution_price),
-    Column.TX_HASH: lambda order: order.tx_hash or "",
-    Column.ATTEMPTS: lambda order: order.attempts,
-    Column.ELAPSED: elapsed_seconds,
-}
-
-
-def cached_elapsed_key(order: Order) -> float:
-    """What the key cache keeps for Elapsed: the final figure once terminal, else minus the start time.
-
-    A running order's elapsed time grows with the clock, so the cache keeps its start instead (as a
-    negative number, which no elapsed time can be) and `resolve_elapsed` turns it into seconds at sort time.
-    """
+def _elapsed_key(order: Order) -> float:
+    """The final figure once terminal; for a running order minus its start (resolved at sort time)."""
     if order.is_terminal:
         return seconds_between(order.created_at, order.updated_at)
     return -order.created_at.timestamp()
 
 
-def resolve_elapsed(keys: list[float], now: float) -> list[float]:
+def resolve_ticking(keys: list[float], now: float) -> list[float]:
     return [key if key >= 0 else now + key for key in keys]
 
 
-CACHED_KEYS: dict[Column, Callable[[Order], Any]] = {**SORT_KEYS, Column.ELAPSED: cached_elapsed_key}
+def is_quote(order: Order) -> bool:
+    """BUILDING and SUBMITTED carry the quoted price; only CONFIRMED carries the executed one."""
+    return order.execution_price is not None and order.status in QUOTED_STATES
+
+
+def is_retrying(order: Order) -> bool:
+    return order.status is OrderStatus.PENDING and order.attempts > 0
+
+
+def board_time(order: Order, _context: BoardContext) -> str:
+    """Today's orders by time to the millisecond; older ones with their date."""
+    local = order.created_at.astimezone()
+    if local.date() == datetime.now().astimezone().date():
+        return local.strftime("%H:%M:%S.") + f"{local.microsecond // 1000:03d}"
+    return local.strftime("%d %b %H:%M:%S")
+
+
+def status_text(order: Order, context: BoardContext) -> str:
+    """The status word, and for a waiting order what it waits for: its place in the queue or its retry."""
+    if order.status is not OrderStatus.PENDING:
+        return str(order.status)
+    if is_retrying(order):
+        of = f"retry {order.attempts + 1} of {context.max_attempts}"
+        due = context.seconds_until(order.retry_at)
+        return f"{of} in {max(1, math.ceil(due))} s" if due is not None and due > 0 else f"{of}, next up"
+    place = context.queue.position(order)
+    return f"PENDING #{place:,} in queue" if place else "PENDING"
+
+
+def price_text(order: Order, context: BoardContext) -> str:
+    text = context.formats.price(order.pair, order.execution_price)
+    return f"{text} quoted" if is_quote(order) else text
+
+
+def _status_tip(order: Order, _context: BoardContext) -> str | None:
+    if order.status is OrderStatus.PENDING and not is_retrying(order):
+        return "Waiting in this desk's queue: position among orders not yet started (retries due go first)"
+    return order.error
+
+
+@dataclass(frozen=True, slots=True)
+class ColumnSpec:
+    title: str
+    width: int
+    tooltip: str
+    display: Display
+    sort_key: SortKey
+    numeric: bool = False
+    copy: Callable[[Order], str] | None = None  # full value for the clipboard; None: the displayed text
+    colour: Colour | None = None
+    cell_tip: CellTip | None = None
+    ticks: bool = False  # the key moves with the clock (cached as minus the start, see module doc)
+    int_key: bool = False  # a `text_key`: 64-bit ints, which a float would round
+
+    @classmethod
+    def text(
+        cls, title: str, width: int, tooltip: str, value: Callable[[Order], str | None], **more: Any
+    ) -> ColumnSpec:
+        """A column of text, shown as it is and sorted by `text_key`."""
+        return cls(title, width, tooltip, lambda order, _c: value(order) or "", lambda order: text_key(value(order)),
+                   int_key=True, **more)  # fmt: skip
+
+
+class Column(enum.Enum):
+    TIME = ColumnSpec(
+        "Time", 122, "When the order was received (local time; the date when not today)",
+        board_time, lambda order: order.created_at.timestamp(),
+        copy=lambda order: local_timestamp(order.created_at), colour=lambda _o, _c: MUTED_TEXT,
+        cell_tip=lambda order, _c: local_timestamp(order.created_at),
+    )  # fmt: skip
+    ID = ColumnSpec(
+        "Id", 76, "First characters of the order id; Ctrl+C copies all of it",
+        lambda order, _c: short_id(order.id), lambda order: text_key(order.id), int_key=True,
+        copy=lambda order: order.id, colour=lambda _o, _c: MUTED_TEXT, cell_tip=lambda order, _c: order.id,
+    )  # fmt: skip
+    PAIR = ColumnSpec.text("Pair", 88, "BASE-QUOTE", lambda order: order.pair)
+    SIDE = ColumnSpec.text(
+        "Side", 52, "BUY spends QUOTE for the amount of BASE; SELL sells it", lambda order: order.direction.value,
+        colour=lambda order, _c: SIDE_COLORS[order.direction],
+    )  # fmt: skip
+    AMOUNT = ColumnSpec(
+        "Amount", 122, "Amount of the BASE token",
+        lambda order, context: context.formats.amount(order.pair, order.amount), lambda order: float(order.amount),
+        numeric=True, copy=lambda order: str(order.amount),
+    )  # fmt: skip
+    STATUS = ColumnSpec(
+        "Status", 200, "Where the order is in its life; waiting orders show their queue place or their retry",
+        status_text, lambda order: STATUS_RANK[order.status], cell_tip=_status_tip,
+    )  # fmt: skip
+    VENUE = ColumnSpec.text(
+        "Venue", 72, "The DEX the router chose", lambda order: str(order.dex) if order.dex else None
+    )
+    PRICE = ColumnSpec(
+        "Price", 150, "QUOTE per BASE, fees included: executed once CONFIRMED, marked 'quoted' (muted) before",
+        price_text, lambda order: _number(order.execution_price), numeric=True,
+        copy=lambda order: "" if order.execution_price is None else str(order.execution_price),
+        colour=lambda order, _c: MUTED_TEXT if is_quote(order) else None,
+        cell_tip=lambda order, _c: "Quoted price: the swap has not executed yet" if is_quote(order) else None,
+    )  # fmt: skip
+    TX_HASH = ColumnSpec(
+        "Tx hash", 106, "Transaction signature; Ctrl+C copies all of it",
+        lambda order, _c: short_hash(order.tx_hash), lambda order: text_key(order.tx_hash), int_key=True,
+        copy=lambda order: order.tx_hash or "", colour=lambda _o, _c: MUTED_TEXT,
+        cell_tip=lambda order, _c: order.tx_hash,
+    )  # fmt: skip
+    ATTEMPTS = ColumnSpec(
+        "Att.", 56, "Attempts started (at most 3)",
+        lambda order, _c: str(order.attempts) if order.attempts else "", lambda order: order.attempts, numeric=True,
+    )  # fmt: skip
+    ELAPSED = ColumnSpec(
+        "Elapsed", 80, "Time from receipt to the final state (or until now)",
+        lambda order, _c: duration(elapsed_seconds(order)), _elapsed_key, numeric=True, ticks=True,
+    )  # fmt: skip
+    ERROR = ColumnSpec.text(
+        "Error", 260, "Why the last attempt failed (kept while a retry waits; cleared once CONFIRMED)",
+        lambda order: order.error, colour=lambda _o, _c: ERROR_TEXT, cell_tip=lambda order, _c: order.error,
+    )  # fmt: skip
+
+    @property
+    def index(self) -> int:
+        return _COLUMN_INDEX[self]
+
+    @property
+    def spec(self) -> ColumnSpec:
+        return self.value  # type: ignore[no-any-return]
+
+
+COLUMNS: tuple[Column, ...] = tuple(Column)
+_COLUMN_INDEX = {column: number for number, column in enumerate(COLUMNS)}
+
+
+def copy_text(column: Column, order: Order, context: BoardContext) -> str:
+    """What copying a cell gives: the full value (whole id, whole hash, exact amount), never the elided text."""
+    spec = column.spec
+    return spec.copy(order) if spec.copy is not None else spec.display(order, context)
 
 
 def search_text(order: Order) -> str:
-    """What the one-line search looks in besides the id: pair and tx hash, lower-cased once per change."""
-    return f"{order.pair.lower()}\x1f{order.tx_hash.lower() if order.tx_hash else ''}"
+    """What the one-line search looks in: id, pair, side, venue and tx hash, lower-cased once per change."""
+    return (
+        f"{order.id}\x1f{order.pair}\x1f{order.direction.value}\x1f{order.dex or ''}\x1f{order.tx_hash or ''}".lower()
+    )
+
+
+def is_active(order: Order) -> bool:
+    return order.status in ACTIVE_STATES
