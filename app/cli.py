@@ -26,7 +26,7 @@ GLOBAL_OPTIONS: list[tuple[tuple[str, ...], dict[str, Any]]] = [
 def _add_global_options(parser: argparse.ArgumentParser, *, suppress: bool) -> None:
     group = parser.add_argument_group("global options")
     for flags, options in GLOBAL_OPTIONS:
-        group.add_argument(*flags, **options, **({"default": argparse.SUPPRESS} if suppress else {}))
+        group.add_argument(*flags, **{**options, **({"default": argparse.SUPPRESS} if suppress else {})})
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -117,7 +117,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if getattr(args, "sync_handler", False):
         return int(handler(args, settings))  # benches run their own event loop (virtual time, Qt)
     try:
-        return asyncio.run(handler(args, settings))
+        return int(asyncio.run(handler(args, settings)))
     except KeyboardInterrupt:
         note = getattr(
             args, "interrupt_note", "interrupted: unfinished orders are kept and resume with `dexdesk resume`"

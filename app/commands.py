@@ -7,7 +7,7 @@ import asyncio
 import sys
 import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from functools import wraps
 from pathlib import Path
 from typing import Any
@@ -30,7 +30,7 @@ from engine.settings import Settings
 from engine.storage import StorageUnavailable
 from engine.validation import FieldError, InvalidOrder, validate_order, validate_pair
 
-Handler = Callable[[argparse.Namespace, Settings], Any]
+Handler = Callable[[argparse.Namespace, Settings], Awaitable[int]]
 
 out = Console(highlight=False, soft_wrap=True, width=None if sys.stdout.isatty() else 200)
 err = Console(stderr=True, highlight=False, soft_wrap=True)
@@ -222,7 +222,7 @@ async def resume(args: argparse.Namespace, settings: Settings) -> int:
 async def list_orders(args: argparse.Namespace, settings: Settings) -> int:
     status, pair = _status_filter(args.status), _pair_filter(args.pair)
     async with open_store(settings) as store:
-        orders = await store.list(status=status, pair=pair, limit=args.limit or None)
+        orders = await store.list_orders(status=status, pair=pair, limit=args.limit or None)
     if args.json:
         print(dumps([order.to_json(with_logs=False) for order in orders]))
     elif orders:

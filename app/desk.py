@@ -9,7 +9,9 @@ import argparse
 import sys
 from pathlib import Path
 
+from app.system_check import desk_problem
 from app.wiring import build_engine, start_mirror
+from engine.exit_codes import ExitCode
 from engine.paths import config_dir
 from engine.settings import Settings
 
@@ -20,6 +22,10 @@ def layout_file() -> Path:
 
 
 def launch(args: argparse.Namespace, settings: Settings) -> int:
+    problem = desk_problem()  # before Qt is imported: a missing library makes Qt abort the process
+    if problem:
+        print(f"dexdesk: {problem}", file=sys.stderr)
+        return ExitCode.FAILED
     import asyncio
 
     import qasync
@@ -48,7 +54,7 @@ def launch(args: argparse.Namespace, settings: Settings) -> int:
     loop = qasync.QEventLoop(app)
     asyncio.set_event_loop(loop)
     with loop:
-        return loop.run_until_complete(
+        exit_code: int = loop.run_until_complete(
             run_desk(
                 engine,
                 settings,
@@ -58,3 +64,4 @@ def launch(args: argparse.Namespace, settings: Settings) -> int:
                 start_mirror=start_mirror,
             )
         )
+    return exit_code

@@ -19,6 +19,7 @@ import json
 import sys
 import uuid
 from collections.abc import AsyncIterator, Callable
+from typing import cast
 
 from redis.asyncio import Redis
 from redis.asyncio.client import PubSub
@@ -122,7 +123,7 @@ async def _subscribe_at_snapshot(client: Redis, pubsub: PubSub, keys: MirrorKeys
         await _confirmation(pubsub, "subscribe")
         after, line = await client.hmget(snapshot, ["seq", "message"])
         if before == after:
-            return line
+            return cast(str | None, line)  # the client decodes replies (decode_responses=True): text, never bytes
         await pubsub.unsubscribe(channel)
         await _confirmation(pubsub, "unsubscribe")
 
@@ -160,7 +161,7 @@ async def follow_order(url: str, keys: MirrorKeys, order_id: str, write: Write, 
             note(f"lost Redis ({describe_error(error)}); reconnecting in {delay:g} s")
         finally:
             with contextlib.suppress(RedisError, OSError):
-                await pubsub.aclose()
+                await pubsub.aclose()  # type: ignore[no-untyped-call]  # redis-py leaves PubSub.aclose unannotated
                 await client.aclose()
         await asyncio.sleep(delay)
         delay = min(delay * 2, _MAX_BACKOFF_S)
@@ -187,7 +188,7 @@ async def follow_all(url: str, write: Write, note: Write = _stderr_note) -> None
             note(f"lost Redis ({describe_error(error)}); reconnecting in {delay:g} s")
         finally:
             with contextlib.suppress(RedisError, OSError):
-                await pubsub.aclose()
+                await pubsub.aclose()  # type: ignore[no-untyped-call]  # redis-py leaves PubSub.aclose unannotated
                 await client.aclose()
         await asyncio.sleep(delay)
         delay = min(delay * 2, _MAX_BACKOFF_S)

@@ -20,7 +20,7 @@ from engine.pairs import PairCatalog, default_catalog
 from engine.pipeline import AttemptRunner, Transitions
 from engine.queue import InProcessQueue, OrderQueue, QueueSettings, QueueStats
 from engine.reports import export_csv
-from engine.router import MockDexRouter, RouterSettings, RoutingDecision
+from engine.router import MockDexRouter, Router, RouterSettings, RoutingDecision
 from engine.storage import OrderStore, StorageFailure
 from engine.validation import OrderRequest, validate_order
 
@@ -57,7 +57,7 @@ class Engine:
         self.catalog = catalog or default_catalog()
         self.clock = Clock(self.settings.time_scale)
         self.hub = UpdateHub()
-        self.router = MockDexRouter(self.catalog, self.settings.router, self.clock)
+        self.router: Router = MockDexRouter(self.catalog, self.settings.router, self.clock)
         self.queue: OrderQueue = queue or InProcessQueue(self.settings.queue, self.clock)
         self._transitions = Transitions(store, self.hub, self.clock)
         self._runner = AttemptRunner(self._transitions, self.router, self.settings.queue.retry, self._retry_later)
@@ -157,7 +157,7 @@ class Engine:
         pair: str | None = None,
     ) -> list[Order]:
         """A page of stored orders without logs, newest first, older than `before_seq` when given."""
-        return await self.store.list(status=status, pair=pair, limit=limit, before_seq=before_seq)
+        return await self.store.list_orders(status=status, pair=pair, limit=limit, before_seq=before_seq)
 
     async def counts_by_status(self) -> dict[OrderStatus, int]:
         return await self.store.counts_by_status()

@@ -8,12 +8,19 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from typing import Protocol
 
 from engine.domain import OrderUpdate
 
 log = logging.getLogger(__name__)
 
 Listener = Callable[[OrderUpdate], None]
+
+
+class UpdateSource(Protocol):
+    """Anything that announces committed updates: the engine, or its hub. Subscribing returns the unsubscribe."""
+
+    def subscribe(self, listener: Listener) -> Callable[[], None]: ...
 
 
 class UpdateHub:

@@ -28,22 +28,20 @@ def dumps(value: Any, indent: int | None = None, _depth: int = 0) -> str:
         return _compact(value)
     if isinstance(value, Decimal):
         return format_decimal(value)
-    if isinstance(value, dict | list | tuple):
-        is_dict = isinstance(value, dict)
-        items = (
-            [
-                f"{_encode_scalar(str(k))}:{' ' if indent else ''}{dumps(v, indent, _depth + 1)}"
-                for k, v in value.items()
-            ]
-            if is_dict
-            else [dumps(item, indent, _depth + 1) for item in value]
-        )
-        opening, closing = ("{", "}") if is_dict else ("[", "]")
-        if not items:
-            return opening + closing
-        inner = "\n" + " " * (indent * (_depth + 1))
-        return opening + inner + ("," + inner).join(items) + "\n" + " " * (indent * _depth) + closing
+    if isinstance(value, dict):
+        space = " " if indent else ""
+        members = [f"{_encode_scalar(str(k))}:{space}{dumps(v, indent, _depth + 1)}" for k, v in value.items()]
+        return _indented_block("{", members, "}", indent, _depth)
+    if isinstance(value, list | tuple):
+        return _indented_block("[", [dumps(item, indent, _depth + 1) for item in value], "]", indent, _depth)
     return _encode_scalar(value)
+
+
+def _indented_block(opening: str, items: list[str], closing: str, indent: int, depth: int) -> str:
+    if not items:
+        return opening + closing
+    inner = "\n" + " " * (indent * (depth + 1))
+    return opening + inner + ("," + inner).join(items) + "\n" + " " * (indent * depth) + closing
 
 
 def _compact(value: Any) -> str:

@@ -23,6 +23,7 @@ from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
 from engine.domain import Order, OrderUpdate, update_message
+from engine.events import UpdateSource
 from engine.jsonfmt import dumps
 from engine.mirror_keys import (
     PUBLISH_SCRIPT,
@@ -124,9 +125,9 @@ class RedisMirror:
 
     # -- wiring ---------------------------------------------------------------------------
 
-    def attach(self, engine: Any) -> None:
-        """Listen to an engine's committed updates (anything with `subscribe(listener)`)."""
-        self._detach = engine.subscribe(self)
+    def attach(self, source: UpdateSource) -> None:
+        """Listen to committed updates: an engine's, or anything else that announces them."""
+        self._detach = source.subscribe(self)
 
     def adopt(self, orders: Iterable[Order]) -> None:
         """Know about orders that were active before this mirror existed (resumed ones).

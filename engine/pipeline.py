@@ -15,6 +15,7 @@ import asyncio
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 from decimal import Decimal
 from functools import partial
 from typing import Any
@@ -24,7 +25,7 @@ from engine.domain import LogEntry, Order, OrderStatus, OrderUpdate, update_mess
 from engine.events import UpdateHub
 from engine.log_kinds import LogKind
 from engine.retry import RetryPolicy
-from engine.router import Execution, MockDexRouter, SwapFailed
+from engine.router import Execution, Quote, Router, SwapFailed
 from engine.storage import Change, OrderStore, StorageFailure
 
 log = logging.getLogger(__name__)
@@ -41,7 +42,8 @@ class Transitions:
     # later change of that order is refused by the store as well).
     _tail: dict[str, Change] = field(default_factory=dict)
 
-    def now(self) -> Any:
+    def now(self) -> datetime:
+        """The clock's time to the millisecond, the precision every stored timestamp keeps."""
         moment = self.clock.utc_now()
         return moment.replace(microsecond=moment.microsecond // 1000 * 1000)
 
@@ -88,7 +90,7 @@ class AttemptRunner:
     def __init__(
         self,
         transitions: Transitions,
-        router: MockDexRouter,
+        router: Router,
         retry: RetryPolicy,
         schedule_retry: Callable[[str, float], None],
     ) -> None:
@@ -121,13 +123,13 @@ class AttemptRunner:
         t = self.transitions
         if order.status is OrderStatus.SUBMITTED and order.route is not None:
             signature = order.route.signature[:12]
-            resumed = t.entry(
+            resend = t.entry(
                 OrderStatus.SUBMITTED,
                 LogKind.RESUMED,
                 f"resumed after restart: re-sending signed transaction {signature}…, which can land only once",
                 {"from": str(OrderStatus.SUBMITTED), "signature": order.route.signature},
             )
-            order = keep(await t.apply(order, [resumed]))
+            order = keep(await t.apply(order, [resend]))
             return await self._execute(order, order.attempts, keep)
 
         resumed = order.status in (OrderStatus.ROUTING, OrderStatus.BUILDING) and order.attempts > 0
@@ -251,7 +253,7 @@ class AttemptRunner:
         return pending
 
 
-def _quote_line(quote: Any) -> str:
+def _quote_line(quote: Quote) -> str:
     impact = quote.price_impact * 100
     return (
         f"{quote.venue} quote: {quote.effective_price} effective (pool {quote.pool_price}, "

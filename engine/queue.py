@@ -9,15 +9,16 @@ from __future__ import annotations
 
 import asyncio
 from collections import deque
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Any, Protocol
 
 from engine.clock import Clock
 from engine.ratelimit import SlidingWindowLimiter
 from engine.retry import RetryPolicy
 
-Handler = Callable[[str], Awaitable[None]]
+# A coroutine function, not any awaitable: each attempt runs as its own task.
+Handler = Callable[[str], Coroutine[Any, Any, None]]
 
 
 @dataclass(frozen=True, slots=True)

@@ -14,4 +14,4 @@ class RetryPolicy:
         """The wait after the n-th failed attempt (2 s, then 4 s), or None when that failure is final."""
         if failed_attempt >= self.attempts:
             return None
-        return self.backoff_delay_ms * 2 ** (failed_attempt - 1)
+        return self.backoff_delay_ms * (1 << max(failed_attempt - 1, 0))

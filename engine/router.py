@@ -14,7 +14,7 @@ import math
 import random
 from dataclasses import dataclass
 from decimal import ROUND_HALF_EVEN, Decimal
-from typing import Any
+from typing import Any, Protocol
 
 from engine.base58 import b58encode
 from engine.clock import Clock
@@ -108,6 +108,27 @@ class SwapFailed(Exception):
     """An attempt failed the way a real swap fails; the retry policy decides what comes next."""
 
 
+class Router(Protocol):
+    """What the pipeline and the engine need from a router: quote, build, send, and an indicative price.
+
+    `MockDexRouter` is the one dexdesk ships; a router for a real chain would keep these promises:
+    `prepare` fixes the signature before anything is sent, and `execute` of the same route lands once
+    at most however often it is called.
+    """
+
+    settings: RouterSettings
+
+    async def route(self, order: Order, attempt: int) -> RoutingDecision: ...
+
+    def prepare(self, order: Order, decision: RoutingDecision, attempt: int) -> BuiltSwap: ...
+
+    async def build_delay(self) -> None: ...
+
+    async def execute(self, order: Order, route: Route, attempt: int) -> Execution: ...
+
+    def indicative(self, pair: str, amount: Decimal, direction: Direction, step: int) -> RoutingDecision: ...
+
+
 class MockDexRouter:
     def __init__(self, catalog: PairCatalog, settings: RouterSettings, clock: Clock) -> None:
         self.catalog = catalog
@@ -178,8 +199,8 @@ class MockDexRouter:
 
     def indicative(self, pair: str, amount: Decimal, direction: Direction, step: int) -> RoutingDecision:
         spec = self.catalog[pair]
-        quotes = tuple(self.quote_for(spec, amount, direction, venue, step, 0) for venue in Venue)
-        return self.decide(quotes)  # type: ignore[arg-type]
+        raydium, meteora = (self.quote_for(spec, amount, direction, venue, step, 0) for venue in Venue)
+        return self.decide((raydium, meteora))
 
     async def _fetch_quote(self, order: Order, venue: Venue, attempt: int) -> Quote:
         await self.clock.simulate(self.settings.quote_latency_s)

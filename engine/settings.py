@@ -93,7 +93,7 @@ class Settings(BaseModel):
         )
 
     def saved_form(self) -> dict[str, Any]:
-        return json.loads(self.model_dump_json(exclude_none=True))
+        return self.model_dump(mode="json", exclude_none=True)
 
 
 def _describe(error: ValidationError, source: str) -> SettingsError:

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Coroutine
+from collections.abc import Callable, Coroutine
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +21,7 @@ from PySide6.QtWidgets import (
     QFileDialog,
     QInputDialog,
     QMainWindow,
+    QMenu,
     QMessageBox,
     QWidget,
 )
@@ -27,6 +29,7 @@ from PySide6.QtWidgets import (
 from engine.demo import random_requests
 from engine.domain import Direction, Order
 from engine.engine import Engine
+from engine.router import RoutingDecision
 from engine.settings import Settings, save_changes
 from engine.validation import OrderRequest
 from ui.board.gc_policy import freeze_survivors
@@ -101,7 +104,9 @@ class MainWindow(QMainWindow):
 
     # -- menus ----------------------------------------------------------------------------
 
-    def _action(self, menu: Any, text: str, slot: Any, shortcut: str | None = None, tip: str | None = None) -> QAction:
+    def _action(
+        self, menu: QMenu, text: str, slot: Callable[[], object], shortcut: str | None = None, tip: str | None = None
+    ) -> QAction:
         action = QAction(text, self)
         if shortcut:
             action.setShortcut(QKeySequence(shortcut))
@@ -186,7 +191,7 @@ class MainWindow(QMainWindow):
             if snapshot is not None:
                 dialog.update_order(snapshot)
 
-    def _indicative_quote(self, pair: str, amount: Any, direction: Direction) -> Any:
+    def _indicative_quote(self, pair: str, amount: Decimal, direction: Direction) -> RoutingDecision:
         return self.engine.indicative_quote(pair, amount, direction)
 
     async def load_history(self, first_page: int = FIRST_PAGE, page: int = HISTORY_PAGE) -> None:

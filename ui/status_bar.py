@@ -26,14 +26,14 @@ class DeskStatusBar(QStatusBar):
         self.queued.setToolTip("Orders waiting for a slot, and retries waiting out their back-off")
         self.in_flight = QLabel()
         self.in_flight.setToolTip("Attempts running now / the concurrency cap")
-        self.window = QLabel()
-        self.window.setToolTip("Attempt starts in the last 60 s / the rate limit")
+        self.rate_window = QLabel()
+        self.rate_window.setToolTip("Attempt starts in the last 60 s / the rate limit")
         self.database = QLabel()
         self.database.setToolTip(engine.storage_health().url)
         self.mirror = QLabel()
         self.mirror.setToolTip("Redis mirror for external listeners")
         self.mirror.hide()
-        for label in (self.queued, self.in_flight, self.window):
+        for label in (self.queued, self.in_flight, self.rate_window):
             self.addWidget(label)
         self.addPermanentWidget(self.mirror)
         self.addPermanentWidget(self.database)
@@ -54,9 +54,9 @@ class DeskStatusBar(QStatusBar):
         self.queued.setText(f"Queued {stats.waiting}{backing_off}")
         self.in_flight.setText(f"In flight {stats.in_flight}/{stats.concurrency}")
         if stats.window_max > 0:
-            self.window.setText(f"Rate {stats.window_used}/{stats.window_max} per min")
+            self.rate_window.setText(f"Rate {stats.window_used}/{stats.window_max} per min")
         else:
-            self.window.setText("Rate limit off")
+            self.rate_window.setText("Rate limit off")
 
     def set_mirror_state(self, text: str, *, problem: bool = False, tooltip: str | None = None) -> None:
         """For the Redis mirror to report itself ("Redis: connected", "Redis: disconnected — …")."""

@@ -6,9 +6,8 @@ hold 100,000 rows, uses its own model instead.
 
 from __future__ import annotations
 
-from typing import Any
-
 from PySide6.QtCore import Qt
+from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QLabel, QTableWidget, QTableWidgetItem
 
 from ui.theme import monospace_font
@@ -16,12 +15,21 @@ from ui.theme import monospace_font
 RIGHT = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
 
 
+def header_item(table: QTableWidget, column: int) -> QTableWidgetItem:
+    """A column's header item, made if the column has none yet (Qt answers None for an unlabelled one)."""
+    item = table.horizontalHeaderItem(column)
+    if item is None:
+        item = QTableWidgetItem()
+        table.setHorizontalHeaderItem(column, item)
+    return item
+
+
 def read_only_table(headers: list[str], *, right: tuple[int, ...] = ()) -> QTableWidget:
     """`right` lists the number columns: their headers align with their figures."""
     table = QTableWidget(0, len(headers))
     table.setHorizontalHeaderLabels(headers)
     for column in right:
-        table.horizontalHeaderItem(column).setTextAlignment(RIGHT)
+        header_item(table, column).setTextAlignment(RIGHT)
     table.verticalHeader().hide()
     table.verticalHeader().setDefaultSectionSize(24)
     table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
@@ -37,7 +45,9 @@ def read_only_table(headers: list[str], *, right: tuple[int, ...] = ()) -> QTabl
     return table
 
 
-def cell(text: str, *, color: Any = None, right: bool = False, tooltip: str | None = None) -> QTableWidgetItem:
+def cell(
+    text: str, *, color: QColor | None = None, right: bool = False, tooltip: str | None = None
+) -> QTableWidgetItem:
     item = QTableWidgetItem(text)
     if color is not None:
         item.setForeground(color)

@@ -34,7 +34,7 @@ from engine.pairs import PairCatalog
 from engine.router import RoutingDecision
 from engine.validation import InvalidOrder, OrderRequest, validate_order
 from ui.formatting import group_decimal, impact_text, percent
-from ui.tables import cell, read_only_table
+from ui.tables import cell, header_item, read_only_table
 from ui.theme import MUTED_TEXT, WINNER_TEXT, monospace_font
 
 QuoteSource = Callable[[str, Decimal, Direction], RoutingDecision]
@@ -131,7 +131,9 @@ class OrderTicket(QWidget):
             lambda button: self.set_side(Direction.BUY if button is self.buy else Direction.SELL)
         )
         self.amount.returnPressed.connect(self.try_submit)
-        self.pair.lineEdit().returnPressed.connect(self._pair_entered)
+        pair_editor = self.pair.lineEdit()
+        assert pair_editor is not None, "the pair box is editable, so it has a line edit"
+        pair_editor.returnPressed.connect(self._pair_entered)
         self.submit.clicked.connect(self.try_submit)
         self._changed()
 
@@ -245,7 +247,7 @@ class OrderTicket(QWidget):
                 for column in (1, 2):
                     self.quotes.setItem(row, column, cell(""))
             for column, venue in enumerate(VENUES, start=1):
-                self.quotes.horizontalHeaderItem(column).setText(venue)
+                header_item(self.quotes, column).setText(venue)
             self.verdict.setText("Type an amount to see both venues' prices.")
             return
         decision = self._quote(request.pair, request.amount, request.direction)
@@ -254,7 +256,7 @@ class OrderTicket(QWidget):
         for column, venue in enumerate(VENUES, start=1):
             quote = by_venue[venue]
             winner = quote is decision.chosen
-            self.quotes.horizontalHeaderItem(column).setText(f"★ {venue}" if winner else venue)
+            header_item(self.quotes, column).setText(f"★ {venue}" if winner else venue)
             figures = [
                 group_decimal(quote.effective_price, spec.price_decimals),
                 percent(quote.fee_rate),

@@ -19,7 +19,7 @@ import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from app.bench.databases import fill, scratch_database
 from app.bench.report import emit, percentile, rss_mb
@@ -27,10 +27,13 @@ from engine.engine import Engine, engine_settings
 from engine.settings import Settings
 from engine.storage import OrderStore
 
+if TYPE_CHECKING:  # Qt is imported only when the bench runs
+    from ui.main_window import MainWindow
+
 PROBE_S = 0.010
 
 
-def _window(url: str, folder: Path) -> Any:
+def _window(url: str, folder: Path) -> MainWindow:
     from ui.main_window import MainWindow
 
     settings = Settings(db_url=url, time_scale=0, rate_limit=0, seed=0)
@@ -123,7 +126,7 @@ async def _stream(db_url: str | None, count: int, folder: Path) -> dict[str, Any
             update_s.append(time.perf_counter() - t)
             batch_sizes.append(len(batch))
 
-        model.apply = timed_apply  # type: ignore[method-assign]
+        model.apply = timed_apply  # type: ignore[method-assign]  # timing this one instance's method is the bench's job
         await window.engine.start()
         window.show()
         await window.load_history()
@@ -179,6 +182,7 @@ def main(args: argparse.Namespace) -> int:
     from PySide6.QtWidgets import QApplication
 
     app = QApplication.instance() or QApplication(sys.argv[:1])
+    assert isinstance(app, QApplication)
     app.setQuitOnLastWindowClosed(False)  # as the desk does: closing a bench window must not stop the loop
     loaded = args.loaded if args.loaded is not None else args.orders
     loop = qasync.QEventLoop(app)

@@ -16,7 +16,8 @@ BENCHES = {
 
 
 def add_bench_commands(
-    sub: Any, add_global_options: Callable[[argparse.ArgumentParser], None]
+    sub: argparse._SubParsersAction[argparse.ArgumentParser],
+    add_global_options: Callable[[argparse.ArgumentParser], None],
 ) -> argparse.ArgumentParser:
     """Add `bench` with one sub-command per bench; their handlers take only `args` and run their own loop."""
     bench = sub.add_parser("bench", help="measure speed: engine, spec, board, export", description=__doc__)

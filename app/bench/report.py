@@ -25,7 +25,8 @@ def percentile(values: Sequence[float], share: float) -> float:
 
 def rss_mb() -> float:
     """Resident memory of this process now."""
-    return psutil.Process().memory_info().rss / 2**20
+    rss: int = psutil.Process().memory_info().rss  # psutil ships no type stubs
+    return rss / 2**20
 
 
 def peak_rss_mb() -> float:

@@ -46,7 +46,7 @@ def log_rows(order_id: str, first_index: int, entries: Sequence[LogEntry]) -> li
     ]
 
 
-def order_from_row(row: Mapping[str, Any], logs: tuple[LogEntry, ...] = ()) -> Order:
+def order_from_row(row: Mapping[Any, Any], logs: tuple[LogEntry, ...] = ()) -> Order:
     route = row["route"]
     return Order(
         id=row["id"],
@@ -67,7 +67,7 @@ def order_from_row(row: Mapping[str, Any], logs: tuple[LogEntry, ...] = ()) -> O
     )
 
 
-def log_from_row(row: Mapping[str, Any]) -> LogEntry:
+def log_from_row(row: Mapping[Any, Any]) -> LogEntry:
     data = row["data"]
     parsed = json.loads(data, parse_float=Decimal) if data else None
     return LogEntry(

@@ -13,12 +13,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import String, event, func, select, type_coerce
-from sqlalchemy.engine import URL, make_url
+from sqlalchemy.engine import URL, Row, make_url
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
@@ -31,6 +31,10 @@ from engine.storage.schema import ExactDecimal, UtcTimestamp, ledger, metadata, 
 _LARGE_PAGE = 2000  # rows; below this a thread hop costs more than it saves
 
 log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+# A unit of work run in one transaction: `work(connection, *args)`.
+Work = Callable[..., Awaitable[T]]
 
 _BATCH_LIMIT = 2000
 _GATHER_TURNS = 8
@@ -126,7 +130,7 @@ class OrderStore:
         await self._drop_writer_connection()
         await self.engine.dispose()
 
-    async def _run(self, work: Any, *args: Any) -> Any:
+    async def _run(self, work: Work[T], *args: Any) -> T:
         """Run `work(connection, *args)` in one transaction, counted as real work in flight."""
         self._in_flight += 1
         try:
@@ -135,7 +139,7 @@ class OrderStore:
         finally:
             self._in_flight -= 1
 
-    async def _run_on_writer_connection(self, work: Any, *args: Any) -> Any:
+    async def _run_on_writer_connection(self, work: Work[T], *args: Any) -> T:
         """`_run` for the group commit, on one connection kept open between batches.
 
         A pool checkout, its reset and (on PostgreSQL) its pre-ping cost more than a small batch's
@@ -260,7 +264,7 @@ class OrderStore:
         else:
             await write_sqlite(driver, batch)
 
-    async def _with_retries(self, work: Any, *args: Any, run: Any = None) -> Any:
+    async def _with_retries(self, work: Work[T], *args: Any, run: Callable[..., Awaitable[T]] | None = None) -> T:
         """Retry a transaction through locks and dropped connections; it either lands whole or not at all."""
         attempt = 0
         while True:
@@ -305,7 +309,7 @@ class OrderStore:
 
         return await self._with_retries(work)
 
-    async def list(
+    async def list_orders(
         self,
         *,
         status: OrderStatus | None = None,
@@ -391,7 +395,7 @@ class OrderStore:
             query = _filtered(select(orders.c.seq, *_REPORT_COLUMNS), status, pair).where(orders.c.seq > last_seq)
             query = query.order_by(orders.c.seq).limit(chunk)
 
-            async def work(connection: AsyncConnection, query: Any = query) -> list[tuple[Any, ...]]:
+            async def work(connection: AsyncConnection, query: Any = query) -> Sequence[Row[Any]]:
                 return (await connection.execute(query)).all()
 
             page = await self._with_retries(work)
@@ -406,8 +410,7 @@ class OrderStore:
         async def work(connection: AsyncConnection) -> int:
             return int((await connection.execute(select(func.coalesce(func.max(orders.c.seq), 0)))).scalar_one())
 
-        result: int = await self._with_retries(work)
-        return result
+        return await self._with_retries(work)
 
     async def counts_by_status(self) -> dict[OrderStatus, int]:
         async def work(connection: AsyncConnection) -> dict[OrderStatus, int]:

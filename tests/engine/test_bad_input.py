@@ -34,7 +34,7 @@ async def test_bad_input_is_refused_and_nothing_is_stored(
         engine.subscribe(updates.append)
         with pytest.raises(InvalidOrder) as refused:
             await engine.submit(pair, amount, direction)
-        stored = await engine.store.list()
+        stored = await engine.store.list_orders()
     assert str(refused.value).startswith(message)
     assert stored == []
     assert updates == [], "nothing may be announced for a refused order"

@@ -60,7 +60,7 @@ async def test_sigkill_mid_run_then_resume_loses_nothing_and_executes_nothing_tw
         assert resume.returncode == 0, err.decode()
         assert f"resumed {unfinished} unfinished orders" in out.decode()
 
-        orders = await store.list()
+        orders = await store.list_orders()
         assert len(orders) == 200
         assert all(order.status in (OrderStatus.CONFIRMED, OrderStatus.FAILED) for order in orders)
         await assert_nothing_lost(store, [order.id for order in orders])

@@ -101,7 +101,7 @@ async def test_the_same_seed_gives_the_same_routes_prices_and_outcomes(tmp_path:
         async with running(url, engine_settings(time_scale=0, rate_limit=0, seed=99, failure_rate=0.2)) as engine:
             orders = await engine.submit_many(requests)
             await engine.wait_idle()
-            listed = await engine.store.list(newest_first=False)
+            listed = await engine.store.list_orders(newest_first=False)
         assert [order.seq for order in listed] == sorted(order.seq for order in orders)
         outcomes.append([(o.status, o.dex, o.execution_price, o.tx_hash, o.attempts, o.error) for o in listed])
     assert outcomes[0] == outcomes[1]

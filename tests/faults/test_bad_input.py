@@ -181,6 +181,6 @@ def test_engine_refuses_what_the_cli_refuses(sqlite_url: str) -> None:
             for pair, amount, direction in [("", "1", "BUY"), ("SOL-USDC", "-1", "SELL"), ("SOL-USDC", "1", "x")]:
                 with pytest.raises(InvalidOrder):
                     await engine.submit(pair, amount, direction)
-            return len(await engine.store.list())
+            return len(await engine.store.list_orders())
 
     assert asyncio.run(attempt()) == 0

@@ -38,7 +38,7 @@ from ui.formatting import (
     percent,
     seconds_between,
 )
-from ui.tables import cell, read_only_table, section_title
+from ui.tables import cell, header_item, read_only_table, section_title
 from ui.theme import ERROR_TEXT, MUTED_TEXT, SIDE_COLORS, STATUS_COLORS, WINNER_TEXT, monospace_font
 
 
@@ -239,7 +239,7 @@ class OrderDetail(QDialog):
             self.quote_verdict.setText("No quotes yet: the order has not been routed.")
             return
         by_venue = {quote["venue"]: quote for quote in decision["quotes"]}
-        venues = [self.quotes.horizontalHeaderItem(column).text() for column in (1, 2)]
+        venues = [header_item(self.quotes, column).text() for column in (1, 2)]
         buying = self.order.direction is Direction.BUY
         places = self._formats.price_places(self.order.pair)
         spec = self.catalog.get(self.order.pair)

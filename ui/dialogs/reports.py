@@ -30,7 +30,7 @@ async def export_all(engine: Engine, path: Path, parent: QWidget | None) -> int:
     total = sum(counts.values())
     progress = QProgressDialog("Exporting orders…", "", 0, max(total, 1), parent)
     progress.setWindowTitle("Export CSV")
-    progress.setCancelButton(None)  # type: ignore[arg-type]
+    progress.setCancelButton(None)
     progress.setMinimumDuration(300)
     progress.setWindowModality(Qt.WindowModality.WindowModal)
     try:
@@ -44,7 +44,7 @@ async def export_visible(orders: list[Order], path: Path, parent: QWidget | None
     """The rows the board shows, top to bottom, written off the loop (snapshots are immutable)."""
     progress = QProgressDialog("Exporting the board…", "", 0, 0, parent)
     progress.setWindowTitle("Export CSV")
-    progress.setCancelButton(None)  # type: ignore[arg-type]
+    progress.setCancelButton(None)
     progress.setMinimumDuration(300)
     try:
         return await asyncio.get_running_loop().run_in_executor(None, write_csv, path, orders)
