@@ -93,14 +93,18 @@ def _interaction_stalls(window: Any) -> dict[str, float]:
 
     board = window.board
     table = board.table
-    sorts = [
-        _stall_ms(lambda column=column, way=way: table.sortByColumn(column.index, way))
-        for column in COLUMNS
-        for way in (Qt.SortOrder.AscendingOrder, Qt.SortOrder.DescendingOrder)
-    ]
-    sorts.append(_stall_ms(lambda: table.sortByColumn(Column.TIME.index, Qt.SortOrder.DescendingOrder)))
-    filters = [_stall_ms(lambda status=status: board.show_statuses({status})) for status in OrderStatus]
-    filters.append(_stall_ms(lambda: board.show_statuses(set())))
+
+    def sort_by(column: Column, way: Qt.SortOrder) -> Callable[[], None]:
+        return lambda: table.sortByColumn(column.index, way)
+
+    def only(statuses: set[OrderStatus]) -> Callable[[], None]:
+        return lambda: board.show_statuses(statuses)
+
+    ways = (Qt.SortOrder.AscendingOrder, Qt.SortOrder.DescendingOrder)
+    sorts = [_stall_ms(sort_by(column, way)) for column in COLUMNS for way in ways]
+    sorts.append(_stall_ms(sort_by(Column.TIME, Qt.SortOrder.DescendingOrder)))
+    filters = [_stall_ms(only({status})) for status in OrderStatus]
+    filters.append(_stall_ms(only(set())))
     searches = []
     for text in ("j", "ju", "jup", "jup-", "jup-u", "", "5j7", "0000", "raydium", ""):
 

@@ -146,9 +146,13 @@ class BoardActions(QObject):
             action.setToolTip(column.spec.tooltip)
             action.toggled.connect(lambda shown, index=column.index: self.show_column(index, shown))
         menu.addSeparator()
-        menu.addAction("Show all columns", lambda: [self.show_column(c.index, True) for c in COLUMNS])
+        menu.addAction("Show all columns", self.show_all_columns)
         self._show(menu, header.mapToGlobal(point))
         return menu
+
+    def show_all_columns(self) -> None:
+        for column in COLUMNS:
+            self.show_column(column.index, True)
 
     def show_column(self, index: int, shown: bool) -> None:
         header = self.table.horizontalHeader()

@@ -188,7 +188,8 @@ class Column(enum.Enum):
 
     @property
     def spec(self) -> ColumnSpec:
-        return self.value  # type: ignore[no-any-return]
+        spec: ColumnSpec = self.value
+        return spec
 
 
 COLUMNS: tuple[Column, ...] = tuple(Column)

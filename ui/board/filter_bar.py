@@ -7,6 +7,8 @@ The bar only edits a `BoardFilter`; the board applies it.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QKeyEvent
 from PySide6.QtWidgets import (
@@ -78,7 +80,11 @@ class FilterBar(QWidget):
         self.running.setObjectName("runningView")
         self.running.setCheckable(True)
         self.running.setToolTip("Show only orders in flight: ROUTING, BUILDING, SUBMITTED (Ctrl+R)")
-        self.running.setShortcut("Ctrl+R")
+        self.running_shortcut = QAction("Running orders only", self)
+        self.running_shortcut.setShortcut("Ctrl+R")
+        self.running_shortcut.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
+        self.running_shortcut.triggered.connect(self.running.toggle)  # at once, not a button's animated click
+        self.addAction(self.running_shortcut)
         self.running.toggled.connect(lambda on: self.set_statuses(RUNNING_STATES if on else frozenset()))
         self.pair = QComboBox()
         self.pair.setObjectName("pairFilter")
@@ -130,7 +136,11 @@ class FilterBar(QWidget):
         )
 
     def set_statuses(self, statuses: frozenset[OrderStatus]) -> None:
-        self._batch(lambda: [action.setChecked(status in statuses) for status, action in self.status_actions.items()])
+        def write() -> None:
+            for status, action in self.status_actions.items():
+                action.setChecked(status in statuses)
+
+        self._batch(write)
 
     def set_filter(self, chosen: BoardFilter, search_text: str | None = None) -> None:
         """Show `chosen` in the controls and apply it once (not once per control)."""
@@ -158,10 +168,10 @@ class FilterBar(QWidget):
         else:
             self.clear_all()
 
-    def _batch(self, write: object) -> None:
+    def _batch(self, write: Callable[[], None]) -> None:
         self._quiet = True
         try:
-            write()  # type: ignore[operator]
+            write()
         finally:
             self._quiet = False
         self._emit()

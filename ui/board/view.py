@@ -49,7 +49,7 @@ class StatusChipDelegate(QStyledItemDelegate):
             super().paint(painter, option, index)
             return
         style = option.widget.style() if option.widget else None
-        if style is not None and option.state & QStyle.StateFlag.State_Selected:  # type: ignore[operator]
+        if style is not None and option.state & QStyle.StateFlag.State_Selected:
             style.drawPrimitive(QStyle.PrimitiveElement.PE_PanelItemViewItem, option, painter, option.widget)
         retrying = is_retrying(order)
         text = str(index.data())
@@ -59,9 +59,9 @@ class StatusChipDelegate(QStyledItemDelegate):
             label, _, detail = text.partition(" ")
         painter.save()
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
-        cell = QRectF(option.rect)  # type: ignore[attr-defined]
+        cell = QRectF(option.rect)
         rect = cell.adjusted(4, 3, -4, -3)
-        metrics = option.fontMetrics  # type: ignore[attr-defined]
+        metrics = option.fontMetrics
         # One chip width for every status, so the column reads as a clean stripe of colour.
         rect.setWidth(min(rect.width(), metrics.horizontalAdvance("SUBMITTED") + 14))
         painter.setPen(Qt.PenStyle.NoPen)
@@ -76,7 +76,7 @@ class StatusChipDelegate(QStyledItemDelegate):
         painter.setFont(font)
         painter.drawText(rect, Qt.AlignmentFlag.AlignCenter, label)
         if detail:
-            painter.setFont(option.font)  # type: ignore[attr-defined]
+            painter.setFont(option.font)
             painter.setPen(MUTED_TEXT)
             rest = cell.adjusted(rect.width() + 10, 0, -2, 0)
             painter.drawText(rest, Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft, detail)
