@@ -83,6 +83,8 @@ def board_time(order: Order, _context: BoardContext) -> str:
 
 def status_text(order: Order, context: BoardContext) -> str:
     """The status word, and for a waiting order what it waits for: its place in the queue or its retry."""
+    if order.status in (OrderStatus.FAILED, OrderStatus.CANCELLED) and order.error:
+        return f"{order.status} {order.error}"  # the reason beside the chip (in full in the Error column)
     if order.status is not OrderStatus.PENDING:
         return str(order.status)
     if is_retrying(order):
@@ -129,7 +131,7 @@ class ColumnSpec:
 
 class Column(enum.Enum):
     TIME = ColumnSpec(
-        "Time", 122, "When the order was received (local time; the date when not today)",
+        "Time", 140, "When the order was received (local time; the date when not today)",
         board_time, lambda order: order.created_at.timestamp(),
         copy=lambda order: local_timestamp(order.created_at), colour=lambda _o, _c: MUTED_TEXT,
         cell_tip=lambda order, _c: local_timestamp(order.created_at),
@@ -145,7 +147,7 @@ class Column(enum.Enum):
         colour=lambda order, _c: SIDE_COLORS[order.direction],
     )  # fmt: skip
     AMOUNT = ColumnSpec(
-        "Amount", 122, "Amount of the BASE token",
+        "Amount", 112, "Amount of the BASE token",
         lambda order, context: context.formats.amount(order.pair, order.amount), lambda order: float(order.amount),
         numeric=True, copy=lambda order: str(order.amount),
     )  # fmt: skip
@@ -157,7 +159,7 @@ class Column(enum.Enum):
         "Venue", 72, "The DEX the router chose", lambda order: str(order.dex) if order.dex else None
     )
     PRICE = ColumnSpec(
-        "Price", 150, "QUOTE per BASE, fees included: executed once CONFIRMED, marked 'quoted' (muted) before",
+        "Price", 140, "QUOTE per BASE, fees included: executed once CONFIRMED, marked 'quoted' (muted) before",
         price_text, lambda order: _number(order.execution_price), numeric=True,
         copy=lambda order: "" if order.execution_price is None else str(order.execution_price),
         colour=lambda order, _c: MUTED_TEXT if is_quote(order) else None,

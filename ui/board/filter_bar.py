@@ -35,6 +35,11 @@ FILTER_STYLE = """
 *[filterOn="true"] { border: 1px solid #e0a030; background: #2e2717; color: #ffd27a; }
 QLabel#boardCount[filterOn="true"] { border: none; background: transparent; font-weight: 600; }
 QPushButton#clearFilters { color: #ffd27a; border-color: #e0a030; }
+QToolButton#statusFilter {
+    background: #2a303c; border: 1px solid #3a4150; border-radius: 4px; padding: 4px 20px 4px 10px; color: #e6e9ef;
+}
+QToolButton#statusFilter[filterOn="true"] { border-color: #e0a030; background: #2e2717; color: #ffd27a; }
+QToolButton#statusFilter::menu-indicator { subcontrol-position: right center; right: 6px; }
 """
 
 
@@ -193,12 +198,15 @@ class FilterBar(QWidget):
         statuses = chosen.statuses
         named = next((name for name, preset in PRESETS.items() if preset == statuses), None)
         if not statuses:
-            self.statuses.setText("Status: all ▾")
+            self.statuses.setText("Status: all")
         elif named:
-            self.statuses.setText(f"Status: {named} ▾")
+            self.statuses.setText(f"Status: {named}")
         else:
-            self.statuses.setText(f"Status: {len(statuses)} chosen ▾" if len(statuses) > 2 else
-                                  f"Status: {' + '.join(str(s) for s in OrderStatus if s in statuses)} ▾")  # fmt: skip
+            self.statuses.setText(f"Status: {len(statuses)} chosen" if len(statuses) > 2 else
+                                  f"Status: {' + '.join(str(s) for s in OrderStatus if s in statuses)}")  # fmt: skip
+        self.statuses.setToolTip(
+            "Shown: " + (", ".join(str(s) for s in OrderStatus if s in statuses) or "every status")
+        )
         self.running.blockSignals(True)
         self.running.setChecked(statuses == RUNNING_STATES)
         self.running.blockSignals(False)

@@ -8,7 +8,7 @@ the model re-sort or re-filter.
 from __future__ import annotations
 
 from PySide6.QtCore import QByteArray, QModelIndex, QPersistentModelIndex, QRectF, QSettings, Qt, QTimer, Signal
-from PySide6.QtGui import QKeyEvent, QPainter, QPaintEvent
+from PySide6.QtGui import QColor, QKeyEvent, QPainter, QPaintEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QHeaderView,
@@ -27,9 +27,9 @@ from ui.board.columns import RUNNING_STATES, is_retrying
 from ui.board.filter import BoardFilter
 from ui.board.filter_bar import ALL, FilterBar
 from ui.board.model import COLUMNS, ORDER_ROLE, BoardModel, Column
-from ui.theme import MUTED_TEXT, STATUS_COLORS, monospace_font
+from ui.theme import ERROR_TEXT, MUTED_TEXT, STATUS_COLORS, monospace_font
 
-RETRY_COLOR = STATUS_COLORS[OrderStatus.FAILED].darker(115)
+RETRY_COLOR = QColor("#d9771f")  # orange: failed once, not FAILED (red), not a fresh PENDING (amber)
 EMPTY_BOARD = (
     "No orders yet.\n\n"
     "Type an amount in the ticket and press Enter to buy;\n"
@@ -77,9 +77,10 @@ class StatusChipDelegate(QStyledItemDelegate):
         painter.drawText(rect, Qt.AlignmentFlag.AlignCenter, label)
         if detail:
             painter.setFont(option.font)
-            painter.setPen(MUTED_TEXT)
+            painter.setPen(ERROR_TEXT if order.status in (OrderStatus.FAILED, OrderStatus.CANCELLED) else MUTED_TEXT)
             rest = cell.adjusted(rect.width() + 10, 0, -2, 0)
-            painter.drawText(rest, Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft, detail)
+            elided = painter.fontMetrics().elidedText(detail, Qt.TextElideMode.ElideRight, int(rest.width()))
+            painter.drawText(rest, Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft, elided)
         painter.restore()
 
 
