@@ -94,3 +94,14 @@ def test_error_retry_queue_place_date_and_quoted_price_read_as_a_trader_needs(qt
     today = replace(make_order(20), created_at=datetime.now(UTC), updated_at=datetime.now(UTC))
     model.apply({today.id: today})
     assert re.fullmatch(r"\d\d:\d\d:\d\d\.\d{3}", model.index(0, Column.TIME.index).data())
+
+
+def test_text_keys_in_bulk_order_like_the_texts_themselves() -> None:
+    from ui.board.columns import text_key, text_keys
+
+    texts = ["SOL-USDC", "SOL-USDT", "", "ab", "slippage exceeded", "née", "5J7K8L9MnPqRsT"]
+    assert list(text_keys(texts)) == [text_key(text) for text in texts]
+    ascii_only = [text for text in texts if text.isascii()]
+    assert list(text_keys(ascii_only)) == [text_key(text) for text in ascii_only]
+    ordered = sorted(ascii_only, key=lambda text: text[:8])
+    assert sorted(ascii_only, key=text_key) == ordered

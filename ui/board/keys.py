@@ -19,7 +19,7 @@ import numpy as np
 import numpy.typing as npt
 
 from engine.domain import Order
-from ui.board.columns import COLUMNS, STATUS_RANK, Column, search_text
+from ui.board.columns import COLUMNS, STATUS_RANK, Column, search_text, text_keys
 
 Slots = npt.NDArray[np.int64]
 
@@ -41,6 +41,10 @@ class PreparedKeys:
 def prepare_keys(orders: Sequence[Order]) -> PreparedKeys:
     columns = {}
     for column in COLUMNS:
+        text_value = column.spec.text_value
+        if text_value is not None:
+            columns[column] = text_keys([text_value(order) or "" for order in orders])
+            continue
         keys = _empty_column(column)
         keys.extend(map(column.spec.sort_key, orders))
         columns[column] = keys

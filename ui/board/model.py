@@ -19,6 +19,7 @@ a row, or move it in or out of the filter, trigger one throttled re-layout, not 
 
 from __future__ import annotations
 
+from array import array
 from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import replace
@@ -56,9 +57,10 @@ class BoardModel(QAbstractTableModel):
         self.context = BoardContext.for_catalog(catalog)
         self._orders: list[Order] = []  # by slot
         self._slot: dict[str, int] = {}
-        self._live: list[int] = []  # slots of new orders, oldest first (shown reversed, on top)
-        self._history: list[int] = []  # slots of stored orders, newest first (shown below)
-        self._lane: list[int] = []  # per slot: live index i as -(i + 1), history index h as h
+        # Typed arrays, not lists: 8 bytes a row instead of ~36 (a pointer and an int object).
+        self._live = array("q")  # slots of new orders, oldest first (shown reversed, on top)
+        self._history = array("q")  # slots of stored orders, newest first (shown below)
+        self._lane = array("q")  # per slot: live index i as -(i + 1), history index h as h
         self._keys = BoardKeys()
         self._filter = BoardFilter()
         self._sort_column = Column.TIME
@@ -178,7 +180,7 @@ class BoardModel(QAbstractTableModel):
 
     # -- updates --------------------------------------------------------------------------
 
-    def _store(self, orders: Sequence[Order], lane: list[int], prepared: PreparedKeys | None = None) -> list[int]:
+    def _store(self, orders: Sequence[Order], lane: array[int], prepared: PreparedKeys | None = None) -> list[int]:
         """Give each order a slot on `lane` (the live or the history list); returns the slots."""
         first = len(self._orders)
         slots = list(range(first, first + len(orders)))
@@ -358,8 +360,9 @@ class BoardModel(QAbstractTableModel):
         """Slots in display order for the current sort and filter, or None for the natural order."""
         if self._natural_sort and not self._filter.is_filtering:
             return None
-        live = np.array(self._live, dtype=np.int64)[::-1]
-        natural = np.concatenate((live, np.array(self._history, dtype=np.int64)))
+        live = np.frombuffer(self._live, dtype=np.int64)[::-1]
+        natural = np.concatenate((live, np.frombuffer(self._history, dtype=np.int64)))
+        del live  # a view of the array: released before the array may grow again
         if self._filter.is_filtering:
             natural = np.array(self._filter.select(natural, self._keys), dtype=np.int64)
         if self._natural_sort:
