@@ -167,8 +167,8 @@ def test_search_covers_venue_and_side_statuses_combine_and_active_filters_show(q
     assert bar.count.text() == f"showing 1 of {len(orders)} — filters on"
     qtbot.keyClick(view.search, Qt.Key.Key_Escape)
     assert view.filter == BoardFilter()
-    qtbot.keyClicks(view.search, "sell")
-    qtbot.waitUntil(lambda: view.filter.search == "sell", timeout=2000)
+    qtbot.keyClicks(view.search, "Sell")  # ids, pairs, sides and venues match in any case
+    qtbot.waitUntil(lambda: view.filter.search == "Sell", timeout=2000)
     assert visible_ids(view) == {orders[2].id}
     qtbot.keyClick(view.search, Qt.Key.Key_Escape)
 

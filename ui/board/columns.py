@@ -133,6 +133,7 @@ class ColumnSpec:
     ticks: bool = False  # the key moves with the clock (cached as minus the start, see module doc)
     int_key: bool = False  # a `text_key`: 64-bit ints, which a float would round
     text_value: Callable[[Order], str | None] | None = None  # the text a `text_key` is made of (done in bulk)
+    fixed: bool = False  # the value never changes once an order exists (its key is not recomputed on updates)
 
     @classmethod
     def text(
@@ -147,24 +148,24 @@ class ColumnSpec:
 class Column(enum.Enum):
     TIME = ColumnSpec(
         "Time", 140, "When the order was received (local time; the date when not today)",
-        board_time, lambda order: order.created_at.timestamp(),
+        board_time, lambda order: order.created_at.timestamp(), fixed=True,
         copy=lambda order: local_timestamp(order.created_at), colour=lambda _o, _c: MUTED_TEXT,
         cell_tip=lambda order, _c: local_timestamp(order.created_at),
     )  # fmt: skip
     ID = ColumnSpec.text(
-        "Id", 76, "First characters of the order id; Ctrl+C copies all of it", lambda order: order.id,
+        "Id", 76, "First characters of the order id; Ctrl+C copies all of it", lambda order: order.id, fixed=True,
         display=lambda order, _c: short_id(order.id),
         copy=lambda order: order.id, colour=lambda _o, _c: MUTED_TEXT, cell_tip=lambda order, _c: order.id,
     )  # fmt: skip
-    PAIR = ColumnSpec.text("Pair", 88, "BASE-QUOTE", lambda order: order.pair)
+    PAIR = ColumnSpec.text("Pair", 88, "BASE-QUOTE", lambda order: order.pair, fixed=True)
     SIDE = ColumnSpec.text(
         "Side", 52, "BUY spends QUOTE for the amount of BASE; SELL sells it", lambda order: order.direction.value,
-        colour=lambda order, _c: SIDE_COLORS[order.direction],
+        fixed=True, colour=lambda order, _c: SIDE_COLORS[order.direction],
     )  # fmt: skip
     AMOUNT = ColumnSpec(
         "Amount", 112, "Amount of the BASE token",
         lambda order, context: context.formats.amount(order.pair, order.amount), lambda order: float(order.amount),
-        numeric=True, copy=lambda order: str(order.amount),
+        numeric=True, copy=lambda order: str(order.amount), fixed=True,
     )  # fmt: skip
     STATUS = ColumnSpec(
         "Status", 200, "Where the order is in its life; waiting orders show their queue place or their retry",
@@ -219,11 +220,11 @@ def copy_text(column: Column, order: Order, context: BoardContext) -> str:
     return spec.copy(order) if spec.copy is not None else spec.display(order, context)
 
 
-def search_text(order: Order) -> str:
-    """What the one-line search looks in: id, pair, side, venue and tx hash, lower-cased once per change."""
-    return (
-        f"{order.id}\x1f{order.pair}\x1f{order.direction.value}\x1f{order.dex or ''}\x1f{order.tx_hash or ''}".lower()
-    )
+def matches_search(order: Order, typed: str) -> bool:
+    """The search for one order: id, pair, side and venue in any case; the tx hash exactly as typed."""
+    needle = typed.lower()
+    fields = (order.id, order.pair.lower(), order.direction.value.lower(), order.dex or "")
+    return any(needle in field for field in fields) or typed in (order.tx_hash or "")
 
 
 def is_active(order: Order) -> bool:

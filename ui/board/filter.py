@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from engine.domain import ACTIVE_STATES, Order, OrderStatus
-from ui.board.columns import RUNNING_STATES, STATUS_RANK, search_text
+from ui.board.columns import RUNNING_STATES, STATUS_RANK, matches_search
 from ui.board.keys import BoardKeys, Slots
 
 PRESETS: dict[str, frozenset[OrderStatus]] = {
@@ -27,7 +27,7 @@ PRESETS: dict[str, frozenset[OrderStatus]] = {
 class BoardFilter:
     """An immutable filter: the model swaps it whole, so "did anything change" is one comparison."""
 
-    search: str = ""
+    search: str = ""  # as typed: ids, pairs, sides and venues match in any case, tx hashes exactly
     statuses: frozenset[OrderStatus] = field(default_factory=frozenset)  # empty: every status
     pair: str | None = None
     active_only: bool = False
@@ -56,14 +56,12 @@ class BoardFilter:
             parts.append("active only")
         return parts
 
-    def accepts(self, order: Order, text: str | None = None) -> bool:
+    def accepts(self, order: Order) -> bool:
         if (self.statuses or self.active_only) and order.status not in self.shown_statuses:
             return False
         if self.pair is not None and order.pair != self.pair:
             return False
-        if self.search:
-            return self.search in (text if text is not None else search_text(order))
-        return True
+        return not self.search or matches_search(order, self.search)
 
     def select(self, slots: Slots, keys: BoardKeys) -> list[int]:
         """The slots (in the given order) that pass: numpy masks first, then the text search on what is left."""
@@ -71,13 +69,16 @@ class BoardFilter:
             wanted = np.array([STATUS_RANK[status] for status in self.shown_statuses], dtype=np.int8)
             slots = slots[np.isin(keys.status_codes(slots), wanted)]
         if self.pair is not None:
-            code = keys.pair_code(self.pair)
-            slots = slots[keys.pair_codes(slots) == code] if code is not None else slots[:0]
-        return self.narrow(slots.tolist(), keys)
+            pairs = keys.categories["pair"]
+            code = pairs.codes.get(self.pair)
+            slots = slots[pairs.of(slots) == code] if code is not None else slots[:0]
+        if self.search:
+            return keys.search(slots, self.search)
+        shown: list[int] = slots.tolist()
+        return shown
 
     def narrow(self, slots: list[int], keys: BoardKeys) -> list[int]:
         """Apply only the search to `slots` (all other filters already hold for them)."""
         if not self.search:
             return slots
-        texts, needle = keys.search, self.search
-        return [slot for slot in slots if needle in texts[slot]]
+        return keys.search(np.asarray(slots, dtype=np.int64), self.search)

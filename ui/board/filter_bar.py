@@ -134,7 +134,7 @@ class FilterBar(QWidget):
 
     def current(self) -> BoardFilter:
         return BoardFilter(
-            search=self.search.text().strip().lower(),
+            search=self.search.text().strip(),
             statuses=frozenset(status for status, action in self.status_actions.items() if action.isChecked()),
             pair=self.pair.currentData(),
             active_only=self.active_only.isChecked(),

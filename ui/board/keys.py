@@ -1,4 +1,4 @@
-"""Sort keys, status and pair codes, and search text for every order on the board, kept beside the rows.
+"""Sort keys, status, pair, side and venue codes for every order on the board, kept beside the rows.
 
 Everything here is indexed by the order's slot (its arrival number on the board, which never
 changes), in typed arrays of 8-byte numbers rather than lists of Python objects: 100,000 keys of a
@@ -10,7 +10,7 @@ waits; for a page of history they are computed off the loop (`prepare_keys` in a
 from __future__ import annotations
 
 from array import array
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -19,7 +19,7 @@ import numpy as np
 import numpy.typing as npt
 
 from engine.domain import Order
-from ui.board.columns import COLUMNS, STATUS_RANK, Column, search_text, text_keys
+from ui.board.columns import COLUMNS, STATUS_RANK, Column, text_keys
 
 Slots = npt.NDArray[np.int64]
 
@@ -28,14 +28,21 @@ def _empty_column(column: Column) -> array[Any]:
     return array("q" if column.spec.int_key else "d")
 
 
+CATEGORIES: dict[str, Callable[[Order], str]] = {
+    "pair": lambda order: order.pair,
+    "side": lambda order: order.direction.value,
+    "venue": lambda order: order.dex.value if order.dex else "",
+}
+
+
 @dataclass(frozen=True, slots=True)
 class PreparedKeys:
     """Everything the board keeps per order, computed for a page of orders (pure: safe in a worker thread)."""
 
     orders: Sequence[Order]
-    search: list[str]
     status: array[int]
     columns: dict[Column, array[Any]]
+    categories: dict[str, list[str]]
 
 
 def prepare_keys(orders: Sequence[Order]) -> PreparedKeys:
@@ -50,36 +57,60 @@ def prepare_keys(orders: Sequence[Order]) -> PreparedKeys:
         columns[column] = keys
     return PreparedKeys(
         orders,
-        list(map(search_text, orders)),
         array("b", (STATUS_RANK[order.status] for order in orders)),
         columns,
+        {name: list(map(value, orders)) for name, value in CATEGORIES.items()},
     )
 
 
+class Category:
+    """A few distinct texts (pairs, sides, venues) stored as small codes, one byte pair per order."""
+
+    def __init__(self) -> None:
+        self.codes: dict[str, int] = {}
+        self.per_slot = array("h")
+
+    def code(self, text: str) -> int:
+        return self.codes.setdefault(text, len(self.codes))
+
+    def matching(self, needle: str) -> list[int]:
+        return [code for text, code in self.codes.items() if needle in text.lower()]
+
+    def of(self, slots: Slots) -> npt.NDArray[np.int16]:
+        return np.frombuffer(self.per_slot, dtype=np.int16)[slots]
+
+
 class BoardKeys:
+    """Per-slot keys. The search needs no text of its own per order: ids and hashes are the orders'
+    own strings (referenced, not copied), and pair, side and venue are matched through their codes."""
+
     def __init__(self) -> None:
         self._columns: dict[Column, array[Any]] = {column: _empty_column(column) for column in COLUMNS}
-        self.search: list[str] = []
         self.status = array("b")
-        self.pair = array("h")
-        self._pair_codes: dict[str, int] = {}
-
-    def _pair_code(self, pair: str) -> int:
-        return self._pair_codes.setdefault(pair, len(self._pair_codes))
+        self.categories = {name: Category() for name in CATEGORIES}
+        self.ids: list[str] = []
+        self.hashes: list[str] = []
 
     def add(self, prepared: PreparedKeys) -> None:
-        self.search.extend(prepared.search)
+        orders = prepared.orders
+        self.ids.extend(order.id for order in orders)
+        self.hashes.extend(order.tx_hash or "" for order in orders)
         self.status.extend(prepared.status)
-        self.pair.extend(self._pair_code(order.pair) for order in prepared.orders)
+        for name, category in self.categories.items():
+            category.per_slot.extend(map(category.code, prepared.categories[name]))
         for column, keys in self._columns.items():
             keys.extend(prepared.columns[column])
 
-    def replace(self, slot: int, order: Order) -> None:
-        """An order changed: its keys follow."""
-        self.search[slot] = search_text(order)
+    def replace(self, slot: int, before: Order, order: Order) -> None:
+        """An order changed: its keys follow (only those of columns whose value can change)."""
+        self.hashes[slot] = order.tx_hash or ""
         self.status[slot] = STATUS_RANK[order.status]
+        if before.dex != order.dex:
+            venue = self.categories["venue"]
+            venue.per_slot[slot] = venue.code(CATEGORIES["venue"](order))
         for column, keys in self._columns.items():
-            keys[slot] = column.spec.sort_key(order)
+            if not column.spec.fixed:
+                keys[slot] = column.spec.sort_key(order)
 
     def of(self, column: Column, slots: Slots) -> npt.NDArray[Any]:
         """Keys of `column` for `slots`; a column that moves with the clock is resolved to now."""
@@ -93,8 +124,18 @@ class BoardKeys:
     def status_codes(self, slots: Slots) -> npt.NDArray[np.int8]:
         return np.frombuffer(self.status, dtype=np.int8)[slots]
 
-    def pair_codes(self, slots: Slots) -> npt.NDArray[np.int16]:
-        return np.frombuffer(self.pair, dtype=np.int16)[slots]
-
-    def pair_code(self, pair: str) -> int | None:
-        return self._pair_codes.get(pair)
+    def search(self, slots: Slots, typed: str) -> list[int]:
+        """The slots (in order) whose id, pair, side or venue contains `typed` in any case, or whose
+        tx hash contains it exactly (base58 is case-sensitive): numpy for the coded texts, then one
+        comprehension over the ids and hashes of the rest."""
+        needle = typed.lower()
+        hit = np.zeros(len(slots), dtype=bool)
+        for category in self.categories.values():
+            codes = category.matching(needle)
+            if codes:
+                hit |= np.isin(category.of(slots), codes)
+        ids, hashes = self.ids, self.hashes
+        found = [slot for slot in slots[~hit].tolist() if needle in ids[slot] or typed in hashes[slot]]
+        if found:
+            hit |= np.isin(slots, found)
+        return slots[hit].tolist()  # type: ignore[no-any-return]

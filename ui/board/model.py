@@ -214,7 +214,7 @@ class BoardModel(QAbstractTableModel):
                 continue
             before = self._orders[slot]
             self._orders[slot] = order
-            self._keys.replace(slot, order)
+            self._keys.replace(slot, before, order)
             self.context.queue.track(before, order)
             if before.status is not order.status:
                 self.status_counts[before.status] -= 1
@@ -278,13 +278,7 @@ class BoardModel(QAbstractTableModel):
             self.endInsertRows()
         else:
             slots = self._store(page, self._history, prepared)
-            if self._filter.search:
-                texts = self._keys.search
-                shown = [
-                    slot for slot, order in zip(slots, page, strict=True) if self._filter.accepts(order, texts[slot])
-                ]
-            else:
-                shown = [slot for slot, order in zip(slots, page, strict=True) if self._filter.accepts(order)]
+            shown = self._filter.select(np.asarray(slots, dtype=np.int64), self._keys)
             if shown:
                 start = len(self._view)
                 self.beginInsertRows(QModelIndex(), start, start + len(shown) - 1)
