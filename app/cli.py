@@ -23,6 +23,40 @@ GLOBAL_OPTIONS: list[tuple[tuple[str, ...], dict[str, Any]]] = [
 ]
 
 
+_PROBLEMS = "2 bad input, bad settings or an unusable database (one line says which; nothing stored)"
+_KEPT = "130 interrupted (Ctrl-C): unfinished orders are kept and resume with `dexdesk resume`"
+# Every command's exit statuses, shown at the end of its --help and listed in the README.
+EXIT_STATUSES = {
+    "dexdesk": [
+        "0 the desk was closed (or --version printed)",
+        "1 the desk cannot start on this machine: a missing system library, no display, a broken Qt build",
+        "2 bad settings or an unusable database",
+    ],
+    "submit": ["0 the order was CONFIRMED", "1 the order FAILED (its reason is printed)", _PROBLEMS, _KEPT],
+    "run": [
+        "0 every order reached its end; FAILED orders are outcomes of the simulation, counted in the summary",
+        "1 the run itself could not finish: some orders' state could not be stored (`dexdesk resume` finishes them)",
+        _PROBLEMS,
+        _KEPT,
+    ],
+    "list": ["0 listed (also when no order matches)", _PROBLEMS],
+    "show": ["0 shown", "2 no order (or more than one) has this id, bad settings or an unusable database"],
+    "export": ["0 the file was written", _PROBLEMS],
+    "resume": ["0 every unfinished order reached its end (or there was none)", _PROBLEMS, _KEPT],
+    "watch": [
+        "0 the followed order was CONFIRMED, or the reader went away (`dexdesk watch | head`)",
+        "1 the followed order FAILED, or Redis cannot be reached",
+        "2 no Redis URL, a malformed ORDER_ID, or Redis refused the connection",
+        "130 interrupted (Ctrl-C)",
+    ],
+    "info": ["0 shown", "2 bad settings or an unusable database"],
+}
+
+
+def exit_status_epilog(command: str) -> str:
+    return "exit status:\n" + "\n".join(f"  {line}" for line in EXIT_STATUSES[command])
+
+
 def _add_global_options(parser: argparse.ArgumentParser, *, suppress: bool) -> None:
     group = parser.add_argument_group("global options")
     for flags, options in GLOBAL_OPTIONS:
@@ -37,6 +71,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="dexdesk",
         description="DEX order execution simulator. With no command, opens the desk.",
+        epilog=exit_status_epilog("dexdesk") + "\n\nEach command lists its own: dexdesk COMMAND --help.",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--version", action="store_true", help="print the version and the database in use")
     parser.add_argument("--demo", type=int, metavar="N", help="desk: submit N demo orders at time scale 0")
@@ -46,7 +82,13 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     def command(name: str, handler: Callable[..., Any], help_text: str) -> argparse.ArgumentParser:
-        child = sub.add_parser(name, help=help_text, description=help_text)
+        child = sub.add_parser(
+            name,
+            help=help_text,
+            description=help_text,
+            epilog=exit_status_epilog(name),
+            formatter_class=argparse.RawDescriptionHelpFormatter,
+        )
         _add_global_options(child, suppress=True)
         child.set_defaults(handler=handler)
         return child

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from rich.console import Console
+from rich.console import Console, JustifyMethod
 from rich.table import Table
 from rich.text import Text
 
@@ -52,7 +52,7 @@ def short(value: str | None, length: int = 8) -> str:
 
 def orders_table(orders: list[Order]) -> Table:
     table = Table(box=None, header_style="bold", pad_edge=False)
-    for title, justify in (
+    columns: tuple[tuple[str, JustifyMethod], ...] = (
         ("created (UTC)", "left"),
         ("id", "left"),
         ("pair", "left"),
@@ -63,8 +63,9 @@ def orders_table(orders: list[Order]) -> Table:
         ("exec price", "right"),
         ("txHash", "left"),
         ("att", "right"),
-    ):
-        table.add_column(title, justify=justify)  # type: ignore[arg-type]
+    )
+    for title, justify in columns:
+        table.add_column(title, justify=justify)
     for order in orders:
         table.add_row(
             format_timestamp(order.created_at)[:19].replace("T", " "),

@@ -39,7 +39,7 @@ def launch(args: argparse.Namespace, settings: Settings) -> int:
         check_qt_bindings()
     except BrokenQtBindings as problem:
         print(f"dexdesk: {problem}", file=sys.stderr)
-        return 1
+        return ExitCode.FAILED
     demo: int | None = args.demo
     screenshot = Path(args.screenshot) if args.screenshot else None
     if demo:

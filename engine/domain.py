@@ -1,6 +1,6 @@
 """The order, its states and the update message: the vocabulary every other module shares.
 
-Field names and message keys follow CONTRACT.md exactly; they are what external listeners parse.
+Field names and message keys follow docs/contract.md exactly; they are what external listeners parse.
 """
 
 from __future__ import annotations
@@ -134,7 +134,7 @@ class Order:
         return self.status.is_terminal
 
     def to_json(self, *, with_logs: bool = True) -> dict[str, Any]:
-        """The order with CONTRACT.md's field names, as `show --json` and `list --json` print it."""
+        """The order with docs/contract.md's field names, as `show --json` and `list --json` print it."""
         data: dict[str, Any] = {
             "id": self.id,
             "pair": self.pair,

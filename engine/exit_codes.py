@@ -13,7 +13,11 @@ class ExitCode(enum.IntEnum):
     OK = 0
     """The command did its job (`submit`: the order was CONFIRMED)."""
     FAILED = 1
-    """The job ran but did not succeed (`submit`: FAILED; `run`: the run itself could not finish)."""
+    """The job ran but did not succeed.
+
+    `submit`, `watch ID`: the order FAILED; `run`: the run itself could not finish; the desk: it
+    cannot start on this machine.
+    """
     BAD_INPUT = 2
     """Refused before anything was stored: bad input, bad settings, an unusable database."""
     INTERRUPTED = 130

@@ -1,4 +1,8 @@
-"""The tradable pairs, read from resources/pairs.json: limits for validation, markets for the router."""
+"""The tradable pairs, read from resources/pairs.json: limits for validation, markets for the router.
+
+Installed, resources/ is the package `dexdesk_resources` (see setup.py), so the file is read with
+importlib.resources: the same call finds it in a checkout, an editable install and a wheel.
+"""
 
 from __future__ import annotations
 
@@ -7,11 +11,12 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from decimal import Decimal
 from functools import cache
-from pathlib import Path
+from importlib.resources import files
+from importlib.resources.abc import Traversable
 
 from engine.domain import Venue
 
-DEFAULT_PAIRS_FILE = Path(__file__).resolve().parent.parent / "resources" / "pairs.json"
+RESOURCES_PACKAGE = "dexdesk_resources"
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,7 +60,8 @@ class PairCatalog:
         return list(self._specs)
 
     @classmethod
-    def from_file(cls, path: Path) -> PairCatalog:
+    def from_file(cls, path: Traversable) -> PairCatalog:
+        """A catalog from a pairs.json: a Path, or a file inside an installed package."""
         raw = json.loads(path.read_text(encoding="utf-8"))
         specs = []
         for item in raw["pairs"]:
@@ -79,4 +85,4 @@ class PairCatalog:
 
 @cache
 def default_catalog() -> PairCatalog:
-    return PairCatalog.from_file(DEFAULT_PAIRS_FILE)
+    return PairCatalog.from_file(files(RESOURCES_PACKAGE) / "pairs.json")

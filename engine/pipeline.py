@@ -229,7 +229,7 @@ class AttemptRunner:
             final = t.entry(
                 OrderStatus.FAILED, LogKind.FAILED, f"{of}; no attempts left", {"error": reason, **failed_data}
             )
-            # Nothing was executed: a quoted price must not read as a price paid (CONTRACT.md).
+            # Nothing was executed: a quoted price must not read as a price paid (docs/contract.md).
             return keep(await t.apply(order, [final], status=OrderStatus.FAILED, error=reason, execution_price=None))
         retry = t.entry(
             OrderStatus.PENDING,

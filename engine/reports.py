@@ -1,4 +1,4 @@
-"""CSV reports: CONTRACT.md's columns, UTF-8 with a BOM so spreadsheets read it right, RFC 4180 quoting.
+"""CSV reports: docs/contract.md's columns, UTF-8 with a BOM so spreadsheets read it right, RFC 4180 quoting.
 
 Rows are streamed from storage in chunks and written to a temporary file that replaces the
 target only when complete, so a large export never holds the database in memory and a failed

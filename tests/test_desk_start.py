@@ -13,7 +13,7 @@ from pathlib import Path
 import PySide6
 import pytest
 
-from app.system_check import QT_LIBRARIES, XCB_LIBRARIES, install_command
+from app.system_check import QT_LIBRARIES, XCB_LIBRARIES, install_command, linux_family
 from tests.faults.support import DEXDESK, dexdesk_env
 
 README = Path(__file__).resolve().parents[1] / "README.md"
@@ -78,3 +78,22 @@ def test_the_readme_lists_every_library_for_three_package_managers() -> None:
     readme = README.read_text(encoding="utf-8")
     for family in ("debian", "fedora", "arch"):
         assert install_command(QT_LIBRARIES + XCB_LIBRARIES, family) in readme
+
+
+@pytest.mark.parametrize(
+    ("os_release", "family"),
+    [
+        ('ID=debian\nVERSION_ID="12"\n', "debian"),
+        ('ID=linuxmint\nID_LIKE="ubuntu debian"\n', "debian"),
+        ('ID="fedora"\n', "fedora"),
+        ('ID="rocky"\nID_LIKE="rhel centos fedora"\n', "fedora"),
+        ("ID=arch\n", "arch"),
+        ("ID=alpine\n", None),
+    ],
+)
+def test_the_install_line_speaks_this_systems_package_manager(
+    tmp_path: Path, os_release: str, family: str | None
+) -> None:
+    path = tmp_path / "os-release"
+    path.write_text(os_release, encoding="utf-8")
+    assert linux_family(path) == family

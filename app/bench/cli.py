@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import sys
 from collections.abc import Callable
 from typing import Any
+
+from engine.exit_codes import ExitCode
 
 BENCHES = {
     "engine": ("engine_bench", 10_000, "N orders through the full pipeline at time scale 0, and the storage ceiling"),
@@ -15,16 +18,27 @@ BENCHES = {
 }
 
 
+EXIT_STATUS = "exit status:\n  0 measured and printed\n  2 --orders below 1, bad settings or an unusable database"
+
+
 def add_bench_commands(
     sub: argparse._SubParsersAction[argparse.ArgumentParser],
     add_global_options: Callable[[argparse.ArgumentParser], None],
 ) -> argparse.ArgumentParser:
     """Add `bench` with one sub-command per bench; their handlers take only `args` and run their own loop."""
-    bench = sub.add_parser("bench", help="measure speed: engine, spec, board, export", description=__doc__)
+    bench = sub.add_parser(
+        "bench",
+        help="measure speed: engine, spec, board, export",
+        description=__doc__,
+        epilog=EXIT_STATUS,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     add_global_options(bench)
     inner = bench.add_subparsers(dest="bench", metavar="BENCH", required=True)
     for name, (module, default, text) in BENCHES.items():
-        child = inner.add_parser(name, help=text, description=text)
+        child = inner.add_parser(
+            name, help=text, description=text, epilog=EXIT_STATUS, formatter_class=argparse.RawDescriptionHelpFormatter
+        )
         add_global_options(child)
         child.add_argument("--orders", type=int, default=default, metavar="N", help=f"how many (default {default:,})")
         child.add_argument("--json", action="store_true", help="print one JSON object")
@@ -51,7 +65,8 @@ def add_bench_commands(
 def _runner(module: str) -> Callable[..., int]:
     def run(args: argparse.Namespace, _settings: Any) -> int:
         if args.orders < 1:
-            raise SystemExit("dexdesk bench: --orders must be at least 1")
+            print("dexdesk: --orders: must be at least 1", file=sys.stderr)
+            return ExitCode.BAD_INPUT
         return int(importlib.import_module(f"app.bench.{module}").main(args))
 
     return run

@@ -58,7 +58,7 @@ directions = st.one_of(
 
 
 def _valid_by_the_rules(request: OrderRequest) -> bool:
-    """An independent reading of CONTRACT.md's rules for an order the validator accepted."""
+    """An independent reading of docs/contract.md's rules for an order the validator accepted."""
     spec = CATALOG.get(request.pair)
     if spec is None or request.direction not in (Direction.BUY, Direction.SELL):
         return False
