@@ -7,6 +7,7 @@ import io
 from dataclasses import replace
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 from PySide6.QtCore import QPoint, QSettings, Qt
 from PySide6.QtGui import QGuiApplication
@@ -223,3 +224,19 @@ def test_a_finished_order_cannot_be_cancelled_but_a_running_one_can(qtbot: QtBot
     cancelled.clear()
     view.row_actions.cancel_selected()
     assert set(cancelled) == active - {done.id}
+
+
+def test_the_desk_announces_filters_it_restored_at_launch(open_desk: Any, sqlite_url: str) -> None:
+    first = open_desk()
+    submitted = [first.run(first.engine.submit(pair, "1", "BUY")) for pair in ("SOL-USDC", "JUP-USDC", "JUP-USDC")]
+    first.wait_idle()
+    first.window.board.filters.pair.setCurrentIndex(first.window.board.filters.pair.findText("JUP-USDC"))
+    first.close()
+
+    second = open_desk()
+    board = second.window.board
+    assert board.filter.pair == "JUP-USDC"
+    second.qtbot.waitUntil(lambda: board.model.total == len(submitted), timeout=5000)
+    message = second.window.statusBar().currentMessage()
+    assert message.startswith("Showing 2 of 3 — filters on (JUP-USDC)")
+    assert board.filters.count.text() == "showing 2 of 3 — filters on"
