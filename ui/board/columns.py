@@ -192,7 +192,7 @@ class Column(enum.Enum):
         lambda order, _c: str(order.attempts) if order.attempts else "", lambda order: order.attempts, numeric=True,
     )  # fmt: skip
     ELAPSED = ColumnSpec(
-        "Elapsed", 80, "Time from receipt to the final state (or until now)",
+        "Elapsed", 100, "Time from receipt to the final state (or until now)",
         lambda order, _c: duration(elapsed_seconds(order)), _elapsed_key, numeric=True, ticks=True,
     )  # fmt: skip
     ERROR = ColumnSpec.text(
