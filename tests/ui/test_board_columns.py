@@ -76,6 +76,9 @@ def test_error_retry_queue_place_date_and_quoted_price_read_as_a_trader_needs(qt
     due = replace(failed_once, retry_at=datetime.now(UTC) - timedelta(seconds=1))
     model.apply({due.id: due})
     assert status(due) == "retry 2 of 3, next up"
+    unknown = replace(due, retry_at=None)
+    model.apply({unknown.id: unknown})
+    assert status(unknown) == "retry 2 of 3, waiting"
 
     building = replace(waiting[1], status=OrderStatus.BUILDING, dex=Venue.METEORA, execution_price=Decimal("2.5"))
     model.apply({building.id: building})

@@ -103,7 +103,9 @@ def status_text(order: Order, context: BoardContext) -> str:
     if is_retrying(order):
         of = f"retry {order.attempts + 1} of {context.max_attempts}"
         due = context.seconds_until(order.retry_at)
-        return f"{of} in {max(1, math.ceil(due))} s" if due is not None and due > 0 else f"{of}, next up"
+        if due is None:  # the engine did not say when (a store written before retry times were kept)
+            return f"{of}, waiting"
+        return f"{of} in {max(1, math.ceil(due))} s" if due > 0 else f"{of}, next up"
     place = context.queue.position(order)
     return f"PENDING #{place:,} in queue" if place else "PENDING"
 
