@@ -115,6 +115,9 @@ def build_parser() -> argparse.ArgumentParser:
     show.add_argument("order_id", metavar="ID", help="order id, or its first characters")
     show.add_argument("--json", action="store_true", help="print one JSON object")
 
+    cancel = command("cancel", commands.cancel, "cancel an order before its swap is sent, whichever process runs it")
+    cancel.add_argument("order_id", metavar="ID", help="order id, or its first characters")
+
     export = command("export", commands.export, "write the CSV report")
     export.add_argument("file", metavar="FILE.csv")
     export.add_argument("--status", help="only orders in this status")

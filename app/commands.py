@@ -17,7 +17,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from app import __version__
 from app.console import order_detail, orders_table, update_lines
-from app.wiring import open_store, running_engine
+from app.wiring import build_engine, build_mirror, open_store, running_engine
 from engine.demo import random_requests
 from engine.domain import Order, OrderStatus, OrderUpdate
 from engine.exit_codes import ExitCode
@@ -27,7 +27,7 @@ from engine.pairs import default_catalog
 from engine.paths import data_dir, settings_path
 from engine.reports import export_csv
 from engine.settings import Settings
-from engine.storage import StorageUnavailable
+from engine.storage import StorageFailure, StorageUnavailable
 from engine.validation import FieldError, InvalidOrder, validate_order, validate_pair
 
 Handler = Callable[[argparse.Namespace, Settings], Awaitable[int]]
@@ -50,6 +50,9 @@ def _reports_problems(handler: Handler) -> Handler:
         except StorageUnavailable as error:
             err.print(f"dexdesk: {error}", markup=False)
             return ExitCode.BAD_INPUT
+        except StorageFailure as error:
+            err.print(f"dexdesk: {error}", markup=False)
+            return ExitCode.FAILED
 
     return wrapper
 
@@ -95,7 +98,17 @@ async def submit(args: argparse.Namespace, settings: Settings) -> int:
         printer = _UpdatePrinter(as_json=args.json, verbose=args.wait)
         engine.subscribe(printer)
         try:
-            order = (await engine.submit_many([request]))[0]
+            try:
+                # The id is chosen before the first try to store it, so a try whose commit
+                # acknowledgement was lost is recognised, never stored twice.
+                order = (await engine.submit_many([request]))[0]
+            except Exception as error:  # noqa: BLE001  (one line for the user, never a traceback)
+                err.print(
+                    f"dexdesk: cannot tell whether order {request.order_id} was stored ({error}); "
+                    f"`dexdesk show {request.order_id}` will say",
+                    markup=False,
+                )
+                return ExitCode.FAILED
             if not args.json:
                 out.print(order.id, markup=False)
             printer.follow(order.id)
@@ -173,17 +186,22 @@ async def run(args: argparse.Namespace, settings: Settings) -> int:
             ours.update(order.id for order in submitted)
             # Idle: every order reached its end, or stopped short because its state could not be stored.
             await engine.wait_idle()
+            elsewhere = 0
             for order_id in ours - finished.keys():
                 stored = await engine.order(order_id)
                 if stored is not None and stored.is_terminal:
                     finished[order_id] = stored
+                elif stored is not None and stored.owner not in (None, engine.owner_id):
+                    elsewhere += 1  # taken over by another process (this one stalled past its lease)
         wall = time.perf_counter() - started
     summary = _summary(list(finished.values()), wall)
     if args.json:
         print(dumps(summary))
     else:
         _print_summary(summary)
-    stopped = len(ours) - len(finished)
+    if elsewhere:
+        err.print(f"dexdesk: {elsewhere} of {len(ours)} orders are being finished by another process", markup=False)
+    stopped = len(ours) - len(finished) - elsewhere
     if stopped:
         err.print(
             f"dexdesk: {stopped} of {len(ours)} orders stopped short: their state could not be stored; "
@@ -204,6 +222,7 @@ def _summary(orders: list[Order], wall_s: float) -> dict[str, Any]:
         "orders": len(orders),
         "confirmed": confirmed,
         "failed": statuses[OrderStatus.FAILED],
+        "cancelled": statuses[OrderStatus.CANCELLED],
         "retried": sum(1 for order in orders if order.attempts > 1),
         "venueShare": {venue: round(count / confirmed, 4) for venue, count in sorted(venues.items())}
         if confirmed
@@ -218,6 +237,7 @@ def _print_summary(summary: dict[str, Any]) -> None:
     out.print(
         f"{summary['orders']} orders: [green]{summary['confirmed']} confirmed[/], "
         f"[red]{summary['failed']} failed[/], {summary['retried']} retried"
+        + (f", {summary['cancelled']} cancelled" if summary["cancelled"] else "")
     )
     out.print(f"venue share: {shares}")
     out.print(f"{summary['ordersPerSecond']} orders/s, wall time {summary['wallSeconds']:.2f} s")
@@ -226,8 +246,12 @@ def _print_summary(summary: dict[str, Any]) -> None:
 @_reports_problems
 async def resume(args: argparse.Namespace, settings: Settings) -> int:
     async with running_engine(settings, on_mirror_state=_MirrorReporter()) as engine:
-        count = engine.resumed
+        await engine.wait_abandoned()
         await engine.wait_idle()
+        count = engine.resumed
+        others = await engine.others_active_count()
+    if others:
+        out.print(f"{others} unfinished order{'s are' if others != 1 else ' is'} run by other live processes")
     out.print(f"resumed {count} unfinished order{'s' if count != 1 else ''}; none left")
     return ExitCode.OK
 
@@ -249,17 +273,47 @@ async def list_orders(args: argparse.Namespace, settings: Settings) -> int:
 @_reports_problems
 async def show(args: argparse.Namespace, settings: Settings) -> int:
     async with open_store(settings) as store:
-        matches = await store.find_by_prefix(args.order_id.strip())
-        if len(matches) != 1:
-            problem = "no order has this id" if not matches else "more than one order starts with this; type more of it"
-            raise InvalidOrder([FieldError("ID", problem)])
-        order = await store.get(matches[0])
+        order = await store.get(await _one_order_id(store, args.order_id))
     assert order is not None
     if args.json:
         print(dumps(order.to_json(), indent=2))
     else:
         order_detail(order, out)
     return ExitCode.OK
+
+
+async def _one_order_id(store: Any, raw: str) -> str:
+    """The full id of the one order whose id starts with `raw` (what `show` and `cancel` accept)."""
+    matches = await store.find_by_prefix(raw.strip())
+    if len(matches) != 1:
+        problem = "no order has this id" if not matches else "more than one order starts with this; type more of it"
+        raise InvalidOrder([FieldError("ID", problem)])
+    return str(matches[0])
+
+
+@_reports_problems
+async def cancel(args: argparse.Namespace, settings: Settings) -> int:
+    """Cancel one order, whichever process runs it; exit 0 cancelled, 1 too late, 2 unknown id."""
+    engine = build_engine(settings)
+    await engine.store.open()
+    mirror = build_mirror(settings)
+    if mirror is not None:
+        mirror.attach(engine)
+        mirror.start()
+    try:
+        order_id = await _one_order_id(engine.store, args.order_id)
+        result = await engine.cancel(order_id)
+    finally:
+        await engine.store.close()
+        if mirror is not None:
+            await mirror.stop()
+    if result.outcome == "cancelled":
+        out.print(f"{order_id} CANCELLED: {result.reason}", markup=False)
+        return ExitCode.OK
+    if result.outcome == "unknown":
+        raise InvalidOrder([FieldError("ID", "no order has this id")])
+    err.print(f"dexdesk: cannot cancel {order_id}: {result.reason}", markup=False)
+    return ExitCode.FAILED
 
 
 @_reports_problems
@@ -282,6 +336,9 @@ async def info(args: argparse.Namespace, settings: Settings) -> int:
     out.print(f"settings file: {settings_path()}", markup=False)
     async with open_store(settings) as store:
         counts = await store.counts_by_status()
+        revision = store.schema_revision
+        upgraded = f" (upgraded from {store.upgraded_from} just now)" if store.upgraded_from else ""
+    out.print(f"schema revision: {revision}{upgraded}", markup=False)
     summary = ", ".join(f"{counts.get(status, 0)} {status}" for status in OrderStatus)
     out.print(f"orders: {summary}", markup=False)
     out.print(await _mirror_line(settings), markup=False)

@@ -165,6 +165,9 @@ class OrderUpdate:
     message: dict[str, Any]
     order: Order
     new_logs: tuple[LogEntry, ...]
+    # True for a change another process made, seen through the change feed: the Redis mirror
+    # leaves it alone (that process published it), the desk shows it like any other.
+    external: bool = False
 
     @property
     def order_id(self) -> str:

@@ -1,27 +1,36 @@
 """The engine: takes validated orders, stores them, runs them through the queue, announces updates.
 
-Commands flow in (`submit`, `submit_many`, `reconfigure`, `stop`); committed updates flow out
-through `hub`. Starting resumes every unfinished order first, oldest first.
+Commands flow in (`submit`, `submit_many`, `cancel`, `reconfigure`, `stop`); committed updates flow
+out through `hub`, with other processes' changes to the same database (`external`). Starting
+claims every unfinished order nobody else holds and resumes it, oldest first; each order is run by
+exactly one engine at a time (its owner, see engine/storage/ownership.py), and a clean stop hands
+back what it still holds.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import os
+import socket
+import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from pathlib import Path
+from typing import Literal
 
 from engine.clock import Clock
+from engine.coordination import Coordinator
 from engine.domain import Direction, Order, OrderStatus, OrderUpdate, update_message
 from engine.events import UpdateHub
+from engine.log_kinds import LogKind
 from engine.pairs import PairCatalog, default_catalog
 from engine.pipeline import AttemptRunner, Transitions
 from engine.queue import InProcessQueue, OrderQueue, QueueSettings, QueueStats
 from engine.reports import export_csv
 from engine.router import MockDexRouter, Router, RouterSettings, RoutingDecision
-from engine.storage import OrderStore, StorageFailure
+from engine.storage import OrderLost, OrderStore, StorageFailure, ownership
 from engine.validation import OrderRequest, validate_order
 
 log = logging.getLogger(__name__)
@@ -41,6 +50,24 @@ class EngineSettings:
     time_scale: float = 1.0
     queue: QueueSettings = field(default_factory=QueueSettings)
     router: RouterSettings = field(default_factory=RouterSettings)
+    # How long a claim on an order holds without renewal: another process takes over a dead
+    # owner's orders this long after its last renewal (real seconds, renewed every third of it).
+    lease_s: float = 10.0
+    feed_interval_s: float = 0.5
+
+
+@dataclass(frozen=True, slots=True)
+class CancelResult:
+    """What `cancel` did: `outcome` is cancelled, too_late (SUBMITTED or ended) or unknown; `reason` is one line."""
+
+    outcome: Literal["cancelled", "too_late", "unknown"]
+    reason: str
+    order: Order | None
+
+
+def new_owner_id() -> str:
+    """Who holds an order: host and process for people reading the database, a random tail for uniqueness."""
+    return f"{socket.gethostname()[:32]}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
 
 
 class Engine:
@@ -51,8 +78,11 @@ class Engine:
         *,
         catalog: PairCatalog | None = None,
         queue: OrderQueue | None = None,
+        owner_id: str | None = None,
     ) -> None:
         self.settings = settings or EngineSettings()
+        self.owner_id = owner_id or store.owner_id or new_owner_id()
+        store.owner_id = self.owner_id
         self.store = store
         self.catalog = catalog or default_catalog()
         self.clock = Clock(self.settings.time_scale)
@@ -68,27 +98,67 @@ class Engine:
         self._dispatcher: asyncio.Task[None] | None = None
         self.resumed = 0
         self._last_seq = 0
+        self._coordinator = Coordinator(
+            store,
+            self.clock,
+            lease_s=self.settings.lease_s,
+            feed_interval_s=self.settings.feed_interval_s,
+            on_external=self._external,
+            on_takeover=self._resume,
+        )
 
     # -- life cycle -----------------------------------------------------------------------
 
     async def start(self) -> list[Order]:
-        """Open storage, queue every unfinished order (oldest first), and start processing."""
+        """Open storage, claim and queue every unfinished order nobody holds (oldest first), start processing."""
         await self.store.open()
-        unfinished = await self.store.unfinished()
+        await self._coordinator.start()
         self._last_seq = await self.store.max_seq()
-        for order in unfinished:
-            self._track(order)
-            self.queue.add(order.id)
-        self.resumed = len(unfinished)
-        if unfinished:
-            log.info("resuming %d unfinished orders", len(unfinished))
+        claimed = await ownership.claim(self.store, now=self.clock.utc_now(), until=self._coordinator.lease_until())
+        await self._resume(claimed)
+        if claimed:
+            log.info("resuming %d unfinished orders", len(claimed))
         self._dispatcher = asyncio.create_task(self.queue.run(self._attempt), name="dexdesk-dispatcher")
-        return unfinished
+        return claimed
+
+    async def _resume(self, claimed: list[Order]) -> None:
+        """Queue orders just claimed, each with a `resumed` log entry; a backed-off one waits what is left."""
+        now = self._transitions.now()
+        for order in claimed:
+            if order.id in self._active:
+                continue
+            self.resumed += 1
+            remaining_s = 0.0
+            if order.status is OrderStatus.PENDING and order.retry_at is not None:
+                remaining_s = max(0.0, (order.retry_at - now).total_seconds())
+            entry = self._transitions.entry(
+                order.status,
+                LogKind.RESUMED,
+                _resumed_line(order, remaining_s),
+                {
+                    "from": str(order.status),
+                    "owner": self.owner_id,
+                    **({"retryInMs": round(remaining_s * 1000)} if remaining_s else {}),
+                    **(
+                        {"signature": order.route.signature}
+                        if order.route and order.status is OrderStatus.SUBMITTED
+                        else {}
+                    ),
+                },
+            )
+            self._track(order)
+            self._save(await self._transitions.apply(order, [entry], durable=False))
+            if remaining_s:
+                scale = self.clock.time_scale
+                self.queue.add_after(order.id, remaining_s / scale if scale > 0 else 0.0)
+            else:
+                self.queue.add(order.id)
 
     async def stop(self) -> None:
-        """Stop starting attempts, let the ones in flight finish, then close storage.
+        """Stop starting attempts, let the ones in flight finish, hand back the rest, close storage.
 
-        Orders still queued or backing off stay stored as they are and resume on the next start.
+        Orders still queued or backing off stay stored as they are, unowned, so another process
+        takes them at once (or the next start here resumes them).
         """
         if self._dispatcher is not None:
             self._dispatcher.cancel()
@@ -97,6 +167,14 @@ class Engine:
         drain = getattr(self.queue, "drain_in_flight", None)
         if drain is not None:
             await drain()
+        await self._coordinator.stop()
+        await self.store.flush()
+        try:
+            await ownership.release(self.store)
+        except Exception:
+            log.warning(
+                "could not hand back unfinished orders; others take them when the lease runs out", exc_info=True
+            )
         await self.store.close()
 
     def reconfigure(self, settings: EngineSettings) -> None:
@@ -118,21 +196,68 @@ class Engine:
         return (await self.submit_many([request]))[0]
 
     async def submit_many(self, requests: Iterable[OrderRequest]) -> list[Order]:
-        """Store a batch of validated orders in one transaction, then queue them in order."""
+        """Store a batch of validated orders in one transaction, then queue them in order.
+
+        Idempotent per `OrderRequest.order_id`: an id already stored comes back as stored, with no
+        second order made and nothing announced.
+        """
         now = self._transitions.now()
-        fresh = [request.to_order(now) for request in requests]
-        stored = await self.store.insert(fresh)
-        for order in stored:
+        fresh = [request.to_order(now).evolve(owner=self.owner_id) for request in requests]
+        results = await self.store.insert(fresh)
+        stored = []
+        for order, created in results:
+            stored.append(order)
+            if not created or order.id in self._active:
+                continue
             self._last_seq = max(self._last_seq, order.seq)
             self._track(order)
             self.hub.publish(OrderUpdate(update_message(order), order, order.logs))
             self.queue.add(order.id)
         return stored
 
+    async def cancel(self, order_id: str) -> CancelResult:
+        """Cancel an order whose swap has not been sent, whichever process runs it.
+
+        One versioned write; the owner notices at its next write (or its next look at the change
+        feed) and drops the order before sending any swap, since SUBMITTED is stored before sending.
+        """
+        [result] = await ownership.cancel(self.store, [order_id], now=self._transitions.now(), by=self._by())
+        return self._cancelled(result)
+
+    async def cancel_queued(self) -> int:
+        """Cancel every order of this engine that waits without having started its swap (queued or backing off)."""
+        waiting = [order.id for order in self._active.values() if order.status is OrderStatus.PENDING]
+        if not waiting:
+            return 0
+        results = await ownership.cancel(self.store, waiting, now=self._transitions.now(), by=self._by())
+        return sum(1 for result in results if self._cancelled(result).outcome == "cancelled")
+
+    def _by(self) -> str:
+        return f"process {self.owner_id}"
+
+    def _cancelled(self, result: ownership.Cancelled) -> CancelResult:
+        order = result.order
+        if result.outcome == "unknown" or order is None:
+            return CancelResult("unknown", "no order has this id", None)
+        if result.outcome == "too_late":
+            return CancelResult("too_late", ownership.too_late_reason(order.status), order)
+        self.hub.publish(OrderUpdate(update_message(order), order, order.logs[-1:]))
+        self._end(order)
+        was = (order.logs[-1].data or {}).get("from", "a waiting state") if order.logs else "a waiting state"
+        return CancelResult("cancelled", f"cancelled in {was}; no swap was sent", order)
+
     # -- observation ----------------------------------------------------------------------
 
     def active_orders(self) -> list[Order]:
+        """The unfinished orders this engine owns (other processes' orders are theirs to wait for)."""
         return list(self._active.values())
+
+    def owned_count(self) -> int:
+        return len(self._active)
+
+    async def others_active_count(self) -> int:
+        """Unfinished orders held by other live processes on the same database."""
+        return await ownership.others_active(self.store, self.clock.utc_now())
 
     def stats(self) -> QueueStats:
         return self.queue.stats()
@@ -181,16 +306,42 @@ class Engine:
         return self.hub.subscribe(listener)
 
     async def wait_terminal(self, order_id: str) -> Order:
-        """Wait until the order is CONFIRMED or FAILED; returns at once if it already is."""
+        """Wait until the order ends (CONFIRMED, FAILED or CANCELLED); returns at once if it already has.
+
+        Works for orders other processes run too: their end arrives through the change feed.
+        """
+        future: asyncio.Future[Order] = asyncio.get_running_loop().create_future()
+        waiters = self._terminal_waiters.setdefault(order_id, [])
+        waiters.append(future)  # before reading: an end announced while we read still reaches us
         if order_id not in self._active:
             stored = await self.store.get(order_id)
-            if stored is None:
-                raise KeyError(order_id)
-            if stored.is_terminal or order_id not in self._active:
+            if stored is None or stored.is_terminal:
+                if future in waiters:
+                    waiters.remove(future)
+                if not waiters:
+                    self._terminal_waiters.pop(order_id, None)
+                if stored is None:
+                    raise KeyError(order_id)
                 return stored
-        future: asyncio.Future[Order] = asyncio.get_running_loop().create_future()
-        self._terminal_waiters.setdefault(order_id, []).append(future)
         return await future
+
+    async def wait_abandoned(self) -> None:
+        """Wait until every unfinished order other processes hold is either theirs for sure or ours.
+
+        A process that died holds its orders until its lease runs out; a live one renews its
+        lease every third of it. So each order held elsewhere is watched until it ends, or its
+        lease is renewed (a live owner: left to it), or it is taken over here once the lease
+        expires. `dexdesk resume` uses this to finish what a crashed process left.
+        """
+        watched = await ownership.held_elsewhere(self.store)
+        while watched:
+            await asyncio.sleep(self.settings.feed_interval_s)
+            now = await ownership.held_elsewhere(self.store)
+            watched = {
+                order_id: lease
+                for order_id, lease in watched.items()
+                if order_id in now and now[order_id] <= lease and order_id not in self._active
+            }
 
     async def wait_idle(self) -> None:
         """Wait until no order is active: everything queued has reached a terminal state."""
@@ -203,16 +354,36 @@ class Engine:
         self._idle.clear()
 
     def _save(self, order: Order) -> None:
-        if not order.is_terminal:
+        if order.id not in self._active:
+            return  # it already left this engine (cancelled, lost); a late snapshot must not bring it back
+        if order.is_terminal:
+            self._end(order)
+        else:
             self._active[order.id] = order
-            return
-        self._active.pop(order.id, None)
-        log.info("order %s %s after %d attempt(s)", order.id, order.status, order.attempts)
-        for future in self._terminal_waiters.pop(order.id, []):
-            if not future.done():
-                future.set_result(order)
+
+    def _end(self, order: Order) -> None:
+        """The order leaves this engine's active set; its waiters get it if it ended."""
+        if self._active.pop(order.id, None) is not None:
+            log.info("order %s %s after %d attempt(s)", order.id, order.status, order.attempts)
+        self._transitions.forget(order.id)
+        if order.is_terminal:
+            for future in self._terminal_waiters.pop(order.id, []):
+                if not future.done():
+                    future.set_result(order)
         if not self._active:
             self._idle.set()
+
+    def _external(self, update: OrderUpdate) -> None:
+        """Another process changed an order: announce it; if it was one of ours, it is ours no more."""
+        order = update.order
+        if order.id in self._active and order.owner != self.owner_id:
+            log.warning("order %s was changed by another process (%s); dropped here", order.id, order.status)
+            self._end(order)
+        elif order.is_terminal:
+            for future in self._terminal_waiters.pop(order.id, []):
+                if not future.done():
+                    future.set_result(order)
+        self.hub.publish(update)
 
     def _retry_later(self, order_id: str, delay_s: float) -> None:
         self.queue.add_after(order_id, delay_s)
@@ -223,8 +394,24 @@ class Engine:
             return
         try:
             await self._runner.run(order, self._save)
-        except StorageFailure:
+        except OrderLost:
+            log.warning("order %s was taken over or cancelled by another process; dropped here", order_id)
+            self._end(await self.store.get(order_id) or order)
+        except StorageFailure as error:
             log.exception("order %s keeps its last stored state and resumes on the next start", order_id)
+            self._end(order)
+            for future in self._terminal_waiters.pop(order_id, []):
+                if not future.done():
+                    future.set_exception(error)
+
+
+def _resumed_line(order: Order, remaining_s: float) -> str:
+    if order.status is OrderStatus.SUBMITTED and order.route is not None:
+        signature = order.route.signature[:12]
+        return f"resumed after restart: re-sending signed transaction {signature}…, which can land only once"
+    if remaining_s:
+        return f"resumed in PENDING: the retry is due in {remaining_s:.3g} s (what was left of its back-off)"
+    return f"resumed in {order.status}"
 
 
 def engine_settings(
@@ -235,6 +422,7 @@ def engine_settings(
     seed: int = 0,
     slippage_tolerance: Decimal | float | str = Decimal("0.01"),
     failure_rate: float = 0.05,
+    lease_s: float = 10.0,
 ) -> EngineSettings:
     """The engine's numbers from the user's words (per-minute rate limit, 0 = off)."""
     return EngineSettings(
@@ -243,7 +431,8 @@ def engine_settings(
         router=replace(
             RouterSettings(), seed=seed, slippage_tolerance=Decimal(str(slippage_tolerance)), failure_rate=failure_rate
         ),
+        lease_s=lease_s,
     )
 
 
-__all__ = ["Direction", "Engine", "EngineSettings", "engine_settings"]
+__all__ = ["CancelResult", "Direction", "Engine", "EngineSettings", "engine_settings", "new_owner_id"]

@@ -177,6 +177,8 @@ class RedisMirror:
     # -- the engine's side: memory only, never blocks ------------------------------------
 
     def __call__(self, update: OrderUpdate) -> None:
+        if update.external:
+            return  # another process changed it and published it; publishing again would repeat it
         order_id = update.order_id
         terminal = update.order.is_terminal
         self._pid += 1

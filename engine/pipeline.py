@@ -15,14 +15,15 @@ import asyncio
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 from functools import partial
 from typing import Any
 
 from engine.clock import Clock
-from engine.domain import LogEntry, Order, OrderStatus, OrderUpdate, update_message
+from engine.domain import LogEntry, Order, OrderStatus, OrderUpdate, format_timestamp, update_message
 from engine.events import UpdateHub
+from engine.lifecycle import check_transition
 from engine.log_kinds import LogKind
 from engine.retry import RetryPolicy
 from engine.router import Execution, Quote, Router, SwapFailed
@@ -68,7 +69,10 @@ class Transitions:
         store keeps one order's changes in order, so the next durable step covers this one.
         """
         new_logs = tuple(logs)
-        updated = order.evolve(updated_at=self.now(), logs=order.logs + new_logs, **changes)
+        if "status" in changes:
+            check_transition(order.status, changes["status"])
+        # One more than the version it was made from: the store writes it only over that version.
+        updated = order.evolve(updated_at=self.now(), logs=order.logs + new_logs, version=order.version + 1, **changes)
         update = OrderUpdate(update_message(updated, attempt=attempt, retry_in_ms=retry_in_ms), updated, new_logs)
         change = Change(updated, new_logs, executed=executed, after=self._tail.get(order.id))
         self._tail[order.id] = change
@@ -77,6 +81,10 @@ class Transitions:
         if durable:
             await stored
         return updated
+
+    def forget(self, order_id: str) -> None:
+        """The order left this engine (ended, cancelled, or lost to another process)."""
+        self._tail.pop(order_id, None)
 
     def _announce(self, change: Change, update: OrderUpdate, stored: asyncio.Future[None]) -> None:
         if stored.cancelled() or stored.exception() is not None:
@@ -122,14 +130,7 @@ class AttemptRunner:
     async def _steps(self, order: Order, keep: Callable[[Order], Order]) -> Order:
         t = self.transitions
         if order.status is OrderStatus.SUBMITTED and order.route is not None:
-            signature = order.route.signature[:12]
-            resend = t.entry(
-                OrderStatus.SUBMITTED,
-                LogKind.RESUMED,
-                f"resumed after restart: re-sending signed transaction {signature}…, which can land only once",
-                {"from": str(OrderStatus.SUBMITTED), "signature": order.route.signature},
-            )
-            order = keep(await t.apply(order, [resend]))
+            # Resumed (its `resumed` entry is written when it is claimed): re-send the same signed transaction.
             return await self._execute(order, order.attempts, keep)
 
         resumed = order.status in (OrderStatus.ROUTING, OrderStatus.BUILDING) and order.attempts > 0
@@ -151,6 +152,7 @@ class AttemptRunner:
                 dex=None,
                 execution_price=None,
                 route=None,
+                retry_at=None,
             )
         )
         decision = await self.router.route(order, attempt)
@@ -231,11 +233,13 @@ class AttemptRunner:
             )
             # Nothing was executed: a quoted price must not read as a price paid (docs/contract.md).
             return keep(await t.apply(order, [final], status=OrderStatus.FAILED, error=reason, execution_price=None))
+        # When the retry is due, stored, so a restart waits only what is left of the back-off.
+        retry_at = t.now() + timedelta(seconds=backoff_ms / 1000 * t.clock.time_scale)
         retry = t.entry(
             OrderStatus.PENDING,
             LogKind.RETRY_SCHEDULED,
             f"{of}; retrying in {backoff_ms / 1000:g} s",
-            {"error": reason, "retryInMs": backoff_ms, **failed_data},
+            {"error": reason, "retryInMs": backoff_ms, "retryAt": format_timestamp(retry_at), **failed_data},
         )
         pending = keep(
             await t.apply(
@@ -247,6 +251,7 @@ class AttemptRunner:
                 error=reason,
                 route=None,
                 execution_price=None,
+                retry_at=retry_at,
             )
         )
         self.schedule_retry(order.id, backoff_ms / 1000)

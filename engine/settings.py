@@ -25,6 +25,7 @@ ENVIRONMENT = {
     "redis_url": "DEXDESK_REDIS_URL",
     "time_scale": "DEXDESK_TIME_SCALE",
     "redis_prefix": "DEXDESK_REDIS_PREFIX",
+    "lease_s": "DEXDESK_LEASE_S",
 }
 SUPPORTED_DATABASES = ("sqlite+aiosqlite", "postgresql+asyncpg")
 _ASYNC_DRIVERS = {"sqlite": "sqlite+aiosqlite", "postgresql": "postgresql+asyncpg", "postgres": "postgresql+asyncpg"}
@@ -46,6 +47,9 @@ class Settings(BaseModel):
     seed: int | None = Field(None, ge=0, le=2**63)
     slippage_tolerance: Decimal = Field(Decimal("0.01"), gt=0, le=Decimal("0.5"))
     failure_rate: float = Field(0.05, ge=0, le=1)
+    # Seconds a process's claim on an order holds without renewal: how soon another process takes
+    # over the orders of one that died (renewed every third of it while the owner lives).
+    lease_s: float = Field(10.0, ge=0.3, le=3600)
 
     @field_validator("db_url")
     @classmethod
@@ -90,6 +94,7 @@ class Settings(BaseModel):
             seed=seed,
             slippage_tolerance=self.slippage_tolerance,
             failure_rate=self.failure_rate,
+            lease_s=self.lease_s,
         )
 
     def saved_form(self) -> dict[str, Any]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
 
@@ -45,6 +45,9 @@ class OrderRequest:
     pair: str
     amount: Decimal
     direction: Direction
+    # Chosen before the first attempt to store the order, so a retried store (or submit) finds
+    # the order it already made instead of making a second one; callers may pass their own.
+    order_id: str = field(default_factory=new_order_id)
 
     def to_order(self, now: datetime) -> Order:
         """The new PENDING order, with the log line every order starts with; the store assigns `seq`."""
@@ -56,7 +59,7 @@ class OrderRequest:
             {"pair": self.pair, "direction": str(self.direction), "amount": self.amount},
         )
         return Order(
-            id=new_order_id(),
+            id=self.order_id,
             seq=0,
             pair=self.pair,
             direction=self.direction,

@@ -79,7 +79,8 @@ async def run_engine(url: str, count: int, *, concurrency: int, seed: int) -> En
 
 async def run_ceiling(url: str, run: EngineRun, *, concurrency: int) -> float:
     """Replay the engine run's writes through `OrderStore` alone; returns the seconds it took."""
-    store = OrderStore(url)
+    # The replayed writes are conditional on the engine's ownership, so the replay writes as that owner.
+    store = OrderStore(url, owner_id=run.inserted[0].owner or "" if run.inserted else "")
     await store.open()
     try:
         pending = deque(order.id for order in run.inserted)

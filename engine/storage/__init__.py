@@ -1,6 +1,7 @@
-"""Storage: SQLAlchemy 2 async, SQLite by default, PostgreSQL by URL."""
+"""Storage: SQLAlchemy 2 async, SQLite by default, PostgreSQL by URL; schema by Alembic migrations."""
 
-from engine.storage.changes import Change, StorageFailure, StorageUnavailable
+from engine.storage import ownership
+from engine.storage.changes import Change, OrderLost, StorageFailure, StorageUnavailable
 from engine.storage.store import OrderStore
 
-__all__ = ["Change", "OrderStore", "StorageFailure", "StorageUnavailable"]
+__all__ = ["Change", "OrderLost", "OrderStore", "StorageFailure", "StorageUnavailable", "ownership"]

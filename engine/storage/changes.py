@@ -13,13 +13,25 @@ class StorageFailure(RuntimeError):
     """A state change could not be stored; the order keeps its last stored state and resumes later."""
 
 
+class OrderLost(StorageFailure):
+    """The stored order is no longer this writer's: cancelled, or taken over after its lease ran out.
+
+    The conditional write (id, owner, version) matched nothing; the writer must stop working on the
+    order and touch nothing of it. Later queued changes of the same order fail the same way.
+    """
+
+
 class StorageUnavailable(RuntimeError):
     """The database cannot be opened at all (bad URL, refused, wrong credentials)."""
 
 
 @dataclass(slots=True)
 class Change:
-    """One order's state change: its new snapshot, the log lines it appends, and an execution if any."""
+    """One order's state change: its new snapshot, the log lines it appends, and an execution if any.
+
+    The snapshot's `version` is one more than the stored version the change was made from; the
+    write lands only if the row still has that version and this writer as its owner.
+    """
 
     order: Order
     new_logs: Sequence[LogEntry]

@@ -29,6 +29,9 @@ def order_row(order: Order) -> dict[str, Any]:
         "updated_at": order.updated_at,
         "route": dumps(order.route.to_json()) if order.route else None,
         "log_count": len(order.logs),
+        "version": order.version,
+        "owner": order.owner,
+        "retry_at": order.retry_at,
     }
 
 
@@ -41,6 +44,7 @@ def log_rows(order_id: str, first_index: int, entries: Sequence[LogEntry]) -> li
             "status": str(entry.status),
             "message": entry.message,
             "data": dumps(entry.data) if entry.data is not None else None,
+            "kind": str(entry.kind),
         }
         for offset, entry in enumerate(entries)
     ]
@@ -64,6 +68,9 @@ def order_from_row(row: Mapping[Any, Any], logs: tuple[LogEntry, ...] = ()) -> O
         error=row["error"],
         logs=logs,
         route=Route.from_json(json.loads(route)) if route else None,
+        version=row.get("version", 0),
+        owner=row.get("owner"),
+        retry_at=row.get("retry_at"),
     )
 
 
@@ -73,7 +80,7 @@ def log_from_row(row: Mapping[Any, Any]) -> LogEntry:
     return LogEntry(
         timestamp=row["timestamp"],
         status=OrderStatus(row["status"]),
-        kind=row["kind"] if "kind" in row else infer_kind(row["status"], row["message"], parsed),
+        kind=row.get("kind") or infer_kind(row["status"], row["message"], parsed),
         message=row["message"],
         data=parsed,
     )

@@ -3,6 +3,13 @@
 `order_logs` is its own table so the log can only be appended to: an update never rewrites it.
 `ledger` is the mock chain: one row per executed swap, unique per order and per signature, so a
 second execution of one order cannot be committed even by mistake.
+
+Ownership (see engine/storage/ownership.py): `orders.owner` says which process runs an order, and
+that process's row in `owners` until when its claims hold (one row per process, so renewing every
+lease is one small write however many orders it runs); `version` is bumped by every stored change and every
+write is conditional on it; `change_seq` is the value of `change_counter` taken by the transaction
+that last changed the row, which the change feed reads. The tables are made and upgraded by the
+Alembic migrations in `engine/storage/migrations/`; this module must describe their head.
 """
 
 from __future__ import annotations
@@ -12,6 +19,7 @@ from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import (
+    BigInteger,
     Column,
     Dialect,
     ForeignKey,
@@ -96,8 +104,13 @@ orders = Table(
     Column("updated_at", UtcTimestamp, nullable=False),
     Column("route", Text),
     Column("log_count", Integer, nullable=False, default=0),
+    Column("version", Integer, nullable=False, default=0, server_default="0"),
+    Column("owner", String(64)),
+    Column("retry_at", UtcTimestamp),
+    Column("change_seq", BigInteger, nullable=False, default=0, server_default="0"),
     Index("ix_orders_status", "status"),
     Index("ix_orders_pair", "pair"),
+    Index("ix_orders_change_seq", "change_seq"),
 )
 
 order_logs = Table(
@@ -109,6 +122,7 @@ order_logs = Table(
     Column("status", String(10), nullable=False),
     Column("message", Text, nullable=False),
     Column("data", Text),
+    Column("kind", String(24)),
 )
 
 ledger = Table(
@@ -120,3 +134,24 @@ ledger = Table(
     Column("price", ExactDecimal, nullable=False),
     Column("executed_at", UtcTimestamp, nullable=False),
 )
+
+change_counter = Table(
+    "change_counter",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=False),
+    Column("value", BigInteger, nullable=False),
+)
+"""One row: every write transaction bumps it first and stamps the rows it changes with the new value.
+
+The row lock it takes orders writers on PostgreSQL, so change_seq values become visible in commit
+order (a sequence would hand them out in start order, and a feed reader could skip a late commit).
+"""
+
+owners = Table(
+    "owners",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column("lease_until", UtcTimestamp, nullable=False),
+)
+"""The live processes: each renews its `lease_until`; orders of an owner whose lease ran out (or who
+has no row) may be claimed by another process."""

@@ -22,11 +22,12 @@ from sqlalchemy.engine import URL, Row, make_url
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
-from engine.domain import ACTIVE_STATES, LogEntry, Order, OrderStatus
-from engine.storage.changes import Change, StorageFailure, StorageUnavailable
-from engine.storage.fast_write import write_postgres, write_sqlite
+from engine.domain import Order, OrderStatus
+from engine.storage import migrate
+from engine.storage.changes import Change, OrderLost, StorageFailure, StorageUnavailable
+from engine.storage.fast_write import BatchResult, write_postgres, write_sqlite
 from engine.storage.rows import log_from_row, log_rows, order_from_row, order_row, report_cells
-from engine.storage.schema import ExactDecimal, UtcTimestamp, ledger, metadata, order_logs, orders
+from engine.storage.schema import ExactDecimal, UtcTimestamp, change_counter, ledger, order_logs, orders
 
 _LARGE_PAGE = 2000  # rows; below this a thread hop costs more than it saves
 
@@ -89,8 +90,14 @@ def _is_transient(error: BaseException) -> bool:
 
 
 class OrderStore:
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, owner_id: str = "") -> None:
         self.url = url
+        # Every state change is written only while this owner holds the order (see fast_write).
+        self.owner_id = owner_id
+        self.schema_revision: str | None = None
+        self.upgraded_from: str | None = None
+        # Change sequences this store's own transactions took, so the change feed skips them.
+        self.own_change_seqs: set[int] = set()
         self.engine = _engine_for(url)
         self.dialect = self.engine.dialect.name
         self._queue: asyncio.Queue[Change] = asyncio.Queue()
@@ -111,15 +118,44 @@ class OrderStore:
         return make_url(self.url).render_as_string(hide_password=True)
 
     async def open(self) -> None:
+        """Connect, and bring the schema to this code's head (building or upgrading it as needed)."""
         try:
-            await self._run(self._create_schema)
+            revision = await self._first_read()
+            if revision != migrate.head_revision():
+                self.upgraded_from = await self._with_retries(self._upgrade)
+            self.schema_revision = migrate.head_revision()
         except Exception as error:
             await self.engine.dispose()
             raise StorageUnavailable(f"cannot open database {self.display_url}: {_one_line(error)}") from error
         self._writer = asyncio.create_task(self._write_forever(), name="dexdesk-storage-writer")
 
-    async def _create_schema(self, connection: AsyncConnection) -> None:
-        await connection.run_sync(metadata.create_all)
+    async def _first_read(self) -> str | None:
+        """The schema revision, retried a few times only: a database that cannot be reached at all is
+        reported at once, while a connection dropped mid-answer (a lost acknowledgement) is tried again."""
+        for delay in (*_RETRY_DELAYS_S[:3], None):
+            try:
+                revision: str | None = await self._run(self._read_revision)
+                return revision
+            except (OperationalError, DBAPIError) as error:
+                if delay is None or not (isinstance(error, DBAPIError) and error.connection_invalidated):
+                    raise
+                await asyncio.sleep(delay)
+        return None
+
+    async def _read_revision(self, connection: AsyncConnection) -> str | None:
+        revision: str | None = await connection.run_sync(migrate.current_revision)
+        return revision
+
+    async def _upgrade(self, connection: AsyncConnection) -> str:
+        before: str = await connection.run_sync(migrate.upgrade)
+        if before not in ("empty", migrate.head_revision()):
+            log.warning("database %s upgraded from %s to schema %s", self.display_url, before, migrate.head_revision())
+        return before
+
+    async def flush(self) -> None:
+        """Wait until every queued state change has been written (or refused)."""
+        if self._writer is not None:
+            await self._queue.join()
 
     async def close(self) -> None:
         if self._writer is not None:
@@ -168,23 +204,44 @@ class OrderStore:
 
     # -- writes ---------------------------------------------------------------------------
 
-    async def insert(self, new_orders: Sequence[Order]) -> list[Order]:
-        """Store new orders in one transaction and return them with their sequence numbers."""
+    async def insert(self, new_orders: Sequence[Order]) -> list[tuple[Order, bool]]:
+        """Store new orders, owned by this store's owner, in one transaction; idempotent per order id.
+
+        Returns each order as stored and whether this call (or an earlier try of it whose commit
+        acknowledgement was lost) created it. An id already stored by someone else comes back as
+        stored, with False: nothing is written for it.
+        """
         if not new_orders:
             return []
-        rows = [order_row(order) for order in new_orders]
-        logs = [row for order in new_orders for row in log_rows(order.id, 0, order.logs)]
 
-        async def work(connection: AsyncConnection) -> list[Order]:
-            result = await connection.execute(
-                orders.insert().returning(orders.c.id, orders.c.seq, sort_by_parameter_order=True), rows
-            )
-            seqs = {row.id: row.seq for row in result}
-            if logs:
-                await connection.execute(order_logs.insert(), logs)
-            return [order.evolve(seq=seqs[order.id]) for order in new_orders]
+        async def work(connection: AsyncConnection) -> list[tuple[Order, bool]]:
+            seq = await self.bump_change_seq(connection)
+            ids = [order.id for order in new_orders]
+            existing = await self._orders_by_id(connection, ids)
+            fresh = [order for order in new_orders if order.id not in existing]
+            if fresh:
+                rows = [{**order_row(order), "change_seq": seq} for order in fresh]
+                await connection.execute(orders.insert(), rows)
+                logs = [row for order in fresh for row in log_rows(order.id, 0, order.logs)]
+                if logs:
+                    await connection.execute(order_logs.insert(), logs)
+                existing.update(await self._orders_by_id(connection, [order.id for order in fresh]))
+            created = {order.id for order in fresh}
+            results = []
+            for order in new_orders:
+                stored = existing[order.id]
+                mine = order.id in created or (stored.owner == self.owner_id and stored.version == 0)
+                results.append((stored if not mine else order.evolve(seq=stored.seq), mine))
+            return results
 
         return await self._with_retries(work)
+
+    async def _orders_by_id(self, connection: AsyncConnection, ids: Sequence[str]) -> dict[str, Order]:
+        found: dict[str, Order] = {}
+        for start in range(0, len(ids), 500):
+            query = select(orders).where(orders.c.id.in_(ids[start : start + 500]))
+            found.update({row["id"]: order_from_row(row) for row in (await connection.execute(query)).mappings()})
+        return found
 
     async def commit(self, change: Change) -> None:
         """Queue a state change for the next group commit and wait until it is durable."""
@@ -211,10 +268,15 @@ class OrderStore:
             await self._gather_more()
             while len(batch) < _BATCH_LIMIT and not self._queue.empty():
                 batch.append(self._queue.get_nowait())
+            lost: set[str] = set()
             try:
                 writable = self._drop_orphans(batch)
                 if writable:
-                    await self._with_retries(self._write_batch, writable, run=self._run_on_writer_connection)
+                    result: BatchResult = await self._with_retries(
+                        self._write_batch, writable, run=self._run_on_writer_connection
+                    )
+                    self.own_change_seqs.add(result.change_seq)
+                    lost = result.lost
             except Exception as error:
                 log.exception("could not store %d state changes", len(batch))
                 for change in batch:
@@ -224,7 +286,12 @@ class OrderStore:
                 self.commits += 1
                 for change in batch:
                     if change.done and not change.done.done():
-                        change.done.set_result(None)
+                        if change.order.id in lost:
+                            change.done.set_exception(
+                                OrderLost(f"order {change.order.id} was changed by another process; dropped here")
+                            )
+                        else:
+                            change.done.set_result(None)
             finally:
                 for _ in batch:
                     self._queue.task_done()
@@ -251,18 +318,32 @@ class OrderStore:
             earlier, change.after = change.after, None
             if earlier is not None and earlier.failed:
                 if change.done and not change.done.done():
-                    change.done.set_exception(StorageFailure("an earlier state change of this order was not stored"))
+                    assert earlier.done is not None
+                    cause = None if earlier.done.cancelled() else earlier.done.exception()
+                    kind = OrderLost if isinstance(cause, OrderLost) else StorageFailure
+                    change.done.set_exception(kind("an earlier state change of this order was not stored"))
             else:
                 writable.append(change)
         return writable
 
-    async def _write_batch(self, connection: AsyncConnection, batch: list[Change]) -> None:
+    async def _write_batch(self, connection: AsyncConnection, batch: list[Change]) -> BatchResult:
         """One group commit's rows, on the driver connection under the caller's transaction (see fast_write)."""
         driver = (await connection.get_raw_connection()).driver_connection
         if self.dialect == "postgresql":
-            await write_postgres(driver, batch)
-        else:
-            await write_sqlite(driver, batch)
+            return await write_postgres(driver, batch, self.owner_id)
+        return await write_sqlite(driver, batch, self.owner_id)
+
+    async def bump_change_seq(self, connection: AsyncConnection) -> int:
+        """The next change sequence, taken inside the caller's write transaction (on PostgreSQL: the writers' lock)."""
+        result = await connection.execute(
+            change_counter.update()
+            .where(change_counter.c.id == 1)
+            .values(value=change_counter.c.value + 1)
+            .returning(change_counter.c.value)
+        )
+        seq = int(result.scalar_one())
+        self.own_change_seqs.add(seq)
+        return seq
 
     async def _with_retries(self, work: Work[T], *args: Any, run: Callable[..., Awaitable[T]] | None = None) -> T:
         """Retry a transaction through locks and dropped connections; it either lands whole or not at all."""
@@ -337,28 +418,6 @@ class OrderStore:
             # enums: ~20-40 µs a row) is pure Python, so a big page does it in a worker thread and the
             # loop keeps painting and running orders (a 100,000-order board held it for seconds).
             return await asyncio.to_thread(lambda: [order_from_row(row) for row in result.mappings()])
-
-        return await self._with_retries(work)
-
-    async def unfinished(self) -> list[Order]:
-        """Every order not yet CONFIRMED or FAILED, oldest first, with its log, for resuming."""
-        query = select(orders).where(orders.c.status.in_([str(s) for s in ACTIVE_STATES])).order_by(orders.c.seq)
-
-        async def work(connection: AsyncConnection) -> list[Order]:
-            rows = list((await connection.execute(query)).mappings())
-            if not rows:
-                return []
-            ids = [row["id"] for row in rows]
-            entries: dict[str, list[LogEntry]] = {order_id: [] for order_id in ids}
-            for start in range(0, len(ids), 500):
-                log_query = (
-                    select(order_logs)
-                    .where(order_logs.c.order_id.in_(ids[start : start + 500]))
-                    .order_by(order_logs.c.order_id, order_logs.c.idx)
-                )
-                for item in (await connection.execute(log_query)).mappings():
-                    entries[item["order_id"]].append(log_from_row(item))
-            return [order_from_row(row, tuple(entries[row["id"]])) for row in rows]
 
         return await self._with_retries(work)
 

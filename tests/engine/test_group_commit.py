@@ -16,7 +16,7 @@ async def test_a_change_queued_behind_one_that_failed_is_never_stored(sqlite_url
     store = OrderStore(sqlite_url)
     await store.open()
     try:
-        (order,) = await store.insert(finished_orders(1))
+        ((order, _created),) = await store.insert(finished_orders(1))
         write_batch = store._write_batch
         calls = 0
 

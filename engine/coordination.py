@@ -1,0 +1,116 @@
+"""What one engine does so that several processes can share one database.
+
+Every `feed_interval_s` (0.5 s) the engine reads the change feed: the orders other processes
+changed since it last looked, published through its hub as external updates, so the desk's board,
+the API's WebSockets and anything else subscribed see every order in the database. Orders of its
+own that another process changed (a cancel) leave its active set at once. Every third of a lease
+it renews the leases it holds; every half lease it takes over unfinished orders whose owner has
+stopped renewing (a process that died). Nothing here ever fails an order: a database hiccup is
+logged and tried again next tick.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from datetime import timedelta
+from typing import Any
+
+from engine.clock import Clock
+from engine.domain import Order, OrderStatus, OrderUpdate, update_message
+from engine.storage import OrderStore, ownership
+
+log = logging.getLogger(__name__)
+
+
+def external_update(order: Order) -> OrderUpdate:
+    """The contract's update message for a change another process made (what that process announced)."""
+    attempt = retry_in_ms = None
+    if order.status is OrderStatus.PENDING and order.retry_at is not None and order.attempts:
+        attempt = order.attempts
+        retry_in_ms = max(0, round((order.retry_at - order.updated_at).total_seconds() * 1000))
+    message = update_message(order, attempt=attempt, retry_in_ms=retry_in_ms)
+    return OrderUpdate(message, order, (), external=True)
+
+
+class Coordinator:
+    """The background task of one engine: change feed, lease renewal, take-over of abandoned orders."""
+
+    def __init__(
+        self,
+        store: OrderStore,
+        clock: Clock,
+        *,
+        lease_s: float,
+        feed_interval_s: float,
+        on_external: Callable[[OrderUpdate], None],
+        on_takeover: Callable[[list[Order]], Awaitable[None]],
+    ) -> None:
+        self.store = store
+        self.clock = clock
+        self.lease_s = lease_s
+        self.feed_interval_s = feed_interval_s
+        self.on_external = on_external
+        self.on_takeover = on_takeover
+        self.position = 0
+        self._task: asyncio.Task[None] | None = None
+        self._last_renewal = 0.0
+        self._last_takeover = 0.0
+
+    def lease_until(self) -> Any:
+        return self.clock.utc_now() + timedelta(seconds=self.lease_s)
+
+    async def start(self) -> None:
+        self.position = await ownership.change_seq_now(self.store)
+        self._last_renewal = self._last_takeover = self.clock.monotonic()
+        self._task = asyncio.create_task(self._run(), name="dexdesk-coordination")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            await asyncio.gather(self._task, return_exceptions=True)
+            self._task = None
+
+    async def _run(self) -> None:
+        while True:
+            await asyncio.sleep(self.feed_interval_s)
+            try:
+                await self.tick()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.warning("could not read other processes' changes or renew leases; trying again", exc_info=True)
+
+    async def tick(self) -> None:
+        """One round: renew leases when due, take over abandoned orders when due, read the feed."""
+        now = self.clock.monotonic()
+        if now - self._last_renewal >= self.lease_s / 3:
+            self._last_renewal = now
+            await ownership.renew(self.store, self.lease_until())
+        if now - self._last_takeover >= self.lease_s / 2:
+            self._last_takeover = now
+            claimed = await ownership.claim(self.store, now=self.clock.utc_now(), until=self.lease_until())
+            if claimed:
+                log.info("took over %d orders whose owner stopped renewing its lease", len(claimed))
+                await self.on_takeover(claimed)
+        await self.poll()
+
+    async def poll(self) -> int:
+        """Publish what other processes changed since the last poll; returns how many orders."""
+        # Every sequence below one this process took is committed (writers take them in turn, see
+        # ownership.py), so the feed can move past its own changes without reading them again.
+        own = self.store.own_change_seqs
+        high = max(own, default=self.position)
+        changed = await ownership.changes_since(self.store, self.position)
+        seen = 0
+        for seq, order in changed:
+            self.position = max(self.position, seq)
+            if seq in own:
+                continue
+            seen += 1
+            self.on_external(external_update(order))
+        if len(changed) < ownership.FEED_LIMIT:
+            self.position = max(self.position, high)
+        own.difference_update({seq for seq in own if seq <= self.position})
+        return seen

@@ -1,0 +1,249 @@
+"""Who runs which order: claims, leases, release, cancel by anyone, and the change feed.
+
+An engine claims an order (sets itself as `owner`) before working on it, and keeps renewing its
+lease (its row in `owners`) while it runs: one small write per renewal however many orders it
+holds. A claim takes only orders nobody owns or whose owner's lease has run out, so a live process
+is never robbed and a dead one is taken over once its lease expires. A claim bumps the
+version, so a stalled former owner that wakes up finds every write refused. Cancelling needs no
+ownership: it is one versioned write in any process, and the owner notices at its next write.
+
+On PostgreSQL every write transaction first locks the `change_counter` row, so writers of all
+processes take their row locks in one order and never deadlock; on SQLite the file's write lock
+already serialises them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, Literal
+
+from sqlalchemy import bindparam, delete, exists, func, insert, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from engine.domain import ACTIVE_STATES, LogEntry, Order, OrderStatus
+from engine.lifecycle import CANCELLABLE, check_transition
+from engine.log_kinds import LogKind
+from engine.storage.rows import log_from_row, log_rows, order_from_row
+from engine.storage.schema import change_counter, order_logs, orders, owners
+from engine.storage.store import OrderStore
+
+_ACTIVE = sorted(str(status) for status in ACTIVE_STATES)
+CancelOutcome = Literal["cancelled", "too_late", "unknown"]
+CANCELLED_ERROR = "cancelled before its swap was sent"
+FEED_LIMIT = 2000
+
+
+async def lock_writers(connection: AsyncConnection) -> None:
+    """Queue behind every other writer (PostgreSQL); SQLite's first write takes the file's lock."""
+    if connection.dialect.name == "postgresql":
+        await connection.execute(select(change_counter.c.value).where(change_counter.c.id == 1).with_for_update())
+
+
+async def _with_logs(connection: AsyncConnection, ids: Sequence[str]) -> list[Order]:
+    """The orders with their whole logs, oldest first."""
+    found: list[Order] = []
+    for start in range(0, len(ids), 500):
+        chunk = list(ids[start : start + 500])
+        rows = list((await connection.execute(select(orders).where(orders.c.id.in_(chunk)))).mappings())
+        entries: dict[str, list[LogEntry]] = {row["id"]: [] for row in rows}
+        log_query = select(order_logs).where(order_logs.c.order_id.in_(chunk)).order_by(order_logs.c.idx)
+        for item in (await connection.execute(log_query)).mappings():
+            entries[item["order_id"]].append(log_from_row(item))
+        found.extend(order_from_row(row, tuple(entries[row["id"]])) for row in rows)
+    return sorted(found, key=lambda order: order.seq)
+
+
+def _owner_alive(now: datetime) -> Any:
+    return exists().where(owners.c.id == orders.c.owner, owners.c.lease_until >= now)
+
+
+async def _heartbeat(connection: AsyncConnection, owner: str, until: datetime) -> None:
+    renewed = await connection.execute(update(owners).where(owners.c.id == owner).values(lease_until=until))
+    if renewed.rowcount == 0:
+        await connection.execute(insert(owners).values(id=owner, lease_until=until))
+
+
+async def claim(store: OrderStore, *, now: datetime, until: datetime) -> list[Order]:
+    """Take every unfinished order that is unowned or whose owner's lease ran out; returns them with logs, oldest first.
+
+    Renews this owner's own lease in the same transaction, so what it claims is covered at once.
+    """
+
+    async def work(connection: AsyncConnection) -> list[Order]:
+        await lock_writers(connection)
+        await _heartbeat(connection, store.owner_id, until)
+        claimed = await connection.execute(
+            update(orders)
+            .where(orders.c.status.in_(_ACTIVE), or_(orders.c.owner.is_(None), ~_owner_alive(now)))
+            .values(owner=store.owner_id, version=orders.c.version + 1)
+            .returning(orders.c.id)
+        )
+        ids = [row[0] for row in claimed]
+        # Owners gone for a day leave no trace (their orders were taken over long ago).
+        await connection.execute(delete(owners).where(owners.c.lease_until < now - timedelta(days=1)))
+        return await _with_logs(connection, ids) if ids else []
+
+    result: list[Order] = await store._with_retries(work)
+    return result
+
+
+async def renew(store: OrderStore, until: datetime) -> None:
+    """Extend this owner's lease, which covers every order it holds: one row, whatever the count."""
+
+    async def work(connection: AsyncConnection) -> None:
+        await _heartbeat(connection, store.owner_id, until)
+
+    await store._with_retries(work)
+
+
+async def release(store: OrderStore) -> int:
+    """Give up every unfinished order still owned (a clean stop), so another process can take it at once."""
+
+    async def work(connection: AsyncConnection) -> int:
+        await lock_writers(connection)
+        result = await connection.execute(
+            update(orders).where(orders.c.owner == store.owner_id, orders.c.status.in_(_ACTIVE)).values(owner=None)
+        )
+        await connection.execute(delete(owners).where(owners.c.id == store.owner_id))
+        return int(result.rowcount)
+
+    count: int = await store._with_retries(work)
+    return count
+
+
+@dataclass(frozen=True, slots=True)
+class Cancelled:
+    outcome: CancelOutcome
+    order: Order | None
+
+
+def too_late_reason(status: OrderStatus) -> str:
+    if status is OrderStatus.SUBMITTED:
+        return "already SUBMITTED: a sent swap cannot be recalled"
+    return f"already {status}: nothing left to cancel"
+
+
+async def cancel(store: OrderStore, order_ids: Sequence[str], *, now: datetime, by: str) -> list[Cancelled]:
+    """Cancel each order whose swap has not been sent, whoever owns it: versioned writes, one transaction."""
+
+    async def work(connection: AsyncConnection) -> list[Cancelled]:
+        seq = await store.bump_change_seq(connection)
+        rows: dict[str, Any] = {}
+        for start in range(0, len(order_ids), 500):
+            query = select(orders).where(orders.c.id.in_(list(order_ids[start : start + 500])))
+            rows.update({row["id"]: row for row in (await connection.execute(query)).mappings()})
+        outcomes: dict[str, CancelOutcome] = {}
+        updates, logs = [], []
+        for order_id in order_ids:
+            row = rows.get(order_id)
+            if row is None:
+                outcomes[order_id] = "unknown"
+                continue
+            status = OrderStatus(row["status"])
+            if status not in CANCELLABLE or order_id in outcomes:
+                outcomes.setdefault(order_id, "too_late")
+                continue
+            check_transition(status, OrderStatus.CANCELLED)
+            outcomes[order_id] = "cancelled"
+            entry = LogEntry(
+                now,
+                OrderStatus.CANCELLED,
+                LogKind.CANCELLED,
+                f"cancelled in {status} by {by}, before any swap was sent",
+                {"by": by, "from": str(status), "owner": row["owner"]},
+            )
+            updates.append({"o_id": order_id, "o_version": row["version"], "o_log_count": row["log_count"] + 1})
+            logs.extend(log_rows(order_id, row["log_count"], [entry]))
+        if updates:
+            # Under the writers' lock nothing changed these rows since they were read; the version
+            # condition stays as the rule every write of an order obeys.
+            await connection.execute(
+                update(orders)
+                .where(orders.c.id == bindparam("o_id"), orders.c.version == bindparam("o_version"))
+                .values(
+                    status=str(OrderStatus.CANCELLED),
+                    version=orders.c.version + 1,
+                    owner=None,
+                    retry_at=None,
+                    execution_price=None,
+                    error=CANCELLED_ERROR,
+                    updated_at=now,
+                    log_count=bindparam("o_log_count"),
+                    change_seq=seq,
+                ),
+                updates,
+            )
+            await connection.execute(order_logs.insert(), logs)
+        cancelled = [order_id for order_id, outcome in outcomes.items() if outcome == "cancelled"]
+        latest = {order.id: order for order in await _with_logs(connection, cancelled)} if cancelled else {}
+        return [
+            Cancelled(
+                outcomes[order_id],
+                latest.get(order_id) or (order_from_row(rows[order_id]) if order_id in rows else None),
+            )
+            for order_id in order_ids
+        ]
+
+    result: list[Cancelled] = await store._with_retries(work)
+    return result
+
+
+async def change_seq_now(store: OrderStore) -> int:
+    """The change feed's current position: every change so far has a sequence at or below it."""
+
+    async def work(connection: AsyncConnection) -> int:
+        value = (await connection.execute(select(change_counter.c.value).where(change_counter.c.id == 1))).scalar()
+        return int(value or 0)
+
+    position: int = await store._with_retries(work)
+    return position
+
+
+async def changes_since(store: OrderStore, position: int) -> list[tuple[int, Order]]:
+    """Orders changed after `position` by anyone but this owner's writes, in change order, without logs.
+
+    Rows this owner holds are left out in SQL (its own writes); what it changed of others' orders
+    (a cancel) the caller skips by sequence.
+    """
+    query = (
+        select(orders)
+        .where(orders.c.change_seq > position, or_(orders.c.owner.is_(None), orders.c.owner != store.owner_id))
+        .order_by(orders.c.change_seq)
+        .limit(FEED_LIMIT)
+    )
+
+    async def work(connection: AsyncConnection) -> list[tuple[int, Order]]:
+        return [(int(row["change_seq"]), order_from_row(row)) for row in (await connection.execute(query)).mappings()]
+
+    changed: list[tuple[int, Order]] = await store._with_retries(work)
+    return changed
+
+
+async def others_active(store: OrderStore, now: datetime) -> int:
+    """Unfinished orders held by other live processes (their owner's lease has not run out)."""
+    query = select(func.count()).where(
+        orders.c.status.in_(_ACTIVE), orders.c.owner != store.owner_id, _owner_alive(now)
+    )
+
+    async def work(connection: AsyncConnection) -> int:
+        return int((await connection.execute(query)).scalar_one())
+
+    count: int = await store._with_retries(work)
+    return count
+
+
+async def held_elsewhere(store: OrderStore) -> dict[str, datetime]:
+    """Unfinished orders other owners hold, with their owner's lease expiry."""
+    query = (
+        select(orders.c.id, owners.c.lease_until)
+        .join(owners, owners.c.id == orders.c.owner)
+        .where(orders.c.status.in_(_ACTIVE), orders.c.owner != store.owner_id)
+    )
+
+    async def work(connection: AsyncConnection) -> dict[str, datetime]:
+        return {row[0]: row[1] for row in await connection.execute(query)}
+
+    held: dict[str, datetime] = await store._with_retries(work)
+    return held
