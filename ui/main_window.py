@@ -99,6 +99,7 @@ class MainWindow(QMainWindow):
         self.board.notice.connect(lambda text: self.statusBar().showMessage(text, 10_000))
         self.history_loaded.connect(self.board.history_loaded)
         self.board.model.context.max_attempts = engine.settings.queue.retry.attempts
+        self.board.model.context.queue.local_owner = engine.owner_id  # other processes' orders wait elsewhere
         self.ticket.submit_requested.connect(self._submit)
         self._default_window_state = self.saveState(LAYOUT_VERSION)
 

@@ -17,6 +17,8 @@ from pytestqt.qtbot import QtBot
 from engine.domain import Direction, Order, OrderStatus, Venue
 from engine.pairs import default_catalog
 from engine.reports import COLUMNS as CSV_COLUMNS
+from engine.validation import OrderRequest
+from tests.ui.conftest import Desk, quiet_settings
 from tests.ui.test_board import make_order
 from ui.board.columns import Column
 from ui.board.filter import BoardFilter
@@ -240,3 +242,22 @@ def test_the_desk_announces_filters_it_restored_at_launch(open_desk: Any, sqlite
     message = second.window.statusBar().currentMessage()
     assert message.startswith("Showing 2 of 3 — filters on (JUP-USDC)")
     assert board.filters.count.text() == "showing 2 of 3 — filters on"
+
+
+def test_cancel_from_the_board_cancels_a_queued_order(open_desk: Any, sqlite_url: str) -> None:
+    # One at a time at a fifth of real time: the later orders wait in the queue long enough to be cancelled.
+    desk: Desk = open_desk(quiet_settings(sqlite_url, time_scale=0.2, concurrency=1))
+    board = desk.window.board
+    orders = desk.run(desk.engine.submit_many([OrderRequest("SOL-USDC", Decimal(n), Direction.BUY) for n in (1, 2, 3)]))
+    desk.window.bridge.flush()
+    last = orders[-1]
+    place = lambda: board.model.index(board.model.row_of(last.id) or 0, Column.STATUS.index).data()  # noqa: E731
+    desk.qtbot.waitUntil(lambda: place() == "PENDING #2 in queue", timeout=5000)
+
+    board.table.setFocus()
+    board.table.selectRow(board.model.row_of(last.id) or 0)
+    desk.qtbot.keyClick(board.table, Qt.Key.Key_Delete)
+    desk.qtbot.waitUntil(lambda: (board.model.get(last.id) or last).status is OrderStatus.CANCELLED, timeout=5000)
+    assert desk.window.statusBar().currentMessage().startswith(f"Cancelled {last.id[:8]}")
+    desk.wait_idle()
+    assert (board.model.get(orders[0].id) or last).status is OrderStatus.CONFIRMED
