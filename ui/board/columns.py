@@ -14,10 +14,11 @@ from __future__ import annotations
 
 import enum
 import math
+import time
 from array import array
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 import numpy as np
@@ -86,10 +87,21 @@ def is_retrying(order: Order) -> bool:
     return order.status is OrderStatus.PENDING and order.attempts > 0
 
 
+_today: list[Any] = [-1.0, None]  # [monotonic second it was read, today's local date]
+
+
+def _local_today() -> date:
+    """Today's local date, read at most once a second (every Time cell of every paint asks)."""
+    second = time.monotonic() // 1
+    if _today[0] != second:
+        _today[:] = [second, datetime.now().astimezone().date()]
+    return _today[1]  # type: ignore[no-any-return]
+
+
 def board_time(order: Order, _context: BoardContext) -> str:
     """Today's orders by time to the millisecond; older ones with their date."""
     local = order.created_at.astimezone()
-    if local.date() == datetime.now().astimezone().date():
+    if local.date() == _local_today():
         return local.strftime("%H:%M:%S.") + f"{local.microsecond // 1000:03d}"
     return local.strftime("%d %b %H:%M:%S")
 
