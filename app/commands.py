@@ -7,7 +7,8 @@ import asyncio
 import sys
 import time
 from collections import Counter
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
 from functools import wraps
 from pathlib import Path
 from typing import Any
@@ -15,9 +16,10 @@ from typing import Any
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from app import __version__
+from app import __version__, cluster_commands
 from app.console import order_detail, orders_table, update_lines
 from app.wiring import build_engine, build_mirror, open_store, running_engine
+from engine.cluster.config import ClusterUnavailable
 from engine.demo import random_requests
 from engine.domain import Order, OrderStatus, OrderUpdate
 from engine.exit_codes import ExitCode
@@ -47,7 +49,7 @@ def _reports_problems(handler: Handler) -> Handler:
             for problem in error.errors:
                 err.print(f"dexdesk: {problem}", markup=False)
             return ExitCode.BAD_INPUT
-        except StorageUnavailable as error:
+        except (StorageUnavailable, ClusterUnavailable) as error:
             err.print(f"dexdesk: {error}", markup=False)
             return ExitCode.BAD_INPUT
         except StorageFailure as error:
@@ -94,6 +96,8 @@ def _pair_filter(raw: str | None) -> str | None:
 @_reports_problems
 async def submit(args: argparse.Namespace, settings: Settings) -> int:
     request = validate_order(args.pair, args.amount, args.direction, default_catalog())
+    if settings.queue_url:
+        return await cluster_commands.submit(args, settings, request)
     async with running_engine(settings, on_mirror_state=_MirrorReporter()) as engine:
         printer = _UpdatePrinter(as_json=args.json, verbose=args.wait)
         engine.subscribe(printer)
@@ -154,6 +158,8 @@ async def run(args: argparse.Namespace, settings: Settings) -> int:
         raise InvalidOrder([FieldError("orders", "must be at least 1")])
     pairs = [_pair(name) for name in args.pairs.split(",")] if args.pairs else None
     requests = random_requests(default_catalog(), args.orders, seed=settings.seed, pairs=pairs)
+    if settings.queue_url:
+        return await _run_on_cluster(args, settings, requests)
     async with running_engine(settings, on_mirror_state=_MirrorReporter()) as engine:
         finished: dict[str, Order] = {}
         ours: set[str] = set()
@@ -214,6 +220,31 @@ async def run(args: argparse.Namespace, settings: Settings) -> int:
     return ExitCode.OK
 
 
+async def _run_on_cluster(args: argparse.Namespace, settings: Settings, requests: list[Any]) -> int:
+    @contextmanager
+    def progress() -> Iterator[Callable[[int], None]]:
+        bar = Progress(
+            TextColumn("[bold]orders (cluster)"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            console=err,
+            disable=args.json,
+        )
+        task = bar.add_task("orders", total=len(requests))
+        with bar:
+            yield lambda done: bar.update(task, completed=done)
+
+    finals, wall = await cluster_commands.run(requests, settings, progress)
+    summary = _summary(finals, wall)
+    if args.json:
+        print(dumps(summary))
+    else:
+        _print_summary(summary)
+    # As in one process: FAILED orders are outcomes of the simulation, not a failed run.
+    return ExitCode.OK
+
+
 def _summary(orders: list[Order], wall_s: float) -> dict[str, Any]:
     statuses = Counter(order.status for order in orders)
     venues = Counter(str(order.dex) for order in orders if order.status is OrderStatus.CONFIRMED)
@@ -245,6 +276,13 @@ def _print_summary(summary: dict[str, Any]) -> None:
 
 @_reports_problems
 async def resume(args: argparse.Namespace, settings: Settings) -> int:
+    if settings.queue_url:
+        out.print(
+            "cluster mode: `dexdesk worker` processes resume unfinished orders "
+            "(each re-queues the ones without a job when it starts); nothing to do here",
+            markup=False,
+        )
+        return ExitCode.OK
     async with running_engine(settings, on_mirror_state=_MirrorReporter()) as engine:
         await engine.wait_abandoned()
         await engine.wait_idle()
@@ -342,6 +380,8 @@ async def info(args: argparse.Namespace, settings: Settings) -> int:
     summary = ", ".join(f"{counts.get(status, 0)} {status}" for status in OrderStatus)
     out.print(f"orders: {summary}", markup=False)
     out.print(await _mirror_line(settings), markup=False)
+    for line in await cluster_commands.info_lines(settings):
+        out.print(line, markup=False)
     return ExitCode.OK
 
 

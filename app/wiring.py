@@ -6,6 +6,8 @@ import secrets
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 
+from engine.cluster.config import ClusterConfig, refuse_unshared_database
+from engine.cluster.remote import ClusterQueue
 from engine.engine import Engine
 from engine.mirror import MirrorState, RedisMirror
 from engine.settings import Settings
@@ -18,7 +20,21 @@ def pick_seed(settings: Settings) -> int:
 
 
 def build_engine(settings: Settings) -> Engine:
-    return Engine(OrderStore(settings.database_url), settings.engine(pick_seed(settings)))
+    """The engine; with a queue URL, a cluster producer whose orders `dexdesk worker`s run.
+
+    Raises ClusterUnavailable (one line) when cluster mode is asked for on a database it cannot share.
+    """
+    engine_settings = settings.engine(pick_seed(settings))
+    if not settings.queue_url:
+        return Engine(OrderStore(settings.database_url), engine_settings)
+    refuse_unshared_database(settings.database_url)
+    config = ClusterConfig(
+        settings.queue_url,
+        settings.queue_name,
+        rate_limit=settings.rate_limit,
+        rate_window_s=settings.rate_window_s,
+    )
+    return Engine(OrderStore(settings.database_url), engine_settings, queue=ClusterQueue(config, engine_settings.queue))
 
 
 def build_mirror(settings: Settings) -> RedisMirror | None:

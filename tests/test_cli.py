@@ -72,7 +72,7 @@ def test_a_run_whose_orders_fail_still_did_its_job(db: list[str], capsys: pytest
     assert summary["failed"] == 4
 
 
-@pytest.mark.parametrize("command", ["submit", "run", "list", "show", "export", "resume", "watch", "info"])
+@pytest.mark.parametrize("command", ["submit", "run", "list", "show", "export", "resume", "watch", "info", "cancel"])
 def test_every_command_documents_its_exit_statuses(command: str, capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit):
         main([command, "--help"])

@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
     QDockWidget,
     QFileDialog,
     QInputDialog,
+    QLabel,
     QMainWindow,
     QMenu,
     QMessageBox,
@@ -32,6 +33,7 @@ from engine.engine import Engine
 from engine.router import RoutingDecision
 from engine.settings import Settings, save_changes
 from engine.validation import OrderRequest
+from ui.api_link import ApiLink
 from ui.board.gc_policy import freeze_survivors
 from ui.board.view import BoardView
 from ui.bridge import EngineBridge
@@ -91,6 +93,12 @@ class MainWindow(QMainWindow):
         self.setStatusBar(self.status)
         self.mirror = MirrorLink(engine, start_mirror, self)
         self.mirror.state_changed.connect(self.status.show_mirror)
+        self.api = ApiLink(engine, lambda: self.mirror.state, self)
+        self.api_label = QLabel()
+        self.api_label.setToolTip("The HTTP + WebSocket API this desk serves (Settings → Serve the API)")
+        self.api_label.hide()
+        self.status.addPermanentWidget(self.api_label)
+        self.api.state_changed.connect(self._show_api)
         self._build_menus()
 
         self.bridge.orders_changed.connect(self._on_orders_changed)
@@ -164,6 +172,10 @@ class MainWindow(QMainWindow):
         order_id = self.board.selected_order_id()
         if order_id:
             self.open_detail(order_id)
+
+    def _show_api(self, text: str) -> None:
+        self.api_label.setText(text)
+        self.api_label.setVisible(bool(text))
 
     # -- tasks ----------------------------------------------------------------------------
 
@@ -333,6 +345,8 @@ class MainWindow(QMainWindow):
         self.board.model.context.max_attempts = self.engine.settings.queue.retry.attempts
         if not MirrorLink.same_target(self.settings, chosen):
             self.spawn(self.mirror.switch(chosen))
+        if chosen.serve_api_port != self.settings.serve_api_port:
+            self.spawn(self.api.apply(chosen.serve_api_port))
         path = save_changes(self.settings, chosen)
         self.settings = chosen
         self.status.refresh()
@@ -422,5 +436,6 @@ class MainWindow(QMainWindow):
         for task in list(self._tasks):
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
+        await self.api.stop()  # no new orders over HTTP while the engine stops
         await self.engine.stop()
         await self.mirror.stop()

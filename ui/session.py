@@ -54,6 +54,7 @@ async def run_desk(
         window.errors.uninstall(loop)
         return ExitCode.BAD_INPUT
     window.mirror.start(settings)  # no await since engine.start(): the mirror misses nothing
+    window.spawn(window.api.apply(settings.serve_api_port))
     try:
         window.restore_layout()
         window.show()
