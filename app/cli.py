@@ -41,7 +41,12 @@ EXIT_STATUSES = {
         "1 the desk cannot start on this machine: a missing system library, no display, a broken Qt build",
         "2 bad settings or an unusable database",
     ],
-    "submit": ["0 the order was CONFIRMED", "1 the order FAILED (its reason is printed)", _PROBLEMS, _KEPT],
+    "submit": [
+        "0 the order was CONFIRMED",
+        "1 the order FAILED (its reason is printed; a limit order past --expires fails 'expired')",
+        "2 bad input (also a paper-account shortfall: the order is not stored), bad settings or an unusable database",
+        _KEPT,
+    ],
     "run": [
         "0 every order reached its end; FAILED orders are outcomes of the simulation, counted in the summary",
         "1 the run itself could not finish: some orders' state could not be stored (`dexdesk resume` finishes them)",
@@ -51,7 +56,11 @@ EXIT_STATUSES = {
     "list": ["0 listed (also when no order matches)", _PROBLEMS],
     "show": ["0 shown", "2 no order (or more than one) has this id, bad settings or an unusable database"],
     "export": ["0 the file was written", _PROBLEMS],
-    "resume": ["0 every unfinished order reached its end (or there was none)", _PROBLEMS, _KEPT],
+    "resume": [
+        "0 every unfinished order nobody else runs reached its end (or there was none)",
+        _PROBLEMS,
+        _KEPT,
+    ],
     "watch": [
         "0 the followed order was CONFIRMED, or the reader went away (`dexdesk watch | head`)",
         "1 the followed order FAILED, or Redis cannot be reached",
@@ -59,7 +68,7 @@ EXIT_STATUSES = {
         "130 interrupted (Ctrl-C)",
     ],
     "cancel": [
-        "0 the order was CANCELLED (no swap was sent)",
+        "0 the order was CANCELLED (no swap was sent; its paper-account reserve, if any, released)",
         "1 too late: the swap was already SUBMITTED (a sent swap cannot be recalled) or the order had ended",
         "2 no order (or more than one) has this id, bad settings or an unusable database",
     ],
@@ -71,6 +80,10 @@ EXIT_STATUSES = {
     "worker": [
         "0 stopped (SIGTERM or Ctrl-C): attempts already started finished, waiting jobs went back to the queue",
         "2 no queue URL, a bad --lease, bad settings, or a database cluster mode cannot share (SQLite)",
+    ],
+    "account": [
+        "0 shown (after `reset`, the account started over)",
+        "2 no paper account yet, bad --balances, bad settings or an unusable database",
     ],
 }
 
@@ -87,6 +100,7 @@ def _add_global_options(parser: argparse.ArgumentParser, *, suppress: bool) -> N
 
 def build_parser() -> argparse.ArgumentParser:
     from app import cluster_commands, commands
+    from app.account_cmd import add_account_command
     from app.bench.cli import add_bench_commands
     from app.serve import add_serve_command
     from app.serve import serve as serve_handler
@@ -117,10 +131,18 @@ def build_parser() -> argparse.ArgumentParser:
         child.set_defaults(handler=handler)
         return child
 
-    submit = command("submit", commands.submit, "submit one market order and run it to its end")
+    submit = command("submit", commands.submit, "submit one order (market, or limit) and run it to its end")
     submit.add_argument("--pair", required=True, help="e.g. SOL-USDC (case-insensitive)")
     submit.add_argument("--amount", required=True, help="amount of the BASE token, e.g. 10.5")
     submit.add_argument("--direction", required=True, help="BUY or SELL (case-insensitive)")
+    submit.add_argument("--type", default=None, help="market (default) or limit")
+    submit.add_argument(
+        "--limit-price", default=None, metavar="P", help="limit: QUOTE per BASE to buy at or below / sell at or above"
+    )
+    submit.add_argument("--expires", default=None, metavar="SECONDS", help="limit: give up after this many seconds")
+    submit.add_argument(
+        "--slippage", default=None, metavar="PERCENT", help="market: tolerance around the quote (default 1)"
+    )
     submit.add_argument("--wait", action="store_true", help="print every update as it happens")
     submit.add_argument("--json", action="store_true", help="print update messages as JSON lines")
 
@@ -163,6 +185,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     command("info", commands.info, "show version, database, settings file and order counts")
     add_serve_command(command("serve", serve_handler, "serve the HTTP + WebSocket API on the engine (headless)"))
+    add_account_command(command)
     add_bench_commands(sub, lambda child: _add_global_options(child, suppress=True))
     return parser
 

@@ -9,6 +9,7 @@ import time
 from collections import Counter
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
+from decimal import Decimal, InvalidOperation
 from functools import wraps
 from pathlib import Path
 from typing import Any
@@ -38,7 +39,7 @@ out = Console(highlight=False, soft_wrap=True, width=None if sys.stdout.isatty()
 err = Console(stderr=True, highlight=False, soft_wrap=True)
 
 
-def _reports_problems(handler: Handler) -> Handler:
+def reports_problems(handler: Handler) -> Handler:
     """Turn bad input and unusable databases into one clear line and exit status 2."""
 
     @wraps(handler)
@@ -93,9 +94,18 @@ def _pair_filter(raw: str | None) -> str | None:
     return None if raw is None else _pair(raw)
 
 
-@_reports_problems
+@reports_problems
 async def submit(args: argparse.Namespace, settings: Settings) -> int:
-    request = validate_order(args.pair, args.amount, args.direction, default_catalog())
+    request = validate_order(
+        args.pair,
+        args.amount,
+        args.direction,
+        default_catalog(),
+        order_type=args.type,
+        limit_price=args.limit_price,
+        expires_in=args.expires,
+        slippage=_slippage_fraction(args.slippage),
+    )
     if settings.queue_url:
         return await cluster_commands.submit(args, settings, request)
     async with running_engine(settings, on_mirror_state=_MirrorReporter()) as engine:
@@ -122,6 +132,16 @@ async def submit(args: argparse.Namespace, settings: Settings) -> int:
     if not args.json and not args.wait:
         out.print(update_lines(OrderUpdate({}, final, final.logs[-1:])))
     return ExitCode.OK if final.status is OrderStatus.CONFIRMED else ExitCode.FAILED
+
+
+def _slippage_fraction(percent: str | None) -> object:
+    """`--slippage 0.5` means 0.5 %; validation takes a fraction and names the field."""
+    if percent is None:
+        return None
+    try:
+        return Decimal(percent.strip()) / 100
+    except InvalidOperation:
+        raise InvalidOrder([FieldError("slippage", "must be a percentage, e.g. 0.5 for 0.5 %")]) from None
 
 
 class _UpdatePrinter:
@@ -152,7 +172,7 @@ class _UpdatePrinter:
             out.print(update_lines(update))
 
 
-@_reports_problems
+@reports_problems
 async def run(args: argparse.Namespace, settings: Settings) -> int:
     if args.orders < 1:
         raise InvalidOrder([FieldError("orders", "must be at least 1")])
@@ -274,7 +294,7 @@ def _print_summary(summary: dict[str, Any]) -> None:
     out.print(f"{summary['ordersPerSecond']} orders/s, wall time {summary['wallSeconds']:.2f} s")
 
 
-@_reports_problems
+@reports_problems
 async def resume(args: argparse.Namespace, settings: Settings) -> int:
     if settings.queue_url:
         out.print(
@@ -294,7 +314,7 @@ async def resume(args: argparse.Namespace, settings: Settings) -> int:
     return ExitCode.OK
 
 
-@_reports_problems
+@reports_problems
 async def list_orders(args: argparse.Namespace, settings: Settings) -> int:
     status, pair = _status_filter(args.status), _pair_filter(args.pair)
     async with open_store(settings) as store:
@@ -308,7 +328,7 @@ async def list_orders(args: argparse.Namespace, settings: Settings) -> int:
     return ExitCode.OK
 
 
-@_reports_problems
+@reports_problems
 async def show(args: argparse.Namespace, settings: Settings) -> int:
     async with open_store(settings) as store:
         order = await store.get(await _one_order_id(store, args.order_id))
@@ -329,7 +349,7 @@ async def _one_order_id(store: Any, raw: str) -> str:
     return str(matches[0])
 
 
-@_reports_problems
+@reports_problems
 async def cancel(args: argparse.Namespace, settings: Settings) -> int:
     """Cancel one order, whichever process runs it; exit 0 cancelled, 1 too late, 2 unknown id."""
     engine = build_engine(settings)
@@ -354,7 +374,7 @@ async def cancel(args: argparse.Namespace, settings: Settings) -> int:
     return ExitCode.FAILED
 
 
-@_reports_problems
+@reports_problems
 async def export(args: argparse.Namespace, settings: Settings) -> int:
     status, pair = _status_filter(args.status), _pair_filter(args.pair)
     path = Path(args.file)
@@ -366,7 +386,7 @@ async def export(args: argparse.Namespace, settings: Settings) -> int:
     return ExitCode.OK
 
 
-@_reports_problems
+@reports_problems
 async def info(args: argparse.Namespace, settings: Settings) -> int:
     out.print(f"dexdesk {__version__}", markup=False)
     out.print(f"database: {settings.database_url}", markup=False)

@@ -50,7 +50,7 @@ def launch(args: argparse.Namespace, settings: Settings) -> int:
     assert isinstance(app, QApplication)
     app.setApplicationName("dexdesk")
     app.setOrganizationName("dexdesk")
-    apply_theme(app)
+    apply_theme(app, settings.theme)
     try:
         engine = build_engine(settings)
     except ClusterUnavailable as refused:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import secrets
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from dataclasses import replace
 
 from engine.cluster.config import ClusterConfig, refuse_unshared_database
 from engine.cluster.remote import ClusterQueue
@@ -22,9 +23,12 @@ def pick_seed(settings: Settings) -> int:
 def build_engine(settings: Settings) -> Engine:
     """The engine; with a queue URL, a cluster producer whose orders `dexdesk worker`s run.
 
-    Raises ClusterUnavailable (one line) when cluster mode is asked for on a database it cannot share.
+    Without a seed, outcomes are fresh but the market is the shared one (seed 0). Raises
+    ClusterUnavailable (one line) when cluster mode is asked for on a database it cannot share.
     """
     engine_settings = settings.engine(pick_seed(settings))
+    if settings.seed is None:
+        engine_settings = replace(engine_settings, router=replace(engine_settings.router, market_seed=0))
     if not settings.queue_url:
         return Engine(OrderStore(settings.database_url), engine_settings)
     refuse_unshared_database(settings.database_url)

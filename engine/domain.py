@@ -41,6 +41,11 @@ class Venue(enum.StrEnum):
     METEORA = "meteora"
 
 
+class OrderType(enum.StrEnum):
+    MARKET = "market"
+    LIMIT = "limit"
+
+
 def utc_now() -> datetime:
     return datetime.now(UTC)
 
@@ -82,6 +87,58 @@ class LogEntry:
 
 
 @dataclass(frozen=True, slots=True)
+class OrderTerms:
+    """What the trader agreed to when sending the order; fixed for the order's life.
+
+    `price_bound` is the worst execution price accepted (BUY: the most paid per BASE, SELL: the
+    least received): the quote the trader saw widened by the slippage tolerance for a market
+    order, the limit price for a limit order. It is what the paper account reserves against, so
+    an execution can never spend more than was reserved. Orders stored before 0.2 have none and
+    are bound by the router's tolerance around their routing quote, as then.
+    """
+
+    type: OrderType = OrderType.MARKET
+    price_bound: Decimal | None = None
+    quoted_price: Decimal | None = None
+    slippage: Decimal | None = None
+    expires_at: datetime | None = None
+
+    @property
+    def limit_price(self) -> Decimal | None:
+        return self.price_bound if self.type is OrderType.LIMIT else None
+
+    def to_json(self) -> dict[str, Any]:
+        data: dict[str, Any] = {"type": str(self.type)}
+        if self.price_bound is not None:
+            data["priceBound"] = self.price_bound
+        if self.quoted_price is not None:
+            data["quotedPrice"] = self.quoted_price
+        if self.slippage is not None:
+            data["slippage"] = self.slippage
+        if self.expires_at is not None:
+            data["expiresAt"] = format_timestamp(self.expires_at)
+        return data
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> OrderTerms:
+        def decimal(key: str) -> Decimal | None:
+            value = data.get(key)
+            return None if value is None else Decimal(str(value))
+
+        expires = data.get("expiresAt")
+        return cls(
+            type=OrderType(data.get("type", "market")),
+            price_bound=decimal("priceBound"),
+            quoted_price=decimal("quotedPrice"),
+            slippage=decimal("slippage"),
+            expires_at=parse_timestamp(expires) if expires else None,
+        )
+
+
+MARKET_TERMS = OrderTerms()
+
+
+@dataclass(frozen=True, slots=True)
 class Route:
     """What an attempt carries from BUILDING to SUBMITTED, kept so a restart can finish it.
 
@@ -92,13 +149,28 @@ class Route:
     venue: Venue
     quoted_price: Decimal
     signature: str
+    # The market time the route was quoted at (engine/market.py); a resumed swap executes after it.
+    market_time: float | None = None
 
     def to_json(self) -> dict[str, Any]:
-        return {"venue": str(self.venue), "quotedPrice": str(self.quoted_price), "signature": self.signature}
+        data: dict[str, Any] = {
+            "venue": str(self.venue),
+            "quotedPrice": str(self.quoted_price),
+            "signature": self.signature,
+        }
+        if self.market_time is not None:
+            data["marketTime"] = self.market_time
+        return data
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Route:
-        return cls(Venue(data["venue"]), Decimal(data["quotedPrice"]), data["signature"])
+        moment = data.get("marketTime")
+        return cls(
+            Venue(data["venue"]),
+            Decimal(data["quotedPrice"]),
+            data["signature"],
+            float(moment) if moment is not None else None,
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,6 +197,10 @@ class Order:
     version: int = 0
     owner: str | None = None
     retry_at: datetime | None = None
+    # Kept in the order's first log entry (its terms never change); default for orders read without logs.
+    terms: OrderTerms = MARKET_TERMS
+    # Market time a waiting limit order triggered at (engine/market.py); it routes from then on.
+    trigger_time: float | None = None
 
     def evolve(self, **changes: Any) -> Order:
         return replace(self, **changes)

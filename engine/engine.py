@@ -18,19 +18,25 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
+from engine.account.model import Reservation, parse_balances, reservation_for
+from engine.account.view import AccountView, build_view
 from engine.clock import Clock
+from engine.cluster.config import refuse_limit_orders_in_cluster
 from engine.coordination import Coordinator
-from engine.domain import Direction, Order, OrderStatus, OrderUpdate, update_message
+from engine.domain import Direction, Order, OrderStatus, OrderTerms, OrderType, OrderUpdate, update_message
 from engine.events import UpdateHub
+from engine.limits import LimitBook
 from engine.log_kinds import LogKind
 from engine.pairs import PairCatalog, default_catalog
 from engine.pipeline import AttemptRunner, Transitions
 from engine.queue import InProcessQueue, OrderQueue, QueueSettings, QueueStats, RemoteQueue
 from engine.reports import export_csv
-from engine.router import MockDexRouter, Router, RouterSettings, RoutingDecision
+from engine.router import MockDexRouter, Router, RouterSettings, RoutingDecision, worst_price
 from engine.storage import OrderLost, OrderStore, StorageFailure, ownership
+from engine.storage.summary import SummaryCounter
+from engine.summary import OrderSummary, build_summary
 from engine.validation import OrderRequest, validate_order
 
 log = logging.getLogger(__name__)
@@ -106,8 +112,16 @@ class Engine:
             on_external=self._external,
             on_takeover=self._resume,
         )
+        self._summary_counter = SummaryCounter()
+        self.limits = LimitBook(self._transitions, self.router, lambda: self._last_seq + 1, self._enqueue, self._save)
+        self.hub.subscribe(self.limits.forget)
 
     # -- life cycle -----------------------------------------------------------------------
+
+    async def open_for_reading(self) -> None:
+        """Open storage without running anything (commands that read the account or quote)."""
+        await self.store.open()
+        self._last_seq = await self.store.max_seq()
 
     async def start(self) -> list[Order]:
         """Open storage, claim and queue every unfinished order nobody holds (oldest first), start processing."""
@@ -128,6 +142,7 @@ class Engine:
         if claimed:
             log.info("resuming %d unfinished orders", len(claimed))
         self._dispatcher = asyncio.create_task(self.queue.run(self._attempt), name="dexdesk-dispatcher")
+        self.limits.start()
         return claimed
 
     async def _resume(self, claimed: list[Order]) -> None:
@@ -161,7 +176,7 @@ class Engine:
                 scale = self.clock.time_scale
                 self.queue.add_after(order.id, remaining_s / scale if scale > 0 else 0.0)
             else:
-                self.queue.add(order.id)
+                self._dispatch(order)
 
     async def stop(self) -> None:
         """Stop starting attempts, let the ones in flight finish, hand back the rest, close storage.
@@ -169,6 +184,7 @@ class Engine:
         Orders still queued or backing off stay stored as they are, unowned, so another process
         takes them at once (or the next start here resumes them).
         """
+        await self.limits.stop()
         if self._dispatcher is not None:
             self._dispatcher.cancel()
             await asyncio.gather(self._dispatcher, return_exceptions=True)
@@ -196,25 +212,38 @@ class Engine:
 
     # -- commands -------------------------------------------------------------------------
 
-    def validate(self, pair: object, amount: object, direction: object) -> OrderRequest:
-        return validate_order(pair, amount, direction, self.catalog)
+    def validate(self, pair: object, amount: object, direction: object, **terms: object) -> OrderRequest:
+        """Check an order's input; `terms` are validate_order's type, limit_price, expires_in, slippage."""
+        return validate_order(pair, amount, direction, self.catalog, **terms)
 
-    async def submit(self, pair: object, amount: object, direction: object) -> Order:
+    async def submit(self, pair: object, amount: object, direction: object, **terms: object) -> Order:
         """Validate, store as PENDING, announce, queue. Bad input raises InvalidOrder and stores nothing."""
-        request = self.validate(pair, amount, direction)
+        request = self.validate(pair, amount, direction, **terms)
         return (await self.submit_many([request]))[0]
 
     async def submit_many(self, requests: Iterable[OrderRequest]) -> list[Order]:
         """Store a batch of validated orders in one transaction, then queue them in order.
 
         Idempotent per `OrderRequest.order_id`: an id already stored comes back as stored, with no
-        second order made and nothing announced.
+        second order made and nothing announced. A market order is bound by the quote it was sent
+        from (the ticket's, or the engine's own quote now) widened by its slippage tolerance; a
+        limit order by its limit. With a paper account a shortfall raises InvalidOrder, nothing stored.
         """
         now = self._transitions.now()
-        if isinstance(self.queue, RemoteQueue):
-            return await self._submit_remote(self.queue, [request.to_order(now) for request in requests])
-        fresh = [request.to_order(now).evolve(owner=self.owner_id) for request in requests]
-        results = await self.store.insert(fresh)
+        requests = list(requests)
+        remote = self.queue if isinstance(self.queue, RemoteQueue) else None
+        if remote is not None:
+            refuse_limit_orders_in_cluster(requests)
+        # A cluster producer stores its orders unowned: the worker that takes a job claims its order.
+        owner = None if remote is not None else self.owner_id
+        fresh = [
+            request.to_order(now, self._terms(request, now, self._last_seq + 1 + index)).evolve(owner=owner)
+            for index, request in enumerate(requests)
+        ]
+        reservations = [item for item in map(reservation_for, fresh) if item is not None]
+        if remote is not None:
+            return await self._submit_remote(remote, fresh, reservations)
+        results = await self.store.insert(fresh, reservations)
         stored = []
         for order, created in results:
             stored.append(order)
@@ -223,13 +252,16 @@ class Engine:
             self._last_seq = max(self._last_seq, order.seq)
             self._track(order)
             self.hub.publish(OrderUpdate(update_message(order), order, order.logs))
-            self.queue.add(order.id)
+            self._dispatch(order)
+        self.limits.poke()
         return stored
 
-    async def _submit_remote(self, queue: RemoteQueue, fresh: list[Order]) -> list[Order]:
+    async def _submit_remote(
+        self, queue: RemoteQueue, fresh: list[Order], reservations: list[Reservation]
+    ) -> list[Order]:
         """Cluster mode: refuse if the queue is down, else store PENDING, announce, and enqueue for the workers."""
         await queue.check()
-        stored = [order for order, _created in await self.store.insert(fresh)]
+        stored = [order for order, _created in await self.store.insert(fresh, reservations)]
         for order in stored:
             self._last_seq = max(self._last_seq, order.seq)
             self._track(order)
@@ -242,6 +274,27 @@ class Engine:
         if update.order_id in self._active:
             self._save(update.order)
         self.hub.publish(update)
+
+    def _terms(self, request: OrderRequest, now: Any, next_seq: int) -> OrderTerms:
+        if request.order_type is OrderType.LIMIT:
+            return request.terms(now, None, None)
+        quoted = request.quoted_price
+        if quoted is None:
+            decision = self.router.indicative(request.pair, request.amount, request.direction, next_seq)
+            quoted = decision.chosen.effective_price
+        tolerance = request.slippage if request.slippage is not None else self.settings.router.slippage_tolerance
+        places = self.catalog[request.pair].price_decimals
+        return request.terms(now, quoted, worst_price(quoted, request.direction, tolerance, places))
+
+    def _dispatch(self, order: Order) -> None:
+        """A limit order that has not triggered waits in the book; everything else joins the queue."""
+        if order.terms.type is OrderType.LIMIT and order.trigger_time is None and order.attempts == 0:
+            self.limits.add(order)
+        else:
+            self.queue.add(order.id)
+
+    def _enqueue(self, order: Order) -> None:
+        self.queue.add(order.id)
 
     async def cancel(self, order_id: str) -> CancelResult:
         """Cancel an order whose swap has not been sent, whichever process runs it.
@@ -270,6 +323,9 @@ class Engine:
         if result.outcome == "too_late":
             return CancelResult("too_late", ownership.too_late_reason(order.status), order)
         self.hub.publish(OrderUpdate(update_message(order), order, order.logs[-1:]))
+        discard = getattr(self.queue, "discard", None)  # in-process queue; a cluster's workers re-check the order
+        if callable(discard):
+            discard({order.id})  # no ghost in the line: it would take a rate-limit start for nothing
         self._end(order)
         was = (order.logs[-1].data or {}).get("from", "a waiting state") if order.logs else "a waiting state"
         return CancelResult("cancelled", f"cancelled in {was}; no swap was sent", order)
@@ -289,6 +345,12 @@ class Engine:
 
     def stats(self) -> QueueStats:
         return self.queue.stats()
+
+    def start_delay(self, count: int) -> float:
+        """How long until `count` more orders would all have started: what a Burst is told before it is sent."""
+        # The in-process queue knows its limiter exactly; a cluster's shared window is not projected here.
+        delay = getattr(self.queue, "start_delay", None)
+        return float(delay(count)) if callable(delay) else 0.0
 
     def cluster_text(self) -> str | None:
         """The cluster's figures in one line (workers alive, queued, in flight, window), or None when not a cluster."""
@@ -317,6 +379,11 @@ class Engine:
         """A page of stored orders without logs, newest first, older than `before_seq` when given."""
         return await self.store.list_orders(status=status, pair=pair, limit=limit, before_seq=before_seq)
 
+    async def summary(self) -> OrderSummary:
+        """Counts, notional, fees, slippage, retries and time to CONFIRMED over every stored order,
+        aggregated by the database (a few dozen group rows come back, whatever the number of orders)."""
+        return build_summary(await self.store.summary_rows(self._summary_counter), self.catalog)
+
     async def counts_by_status(self) -> dict[OrderStatus, int]:
         return await self.store.counts_by_status()
 
@@ -327,13 +394,53 @@ class Engine:
         status: OrderStatus | None = None,
         pair: str | None = None,
         progress: Callable[[int], None] | None = None,
+        bom: bool = True,
     ) -> int:
-        """The CSV report of every stored order that matches, streamed from storage."""
-        return await export_csv(self.store, path, status=status, pair=pair, progress=progress)
+        """The CSV report of every stored order that matches, streamed from storage (`bom=False`: plain UTF-8)."""
+        return await export_csv(self.store, path, status=status, pair=pair, progress=progress, bom=bom)
 
-    def indicative_quote(self, pair: str, amount: Decimal, direction: Direction) -> RoutingDecision:
-        """Both venues' quotes for an order sent now, without storing or waiting for anything."""
-        return self.router.indicative(pair, amount, direction, self._last_seq + 1)
+    def indicative_quote(
+        self, pair: str, amount: Decimal, direction: Direction, slippage: Decimal | None = None
+    ) -> RoutingDecision:
+        """What a market order sent now gets: the venue it routes to and the price, before the market moves.
+
+        Send it with `OrderRequest.quoted_price` = the chosen effective price, and the order is
+        bound to this quote widened by `slippage` (the router's tolerance when None).
+        """
+        return self.router.indicative(pair, amount, direction, self._last_seq + 1, slippage)
+
+    def market_time(self) -> float:
+        """The market's time now (engine/market.py), for charts that sample it."""
+        return self.router.market.now(self._last_seq + 1)
+
+    async def account(self) -> AccountView | None:
+        """The paper account (balances, positions, PnL marked to the reference now), or None if not started."""
+        found = await self.store.read_account()
+        if found is None:
+            return None
+        started, balances, fills = found
+        at = self.market_time()
+        places = {spec.pair: Decimal(1).scaleb(-spec.price_decimals) for spec in self.catalog}
+
+        def mark(pair: str) -> Decimal | None:
+            spec = self.catalog.get(pair)
+            if spec is None:
+                return None
+            return Decimal(repr(self.router.market.reference(spec, at))).quantize(places[pair])
+
+        return build_view(started, balances, fills, mark)
+
+    async def reset_account(self, balances: dict[str, Decimal] | str) -> None:
+        """Start the paper account over (`"USDC=10000,SOL=10"` or a dict); bad text raises InvalidOrder."""
+        parsed = parse_balances(balances) if isinstance(balances, str) else balances
+        await self.store.reset_account(parsed, self._transitions.now())
+
+    async def ensure_account(self, start: str) -> bool:
+        """Start the paper account with `start` if there is none yet; True if it was started now."""
+        if await self.store.read_account() is not None:
+            return False
+        await self.reset_account(start)
+        return True
 
     def subscribe(self, listener: Callable[[OrderUpdate], None]) -> Callable[[], None]:
         return self.hub.subscribe(listener)
@@ -376,6 +483,18 @@ class Engine:
                 if order_id in now and now[order_id] <= lease and order_id not in self._active
             }
 
+    def running_count(self) -> int:
+        """Active orders that are not waiting limit orders (those wait for their price, not for the engine)."""
+        return sum(1 for order_id in self._active if order_id not in self.limits)
+
+    async def wait_running_done(self, poll_s: float = 0.2) -> None:
+        """Wait until every active order is a waiting limit order (or none is left): what a closing desk waits for."""
+        while self.running_count():
+            if not self.limits:
+                await self._idle.wait()
+                return
+            await asyncio.sleep(poll_s)
+
     async def wait_idle(self) -> None:
         """Wait until no order is active: everything queued has reached a terminal state."""
         await self._idle.wait()
@@ -405,6 +524,7 @@ class Engine:
                     future.set_result(order)
         if not self._active:
             self._idle.set()
+        self.limits.poke()
 
     def _external(self, update: OrderUpdate) -> None:
         """Another process changed an order: announce it; if it was one of ours, it is ours no more."""

@@ -38,6 +38,10 @@ class LogKind(enum.StrEnum):
     """No attempts left: the order is FAILED (data: error)."""
     CANCELLED = "cancelled"
     """Cancelled before its swap was sent (data: by, reason)."""
+    LIMIT_TRIGGERED = "limit_triggered"
+    """A waiting limit order's price was reached; it joins the queue (data: triggerPrice, limitPrice, marketTime)."""
+    EXPIRED = "expired"
+    """A waiting limit order reached its expiry without triggering (data: expiresAt)."""
     NOTE = "note"
     """Anything else worth a line in the log (data: free-form)."""
 
@@ -48,6 +52,8 @@ def infer_kind(status: str, message: str, data: dict[str, Any] | None) -> LogKin
     if status == "PENDING":
         if "retryInMs" in data:
             return LogKind.RETRY_SCHEDULED
+        if "triggerPrice" in data:
+            return LogKind.LIMIT_TRIGGERED
         return LogKind.RECEIVED if message.startswith("order received") else LogKind.NOTE
     if status == "ROUTING":
         if "chosen" in data and "quotes" in data:
@@ -64,7 +70,7 @@ def infer_kind(status: str, message: str, data: dict[str, Any] | None) -> LogKin
     if status == "CONFIRMED":
         return LogKind.CONFIRMED
     if status == "FAILED":
-        return LogKind.FAILED
+        return LogKind.EXPIRED if "expiresAt" in data else LogKind.FAILED
     if status == "CANCELLED":
         return LogKind.CANCELLED
     return LogKind.NOTE

@@ -33,6 +33,27 @@ class SlidingWindowLimiter:
         self._forget_old(self.clock.monotonic())
         return len(self._starts)
 
+    def start_delay(self, count: int) -> float:
+        """Seconds from now until the `count`-th next start fits in the window (0 if it fits now).
+
+        The sliding log repeats itself once the window is full: start number i happens one window
+        after start number i - max, so the projection is exact and O(1) for any queue length.
+        """
+        if not self.enabled or count <= 0:
+            return 0.0
+        now = self.clock.monotonic()
+        self._forget_old(now)
+        used = len(self._starts)
+        index = used + count - 1  # position of that start in the log, counting the ones in the window
+        cycles, slot = divmod(index, self.max_starts)
+        first = self._starts[slot] if slot < used else now
+        return max(0.0, first + cycles * self.duration_s - now)
+
+    def give_back(self) -> None:
+        """Undo the latest start: the order it was for ended (cancelled) while it waited for it."""
+        if self._starts:
+            self._starts.pop()
+
     async def acquire(self) -> None:
         """Wait until a start fits in the window, then record it. Never refuses, only delays."""
         if not self.enabled:

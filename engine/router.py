@@ -1,16 +1,16 @@
 """The mock DEX router: Raydium and Meteora quotes, venue choice, transaction build and swap.
 
-It is part of the product, not a test double. Prices come from a per-pair reference that moves
-from order to order, venue spreads as in the task (Raydium ±2 %, Meteora −3 %/+2 %), fees, and
-price impact from each pool's depth in resources/pairs.json. Every random draw is keyed by
-(seed, order sequence, attempt, purpose), so a seed replays the same quotes, routes and outcomes
-whatever order the concurrent tasks happen to run in.
+It is part of the product, not a test double. Prices come from the simulated market
+(engine/market.py: a reference price walking in simulated time, each venue's pool tracking it
+with its own slowly moving spread), fees, and price impact from each pool's depth in
+resources/pairs.json. A quote is the market at one moment; an execution is the same venue's
+price when the swap lands, so a quote and its execution differ by how far the market moved in
+between. Every other random draw is keyed by (seed, order sequence, attempt, purpose), so a seed
+replays the same quotes, routes and outcomes whatever order the concurrent tasks run in.
 """
 
 from __future__ import annotations
 
-import asyncio
-import math
 import random
 from dataclasses import dataclass
 from decimal import ROUND_HALF_EVEN, Decimal
@@ -18,23 +18,26 @@ from typing import Any, Protocol
 
 from engine.base58 import b58encode
 from engine.clock import Clock
-from engine.domain import Direction, Order, Route, Venue
+from engine.domain import Direction, Order, OrderType, Route, Venue
+from engine.market import Market
 from engine.pairs import PairCatalog, PairSpec
 
 FEES: dict[Venue, Decimal] = {Venue.RAYDIUM: Decimal("0.003"), Venue.METEORA: Decimal("0.002")}
-VENUE_SPREAD: dict[Venue, tuple[float, float]] = {Venue.RAYDIUM: (0.98, 1.02), Venue.METEORA: (0.97, 1.02)}
 NETWORK_FAILURES = (
     "transaction expired: blockhash not found",
     "RPC node timed out after 30 s",
     "transaction dropped by the leader",
 )
-# Periods (in orders) of the waves that move each pair's reference price.
-_WAVE_PERIODS = (41.0, 233.0, 1597.0, 10007.0)
+# Market time a retried attempt routes after the previous one, at time scale 0 (a back-off and a swap).
+_RETRY_MARKET_S = 6.0
 
 
 @dataclass(frozen=True, slots=True)
 class RouterSettings:
     seed: int = 0
+    # The market's own seed; None follows `seed`. Unseeded sessions share market 0, so every
+    # process on a database (the desk, `dexdesk account`, the API) sees the same prices.
+    market_seed: int | None = None
     slippage_tolerance: Decimal = Decimal("0.01")
     failure_rate: float = 0.05
     quote_latency_s: float = 0.2
@@ -54,6 +57,7 @@ class Quote:
     amount: Decimal
     direction: Direction
     limit_total: Decimal
+    market_time: float = 0.0
 
     def to_json(self) -> dict[str, Any]:
         side = "maxSpent" if self.direction is Direction.BUY else "minReceived"
@@ -104,6 +108,12 @@ class Execution:
     tx_hash: str
 
 
+def worst_price(effective_price: Decimal, direction: Direction, slippage: Decimal, places: int) -> Decimal:
+    """The worst execution price a quote accepts: BUY pays at most, SELL receives at least, this."""
+    factor = 1 + slippage if direction is Direction.BUY else 1 - slippage
+    return (effective_price * factor).quantize(Decimal(1).scaleb(-places), ROUND_HALF_EVEN)
+
+
 class SwapFailed(Exception):
     """An attempt failed the way a real swap fails; the retry policy decides what comes next."""
 
@@ -126,7 +136,17 @@ class Router(Protocol):
 
     async def execute(self, order: Order, route: Route, attempt: int) -> Execution: ...
 
-    def indicative(self, pair: str, amount: Decimal, direction: Direction, step: int) -> RoutingDecision: ...
+    market: Market
+
+    def quote_at(
+        self, pair: str, amount: Decimal, direction: Direction, at: float, slippage: Decimal | None = None
+    ) -> RoutingDecision:
+        """Both venues' quotes and the choice at market time `at` (engine/market.py)."""
+
+    def indicative(
+        self, pair: str, amount: Decimal, direction: Direction, next_seq: int, slippage: Decimal | None = None
+    ) -> RoutingDecision:
+        """What an order sent now (number `next_seq`) would get."""
 
 
 class MockDexRouter:
@@ -134,44 +154,36 @@ class MockDexRouter:
         self.catalog = catalog
         self.settings = settings
         self.clock = clock
-        self._waves: dict[str, list[tuple[float, float, float]]] = {}
+        self.market = Market(settings.seed if settings.market_seed is None else settings.market_seed, clock)
 
     def _rng(self, order_seq: int, attempt: int, purpose: str) -> random.Random:
         return random.Random(f"{self.settings.seed}:{order_seq}:{attempt}:{purpose}")
 
-    def reference_price(self, spec: PairSpec, step: int) -> float:
-        """The pair's reference price at the `step`-th order: a few seeded waves around its base price."""
-        waves = self._waves.get(spec.pair)
-        if waves is None:
-            rng = random.Random(f"{self.settings.seed}:{spec.pair}:waves")
-            waves = [
-                (period, 0.3 * spec.volatility * math.sqrt(period) * rng.uniform(0.5, 1.0), rng.uniform(0, 2 * math.pi))
-                for period in _WAVE_PERIODS
-            ]
-            self._waves[spec.pair] = waves
-        move = sum(amplitude * math.sin(2 * math.pi * step / period + phase) for period, amplitude, phase in waves)
-        return float(spec.price) * math.exp(move)
-
     def quote_for(
-        self, spec: PairSpec, amount: Decimal, direction: Direction, venue: Venue, step: int, attempt: int
+        self,
+        spec: PairSpec,
+        amount: Decimal,
+        direction: Direction,
+        venue: Venue,
+        at: float,
+        slippage: Decimal | None = None,
     ) -> Quote:
-        """A venue's quote, computed without waiting (the desk's indicative quote uses it directly)."""
-        low, high = VENUE_SPREAD[venue]
-        pool_price = self.reference_price(spec, step) * self._rng(step, attempt, f"spread:{venue}").uniform(low, high)
+        """A venue's quote at market time `at`, computed without waiting."""
         depth = spec.liquidity[venue]
         size = float(amount)
         # Constant-product pool: buying Δ from depth L costs L/(L-Δ) more; selling gets L/(L+Δ).
         impact = size / (depth - size) if direction is Direction.BUY else size / (depth + size)
         fee = FEES[venue]
         places = Decimal(1).scaleb(-spec.price_decimals)
-        pool = Decimal(repr(pool_price))
+        pool = Decimal(repr(self.market.pool_price(spec, venue, at)))
         impact_dec = Decimal(repr(impact)).quantize(Decimal("0.000001"), ROUND_HALF_EVEN)
+        tolerance = self.settings.slippage_tolerance if slippage is None else slippage
         if direction is Direction.BUY:
             effective = pool * (1 + impact_dec) * (1 + fee)
-            limit_total = amount * effective * (1 + self.settings.slippage_tolerance)
+            limit_total = amount * effective * (1 + tolerance)
         else:
             effective = pool * (1 - impact_dec) * (1 - fee)
-            limit_total = amount * effective * (1 - self.settings.slippage_tolerance)
+            limit_total = amount * effective * (1 - tolerance)
         return Quote(
             venue=venue,
             pool_price=pool.quantize(places, ROUND_HALF_EVEN),
@@ -181,6 +193,7 @@ class MockDexRouter:
             amount=amount,
             direction=direction,
             limit_total=limit_total.quantize(places, ROUND_HALF_EVEN),
+            market_time=at,
         )
 
     def decide(self, quotes: tuple[Quote, Quote]) -> RoutingDecision:
@@ -197,19 +210,33 @@ class MockDexRouter:
         margin = abs(worse - chosen.effective_price) / worse * 10000 if worse else Decimal(0)
         return RoutingDecision(quotes, chosen, margin.quantize(Decimal("0.1"), ROUND_HALF_EVEN))
 
-    def indicative(self, pair: str, amount: Decimal, direction: Direction, step: int) -> RoutingDecision:
+    def quote_at(
+        self, pair: str, amount: Decimal, direction: Direction, at: float, slippage: Decimal | None = None
+    ) -> RoutingDecision:
+        """Both venues' quotes and the choice at market time `at`."""
         spec = self.catalog[pair]
-        raydium, meteora = (self.quote_for(spec, amount, direction, venue, step, 0) for venue in Venue)
-        return self.decide((raydium, meteora))
+        first, second = (self.quote_for(spec, amount, direction, venue, at, slippage) for venue in Venue)
+        return self.decide((first, second))
 
-    async def _fetch_quote(self, order: Order, venue: Venue, attempt: int) -> Quote:
-        await self.clock.simulate(self.settings.quote_latency_s)
-        return self.quote_for(self.catalog[order.pair], order.amount, order.direction, venue, order.seq, attempt)
+    def indicative(
+        self, pair: str, amount: Decimal, direction: Direction, next_seq: int, slippage: Decimal | None = None
+    ) -> RoutingDecision:
+        """What an order sent now (it would be number `next_seq`) would be routed to, and at what price."""
+        return self.quote_at(pair, amount, direction, self.market.now(next_seq), slippage)
+
+    def _routing_time(self, order: Order, attempt: int) -> float:
+        if self.clock.time_scale <= 0:
+            start = self.market.order_time(order.seq)
+            if order.trigger_time is not None:
+                start = max(start, order.trigger_time)
+            return start + (attempt - 1) * _RETRY_MARKET_S
+        return self.market.now(order.seq)
 
     async def route(self, order: Order, attempt: int) -> RoutingDecision:
         """Ask both venues at once, as the seed's router does, and keep the better net price."""
-        quotes = await asyncio.gather(*(self._fetch_quote(order, venue, attempt) for venue in Venue))
-        return self.decide((quotes[0], quotes[1]))
+        await self.clock.simulate(self.settings.quote_latency_s)
+        at = self._routing_time(order, attempt)
+        return self.quote_at(order.pair, order.amount, order.direction, at, order.terms.slippage)
 
     def prepare(self, order: Order, decision: RoutingDecision, attempt: int) -> BuiltSwap:
         """Build and sign the swap: its signature is fixed here, before anything is sent."""
@@ -221,7 +248,8 @@ class MockDexRouter:
                 notes.append("wrap SOL into a wSOL token account before the swap")
             else:
                 notes.append("unwrap the received wSOL to native SOL after the swap")
-        route = Route(decision.chosen.venue, decision.chosen.effective_price, self._signature(order.seq, attempt))
+        chosen = decision.chosen
+        route = Route(chosen.venue, chosen.effective_price, self._signature(order.seq, attempt), chosen.market_time)
         return BuiltSwap(route, tuple(notes))
 
     async def build_delay(self) -> None:
@@ -233,22 +261,43 @@ class MockDexRouter:
         raw = bytes([rng.randint(2, 255)]) + rng.randbytes(63)
         return b58encode(raw)
 
+    def bound(self, order: Order, quoted: Decimal) -> tuple[Decimal, str]:
+        """The worst price this attempt may execute at, and how to explain missing it."""
+        terms = order.terms
+        places = self.catalog[order.pair].price_decimals
+        if terms.type is OrderType.LIMIT and terms.price_bound is not None:
+            return terms.price_bound, f"limit {terms.price_bound}"
+        tolerance = terms.slippage if terms.slippage is not None else self.settings.slippage_tolerance
+        reference = terms.quoted_price if terms.quoted_price is not None else quoted
+        bound = (
+            terms.price_bound
+            if terms.price_bound is not None
+            else worst_price(reference, order.direction, tolerance, places)
+        )
+        return bound, f"tolerance {tolerance * 100:.2f}%: quoted {reference}"
+
     async def execute(self, order: Order, route: Route, attempt: int) -> Execution:
         """Send the signed swap and wait for it to land; fail like a network or a moving price would."""
         rng = self._rng(order.seq, attempt, "execute")
-        await self.clock.simulate(rng.uniform(*self.settings.execution_s))
+        duration = rng.uniform(*self.settings.execution_s)
+        await self.clock.simulate(duration)
         if rng.random() < self.settings.failure_rate:
             raise SwapFailed(rng.choice(NETWORK_FAILURES))
         spec = self.catalog[order.pair]
-        drift = Decimal(repr(rng.gauss(0.0, spec.volatility * 3)))
-        places = Decimal(1).scaleb(-spec.price_decimals)
-        executed = (route.quoted_price * (1 + drift)).quantize(places, ROUND_HALF_EVEN)
-        worse_by = (executed - route.quoted_price) / route.quoted_price
-        if order.direction is Direction.SELL:
-            worse_by = -worse_by
-        if worse_by > self.settings.slippage_tolerance:
-            raise SwapFailed(
-                f"slippage {worse_by * 100:.2f}% exceeds tolerance {self.settings.slippage_tolerance * 100:.2f}%: "
-                f"quoted {route.quoted_price}, executed {executed}"
-            )
+        if self.clock.time_scale <= 0 or route.market_time is None:
+            start = route.market_time if route.market_time is not None else self._routing_time(order, attempt)
+            landed_at = start + self.settings.build_latency_s + duration
+        else:
+            landed_at = self.market.now(order.seq)
+        executed = self.quote_for(spec, order.amount, order.direction, route.venue, landed_at).effective_price
+        bound, explained = self.bound(order, route.quoted_price)
+        missed = executed > bound if order.direction is Direction.BUY else executed < bound
+        if missed:
+            reference = order.terms.quoted_price or route.quoted_price
+            worse_by = (executed - reference) / reference
+            if order.direction is Direction.SELL:
+                worse_by = -worse_by
+            if order.terms.type is OrderType.LIMIT:
+                raise SwapFailed(f"{explained} not met: executed {executed}")
+            raise SwapFailed(f"slippage {worse_by * 100:.2f}% exceeds {explained}, executed {executed}")
         return Execution(executed, route.signature)

@@ -10,7 +10,7 @@ import json
 import os
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 from sqlalchemy.engine import make_url
@@ -50,6 +50,10 @@ class Settings(BaseModel):
     seed: int | None = Field(None, ge=0, le=2**63)
     slippage_tolerance: Decimal = Field(Decimal("0.01"), gt=0, le=Decimal("0.5"))
     failure_rate: float = Field(0.05, ge=0, le=1)
+    theme: Literal["dark", "light"] = "dark"
+    """The desk's colours: dark for a long day at the screen, light for a bright room or a projector."""
+    desktop_notifications: bool = False
+    """Also tell CONFIRMED/FAILED of the desk's own orders and a finished burst as a desktop notification (no sound)."""
     # The desk serves the HTTP + WebSocket API on 127.0.0.1 at this port while it runs; None = off.
     serve_api_port: int | None = Field(None, ge=1, le=65535)
     # Cluster mode: orders go to this Redis queue and `dexdesk worker` processes run them.

@@ -5,10 +5,10 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal, InvalidOperation
 
-from engine.domain import Direction, LogEntry, Order, OrderStatus, new_order_id
+from engine.domain import Direction, LogEntry, Order, OrderStatus, OrderTerms, OrderType, new_order_id
 from engine.jsonfmt import format_decimal
 from engine.log_kinds import LogKind
 from engine.pairs import PairCatalog
@@ -48,16 +48,34 @@ class OrderRequest:
     # Chosen before the first attempt to store the order, so a retried store (or submit) finds
     # the order it already made instead of making a second one; callers may pass their own.
     order_id: str = field(default_factory=new_order_id)
+    # A limit order waits for its price; a market order is bound by the quote it was sent from.
+    order_type: OrderType = OrderType.MARKET
+    limit_price: Decimal | None = None
+    expires_in_s: float | None = None
+    slippage: Decimal | None = None
+    # The effective price the trader was shown (the ticket's quote); the engine quotes if absent.
+    quoted_price: Decimal | None = field(default=None, compare=False)
 
-    def to_order(self, now: datetime) -> Order:
+    def terms(self, now: datetime, quoted_price: Decimal | None, price_bound: Decimal | None) -> OrderTerms:
+        expires = now + timedelta(seconds=self.expires_in_s) if self.expires_in_s is not None else None
+        if self.order_type is OrderType.LIMIT:
+            return OrderTerms(OrderType.LIMIT, self.limit_price, quoted_price, None, expires)
+        return OrderTerms(OrderType.MARKET, price_bound, quoted_price, self.slippage, None)
+
+    def to_order(self, now: datetime, terms: OrderTerms | None = None) -> Order:
         """The new PENDING order, with the log line every order starts with; the store assigns `seq`."""
-        received = LogEntry(
-            now,
-            OrderStatus.PENDING,
-            LogKind.RECEIVED,
-            f"order received: {self.direction} {self.amount} {self.pair}; queued",
-            {"pair": self.pair, "direction": str(self.direction), "amount": self.amount},
-        )
+        terms = terms or OrderTerms()
+        data = {"pair": self.pair, "direction": str(self.direction), "amount": self.amount, "terms": terms.to_json()}
+        if terms.type is OrderType.LIMIT:
+            until = f" (expires {format_expiry(terms.expires_at)})" if terms.expires_at else ""
+            better = "at or below" if self.direction is Direction.BUY else "at or above"
+            text = (
+                f"order received: limit {self.direction} {self.amount} {self.pair}, "
+                f"waiting until the best price is {better} {terms.price_bound}{until}"
+            )
+        else:
+            text = f"order received: {self.direction} {self.amount} {self.pair}; queued"
+        received = LogEntry(now, OrderStatus.PENDING, LogKind.RECEIVED, text, data)
         return Order(
             id=self.order_id,
             seq=0,
@@ -68,7 +86,12 @@ class OrderRequest:
             created_at=now,
             updated_at=now,
             logs=(received,),
+            terms=terms,
         )
+
+
+def format_expiry(moment: datetime) -> str:
+    return moment.strftime("%H:%M:%S UTC")
 
 
 def validate_pair(raw: object, catalog: PairCatalog) -> str | FieldError:
@@ -123,9 +146,24 @@ def parse_amount(raw: object) -> Decimal | FieldError:
         return FieldError("amount", "must be a plain decimal number like 10.5 (digits and one point)")
 
 
-def validate_order(pair: object, amount: object, direction: object, catalog: PairCatalog) -> OrderRequest:
-    """Check all three fields and report every bad one at once, as a form would."""
+def validate_order(
+    pair: object,
+    amount: object,
+    direction: object,
+    catalog: PairCatalog,
+    *,
+    order_type: object = None,
+    limit_price: object = None,
+    expires_in: object = None,
+    slippage: object = None,
+) -> OrderRequest:
+    """Check every field and report every bad one at once, as a form would.
+
+    `order_type` is "market" (the default) or "limit"; a limit order needs `limit_price` (QUOTE
+    per BASE) and may have `expires_in` (seconds). `slippage` is a fraction (0.01 = 1 %).
+    """
     errors: list[FieldError] = []
+    extras = _validate_terms(order_type, limit_price, expires_in, slippage, errors)
     pair_result = validate_pair(pair, catalog)
     direction_result = validate_direction(direction)
     amount_result = parse_amount(amount)
@@ -147,7 +185,80 @@ def validate_order(pair: object, amount: object, direction: object, catalog: Pai
     assert isinstance(amount_result, Decimal)
     assert isinstance(direction_result, Direction)
     # Stored as written, less trailing zeros: 10.50 and 10.5 are the same order.
-    return OrderRequest(pair_result, Decimal(format_decimal(amount_result)), direction_result)
+    request = OrderRequest(pair_result, Decimal(format_decimal(amount_result)), direction_result)
+    return _with_terms(request, extras, catalog)
+
+
+@dataclass(frozen=True, slots=True)
+class _Extras:
+    order_type: OrderType
+    limit_price: Decimal | None
+    expires_in_s: float | None
+    slippage: Decimal | None
+
+
+def _validate_terms(
+    order_type: object, limit_price: object, expires_in: object, slippage: object, errors: list[FieldError]
+) -> _Extras:
+    kind = OrderType.MARKET
+    if order_type is not None and order_type != "":
+        text = order_type.strip().lower() if isinstance(order_type, str) else ""
+        if text not in OrderType.__members__.values():
+            errors.append(FieldError("type", "must be market or limit"))
+        else:
+            kind = OrderType(text)
+    price: Decimal | None = None
+    if kind is OrderType.LIMIT:
+        parsed = (
+            parse_amount(limit_price)
+            if limit_price not in (None, "")
+            else FieldError("limitPrice", "is required for a limit order")
+        )
+        if isinstance(parsed, FieldError):
+            errors.append(FieldError("limitPrice", parsed.rule))
+        elif parsed <= 0:
+            errors.append(FieldError("limitPrice", "must be greater than 0"))
+        else:
+            price = parsed
+    elif limit_price not in (None, ""):
+        errors.append(FieldError("limitPrice", "applies to limit orders only (type limit)"))
+    expires: float | None = None
+    if expires_in not in (None, ""):
+        if kind is not OrderType.LIMIT:
+            errors.append(FieldError("expiresIn", "applies to limit orders only (type limit)"))
+        else:
+            seconds = parse_amount(expires_in)
+            if isinstance(seconds, FieldError) or not 0 < seconds <= 365 * 86400:
+                errors.append(FieldError("expiresIn", "must be a number of seconds between 0 and a year"))
+            else:
+                expires = float(seconds)
+    tolerance: Decimal | None = None
+    if slippage not in (None, ""):
+        parsed_slippage = parse_amount(slippage)
+        if isinstance(parsed_slippage, FieldError) or not 0 < parsed_slippage <= Decimal("0.5"):
+            errors.append(FieldError("slippage", "must be a fraction above 0 and at most 0.5 (0.01 = 1 %)"))
+        else:
+            tolerance = parsed_slippage
+    return _Extras(kind, price, expires, tolerance)
+
+
+def _with_terms(request: OrderRequest, extras: _Extras, catalog: PairCatalog) -> OrderRequest:
+    price = extras.limit_price
+    if price is not None:
+        places = catalog[request.pair].price_decimals
+        exponent = price.normalize().as_tuple().exponent
+        if isinstance(exponent, int) and -exponent > places:
+            raise InvalidOrder([FieldError("limitPrice", f"at most {places} decimal places for {request.pair}")])
+        price = Decimal(format_decimal(price))
+    return OrderRequest(
+        request.pair,
+        request.amount,
+        request.direction,
+        order_type=extras.order_type,
+        limit_price=price,
+        expires_in_s=extras.expires_in_s,
+        slippage=extras.slippage,
+    )
 
 
 def _check_pair_limits(amount: Decimal, pair: str, catalog: PairCatalog) -> FieldError | None:

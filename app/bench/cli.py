@@ -17,6 +17,7 @@ BENCHES = {
     "export": ("export_bench", 100_000, "CSV rows/s for a database of N orders"),
     "api": ("api_bench", 10_000, "a real `dexdesk serve` under C clients: POST/s, WebSocket messages/s, latency"),
     "cluster": ("cluster_bench", 2_000, "orders/s with 1, 2, 4 … `dexdesk worker` processes on one queue"),
+    "summary": ("summary_bench", 100_000, "the desk's Summary (SQL aggregates) over a database of N orders"),
 }
 
 
@@ -30,7 +31,7 @@ def add_bench_commands(
     """Add `bench` with one sub-command per bench; their handlers take only `args` and run their own loop."""
     bench = sub.add_parser(
         "bench",
-        help="measure speed: engine, spec, board, export, api, cluster",
+        help="measure speed: engine, spec, board, export, api, cluster, summary",
         description=__doc__,
         epilog=EXIT_STATUS,
         formatter_class=argparse.RawDescriptionHelpFormatter,

@@ -17,7 +17,7 @@ from engine.engine import Engine
 from engine.pairs import PairCatalog
 from engine.validation import FieldError, InvalidOrder, OrderRequest, validate_order, validate_pair
 
-ORDER_FIELDS = ("pair", "amount", "direction", "type")
+ORDER_FIELDS = ("pair", "amount", "direction", "type", "limitPrice", "expiresIn", "slippage")
 CREATED_MESSAGE = "Order created and queued for processing"
 MAX_PAGE = 1000
 # SQLite and PostgreSQL both keep `seq` in a signed 64-bit integer.
@@ -47,7 +47,7 @@ def request_body(model: type[Any], enums: dict[str, list[str]] | None = None) ->
     schema = model.model_json_schema(ref_template="#/components/schemas/{model}")
     for name, values in (enums or {}).items():
         schema["properties"][name] = {**schema["properties"][name], "enum": values}
-    for name in ("amount", "amountIn"):
+    for name in ("amount", "amountIn", "limitPrice"):
         if name in schema["properties"]:
             field = schema["properties"][name]
             optional = [{"type": "null"}] if {"type": "null"} in field.get("anyOf", []) else []
@@ -83,16 +83,22 @@ def check_same_order(order: Order, request: OrderRequest) -> None:
 
 
 def parse_new_order(payload: dict[str, Any], catalog: PairCatalog) -> OrderRequest:
-    """Every problem at once: the three fields by the desk's rules, then the type and unknown fields."""
+    """Every problem at once: the fields by the desk's and the CLI's rules, then unknown fields."""
     errors: list[FieldError] = []
     request: OrderRequest | None = None
     try:
-        request = validate_order(payload.get("pair"), payload.get("amount"), payload.get("direction"), catalog)
+        request = validate_order(
+            payload.get("pair"),
+            payload.get("amount"),
+            payload.get("direction"),
+            catalog,
+            order_type=payload.get("type"),
+            limit_price=payload.get("limitPrice"),
+            expires_in=payload.get("expiresIn"),
+            slippage=payload.get("slippage"),
+        )
     except InvalidOrder as problem:
         errors.extend(problem.errors)
-    kind = payload.get("type", "market")
-    if not isinstance(kind, str) or kind.strip().lower() != "market":
-        errors.append(FieldError("type", "only market orders are served: omit it or send `market`"))
     for key in payload:
         if key not in ORDER_FIELDS:
             errors.append(FieldError(key[:40], f"is not a field of an order ({', '.join(ORDER_FIELDS)})"))
@@ -136,7 +142,12 @@ def add_order_routes(app: FastAPI, engine: Engine, admission: Admission) -> None
             409: {"model": Problem, "description": "the Idempotency-Key was used for a different order"},
         },
         openapi_extra=request_body(
-            NewOrder, {"pair": either_case(list(engine.catalog.names)), "direction": either_case(["BUY", "SELL"])}
+            NewOrder,
+            {
+                "pair": either_case(list(engine.catalog.names)),
+                "direction": either_case(["BUY", "SELL"]),
+                "type": either_case(["market", "limit"]),
+            },
         ),
         tags=["orders"],
     )

@@ -31,7 +31,14 @@ class NewOrder(BaseModel):
         "a JSON number or a plain decimal string"
     )
     direction: str = Field(description="BUY or SELL, case-insensitive")
-    type: str | None = Field(None, description="order type; only `market` is served")
+    type: str | None = Field(None, description="`market` (the default) or `limit`")
+    limitPrice: float | str | None = Field(
+        None, description="limit orders: QUOTE per BASE to buy at or below, or sell at or above"
+    )
+    expiresIn: float | None = Field(None, gt=0, description="limit orders: give up after this many seconds")
+    slippage: float | None = Field(
+        None, gt=0, le=0.5, description="market orders: tolerance around the quote as a fraction (0.01 = 1%)"
+    )
 
 
 class FieldProblem(_Shape):

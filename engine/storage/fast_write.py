@@ -1,4 +1,4 @@
-"""The group commit's statements, executed on the driver's own connection.
+"""The group commit's statements (and the paper account's settlement), on the driver's own connection.
 
 Profiling `dexdesk bench engine` showed the writer spending most of each batch in SQLAlchemy's
 execute path rather than in the database, so rows are built once as plain tuples, already in the
@@ -31,6 +31,7 @@ from sqlalchemy.exc import OperationalError
 
 from engine.domain import Order, format_timestamp
 from engine.jsonfmt import dumps, format_decimal
+from engine.storage.account_store import settle_postgres, settle_sqlite
 from engine.storage.changes import Change
 
 _LOG_COLUMNS = ("order_id", "idx", "timestamp", "status", "message", "data", "kind")
@@ -208,6 +209,8 @@ async def write_sqlite(driver: Any, batch: Sequence[Change], owner: str) -> Batc
             await driver.executemany(_SQLITE_LEDGER, executions)
         if logs:
             await driver.executemany(_SQLITE_LOG, logs)
+        # The paper account settles the written orders that ended, in this same transaction.
+        await settle_sqlite(driver, [change for fold in written for change in fold.changes])
     except sqlite3.OperationalError as error:  # "database is locked" and its kin: retry the batch
         raise OperationalError(_SQLITE_UPDATE, None, error) from error
     return BatchResult(seq, lost)
@@ -239,6 +242,8 @@ async def write_postgres(driver: Any, batch: Sequence[Change], owner: str) -> Ba
                 await driver.executemany(_POSTGRES_LEDGER, executions)
             if logs:
                 await driver.executemany(_POSTGRES_LOG, logs)
+            # The paper account settles the written orders that ended, in this same transaction.
+            await settle_postgres(driver, [change for i in folds if i in matched for change in folds[i].changes])
     except (
         OSError,
         asyncpg.PostgresConnectionError,

@@ -25,6 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from engine.domain import ACTIVE_STATES, LogEntry, Order, OrderStatus
 from engine.lifecycle import CANCELLABLE, check_transition
 from engine.log_kinds import LogKind
+from engine.storage import account_store
 from engine.storage.rows import log_from_row, log_rows, order_from_row
 from engine.storage.schema import change_counter, order_logs, orders, owners
 from engine.storage.store import OrderStore
@@ -206,6 +207,7 @@ async def cancel(store: OrderStore, order_ids: Sequence[str], *, now: datetime, 
             )
             await connection.execute(order_logs.insert(), logs)
         cancelled = [order_id for order_id, outcome in outcomes.items() if outcome == "cancelled"]
+        await account_store.release(connection, cancelled)  # the paper account, in this same transaction
         latest = {order.id: order for order in await _with_logs(connection, cancelled)} if cancelled else {}
         return [
             Cancelled(

@@ -8,7 +8,17 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from engine.domain import Direction, LogEntry, Order, OrderStatus, Route, Venue, format_timestamp
+from engine.domain import (
+    MARKET_TERMS,
+    Direction,
+    LogEntry,
+    Order,
+    OrderStatus,
+    OrderTerms,
+    Route,
+    Venue,
+    format_timestamp,
+)
 from engine.jsonfmt import dumps, format_decimal
 from engine.log_kinds import infer_kind
 
@@ -71,7 +81,24 @@ def order_from_row(row: Mapping[Any, Any], logs: tuple[LogEntry, ...] = ()) -> O
         version=row.get("version", 0),
         owner=row.get("owner"),
         retry_at=row.get("retry_at"),
+        terms=terms_from_logs(logs),
+        trigger_time=trigger_time_from_logs(logs),
     )
+
+
+def terms_from_logs(logs: Sequence[LogEntry]) -> OrderTerms:
+    """An order's terms, kept in its first log entry (orders from 0.1.0 have none: market terms)."""
+    if not logs or not logs[0].data or "terms" not in logs[0].data:
+        return MARKET_TERMS
+    return OrderTerms.from_json(logs[0].data["terms"])
+
+
+def trigger_time_from_logs(logs: Sequence[LogEntry]) -> float | None:
+    """The market time a limit order triggered at, if it did (a resumed order routes from there)."""
+    for entry in reversed(logs):
+        if entry.data and "triggerPrice" in entry.data:
+            return float(entry.data["marketTime"])
+    return None
 
 
 def log_from_row(row: Mapping[Any, Any]) -> LogEntry:

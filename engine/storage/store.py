@@ -14,6 +14,8 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from datetime import datetime
+from decimal import Decimal
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -22,12 +24,14 @@ from sqlalchemy.engine import URL, Row, make_url
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
+from engine.account.model import Balance, Fill, Reservation
 from engine.domain import Order, OrderStatus
-from engine.storage import migrate
+from engine.storage import account_store, migrate
 from engine.storage.changes import Change, OrderLost, StorageFailure, StorageUnavailable
 from engine.storage.fast_write import BatchResult, write_postgres, write_sqlite
 from engine.storage.rows import log_from_row, log_rows, order_from_row, order_row, report_cells
 from engine.storage.schema import ExactDecimal, UtcTimestamp, change_counter, ledger, order_logs, orders
+from engine.storage.summary import SummaryCounter, SummaryRows
 
 _LARGE_PAGE = 2000  # rows; below this a thread hop costs more than it saves
 
@@ -204,12 +208,17 @@ class OrderStore:
 
     # -- writes ---------------------------------------------------------------------------
 
-    async def insert(self, new_orders: Sequence[Order]) -> list[tuple[Order, bool]]:
+    async def insert(
+        self, new_orders: Sequence[Order], reservations: Sequence[Reservation] = ()
+    ) -> list[tuple[Order, bool]]:
         """Store new orders, owned by this store's owner, in one transaction; idempotent per order id.
 
         Returns each order as stored and whether this call (or an earlier try of it whose commit
         acknowledgement was lost) created it. An id already stored by someone else comes back as
         stored, with False: nothing is written for it.
+
+        With a paper account, the same transaction reserves what the new orders may spend; a
+        shortfall raises `Shortfall` (an InvalidOrder) and nothing is stored.
         """
         if not new_orders:
             return []
@@ -227,6 +236,7 @@ class OrderStore:
                     await connection.execute(order_logs.insert(), logs)
                 existing.update(await self._orders_by_id(connection, [order.id for order in fresh]))
             created = {order.id for order in fresh}
+            await account_store.reserve(connection, [item for item in reservations if item.order_id in created])
             results = []
             for order in new_orders:
                 stored = existing[order.id]
@@ -367,7 +377,23 @@ class OrderStore:
                 finally:
                     self._in_flight -= 1
 
+    async def reset_account(self, balances: dict[str, Decimal], now: datetime) -> None:
+        """Start the paper account over with these balances (see account_store.reset)."""
+
+        async def work(connection: AsyncConnection) -> None:
+            await account_store.reset(connection, balances, now)
+
+        await self._with_retries(work)
+
     # -- reads ----------------------------------------------------------------------------
+
+    async def read_account(self) -> tuple[datetime, list[Balance], list[Fill]] | None:
+        """The paper account's start, balances and fills, or None if none was started."""
+
+        async def work(connection: AsyncConnection) -> tuple[datetime, list[Balance], list[Fill]] | None:
+            return await account_store.read_account(connection)
+
+        return await self._with_retries(work)
 
     async def get(self, order_id: str) -> Order | None:
         async def work(connection: AsyncConnection) -> Order | None:
@@ -445,7 +471,8 @@ class OrderStore:
         """The CSV report's cells, oldest first in chunks, without building an Order per row.
 
         Columns in the report's order (id, createdAt, updatedAt, pair, direction, amount, status,
-        dex, executionPrice, txHash, attempts, error). SQLite already stores decimals and
+        dex, executionPrice, txHash, attempts, error), then the stored route (JSON) the report's
+        added columns are computed from. SQLite already stores decimals and
         timestamps as the contract's text, so they come back as that text, untouched; PostgreSQL
         gives Decimal and datetime, which `report_cells` turns into the same text.
         """
@@ -477,6 +504,15 @@ class OrderStore:
             return {OrderStatus(status): count for status, count in result}
 
         return await self._with_retries(work)
+
+    async def summary_rows(self, counter: SummaryCounter) -> SummaryRows:
+        """The summary's grouped aggregates over every stored order (see `engine.storage.summary`)."""
+
+        async def work(connection: AsyncConnection) -> SummaryRows:
+            return await counter.count(connection, self.dialect)
+
+        result: SummaryRows = await self._with_retries(work)
+        return result
 
     async def executions(self) -> dict[str, int]:
         """Executions per order id from the mock chain's ledger (a proof of 'never executed twice')."""
@@ -514,5 +550,6 @@ _REPORT_COLUMNS = tuple(
         "tx_hash",
         "attempts",
         "error",
+        "route",  # not a report column: the report's added columns (quoted price, slippage) are read from it
     )
 )

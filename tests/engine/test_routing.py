@@ -44,7 +44,7 @@ def test_price_impact_grows_with_size_relative_to_pool_depth() -> None:
     sizes = [Decimal("1"), Decimal("100"), Decimal("5000"), Decimal("50000")]
     for direction in Direction:
         for venue in spec.liquidity:
-            quotes = [router.quote_for(spec, size, direction, venue, 0, 0) for size in sizes]
+            quotes = [router.quote_for(spec, size, direction, venue, 0.0) for size in sizes]
             impacts = [quote.price_impact for quote in quotes]
             assert impacts == sorted(impacts)
             assert impacts[-1] > impacts[0] * 1000
@@ -55,8 +55,8 @@ def test_price_impact_grows_with_size_relative_to_pool_depth() -> None:
     deep = max(spec.liquidity, key=lambda venue: spec.liquidity[venue])
     size = Decimal("10000")
     assert (
-        router.quote_for(spec, size, Direction.BUY, shallow, 0, 0).price_impact
-        > router.quote_for(spec, size, Direction.BUY, deep, 0, 0).price_impact
+        router.quote_for(spec, size, Direction.BUY, shallow, 0.0).price_impact
+        > router.quote_for(spec, size, Direction.BUY, deep, 0.0).price_impact
     )
 
 

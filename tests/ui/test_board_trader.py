@@ -239,7 +239,7 @@ def test_the_desk_announces_filters_it_restored_at_launch(open_desk: Any, sqlite
     board = second.window.board
     assert board.filter.pair == "JUP-USDC"
     second.qtbot.waitUntil(lambda: board.model.total == len(submitted), timeout=5000)
-    message = second.window.statusBar().currentMessage()
+    message = second.window.toast.text
     assert message.startswith("Showing 2 of 3 — filters on (JUP-USDC)")
     assert board.filters.count.text() == "showing 2 of 3 — filters on"
 
@@ -258,6 +258,6 @@ def test_cancel_from_the_board_cancels_a_queued_order(open_desk: Any, sqlite_url
     board.table.selectRow(board.model.row_of(last.id) or 0)
     desk.qtbot.keyClick(board.table, Qt.Key.Key_Delete)
     desk.qtbot.waitUntil(lambda: (board.model.get(last.id) or last).status is OrderStatus.CANCELLED, timeout=5000)
-    assert desk.window.statusBar().currentMessage().startswith(f"Cancelled {last.id[:8]}")
+    assert desk.window.toast.text.startswith(f"Cancelled {last.id[:8]}")
     desk.wait_idle()
     assert (board.model.get(orders[0].id) or last).status is OrderStatus.CONFIRMED

@@ -24,6 +24,7 @@ from typing import Any
 import numpy as np
 from PySide6.QtGui import QColor
 
+from engine.account.model import notional, slippage_bps
 from engine.domain import ACTIVE_STATES, Order, OrderStatus
 from ui.board.context import BoardContext
 from ui.formatting import duration, local_timestamp, seconds_between, short_hash, short_id
@@ -56,6 +57,10 @@ def text_keys(texts: list[str]) -> array[int]:
     keys = array("q")
     keys.frombytes(cut.view(">i8").astype(np.int64).tobytes())
     return keys
+
+
+def _optional(value: object, shape: str) -> str:
+    return "" if value is None else shape.format(value)
 
 
 def _number(value: object) -> float:
@@ -194,6 +199,16 @@ class Column(enum.Enum):
         copy=lambda order: "" if order.execution_price is None else str(order.execution_price),
         colour=lambda order, _c: MUTED_TEXT if is_quote(order) else None,
         cell_tip=lambda order, _c: "Quoted price: the swap has not executed yet" if is_quote(order) else None,
+    )  # fmt: skip
+    NOTIONAL = ColumnSpec(
+        "Notional", 112, "What a confirmed order paid or received: amount × price, in QUOTE",
+        lambda order, _c: _optional(notional(order), "{:,.2f}"), lambda order: _number(notional(order)),
+        numeric=True, copy=lambda order: _optional(notional(order), "{}"),
+    )  # fmt: skip
+    SLIPPAGE = ColumnSpec(
+        "Slip. (bps)", 92, "How much worse than its quote it filled, in basis points",
+        lambda order, _c: _optional(slippage_bps(order), "{:+}"), lambda order: _number(slippage_bps(order)),
+        numeric=True,
     )  # fmt: skip
     TX_HASH = ColumnSpec.text(
         "Tx hash", 106, "Transaction signature; Ctrl+C copies all of it", lambda order: order.tx_hash,

@@ -1,0 +1,1 @@
+"""The paper account: balances per token, reservations, fills, positions and PnL."""

@@ -1,0 +1,118 @@
+"""What `dexdesk account` and the desk's Account panel show: balances, positions, PnL and fees.
+
+Positions are kept per pair from the account's fills, oldest first, with average cost: a BUY
+that adds to a long (or a SELL that adds to a short) moves the average; a fill against the
+position realizes `(exit − average) × size` in the QUOTE token. Unrealized PnL marks the open
+position to the pair's reference price now. Everything is in each pair's QUOTE token.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from engine.account.model import Balance, Fill
+from engine.domain import Direction, format_timestamp
+
+
+@dataclass(slots=True)
+class Position:
+    pair: str
+    size: Decimal = Decimal(0)  # BASE units; negative when more was sold than bought
+    average_cost: Decimal = Decimal(0)
+    realized: Decimal = Decimal(0)
+    fees: Decimal = Decimal(0)
+    fills: int = 0
+    mark: Decimal | None = None
+
+    @property
+    def quote(self) -> str:
+        return self.pair.split("-")[1]
+
+    @property
+    def unrealized(self) -> Decimal:
+        if self.mark is None or self.size == 0:
+            return Decimal(0)
+        return (self.mark - self.average_cost) * self.size
+
+    def add(self, fill: Fill) -> None:
+        signed = fill.amount if fill.direction is Direction.BUY else -fill.amount
+        self.fills += 1
+        self.fees += fill.fee
+        if self.size == 0 or (self.size > 0) == (signed > 0):
+            total = abs(self.size) + fill.amount
+            self.average_cost = (self.average_cost * abs(self.size) + fill.price * fill.amount) / total
+            self.size += signed
+            return
+        closing = min(abs(self.size), fill.amount)
+        direction = 1 if self.size > 0 else -1
+        self.realized += (fill.price - self.average_cost) * closing * direction
+        self.size += signed
+        if self.size == 0:
+            self.average_cost = Decimal(0)
+        elif (self.size > 0) != (direction > 0):
+            self.average_cost = fill.price  # flipped: the rest opens a new position at this price
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "pair": self.pair,
+            "size": self.size,
+            "averageCost": _round(self.average_cost),
+            "mark": self.mark,
+            "realizedPnl": _round(self.realized),
+            "unrealizedPnl": _round(self.unrealized),
+            "feesPaid": _round(self.fees),
+            "fills": self.fills,
+            "currency": self.quote,
+        }
+
+
+def _round(value: Decimal) -> Decimal:
+    return value.quantize(Decimal("1e-8")).normalize() if value else Decimal(0)
+
+
+@dataclass(slots=True)
+class AccountView:
+    started_at: datetime
+    balances: list[Balance]
+    positions: list[Position] = field(default_factory=list)
+
+    def pnl_by_currency(self) -> dict[str, tuple[Decimal, Decimal, Decimal]]:
+        """Realized, unrealized and fees per QUOTE token."""
+        totals: dict[str, tuple[Decimal, Decimal, Decimal]] = {}
+        for position in self.positions:
+            realized, unrealized, fees = totals.get(position.quote, (Decimal(0), Decimal(0), Decimal(0)))
+            totals[position.quote] = (
+                realized + position.realized,
+                unrealized + position.unrealized,
+                fees + position.fees,
+            )
+        return totals
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "startedAt": format_timestamp(self.started_at),
+            "balances": [
+                {"token": b.token, "total": b.total, "reserved": b.reserved, "available": b.available}
+                for b in self.balances
+            ],
+            "positions": [position.to_json() for position in self.positions],
+            "pnl": {
+                currency: {"realized": _round(r), "unrealized": _round(u), "feesPaid": _round(f)}
+                for currency, (r, u, f) in sorted(self.pnl_by_currency().items())
+            },
+        }
+
+
+def build_view(
+    started_at: datetime, balances: list[Balance], fills: Iterable[Fill], mark: Callable[[str], Decimal | None]
+) -> AccountView:
+    positions: dict[str, Position] = {}
+    for fill in fills:
+        positions.setdefault(fill.pair, Position(fill.pair)).add(fill)
+    for position in positions.values():
+        position.mark = mark(position.pair)
+    return AccountView(started_at, balances, sorted(positions.values(), key=lambda p: p.pair))

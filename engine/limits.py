@@ -1,0 +1,156 @@
+"""Waiting limit orders: watched against the market until their price is reached or they expire.
+
+A limit order is stored PENDING and waits here, not in the queue: it holds none of the in-flight
+slots and no rate-limit start until it triggers. The book looks at the market every half
+simulated second (at time scale 0, whenever an order arrives or finishes, since only orders move
+that market, and every half real second for expiries). When the best venue's effective price
+for the order's size reaches the limit (BUY at or below, SELL at or above) the order logs the
+trigger and joins the queue, where the normal pipeline runs it with the limit as its bound. Past
+its expiry it ends FAILED with error "expired", which releases what it reserved.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Callable
+from decimal import Decimal
+
+from engine.domain import Direction, Order, OrderStatus, OrderUpdate, format_timestamp
+from engine.log_kinds import LogKind
+from engine.pipeline import Transitions
+from engine.router import Router
+from engine.storage import StorageFailure
+
+log = logging.getLogger(__name__)
+
+CHECK_EVERY_S = 0.5
+EXPIRED = "expired"
+
+
+def limit_reached(direction: Direction, best_price: Decimal, limit: Decimal) -> bool:
+    return best_price <= limit if direction is Direction.BUY else best_price >= limit
+
+
+class LimitBook:
+    """The waiting limit orders of one engine, and the task that watches them."""
+
+    def __init__(
+        self,
+        transitions: Transitions,
+        router: Router,
+        next_seq: Callable[[], int],
+        enqueue: Callable[[Order], None],
+        save: Callable[[Order], None],
+    ) -> None:
+        self.transitions = transitions
+        self.router = router
+        self._next_seq = next_seq
+        self._enqueue = enqueue
+        self._save = save
+        self._waiting: dict[str, Order] = {}
+        self._wake = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+        # Checked every turn too: 3.11's wait_for can swallow a cancel that lands as it times out.
+        self._stopping = False
+
+    def __len__(self) -> int:
+        return len(self._waiting)
+
+    def __contains__(self, order_id: object) -> bool:
+        return order_id in self._waiting
+
+    def waiting(self) -> list[Order]:
+        return list(self._waiting.values())
+
+    def add(self, order: Order) -> None:
+        self._waiting[order.id] = order
+        self.poke()
+
+    def poke(self) -> None:
+        """Something happened that may have moved the market (at time scale 0, an order)."""
+        self._wake.set()
+
+    def forget(self, update: OrderUpdate) -> None:
+        """A waiting order ended elsewhere (cancelled): stop watching it."""
+        if update.order.is_terminal:
+            self._waiting.pop(update.order_id, None)
+
+    def start(self) -> None:
+        self._stopping = False
+        self._task = asyncio.create_task(self._watch(), name="dexdesk-limit-book")
+
+    def stopping(self) -> bool:
+        return self._stopping
+
+    async def stop(self) -> None:
+        self._stopping = True
+        self._wake.set()
+        if self._task is not None:
+            self._task.cancel()
+            await asyncio.gather(self._task, return_exceptions=True)
+            self._task = None
+
+    async def _watch(self) -> None:
+        clock = self.transitions.clock
+        while not self._stopping:
+            scale = clock.time_scale
+            timeout = CHECK_EVERY_S * scale if scale > 0 else CHECK_EVERY_S
+            self._wake.clear()
+            if self._waiting:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._wake.wait(), timeout)
+            else:
+                await self._wake.wait()
+            if self.stopping():
+                return
+            try:
+                await self.check()
+            except StorageFailure:
+                log.exception("a limit order's change could not be stored; it is checked again")
+
+    async def check(self) -> None:
+        """Trigger or expire every waiting order whose moment has come."""
+        now = self.transitions.now()
+        at = self.router.market.now(self._next_seq())
+        for order in list(self._waiting.values()):
+            if order.id not in self._waiting:
+                continue
+            terms = order.terms
+            if terms.expires_at is not None and now >= terms.expires_at:
+                del self._waiting[order.id]
+                await self._expire(order)
+                continue
+            limit = terms.price_bound
+            assert limit is not None
+            decision = self.router.quote_at(order.pair, order.amount, order.direction, at)
+            best = decision.chosen.effective_price
+            if limit_reached(order.direction, best, limit):
+                del self._waiting[order.id]
+                await self._trigger(order, best, limit, at, str(decision.chosen.venue))
+
+    async def _trigger(self, order: Order, best: Decimal, limit: Decimal, at: float, venue: str) -> None:
+        t = self.transitions
+        word = "at or below" if order.direction is Direction.BUY else "at or above"
+        entry = t.entry(
+            OrderStatus.PENDING,
+            LogKind.LIMIT_TRIGGERED,
+            f"limit reached: {venue} at {best} is {word} the limit {limit}; queued",
+            {"triggerPrice": best, "limitPrice": limit, "venue": venue, "marketTime": at},
+        )
+        triggered = await t.apply(order, [entry], trigger_time=at)
+        self._save(triggered)
+        self._enqueue(triggered)
+
+    async def _expire(self, order: Order) -> None:
+        t = self.transitions
+        expires = order.terms.expires_at
+        assert expires is not None
+        entry = t.entry(
+            OrderStatus.FAILED,
+            LogKind.EXPIRED,
+            "limit order expired without reaching its price; no swap was made and its reserve is released",
+            {"error": EXPIRED, "expiresAt": format_timestamp(expires)},
+        )
+        self._save(await t.apply(order, [entry], status=OrderStatus.FAILED, error=EXPIRED))

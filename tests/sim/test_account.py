@@ -1,0 +1,89 @@
+"""The paper account: reserve on submit, settle on CONFIRMED, release on FAILED and CANCELLED, exactly."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+
+from engine.account.model import format_amount
+from engine.domain import OrderStatus
+from engine.engine import Engine, engine_settings
+from engine.validation import InvalidOrder
+from tests.conftest import running
+
+SETTLED = engine_settings(time_scale=0, rate_limit=0, seed=4, failure_rate=0)
+
+
+async def _balances(engine: Engine) -> dict[str, tuple[Decimal, Decimal]]:
+    view = await engine.account()
+    assert view is not None
+    return {balance.token: (balance.total, balance.reserved) for balance in view.balances}
+
+
+async def test_buy_and_sell_reserve_then_settle_exactly(db_url: str) -> None:
+    async with running(db_url, SETTLED) as engine:
+        await engine.reset_account("USDC=10000,SOL=10")
+        # A limit BUY far below the market waits: it reserves amount × limit, exactly.
+        waiting = await engine.submit("SOL-USDC", "2.5", "BUY", order_type="limit", limit_price="1.2345")
+        assert await _balances(engine) == {"USDC": (Decimal(10000), Decimal("3.08625")), "SOL": (Decimal(10), 0)}
+        cancelled = await engine.cancel(waiting.id)
+        assert cancelled.outcome == "cancelled"
+        assert cancelled.order is not None
+        assert cancelled.order.status is OrderStatus.CANCELLED
+        assert waiting.id not in engine.limits
+        assert await _balances(engine) == {"USDC": (Decimal(10000), 0), "SOL": (Decimal(10), 0)}
+
+        buy = await engine.wait_terminal((await engine.submit("SOL-USDC", "2.5", "BUY")).id)
+        assert buy.status is OrderStatus.CONFIRMED
+        assert buy.execution_price is not None
+        paid = Decimal("2.5") * buy.execution_price
+        assert await _balances(engine) == {"USDC": (10000 - paid, 0), "SOL": (Decimal("12.5"), 0)}
+
+        sell = await engine.wait_terminal((await engine.submit("SOL-USDC", "3.75", "SELL")).id)
+        assert sell.status is OrderStatus.CONFIRMED
+        assert sell.execution_price is not None
+        received = Decimal("3.75") * sell.execution_price
+        assert await _balances(engine) == {"USDC": (10000 - paid + received, 0), "SOL": (Decimal("8.75"), 0)}
+
+        view = await engine.account()
+        assert view is not None
+        [position] = view.positions
+        assert position.size == Decimal("-1.25")
+        assert position.realized == (sell.execution_price - buy.execution_price) * Decimal("2.5")
+        assert position.fees > 0
+
+
+async def test_failed_orders_release_their_reserve(sqlite_url: str) -> None:
+    failing = engine_settings(time_scale=0, rate_limit=0, seed=4, failure_rate=1)
+    async with running(sqlite_url, failing) as engine:
+        await engine.reset_account("USDC=1000,SOL=5")
+        buy = await engine.submit("SOL-USDC", "1", "BUY")
+        sell = await engine.submit("SOL-USDC", "5", "SELL")  # all of it: reserved while it runs
+        for order in (buy, sell):
+            assert (await engine.wait_terminal(order.id)).status is OrderStatus.FAILED
+        assert await _balances(engine) == {"USDC": (Decimal(1000), 0), "SOL": (Decimal(5), 0)}
+
+
+async def test_a_shortfall_is_refused_naming_the_numbers_and_nothing_is_stored(db_url: str) -> None:
+    async with running(db_url, SETTLED) as engine:
+        await engine.reset_account("USDC=5000,SOL=10")
+        decision = engine.indicative_quote("SOL-USDC", Decimal(100), engine.validate("SOL-USDC", "1", "buy").direction)
+        with pytest.raises(InvalidOrder) as refused:
+            await engine.submit("SOL-USDC", "100", "BUY")
+        bound = (decision.chosen.effective_price * Decimal("1.01")).quantize(Decimal("0.0001"))
+        assert str(refused.value) == f"amount: needs {format_amount(100 * bound)} USDC, 5,000.00 available"
+        assert refused.value.for_field("amount")
+        with pytest.raises(InvalidOrder, match=r"^amount: needs 10\.50 SOL, 10\.00 available$"):
+            await engine.submit("SOL-USDC", "10.5", "SELL")
+        with pytest.raises(InvalidOrder, match=r"amount: needs .* USDT, 0\.00 available"):
+            await engine.submit("SOL-USDT", "1", "BUY")
+        assert await engine.counts_by_status() == {}
+        assert await _balances(engine) == {"USDC": (Decimal(5000), 0), "SOL": (Decimal(10), 0)}
+
+
+async def test_without_an_account_orders_are_not_limited(sqlite_url: str) -> None:
+    async with running(sqlite_url, SETTLED) as engine:
+        order = await engine.wait_terminal((await engine.submit("BTC-USDC", "50", "BUY")).id)
+        assert order.status is OrderStatus.CONFIRMED
+        assert await engine.account() is None

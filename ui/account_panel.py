@@ -1,0 +1,160 @@
+"""The Account panel: balances (total, reserved, available) and positions with PnL, live; Reset.
+
+It reads the engine's account view (a database read, off the loop's critical path) when orders
+change, at most twice a second, and on a slow timer so unrealized PnL follows the market.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtGui import QColor
+from PySide6.QtWidgets import (
+    QHBoxLayout,
+    QHeaderView,
+    QInputDialog,
+    QLabel,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from engine.account.model import DEFAULT_START, format_amount
+from engine.account.view import AccountView
+from engine.engine import Engine
+from engine.validation import InvalidOrder
+from ui.tables import cell, read_only_table
+from ui.theme import MUTED_TEXT
+
+REFRESH_MS = 500
+MARK_MS = 5000
+GAIN = QColor("#3fb950")
+LOSS = QColor("#f85149")
+
+
+def _signed_color(value: Any) -> QColor | None:
+    return GAIN if value > 0 else LOSS if value < 0 else None
+
+
+class AccountPanel(QWidget):
+    refreshed = Signal()
+
+    def __init__(self, engine: Engine, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.engine = engine
+        self.view: AccountView | None = None
+        self._pending = False
+        self._task: asyncio.Task[None] | None = None
+        self.summary = QLabel()
+        self.summary.setObjectName("hint")
+        self.summary.setWordWrap(True)
+        self.reset_button = QPushButton("Reset…")
+        self.reset_button.setToolTip("Start the paper account over with new balances")
+        self.reset_button.clicked.connect(self.ask_reset)
+        self.balances = read_only_table(["Token", "Total", "Reserved", "Available"], right=(1, 2, 3))
+        self.positions = read_only_table(
+            ["Pair", "Size", "Avg cost", "Mark", "Unreal.", "Realized"], right=(1, 2, 3, 4, 5)
+        )
+        self.balances.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
+        self.positions.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        self.positions.horizontalHeader().setStretchLastSection(True)
+        top = QHBoxLayout()
+        title = QLabel("Balances")
+        title.setObjectName("sectionTitle")
+        top.addWidget(title)
+        top.addStretch(1)
+        top.addWidget(self.reset_button)
+        positions_title = QLabel("Positions (PnL in each pair's quote token)")
+        positions_title.setObjectName("sectionTitle")
+        layout = QVBoxLayout(self)
+        layout.addLayout(top)
+        layout.addWidget(self.balances, 2)
+        layout.addWidget(positions_title)
+        layout.addWidget(self.positions, 3)
+        layout.addWidget(self.summary)
+        self._debounce = QTimer(self)
+        self._debounce.setSingleShot(True)
+        self._debounce.setInterval(REFRESH_MS)
+        self._debounce.timeout.connect(self.refresh)
+        self._marks = QTimer(self)
+        self._marks.setInterval(MARK_MS)
+        self._marks.timeout.connect(self.refresh)
+        self._marks.start()
+
+    def stop(self) -> None:
+        """The desk is closing: no more reads (the engine and its loop are going away)."""
+        self._debounce.stop()
+        self._marks.stop()
+        if self._task is not None:
+            self._task.cancel()
+
+    def orders_changed(self) -> None:
+        """Orders moved: read the account soon (many updates in a burst make one read)."""
+        if not self._debounce.isActive():
+            self._debounce.start()
+
+    def refresh(self) -> None:
+        if self._task is not None and not self._task.done():
+            return
+        if not self._marks.isActive():
+            return  # stopped
+        self._task = asyncio.ensure_future(self.reload())
+
+    async def reload(self) -> None:
+        self.show_view(await self.engine.account())
+
+    def show_view(self, view: AccountView | None) -> None:
+        self.view = view
+        if view is None:
+            self.balances.setRowCount(0)
+            self.positions.setRowCount(0)
+            self.summary.setText("No paper account: Reset starts one. Orders are not limited by balances until then.")
+            self.refreshed.emit()
+            return
+        self.balances.setRowCount(len(view.balances))
+        for row, balance in enumerate(view.balances):
+            held = balance.reserved
+            figures = [format_amount(balance.total), format_amount(held), format_amount(balance.available)]
+            self.balances.setItem(row, 0, cell(balance.token))
+            for column, text in enumerate(figures, start=1):
+                color = MUTED_TEXT if column == 2 and not held else None
+                self.balances.setItem(row, column, cell(text, right=True, color=color))
+        self.positions.setRowCount(len(view.positions))
+        for row, position in enumerate(view.positions):
+            fees = f"fees paid {format_amount(position.fees)} {position.quote} over {position.fills} fills"
+            self.positions.setItem(row, 0, cell(position.pair, tooltip=fees))
+            texts = [
+                (f"{position.size.normalize():,f}", None),
+                (format_amount(position.average_cost), None),
+                (format_amount(position.mark) if position.mark is not None else "", None),
+                (format_amount(position.unrealized), _signed_color(position.unrealized)),
+                (format_amount(position.realized), _signed_color(position.realized)),
+            ]
+            for column, (text, color) in enumerate(texts, start=1):
+                self.positions.setItem(row, column, cell(text, right=True, color=color))
+        parts = [
+            f"{currency}: realized {format_amount(r)}, unrealized {format_amount(u)}, fees {format_amount(f)}"
+            for currency, (r, u, f) in sorted(view.pnl_by_currency().items())
+        ]
+        started = view.started_at.strftime("%Y-%m-%d %H:%M UTC")
+        self.summary.setText(" · ".join(parts) + f"  (account since {started})" if parts else f"Since {started}.")
+        self.refreshed.emit()
+
+    def ask_reset(self) -> None:
+        dialog = QInputDialog(self)
+        dialog.setWindowTitle("Reset the paper account")
+        dialog.setLabelText("Starting balances (orders still running stop counting against the account):")
+        dialog.setTextValue(DEFAULT_START)
+        dialog.textValueSelected.connect(lambda text: asyncio.ensure_future(self.reset(text)))
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.open()
+
+    async def reset(self, balances: str) -> None:
+        try:
+            await self.engine.reset_account(balances)
+        except InvalidOrder as problem:
+            self.summary.setText(str(problem))
+            return
+        await self.reload()

@@ -1,0 +1,163 @@
+"""The price chart dock: the ticket's pair, its reference and both venues over time, fills and waiting limits.
+
+Drawn with pyqtgraph (a plot of thousands of points that pans and zooms smoothly, which a
+hand-written QPainter chart would have to rebuild). The market is sampled once a second from the
+engine; on switching pair the last ten minutes are drawn at once (the market can be read at any
+moment). Fills are ▲ green BUY / ▼ red SELL at their execution price and time, with the order in
+the tooltip; waiting limit orders are dashed horizontal lines at their limit.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable
+
+import pyqtgraph as pg
+from PySide6.QtCore import QTimer
+from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
+
+from engine.domain import Direction, Order, Venue
+from engine.engine import Engine
+from ui.chart_model import ChartModel, LimitLine, Sample
+
+SAMPLE_MS = 1000
+BACKFILL_S = 600
+BACKFILL_STEP_S = 2.0
+FOLLOW_WINDOW_S = 180.0
+COLORS = {"reference": "#c9d1d9", Venue.RAYDIUM: "#a371f7", Venue.METEORA: "#f0883e"}
+BUY_COLOR = "#3fb950"
+SELL_COLOR = "#f85149"
+
+
+class PriceChart(QWidget):
+    def __init__(self, engine: Engine, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.engine = engine
+        self.model = ChartModel()
+        self.pair = engine.catalog.names[0]
+        pg.setConfigOptions(antialias=True)
+        self.title = QLabel()
+        self.title.setObjectName("sectionTitle")
+        self.plot = pg.PlotWidget(axisItems={"bottom": pg.DateAxisItem(utcOffset=0)})
+        self.plot.setBackground("#0d1117")
+        self.plot.showGrid(x=True, y=True, alpha=0.15)
+        self.plot.addLegend(offset=(10, 10), labelTextColor="#c9d1d9")
+        self.plot.setLabel("left", "price")
+        self._curves = {
+            "reference": self.plot.plot(pen=pg.mkPen(COLORS["reference"], width=2), name="reference"),
+            Venue.RAYDIUM: self.plot.plot(pen=pg.mkPen(COLORS[Venue.RAYDIUM], width=1), name="raydium pool"),
+            Venue.METEORA: self.plot.plot(pen=pg.mkPen(COLORS[Venue.METEORA], width=1), name="meteora pool"),
+        }
+        self._buys = pg.ScatterPlotItem(
+            symbol="t1", size=13, brush=pg.mkBrush(BUY_COLOR), pen=pg.mkPen("#0d1117"), hoverable=True,
+            tip=self._tip, name="BUY fill",
+        )  # fmt: skip
+        self._sells = pg.ScatterPlotItem(
+            symbol="t", size=13, brush=pg.mkBrush(SELL_COLOR), pen=pg.mkPen("#0d1117"), hoverable=True,
+            tip=self._tip, name="SELL fill",
+        )  # fmt: skip
+        self.plot.addItem(self._buys)
+        self.plot.addItem(self._sells)
+        view = self.plot.getViewBox()
+        view.setAutoVisible(y=True)
+        view.sigRangeChangedManually.connect(self._stop_following)
+        self._limit_lines: list[pg.InfiniteLine] = []
+        self._follow = True
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(4, 4, 4, 4)
+        layout.addWidget(self.title)
+        layout.addWidget(self.plot)
+        self._timer = QTimer(self)
+        self._timer.setInterval(SAMPLE_MS)
+        self._timer.timeout.connect(self.sample)
+        self._timer.start()
+        self.set_pair(self.pair)
+
+    def stop(self) -> None:
+        self._timer.stop()
+
+    def _stop_following(self, *_args: object) -> None:
+        """The trader panned or zoomed: leave the view where they put it until the pair changes."""
+        self._follow = False
+
+    def _follow_now(self) -> None:
+        if self._follow:
+            now = time.time()
+            self.plot.setXRange(now - FOLLOW_WINDOW_S, now + 5, padding=0)
+
+    @staticmethod
+    def _tip(x: float, y: float, data: object) -> str:
+        return str(data)
+
+    # -- inputs ---------------------------------------------------------------------------
+
+    def set_pair(self, pair: str) -> None:
+        """Follow the ticket's pair; its recent past is drawn at once."""
+        name = pair.strip().upper()
+        if self.engine.catalog.get(name) is None:
+            return
+        self.pair = name
+        spec = self.engine.catalog[name]
+        self.title.setText(f"{name} · reference and pool prices in {spec.quote} per {spec.base}")
+        self._backfill()
+        self._follow = True
+        self.sample()
+        self.redraw()
+
+    def apply(self, orders: Iterable[Order]) -> None:
+        if self.model.apply(orders):
+            self.redraw()
+
+    def sample(self) -> None:
+        """Read the market now for the pair on show."""
+        self.model.add_sample(self.pair, self._read(self.engine.market_time(), time.time()))
+        self._draw_curves()
+        self._follow_now()
+
+    def _read(self, market_time: float, x: float) -> Sample:
+        spec = self.engine.catalog[self.pair]
+        market = self.engine.router.market
+        return Sample(
+            x, market.reference(spec, market_time), {v: market.pool_price(spec, v, market_time) for v in Venue}
+        )
+
+    def _backfill(self) -> None:
+        scale = self.engine.clock.time_scale
+        if scale <= 0:
+            return  # at time scale 0 the market only moves with orders: there is no past to draw
+        now, market_now = time.time(), self.engine.market_time()
+        steps = int(BACKFILL_S / BACKFILL_STEP_S)
+        past = [
+            self._read(market_now - k * BACKFILL_STEP_S / scale, now - k * BACKFILL_STEP_S) for k in range(1, steps)
+        ]
+        self.model.backfill(self.pair, past)
+
+    # -- drawing --------------------------------------------------------------------------
+
+    def redraw(self) -> None:
+        self._draw_curves()
+        fills = self.model.fills(self.pair)
+        for item, side in ((self._buys, Direction.BUY), (self._sells, Direction.SELL)):
+            mine = [fill for fill in fills if fill.direction is side]
+            item.setData(x=[f.x for f in mine], y=[f.price for f in mine], data=[f.tooltip for f in mine])
+        self._draw_limits(self.model.limits(self.pair))
+
+    def _draw_curves(self) -> None:
+        samples = self.model.samples(self.pair)
+        xs = [s.x for s in samples]
+        self._curves["reference"].setData(xs, [s.reference for s in samples])
+        for venue in Venue:
+            self._curves[venue].setData(xs, [s.venues[venue] for s in samples])
+
+    def _draw_limits(self, limits: list[LimitLine]) -> None:
+        for line in self._limit_lines:
+            self.plot.removeItem(line)
+        self._limit_lines = []
+        for limit in limits:
+            color = BUY_COLOR if limit.direction is Direction.BUY else SELL_COLOR
+            line = pg.InfiniteLine(
+                pos=limit.price, angle=0, pen=pg.mkPen(color, width=1, style=pg.QtCore.Qt.PenStyle.DashLine),
+                label=limit.label, labelOpts={"position": 0.12, "color": color, "fill": "#0d1117cc"},
+            )  # fmt: skip
+            self.plot.addItem(line)
+            self._limit_lines.append(line)
