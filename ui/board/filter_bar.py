@@ -64,6 +64,7 @@ class FilterBar(QWidget):
         self.search = SearchBox(placeholderText="Search id, pair, side, venue or tx hash   (Ctrl+F)")
         self.search.setClearButtonEnabled(True)
         self.search.setObjectName("boardSearch")
+        self.search.setMinimumWidth(180)  # with the chart, account and fills docks open it collapsed to "Se…"
         self.statuses = QToolButton()
         self.statuses.setObjectName("statusFilter")
         self.statuses.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
