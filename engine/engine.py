@@ -10,11 +10,12 @@ back what it still holds.
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import os
 import socket
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from pathlib import Path
@@ -32,9 +33,10 @@ from engine.log_kinds import LogKind
 from engine.pairs import PairCatalog, default_catalog
 from engine.pipeline import AttemptRunner, Transitions
 from engine.queue import InProcessQueue, OrderQueue, QueueSettings, QueueStats, RemoteQueue
+from engine.ratelimit import SharedWindowLimiter
 from engine.reports import export_csv
 from engine.router import MockDexRouter, Router, RouterSettings, RoutingDecision, worst_price
-from engine.storage import OrderLost, OrderStore, StorageFailure, ownership
+from engine.storage import OrderLost, OrderStore, StorageFailure, ownership, rate_window
 from engine.storage.summary import SummaryCounter
 from engine.summary import OrderSummary, build_summary
 from engine.validation import OrderRequest, validate_order
@@ -94,7 +96,14 @@ class Engine:
         self.clock = Clock(self.settings.time_scale)
         self.hub = UpdateHub()
         self.router: Router = MockDexRouter(self.catalog, self.settings.router, self.clock)
-        self.queue: OrderQueue = queue or InProcessQueue(self.settings.queue, self.clock)
+        # The rate limit's window lives in the database: it holds across restarts and processes.
+        shared_window = SharedWindowLimiter(
+            self.clock,
+            self.settings.queue.limiter_max,
+            self.settings.queue.limiter_duration_s,
+            functools.partial(rate_window.admit, store),
+        )
+        self.queue: OrderQueue = queue or InProcessQueue(self.settings.queue, self.clock, shared_window)
         self._transitions = Transitions(store, self.hub, self.clock)
         self._runner = AttemptRunner(self._transitions, self.router, self.settings.queue.retry, self._retry_later)
         self._active: dict[str, Order] = {}
@@ -195,7 +204,8 @@ class Engine:
         await self._coordinator.stop()
         await self.store.flush()
         try:
-            await ownership.release(self.store)
+            if self.store.fatal is None:  # a database that refused for good is not written again
+                await ownership.release(self.store)
         except Exception:
             log.warning(
                 "could not hand back unfinished orders; others take them when the lease runs out", exc_info=True
@@ -463,7 +473,8 @@ class Engine:
                 if stored is None:
                     raise KeyError(order_id)
                 return stored
-        return await future
+        result: Order = await self._until_idle_or_broken(future)
+        return result
 
     async def wait_abandoned(self) -> None:
         """Wait until every unfinished order other processes hold is either theirs for sure or ours.
@@ -496,8 +507,26 @@ class Engine:
             await asyncio.sleep(poll_s)
 
     async def wait_idle(self) -> None:
-        """Wait until no order is active: everything queued has reached a terminal state."""
-        await self._idle.wait()
+        """Wait until no order is active: everything queued has reached a terminal state.
+
+        Raises `StorageUnavailable` if the database refuses for good meanwhile (read-only,
+        damaged): no order could move on, so waiting would be forever.
+        """
+        await self._until_idle_or_broken(self._idle.wait())
+
+    async def _until_idle_or_broken(self, waiting: Awaitable[Any]) -> Any:
+        task = asyncio.ensure_future(waiting)
+        broken = asyncio.ensure_future(self.store.broken.wait())
+        try:
+            await asyncio.wait({task, broken}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            broken.cancel()
+            if not task.done():
+                task.cancel()
+        if task.done() and not task.cancelled():
+            return task.result()
+        assert self.store.fatal is not None
+        raise self.store.fatal
 
     # -- internals ------------------------------------------------------------------------
 
@@ -551,7 +580,8 @@ class Engine:
             log.warning("order %s was taken over or cancelled by another process; dropped here", order_id)
             self._end(await self.store.get(order_id) or order)
         except StorageFailure as error:
-            log.exception("order %s keeps its last stored state and resumes on the next start", order_id)
+            if self.store.fatal is None:
+                log.exception("order %s keeps its last stored state and resumes on the next start", order_id)
             self._end(order)
             for future in self._terminal_waiters.pop(order_id, []):
                 if not future.done():

@@ -79,10 +79,10 @@ class RemoteQueue(Protocol):
 class InProcessQueue:
     """An asyncio queue with a concurrency cap and a sliding-window rate limit."""
 
-    def __init__(self, settings: QueueSettings, clock: Clock) -> None:
+    def __init__(self, settings: QueueSettings, clock: Clock, limiter: SlidingWindowLimiter | None = None) -> None:
         self.settings = settings
         self.clock = clock
-        self.limiter = SlidingWindowLimiter(clock, settings.limiter_max, settings.limiter_duration_s)
+        self.limiter = limiter or SlidingWindowLimiter(clock, settings.limiter_max, settings.limiter_duration_s)
         self._waiting: deque[str] = deque()
         self._delayed: set[asyncio.Task[None]] = set()
         self._delayed_by_id: dict[str, asyncio.Task[None]] = {}

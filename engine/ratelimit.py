@@ -7,6 +7,7 @@ starts through in two seconds across a minute boundary, which the contract forbi
 from __future__ import annotations
 
 from collections import deque
+from collections.abc import Awaitable, Callable
 
 from engine.clock import Clock
 
@@ -65,3 +66,32 @@ class SlidingWindowLimiter:
                 self._starts.append(now)
                 return
             await self.clock.sleep_until(self._starts[0] + self.duration_s)
+
+
+Admit = Callable[[float, float, int], Awaitable[float | None]]
+
+
+class SharedWindowLimiter(SlidingWindowLimiter):
+    """The same rule, with the window held in the database (`engine.storage.rate_window.admit`).
+
+    Restarts and other processes on the database count: a start is admitted only by the
+    transaction that records it. Wall-clock time (the clock's `utc_now`, virtual in tests) is
+    what processes share; the local log of starts only feeds the status bar's `used()`.
+    """
+
+    def __init__(self, clock: Clock, max_starts: int, duration_s: float, admit: Admit) -> None:
+        super().__init__(clock, max_starts, duration_s)
+        self._admit = admit
+
+    async def acquire(self) -> None:
+        if not self.enabled:
+            return
+        while True:
+            wall = self.clock.wall_seconds()
+            free_at = await self._admit(wall, self.duration_s, self.max_starts)
+            now = self.clock.monotonic()
+            if free_at is None:
+                self._starts.append(now)
+                self._forget_old(now)
+                return
+            await self.clock.sleep_until(now + max(free_at - wall, 0.0))

@@ -6,25 +6,32 @@ the pair's QUOTE token), filled for CONFIRMED orders. The file is UTF-8 with a B
 Excel reads accents and "…" right; `bom=False` writes plain UTF-8 for LibreOffice (whose "plain"
 import shows a BOM as "ï»¿id" in A1) and for scripts. See docs/csv.md for the import settings.
 
-Rows are streamed from storage in chunks and written to a temporary file that replaces the
-target only when complete, so a large export never holds the database in memory and a failed
-one never leaves half a report behind.
+Rows are streamed from storage in pages; a worker thread encodes and writes each page while the
+loop fetches the next, so a large export never holds the database in memory and never stalls
+the loop that runs orders and the desk. Where the report may go (and how: atomically over a
+regular file, or streamed into a FIFO or terminal) is `engine.report_target`'s decision.
 """
 
 from __future__ import annotations
 
+import asyncio
 import csv
+import functools
+import io
 import json
-import os
+import queue
+import threading
 from collections.abc import Callable, Iterable
 from decimal import ROUND_HALF_EVEN, Decimal
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any, BinaryIO
 
 from engine.domain import Direction, Order, OrderStatus, format_timestamp
 from engine.execution_figures import fee_paid, notional, slippage_bps
 from engine.jsonfmt import dumps, format_decimal
+from engine.report_target import ReportTarget, choose_target
 from engine.storage import OrderStore
+from engine.storage.report_reader import report_pages, sqlite_file
 
 COLUMNS = (
     "id",
@@ -107,19 +114,25 @@ def csv_row(order: Order) -> list[str]:
     ]
 
 
-class CsvReport:
-    """A report being written: rows go to a hidden partial file that becomes `path` on success."""
+# Small pages: the writer holds the GIL for a whole page, and the loop must get it back within a frame.
+_PAGE_ROWS = 1000
 
-    def __init__(self, path: Path, *, bom: bool = True) -> None:
-        self.path = Path(path)
+
+class CsvReport:
+    """A report being written to a checked target; blocking file work, so run it off the loop."""
+
+    def __init__(self, target: ReportTarget | str | Path, *, bom: bool = True) -> None:
+        self.target = target if isinstance(target, ReportTarget) else choose_target(target)
         self.rows = 0
         self._encoding = "utf-8-sig" if bom else "utf-8"
-        self._partial = self.path.with_name(f".{self.path.name}.partial")
-        self._handle: TextIO | None = None
+        self._partial: Path | None = None
+        self._binary: BinaryIO | None = None
+        self._text: io.TextIOWrapper | None = None
 
     def __enter__(self) -> CsvReport:
-        self._handle = self._partial.open("w", encoding=self._encoding, newline="")
-        self._writer = csv.writer(self._handle, lineterminator="\r\n")
+        self._binary, self._partial = self.target.open()
+        self._text = io.TextIOWrapper(self._binary, encoding=self._encoding, newline="", write_through=False)
+        self._writer = csv.writer(self._text, lineterminator="\r\n")
         self._writer.writerow(HEADER)
         return self
 
@@ -145,34 +158,146 @@ class CsvReport:
         self.rows += len(rows)
 
     def __exit__(self, kind: object, error: object, trace: object) -> None:
-        assert self._handle is not None
-        self._handle.close()
+        assert self._text is not None
+        try:
+            self._text.close()
+        except OSError:
+            if kind is None:
+                self.target.discard(self._partial)
+                raise
         if kind is None:
-            os.replace(self._partial, self.path)
+            self.target.finish(self._partial)
         else:
-            self._partial.unlink(missing_ok=True)
+            self.target.discard(self._partial)
 
 
-def write_csv(path: Path, orders: Iterable[Order], *, bom: bool = True) -> int:
-    """Write given orders (what a board shows) as a report; returns the number of rows."""
+def write_csv(path: Path | ReportTarget, orders: Iterable[Order], *, bom: bool = True) -> int:
+    """Write given orders (what a board shows) as a report; returns the number of rows. Blocks."""
     with CsvReport(path, bom=bom) as report:
         report.add(orders)
     return report.rows
 
 
+class _FileWorker:
+    """One daemon thread that runs the report's file work in order; the loop awaits each step.
+
+    A daemon thread of its own rather than an executor: a FIFO nobody reads blocks its `open`
+    forever, and Ctrl-C must still end the process instead of waiting for that thread at exit.
+    """
+
+    def __init__(self) -> None:
+        self._jobs: queue.SimpleQueue[tuple[Callable[[], Any], asyncio.Future[Any]] | None] = queue.SimpleQueue()
+        self._loop = asyncio.get_running_loop()
+        threading.Thread(target=self._serve, name="dexdesk-report-writer", daemon=True).start()
+
+    def _serve(self) -> None:
+        while (job := self._jobs.get()) is not None:
+            work, future = job
+            try:
+                result = work()
+            except BaseException as error:  # noqa: BLE001 - handed to the awaiting task, which decides
+                self._loop.call_soon_threadsafe(_settle, future, None, error)
+            else:
+                self._loop.call_soon_threadsafe(_settle, future, result, None)
+
+    def submit(self, work: Callable[[], Any]) -> asyncio.Future[Any]:
+        future: asyncio.Future[Any] = self._loop.create_future()
+        self._jobs.put((work, future))
+        return future
+
+    def close(self) -> None:
+        self._jobs.put(None)
+
+
+def _settle(future: asyncio.Future[Any], result: Any, error: BaseException | None) -> None:
+    if future.cancelled():
+        return
+    if error is not None:
+        future.set_exception(error)
+    else:
+        future.set_result(result)
+
+
 async def export_csv(
     store: OrderStore,
-    path: Path,
+    path: Path | str | ReportTarget,
     *,
     status: OrderStatus | None = None,
     pair: str | None = None,
     progress: Callable[[int], None] | None = None,
     bom: bool = True,
 ) -> int:
-    """Stream every matching order from storage into a report, oldest first, in chunks."""
-    with CsvReport(path, bom=bom) as report:
-        async for chunk in store.stream_report(status=status, pair=pair):
-            report.add_cells(chunk)
+    """Stream every matching order from storage into a report, oldest first, off the loop.
+
+    On SQLite the worker thread reads the file itself (`report_reader`) and the loop only waits.
+    Elsewhere the loop fetches page N+1 while the thread writes page N. Raises
+    `ReportTargetError` for a place a report may not go and `OSError` when a write is refused.
+    """
+    target = path if isinstance(path, ReportTarget) else choose_target(path)
+    report = CsvReport(target, bom=bom)
+    worker = _FileWorker()
+    entered = False
+    try:
+        await worker.submit(report.__enter__)
+        entered = True
+        database_file = sqlite_file(store.url)
+        if database_file is not None:
+            await _copy_in_thread(worker, report, database_file, status, pair, progress)
+        else:
+            await _copy_through_loop(worker, report, store, status, pair, progress)
+        await worker.submit(lambda: report.__exit__(None, None, None))
+    except BaseException as error:
+        if entered:
+            # Queued behind any write still running, so the partial file goes only after it.
+            failure = error
+            worker.submit(lambda: report.__exit__(type(failure), failure, None))
+        raise
+    finally:
+        worker.close()
+    if progress:
+        progress(report.rows)
+    return report.rows
+
+
+async def _copy_in_thread(
+    worker: _FileWorker,
+    report: CsvReport,
+    database_file: Path,
+    status: OrderStatus | None,
+    pair: str | None,
+    progress: Callable[[int], None] | None,
+) -> None:
+    loop = asyncio.get_running_loop()
+    stop = threading.Event()
+
+    def copy() -> None:
+        for page in report_pages(database_file, status=status, pair=pair, chunk=_PAGE_ROWS):
+            if stop.is_set():
+                raise asyncio.CancelledError
+            report.add_cells(page)
+            if progress:
+                loop.call_soon_threadsafe(progress, report.rows)
+
+    try:
+        await worker.submit(copy)
+    finally:
+        stop.set()
+
+
+async def _copy_through_loop(
+    worker: _FileWorker,
+    report: CsvReport,
+    store: OrderStore,
+    status: OrderStatus | None,
+    pair: str | None,
+    progress: Callable[[int], None] | None,
+) -> None:
+    writing: asyncio.Future[Any] | None = None
+    async for page in store.stream_report(status=status, pair=pair, chunk=_PAGE_ROWS):
+        if writing is not None:
+            await writing
             if progress:
                 progress(report.rows)
-    return report.rows
+        writing = worker.submit(functools.partial(report.add_cells, page))
+    if writing is not None:
+        await writing

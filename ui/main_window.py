@@ -31,6 +31,7 @@ from PySide6.QtWidgets import (
 from engine.demo import random_requests
 from engine.domain import Direction, Order
 from engine.engine import Engine
+from engine.report_target import ReportTargetError
 from engine.router import RoutingDecision
 from engine.settings import Settings, save_changes
 from engine.validation import InvalidOrder, OrderRequest
@@ -501,7 +502,12 @@ class MainWindow(QMainWindow):
         return await self._export(export_all(self.engine, path, self, bom=bom), path)
 
     async def _export(self, work: Coroutine[Any, Any, int], path: Path) -> int:
-        rows = await work
+        try:
+            rows = await work
+        except (ReportTargetError, OSError) as error:
+            reason = error.strerror if isinstance(error, OSError) and error.strerror else str(error)
+            self.statusBar().showMessage(f"Export failed: {path}: {reason}", 15000)
+            return 0
         self.notify(f"Exported {rows:,} orders to {path}")
         return rows
 

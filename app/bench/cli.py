@@ -8,6 +8,7 @@ import sys
 from collections.abc import Callable
 from typing import Any
 
+from app.limits import MAX_RUN_ORDERS, ORDERS_RULE
 from engine.exit_codes import ExitCode
 
 BENCHES = {
@@ -74,10 +75,13 @@ def add_bench_commands(
 
 
 def _runner(module: str) -> Callable[..., int]:
-    def run(args: argparse.Namespace, _settings: Any) -> int:
-        if args.orders < 1:
-            print("dexdesk: --orders: must be at least 1", file=sys.stderr)
+    def run(args: argparse.Namespace, settings: Any) -> int:
+        if not 1 <= args.orders <= MAX_RUN_ORDERS:
+            print(f"dexdesk: --orders: {ORDERS_RULE}", file=sys.stderr)
             return ExitCode.BAD_INPUT
+        if getattr(args, "db_url", None):
+            # The URL as every other command reads it (sqlite://, postgresql:// → their asyncio drivers).
+            args.db_url = settings.db_url
         return int(importlib.import_module(f"app.bench.{module}").main(args))
 
     return run
