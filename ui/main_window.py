@@ -61,9 +61,9 @@ from ui.ticket import BUY_SHORTCUT, FOCUS_SHORTCUT, SELL_SHORTCUT, OrderTicket
 log = logging.getLogger("dexdesk.desk")
 
 FIRST_PAGE = 1000
-# Turning stored rows into orders costs 40-80 µs each on the loop, so older pages are small: each
-# blocks the window for a few tens of milliseconds at most, and the loop turns between them.
-HISTORY_PAGE = 500
+# Older pages are large: the storage turns their rows into orders in a worker thread, and only the
+# insert into the board (a few milliseconds per thousand rows) runs on the loop.
+HISTORY_PAGE = 10_000
 LAYOUT_VERSION = 1
 PREFERRED_SIZE = (1480, 860)
 PLAIN_CSV = "CSV, plain UTF-8 — LibreOffice, scripts (*.csv)"
@@ -140,6 +140,11 @@ class MainWindow(QMainWindow):
 
         self.bridge.orders_changed.connect(self._on_orders_changed)
         self.board.open_order.connect(self.open_detail)
+        self.board.cancel_order.connect(self.cancel_order)
+        self.board.notice.connect(self.notify)
+        self.history_loaded.connect(self.board.history_loaded)
+        self.board.model.context.max_attempts = engine.settings.queue.retry.attempts
+        self.board.model.context.queue.local_owner = engine.owner_id  # other processes' orders wait elsewhere
         self.ticket.submit_requested.connect(self._submit)
         self._default_window_state = self.saveState(LAYOUT_VERSION)
         self.layout_keeper = LayoutKeeper(self.save_layout, self)
@@ -303,7 +308,8 @@ class MainWindow(QMainWindow):
     async def _load_older(self, before_seq: int, page: int) -> None:
         while True:
             older = await self.engine.orders_page(limit=page, before_seq=before_seq)
-            self.board.model.append_history(older)
+            # Sort keys for the page are made off the loop too; only the board's insert runs here.
+            self.board.model.append_history(await asyncio.to_thread(self.board.model.prepare, older))
             self.chart.apply(older)
             self.blotter.apply(older)
             freeze_survivors()
@@ -335,21 +341,31 @@ class MainWindow(QMainWindow):
 
         self.spawn(submit())
 
-    async def burst(self, count: int, chunk: int = 500) -> list[Order]:
+    async def burst(self, count: int, chunk: int = 250) -> list[Order]:
         """Submit random orders in chunks, so a burst of 20,000 never holds the window for long.
 
         Each chunk is one transaction, stored whole before any of it is queued; between chunks
         the loop paints and the first orders are already running.
         """
-        requests = random_requests(self.engine.catalog, count)
         eta = self.burst_eta(count)
         submitted: list[Order] = []
-        for start in range(0, len(requests), chunk):
-            stored = await self.engine.submit_many(requests[start : start + chunk])
-            submitted.extend(stored)
+        for start in range(0, count, chunk):
+            # Made per chunk (20,000 at once held the loop ~340 ms); each chunk is stored in one step of the loop.
+            requests = random_requests(self.engine.catalog, min(chunk, count - start))
+            submitted.extend(await self.engine.submit_many(requests))
         self.notices.burst_sent(submitted)
         self.notify(f"Burst of {len(submitted):,} orders queued{f' — the last starts in ≈ {eta}' if eta else ''}")
         return submitted
+
+    def cancel_order(self, order_id: str) -> None:
+        """The board's Cancel (row menu or Del): the engine decides; its one-line answer is shown."""
+
+        async def cancel() -> None:
+            result = await self.engine.cancel(order_id)
+            outcome = "Cancelled" if result.outcome == "cancelled" else "Not cancelled"
+            self.notify(f"{outcome} {order_id[:8]}: {result.reason}")
+
+        self.spawn(cancel())
 
     def burst_eta(self, count: int) -> str | None:
         """When the last of `count` more orders would start, by the rate limit; None if they start at once."""
@@ -452,7 +468,7 @@ class MainWindow(QMainWindow):
 
     def board_filter_words(self) -> str | None:
         """What the board's filter hides, in words, or None when it shows every order."""
-        shown, total = self.board.proxy.rowCount(), self.board.model.rowCount()
+        shown, total = self.board.model.rowCount(), self.board.model.total
         return f"the board shows {shown:,} of {total:,}" if shown != total else None
 
     def _ask_export_all(self) -> None:
@@ -480,7 +496,7 @@ class MainWindow(QMainWindow):
         return dialog
 
     async def export_visible_to(self, path: Path, *, bom: bool = True) -> int:
-        return await self._export(export_visible(self.board.proxy.visible_orders(), path, self, bom=bom), path)
+        return await self._export(export_visible(self.board.visible_orders(), path, self, bom=bom), path)
 
     async def export_all_to(self, path: Path, *, bom: bool = True) -> int:
         return await self._export(export_all(self.engine, path, self, bom=bom), path)
@@ -508,6 +524,7 @@ class MainWindow(QMainWindow):
         if chosen is None:
             return
         self.engine.reconfigure(chosen.engine(self.engine.seed))
+        self.board.model.context.max_attempts = self.engine.settings.queue.retry.attempts
         if not MirrorLink.same_target(self.settings, chosen):
             self.spawn(self.mirror.switch(chosen))
         if chosen.serve_api_port != self.settings.serve_api_port:

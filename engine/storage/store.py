@@ -36,6 +36,8 @@ from engine.storage.rows import log_from_row, log_rows, order_from_row, order_ro
 from engine.storage.schema import ExactDecimal, UtcTimestamp, change_counter, ledger, order_logs, orders
 from engine.storage.summary import SummaryCounter, SummaryRows
 
+_LARGE_PAGE = 2000  # rows; below this a thread hop costs more than it saves
+
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
@@ -477,7 +479,13 @@ class OrderStore:
             query = query.limit(limit)
 
         async def work(connection: AsyncConnection) -> list[Order]:
-            return [order_from_row(row) for row in (await connection.execute(query)).mappings()]
+            result = await connection.execute(query)
+            if limit is not None and limit < _LARGE_PAGE:
+                return [order_from_row(row) for row in result.mappings()]
+            # The driver has already fetched every row; turning them into orders (decimals, times,
+            # enums: ~20-40 µs a row) is pure Python, so a big page does it in a worker thread and the
+            # loop keeps painting and running orders (a 100,000-order board held it for seconds).
+            return await asyncio.to_thread(lambda: [order_from_row(row) for row in result.mappings()])
 
         return await self._with_retries(work)
 

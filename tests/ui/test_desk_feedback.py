@@ -84,7 +84,7 @@ def test_layout_and_filters_are_saved_when_they_change_without_closing(desk: Des
     window = desk.window
     board = window.board
     board.table.horizontalHeader().resizeSection(Column.PAIR.index, 171)
-    board.pair_filter.setCurrentIndex(board.pair_filter.findText("JUP-USDC"))
+    board.filters.pair.setCurrentIndex(board.filters.pair.findText("JUP-USDC"))
     desk.qtbot.keyClicks(board.search, "jup")
     assert window.layout_keeper.pending, "saved after a pause, not on every pixel of a drag"
     desk.qtbot.waitUntil(lambda: window.layout_keeper.saves >= 1 and not window.layout_keeper.pending, timeout=5000)

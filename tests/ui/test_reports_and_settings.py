@@ -26,9 +26,9 @@ def test_export_writes_the_rows_the_board_shows(desk: Desk, tmp_path: Path) -> N
         desk.run(desk.engine.submit(pair, amount, "BUY"))
     desk.wait_idle()
     board = desk.window.board
-    board.pair_filter.setCurrentIndex(board.pair_filter.findText("SOL-USDC"))
+    board.filters.pair.setCurrentIndex(board.filters.pair.findText("SOL-USDC"))
 
-    shown = [order.id for order in board.proxy.visible_orders()]
+    shown = [order.id for order in board.visible_orders()]
     assert len(shown) == 2
     rows = desk.run(desk.window.export_visible_to(tmp_path / "board.csv"))
     exported = read_csv(tmp_path / "board.csv")
@@ -55,7 +55,7 @@ def test_settings_and_layout_persist_across_a_restart(open_desk: Any, sqlite_url
     assert first.window.status.in_flight.text().endswith("/4")
 
     board = first.window.board
-    board.pair_filter.setCurrentIndex(board.pair_filter.findText("JUP-USDC"))
+    board.filters.pair.setCurrentIndex(board.filters.pair.findText("JUP-USDC"))
     board.search.setText("jup")
     board.table.horizontalHeader().resizeSection(Column.PAIR.index, 170)
     first.close()
@@ -69,12 +69,12 @@ def test_settings_and_layout_persist_across_a_restart(open_desk: Any, sqlite_url
     assert again.slippage.value() == 2.5
     again.reject()
     board = second.window.board
-    assert board.pair_filter.currentText() == "JUP-USDC"
+    assert board.filters.pair.currentText() == "JUP-USDC"
     assert board.search.text() == "jup"
     assert board.table.horizontalHeader().sectionSize(Column.PAIR.index) == 170
 
     second.window.restore_default_layout()
-    assert board.pair_filter.currentText() == "All"
+    assert board.filters.pair.currentText() == "All"
     assert board.table.horizontalHeader().sectionSize(Column.PAIR.index) == Column.PAIR.value.width
 
 

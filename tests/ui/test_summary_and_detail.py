@@ -63,7 +63,7 @@ def test_the_summary_covers_the_database_and_updates_while_open(desk: Desk) -> N
     )
 
     # A filtered board is named: the summary still covers everything.
-    window.board.pair_filter.setCurrentIndex(window.board.pair_filter.findText("JUP-USDC"))
+    window.board.filters.pair.setCurrentIndex(window.board.filters.pair.findText("JUP-USDC"))
     window.board.apply_search_now()
     summary.orders_changed()
     desk.qtbot.waitUntil(lambda: "filter is not applied (the board shows 1 of 5)" in summary.scope.text(), timeout=5000)
