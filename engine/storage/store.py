@@ -441,8 +441,13 @@ class OrderStore:
             row = (await connection.execute(select(orders).where(orders.c.id == order_id))).mappings().first()
             if row is None:
                 return None
+            # The row and its log are two reads, and on SQLite a read starts no transaction: a commit
+            # can land between them. Every change writes the row's `log_count` with the lines it
+            # appends, so the lines below it are exactly the log of the state this row holds.
             log_result = await connection.execute(
-                select(order_logs).where(order_logs.c.order_id == order_id).order_by(order_logs.c.idx)
+                select(order_logs)
+                .where(order_logs.c.order_id == order_id, order_logs.c.idx < row["log_count"])
+                .order_by(order_logs.c.idx)
             )
             return order_from_row(row, tuple(log_from_row(item) for item in log_result.mappings()))
 
