@@ -129,6 +129,7 @@ def test_quitting_asks_without_a_nested_loop_counts_down_and_quits_when_told(ope
 def test_the_launch_says_how_many_orders_were_resumed(open_desk: Any, sqlite_url: str) -> None:
     first: Desk = open_desk(quiet_settings(sqlite_url, rate_limit=2, slippage_tolerance="0.5"))
     first.run(first.window.burst(6))
+    first.qtbot.waitUntil(lambda: len(first.engine.active_orders()) == 4, timeout=5000)  # two ran, four wait
     first.close()  # confirm_quit: the four still queued stay stored
     second: Desk = open_desk(quiet_settings(sqlite_url))
     assert second.engine.resumed == 4
