@@ -10,6 +10,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from app import __version__
+from engine.cluster.config import DEFAULT_LEASE_S
 from engine.exit_codes import ExitCode
 from engine.settings import Settings, SettingsError, resolve
 
@@ -19,7 +20,15 @@ GLOBAL_OPTIONS: list[tuple[tuple[str, ...], dict[str, Any]]] = [
     (("--time-scale",), {"type": float, "metavar": "X", "help": "simulated waits × X (1 real time, 0 none)"}),
     (("--seed",), {"type": int, "metavar": "S", "help": "seed for the mock router (same seed, same outcomes)"}),
     (("--concurrency",), {"type": int, "metavar": "N", "help": "orders in flight at once (default 10)"}),
-    (("--rate-limit",), {"type": int, "metavar": "N", "help": "attempt starts per minute, 0 = off (default 100)"}),
+    (("--rate-limit",), {"type": int, "metavar": "N", "help": "attempt starts per window, 0 = off (default 100)"}),
+    (
+        ("--rate-window",),
+        {"dest": "rate_window_s", "type": float, "metavar": "S", "help": "the rate limit's window (default 60 s)"},
+    ),
+    (
+        ("--queue",),
+        {"dest": "queue_url", "metavar": "URL", "help": "cluster mode: Redis URL of the queue `dexdesk worker`s run"},
+    ),
 ]
 
 
@@ -60,6 +69,14 @@ EXIT_STATUSES = {
         "2 no order (or more than one) has this id, bad settings or an unusable database",
     ],
     "info": ["0 shown", "2 bad settings or an unusable database"],
+    "serve": [
+        "0 stopped by Ctrl-C or SIGTERM: orders in flight finished, queued ones resume on the next start",
+        "2 cannot listen (port in use, another address without --token), bad settings or an unusable database",
+    ],
+    "worker": [
+        "0 stopped (SIGTERM or Ctrl-C): attempts already started finished, waiting jobs went back to the queue",
+        "2 no queue URL, a bad --lease, bad settings, or a database cluster mode cannot share (SQLite)",
+    ],
     "account": [
         "0 shown (after `reset`, the account started over)",
         "2 no paper account yet, bad --balances, bad settings or an unusable database",
@@ -78,9 +95,11 @@ def _add_global_options(parser: argparse.ArgumentParser, *, suppress: bool) -> N
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from app import commands
+    from app import cluster_commands, commands
     from app.account_cmd import add_account_command
     from app.bench.cli import add_bench_commands
+    from app.serve import add_serve_command
+    from app.serve import serve as serve_handler
     from app.watch import watch as watch_handler
 
     parser = argparse.ArgumentParser(
@@ -152,7 +171,16 @@ def build_parser() -> argparse.ArgumentParser:
         "order_id", nargs="?", metavar="ORDER_ID", help="follow this order from its current state until it ends"
     )
     watch.set_defaults(interrupt_note=None)
+    worker = command("worker", cluster_commands.worker, "run orders from the cluster queue (headless, until stopped)")
+    worker.add_argument(
+        "--lease",
+        type=float,
+        default=None,
+        metavar="S",
+        help=f"a dead worker's orders move on within S seconds (default: lease_s, {DEFAULT_LEASE_S:g})",
+    )
     command("info", commands.info, "show version, database, settings file and order counts")
+    add_serve_command(command("serve", serve_handler, "serve the HTTP + WebSocket API on the engine (headless)"))
     add_account_command(command)
     add_bench_commands(sub, lambda child: _add_global_options(child, suppress=True))
     return parser
@@ -167,7 +195,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     flags = {
         name: getattr(args, name, None)
-        for name in ("db_url", "redis_url", "time_scale", "seed", "concurrency", "rate_limit")
+        for name in (
+            "db_url",
+            "redis_url",
+            "time_scale",
+            "seed",
+            "concurrency",
+            "rate_limit",
+            "rate_window_s",
+            "queue_url",
+        )
     }
     try:
         settings = resolve(flags)
@@ -186,7 +223,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     if getattr(args, "sync_handler", False):
         return int(handler(args, settings))  # benches run their own event loop (virtual time, Qt)
     try:
-        return int(asyncio.run(handler(args, settings)))
+        choose_loop = getattr(args, "loop_factory", None)  # `serve` runs on uvloop where it is installed
+        with asyncio.Runner(loop_factory=choose_loop() if choose_loop else None) as runner:
+            return int(runner.run(handler(args, settings)))
     except KeyboardInterrupt:
         note = getattr(
             args, "interrupt_note", "interrupted: unfinished orders are kept and resume with `dexdesk resume`"

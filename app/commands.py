@@ -7,7 +7,8 @@ import asyncio
 import sys
 import time
 from collections import Counter
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
 from decimal import Decimal, InvalidOperation
 from functools import wraps
 from pathlib import Path
@@ -16,9 +17,10 @@ from typing import Any
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from app import __version__
+from app import __version__, cluster_commands
 from app.console import order_detail, orders_table, update_lines
 from app.wiring import build_engine, build_mirror, open_store, running_engine
+from engine.cluster.config import ClusterUnavailable
 from engine.demo import random_requests
 from engine.domain import Order, OrderStatus, OrderUpdate
 from engine.exit_codes import ExitCode
@@ -48,7 +50,7 @@ def reports_problems(handler: Handler) -> Handler:
             for problem in error.errors:
                 err.print(f"dexdesk: {problem}", markup=False)
             return ExitCode.BAD_INPUT
-        except StorageUnavailable as error:
+        except (StorageUnavailable, ClusterUnavailable) as error:
             err.print(f"dexdesk: {error}", markup=False)
             return ExitCode.BAD_INPUT
         except StorageFailure as error:
@@ -104,6 +106,8 @@ async def submit(args: argparse.Namespace, settings: Settings) -> int:
         expires_in=args.expires,
         slippage=_slippage_fraction(args.slippage),
     )
+    if settings.queue_url:
+        return await cluster_commands.submit(args, settings, request)
     async with running_engine(settings, on_mirror_state=_MirrorReporter()) as engine:
         printer = _UpdatePrinter(as_json=args.json, verbose=args.wait)
         engine.subscribe(printer)
@@ -174,6 +178,8 @@ async def run(args: argparse.Namespace, settings: Settings) -> int:
         raise InvalidOrder([FieldError("orders", "must be at least 1")])
     pairs = [_pair(name) for name in args.pairs.split(",")] if args.pairs else None
     requests = random_requests(default_catalog(), args.orders, seed=settings.seed, pairs=pairs)
+    if settings.queue_url:
+        return await _run_on_cluster(args, settings, requests)
     async with running_engine(settings, on_mirror_state=_MirrorReporter()) as engine:
         finished: dict[str, Order] = {}
         ours: set[str] = set()
@@ -234,6 +240,31 @@ async def run(args: argparse.Namespace, settings: Settings) -> int:
     return ExitCode.OK
 
 
+async def _run_on_cluster(args: argparse.Namespace, settings: Settings, requests: list[Any]) -> int:
+    @contextmanager
+    def progress() -> Iterator[Callable[[int], None]]:
+        bar = Progress(
+            TextColumn("[bold]orders (cluster)"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            console=err,
+            disable=args.json,
+        )
+        task = bar.add_task("orders", total=len(requests))
+        with bar:
+            yield lambda done: bar.update(task, completed=done)
+
+    finals, wall = await cluster_commands.run(requests, settings, progress)
+    summary = _summary(finals, wall)
+    if args.json:
+        print(dumps(summary))
+    else:
+        _print_summary(summary)
+    # As in one process: FAILED orders are outcomes of the simulation, not a failed run.
+    return ExitCode.OK
+
+
 def _summary(orders: list[Order], wall_s: float) -> dict[str, Any]:
     statuses = Counter(order.status for order in orders)
     venues = Counter(str(order.dex) for order in orders if order.status is OrderStatus.CONFIRMED)
@@ -265,6 +296,13 @@ def _print_summary(summary: dict[str, Any]) -> None:
 
 @reports_problems
 async def resume(args: argparse.Namespace, settings: Settings) -> int:
+    if settings.queue_url:
+        out.print(
+            "cluster mode: `dexdesk worker` processes resume unfinished orders "
+            "(each re-queues the ones without a job when it starts); nothing to do here",
+            markup=False,
+        )
+        return ExitCode.OK
     async with running_engine(settings, on_mirror_state=_MirrorReporter()) as engine:
         await engine.wait_abandoned()
         await engine.wait_idle()
@@ -362,6 +400,8 @@ async def info(args: argparse.Namespace, settings: Settings) -> int:
     summary = ", ".join(f"{counts.get(status, 0)} {status}" for status in OrderStatus)
     out.print(f"orders: {summary}", markup=False)
     out.print(await _mirror_line(settings), markup=False)
+    for line in await cluster_commands.info_lines(settings):
+        out.print(line, markup=False)
     return ExitCode.OK
 
 

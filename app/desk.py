@@ -11,6 +11,7 @@ from pathlib import Path
 
 from app.system_check import desk_problem
 from app.wiring import build_engine, start_mirror
+from engine.cluster.config import ClusterUnavailable
 from engine.exit_codes import ExitCode
 from engine.paths import config_dir
 from engine.settings import Settings
@@ -50,7 +51,11 @@ def launch(args: argparse.Namespace, settings: Settings) -> int:
     app.setApplicationName("dexdesk")
     app.setOrganizationName("dexdesk")
     apply_theme(app)
-    engine = build_engine(settings)
+    try:
+        engine = build_engine(settings)
+    except ClusterUnavailable as refused:
+        print(f"dexdesk: {refused}", file=sys.stderr)
+        return ExitCode.BAD_INPUT
     loop = qasync.QEventLoop(app)
     asyncio.set_event_loop(loop)
     with loop:

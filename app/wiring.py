@@ -7,6 +7,8 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import replace
 
+from engine.cluster.config import ClusterConfig, refuse_unshared_database
+from engine.cluster.remote import ClusterQueue
 from engine.engine import Engine
 from engine.mirror import MirrorState, RedisMirror
 from engine.settings import Settings
@@ -19,11 +21,23 @@ def pick_seed(settings: Settings) -> int:
 
 
 def build_engine(settings: Settings) -> Engine:
-    """The engine for these settings; without a seed, fresh outcomes but the shared market (seed 0)."""
+    """The engine; with a queue URL, a cluster producer whose orders `dexdesk worker`s run.
+
+    Raises ClusterUnavailable (one line) when cluster mode is asked for on a database it cannot share.
+    """
     engine_settings = settings.engine(pick_seed(settings))
-    if settings.seed is None:
+    if settings.seed is None:  # fresh outcomes, but the market every process shares (seed 0)
         engine_settings = replace(engine_settings, router=replace(engine_settings.router, market_seed=0))
-    return Engine(OrderStore(settings.database_url), engine_settings)
+    if not settings.queue_url:
+        return Engine(OrderStore(settings.database_url), engine_settings)
+    refuse_unshared_database(settings.database_url)
+    config = ClusterConfig(
+        settings.queue_url,
+        settings.queue_name,
+        rate_limit=settings.rate_limit,
+        rate_window_s=settings.rate_window_s,
+    )
+    return Engine(OrderStore(settings.database_url), engine_settings, queue=ClusterQueue(config, engine_settings.queue))
 
 
 def build_mirror(settings: Settings) -> RedisMirror | None:

@@ -20,7 +20,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any, Literal
 
-from engine.account.model import parse_balances, reservation_for
+from engine.account.model import Reservation, parse_balances, reservation_for
 from engine.account.view import AccountView, build_view
 from engine.clock import Clock
 from engine.coordination import Coordinator
@@ -30,7 +30,7 @@ from engine.limits import LimitBook
 from engine.log_kinds import LogKind
 from engine.pairs import PairCatalog, default_catalog
 from engine.pipeline import AttemptRunner, Transitions
-from engine.queue import InProcessQueue, OrderQueue, QueueSettings, QueueStats
+from engine.queue import InProcessQueue, OrderQueue, QueueSettings, QueueStats, RemoteQueue
 from engine.reports import export_csv
 from engine.router import MockDexRouter, Router, RouterSettings, RoutingDecision, worst_price
 from engine.storage import OrderLost, OrderStore, StorageFailure, ownership
@@ -122,6 +122,15 @@ class Engine:
     async def start(self) -> list[Order]:
         """Open storage, claim and queue every unfinished order nobody holds (oldest first), start processing."""
         await self.store.open()
+        if not getattr(self.queue, "runs_orders", True):
+            # A cluster producer: workers run (and resume) every order; this engine only submits
+            # and passes on what the workers publish.
+            self._last_seq = await self.store.max_seq()
+            attach = getattr(self.queue, "attach", None)
+            if attach is not None:
+                attach(self.store, self._heard_from_worker)
+            self._dispatcher = asyncio.create_task(self.queue.run(self._attempt), name="dexdesk-dispatcher")
+            return []
         await self._coordinator.start()
         self._last_seq = await self.store.max_seq()
         claimed = await ownership.claim(self.store, now=self.clock.utc_now(), until=self._coordinator.lease_until())
@@ -218,10 +227,13 @@ class Engine:
         """
         now = self._transitions.now()
         fresh = [
-            request.to_order(now, self._terms(request, now, self._last_seq + 1 + index)).evolve(owner=self.owner_id)
+            request.to_order(now, self._terms(request, now, self._last_seq + 1 + index))
             for index, request in enumerate(requests)
         ]
         reservations = [item for item in map(reservation_for, fresh) if item is not None]
+        if isinstance(self.queue, RemoteQueue):
+            return await self._submit_remote(self.queue, fresh, reservations)
+        fresh = [order.evolve(owner=self.owner_id) for order in fresh]
         results = await self.store.insert(fresh, reservations)
         stored = []
         for order, created in results:
@@ -255,6 +267,25 @@ class Engine:
 
     def _enqueue(self, order: Order) -> None:
         self.queue.add(order.id)
+
+    async def _submit_remote(
+        self, queue: RemoteQueue, fresh: list[Order], reservations: list[Reservation]
+    ) -> list[Order]:
+        """Cluster mode: refuse if the queue is down, else store PENDING, announce, and enqueue for the workers."""
+        await queue.check()
+        stored = [order for order, _created in await self.store.insert(fresh, reservations)]
+        for order in stored:
+            self._last_seq = max(self._last_seq, order.seq)
+            self._track(order)
+            self.hub.publish(OrderUpdate(update_message(order), order, order.logs))
+        await queue.enqueue([order.id for order in stored])
+        return stored
+
+    def _heard_from_worker(self, update: OrderUpdate) -> None:
+        """A worker's update (cluster mode): this engine's own orders end here too, for `wait_terminal`/`wait_idle`."""
+        if update.order_id in self._active:
+            self._save(update.order)
+        self.hub.publish(update)
 
     async def cancel(self, order_id: str) -> CancelResult:
         """Cancel an order whose swap has not been sent, whichever process runs it.
@@ -302,6 +333,11 @@ class Engine:
 
     def stats(self) -> QueueStats:
         return self.queue.stats()
+
+    def cluster_text(self) -> str | None:
+        """The cluster's figures in one line (workers alive, queued, in flight, window), or None when not a cluster."""
+        text = getattr(self.queue, "text", None)
+        return text if isinstance(text, str) else None
 
     @property
     def seed(self) -> int:
@@ -512,15 +548,18 @@ def engine_settings(
     time_scale: float = 1.0,
     concurrency: int = 10,
     rate_limit: int = 100,
+    rate_window_s: float = 60.0,
     seed: int = 0,
     slippage_tolerance: Decimal | float | str = Decimal("0.01"),
     failure_rate: float = 0.05,
     lease_s: float = 10.0,
 ) -> EngineSettings:
-    """The engine's numbers from the user's words (per-minute rate limit, 0 = off)."""
+    """The engine's numbers from the user's words (starts per `rate_window_s`, 0 = off)."""
     return EngineSettings(
         time_scale=time_scale,
-        queue=replace(QueueSettings(), concurrency=concurrency, limiter_max=rate_limit),
+        queue=replace(
+            QueueSettings(), concurrency=concurrency, limiter_max=rate_limit, limiter_duration_s=rate_window_s
+        ),
         router=replace(
             RouterSettings(), seed=seed, slippage_tolerance=Decimal(str(slippage_tolerance)), failure_rate=failure_rate
         ),

@@ -48,8 +48,16 @@ class Transitions:
         moment = self.clock.utc_now()
         return moment.replace(microsecond=moment.microsecond // 1000 * 1000)
 
-    def entry(self, status: OrderStatus, kind: LogKind, message: str, data: dict[str, Any] | None = None) -> LogEntry:
-        return LogEntry(self.now(), status, kind, message, data)
+    def entry(
+        self,
+        status: OrderStatus,
+        kind: LogKind,
+        message: str,
+        data: dict[str, Any] | None = None,
+        *,
+        at: datetime | None = None,
+    ) -> LogEntry:
+        return LogEntry(at or self.now(), status, kind, message, data)
 
     async def apply(
         self,
@@ -60,6 +68,7 @@ class Transitions:
         executed: bool = False,
         attempt: int | None = None,
         retry_in_ms: int | None = None,
+        at: datetime | None = None,
         **changes: Any,
     ) -> Order:
         """Queue the new state for the group commit; announce it when, and only if, it is stored.
@@ -72,7 +81,9 @@ class Transitions:
         if "status" in changes:
             check_transition(order.status, changes["status"])
         # One more than the version it was made from: the store writes it only over that version.
-        updated = order.evolve(updated_at=self.now(), logs=order.logs + new_logs, version=order.version + 1, **changes)
+        updated = order.evolve(
+            updated_at=at or self.now(), logs=order.logs + new_logs, version=order.version + 1, **changes
+        )
         update = OrderUpdate(update_message(updated, attempt=attempt, retry_in_ms=retry_in_ms), updated, new_logs)
         change = Change(updated, new_logs, executed=executed, after=self._tail.get(order.id))
         self._tail[order.id] = change
@@ -107,8 +118,12 @@ class AttemptRunner:
         self.retry = retry
         self.schedule_retry = schedule_retry
 
-    async def run(self, order: Order, save: Callable[[Order], None]) -> Order:
-        """Run the order's next attempt; `save` receives every committed snapshot."""
+    async def run(self, order: Order, save: Callable[[Order], None], *, started_at: datetime | None = None) -> Order:
+        """Run the order's next attempt; `save` receives every committed snapshot.
+
+        `started_at` is when a rate window counted this start (the cluster's, on the Redis
+        server's clock), so the attempt's ROUTING update carries the very moment the window holds.
+        """
         latest = order
 
         def keep(committed: Order) -> Order:
@@ -118,7 +133,7 @@ class AttemptRunner:
             return committed
 
         try:
-            return await self._steps(order, keep)
+            return await self._steps(order, keep, started_at)
         except SwapFailed as failure:
             return await self._fail(latest, str(failure), keep)
         except StorageFailure:
@@ -127,7 +142,7 @@ class AttemptRunner:
             log.exception("attempt of order %s failed unexpectedly", order.id)
             return await self._fail(latest, f"internal error: {error!r}", keep)
 
-    async def _steps(self, order: Order, keep: Callable[[Order], Order]) -> Order:
+    async def _steps(self, order: Order, keep: Callable[[Order], Order], started_at: datetime | None) -> Order:
         t = self.transitions
         if order.status is OrderStatus.SUBMITTED and order.route is not None:
             # Resumed (its `resumed` entry is written when it is claimed): re-send the same signed transaction.
@@ -141,12 +156,14 @@ class AttemptRunner:
             LogKind.ATTEMPT_STARTED,
             f"attempt {attempt} of {self.retry.attempts}{note}: fetching quotes from Raydium and Meteora",
             {"attempt": attempt, "attempts": self.retry.attempts, "resumed": resumed},
+            at=started_at,
         )
         order = keep(
             await t.apply(
                 order,
                 [start],
                 durable=False,
+                at=started_at,
                 status=OrderStatus.ROUTING,
                 attempts=attempt,
                 dex=None,

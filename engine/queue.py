@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import asyncio
 from collections import deque
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable, Coroutine, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 
 from engine.clock import Clock
 from engine.ratelimit import SlidingWindowLimiter
@@ -57,6 +57,19 @@ class OrderQueue(Protocol):
 
     def reconfigure(self, settings: QueueSettings) -> None:
         """Apply new concurrency and limiter numbers without dropping anything queued."""
+
+
+@runtime_checkable
+class RemoteQueue(Protocol):
+    """A queue whose orders other processes run (the cluster): checked before storing, fed after."""
+
+    runs_orders: bool
+
+    async def check(self) -> None:
+        """Raise (one line for the user) if an order stored now could not be queued."""
+
+    async def enqueue(self, order_ids: Sequence[str]) -> None:
+        """Queue stored orders for the workers, in order; repeated ids are no-ops."""
 
 
 class InProcessQueue:

@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
+from engine.cluster.config import QUEUE_NAME
 from engine.engine import EngineSettings, engine_settings
 from engine.mirror_keys import DEFAULT_NAMESPACE, NAMESPACE_RULE, check_redis_url
 from engine.paths import default_db_url, settings_path
@@ -25,6 +26,8 @@ ENVIRONMENT = {
     "redis_url": "DEXDESK_REDIS_URL",
     "time_scale": "DEXDESK_TIME_SCALE",
     "redis_prefix": "DEXDESK_REDIS_PREFIX",
+    "queue_url": "DEXDESK_QUEUE_URL",
+    "queue_name": "DEXDESK_QUEUE_NAME",
     "lease_s": "DEXDESK_LEASE_S",
 }
 SUPPORTED_DATABASES = ("sqlite+aiosqlite", "postgresql+asyncpg")
@@ -47,6 +50,14 @@ class Settings(BaseModel):
     seed: int | None = Field(None, ge=0, le=2**63)
     slippage_tolerance: Decimal = Field(Decimal("0.01"), gt=0, le=Decimal("0.5"))
     failure_rate: float = Field(0.05, ge=0, le=1)
+    # The desk serves the HTTP + WebSocket API on 127.0.0.1 at this port while it runs; None = off.
+    serve_api_port: int | None = Field(None, ge=1, le=65535)
+    # Cluster mode: orders go to this Redis queue and `dexdesk worker` processes run them.
+    queue_url: str | None = None
+    # Several clusters may share one Redis, each on its own queue (and its own rate window).
+    queue_name: str = QUEUE_NAME
+    # The rate limit's window: at most `rate_limit` attempt starts in any `rate_window_s` seconds.
+    rate_window_s: float = Field(60.0, gt=0, le=86_400)
     # Seconds a process's claim on an order holds without renewal: how soon another process takes
     # over the orders of one that died (renewed every third of it while the owner lives).
     lease_s: float = Field(10.0, ge=0.3, le=3600)
@@ -66,7 +77,7 @@ class Settings(BaseModel):
             raise ValueError(f"must start with one of {', '.join(d + '://' for d in SUPPORTED_DATABASES)}")
         return url.render_as_string(hide_password=False)
 
-    @field_validator("redis_url")
+    @field_validator("redis_url", "queue_url")
     @classmethod
     def _check_redis_url(cls, value: str | None) -> str | None:
         if not value:
@@ -75,7 +86,7 @@ class Settings(BaseModel):
             raise ValueError("must start with redis://, rediss:// or unix://")
         return check_redis_url(value)
 
-    @field_validator("redis_prefix")
+    @field_validator("redis_prefix", "queue_name")
     @classmethod
     def _check_redis_prefix(cls, value: str) -> str:
         if not NAMESPACE_RULE.fullmatch(value):
@@ -91,6 +102,7 @@ class Settings(BaseModel):
             time_scale=self.time_scale,
             concurrency=self.concurrency,
             rate_limit=self.rate_limit,
+            rate_window_s=self.rate_window_s,
             seed=seed,
             slippage_tolerance=self.slippage_tolerance,
             failure_rate=self.failure_rate,

@@ -20,12 +20,14 @@ KEYS = {
     "spec": {"max_starts_per_window", "max_in_flight", "backlog_vs_ideal"},
     "board": {"lag_p50_ms", "lag_p99_ms", "lag_max_ms", "rss_mb", "first_paint_s"},
     "export": {"rows_per_s"},
+    "api": {"posts_per_s", "ws_messages_per_s", "latency_p50_ms", "latency_p99_ms", "errors"},
 }
 SMALL = {
     "engine": ["--orders", "200"],
     "spec": ["--orders", "30"],
     "board": ["--orders", "100", "--loaded", "300"],
     "export": ["--orders", "500"],
+    "api": ["--orders", "100", "--clients", "20"],
 }
 
 
@@ -34,6 +36,8 @@ def test_bench_prints_its_json_keys(bench: str, capsys: pytest.CaptureFixture[st
     assert main(["bench", bench, *SMALL[bench], "--json"]) == 0
     result = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
     assert KEYS[bench] <= set(result)
+    if bench == "api":
+        assert result["errors"] == 0
     if bench == "spec":
         assert result["max_in_flight"] <= 10
         assert result["max_starts_per_window"] <= 100

@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
     QDockWidget,
     QFileDialog,
     QInputDialog,
+    QLabel,
     QMainWindow,
     QMenu,
     QMessageBox,
@@ -33,6 +34,7 @@ from engine.router import RoutingDecision
 from engine.settings import Settings, save_changes
 from engine.validation import InvalidOrder, OrderRequest
 from ui.account_panel import AccountPanel
+from ui.api_link import ApiLink
 from ui.blotter import FillsBlotter
 from ui.board.gc_policy import freeze_survivors
 from ui.board.view import BoardView
@@ -95,6 +97,12 @@ class MainWindow(QMainWindow):
         self.setStatusBar(self.status)
         self.mirror = MirrorLink(engine, start_mirror, self)
         self.mirror.state_changed.connect(self.status.show_mirror)
+        self.api = ApiLink(engine, lambda: self.mirror.state, self)
+        self.api_label = QLabel()
+        self.api_label.setToolTip("The HTTP + WebSocket API this desk serves (Settings → Serve the API)")
+        self.api_label.hide()
+        self.status.addPermanentWidget(self.api_label)
+        self.api.state_changed.connect(self._show_api)
         self._build_menus()
 
         self.bridge.orders_changed.connect(self._on_orders_changed)
@@ -187,6 +195,10 @@ class MainWindow(QMainWindow):
         order_id = self.board.selected_order_id()
         if order_id:
             self.open_detail(order_id)
+
+    def _show_api(self, text: str) -> None:
+        self.api_label.setText(text)
+        self.api_label.setVisible(bool(text))
 
     # -- tasks ----------------------------------------------------------------------------
 
@@ -355,6 +367,8 @@ class MainWindow(QMainWindow):
         self.engine.reconfigure(chosen.engine(self.engine.seed))
         if not MirrorLink.same_target(self.settings, chosen):
             self.spawn(self.mirror.switch(chosen))
+        if chosen.serve_api_port != self.settings.serve_api_port:
+            self.spawn(self.api.apply(chosen.serve_api_port))
         path = save_changes(self.settings, chosen)
         self.settings = chosen
         self.status.refresh()
@@ -448,5 +462,6 @@ class MainWindow(QMainWindow):
         for task in list(self._tasks):
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
+        await self.api.stop()  # no new orders over HTTP while the engine stops
         await self.engine.stop()
         await self.mirror.stop()

@@ -55,6 +55,7 @@ async def run_desk(
         window.errors.uninstall(loop)
         return ExitCode.BAD_INPUT
     window.mirror.start(settings)  # no await since engine.start(): the mirror misses nothing
+    window.spawn(window.api.apply(settings.serve_api_port))
     try:
         if not demo and await engine.ensure_account(DEFAULT_START):
             window.account_panel.refresh()  # a first start: the paper account opens with the default balances

@@ -33,6 +33,10 @@ class DeskStatusBar(QStatusBar):
         self.mirror = QLabel()
         self.mirror.setToolTip("Redis mirror for external listeners")
         self.mirror.hide()
+        self.cluster = QLabel()
+        self.cluster.setToolTip("Cluster mode: dexdesk worker processes run the orders this desk submits")
+        self.cluster.hide()
+        self.addWidget(self.cluster)
         for label in (self.queued, self.in_flight, self.rate_window):
             self.addWidget(label)
         self.addPermanentWidget(self.mirror)
@@ -44,7 +48,11 @@ class DeskStatusBar(QStatusBar):
         self.refresh()
 
     def refresh(self) -> None:
-        self.show_stats(self.engine.stats())
+        cluster = self.engine.cluster_text()
+        if cluster is not None:
+            self.show_cluster(cluster)
+        else:
+            self.show_stats(self.engine.stats())
         health = self.engine.storage_health()
         problem = f" — {health.last_error}" if health.last_error else ""
         self.database.setText(f"{health.dialect}: {_short_location(health.url)}{problem}")
@@ -57,6 +65,13 @@ class DeskStatusBar(QStatusBar):
             self.rate_window.setText(f"Rate {stats.window_used}/{stats.window_max} per min")
         else:
             self.rate_window.setText("Rate limit off")
+
+    def show_cluster(self, text: str) -> None:
+        """Cluster mode: one line for the whole cluster replaces this desk's own queue figures."""
+        for label in (self.queued, self.in_flight, self.rate_window):
+            label.hide()
+        self.cluster.setText(text[:1].upper() + text[1:])
+        self.cluster.show()
 
     def set_mirror_state(self, text: str, *, problem: bool = False, tooltip: str | None = None) -> None:
         """For the Redis mirror to report itself ("Redis: connected", "Redis: disconnected — …")."""

@@ -15,6 +15,8 @@ BENCHES = {
     "spec": ("spec_bench", 1_000, "the spec settings (10 in flight, 100/min, real delays) on a simulated clock"),
     "board": ("board_bench", 20_000, "the main window offscreen while N orders stream, and its first paint"),
     "export": ("export_bench", 100_000, "CSV rows/s for a database of N orders"),
+    "api": ("api_bench", 10_000, "a real `dexdesk serve` under C clients: POST/s, WebSocket messages/s, latency"),
+    "cluster": ("cluster_bench", 2_000, "orders/s with 1, 2, 4 … `dexdesk worker` processes on one queue"),
 }
 
 
@@ -28,7 +30,7 @@ def add_bench_commands(
     """Add `bench` with one sub-command per bench; their handlers take only `args` and run their own loop."""
     bench = sub.add_parser(
         "bench",
-        help="measure speed: engine, spec, board, export",
+        help="measure speed: engine, spec, board, export, api, cluster",
         description=__doc__,
         epilog=EXIT_STATUS,
         formatter_class=argparse.RawDescriptionHelpFormatter,
@@ -48,6 +50,14 @@ def add_bench_commands(
                 type=int,
                 metavar="N",
                 help="orders already stored for the first-paint and RSS test (default N)",
+            )
+        if name == "api":
+            child.add_argument(
+                "--clients", type=int, default=200, metavar="C", help="clients, each with one WebSocket (default 200)"
+            )
+        if name == "cluster":
+            child.add_argument(
+                "--workers", type=int, default=4, metavar="N", help="measure 1, 2, 4 … up to N workers (default 4)"
             )
         if name == "spec":
             child.add_argument(

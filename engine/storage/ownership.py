@@ -90,6 +90,35 @@ async def claim(store: OrderStore, *, now: datetime, until: datetime) -> list[Or
     return result
 
 
+async def claim_one(store: OrderStore, order_id: str, *, now: datetime, until: datetime) -> Order | None:
+    """Take one unfinished order if nobody holds it, this owner does, or its owner's lease ran out.
+
+    A cluster worker calls it for the order of each job it takes: the queue may hand a job to a
+    second worker (its redelivery is at-least-once), but only one process at a time holds the
+    order, and every write is conditional on holding it. None when a live process holds it or it
+    has ended. Renews this owner's lease in the same transaction.
+    """
+
+    async def work(connection: AsyncConnection) -> Order | None:
+        await lock_writers(connection)
+        await _heartbeat(connection, store.owner_id, until)
+        claimed = await connection.execute(
+            update(orders)
+            .where(
+                orders.c.id == order_id,
+                orders.c.status.in_(_ACTIVE),
+                or_(orders.c.owner.is_(None), orders.c.owner == store.owner_id, ~_owner_alive(now)),
+            )
+            .values(owner=store.owner_id, version=orders.c.version + 1)
+            .returning(orders.c.id)
+        )
+        ids = [row[0] for row in claimed]
+        return (await _with_logs(connection, ids))[0] if ids else None
+
+    result: Order | None = await store._with_retries(work)
+    return result
+
+
 async def renew(store: OrderStore, until: datetime) -> None:
     """Extend this owner's lease, which covers every order it holds: one row, whatever the count."""
 

@@ -13,6 +13,7 @@ from pydantic import ValidationError
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QAbstractSpinBox,
+    QCheckBox,
     QDialog,
     QDialogButtonBox,
     QDoubleSpinBox,
@@ -71,7 +72,24 @@ class SettingsDialog(QDialog):
             "collide; channels are never prefixed"
         )
 
-        for spin in (self.time_scale, self.concurrency, self.rate_limit, self.slippage, self.failure_rate):
+        self.serve_api = QCheckBox("Serve the API on port")
+        self.serve_api.setToolTip(
+            "HTTP + WebSocket API on 127.0.0.1 while the desk runs (POST /api/orders, WS /ws/orders/{id}, /docs)"
+        )
+        self.serve_api.setChecked(settings.serve_api_port is not None)
+        self.api_port = QSpinBox(minimum=1024, maximum=65535)
+        self.api_port.setValue(settings.serve_api_port or 8000)
+        self.api_port.setEnabled(self.serve_api.isChecked())
+        self.serve_api.toggled.connect(self.api_port.setEnabled)
+
+        for spin in (
+            self.time_scale,
+            self.concurrency,
+            self.rate_limit,
+            self.slippage,
+            self.failure_rate,
+            self.api_port,
+        ):
             spin.setFixedWidth(160)
             spin.setAlignment(Qt.AlignmentFlag.AlignRight)
             spin.setButtonSymbols(QAbstractSpinBox.ButtonSymbols.NoButtons)  # arrows and wheel still step
@@ -92,6 +110,9 @@ class SettingsDialog(QDialog):
         mirror_form = QFormLayout(mirror)
         mirror_form.addRow("Redis URL", self.redis_url)
         mirror_form.addRow("Key prefix", self.redis_prefix)
+        api = QGroupBox("HTTP API — starts and stops at once")
+        api_form = QFormLayout(api)
+        api_form.addRow(self.serve_api, self.api_port)
         note = QLabel("Settings are saved for the next start; flags and DEXDESK_* variables still override them.")
         note.setObjectName("hint")
         note.setWordWrap(True)
@@ -106,6 +127,7 @@ class SettingsDialog(QDialog):
         layout.addWidget(live)
         layout.addWidget(storage)
         layout.addWidget(mirror)
+        layout.addWidget(api)
         layout.addWidget(note)
         layout.addWidget(self.error)
         layout.addWidget(buttons)
@@ -122,6 +144,7 @@ class SettingsDialog(QDialog):
             db_url=self.db_url.text().strip() or None,
             redis_url=self.redis_url.text().strip() or None,
             redis_prefix=self.redis_prefix.text().strip(),
+            serve_api_port=self.api_port.value() if self.serve_api.isChecked() else None,
         )
         return Settings.model_validate(values)
 

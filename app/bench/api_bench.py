@@ -1,0 +1,251 @@
+"""`dexdesk bench api`: a real `dexdesk serve` process under C clients posting N orders and following them.
+
+Each client holds one keep-alive HTTP connection on which it posts its share of the orders back to
+back, and one WebSocket at a time on which it follows its posted orders in turn (joining late
+when it falls behind, as the API allows). A separate board feed (`/ws/orders`), connected before
+the first post, sees every order end: POST → CONFIRMED latency is measured there, so a client's
+own backlog does not count against the server. The server runs at time scale 0 with the rate
+limit off, on a scratch database; the HTTP client is a few lines of asyncio streams, so the
+client's cost stays small next to the server's.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import psutil
+from websockets.asyncio.client import connect
+from websockets.exceptions import ConnectionClosed
+
+from app.bench.databases import scratch_database
+from app.bench.report import emit, percentile
+from engine.demo import random_requests
+from engine.jsonfmt import dumps
+from engine.pairs import default_catalog
+
+TERMINAL = ("CONFIRMED", "FAILED", "CANCELLED")
+START_TIMEOUT_S = 60.0
+
+
+@dataclass
+class Tally:
+    posted: int = 0
+    errors: int = 0
+    frames: int = 0
+    first_post: float = 0.0
+    last_post: float = 0.0
+    first_frame: float = 0.0
+    last_frame: float = 0.0
+    sent_at: dict[str, float] = field(default_factory=dict)
+    ended_at: dict[str, float] = field(default_factory=dict)
+    problems: list[str] = field(default_factory=list)
+
+    def error(self, what: str) -> None:
+        self.errors += 1
+        if len(self.problems) < 5:
+            self.problems.append(what)
+
+
+class HttpConnection:
+    """One keep-alive HTTP/1.1 connection that posts JSON and reads the answer; nothing more."""
+
+    def __init__(self, host: str, port: int) -> None:
+        self.host, self.port = host, port
+        self.reader: asyncio.StreamReader | None = None
+        self.writer: asyncio.StreamWriter | None = None
+
+    async def post(self, path: str, body: bytes) -> tuple[int, bytes]:
+        if self.writer is None:
+            self.reader, self.writer = await asyncio.open_connection(self.host, self.port)
+        assert self.reader is not None
+        head = (
+            f"POST {path} HTTP/1.1\r\nHost: {self.host}:{self.port}\r\n"
+            f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n"
+        )
+        self.writer.write(head.encode() + body)
+        status_line = await self.reader.readline()
+        length = 0
+        while (line := await self.reader.readline()) not in (b"\r\n", b""):
+            name, _, value = line.partition(b":")
+            if name.strip().lower() == b"content-length":
+                length = int(value.strip())
+        return int(status_line.split()[1]), await self.reader.readexactly(length)
+
+    async def close(self) -> None:
+        if self.writer is not None:
+            self.writer.close()
+            with contextlib.suppress(OSError):
+                await self.writer.wait_closed()
+
+
+async def start_server(db_url: str, concurrency: int) -> tuple[asyncio.subprocess.Process, str, int]:
+    script = Path(sys.executable).with_name("dexdesk")
+    command = (
+        [str(script)] if script.exists() else [sys.executable, "-c", "from app.cli import entry_point; entry_point()"]
+    )
+    process = await asyncio.create_subprocess_exec(
+        *command,
+        "serve",
+        "--port",
+        "0",
+        "--db",
+        db_url,
+        "--time-scale",
+        "0",
+        "--rate-limit",
+        "0",
+        "--concurrency",
+        str(concurrency),
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    assert process.stdout is not None
+    line = (await asyncio.wait_for(process.stdout.readline(), START_TIMEOUT_S)).decode()
+    if not line.startswith("serving http://"):
+        raise SystemExit(f"dexdesk bench: the server did not start: {line.strip()}")
+    address = line.split()[1].removeprefix("http://")
+    host, _, port = address.rpartition(":")
+    return process, host, int(port)
+
+
+async def watch_board(url: str, tally: Tally, expected: int, opened: asyncio.Event, done: asyncio.Event) -> None:
+    async with connect(f"{url}/ws/orders", max_queue=None, open_timeout=30) as websocket:
+        opened.set()
+        async for frame in websocket:
+            message = json.loads(frame)
+            if message["status"] in TERMINAL:
+                tally.ended_at.setdefault(message["orderId"], time.perf_counter())
+                if len(tally.ended_at) >= expected:
+                    done.set()
+
+
+async def follow(url: str, order_id: str, tally: Tally) -> None:
+    try:
+        async with connect(f"{url}/ws/orders/{order_id}", max_queue=None, open_timeout=30) as websocket:
+            last = ""
+            with contextlib.suppress(ConnectionClosed):
+                async for frame in websocket:
+                    now = time.perf_counter()
+                    tally.first_frame = tally.first_frame or now
+                    tally.last_frame = now
+                    tally.frames += 1
+                    last = json.loads(frame)["status"]
+            if websocket.close_code != 1000 or last not in TERMINAL:
+                tally.error(f"order {order_id}: closed {websocket.close_code} after {last or 'nothing'}")
+    except (OSError, ConnectionClosed, TimeoutError) as problem:
+        tally.error(f"order {order_id}: websocket {problem!r}")
+
+
+async def client(host: str, port: int, bodies: list[bytes], tally: Tally) -> None:
+    url = f"ws://{host}:{port}"
+    connection = HttpConnection(host, port)
+    posted: asyncio.Queue[str | None] = asyncio.Queue()
+
+    async def follower() -> None:
+        while (order_id := await posted.get()) is not None:
+            await follow(url, order_id, tally)
+
+    following = asyncio.create_task(follower())
+    try:
+        for body in bodies:
+            sent = time.perf_counter()
+            tally.first_post = tally.first_post or sent
+            try:
+                status, answer = await connection.post("/api/orders", body)
+            except (OSError, asyncio.IncompleteReadError, ValueError) as problem:
+                tally.error(f"POST: {problem!r}")
+                await connection.close()
+                connection = HttpConnection(host, port)
+                continue
+            tally.last_post = time.perf_counter()
+            if status != 201:
+                tally.error(f"POST answered {status}: {answer[:200]!r}")
+                continue
+            order_id = json.loads(answer)["orderId"]
+            tally.sent_at[order_id] = sent
+            tally.posted += 1
+            posted.put_nowait(order_id)
+    finally:
+        posted.put_nowait(None)
+        await following
+        await connection.close()
+
+
+async def measure(db_url: str | None, orders: int, clients: int, concurrency: int, seed: int) -> dict[str, Any]:
+    requests = random_requests(default_catalog(), orders, seed=seed)
+    bodies = [dumps({"pair": r.pair, "amount": r.amount, "direction": str(r.direction)}).encode() for r in requests]
+    tally = Tally()
+    async with scratch_database(db_url) as url:
+        process, host, port = await start_server(url, concurrency)
+        server_process = psutil.Process(process.pid)
+        server_cpu_before = sum(server_process.cpu_times()[:2])
+        client_cpu_before = time.process_time()
+        began = time.perf_counter()
+        try:
+            opened, ended = asyncio.Event(), asyncio.Event()
+            board = asyncio.create_task(watch_board(f"ws://{host}:{port}", tally, orders, opened, ended))
+            await asyncio.wait_for(opened.wait(), START_TIMEOUT_S)
+            shares = [bodies[index::clients] for index in range(clients)]
+            await asyncio.gather(*(client(host, port, share, tally) for share in shares if share))
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(ended.wait(), 120)
+            board.cancel()
+            await asyncio.gather(board, return_exceptions=True)
+            wall_s = time.perf_counter() - began
+            server_cpu_s = sum(server_process.cpu_times()[:2]) - server_cpu_before
+            client_cpu_s = time.process_time() - client_cpu_before
+        finally:
+            process.terminate()
+            await process.wait()
+    missing = [order_id for order_id in tally.sent_at if order_id not in tally.ended_at]
+    for order_id in missing[:3]:
+        tally.error(f"order {order_id} never ended on the board feed")
+    tally.errors += max(0, len(missing) - 3)
+    latencies = [tally.ended_at[key] - sent for key, sent in tally.sent_at.items() if key in tally.ended_at]
+    post_s = max(tally.last_post - tally.first_post, 1e-9)
+    frame_s = max(tally.last_frame - tally.first_frame, 1e-9)
+    return {
+        "orders": orders,
+        "clients": clients,
+        "posts_per_s": tally.posted / post_s,
+        "ws_messages": tally.frames,
+        "ws_messages_per_s": tally.frames / frame_s,
+        "latency_p50_ms": percentile(latencies, 0.5) * 1000,
+        "latency_p99_ms": percentile(latencies, 0.99) * 1000,
+        "errors": tally.errors,
+        "problems": tally.problems,
+        "wall_s": wall_s,
+        "server_cpu_s": server_cpu_s,
+        "client_cpu_s": client_cpu_s,
+    }
+
+
+def main(args: argparse.Namespace) -> int:
+    clients = args.clients
+    if clients < 1:
+        raise SystemExit("dexdesk bench: --clients must be at least 1")
+    concurrency = getattr(args, "concurrency", None) or 10
+    result = asyncio.run(
+        measure(getattr(args, "db_url", None), args.orders, clients, concurrency, getattr(args, "seed", None) or 0)
+    )
+    rows = [
+        ("orders", f"{result['orders']:,} from {clients} clients, {concurrency} in flight"),
+        ("POST requests/s", f"{result['posts_per_s']:,.0f}"),
+        ("WebSocket messages/s", f"{result['ws_messages_per_s']:,.0f} ({result['ws_messages']:,} messages)"),
+        ("POST → CONFIRMED p50 / p99", f"{result['latency_p50_ms']:,.0f} / {result['latency_p99_ms']:,.0f} ms"),
+        (
+            "CPU seconds: server / clients / wall",
+            f"{result['server_cpu_s']:.1f} / {result['client_cpu_s']:.1f} / {result['wall_s']:.1f}",
+        ),
+        ("errors", f"{result['errors']}" + (f" (first: {result['problems'][0]})" if result["problems"] else "")),
+    ]
+    emit("dexdesk bench api", result, rows, as_json=args.json)
+    return 0 if result["errors"] == 0 else 1

@@ -1,0 +1,214 @@
+"""`dexdesk bench cluster`: orders/s with 1, 2, 4… real `dexdesk worker` processes on one queue.
+
+Time scale 0 and the rate limit off, so what is measured is how the cluster's throughput grows
+with workers: each worker is its own process (its own core), all share PostgreSQL and Redis. The
+producer stores and enqueues every order at once, then waits until it has heard every order end
+on Redis. A last run with the limit on reports the most attempt starts heard in any window.
+Every run gets its own PostgreSQL schema and its own queue name, so a shared Redis is safe.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import os
+import signal
+import sys
+import tempfile
+import time
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from redis.asyncio import Redis
+
+from app.bench.databases import scratch_database
+from app.bench.report import emit
+from engine.cluster.config import ClusterConfig
+from engine.cluster.producer import TERMINAL_NAMES, UpdateFollower, submit_to_cluster
+from engine.cluster.queue import ClusterProducer
+from engine.cluster.worker import unfinished_ids
+from engine.demo import random_requests
+from engine.pairs import default_catalog
+from engine.settings import Settings, resolve
+from engine.storage import OrderStore
+
+DEXDESK = str(Path(sys.executable).with_name("dexdesk"))
+LIMITED_ORDERS = 240
+LIMIT = 60
+WINDOW_S = 2.0
+
+
+@dataclass
+class Run:
+    workers: int
+    orders: int
+    wall_s: float
+    lost: int
+    executed_twice: int
+    starts: list[float]
+
+
+async def _start_workers(
+    count: int, env: dict[str, str], args: list[str], logs: Path
+) -> list[asyncio.subprocess.Process]:
+    processes = []
+    for index in range(count):
+        sink = (logs / f"worker-{index}.log").open("wb")
+        process = await asyncio.create_subprocess_exec(DEXDESK, "worker", *args, env=env, stdout=sink, stderr=sink)
+        processes.append(process)
+    for index, process in enumerate(processes):
+        log = logs / f"worker-{index}.log"
+        deadline = time.monotonic() + 60
+        while "taking orders" not in log.read_text():
+            if process.returncode is not None or time.monotonic() > deadline:
+                raise SystemExit(f"dexdesk bench: worker {index} did not start: {log.read_text().strip()}")
+            await asyncio.sleep(0.05)
+    return processes
+
+
+async def _stop_workers(processes: list[asyncio.subprocess.Process]) -> None:
+    for process in processes:
+        if process.returncode is None:
+            process.send_signal(signal.SIGTERM)
+    for process in processes:
+        try:
+            await asyncio.wait_for(process.wait(), 30)
+        except TimeoutError:
+            process.kill()
+            await process.wait()
+
+
+def _stamp(message: dict[str, Any]) -> float:
+    return datetime.fromisoformat(str(message["timestamp"]).replace("Z", "+00:00")).timestamp()
+
+
+async def one_run(
+    base: Settings, db_base: str, workers: int, orders: int, *, rate_limit: int = 0, window_s: float = 60.0
+) -> Run:
+    assert base.queue_url is not None
+    queue_name = f"bench-{uuid.uuid4().hex[:10]}"
+    async with scratch_database(db_base) as db_url:
+        env = {key: value for key, value in os.environ.items() if not key.startswith("DEXDESK_")}
+        env.update(DEXDESK_QUEUE_NAME=queue_name, DEXDESK_REDIS_PREFIX=queue_name)
+        args = ["--db", db_url, "--queue", base.queue_url, "--time-scale", "0", "--seed", "1"]
+        args += [
+            "--rate-limit",
+            str(rate_limit),
+            "--rate-window",
+            str(window_s),
+            "--concurrency",
+            str(base.concurrency),
+        ]
+        config = ClusterConfig(base.queue_url, queue_name, rate_limit=rate_limit, rate_window_s=window_s)
+        store = OrderStore(db_url)
+        await store.open()
+        producer = ClusterProducer(config)
+        follower = UpdateFollower(base.queue_url)
+        with tempfile.TemporaryDirectory(prefix="dexdesk-bench-cluster-") as folder:
+            processes = await _start_workers(workers, env, args, Path(folder))
+            try:
+                await follower.start()
+                requests = random_requests(default_catalog(), orders, seed=workers)
+                started = time.perf_counter()
+                submitted = await submit_to_cluster(store, producer, requests)
+                ours = {order.id for order in submitted}
+                remaining = set(ours)
+                starts: list[float] = []
+                async for message in follower.messages(idle_s=5.0):
+                    if message is None:
+                        break  # five silent seconds: whatever has not ended is counted as lost
+                    if message.get("orderId") not in ours:
+                        continue  # another cluster on a shared Redis
+                    if message.get("status") == "ROUTING":
+                        starts.append(_stamp(message))
+                    if message.get("status") in TERMINAL_NAMES:
+                        remaining.discard(str(message["orderId"]))
+                        if not remaining:
+                            break
+                wall = time.perf_counter() - started
+            finally:
+                await _stop_workers(processes)
+                await follower.close()
+                await producer.close()
+        unfinished = await unfinished_ids(store)
+        executions = await store.executions()
+        await store.close()
+        await _forget_queue(base.queue_url, queue_name)
+    return Run(workers, orders, wall, len(unfinished), sum(1 for n in executions.values() if n > 1), sorted(starts))
+
+
+async def _forget_queue(url: str, queue_name: str) -> None:
+    """Remove the run's keys (BullMQ's, the cluster's, the mirror's snapshots) from a possibly shared Redis."""
+    client = Redis.from_url(url)
+    try:
+        for pattern in (f"bull:{queue_name}:*", f"dexdesk:cluster:{queue_name}:*", f"{queue_name}:*"):
+            keys = [key async for key in client.scan_iter(match=pattern, count=1000)]
+            for first in range(0, len(keys), 1000):
+                await client.delete(*keys[first : first + 1000])
+    finally:
+        with contextlib.suppress(Exception):
+            await client.aclose()
+
+
+def most_in_window(times: list[float], window_s: float) -> int:
+    best, end = 0, 0
+    for begin, moment in enumerate(times):
+        end = max(end, begin)
+        while end < len(times) and times[end] < moment + window_s:
+            end += 1
+        best = max(best, end - begin)
+    return best
+
+
+def worker_counts(most: int) -> list[int]:
+    counts = [1]
+    while counts[-1] * 2 <= most:
+        counts.append(counts[-1] * 2)
+    if counts[-1] != most:
+        counts.append(most)
+    return counts
+
+
+async def bench(args: argparse.Namespace) -> dict[str, Any]:
+    flags = {name: getattr(args, name, None) for name in ("db_url", "queue_url", "concurrency")}
+    settings = resolve(flags)
+    if not settings.queue_url:
+        raise SystemExit("dexdesk bench cluster: needs --queue redis://host:6379/0 (a Redis the workers share)")
+    if not settings.db_url or not settings.db_url.startswith("postgresql"):
+        raise SystemExit("dexdesk bench cluster: needs --db postgresql://… (cluster mode needs a server database)")
+    runs = [await one_run(settings, settings.db_url, count, args.orders) for count in worker_counts(args.workers)]
+    limited = await one_run(
+        settings, settings.db_url, min(2, args.workers), LIMITED_ORDERS, rate_limit=LIMIT, window_s=WINDOW_S
+    )
+    per_s = {str(run.workers): run.orders / run.wall_s for run in runs}
+    return {
+        "workers": [run.workers for run in runs],
+        "orders": args.orders,
+        "orders_per_s": per_s,
+        "speedup_2_vs_1": per_s["2"] / per_s["1"] if "2" in per_s else None,
+        "max_starts_per_window": most_in_window(limited.starts, WINDOW_S),
+        "rate_limit": LIMIT,
+        "rate_window_s": WINDOW_S,
+        "lost": sum(run.lost for run in [*runs, limited]),
+        "executed_twice": sum(run.executed_twice for run in [*runs, limited]),
+    }
+
+
+def main(args: argparse.Namespace) -> int:
+    if args.workers < 1:
+        raise SystemExit("dexdesk bench: --workers must be at least 1")
+    result = asyncio.run(bench(args))
+    rows = [(f"orders/s, {workers} worker(s)", f"{rate:,.1f}") for workers, rate in result["orders_per_s"].items()]
+    if result["speedup_2_vs_1"] is not None:
+        rows.append(("2 workers ÷ 1 worker", f"{result['speedup_2_vs_1']:.2f}×"))
+    rows += [
+        (f"most starts in any {WINDOW_S:g} s (limit {LIMIT})", str(result["max_starts_per_window"])),
+        ("lost", str(result["lost"])),
+        ("executed twice", str(result["executed_twice"])),
+    ]
+    emit(f"cluster: {args.orders:,} orders per run", result, rows, as_json=args.json)
+    return 0 if result["lost"] == 0 and result["executed_twice"] == 0 else 1

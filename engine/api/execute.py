@@ -1,0 +1,211 @@
+"""The public task's route: `POST /api/orders/execute {tokenIn, tokenOut, amount}` and lowercase statuses.
+
+Many clients written for the task speak this shape. A token pair maps onto a listed pair and a
+direction: selling the BASE token (SOL → USDC on SOL-USDC) is a SELL of `amount` SOL; paying
+with the QUOTE token (USDC → SOL) is a BUY whose SOL amount is the USDC amount at the current
+indicative price, rounded down to the pair's decimals (the answer says so).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import ROUND_DOWN, Decimal
+from typing import Any, NoReturn
+
+from fastapi import FastAPI, Header, Request
+from starlette.responses import Response
+
+from engine.api.admission import Admission
+from engine.api.orders import (
+    IDEMPOTENCY_HEADER_DOC,
+    check_same_order,
+    either_case,
+    request_body,
+    with_idempotency_key,
+)
+from engine.api.problems import json_response, read_object
+from engine.api.schemas import ExecuteCreated, ExecuteOrder, ExecuteProblem, Problem
+from engine.domain import Direction
+from engine.engine import Engine
+from engine.jsonfmt import format_decimal
+from engine.pairs import PairSpec
+from engine.validation import FieldError, InvalidOrder, OrderRequest, parse_amount, validate_order
+
+EXECUTE_FIELDS = ("tokenIn", "tokenOut", "amount", "amountIn", "slippage", "orderType", "type")
+
+
+@dataclass(frozen=True, slots=True)
+class Execution:
+    request: OrderRequest
+    message: str
+
+
+def _token(payload: dict[str, Any], name: str, errors: list[FieldError]) -> str | None:
+    raw = payload.get(name)
+    if not isinstance(raw, str) or not raw.strip():
+        errors.append(FieldError(name, "is required: a token symbol, e.g. SOL"))
+        return None
+    return raw.strip().upper()
+
+
+def _find_pair(engine: Engine, token_in: str, token_out: str) -> tuple[PairSpec, Direction] | FieldError:
+    for name in engine.catalog.names:
+        spec = engine.catalog[name]
+        if (spec.base, spec.quote) == (token_in, token_out):
+            return spec, Direction.SELL
+        if (spec.base, spec.quote) == (token_out, token_in):
+            return spec, Direction.BUY
+    listed = ", ".join(engine.catalog.names)
+    return FieldError("tokenOut", f"no listed pair trades {token_in[:16]} for {token_out[:16]} (listed: {listed})")
+
+
+def _slippage(raw: object, server_tolerance: Decimal) -> FieldError | None:
+    """Per-order tolerance is not served; one at least as loose as the server's is honoured by it."""
+    if raw is None:
+        return None
+    if isinstance(raw, bool) or not isinstance(raw, int | float | Decimal):
+        return FieldError("slippage", "must be a number: the tolerance as a fraction, e.g. 0.01 for 1%")
+    value = Decimal(str(raw))
+    if not 0 < value <= Decimal("0.5"):
+        return FieldError("slippage", "must be greater than 0 and at most 0.5 (a fraction: 0.01 is 1%)")
+    if value < server_tolerance:
+        return FieldError(
+            "slippage",
+            f"must be at least {format_decimal(server_tolerance)}: this server protects every order "
+            f"with a tolerance of {format_decimal(server_tolerance * 100)}% and cannot promise a tighter one",
+        )
+    return None
+
+
+def parse_execution(payload: dict[str, Any], engine: Engine) -> Execution:
+    errors: list[FieldError] = []
+    token_in, token_out = _token(payload, "tokenIn", errors), _token(payload, "tokenOut", errors)
+    if "amount" in payload and "amountIn" in payload:
+        errors.append(FieldError("amountIn", "give either amount or amountIn, not both"))
+    raw_amount = payload.get("amount", payload.get("amountIn"))
+    kind = payload.get("orderType", payload.get("type", "market"))
+    if not isinstance(kind, str) or kind.strip().lower() != "market":
+        errors.append(FieldError("orderType", "only market orders are served: omit it or send `market`"))
+    slippage_error = _slippage(payload.get("slippage"), engine.settings.router.slippage_tolerance)
+    if slippage_error:
+        errors.append(slippage_error)
+    for key in payload:
+        if key not in EXECUTE_FIELDS:
+            errors.append(FieldError(key[:40], f"is not a field of this route ({', '.join(EXECUTE_FIELDS)})"))
+    found = _find_pair(engine, token_in, token_out) if token_in and token_out else None
+    if isinstance(found, FieldError):
+        errors.append(found)
+    if raw_amount is None:
+        errors.append(FieldError("amount", "is required: how much tokenIn to swap"))
+    if errors or not isinstance(found, tuple):
+        _raise_with_amount(errors, raw_amount)
+    assert isinstance(found, tuple)
+    spec, direction = found
+    if direction is Direction.SELL:
+        request = _validated(spec.pair, raw_amount, direction, engine)
+        message = f"Order created and queued for processing: SELL {request.amount} {spec.base} on {spec.pair}"
+        return Execution(request, message)
+    return _buy_with_quote(spec, raw_amount, engine)
+
+
+def _raise_with_amount(errors: list[FieldError], raw_amount: object) -> NoReturn:
+    if raw_amount is not None and not any(error.field in ("amount", "amountIn") for error in errors):
+        amount = parse_amount(raw_amount)
+        if isinstance(amount, FieldError):
+            errors.append(amount)
+        elif amount <= 0:
+            errors.append(FieldError("amount", "must be greater than 0"))
+    raise InvalidOrder(errors)
+
+
+def _validated(pair: str, amount: object, direction: Direction, engine: Engine) -> OrderRequest:
+    try:
+        return validate_order(pair, amount, str(direction), engine.catalog)
+    except InvalidOrder as problem:
+        raise InvalidOrder([error for error in problem.errors if error.field == "amount"]) from None
+
+
+def _buy_with_quote(spec: PairSpec, raw_amount: object, engine: Engine) -> Execution:
+    """Pay `amount` of the QUOTE token: the BASE amount it buys now, at the better venue's price."""
+    spend = parse_amount(raw_amount)
+    if isinstance(spend, FieldError):
+        raise InvalidOrder([spend])
+    if spend <= 0:
+        raise InvalidOrder([FieldError("amount", "must be greater than 0")])
+    step = Decimal(1).scaleb(-spec.decimals)
+    estimate = (spend / spec.price).quantize(step, ROUND_DOWN)
+    if estimate <= 0:
+        raise InvalidOrder([FieldError("amount", f"buys less than {step} {spec.base}")])
+    price = engine.indicative_quote(spec.pair, estimate, Direction.BUY).chosen.effective_price
+    base_amount = (spend / price).quantize(step, ROUND_DOWN)
+    if base_amount <= 0:
+        raise InvalidOrder([FieldError("amount", f"buys less than {step} {spec.base}")])
+    try:
+        request = validate_order(spec.pair, base_amount, "BUY", engine.catalog)
+    except InvalidOrder as problem:
+        rules = "; ".join(error.rule for error in problem.errors)
+        raise InvalidOrder(
+            [
+                FieldError(
+                    "amount",
+                    f"{format_decimal(spend)} {spec.quote} buys about {base_amount} {spec.base}, which {rules}",
+                )
+            ]
+        ) from None
+    message = (
+        f"Order created and queued for processing: BUY {request.amount} {spec.base} on {spec.pair}, "
+        f"the {format_decimal(spend)} {spec.quote} given at the current indicative price of "
+        f"{format_decimal(price.quantize(Decimal(1).scaleb(-spec.price_decimals)))} {spec.quote} per {spec.base}"
+    )
+    return Execution(request, message)
+
+
+def _tokens(engine: Engine) -> list[str]:
+    return either_case(sorted({token for name in engine.catalog.names for token in name.split("-")}))
+
+
+def add_execute_route(app: FastAPI, engine: Engine, admission: Admission) -> None:
+    @app.post(
+        "/api/orders/execute",
+        status_code=201,
+        summary="The public task's route: swap tokenIn for tokenOut at market",
+        response_model=None,
+        responses={
+            201: {"model": ExecuteCreated, "description": "stored and queued; follow it on `websocketUrl`"},
+            400: {"model": ExecuteProblem, "description": "bad input; nothing stored"},
+            409: {"model": Problem, "description": "the Idempotency-Key was used for a different order"},
+            401: {"model": Problem, "description": "missing or wrong bearer token (only when the server has a token)"},
+            413: {"model": Problem, "description": "body larger than 64 KiB"},
+        },
+        openapi_extra=request_body(ExecuteOrder, {"tokenIn": _tokens(engine), "tokenOut": _tokens(engine)}),
+        tags=["public task"],
+    )
+    async def execute(
+        request: Request,
+        idempotency_key: str | None = Header(None, alias="Idempotency-Key", description=IDEMPOTENCY_HEADER_DOC),
+    ) -> Response:
+        try:
+            execution = parse_execution(await read_object(request), engine)
+            order_request = with_idempotency_key(execution.request, idempotency_key)
+        except InvalidOrder as problem:
+            return json_response(
+                {
+                    "error": "invalid order",
+                    "message": str(problem),
+                    "errors": [{"field": error.field, "message": error.rule} for error in problem.errors],
+                },
+                400,
+            )
+        order = await admission.submit(order_request)
+        check_same_order(order, order_request)
+        scheme = "wss" if request.url.scheme == "https" else "ws"
+        host = request.headers.get("host") or f"{request.url.hostname}:{request.url.port}"
+        return json_response(
+            {
+                "orderId": order.id,
+                "status": "pending",
+                "message": execution.message,
+                "websocketUrl": f"{scheme}://{host}/api/orders/execute?orderId={order.id}",
+            },
+            201,
+        )

@@ -1,0 +1,243 @@
+"""`/api/orders`: create, read and list orders, with the same rules and words as the desk and the CLI."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import replace
+from typing import Any
+
+from fastapi import FastAPI, Header, Query, Request
+from starlette.responses import Response
+
+from engine.api.admission import Admission
+from engine.api.problems import ApiProblem, json_response, looks_like_order_id, read_object
+from engine.api.schemas import BadInput, CancelOutcome, NewOrder, OrderCreated, OrderDetail, OrderPage, Problem
+from engine.domain import Order, OrderStatus
+from engine.engine import Engine
+from engine.pairs import PairCatalog
+from engine.validation import FieldError, InvalidOrder, OrderRequest, validate_order, validate_pair
+
+ORDER_FIELDS = ("pair", "amount", "direction", "type", "limitPrice", "expiresIn", "slippage")
+CREATED_MESSAGE = "Order created and queued for processing"
+MAX_PAGE = 1000
+# SQLite and PostgreSQL both keep `seq` in a signed 64-bit integer.
+MAX_CURSOR = 2**62
+
+# An amount as the rules read it: a positive JSON number, or a plain decimal string (no exponent, sign or NaN).
+POSITIVE_DECIMAL = [
+    {"type": "number", "exclusiveMinimum": 0},
+    {"type": "string", "pattern": r"^\+?([0-9]+(\.[0-9]*)?|\.[0-9]+)$"},
+]
+BODY_RESPONSES: dict[int | str, dict[str, Any]] = {
+    400: {"model": BadInput, "description": "bad input: every bad field and its rule; nothing stored"},
+    401: {"model": Problem, "description": "missing or wrong bearer token (only when the server has a token)"},
+    413: {"model": Problem, "description": "body larger than 64 KiB"},
+}
+READ_RESPONSES: dict[int | str, dict[str, Any]] = {
+    401: {"model": Problem, "description": "missing or wrong bearer token (only when the server has a token)"},
+}
+
+
+def request_body(model: type[Any], enums: dict[str, list[str]] | None = None) -> dict[str, Any]:
+    """The body as documented; handlers read it themselves so bad JSON is a 400 in the house shape.
+
+    `enums` narrows string fields to the values this server lists (pairs from the catalog), so a
+    generated client or a fuzzer starts from what is accepted.
+    """
+    schema = model.model_json_schema(ref_template="#/components/schemas/{model}")
+    for name, values in (enums or {}).items():
+        schema["properties"][name] = {**schema["properties"][name], "enum": values}
+    for name in ("amount", "amountIn"):
+        if name in schema["properties"]:
+            field = schema["properties"][name]
+            optional = [{"type": "null"}] if {"type": "null"} in field.get("anyOf", []) else []
+            schema["properties"][name] = {**field, "anyOf": POSITIVE_DECIMAL + optional}
+    return {"requestBody": {"required": True, "content": {"application/json": {"schema": schema}}}}
+
+
+# Idempotency keys become order ids: the same key always names the same order, on every server.
+IDEMPOTENCY_NAMESPACE = uuid.UUID("6f0c7d4e-2b1a-5c3d-9e8f-0a1b2c3d4e5f")
+MAX_KEY_LENGTH = 200
+IDEMPOTENCY_HEADER_DOC = (
+    "any string up to 200 characters: the same key makes one order however often the request is sent "
+    "(the order id is derived from it)"
+)
+
+
+def with_idempotency_key(request: OrderRequest, key: str | None) -> OrderRequest:
+    """The order id derived from the client's key, so a retried POST finds the order the first one made."""
+    if key is None:
+        return request
+    if not key.strip() or len(key) > MAX_KEY_LENGTH or not key.isprintable():
+        raise InvalidOrder([FieldError("Idempotency-Key", f"must be 1-{MAX_KEY_LENGTH} printable characters")])
+    return replace(request, order_id=str(uuid.uuid5(IDEMPOTENCY_NAMESPACE, key)))
+
+
+def check_same_order(order: Order, request: OrderRequest) -> None:
+    """A key reused for a different order is refused rather than answered with the first order."""
+    if (order.pair, order.amount, order.direction) != (request.pair, request.amount, request.direction):
+        raise ApiProblem(
+            409,
+            f"Idempotency-Key was already used for another order ({order.direction} {order.amount} {order.pair})",
+        )
+
+
+def parse_new_order(payload: dict[str, Any], catalog: PairCatalog) -> OrderRequest:
+    """Every problem at once: the fields by the desk's rules (market or limit), then unknown fields."""
+    errors: list[FieldError] = []
+    request: OrderRequest | None = None
+    try:
+        request = validate_order(
+            payload.get("pair"),
+            payload.get("amount"),
+            payload.get("direction"),
+            catalog,
+            order_type=payload.get("type"),
+            limit_price=payload.get("limitPrice"),
+            expires_in=payload.get("expiresIn"),
+            slippage=payload.get("slippage"),
+        )
+    except InvalidOrder as problem:
+        errors.extend(problem.errors)
+    for key in payload:
+        if key not in ORDER_FIELDS:
+            errors.append(FieldError(key[:40], f"is not a field of an order ({', '.join(ORDER_FIELDS)})"))
+    if errors or request is None:
+        raise InvalidOrder(errors)
+    return request
+
+
+def either_case(names: list[str]) -> list[str]:
+    """Documented values: the rules read these case-insensitively, so both spellings are listed."""
+    return [*names, *(name.lower() for name in names)]
+
+
+def status_filter(raw: str | None) -> OrderStatus | None:
+    if raw is None:
+        return None
+    name = raw.strip().upper()
+    if name not in OrderStatus.__members__:
+        raise InvalidOrder([FieldError("status", f"must be one of {', '.join(OrderStatus)}")])
+    return OrderStatus(name)
+
+
+def pair_filter(raw: str | None, catalog: PairCatalog) -> str | None:
+    if raw is None:
+        return None
+    result = validate_pair(raw, catalog)
+    if isinstance(result, FieldError):
+        raise InvalidOrder([result])
+    return result
+
+
+def add_order_routes(app: FastAPI, engine: Engine, admission: Admission) -> None:
+    @app.post(
+        "/api/orders",
+        status_code=201,
+        summary="Submit a market order",
+        response_model=None,
+        responses={
+            201: {"model": OrderCreated, "description": "stored as PENDING and queued (or, for a repeated key, found)"},
+            **BODY_RESPONSES,
+            409: {"model": Problem, "description": "the Idempotency-Key was used for a different order"},
+        },
+        openapi_extra=request_body(
+            NewOrder, {"pair": either_case(list(engine.catalog.names)), "direction": either_case(["BUY", "SELL"])}
+        ),
+        tags=["orders"],
+    )
+    async def create_order(
+        request: Request,
+        idempotency_key: str | None = Header(None, alias="Idempotency-Key", description=IDEMPOTENCY_HEADER_DOC),
+    ) -> Response:
+        order_request = with_idempotency_key(
+            parse_new_order(await read_object(request), engine.catalog), idempotency_key
+        )
+        order = await admission.submit(order_request)
+        check_same_order(order, order_request)
+        return json_response(
+            {"orderId": order.id, "status": "PENDING", "message": CREATED_MESSAGE},
+            201,
+            {"location": f"/api/orders/{order.id}"},
+        )
+
+    @app.get(
+        "/api/orders",
+        summary="List orders, newest first",
+        response_model=None,
+        responses={
+            200: {"model": OrderPage, "description": "one page; follow `nextBefore` for older orders"},
+            400: {"model": BadInput, "description": "a bad filter"},
+            **READ_RESPONSES,
+        },
+        tags=["orders"],
+    )
+    async def list_orders(
+        status: str | None = Query(
+            None,
+            description="only orders in this status (case-insensitive)",
+            json_schema_extra={"enum": either_case([str(status) for status in OrderStatus])},
+        ),
+        pair: str | None = Query(
+            None,
+            description="only orders of this pair (case-insensitive)",
+            json_schema_extra={"enum": either_case(list(engine.catalog.names))},
+        ),
+        limit: int = Query(50, ge=1, le=MAX_PAGE, description="at most this many orders"),
+        before: int | None = Query(None, ge=1, le=MAX_CURSOR, description="`nextBefore` of the previous page"),
+    ) -> Response:
+        wanted_status, wanted_pair = status_filter(status), pair_filter(pair, engine.catalog)
+        page = await engine.orders_page(limit=limit, before_seq=before, status=wanted_status, pair=wanted_pair)
+        return json_response(
+            {
+                "orders": [order.to_json(with_logs=False) for order in page],
+                "nextBefore": page[-1].seq if len(page) == limit else None,
+            }
+        )
+
+    @app.get(
+        "/api/orders/{order_id}",
+        summary="One order with its whole typed log",
+        response_model=None,
+        responses={
+            200: {"model": OrderDetail, "description": "the order, as `dexdesk show --json` prints it"},
+            404: {"model": Problem, "description": "no order has this id"},
+            **READ_RESPONSES,
+        },
+        tags=["orders"],
+    )
+    async def get_order(order_id: str) -> Response:
+        order = await engine.order(order_id) if looks_like_order_id(order_id) else None
+        if order is None:
+            raise ApiProblem(404, f"no order has the id {order_id[:64]}")
+        return json_response(order.to_json())
+
+    @app.delete(
+        "/api/orders/{order_id}",
+        summary="Cancel an order whose swap has not been sent",
+        response_model=None,
+        responses={
+            200: {"model": CancelOutcome, "description": "cancelled: it will never be sent"},
+            404: {"model": Problem, "description": "no order has this id"},
+            409: {
+                "model": CancelOutcome,
+                "description": "too late: already SUBMITTED or ended (the reason says which)",
+            },
+            **READ_RESPONSES,
+        },
+        tags=["orders"],
+    )
+    async def cancel_order(order_id: str) -> Response:
+        if not looks_like_order_id(order_id):
+            raise ApiProblem(404, f"no order has the id {order_id[:64]}")
+        result = await engine.cancel(order_id)
+        if result.outcome == "unknown":
+            raise ApiProblem(404, result.reason or f"no order has the id {order_id}")
+        return json_response(
+            {
+                "outcome": result.outcome,
+                "reason": result.reason,
+                "order": result.order.to_json(with_logs=False) if result.order else None,
+            },
+            200 if result.outcome == "cancelled" else 409,
+        )

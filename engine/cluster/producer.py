@@ -1,0 +1,117 @@
+"""What a producer does in cluster mode: store the order PENDING, queue it, follow it from Redis.
+
+Producers (the CLI, the desk, the API) never run orders here. The order is checked, the queue is
+checked, and only then is the order stored, so a Redis outage refuses the order instead of
+storing one no worker will hear about; if Redis goes away between the two, the caller is told,
+and the next worker to start queues what was stored.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+from collections.abc import AsyncIterator, Iterable
+from datetime import UTC, datetime
+from typing import Any
+
+from redis.asyncio import Redis
+from redis.asyncio.client import PubSub
+from redis.exceptions import RedisError
+
+from engine.cluster.queue import ClusterProducer
+from engine.domain import Order, OrderStatus
+from engine.mirror_keys import CHANNEL_PATTERN, CHANNEL_PREFIX, describe_error
+from engine.storage import OrderStore
+from engine.validation import OrderRequest
+
+log = logging.getLogger(__name__)
+
+TERMINAL_NAMES = frozenset(str(status) for status in OrderStatus if status.is_terminal)
+
+
+def now_ms() -> datetime:
+    moment = datetime.now(UTC)
+    return moment.replace(microsecond=moment.microsecond // 1000 * 1000)
+
+
+async def submit_to_cluster(
+    store: OrderStore, producer: ClusterProducer, requests: Iterable[OrderRequest]
+) -> list[Order]:
+    """Store the orders PENDING and queue them; refuses (ClusterUnavailable) before storing if Redis is down."""
+    await producer.check()
+    now = now_ms()
+    stored = [order for order, _created in await store.insert([request.to_order(now) for request in requests])]
+    await producer.enqueue([order.id for order in stored])
+    return stored
+
+
+class UpdateFollower:
+    """Every update message the workers publish (`order-updates:*`), subscribed before anything is submitted.
+
+    Redis dropping the subscription is survived: the follower reconnects and the caller fills the
+    gap from the database (`quiet` tells it when nothing has been heard for a while).
+    """
+
+    def __init__(self, url: str, *, reconnect_s: float = 0.5) -> None:
+        self.url = url
+        self.reconnect_s = reconnect_s
+        self._client: Redis | None = None
+        self._pubsub: PubSub | None = None
+        self.reconnects = 0
+
+    async def start(self) -> None:
+        self._client = Redis.from_url(self.url, decode_responses=True, socket_connect_timeout=2.0)
+        self._pubsub = self._client.pubsub()
+        await self._pubsub.psubscribe(CHANNEL_PATTERN)
+        # Subscribed for certain only once Redis confirms; anything published later is heard.
+        deadline = asyncio.get_running_loop().time() + 5.0
+        while True:
+            confirmation = await self._pubsub.get_message(timeout=1.0)
+            if confirmation is not None and confirmation.get("type") == "psubscribe":
+                return
+            if asyncio.get_running_loop().time() > deadline:
+                raise RedisError("no confirmation of the subscription to the update channels")
+
+    async def messages(self, idle_s: float = 1.0) -> AsyncIterator[dict[str, Any] | None]:
+        """Yield each message, or None after `idle_s` of silence (so the caller can look at the database)."""
+        while True:
+            try:
+                if self._pubsub is None:
+                    await self.start()
+                assert self._pubsub is not None
+                raw = await self._pubsub.get_message(timeout=idle_s)
+            except (RedisError, OSError) as error:
+                log.warning("update feed lost (%s); reconnecting", describe_error(error))
+                await self._drop()
+                self.reconnects += 1
+                await asyncio.sleep(self.reconnect_s)
+                yield None
+                continue
+            if raw is None:
+                yield None
+                continue
+            if raw.get("type") != "pmessage":
+                continue
+            channel = str(raw.get("channel", ""))
+            if not channel.startswith(CHANNEL_PREFIX):
+                continue
+            try:
+                message = json.loads(raw["data"])
+            except (TypeError, ValueError):
+                continue
+            if isinstance(message, dict):
+                yield message
+
+    async def _drop(self) -> None:
+        pubsub, client, self._pubsub, self._client = self._pubsub, self._client, None, None
+        with contextlib.suppress(RedisError, OSError):
+            if pubsub is not None:
+                await pubsub.aclose()  # type: ignore[no-untyped-call]
+        with contextlib.suppress(RedisError, OSError):
+            if client is not None:
+                await client.aclose()
+
+    async def close(self) -> None:
+        await self._drop()

@@ -1,0 +1,289 @@
+"""A headless worker: takes orders from the cluster queue and runs them like the in-process engine does.
+
+Same router, state machine and storage; every committed update is published on Redis through the
+mirror (`order-updates:{orderId}`). Each job is one order until it is terminal: an attempt starts
+only when the cluster's rate window lets it (a retry and a take-over count), and a failed attempt
+backs off on the engine's clock inside the job, so the order is never PENDING without a job that
+holds it, the back-off follows the time scale, and a due retry goes first in the window's line.
+
+A job whose worker dies (SIGKILL, power) is handed to another worker by BullMQ's stalled-job
+check once its lock lapses (`lease_s`); that worker reads the order's stored state and resumes
+it: a SUBMITTED swap is re-sent with its stored signature, which the mock chain's ledger executes
+at most once. A job for an order already terminal (a redelivery, a repeated enqueue) does nothing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+import uuid
+from dataclasses import replace
+from datetime import timedelta
+from typing import Any, NoReturn
+
+from bullmq import Worker
+from bullmq.custom_errors import DelayedError
+from redis.asyncio import Redis
+from redis.asyncio.connection import parse_url
+from redis.exceptions import RedisError
+
+from engine.clock import Clock
+from engine.cluster.config import DRAIN_DELAY_S, ClusterConfig, ClusterUnavailable, refuse_unshared_database
+from engine.cluster.limiter import ClusterRateLimiter, Stopped, rank_for
+from engine.cluster.queue import ClusterProducer
+from engine.cluster.registry import HEARTBEAT_S, WorkerInfo, WorkerRegistry
+from engine.domain import ACTIVE_STATES, Order
+from engine.engine import EngineSettings, new_owner_id
+from engine.events import UpdateHub
+from engine.mirror import RedisMirror
+from engine.mirror_keys import DEFAULT_NAMESPACE, client_options
+from engine.pairs import PairCatalog, default_catalog
+from engine.pipeline import AttemptRunner, Transitions
+from engine.router import MockDexRouter
+from engine.storage import OrderStore, StorageFailure, ownership
+
+log = logging.getLogger(__name__)
+
+_STORAGE_RETRY_S = 1.0
+_CLAIM_RETRY_S = 0.5
+
+
+def bullmq_connection(url: str, socket_timeout_s: float) -> dict[str, Any]:
+    """Connection options for bullmq's own clients, with a socket timeout above the blocking wait."""
+    options = dict(parse_url(url))
+    options.pop("connection_class", None)
+    options.update(socket_timeout=socket_timeout_s, socket_connect_timeout=2.0)
+    return options
+
+
+def lock_options(lease_s: float) -> dict[str, int]:
+    """BullMQ's lock and stalled check from one lease: a dead worker's job moves on within about `lease_s`.
+
+    The lock lapses `lockDuration` after its last renewal. The stalled check marks the active
+    jobs, and the next check moves the marked ones whose lock is gone back to the head of the
+    queue; the checks share one guard key, so two of them can be up to two intervals apart.
+    Half a lease of lock plus two quarter-lease intervals: a take-over within the lease.
+    """
+    lease_ms = int(lease_s * 1000)
+    return {
+        "lockDuration": max(lease_ms // 2, 500),
+        "stalledInterval": max(lease_ms // 4, 250),
+        # A job may be taken over any number of times: the order's stored state, not a counter, decides.
+        "maxStalledCount": 1_000_000_000,
+    }
+
+
+async def unfinished_ids(store: OrderStore) -> list[str]:
+    """Every order not yet ended, oldest first (the order they were submitted in)."""
+    found: list[Order] = []
+    for status in ACTIVE_STATES:
+        found.extend(await store.list_orders(status=status, limit=None))
+    return [order.id for order in sorted(found, key=lambda order: order.seq)]
+
+
+class ClusterWorker:
+    def __init__(
+        self,
+        database_url: str,
+        config: ClusterConfig,
+        settings: EngineSettings,
+        *,
+        concurrency: int = 10,
+        catalog: PairCatalog | None = None,
+        mirror_namespace: str = DEFAULT_NAMESPACE,
+    ) -> None:
+        refuse_unshared_database(database_url)
+        self.config = config
+        self.settings = settings
+        self.concurrency = concurrency
+        self.worker_id = uuid.uuid4().hex[:12]
+        self.store = OrderStore(database_url)
+        self.store.owner_id = new_owner_id()
+        self.clock = Clock(settings.time_scale)
+        self.hub = UpdateHub()
+        self.router = MockDexRouter(catalog or default_catalog(), settings.router, self.clock)
+        self.transitions = Transitions(self.store, self.hub, self.clock)
+        self._retry_in_s: dict[str, float] = {}
+        self.runner = AttemptRunner(self.transitions, self.router, settings.queue.retry, self._retry_in_s.__setitem__)
+        self.mirror = RedisMirror(config.queue_url, namespace=mirror_namespace)
+        self.client = Redis.from_url(config.queue_url, decode_responses=True, **client_options())
+        self.limiter = ClusterRateLimiter(self.client, config.key_prefix, config.rate_limit, config.rate_window_s)
+        self.registry = WorkerRegistry(self.client, config.key_prefix)
+        self.info = WorkerInfo.here(self.worker_id, concurrency)
+        self.in_flight = 0
+        self.done = 0
+        self.requeued = 0
+        self._worker: Worker | None = None
+        self._heartbeat: asyncio.Task[None] | None = None
+        self._renewal: asyncio.Task[None] | None = None
+        self._stopping = asyncio.Event()
+
+    async def start(self) -> None:
+        """Open storage, re-queue every unfinished order (a no-op for those with a job), start taking jobs."""
+        await self.store.open()
+        self.mirror.attach(self.hub)
+        self.mirror.start()
+        await self._requeue_unfinished()
+        options: dict[str, Any] = {
+            "connection": bullmq_connection(self.config.queue_url, DRAIN_DELAY_S + 5),
+            "concurrency": self.concurrency,
+            "drainDelay": DRAIN_DELAY_S,
+            # After Redis comes back, take jobs again within a second (bullmq waits 15 s by default).
+            "runRetryDelay": 1000,
+            "name": f"dexdesk-{self.worker_id}",
+            **lock_options(self.config.lease_s),
+        }
+        self._worker = Worker(self.config.queue_name, self._process, options)
+        self._worker.on("error", lambda error, *_: log.warning("queue: %s", error))
+        self._heartbeat = asyncio.create_task(self._beat(), name="dexdesk-worker-heartbeat")
+        self._renewal = asyncio.create_task(self._renew(), name="dexdesk-worker-lease")
+
+    async def _requeue_unfinished(self) -> None:
+        """Orders stored but never queued (a producer lost Redis between the two) get their job now.
+
+        Job id = order id, so orders that already have one are left as they are. Redis being
+        down here is not fatal: the worker's own connection waits for it and the next start
+        re-queues.
+        """
+        producer = ClusterProducer(self.config)
+        try:
+            unfinished = await unfinished_ids(self.store)
+            if unfinished:
+                await producer.enqueue(unfinished)
+                self.requeued = len(unfinished)
+        except ClusterUnavailable as error:
+            log.warning("could not re-queue unfinished orders: %s", error)
+        finally:
+            await producer.close()
+
+    async def stop(self) -> None:
+        """Finish the attempts in flight (a swap is never abandoned mid-flight), then let go of everything."""
+        self._stopping.set()
+        if self._worker is not None:
+            log.info("stopping: %d job(s) in hand, %d attempt(s) in flight", len(self._worker.jobs), self.in_flight)
+            await self._worker.close()
+            self._worker = None
+        log.info("stopped taking jobs; closing the mirror and the database")
+        for task in (self._heartbeat, self._renewal):
+            if task is not None:
+                task.cancel()
+                await asyncio.gather(task, return_exceptions=True)
+        try:
+            # Orders handed back to the queue are free for the next worker at once, not after the lease.
+            await ownership.release(self.store)
+        except Exception:
+            log.warning(
+                "could not hand back this worker's orders; they are free once its lease runs out", exc_info=True
+            )
+        with contextlib.suppress(RedisError, OSError):
+            await self.registry.leave(self.worker_id)
+        await self.mirror.stop()
+        await self.store.close()
+        with contextlib.suppress(RedisError, OSError):
+            await self.client.aclose()
+
+    async def _renew(self) -> None:
+        """Keep this worker's claim on the orders it holds alive: one row, renewed every third of the lease."""
+        while True:
+            await asyncio.sleep(self.config.lease_s / 3)
+            try:
+                await ownership.renew(self.store, self._lease_until())
+            except Exception:
+                log.warning("could not renew the lease on this worker's orders", exc_info=True)
+
+    async def _beat(self) -> None:
+        while True:
+            lock_owner = self._worker.id if self._worker is not None else ""
+            self.info = replace(self.info, in_flight=self.in_flight, done=self.done, lock_owner=lock_owner)
+            try:
+                await self.registry.beat(self.info)
+            except (RedisError, OSError) as error:
+                log.warning("heartbeat missed: %s", error)
+            await asyncio.sleep(HEARTBEAT_S)
+
+    async def _process(self, job: Any, token: str) -> str:
+        order_id = str(job.data.get("orderId") if isinstance(job.data, dict) else None or job.id)
+        order = await self.store.get(order_id)
+        if job.stalledCounter:
+            log.info("order %s taken over (its job stalled %d time(s))", order_id, job.stalledCounter)
+        if order is None:
+            log.warning("job %s names order %s, which is not in the database; nothing to run", job.id, order_id)
+            return "unknown order"
+        order = await self._claim(order, job, token)
+        while not order.is_terminal:
+            order = await self._attempt(order, job, token)
+        self.done += 1
+        return str(order.status)
+
+    async def _claim(self, order: Order, job: Any, token: str) -> Order:
+        """Hold the order in the database before running it; wait while a live process still holds it.
+
+        That process may be a worker BullMQ thought stalled (a long pause) and is still running the
+        order: it finishes, and this job then finds the order ended. A dead one's lease runs out.
+        """
+        while not order.is_terminal:
+            claimed = await ownership.claim_one(
+                self.store, order.id, now=self.clock.utc_now(), until=self._lease_until()
+            )
+            if claimed is not None:
+                return claimed
+            stored = await self.store.get(order.id)
+            if stored is None or stored.is_terminal:
+                return stored or order
+            waiting = asyncio.ensure_future(asyncio.sleep(_CLAIM_RETRY_S))
+            await self._unless_stopping(waiting, job, token, 0.0)
+            order = stored
+        return order
+
+    def _lease_until(self) -> Any:
+        return self.clock.utc_now() + timedelta(seconds=self.config.lease_s)
+
+    async def _attempt(self, order: Order, job: Any, token: str) -> Order:
+        """One attempt, once the cluster's window allows it; then the back-off if a retry follows.
+
+        A worker told to stop hands back the jobs still waiting for the window or a back-off (to
+        wait in the queue instead), and finishes only the attempts already started.
+        """
+        try:
+            grant = await self.limiter.acquire(rank_for(order.seq, retry=order.attempts > 0), self._stopping)
+        except Stopped:
+            await self._hand_back(job, token, 0.0)
+        started_at = grant.moment if grant is not None else None
+        self.in_flight += 1
+        try:
+            result = await self.runner.run(order, lambda _committed: None, started_at=started_at)
+        except StorageFailure:
+            log.exception("order %s keeps its last stored state; trying again from there", order.id)
+            self.transitions.forget(order.id)
+            await asyncio.sleep(_STORAGE_RETRY_S)
+            stored = await self.store.get(order.id)
+            return stored if stored is not None else order
+        finally:
+            self.in_flight -= 1
+        delay_s = self._retry_in_s.pop(order.id, None)
+        if delay_s is not None and not result.is_terminal:
+            scaled_s = delay_s * self.clock.time_scale
+            backoff = asyncio.ensure_future(self.clock.simulate(delay_s))
+            await self._unless_stopping(backoff, job, token, scaled_s)
+        return result
+
+    async def _unless_stopping(self, wait: asyncio.Future[Any], job: Any, token: str, delay_s: float) -> None:
+        """Let `wait` finish, unless the worker stops first: then the job goes back to the queue."""
+        stopping = asyncio.ensure_future(self._stopping.wait())
+        try:
+            await asyncio.wait({wait, stopping}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            stopping.cancel()
+        if wait.done():
+            return
+        wait.cancel()
+        await asyncio.gather(wait, return_exceptions=True)
+        await self._hand_back(job, token, delay_s)
+
+    async def _hand_back(self, job: Any, token: str, delay_s: float) -> NoReturn:
+        """Give the job back to the queue (due in `delay_s`) and end this processor without finishing it."""
+        moment = int((time.time() + delay_s) * 1000)
+        await job.moveToDelayed(moment, token)
+        raise DelayedError(f"worker {self.worker_id} stopping: job handed back to the queue")

@@ -1,0 +1,137 @@
+"""Bad input over HTTP: 400 naming every bad field with the desk's and the CLI's words; nothing stored."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import httpx
+import pytest
+
+from tests.api.server import ServeProcess
+
+pytestmark = pytest.mark.slow
+
+GOOD = {"pair": "SOL-USDC", "amount": "10.5", "direction": "BUY"}
+
+
+@pytest.fixture
+async def client(server: ServeProcess) -> AsyncIterator[httpx.AsyncClient]:
+    async with httpx.AsyncClient(base_url=server.url) as http:
+        yield http
+
+
+async def _count(client: httpx.AsyncClient) -> int:
+    return len((await client.get("/api/orders", params={"limit": 1000})).json()["orders"])
+
+
+@pytest.mark.parametrize(
+    ("changes", "expected"),
+    [
+        ({"pair": None}, {"pair": "is required, e.g. SOL-USDC"}),
+        ({"pair": "DOGE-USDC"}, {"pair": "must be one of the listed pairs"}),
+        ({"pair": 7}, {"pair": "is required, e.g. SOL-USDC"}),
+        ({"amount": None}, {"amount": "is required"}),
+        ({"amount": -1}, {"amount": "must be greater than 0"}),
+        ({"amount": 0}, {"amount": "must be greater than 0"}),
+        ({"amount": "ten"}, {"amount": "must be a plain decimal number like 10.5"}),
+        ({"amount": "NaN"}, {"amount": "must be a number, not NaN"}),
+        ({"amount": "1e3"}, {"amount": "must be a plain decimal number like 10.5"}),
+        ({"amount": True}, {"amount": "must be a decimal number, e.g. 10.5"}),
+        ({"amount": "0.0000000001"}, {"amount": "at most"}),
+        ({"amount": 1_000_000_000}, {"amount": "must be at most"}),
+        ({"direction": None}, {"direction": "is required: BUY or SELL"}),
+        ({"direction": "UP"}, {"direction": "must be BUY or SELL"}),
+        ({"type": "limit"}, {"limitPrice": "is required for a limit order"}),
+        ({"type": "stop"}, {"type": "must be market or limit"}),
+        ({"limitPrice": 100}, {"limitPrice": "applies to limit orders only"}),
+        ({"nonsense": 1}, {"nonsense": "is not a field of an order"}),
+        (
+            {"pair": "X", "amount": -1, "direction": "up"},
+            {"pair": "must be one of", "amount": "must be greater than 0", "direction": "must be BUY or SELL"},
+        ),
+    ],
+)
+async def test_each_bad_field_is_named_with_its_rule(
+    client: httpx.AsyncClient, changes: dict[str, object], expected: dict[str, str]
+) -> None:
+    before = await _count(client)
+    body = {key: value for key, value in {**GOOD, **changes}.items() if value is not None}
+    answer = await client.post("/api/orders", json=body)
+    assert answer.status_code == 400
+    problem = answer.json()
+    assert set(problem) == {"error", "errors"}
+    named = {item["field"]: item["message"] for item in problem["errors"]}
+    assert set(named) == set(expected)
+    for field, words in expected.items():
+        assert words in named[field]
+        assert f"{field}: {named[field]}" in problem["error"]
+    assert await _count(client) == before
+
+
+@pytest.mark.parametrize(
+    ("content", "words"),
+    [
+        (b"", "body: is required: a JSON object"),
+        (b"{bad", "body: is not valid JSON"),
+        (b"[1, 2]", "body: must be a JSON object"),
+        (b'"SOL-USDC"', "body: must be a JSON object"),
+        (b'{"pair": "SOL-USDC", "amount": NaN, "direction": "BUY"}', "body: is not valid JSON"),
+        (b"\xff\xfe", "body: is not valid JSON"),
+    ],
+)
+async def test_an_unreadable_body_is_a_400(client: httpx.AsyncClient, content: bytes, words: str) -> None:
+    answer = await client.post("/api/orders", content=content, headers={"content-type": "application/json"})
+    assert answer.status_code == 400
+    assert answer.json()["error"].startswith(words)
+
+
+async def test_a_body_over_64_kib_is_refused_with_413(client: httpx.AsyncClient) -> None:
+    before = await _count(client)
+    padded = {**GOOD, "note": "x" * 70_000}
+    assert (await client.post("/api/orders", json=padded)).status_code == 413
+
+    async def chunks() -> AsyncIterator[bytes]:  # no Content-Length: the limit is counted as it streams
+        for _ in range(10):
+            yield b" " * 8000
+
+    streamed = await client.post("/api/orders", content=chunks(), headers={"content-type": "application/json"})
+    assert streamed.status_code == 413
+    assert streamed.json() == {"error": "the request body is larger than 64 KiB"}
+    assert await _count(client) == before
+
+
+@pytest.mark.parametrize(
+    ("params", "field"),
+    [
+        ({"status": "DONE"}, "status"),
+        ({"pair": "NOPE"}, "pair"),
+        ({"limit": 0}, "limit"),
+        ({"limit": 5000}, "limit"),
+        ({"limit": "many"}, "limit"),
+        ({"before": 0}, "before"),
+    ],
+)
+async def test_bad_list_filters_are_a_400(client: httpx.AsyncClient, params: dict[str, object], field: str) -> None:
+    answer = await client.get("/api/orders", params=params)
+    assert answer.status_code == 400
+    assert [item["field"] for item in answer.json()["errors"]] == [field]
+
+
+async def test_unknown_order_is_a_404(client: httpx.AsyncClient) -> None:
+    for order_id in ("00000000-0000-4000-8000-000000000000", "x%00y"):
+        answer = await client.get(f"/api/orders/{order_id}")
+        assert answer.status_code == 404
+        assert answer.json()["error"].startswith("no order has the id")
+
+
+async def test_list_pages_newest_first(client: httpx.AsyncClient) -> None:
+    for _ in range(3):
+        assert (await client.post("/api/orders", json=GOOD)).status_code == 201
+    first = (await client.get("/api/orders", params={"limit": 2})).json()
+    assert len(first["orders"]) == 2
+    second = (await client.get("/api/orders", params={"limit": 2, "before": first["nextBefore"]})).json()
+    assert first["orders"][0]["createdAt"] >= first["orders"][1]["createdAt"] >= second["orders"][0]["createdAt"]
+    assert {order["id"] for order in first["orders"]}.isdisjoint(order["id"] for order in second["orders"])
+    assert "logs" not in first["orders"][0]
+    filtered = (await client.get("/api/orders", params={"pair": "sol-usdc", "status": "confirmed"})).json()
+    assert all(order["pair"] == "SOL-USDC" and order["status"] == "CONFIRMED" for order in filtered["orders"])
