@@ -34,7 +34,7 @@ from engine.queue import InProcessQueue, OrderQueue, QueueSettings, QueueStats, 
 from engine.reports import export_csv
 from engine.router import MockDexRouter, Router, RouterSettings, RoutingDecision, worst_price
 from engine.storage import OrderLost, OrderStore, StorageFailure, ownership
-from engine.validation import OrderRequest, validate_order
+from engine.validation import FieldError, InvalidOrder, OrderRequest, validate_order
 
 log = logging.getLogger(__name__)
 
@@ -232,6 +232,9 @@ class Engine:
         ]
         reservations = [item for item in map(reservation_for, fresh) if item is not None]
         if isinstance(self.queue, RemoteQueue):
+            if any(order.terms.type is OrderType.LIMIT for order in fresh):
+                # Workers run what the queue hands them at once; the limit book lives in this engine.
+                raise InvalidOrder([FieldError("type", "limit orders are not served in cluster mode (a queue URL)")])
             return await self._submit_remote(self.queue, fresh, reservations)
         fresh = [order.evolve(owner=self.owner_id) for order in fresh]
         results = await self.store.insert(fresh, reservations)
