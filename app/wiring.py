@@ -23,10 +23,11 @@ def pick_seed(settings: Settings) -> int:
 def build_engine(settings: Settings) -> Engine:
     """The engine; with a queue URL, a cluster producer whose orders `dexdesk worker`s run.
 
-    Raises ClusterUnavailable (one line) when cluster mode is asked for on a database it cannot share.
+    Without a seed, outcomes are fresh but the market is the shared one (seed 0). Raises
+    ClusterUnavailable (one line) when cluster mode is asked for on a database it cannot share.
     """
     engine_settings = settings.engine(pick_seed(settings))
-    if settings.seed is None:  # fresh outcomes, but the market every process shares (seed 0)
+    if settings.seed is None:
         engine_settings = replace(engine_settings, router=replace(engine_settings.router, market_seed=0))
     if not settings.queue_url:
         return Engine(OrderStore(settings.database_url), engine_settings)

@@ -23,6 +23,7 @@ from typing import Any, Literal
 from engine.account.model import Reservation, parse_balances, reservation_for
 from engine.account.view import AccountView, build_view
 from engine.clock import Clock
+from engine.cluster.config import refuse_limit_orders_in_cluster
 from engine.coordination import Coordinator
 from engine.domain import Direction, Order, OrderStatus, OrderTerms, OrderType, OrderUpdate, update_message
 from engine.events import UpdateHub
@@ -34,7 +35,7 @@ from engine.queue import InProcessQueue, OrderQueue, QueueSettings, QueueStats, 
 from engine.reports import export_csv
 from engine.router import MockDexRouter, Router, RouterSettings, RoutingDecision, worst_price
 from engine.storage import OrderLost, OrderStore, StorageFailure, ownership
-from engine.validation import FieldError, InvalidOrder, OrderRequest, validate_order
+from engine.validation import OrderRequest, validate_order
 
 log = logging.getLogger(__name__)
 
@@ -226,17 +227,19 @@ class Engine:
         limit order by its limit. With a paper account a shortfall raises InvalidOrder, nothing stored.
         """
         now = self._transitions.now()
+        requests = list(requests)
+        remote = self.queue if isinstance(self.queue, RemoteQueue) else None
+        if remote is not None:
+            refuse_limit_orders_in_cluster(requests)
+        # A cluster producer stores its orders unowned: the worker that takes a job claims its order.
+        owner = None if remote is not None else self.owner_id
         fresh = [
-            request.to_order(now, self._terms(request, now, self._last_seq + 1 + index))
+            request.to_order(now, self._terms(request, now, self._last_seq + 1 + index)).evolve(owner=owner)
             for index, request in enumerate(requests)
         ]
         reservations = [item for item in map(reservation_for, fresh) if item is not None]
-        if isinstance(self.queue, RemoteQueue):
-            if any(order.terms.type is OrderType.LIMIT for order in fresh):
-                # Workers run what the queue hands them at once; the limit book lives in this engine.
-                raise InvalidOrder([FieldError("type", "limit orders are not served in cluster mode (a queue URL)")])
-            return await self._submit_remote(self.queue, fresh, reservations)
-        fresh = [order.evolve(owner=self.owner_id) for order in fresh]
+        if remote is not None:
+            return await self._submit_remote(remote, fresh, reservations)
         results = await self.store.insert(fresh, reservations)
         stored = []
         for order, created in results:
@@ -249,6 +252,25 @@ class Engine:
             self._dispatch(order)
         self.limits.poke()
         return stored
+
+    async def _submit_remote(
+        self, queue: RemoteQueue, fresh: list[Order], reservations: list[Reservation]
+    ) -> list[Order]:
+        """Cluster mode: refuse if the queue is down, else store PENDING, announce, and enqueue for the workers."""
+        await queue.check()
+        stored = [order for order, _created in await self.store.insert(fresh, reservations)]
+        for order in stored:
+            self._last_seq = max(self._last_seq, order.seq)
+            self._track(order)
+            self.hub.publish(OrderUpdate(update_message(order), order, order.logs))
+        await queue.enqueue([order.id for order in stored])
+        return stored
+
+    def _heard_from_worker(self, update: OrderUpdate) -> None:
+        """A worker's update (cluster mode): this engine's own orders end here too, for `wait_terminal`/`wait_idle`."""
+        if update.order_id in self._active:
+            self._save(update.order)
+        self.hub.publish(update)
 
     def _terms(self, request: OrderRequest, now: Any, next_seq: int) -> OrderTerms:
         if request.order_type is OrderType.LIMIT:
@@ -270,25 +292,6 @@ class Engine:
 
     def _enqueue(self, order: Order) -> None:
         self.queue.add(order.id)
-
-    async def _submit_remote(
-        self, queue: RemoteQueue, fresh: list[Order], reservations: list[Reservation]
-    ) -> list[Order]:
-        """Cluster mode: refuse if the queue is down, else store PENDING, announce, and enqueue for the workers."""
-        await queue.check()
-        stored = [order for order, _created in await self.store.insert(fresh, reservations)]
-        for order in stored:
-            self._last_seq = max(self._last_seq, order.seq)
-            self._track(order)
-            self.hub.publish(OrderUpdate(update_message(order), order, order.logs))
-        await queue.enqueue([order.id for order in stored])
-        return stored
-
-    def _heard_from_worker(self, update: OrderUpdate) -> None:
-        """A worker's update (cluster mode): this engine's own orders end here too, for `wait_terminal`/`wait_idle`."""
-        if update.order_id in self._active:
-            self._save(update.order)
-        self.hub.publish(update)
 
     async def cancel(self, order_id: str) -> CancelResult:
         """Cancel an order whose swap has not been sent, whichever process runs it.
