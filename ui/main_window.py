@@ -288,6 +288,15 @@ class MainWindow(QMainWindow):
             submitted.extend(await self.engine.submit_many(requests[start : start + chunk]))
         return submitted
 
+    async def _burst_or_say_why(self, count: int) -> None:
+        """The Burst action; a chunk the paper account cannot cover is refused whole, and the burst stops there."""
+        try:
+            await self.burst(count)
+        except InvalidOrder as refused:
+            self.statusBar().showMessage(
+                f"Burst stopped at a chunk the paper account cannot cover ({refused}); Account → Reset… for more", 15000
+            )
+
     def ask_burst(self) -> None:
         dialog = QInputDialog(self)
         dialog.setWindowTitle("Burst")
@@ -295,7 +304,7 @@ class MainWindow(QMainWindow):
         dialog.setInputMode(QInputDialog.InputMode.IntInput)
         dialog.setIntRange(1, 100_000)
         dialog.setIntValue(200)
-        dialog.intValueSelected.connect(lambda count: self.spawn(self.burst(count)))
+        dialog.intValueSelected.connect(lambda count: self.spawn(self._burst_or_say_why(count)))
         dialog.open()
 
     # -- detail, reports, settings --------------------------------------------------------
