@@ -9,10 +9,10 @@ import sys
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from app import __version__
-from engine.cluster.config import DEFAULT_LEASE_S
 from engine.exit_codes import ExitCode
-from engine.settings import Settings, SettingsError, resolve
+
+# Everything heavy (pydantic, SQLAlchemy, the engine) is imported inside `main`, under
+# `entry_point`'s Ctrl-C handling: an interrupt while modules load must not print a traceback.
 
 GLOBAL_OPTIONS: list[tuple[tuple[str, ...], dict[str, Any]]] = [
     (("--db",), {"dest": "db_url", "metavar": "URL", "help": "database URL (default: SQLite in the data directory)"}),
@@ -56,7 +56,11 @@ EXIT_STATUSES = {
     "list": ["0 listed (also when no order matches)", _PROBLEMS],
     "show": ["0 shown", "2 no order (or more than one) has this id, bad settings or an unusable database"],
     "export": ["0 the file was written", _PROBLEMS],
-    "resume": ["0 every unfinished order reached its end (or there was none)", _PROBLEMS, _KEPT],
+    "resume": [
+        "0 every unfinished order nobody else runs reached its end (or there was none)",
+        _PROBLEMS,
+        _KEPT,
+    ],
     "watch": [
         "0 the followed order was CONFIRMED, or the reader went away (`dexdesk watch | head`)",
         "1 the followed order FAILED, or Redis cannot be reached",
@@ -101,6 +105,7 @@ def build_parser() -> argparse.ArgumentParser:
     from app.serve import add_serve_command
     from app.serve import serve as serve_handler
     from app.watch import watch as watch_handler
+    from engine.cluster.config import DEFAULT_LEASE_S
 
     parser = argparse.ArgumentParser(
         prog="dexdesk",
@@ -166,7 +171,11 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("--pair", help="only orders of this pair")
 
     command("resume", commands.resume, "finish every unfinished order and exit")
-    watch = command("watch", watch_handler, "print update messages from the Redis mirror (Redis only, no database)")
+    watch = command(
+        "watch",
+        watch_handler,
+        "print update messages from the Redis mirror (Redis only; with --db, an order's end is checked there too)",
+    )
     watch.add_argument(
         "order_id", nargs="?", metavar="ORDER_ID", help="follow this order from its current state until it ends"
     )
@@ -186,9 +195,31 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+# Options whose value may start with "-" (`--amount -inf`): argparse would read it as an option.
+_VALUE_OPTIONS = frozenset({"--amount", "--pair", "--direction", "--status", "--db", "--redis"})
+
+
+def _attach_dash_values(argv: Sequence[str]) -> list[str]:
+    """`--amount -1` becomes `--amount=-1`, so the value is checked by its rule, not taken for an option."""
+    joined: list[str] = []
+    index = 0
+    while index < len(argv):
+        word = argv[index]
+        if word in _VALUE_OPTIONS and index + 1 < len(argv) and argv[index + 1].startswith("-"):
+            joined.append(f"{word}={argv[index + 1]}")
+            index += 2
+            continue
+        joined.append(word)
+        index += 1
+    return joined
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    from app import __version__
+    from engine.settings import Settings, SettingsError, resolve
+
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args = parser.parse_args(_attach_dash_values(sys.argv[1:] if argv is None else argv))
     logging.basicConfig(
         level=logging.INFO if args.verbose else logging.WARNING,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
@@ -220,9 +251,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         from app import commands
 
         return commands.desk(args, settings, parser)
-    if getattr(args, "sync_handler", False):
-        return int(handler(args, settings))  # benches run their own event loop (virtual time, Qt)
     try:
+        if getattr(args, "sync_handler", False):
+            return int(handler(args, settings))  # benches run their own event loop (virtual time, Qt)
         choose_loop = getattr(args, "loop_factory", None)  # `serve` runs on uvloop where it is installed
         with asyncio.Runner(loop_factory=choose_loop() if choose_loop else None) as runner:
             return int(runner.run(handler(args, settings)))
@@ -236,4 +267,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def entry_point() -> None:
-    sys.exit(main())
+    """The console script. Ctrl-C at any point, even while modules are still importing, exits 130 quietly."""
+    try:
+        sys.exit(main())
+    except KeyboardInterrupt:
+        sys.exit(ExitCode.INTERRUPTED)

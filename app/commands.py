@@ -11,14 +11,14 @@ from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from decimal import Decimal, InvalidOperation
 from functools import wraps
-from pathlib import Path
 from typing import Any
 
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from app import __version__, cluster_commands
-from app.console import order_detail, orders_table, update_lines
+from app.console import order_detail, orders_table, update_lines, write_plain_table
+from app.limits import MAX_RUN_ORDERS, ORDERS_RULE
 from app.wiring import build_engine, build_mirror, open_store, running_engine
 from engine.cluster.config import ClusterUnavailable
 from engine.demo import random_requests
@@ -28,11 +28,15 @@ from engine.jsonfmt import dumps
 from engine.mirror import MirrorState, probe
 from engine.pairs import default_catalog
 from engine.paths import data_dir, settings_path
+from engine.report_target import ReportTargetError, choose_target
 from engine.reports import export_csv
 from engine.settings import Settings
-from engine.storage import StorageFailure, StorageUnavailable
+from engine.storage import DatabaseMissing, StorageFailure, StorageUnavailable
 from engine.validation import FieldError, InvalidOrder, validate_order, validate_pair
 
+MIN_ID_PREFIX = 4
+MAX_LIST_LIMIT = 1_000_000
+RICH_TABLE_ROWS = 500
 Handler = Callable[[argparse.Namespace, Settings], Awaitable[int]]
 
 out = Console(highlight=False, soft_wrap=True, width=None if sys.stdout.isatty() else 200)
@@ -174,8 +178,8 @@ class _UpdatePrinter:
 
 @reports_problems
 async def run(args: argparse.Namespace, settings: Settings) -> int:
-    if args.orders < 1:
-        raise InvalidOrder([FieldError("orders", "must be at least 1")])
+    if not 1 <= args.orders <= MAX_RUN_ORDERS:
+        raise InvalidOrder([FieldError("orders", ORDERS_RULE)])
     pairs = [_pair(name) for name in args.pairs.split(",")] if args.pairs else None
     requests = random_requests(default_catalog(), args.orders, seed=settings.seed, pairs=pairs)
     if settings.queue_url:
@@ -207,9 +211,10 @@ async def run(args: argparse.Namespace, settings: Settings) -> int:
 
         engine.subscribe(on_update)
         started = time.perf_counter()
+        # Stored before the bar appears: a database that refuses leaves one line, not a bar too.
+        submitted = await engine.submit_many(requests)
+        ours.update(order.id for order in submitted)
         with progress:
-            submitted = await engine.submit_many(requests)
-            ours.update(order.id for order in submitted)
             # Idle: every order reached its end, or stopped short because its state could not be stored.
             await engine.wait_idle()
             elsewhere = 0
@@ -317,10 +322,14 @@ async def resume(args: argparse.Namespace, settings: Settings) -> int:
 @reports_problems
 async def list_orders(args: argparse.Namespace, settings: Settings) -> int:
     status, pair = _status_filter(args.status), _pair_filter(args.pair)
+    if not 0 <= args.limit <= MAX_LIST_LIMIT:
+        raise InvalidOrder([FieldError("limit", f"must be 0 (all) to {MAX_LIST_LIMIT:,}")])
     async with open_store(settings) as store:
         orders = await store.list_orders(status=status, pair=pair, limit=args.limit or None)
     if args.json:
         print(dumps([order.to_json(with_logs=False) for order in orders]))
+    elif len(orders) > RICH_TABLE_ROWS:
+        write_plain_table(orders, sys.stdout)  # rich lays out every cell: 40 s for 20,000 orders
     elif orders:
         out.print(orders_table(orders))
     else:
@@ -330,6 +339,9 @@ async def list_orders(args: argparse.Namespace, settings: Settings) -> int:
 
 @reports_problems
 async def show(args: argparse.Namespace, settings: Settings) -> int:
+    prefix = args.order_id.strip()
+    if len(prefix) < MIN_ID_PREFIX:
+        raise InvalidOrder([FieldError("ID", f"type at least {MIN_ID_PREFIX} characters of the order id")])
     async with open_store(settings) as store:
         order = await store.get(await _one_order_id(store, args.order_id))
     assert order is not None
@@ -377,12 +389,20 @@ async def cancel(args: argparse.Namespace, settings: Settings) -> int:
 @reports_problems
 async def export(args: argparse.Namespace, settings: Settings) -> int:
     status, pair = _status_filter(args.status), _pair_filter(args.pair)
-    path = Path(args.file)
-    if not path.parent.exists():
-        raise InvalidOrder([FieldError("FILE", f"folder {path.parent} does not exist")])
+    try:
+        target = choose_target(args.file)
+    except ReportTargetError as error:
+        raise InvalidOrder([FieldError("FILE", str(error))]) from None
     async with open_store(settings) as store:
-        rows = await export_csv(store, path, status=status, pair=pair)
-    out.print(f"wrote {rows} orders to {path}", markup=False)
+        try:
+            rows = await export_csv(store, target, status=status, pair=pair)
+        except BrokenPipeError:
+            return ExitCode.OK  # the reader went away (`dexdesk export - | head`): nothing more to say
+        except OSError as error:
+            err.print(f"dexdesk: cannot write {args.file}: {error.strerror or error}", markup=False)
+            return ExitCode.FAILED
+    # Standard output carries the report itself, so the note goes to stderr there.
+    (err if target.to_stdout else out).print(f"wrote {rows} orders to {target.shown}", markup=False)
     return ExitCode.OK
 
 
@@ -392,13 +412,17 @@ async def info(args: argparse.Namespace, settings: Settings) -> int:
     out.print(f"database: {settings.database_url}", markup=False)
     out.print(f"data directory: {data_dir()}", markup=False)
     out.print(f"settings file: {settings_path()}", markup=False)
-    async with open_store(settings) as store:
-        counts = await store.counts_by_status()
-        revision = store.schema_revision
-        upgraded = f" (upgraded from {store.upgraded_from} just now)" if store.upgraded_from else ""
-    out.print(f"schema revision: {revision}{upgraded}", markup=False)
-    summary = ", ".join(f"{counts.get(status, 0)} {status}" for status in OrderStatus)
-    out.print(f"orders: {summary}", markup=False)
+    try:
+        async with open_store(settings) as store:
+            counts = await store.counts_by_status()
+            revision = store.schema_revision
+            upgraded = f" (upgraded from {store.upgraded_from} just now)" if store.upgraded_from else ""
+    except DatabaseMissing:
+        out.print("orders: none yet: the database does not exist (submit, run or the desk create it)", markup=False)
+    else:
+        out.print(f"schema revision: {revision}{upgraded}", markup=False)
+        summary = ", ".join(f"{counts.get(status, 0)} {status}" for status in OrderStatus)
+        out.print(f"orders: {summary}", markup=False)
     out.print(await _mirror_line(settings), markup=False)
     for line in await cluster_commands.info_lines(settings):
         out.print(line, markup=False)
@@ -416,8 +440,16 @@ async def _mirror_line(settings: Settings) -> str:
 
 def desk(args: argparse.Namespace, settings: Settings, parser: argparse.ArgumentParser) -> int:
     """No command: the desktop app."""
-    if args.screenshot and not args.demo:
+    if args.demo is not None and not 1 <= args.demo <= MAX_RUN_ORDERS:
+        err.print(f"dexdesk: --demo: {ORDERS_RULE}", markup=False)
+        return ExitCode.BAD_INPUT
+    if args.screenshot is not None and args.demo is None:
         parser.error("--screenshot needs --demo N (the screenshot is taken when the demo orders are done)")
-    from app.desk import launch
+    from app.desk import launch, screenshot_problem  # Qt is imported only when the desk opens
 
+    if args.screenshot is not None:
+        problem = screenshot_problem(args.screenshot)
+        if problem:
+            err.print(f"dexdesk: --screenshot: {problem}", markup=False)
+            return ExitCode.BAD_INPUT
     return launch(args, settings)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TextIO
+
 from rich.console import Console, JustifyMethod
 from rich.table import Table
 from rich.text import Text
@@ -80,6 +82,31 @@ def orders_table(orders: list[Order]) -> Table:
             str(order.attempts),
         )
     return table
+
+
+def write_plain_table(orders: list[Order], stream: TextIO) -> None:
+    """The same columns as `orders_table`, as fixed-width lines: fast for tens of thousands of orders."""
+    header = ("created (UTC)", "id", "pair", "side", "amount", "status", "dex", "exec price", "txHash", "att")
+    rows = [
+        (
+            format_timestamp(order.created_at)[:19].replace("T", " "),
+            short(order.id),
+            order.pair,
+            str(order.direction),
+            format_decimal(order.amount),
+            str(order.status),
+            str(order.dex or ""),
+            format_decimal(order.execution_price) if order.execution_price is not None else "",
+            short(order.tx_hash, 12),
+            str(order.attempts),
+        )
+        for order in orders
+    ]
+    widths = [max(len(header[index]), *(len(row[index]) for row in rows)) for index in range(len(header))]
+    right = {4, 7, 9}
+    template = "  ".join(f"{{{index}:{'>' if index in right else '<'}{width}}}" for index, width in enumerate(widths))
+    stream.write(template.format(*header).rstrip() + "\n")
+    stream.writelines(template.format(*row).rstrip() + "\n" for row in rows)
 
 
 def order_detail(order: Order, console: Console) -> None:

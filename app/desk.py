@@ -50,7 +50,7 @@ def launch(args: argparse.Namespace, settings: Settings) -> int:
     assert isinstance(app, QApplication)
     app.setApplicationName("dexdesk")
     app.setOrganizationName("dexdesk")
-    apply_theme(app)
+    apply_theme(app, settings.theme)
     try:
         engine = build_engine(settings)
     except ClusterUnavailable as refused:
@@ -70,3 +70,21 @@ def launch(args: argparse.Namespace, settings: Settings) -> int:
             )
         )
     return exit_code
+
+
+def screenshot_problem(raw: str) -> str | None:
+    """Why a screenshot cannot be saved at `raw` (None if it can): checked before the demo runs."""
+    from PySide6.QtGui import QImageWriter
+
+    formats = sorted(bytes(name.data()).decode() for name in QImageWriter.supportedImageFormats())
+    path = Path(raw)
+    if not raw.strip():
+        return "give a file name, e.g. desk.png"
+    if path.is_dir():
+        return f"{raw} is a folder; give a file name, e.g. {path / 'desk.png'}"
+    suffix = path.suffix.lower().lstrip(".")
+    if suffix not in formats:
+        return f"cannot save .{suffix or '(no extension)'} images; use one of: {', '.join('.' + f for f in formats)}"
+    if not path.parent.is_dir():
+        return f"folder {path.parent} does not exist"
+    return None

@@ -15,7 +15,7 @@ from collections.abc import Callable
 from dataclasses import replace
 
 from app.wiring import build_engine, start_mirror
-from engine.api import ApiOptions, ApiServer, UnsafeBinding, create_app
+from engine.cluster.config import ClusterUnavailable
 from engine.exit_codes import ExitCode
 from engine.settings import Settings
 from engine.storage import StorageUnavailable
@@ -42,6 +42,9 @@ def _say(text: str) -> None:
 
 
 async def serve(args: argparse.Namespace, settings: Settings) -> int:
+    # FastAPI and uvicorn load only for this command: every other `dexdesk` starts without them.
+    from engine.api import ApiOptions, ApiServer, UnsafeBinding, create_app
+
     options = ApiOptions(
         host=args.host,
         port=args.port,
@@ -53,7 +56,11 @@ async def serve(args: argparse.Namespace, settings: Settings) -> int:
     except UnsafeBinding as problem:
         _say(str(problem))
         return ExitCode.BAD_INPUT
-    engine = build_engine(settings)
+    try:
+        engine = build_engine(settings)
+    except ClusterUnavailable as refused:
+        _say(str(refused))
+        return ExitCode.BAD_INPUT
     try:
         await engine.start()
     except StorageUnavailable as problem:

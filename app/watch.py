@@ -18,7 +18,7 @@ import contextlib
 import json
 import sys
 import uuid
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import cast
 
 from redis.asyncio import Redis
@@ -30,7 +30,9 @@ from engine.mirror_keys import CHANNEL_PATTERN, MirrorKeys, client_options, desc
 from engine.settings import Settings
 
 Write = Callable[[str], None]
-_TERMINAL = ("CONFIRMED", "FAILED")
+_TERMINAL = ("CONFIRMED", "FAILED", "CANCELLED")
+_STALE_NOTE_S = 60.0
+IdleCheck = Callable[[], Awaitable[str | None]]
 _HEALTH_S = 5.0
 _MAX_BACKOFF_S = 5.0
 
@@ -75,13 +77,36 @@ async def watch(args: argparse.Namespace, settings: Settings) -> int:
         except ValueError:
             _stderr_note("ORDER_ID: must be a full order id (36 characters, as `dexdesk list` shows)")
             return ExitCode.BAD_INPUT
-        final = await follow_order(settings.redis_url, keys, order_id, _stdout_line, _stderr_note)
+        check = _database_check(settings.db_url) if settings.db_url else None
+        final = await follow_order(settings.redis_url, keys, order_id, _stdout_line, _stderr_note, check)
         return ExitCode.OK if final == "CONFIRMED" else ExitCode.FAILED
     except WatchFailed as error:
         _stderr_note(str(error))
         return ExitCode.BAD_INPUT if error.refused else ExitCode.FAILED
     except BrokenPipeError:
         return ExitCode.OK  # the reader went away (`dexdesk watch | head -3`): nothing more to say
+
+
+def _database_check(db_url: str) -> Callable[[str], Awaitable[str | None]]:
+    """With --db: the order's end as the database has it, as the JSON line the mirror would publish."""
+
+    async def check(order_id: str) -> str | None:
+        from engine.domain import update_message
+        from engine.jsonfmt import dumps
+        from engine.storage import OrderStore, StorageUnavailable
+
+        store = OrderStore(db_url)
+        try:
+            await store.open(create=False)
+        except StorageUnavailable as error:
+            raise WatchFailed(str(error), refused=True) from None
+        try:
+            order = await store.get(order_id)
+        finally:
+            await store.close()
+        return dumps(update_message(order)) if order is not None and order.is_terminal else None
+
+    return check
 
 
 def _connect(url: str) -> Redis:
@@ -104,12 +129,17 @@ async def _confirmation(pubsub: PubSub, kind: str) -> None:
             return
 
 
-async def _messages(pubsub: PubSub) -> AsyncIterator[str]:
-    """Published lines as they come; a PING when idle notices a Redis that went away."""
+async def _messages(pubsub: PubSub, idle: IdleCheck | None = None) -> AsyncIterator[str]:
+    """Published lines as they come; a PING when idle notices a Redis that went away.
+
+    `idle`, called at each quiet interval, may supply a line from elsewhere (the database).
+    """
     while True:
         message = await pubsub.get_message(timeout=_HEALTH_S)
         if message is None:
             await pubsub.ping()
+            if idle is not None and (line := await idle()) is not None:
+                yield line
         elif message["type"] in ("message", "pmessage"):
             yield message["data"]
 
@@ -128,7 +158,14 @@ async def _subscribe_at_snapshot(client: Redis, pubsub: PubSub, keys: MirrorKeys
         await _confirmation(pubsub, "unsubscribe")
 
 
-async def follow_order(url: str, keys: MirrorKeys, order_id: str, write: Write, note: Write = _stderr_note) -> str:
+async def follow_order(
+    url: str,
+    keys: MirrorKeys,
+    order_id: str,
+    write: Write,
+    note: Write = _stderr_note,
+    db_check: Callable[[str], Awaitable[str | None]] | None = None,
+) -> str:
     """Write the order's messages from its current state on; return its terminal status.
 
     If Redis goes away meanwhile, reconnect with back-off and go on from the snapshot, which
@@ -150,11 +187,15 @@ async def follow_order(url: str, keys: MirrorKeys, order_id: str, write: Write, 
                 last = line
             if line is not None and _status(line) in _TERMINAL:
                 return str(_status(line))
-            async for line in _messages(pubsub):
-                write(line)
-                last = line
-                if _status(line) in _TERMINAL:
-                    return str(_status(line))
+            if db_check is not None and (ended := await db_check(order_id)) is not None:
+                write(ended)  # Redis missed its end (a process exited while Redis was away)
+                return str(_status(ended))
+            quiet = _idle_check(order_id, line, db_check, note)
+            async for published in _messages(pubsub, quiet):
+                write(published)
+                last = published
+                if _status(published) in _TERMINAL:
+                    return str(_status(published))
         except (RedisError, OSError) as error:
             if not ever_connected:
                 raise _failure(url, error) from None
@@ -165,6 +206,29 @@ async def follow_order(url: str, keys: MirrorKeys, order_id: str, write: Write, 
                 await client.aclose()
         await asyncio.sleep(delay)
         delay = min(delay * 2, _MAX_BACKOFF_S)
+
+
+def _idle_check(
+    order_id: str, snapshot: str | None, db_check: Callable[[str], Awaitable[str | None]] | None, note: Write
+) -> IdleCheck:
+    """What to do while an order is quiet: ask the database (with --db), or say once that it is stale."""
+    quiet_since = asyncio.get_running_loop().time()
+    told = False
+
+    async def check() -> str | None:
+        nonlocal told
+        if db_check is not None:
+            return await db_check(order_id)
+        if not told and asyncio.get_running_loop().time() - quiet_since >= _STALE_NOTE_S:
+            told = True
+            status = _status(snapshot) if snapshot else "unknown"
+            note(
+                f"no update of order {order_id} for {_STALE_NOTE_S:g} s (last state in Redis: {status}); "
+                "if its process ended while Redis was away, add --db URL to check the database"
+            )
+        return None
+
+    return check
 
 
 async def follow_all(url: str, write: Write, note: Write = _stderr_note) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+import sys
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import replace
@@ -63,8 +64,15 @@ def start_mirror(
         mirror.on_state(on_state)
     mirror.attach(engine)
     mirror.adopt(engine.active_orders())
+    mirror.repair_from(engine.order)
     mirror.start()
     return mirror
+
+
+def _tell_once(store: OrderStore) -> None:
+    """What the store did on the user's behalf that they should know (e.g. created a schema)."""
+    for notice in store.notices:
+        print(f"dexdesk: {notice}", file=sys.stderr)
 
 
 @asynccontextmanager
@@ -74,6 +82,7 @@ async def running_engine(
     """An engine that has resumed every unfinished order, mirrored to Redis if a URL is set; stopped cleanly."""
     engine = build_engine(settings)
     await engine.start()
+    _tell_once(engine.store)
     mirror = start_mirror(engine, settings, on_mirror_state)
     try:
         yield engine
@@ -85,9 +94,9 @@ async def running_engine(
 
 @asynccontextmanager
 async def open_store(settings: Settings) -> AsyncIterator[OrderStore]:
-    """Storage alone, for commands that only read (list, show, export, info)."""
+    """Storage alone, for commands that only read (list, show, export, info): never creates a database."""
     store = OrderStore(settings.database_url)
-    await store.open()
+    await store.open(create=False)
     try:
         yield store
     finally:

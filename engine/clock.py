@@ -50,6 +50,14 @@ class Clock:
                 self._wall_origin, self._loop_origin = datetime.now(UTC), now
         return self._wall_origin + timedelta(seconds=now - self._loop_origin)
 
+    def wall_seconds(self) -> float:
+        """`utc_now()` as seconds since the epoch, without timedelta's rounding to microseconds.
+
+        What processes share for the rate limit's window (engine.storage.rate_window).
+        """
+        origin = self.utc_now() - timedelta(seconds=self.monotonic() - self._loop_origin)
+        return origin.timestamp() + (self.monotonic() - self._loop_origin)
+
     async def simulate(self, seconds: float) -> None:
         """Wait for a simulated duration, scaled; at scale 0 only yield to other tasks."""
         scaled = seconds * self.time_scale

@@ -19,7 +19,7 @@ from typing import Any
 
 from engine.clock import Clock
 from engine.domain import Order, OrderStatus, OrderUpdate, update_message
-from engine.storage import OrderStore, ownership
+from engine.storage import OrderStore, StorageUnavailable, ownership
 
 log = logging.getLogger(__name__)
 
@@ -79,6 +79,10 @@ class Coordinator:
                 await self.tick()
             except asyncio.CancelledError:
                 raise
+            except StorageUnavailable as problem:
+                # The database refused for good (deleted, read-only, damaged): the command says so once.
+                log.info("stopped reading other processes' changes: %s", problem)
+                return
             except Exception:
                 log.warning("could not read other processes' changes or renew leases; trying again", exc_info=True)
 

@@ -10,11 +10,12 @@ back what it still holds.
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import os
 import socket
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from pathlib import Path
@@ -32,9 +33,12 @@ from engine.log_kinds import LogKind
 from engine.pairs import PairCatalog, default_catalog
 from engine.pipeline import AttemptRunner, Transitions
 from engine.queue import InProcessQueue, OrderQueue, QueueSettings, QueueStats, RemoteQueue
+from engine.ratelimit import SharedWindowLimiter
 from engine.reports import export_csv
 from engine.router import MockDexRouter, Router, RouterSettings, RoutingDecision, worst_price
-from engine.storage import OrderLost, OrderStore, StorageFailure, ownership
+from engine.storage import OrderLost, OrderStore, StorageFailure, ownership, rate_window
+from engine.storage.summary import SummaryCounter
+from engine.summary import OrderSummary, build_summary
 from engine.validation import OrderRequest, validate_order
 
 log = logging.getLogger(__name__)
@@ -92,7 +96,14 @@ class Engine:
         self.clock = Clock(self.settings.time_scale)
         self.hub = UpdateHub()
         self.router: Router = MockDexRouter(self.catalog, self.settings.router, self.clock)
-        self.queue: OrderQueue = queue or InProcessQueue(self.settings.queue, self.clock)
+        # The rate limit's window lives in the database: it holds across restarts and processes.
+        shared_window = SharedWindowLimiter(
+            self.clock,
+            self.settings.queue.limiter_max,
+            self.settings.queue.limiter_duration_s,
+            functools.partial(rate_window.admit, store),
+        )
+        self.queue: OrderQueue = queue or InProcessQueue(self.settings.queue, self.clock, shared_window)
         self._transitions = Transitions(store, self.hub, self.clock)
         self._runner = AttemptRunner(self._transitions, self.router, self.settings.queue.retry, self._retry_later)
         self._active: dict[str, Order] = {}
@@ -110,6 +121,7 @@ class Engine:
             on_external=self._external,
             on_takeover=self._resume,
         )
+        self._summary_counter = SummaryCounter()
         self.limits = LimitBook(self._transitions, self.router, lambda: self._last_seq + 1, self._enqueue, self._save)
         self.hub.subscribe(self.limits.forget)
 
@@ -192,7 +204,8 @@ class Engine:
         await self._coordinator.stop()
         await self.store.flush()
         try:
-            await ownership.release(self.store)
+            if self.store.fatal is None:  # a database that refused for good is not written again
+                await ownership.release(self.store)
         except Exception:
             log.warning(
                 "could not hand back unfinished orders; others take them when the lease runs out", exc_info=True
@@ -320,6 +333,9 @@ class Engine:
         if result.outcome == "too_late":
             return CancelResult("too_late", ownership.too_late_reason(order.status), order)
         self.hub.publish(OrderUpdate(update_message(order), order, order.logs[-1:]))
+        discard = getattr(self.queue, "discard", None)  # in-process queue; a cluster's workers re-check the order
+        if callable(discard):
+            discard({order.id})  # no ghost in the line: it would take a rate-limit start for nothing
         self._end(order)
         was = (order.logs[-1].data or {}).get("from", "a waiting state") if order.logs else "a waiting state"
         return CancelResult("cancelled", f"cancelled in {was}; no swap was sent", order)
@@ -339,6 +355,12 @@ class Engine:
 
     def stats(self) -> QueueStats:
         return self.queue.stats()
+
+    def start_delay(self, count: int) -> float:
+        """How long until `count` more orders would all have started: what a Burst is told before it is sent."""
+        # The in-process queue knows its limiter exactly; a cluster's shared window is not projected here.
+        delay = getattr(self.queue, "start_delay", None)
+        return float(delay(count)) if callable(delay) else 0.0
 
     def cluster_text(self) -> str | None:
         """The cluster's figures in one line (workers alive, queued, in flight, window), or None when not a cluster."""
@@ -367,6 +389,11 @@ class Engine:
         """A page of stored orders without logs, newest first, older than `before_seq` when given."""
         return await self.store.list_orders(status=status, pair=pair, limit=limit, before_seq=before_seq)
 
+    async def summary(self) -> OrderSummary:
+        """Counts, notional, fees, slippage, retries and time to CONFIRMED over every stored order,
+        aggregated by the database (a few dozen group rows come back, whatever the number of orders)."""
+        return build_summary(await self.store.summary_rows(self._summary_counter), self.catalog)
+
     async def counts_by_status(self) -> dict[OrderStatus, int]:
         return await self.store.counts_by_status()
 
@@ -377,9 +404,10 @@ class Engine:
         status: OrderStatus | None = None,
         pair: str | None = None,
         progress: Callable[[int], None] | None = None,
+        bom: bool = True,
     ) -> int:
-        """The CSV report of every stored order that matches, streamed from storage."""
-        return await export_csv(self.store, path, status=status, pair=pair, progress=progress)
+        """The CSV report of every stored order that matches, streamed from storage (`bom=False`: plain UTF-8)."""
+        return await export_csv(self.store, path, status=status, pair=pair, progress=progress, bom=bom)
 
     def indicative_quote(
         self, pair: str, amount: Decimal, direction: Direction, slippage: Decimal | None = None
@@ -445,7 +473,8 @@ class Engine:
                 if stored is None:
                     raise KeyError(order_id)
                 return stored
-        return await future
+        result: Order = await self._until_idle_or_broken(future)
+        return result
 
     async def wait_abandoned(self) -> None:
         """Wait until every unfinished order other processes hold is either theirs for sure or ours.
@@ -478,8 +507,26 @@ class Engine:
             await asyncio.sleep(poll_s)
 
     async def wait_idle(self) -> None:
-        """Wait until no order is active: everything queued has reached a terminal state."""
-        await self._idle.wait()
+        """Wait until no order is active: everything queued has reached a terminal state.
+
+        Raises `StorageUnavailable` if the database refuses for good meanwhile (read-only,
+        damaged): no order could move on, so waiting would be forever.
+        """
+        await self._until_idle_or_broken(self._idle.wait())
+
+    async def _until_idle_or_broken(self, waiting: Awaitable[Any]) -> Any:
+        task = asyncio.ensure_future(waiting)
+        broken = asyncio.ensure_future(self.store.broken.wait())
+        try:
+            await asyncio.wait({task, broken}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            broken.cancel()
+            if not task.done():
+                task.cancel()
+        if task.done() and not task.cancelled():
+            return task.result()
+        assert self.store.fatal is not None
+        raise self.store.fatal
 
     # -- internals ------------------------------------------------------------------------
 
@@ -533,7 +580,8 @@ class Engine:
             log.warning("order %s was taken over or cancelled by another process; dropped here", order_id)
             self._end(await self.store.get(order_id) or order)
         except StorageFailure as error:
-            log.exception("order %s keeps its last stored state and resumes on the next start", order_id)
+            if self.store.fatal is None:
+                log.exception("order %s keeps its last stored state and resumes on the next start", order_id)
             self._end(order)
             for future in self._terminal_waiters.pop(order_id, []):
                 if not future.done():

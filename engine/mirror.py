@@ -15,7 +15,7 @@ import contextlib
 import logging
 import uuid
 from collections import Counter, OrderedDict, deque
-from collections.abc import Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -39,6 +39,7 @@ log = logging.getLogger(__name__)
 
 Status = Literal["connecting", "connected", "disconnected", "stopped"]
 _MIRROR_ERRORS = (RedisError, OSError, ValueError)
+_REPAIR_LIMIT = 10_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,6 +122,9 @@ class RedisMirror:
         self._idle.set()
         self._state_listeners: list[Callable[[MirrorState], None]] = []
         self._task: asyncio.Task[None] | None = None
+        self._stopping = False
+        self._lookup: Callable[[str], Awaitable[Order | None]] | None = None
+        self.repaired = 0
         self._detach: Callable[[], None] | None = None
 
     # -- wiring ---------------------------------------------------------------------------
@@ -128,6 +132,15 @@ class RedisMirror:
     def attach(self, source: UpdateSource) -> None:
         """Listen to committed updates: an engine's, or anything else that announces them."""
         self._detach = source.subscribe(self)
+
+    def repair_from(self, lookup: Callable[[str], Awaitable[Order | None]]) -> None:
+        """Where to look up orders Redis still lists as active but this mirror does not know.
+
+        A process that exited while Redis was frozen or away could not write how its orders
+        ended; the database knows. On each connect the mirror checks `{ns}:active` against it
+        and publishes the end of every order that ended meanwhile (see `_repair`).
+        """
+        self._lookup = lookup
 
     def adopt(self, orders: Iterable[Order]) -> None:
         """Know about orders that were active before this mirror existed (resumed ones).
@@ -148,21 +161,36 @@ class RedisMirror:
 
     def start(self) -> None:
         if self._task is None:
+            self._stopping = False
             self._set_state(MirrorState("connecting", self.state.url))
             self._task = asyncio.create_task(self._run(), name="dexdesk-redis-mirror")
 
     async def stop(self, flush_timeout_s: float = 2.0) -> None:
-        """Send what is queued if Redis is there (briefly), then close. Never raises."""
+        """Send what is queued if Redis is there (briefly), then close. Never raises, never outlives the timeout.
+
+        A cancel can be swallowed: on Python 3.11 `asyncio.wait_for` inside redis-py's connect
+        returns the connection when the cancel lands as it completes, and the task goes on. So
+        the task also checks a stop flag at every step, and this waits for it with a deadline
+        instead of awaiting it unbounded.
+        """
         if self._detach is not None:
             self._detach()
             self._detach = None
-        if self._task is None:
+        task = self._task
+        if task is None:
             return
+        deadline = asyncio.get_running_loop().time() + flush_timeout_s
+        cancel_grace_s = min(0.5, flush_timeout_s / 2)
         if self.state.connected:
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._idle.wait(), flush_timeout_s)
-        self._task.cancel()
-        await asyncio.gather(self._task, return_exceptions=True)
+                await asyncio.wait_for(self._idle.wait(), flush_timeout_s - cancel_grace_s)
+        self._stopping = True
+        self._wake.set()
+        task.cancel()
+        remaining = max(0.0, deadline - asyncio.get_running_loop().time())
+        done, _ = await asyncio.wait({task}, timeout=max(remaining, 0.05))
+        if not done:
+            log.warning("Redis mirror did not stop within %.1f s; leaving it to finish on its own", flush_timeout_s)
         self._task = None
         self._set_state(MirrorState("stopped", self.state.url))
 
@@ -227,28 +255,38 @@ class RedisMirror:
 
     async def _run(self) -> None:
         delay = self.min_backoff_s
-        while True:
+        while not self._stop_requested():
             client: Redis | None = None
             try:
                 client = Redis.from_url(self.url, **client_options())
                 await client.ping()
                 publish_sha = await client.script_load(PUBLISH_SCRIPT)
                 refresh_sha = await client.script_load(REFRESH_SCRIPT)
+                if self._stop_requested():
+                    return  # stop() came while connecting and its cancel was swallowed
                 self.connects += 1
                 self._set_state(MirrorState("connected", self.state.url))
                 delay = self.min_backoff_s
                 await self._refresh(client, refresh_sha)
+                await self._repair(client)
                 await self._drain(client, publish_sha)
             except _MIRROR_ERRORS as error:
                 reason = describe_error(error)
-                log.warning("Redis mirror disconnected (%s); retrying in %.1f s", reason, delay)
+                # info, not warning: the state listeners (status bar, the CLI's stderr line) tell the user once
+                log.info("Redis mirror disconnected (%s); retrying in %.1f s", reason, delay)
                 self._set_state(MirrorState("disconnected", self.state.url, reason, delay))
             finally:
                 if client is not None:
                     with contextlib.suppress(*_MIRROR_ERRORS):
                         await client.aclose()
+            if self._stop_requested():
+                return
             await asyncio.sleep(delay)
             delay = min(delay * 2, self.max_backoff_s)
+
+    def _stop_requested(self) -> bool:
+        """A method, not the bare flag, so a check after an await is not 'known' to type checkers."""
+        return self._stopping
 
     async def _refresh(self, client: Redis, sha: str) -> None:
         """Put back the snapshots of active orders whose latest state was already written once."""
@@ -268,8 +306,40 @@ class RedisMirror:
                 )
             await pipe.execute()
 
+    async def _repair(self, client: Redis) -> None:
+        """Publish the end of orders Redis lists as active that the database says have ended.
+
+        Only orders this mirror does not track are looked up (its own are current), at most
+        `_REPAIR_LIMIT` per connect; an id the database does not hold (another database's order
+        in a shared namespace) is left alone. The ends go through the normal queue, so each is
+        written with the snapshot, the set and the PUBLISH together, and late listeners see it.
+        """
+        if self._lookup is None:
+            return
+        known = self._active.keys() | self._unsent.keys() | self._unsent_terminal.keys() | self._queued.keys()
+        candidates: list[str] = []
+        async for raw in client.sscan_iter(self.keys.active, count=500):
+            order_id = raw.decode() if isinstance(raw, bytes) else str(raw)
+            if order_id not in known:
+                candidates.append(order_id)
+            if len(candidates) >= _REPAIR_LIMIT or self._stop_requested():
+                break
+        for order_id in candidates:
+            if self._stop_requested():
+                return
+            try:
+                order = await self._lookup(order_id)
+            except Exception as error:  # noqa: BLE001 - the database's trouble is the engine's to report
+                log.info("Redis mirror: cannot check orders in the database now (%s)", error)
+                return
+            if order is not None and order.is_terminal and order_id not in self._queued:
+                self(OrderUpdate(update_message(order), order, ()))
+                self.repaired += 1
+        if self.repaired:
+            log.info("Redis mirror: published the end of %d orders that ended while Redis was away", self.repaired)
+
     async def _drain(self, client: Redis, sha: str) -> None:
-        while True:
+        while not self._stop_requested():
             if not self.pending:
                 self._idle.set()
                 self._wake.clear()

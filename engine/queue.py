@@ -37,6 +37,10 @@ class QueueStats:
     concurrency: int
     window_used: int
     window_max: int
+    next_start_in_s: float | None = None
+    """When the rate limit holds orders back: seconds until the next one may start."""
+    drain_in_s: float | None = None
+    """When the rate limit holds orders back: seconds until the last queued order starts."""
 
 
 class OrderQueue(Protocol):
@@ -75,14 +79,17 @@ class RemoteQueue(Protocol):
 class InProcessQueue:
     """An asyncio queue with a concurrency cap and a sliding-window rate limit."""
 
-    def __init__(self, settings: QueueSettings, clock: Clock) -> None:
+    def __init__(self, settings: QueueSettings, clock: Clock, limiter: SlidingWindowLimiter | None = None) -> None:
         self.settings = settings
         self.clock = clock
-        self.limiter = SlidingWindowLimiter(clock, settings.limiter_max, settings.limiter_duration_s)
+        self.limiter = limiter or SlidingWindowLimiter(clock, settings.limiter_max, settings.limiter_duration_s)
         self._waiting: deque[str] = deque()
         self._delayed: set[asyncio.Task[None]] = set()
+        self._delayed_by_id: dict[str, asyncio.Task[None]] = {}
         self._in_flight: set[asyncio.Task[None]] = set()
         self._wakeup = asyncio.Event()
+        self._held: str | None = None  # taken from the line, waiting for the rate limit: still queued
+        self._held_dropped = False
 
     def add(self, order_id: str) -> None:
         self._waiting.append(order_id)
@@ -96,7 +103,23 @@ class InProcessQueue:
 
         task = asyncio.create_task(release(), name=f"backoff-{order_id[:8]}")
         self._delayed.add(task)
-        task.add_done_callback(self._delayed.discard)
+        self._delayed_by_id[order_id] = task
+
+        def done(finished: asyncio.Task[None]) -> None:
+            self._delayed.discard(finished)
+            if self._delayed_by_id.get(order_id) is finished:
+                del self._delayed_by_id[order_id]
+
+        task.add_done_callback(done)
+
+    def discard(self, order_ids: set[str]) -> None:
+        if not order_ids:
+            return
+        self._waiting = deque(order_id for order_id in self._waiting if order_id not in order_ids)
+        if self._held in order_ids:
+            self._held_dropped = True  # the dispatcher gives its start back when the limiter lets it go
+        for order_id in order_ids & self._delayed_by_id.keys():
+            self._delayed_by_id[order_id].cancel()
 
     def reconfigure(self, settings: QueueSettings) -> None:
         self.settings = settings
@@ -105,14 +128,23 @@ class InProcessQueue:
         self._wakeup.set()
 
     def stats(self) -> QueueStats:
+        waiting = len(self._waiting) + (self._held is not None and not self._held_dropped)
+        held_back = bool(waiting) and self.limiter.enabled and self.limiter.used() >= self.settings.limiter_max
         return QueueStats(
-            waiting=len(self._waiting),
+            waiting=waiting,
             delayed=len(self._delayed),
             in_flight=len(self._in_flight),
             concurrency=self.settings.concurrency,
             window_used=self.limiter.used() if self.limiter.enabled else 0,
             window_max=self.settings.limiter_max,
+            next_start_in_s=self.limiter.start_delay(1) if held_back else None,
+            drain_in_s=self.limiter.start_delay(waiting) if held_back else None,
         )
+
+    def start_delay(self, count: int) -> float:
+        """Seconds until `count` more orders (behind everything queued) have all started, by the rate limit."""
+        held = self._held is not None and not self._held_dropped
+        return self.limiter.start_delay(len(self._waiting) + held + len(self._delayed) + count)
 
     async def _next_slot(self) -> str:
         """Wait for a queued order and a free slot; `_wakeup` is set by adds and finished attempts."""
@@ -125,11 +157,18 @@ class InProcessQueue:
         try:
             while True:
                 order_id = await self._next_slot()
+                self._held = order_id
                 try:
                     await self.limiter.acquire()
                 except asyncio.CancelledError:
                     self._waiting.appendleft(order_id)
                     raise
+                finally:
+                    self._held = None
+                if self._held_dropped:
+                    self._held_dropped = False
+                    self.limiter.give_back()
+                    continue
                 task = asyncio.create_task(handler(order_id), name=f"attempt-{order_id[:8]}")
                 self._in_flight.add(task)
                 task.add_done_callback(self._attempt_finished)

@@ -1,22 +1,37 @@
-"""CSV reports: docs/contract.md's columns, UTF-8 with a BOM so spreadsheets read it right, RFC 4180 quoting.
+"""CSV reports: docs/contract.md's 12 columns, then four added at the end, RFC 4180 quoting.
 
-Rows are streamed from storage in chunks and written to a temporary file that replaces the
-target only when complete, so a large export never holds the database in memory and a failed
-one never leaves half a report behind.
+The contract's columns keep their names and order (scripts read them by position); the added
+ones are `quotedPrice`, `slippageBps` (positive = worse than quoted), `notional` and `fee` (both in
+the pair's QUOTE token), filled for CONFIRMED orders. The file is UTF-8 with a BOM by default, so
+Excel reads accents and "…" right; `bom=False` writes plain UTF-8 for LibreOffice (whose "plain"
+import shows a BOM as "ï»¿id" in A1) and for scripts. See docs/csv.md for the import settings.
+
+Rows are streamed from storage in pages; a worker thread encodes and writes each page while the
+loop fetches the next, so a large export never holds the database in memory and never stalls
+the loop that runs orders and the desk. Where the report may go (and how: atomically over a
+regular file, or streamed into a FIFO or terminal) is `engine.report_target`'s decision.
 """
 
 from __future__ import annotations
 
+import asyncio
 import csv
-import os
+import functools
+import io
+import json
+import queue
+import threading
 from collections.abc import Callable, Iterable
-from decimal import Decimal
+from decimal import ROUND_HALF_EVEN, Decimal
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any, BinaryIO
 
-from engine.domain import Order, OrderStatus, format_timestamp
-from engine.jsonfmt import format_decimal
+from engine.domain import Direction, Order, OrderStatus, format_timestamp
+from engine.execution_figures import fee_paid, notional, slippage_bps
+from engine.jsonfmt import dumps, format_decimal
+from engine.report_target import ReportTarget, choose_target
 from engine.storage import OrderStore
+from engine.storage.report_reader import report_pages, sqlite_file
 
 COLUMNS = (
     "id",
@@ -32,13 +47,56 @@ COLUMNS = (
     "attempts",
     "error",
 )
+_PLACES = Decimal("0.00000001")
+ADDED_COLUMNS = ("quotedPrice", "slippageBps", "notional", "fee")
+HEADER = (*COLUMNS, *ADDED_COLUMNS)
 
 
 def _decimal(value: Decimal | None) -> str:
     return format_decimal(value) if value is not None else ""
 
 
+def added_cells(
+    status: str,
+    direction: str,
+    amount: Decimal | str,
+    dex: str | None,
+    executed: Decimal | str | None,
+    route: str | None,
+) -> tuple[str, str, str, str]:
+    """The four added columns, from the stored fields; empty unless the order was CONFIRMED."""
+    if status != OrderStatus.CONFIRMED or not executed or not route:
+        return ("", "", "", "")
+    quoted_text = json.loads(route).get("quotedPrice")
+    side = Direction(direction)
+    price = Decimal(executed)
+    quoted = Decimal(quoted_text) if quoted_text else None
+    moved = notional(Decimal(amount), price)
+    fee = fee_paid(dex, side, moved)
+    slip = slippage_bps(side, quoted, price)
+    return (
+        _decimal(quoted),
+        _decimal(slip),
+        _decimal(_cents(moved)),
+        _decimal(_cents(fee)),
+    )
+
+
+def _cents(value: Decimal | None) -> Decimal | None:
+    """Notional and fee to 8 places: exact enough for any QUOTE token, short enough to read."""
+    return None if value is None else value.quantize(_PLACES, ROUND_HALF_EVEN)
+
+
 def csv_row(order: Order) -> list[str]:
+    route = dumps(order.route.to_json()) if order.route else None
+    added = added_cells(
+        str(order.status),
+        str(order.direction),
+        order.amount,
+        str(order.dex) if order.dex else None,
+        order.execution_price,
+        route,
+    )
     return [
         order.id,
         format_timestamp(order.created_at),
@@ -52,22 +110,30 @@ def csv_row(order: Order) -> list[str]:
         order.tx_hash or "",
         str(order.attempts),
         order.error or "",
+        *added,
     ]
 
 
-class CsvReport:
-    """A report being written: rows go to a hidden partial file that becomes `path` on success."""
+# Small pages: the writer holds the GIL for a whole page, and the loop must get it back within a frame.
+_PAGE_ROWS = 1000
 
-    def __init__(self, path: Path) -> None:
-        self.path = Path(path)
+
+class CsvReport:
+    """A report being written to a checked target; blocking file work, so run it off the loop."""
+
+    def __init__(self, target: ReportTarget | str | Path, *, bom: bool = True) -> None:
+        self.target = target if isinstance(target, ReportTarget) else choose_target(target)
         self.rows = 0
-        self._partial = self.path.with_name(f".{self.path.name}.partial")
-        self._handle: TextIO | None = None
+        self._encoding = "utf-8-sig" if bom else "utf-8"
+        self._partial: Path | None = None
+        self._binary: BinaryIO | None = None
+        self._text: io.TextIOWrapper | None = None
 
     def __enter__(self) -> CsvReport:
-        self._handle = self._partial.open("w", encoding="utf-8-sig", newline="")
-        self._writer = csv.writer(self._handle, lineterminator="\r\n")
-        self._writer.writerow(COLUMNS)
+        self._binary, self._partial = self.target.open()
+        self._text = io.TextIOWrapper(self._binary, encoding=self._encoding, newline="", write_through=False)
+        self._writer = csv.writer(self._text, lineterminator="\r\n")
+        self._writer.writerow(HEADER)
         return self
 
     def add(self, orders: Iterable[Order]) -> None:
@@ -76,38 +142,162 @@ class CsvReport:
             self.rows += 1
 
     def add_cells(self, rows: list[tuple[Any, ...]]) -> None:
-        """Rows that are already the report's cells (None is written as an empty cell, as `csv_row` does)."""
-        self._writer.writerows(rows)
+        """Rows of the contract's 12 cells followed by the stored route (None is written as an empty cell).
+
+        The added columns are computed only for CONFIRMED rows; every other row gets four empty cells.
+        """
+        empty = ("", "", "", "")
+        confirmed = str(OrderStatus.CONFIRMED)
+        self._writer.writerows(
+            (
+                *row[:12],
+                *(added_cells(row[6], row[4], row[5], row[7], row[8], row[12]) if row[6] == confirmed else empty),
+            )
+            for row in rows
+        )
         self.rows += len(rows)
 
     def __exit__(self, kind: object, error: object, trace: object) -> None:
-        assert self._handle is not None
-        self._handle.close()
+        assert self._text is not None
+        try:
+            self._text.close()
+        except OSError:
+            if kind is None:
+                self.target.discard(self._partial)
+                raise
         if kind is None:
-            os.replace(self._partial, self.path)
+            self.target.finish(self._partial)
         else:
-            self._partial.unlink(missing_ok=True)
+            self.target.discard(self._partial)
 
 
-def write_csv(path: Path, orders: Iterable[Order]) -> int:
-    """Write given orders (what a board shows) as a report; returns the number of rows."""
-    with CsvReport(path) as report:
+def write_csv(path: Path | ReportTarget, orders: Iterable[Order], *, bom: bool = True) -> int:
+    """Write given orders (what a board shows) as a report; returns the number of rows. Blocks."""
+    with CsvReport(path, bom=bom) as report:
         report.add(orders)
     return report.rows
 
 
+class _FileWorker:
+    """One daemon thread that runs the report's file work in order; the loop awaits each step.
+
+    A daemon thread of its own rather than an executor: a FIFO nobody reads blocks its `open`
+    forever, and Ctrl-C must still end the process instead of waiting for that thread at exit.
+    """
+
+    def __init__(self) -> None:
+        self._jobs: queue.SimpleQueue[tuple[Callable[[], Any], asyncio.Future[Any]] | None] = queue.SimpleQueue()
+        self._loop = asyncio.get_running_loop()
+        threading.Thread(target=self._serve, name="dexdesk-report-writer", daemon=True).start()
+
+    def _serve(self) -> None:
+        while (job := self._jobs.get()) is not None:
+            work, future = job
+            try:
+                result = work()
+            except BaseException as error:  # noqa: BLE001 - handed to the awaiting task, which decides
+                self._loop.call_soon_threadsafe(_settle, future, None, error)
+            else:
+                self._loop.call_soon_threadsafe(_settle, future, result, None)
+
+    def submit(self, work: Callable[[], Any]) -> asyncio.Future[Any]:
+        future: asyncio.Future[Any] = self._loop.create_future()
+        self._jobs.put((work, future))
+        return future
+
+    def close(self) -> None:
+        self._jobs.put(None)
+
+
+def _settle(future: asyncio.Future[Any], result: Any, error: BaseException | None) -> None:
+    if future.cancelled():
+        return
+    if error is not None:
+        future.set_exception(error)
+    else:
+        future.set_result(result)
+
+
 async def export_csv(
     store: OrderStore,
-    path: Path,
+    path: Path | str | ReportTarget,
     *,
     status: OrderStatus | None = None,
     pair: str | None = None,
     progress: Callable[[int], None] | None = None,
+    bom: bool = True,
 ) -> int:
-    """Stream every matching order from storage into a report, oldest first, in chunks."""
-    with CsvReport(path) as report:
-        async for chunk in store.stream_report(status=status, pair=pair):
-            report.add_cells(chunk)
+    """Stream every matching order from storage into a report, oldest first, off the loop.
+
+    On SQLite the worker thread reads the file itself (`report_reader`) and the loop only waits.
+    Elsewhere the loop fetches page N+1 while the thread writes page N. Raises
+    `ReportTargetError` for a place a report may not go and `OSError` when a write is refused.
+    """
+    target = path if isinstance(path, ReportTarget) else choose_target(path)
+    report = CsvReport(target, bom=bom)
+    worker = _FileWorker()
+    entered = False
+    try:
+        await worker.submit(report.__enter__)
+        entered = True
+        database_file = sqlite_file(store.url)
+        if database_file is not None:
+            await _copy_in_thread(worker, report, database_file, status, pair, progress)
+        else:
+            await _copy_through_loop(worker, report, store, status, pair, progress)
+        await worker.submit(lambda: report.__exit__(None, None, None))
+    except BaseException as error:
+        if entered:
+            # Queued behind any write still running, so the partial file goes only after it.
+            failure = error
+            worker.submit(lambda: report.__exit__(type(failure), failure, None))
+        raise
+    finally:
+        worker.close()
+    if progress:
+        progress(report.rows)
+    return report.rows
+
+
+async def _copy_in_thread(
+    worker: _FileWorker,
+    report: CsvReport,
+    database_file: Path,
+    status: OrderStatus | None,
+    pair: str | None,
+    progress: Callable[[int], None] | None,
+) -> None:
+    loop = asyncio.get_running_loop()
+    stop = threading.Event()
+
+    def copy() -> None:
+        for page in report_pages(database_file, status=status, pair=pair, chunk=_PAGE_ROWS):
+            if stop.is_set():
+                raise asyncio.CancelledError
+            report.add_cells(page)
+            if progress:
+                loop.call_soon_threadsafe(progress, report.rows)
+
+    try:
+        await worker.submit(copy)
+    finally:
+        stop.set()
+
+
+async def _copy_through_loop(
+    worker: _FileWorker,
+    report: CsvReport,
+    store: OrderStore,
+    status: OrderStatus | None,
+    pair: str | None,
+    progress: Callable[[int], None] | None,
+) -> None:
+    writing: asyncio.Future[Any] | None = None
+    async for page in store.stream_report(status=status, pair=pair, chunk=_PAGE_ROWS):
+        if writing is not None:
+            await writing
             if progress:
                 progress(report.rows)
-    return report.rows
+        writing = worker.submit(functools.partial(report.add_cells, page))
+    if writing is not None:
+        await writing

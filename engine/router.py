@@ -299,5 +299,16 @@ class MockDexRouter:
                 worse_by = -worse_by
             if order.terms.type is OrderType.LIMIT:
                 raise SwapFailed(f"{explained} not met: executed {executed}")
-            raise SwapFailed(f"slippage {worse_by * 100:.2f}% exceeds {explained}, executed {executed}")
+            tolerance = order.terms.slippage if order.terms.slippage is not None else self.settings.slippage_tolerance
+            # As many places as it takes: "1.00% exceeds tolerance 1.00%" would hide the difference.
+            raise SwapFailed(f"slippage {_percents(worse_by, tolerance)}: quoted {reference}, executed {executed}")
         return Execution(executed, route.signature)
+
+
+def _percents(slippage: Decimal, tolerance: Decimal) -> str:
+    """'slippage X% exceeds tolerance Y%' with as many places as it takes for X and Y to differ."""
+    for places in range(2, 12):
+        shown = f"{slippage * 100:.{places}f}", f"{tolerance * 100:.{places}f}"
+        if shown[0] != shown[1]:
+            break
+    return f"{shown[0]}% exceeds tolerance {shown[1]}%"

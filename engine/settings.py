@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import json
 import os
+import stat
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 from sqlalchemy.engine import make_url
@@ -20,6 +21,7 @@ from engine.cluster.config import QUEUE_NAME
 from engine.engine import EngineSettings, engine_settings
 from engine.mirror_keys import DEFAULT_NAMESPACE, NAMESPACE_RULE, check_redis_url
 from engine.paths import default_db_url, settings_path
+from engine.storage.postgres_url import check_postgres_query, check_postgres_url_text
 
 ENVIRONMENT = {
     "db_url": "DEXDESK_DB_URL",
@@ -30,6 +32,7 @@ ENVIRONMENT = {
     "queue_name": "DEXDESK_QUEUE_NAME",
     "lease_s": "DEXDESK_LEASE_S",
 }
+MAX_SETTINGS_BYTES = 64 * 1024
 SUPPORTED_DATABASES = ("sqlite+aiosqlite", "postgresql+asyncpg")
 _ASYNC_DRIVERS = {"sqlite": "sqlite+aiosqlite", "postgresql": "postgresql+asyncpg", "postgres": "postgresql+asyncpg"}
 
@@ -44,12 +47,16 @@ class Settings(BaseModel):
     db_url: str | None = None
     redis_url: str | None = None
     redis_prefix: str = DEFAULT_NAMESPACE
-    time_scale: float = Field(1.0, ge=0, le=1000)
+    time_scale: float = Field(1.0, ge=0, le=1000, allow_inf_nan=False)
     concurrency: int = Field(10, ge=1, le=1000)
     rate_limit: int = Field(100, ge=0, le=1_000_000)
     seed: int | None = Field(None, ge=0, le=2**63)
     slippage_tolerance: Decimal = Field(Decimal("0.01"), gt=0, le=Decimal("0.5"))
-    failure_rate: float = Field(0.05, ge=0, le=1)
+    failure_rate: float = Field(0.05, ge=0, le=1, allow_inf_nan=False)
+    theme: Literal["dark", "light"] = "dark"
+    """The desk's colours: dark for a long day at the screen, light for a bright room or a projector."""
+    desktop_notifications: bool = False
+    """Also tell CONFIRMED/FAILED of the desk's own orders and a finished burst as a desktop notification (no sound)."""
     # The desk serves the HTTP + WebSocket API on 127.0.0.1 at this port while it runs; None = off.
     serve_api_port: int | None = Field(None, ge=1, le=65535)
     # Cluster mode: orders go to this Redis queue and `dexdesk worker` processes run them.
@@ -57,10 +64,10 @@ class Settings(BaseModel):
     # Several clusters may share one Redis, each on its own queue (and its own rate window).
     queue_name: str = QUEUE_NAME
     # The rate limit's window: at most `rate_limit` attempt starts in any `rate_window_s` seconds.
-    rate_window_s: float = Field(60.0, gt=0, le=86_400)
+    rate_window_s: float = Field(60.0, gt=0, le=86_400, allow_inf_nan=False)
     # Seconds a process's claim on an order holds without renewal: how soon another process takes
     # over the orders of one that died (renewed every third of it while the owner lives).
-    lease_s: float = Field(10.0, ge=0.3, le=3600)
+    lease_s: float = Field(10.0, ge=0.3, le=3600, allow_inf_nan=False)
 
     @field_validator("db_url")
     @classmethod
@@ -75,6 +82,14 @@ class Settings(BaseModel):
         url = url.set(drivername=_ASYNC_DRIVERS.get(url.drivername, url.drivername))
         if url.drivername not in SUPPORTED_DATABASES:
             raise ValueError(f"must start with one of {', '.join(d + '://' for d in SUPPORTED_DATABASES)}")
+        if url.get_backend_name() == "sqlite" and _in_memory(url.database, url.query):
+            raise ValueError(
+                "an in-memory SQLite database loses every order when dexdesk exits; "
+                "give a file, e.g. sqlite:///orders.db"
+            )
+        if url.get_backend_name() == "postgresql":
+            check_postgres_url_text(value)
+            check_postgres_query(url.query)
         return url.render_as_string(hide_password=False)
 
     @field_validator("redis_url", "queue_url")
@@ -113,6 +128,12 @@ class Settings(BaseModel):
         return self.model_dump(mode="json", exclude_none=True)
 
 
+def _in_memory(database: str | None, query: Any) -> bool:
+    if not database or database == ":memory:":
+        return True
+    return database.startswith("file:") and ("mode=memory" in database or query.get("mode") == "memory")
+
+
 def _describe(error: ValidationError, source: str) -> SettingsError:
     first = error.errors()[0]
     field = ".".join(str(part) for part in first["loc"]) or "settings"
@@ -121,20 +142,44 @@ def _describe(error: ValidationError, source: str) -> SettingsError:
 
 
 def load_saved(path: Path | None = None) -> dict[str, Any]:
+    """The saved settings, checked strictly: a number must be a JSON number, a switch a JSON boolean."""
     path = path or settings_path()
-    if not path.exists():
+    if not path.exists() and not path.is_symlink():
         return {}
+    text = _read_capped(path)
     try:
-        raw = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
+        raw = json.loads(text)
+    except RecursionError:
+        raise SettingsError(f"settings file {path} cannot be read: nested too deep") from None
+    except json.JSONDecodeError as error:
         raise SettingsError(f"settings file {path} cannot be read: {error}") from None
     if not isinstance(raw, dict):
         raise SettingsError(f"settings file {path} must hold a JSON object")
+    if any(isinstance(value, dict | list) for value in raw.values()):
+        key = next(key for key, value in raw.items() if isinstance(value, dict | list))
+        raise SettingsError(f"{key} (settings file {path}): must be a plain value, not a list or object")
     try:
-        Settings.model_validate(raw)
+        Settings.model_validate_json(text, strict=True)
     except ValidationError as error:
         raise _describe(error, f"settings file {path}") from None
     return raw
+
+
+def _read_capped(path: Path) -> str:
+    """The file's text, refusing what is not a small regular file (a symlink to /dev/zero never ends)."""
+    try:
+        with path.open("rb") as handle:
+            if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
+                raise SettingsError(f"settings file {path} is not a regular file")
+            data = handle.read(MAX_SETTINGS_BYTES + 1)
+    except OSError as error:
+        raise SettingsError(f"settings file {path} cannot be read: {error.strerror or error}") from None
+    if len(data) > MAX_SETTINGS_BYTES:
+        raise SettingsError(f"settings file {path} is larger than {MAX_SETTINGS_BYTES // 1024} KiB; it cannot be ours")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise SettingsError(f"settings file {path} cannot be read: {error}") from None
 
 
 def resolve(flags: dict[str, Any], *, environ: dict[str, str] | None = None, path: Path | None = None) -> Settings:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import re
+import unicodedata
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal, InvalidOperation
@@ -98,9 +99,15 @@ def validate_pair(raw: object, catalog: PairCatalog) -> str | FieldError:
     text = raw.strip() if isinstance(raw, str) else ""
     if not text:
         return FieldError("pair", "is required, e.g. SOL-USDC")
+    listed = ", ".join(catalog.names)
+    # ASCII first: str.upper() folds look-alikes ('ſ' U+017F becomes 'S'), so 'ſol-usdc' would pass.
+    if not text.isascii():
+        normalized = unicodedata.normalize("NFKC", text)
+        if normalized.isascii() and catalog.get(normalized.upper()) is not None:
+            return FieldError("pair", f"uses characters that only look like {normalized.upper()}; type it in ASCII")
+        return FieldError("pair", f"must be one of the listed pairs, in ASCII ({listed})")
     name = text.upper()
-    if not name.isascii() or catalog.get(name) is None:
-        listed = ", ".join(catalog.names)
+    if catalog.get(name) is None:
         return FieldError("pair", f"must be one of the listed pairs ({listed})")
     return name
 

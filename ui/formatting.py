@@ -100,3 +100,20 @@ def impact_text(fraction: Decimal) -> str:
     if fraction < Decimal("0.0001"):
         return "< 0.01 %"
     return percent(fraction)
+
+
+def share_text(part: int, whole: int) -> str:
+    """A share that never rounds a difference away: 8,211 of 8,212 is "99.99 %", never "100.0 %";
+    1 of 100,000 is "0.001 %", never "0.0 %". Only all is 100 % and only none is 0 %."""
+    if whole <= 0:
+        return "—"
+    if part == whole:
+        return "100 %"
+    if part == 0:
+        return "0 %"
+    value = part / whole * 100
+    for places in (1, 2, 3, 4):
+        text = f"{value:.{places}f}"
+        if 0 < float(text) < 100:
+            return f"{text} %"
+    return "> 99.9999 %" if value > 50 else "< 0.0001 %"

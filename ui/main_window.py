@@ -14,9 +14,10 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QByteArray, QSettings, Qt, Signal
-from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
+from PySide6.QtCore import QByteArray, QRect, QSettings, Qt, Signal
+from PySide6.QtGui import QAction, QCloseEvent, QKeySequence, QMoveEvent, QResizeEvent, QShowEvent
 from PySide6.QtWidgets import (
+    QApplication,
     QDockWidget,
     QFileDialog,
     QInputDialog,
@@ -30,6 +31,7 @@ from PySide6.QtWidgets import (
 from engine.demo import random_requests
 from engine.domain import Direction, Order
 from engine.engine import Engine
+from engine.report_target import ReportTargetError
 from engine.router import RoutingDecision
 from engine.settings import Settings, save_changes
 from engine.validation import InvalidOrder, OrderRequest
@@ -42,19 +44,40 @@ from ui.bridge import EngineBridge
 from ui.chart import PriceChart
 from ui.dialogs.detail import OrderDetail
 from ui.dialogs.errors import ErrorReporter
-from ui.dialogs.reports import SummaryDialog, export_all, export_visible
+from ui.dialogs.reports import export_all, export_visible
 from ui.dialogs.settings import SettingsDialog
+from ui.dialogs.summary import SummaryDialog
+from ui.formatting import PairFormats
+from ui.layout_keeper import LayoutKeeper
 from ui.mirror_link import MirrorLink, MirrorStarter
-from ui.status_bar import DeskStatusBar
+from ui.notice_toast import NoticeToast
+from ui.notices import NOTICE_MS, OrderNotices
+from ui.quitting import QuitFlow
+from ui.shortcuts import MenuShortcutsFirst
+from ui.status_bar import DeskStatusBar, span_text
+from ui.theme import apply_theme
 from ui.ticket import BUY_SHORTCUT, FOCUS_SHORTCUT, SELL_SHORTCUT, OrderTicket
 
 log = logging.getLogger("dexdesk.desk")
 
 FIRST_PAGE = 1000
-# Turning stored rows into orders costs 40-80 µs each on the loop, so older pages are small: each
-# blocks the window for a few tens of milliseconds at most, and the loop turns between them.
-HISTORY_PAGE = 500
+# Older pages are large: the storage turns their rows into orders in a worker thread, and only the
+# insert into the board (a few milliseconds per thousand rows) runs on the loop.
+HISTORY_PAGE = 10_000
 LAYOUT_VERSION = 1
+PREFERRED_SIZE = (1480, 860)
+PLAIN_CSV = "CSV, plain UTF-8 — LibreOffice, scripts (*.csv)"
+EXCEL_CSV = "CSV, UTF-8 with BOM — Excel (*.csv)"
+
+
+def fit_to_screen(available: QRect, preferred: tuple[int, int] = PREFERRED_SIZE) -> QRect:
+    """The first-launch window: the preferred size, shrunk to the screen's free area (a 1366×768 laptop
+    keeps its status bar in view), centred on it."""
+    width = min(preferred[0], available.width())
+    height = min(preferred[1], available.height())
+    left = available.x() + (available.width() - width) // 2
+    top = available.y() + (available.height() - height) // 2
+    return QRect(left, top, width, height)
 
 
 class MainWindow(QMainWindow):
@@ -78,10 +101,13 @@ class MainWindow(QMainWindow):
         self.details: dict[str, OrderDetail] = {}
         self._tasks: set[asyncio.Task[Any]] = set()
         self._quit_confirmed = False
+        self._shown_once = False
         self.settings_dialog: SettingsDialog | None = None
         self.summary_dialog: SummaryDialog | None = None
+        self.file_dialog: QFileDialog | None = None
+        self.burst_dialog: QInputDialog | None = None
         self.setWindowTitle("dexdesk — DEX order desk")
-        self.resize(1480, 860)
+        self.resize(*PREFERRED_SIZE)
 
         self.bridge = EngineBridge(engine, self)
         self.board = BoardView(engine.catalog, self)
@@ -97,6 +123,11 @@ class MainWindow(QMainWindow):
         self.setStatusBar(self.status)
         self.mirror = MirrorLink(engine, start_mirror, self)
         self.mirror.state_changed.connect(self.status.show_mirror)
+        self.notices = OrderNotices(PairFormats(engine.catalog), lambda: self.settings.desktop_notifications, self)
+        self.notices.notice.connect(self.notify)
+        self.toast = NoticeToast(self)
+        self.quitting = QuitFlow(self, engine, show=self.notify, quit_now=self._quit_after_asking)
+        self.shortcuts_first = MenuShortcutsFirst(self)
         self.api = ApiLink(engine, lambda: self.mirror.state, self)
         self.api_label = QLabel()
         self.api_label.setToolTip("The HTTP + WebSocket API this desk serves (Settings → Serve the API)")
@@ -104,11 +135,22 @@ class MainWindow(QMainWindow):
         self.status.addPermanentWidget(self.api_label)
         self.api.state_changed.connect(self._show_api)
         self._build_menus()
+        self.shortcuts_first.watch(self.findChildren(QAction))
+        self.shortcuts_first.install()
 
         self.bridge.orders_changed.connect(self._on_orders_changed)
         self.board.open_order.connect(self.open_detail)
+        self.board.cancel_order.connect(self.cancel_order)
+        self.board.notice.connect(self.notify)
+        self.history_loaded.connect(self.board.history_loaded)
+        self.board.model.context.max_attempts = engine.settings.queue.retry.attempts
+        self.board.model.context.queue.local_owner = engine.owner_id  # other processes' orders wait elsewhere
         self.ticket.submit_requested.connect(self._submit)
         self._default_window_state = self.saveState(LAYOUT_VERSION)
+        self.layout_keeper = LayoutKeeper(self.save_layout, self)
+        self.layout_keeper.watch_header(self.board.table.horizontalHeader())
+        self.layout_keeper.watch_dock(self.ticket_dock)
+        self.layout_keeper.watch_controls(self.board)
 
     def _add_trading_docks(self, engine: Engine) -> None:
         """The simulator's docks: price chart (follows the ticket's pair), account, fills blotter."""
@@ -170,15 +212,27 @@ class MainWindow(QMainWindow):
         order_menu.addSeparator()
         self._action(order_menu, "Open selected order", self._open_selected, "Ctrl+O", "Timeline of the order")
         self._action(order_menu, "Burst…", self.ask_burst, "Ctrl+Shift+B", "Submit many random orders at once")
+        order_menu.addSeparator()
+        self.cancel_queued_action = self._action(
+            order_menu,
+            "Cancel all queued",
+            self.cancel_all_queued,
+            "Ctrl+Shift+X",
+            "Cancel every order of this desk that has not started its swap (queued or backing off)",
+        )
 
         view_menu = bar.addMenu("&View")
         view_menu.addAction(self.ticket_dock.toggleViewAction())
         for dock in (self.chart_dock, self.account_dock, self.blotter_dock):
             view_menu.addAction(dock.toggleViewAction())
         self._action(view_menu, "Find on board", self._focus_search, "Ctrl+F", "Search id, pair or tx hash")
-        self._action(
-            view_menu, "Active orders only", self.board.active_only.toggle, "Ctrl+Shift+A", "Hide finished orders"
+        self.active_only_action = self._action(
+            view_menu, "Active orders only", lambda: None, "Ctrl+Shift+A", "Hide finished orders"
         )
+        self.active_only_action.setCheckable(True)
+        self.active_only_action.setChecked(self.board.active_only.isChecked())
+        self.active_only_action.toggled.connect(self.board.active_only.setChecked)
+        self.board.active_only.toggled.connect(self.active_only_action.setChecked)
         view_menu.addSeparator()
         self._action(view_menu, "Restore default layout", self.restore_default_layout, None, "Columns, docks, filters")
 
@@ -221,6 +275,9 @@ class MainWindow(QMainWindow):
 
     def _on_orders_changed(self, batch: dict[str, Order]) -> None:
         self.board.model.apply(batch)
+        self.notices.seen(batch)
+        if self.summary_dialog is not None:
+            self.summary_dialog.orders_changed()
         self.ticket.refresh_quote()
         orders = list(batch.values())
         self.chart.apply(orders)
@@ -251,7 +308,8 @@ class MainWindow(QMainWindow):
     async def _load_older(self, before_seq: int, page: int) -> None:
         while True:
             older = await self.engine.orders_page(limit=page, before_seq=before_seq)
-            self.board.model.append_history(older)
+            # Sort keys for the page are made off the loop too; only the board's insert runs here.
+            self.board.model.append_history(await asyncio.to_thread(self.board.model.prepare, older))
             self.chart.apply(older)
             self.blotter.apply(older)
             freeze_survivors()
@@ -263,29 +321,40 @@ class MainWindow(QMainWindow):
 
     # -- widgets → engine -----------------------------------------------------------------
 
+    def notify(self, text: str, ms: int = NOTICE_MS) -> None:
+        """A transient notice above the status bar's left end; the counters stay in view."""
+        self.toast.show(text, ms)
+
     def _submit(self, request: OrderRequest) -> None:
         self.ticket.set_busy(True)
 
         async def submit() -> None:
             try:
-                await self.engine.submit_many([request])
+                stored = await self.engine.submit_many([request])
             except InvalidOrder as refused:  # a shortfall: said next to the button, nothing stored
                 self.ticket.show_submit_problem(refused)
+                stored = []
             finally:
                 self.ticket.set_busy(False)
+            for order in stored:
+                self.notices.sent(order)
 
         self.spawn(submit())
 
-    async def burst(self, count: int, chunk: int = 500) -> list[Order]:
+    async def burst(self, count: int, chunk: int = 250) -> list[Order]:
         """Submit random orders in chunks, so a burst of 20,000 never holds the window for long.
 
         Each chunk is one transaction, stored whole before any of it is queued; between chunks
         the loop paints and the first orders are already running.
         """
-        requests = random_requests(self.engine.catalog, count)
+        eta = self.burst_eta(count)
         submitted: list[Order] = []
-        for start in range(0, len(requests), chunk):
-            submitted.extend(await self.engine.submit_many(requests[start : start + chunk]))
+        for start in range(0, count, chunk):
+            # Made per chunk (20,000 at once held the loop ~340 ms); each chunk is stored in one step of the loop.
+            requests = random_requests(self.engine.catalog, min(chunk, count - start))
+            submitted.extend(await self.engine.submit_many(requests))
+        self.notices.burst_sent(submitted)
+        self.notify(f"Burst of {len(submitted):,} orders queued{f' — the last starts in ≈ {eta}' if eta else ''}")
         return submitted
 
     async def _burst_or_say_why(self, count: int) -> None:
@@ -297,15 +366,63 @@ class MainWindow(QMainWindow):
                 f"Burst stopped at a chunk the paper account cannot cover ({refused}); Account → Reset… for more", 15000
             )
 
-    def ask_burst(self) -> None:
+    def cancel_order(self, order_id: str) -> None:
+        """The board's Cancel (row menu or Del): the engine decides; its one-line answer is shown."""
+
+        async def cancel() -> None:
+            result = await self.engine.cancel(order_id)
+            outcome = "Cancelled" if result.outcome == "cancelled" else "Not cancelled"
+            self.notify(f"{outcome} {order_id[:8]}: {result.reason}")
+
+        self.spawn(cancel())
+
+    def burst_eta(self, count: int) -> str | None:
+        """When the last of `count` more orders would start, by the rate limit; None if they start at once."""
+        delay = self.engine.start_delay(count)
+        return span_text(delay) if delay >= 1 else None
+
+    def burst_plan(self, count: int) -> str:
+        """What the Burst dialog tells before anything is sent: how long the queue will take."""
+        stats = self.engine.stats()
+        ahead = stats.waiting + stats.delayed
+        ahead_text = f", behind {ahead:,} already queued" if ahead else ""
+        eta = self.burst_eta(count)
+        if stats.window_max <= 0:
+            return f"Rate limit off: all {count:,} start as fast as {stats.concurrency} slots allow{ahead_text}."
+        if eta is None:
+            return f"All {count:,} fit in the rate limit ({stats.window_max}/min): they start at once{ahead_text}."
+        return (
+            f"At {stats.window_max} starts per minute the last of {count:,} orders starts in ≈ {eta}{ahead_text}. "
+            "Order → Cancel all queued stops it."
+        )
+
+    def ask_burst(self) -> QInputDialog:
         dialog = QInputDialog(self)
         dialog.setWindowTitle("Burst")
-        dialog.setLabelText("Submit this many random orders at once:")
         dialog.setInputMode(QInputDialog.InputMode.IntInput)
         dialog.setIntRange(1, 100_000)
         dialog.setIntValue(200)
+
+        def describe(count: int) -> None:
+            dialog.setLabelText(f"Submit this many random orders at once:\n{self.burst_plan(count)}")
+
+        describe(200)
+        dialog.intValueChanged.connect(describe)
         dialog.intValueSelected.connect(lambda count: self.spawn(self._burst_or_say_why(count)))
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        self.burst_dialog = dialog
         dialog.open()
+        return dialog
+
+    def cancel_all_queued(self) -> None:
+        async def cancel() -> int:
+            cancelled = await self.engine.cancel_queued()
+            running = self.engine.stats().in_flight
+            in_flight = f"; {running} in flight finish (a sent swap cannot be recalled)" if running else ""
+            self.notify(f"Cancelled {cancelled:,} queued orders{in_flight}")
+            return cancelled
+
+        self.spawn(cancel())
 
     # -- detail, reports, settings --------------------------------------------------------
 
@@ -319,6 +436,7 @@ class MainWindow(QMainWindow):
         if snapshot is None:
             return None
         dialog = OrderDetail(snapshot, self.engine.catalog, self)
+        dialog.cancel_requested.connect(self._cancel_from_detail)
         self.details[order_id] = dialog
         dialog.finished.connect(lambda _result: self.details.pop(order_id, None))
         dialog.show()
@@ -331,34 +449,75 @@ class MainWindow(QMainWindow):
         self.spawn(fill_in())
         return dialog
 
-    def open_summary(self) -> None:
-        self.summary_dialog = SummaryDialog(self.board.model.orders(), self.engine.catalog, self)
-        self.summary_dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        self.summary_dialog.show()
+    def _cancel_from_detail(self, order_id: str) -> None:
+        async def cancel() -> None:
+            result = await self.engine.cancel(order_id)
+            dialog = self.details.get(order_id)
+            if dialog is not None:
+                dialog.show_cancel_result(result.outcome, result.reason)
+                stored = await self.engine.order(order_id)  # the whole log, with its cancelled entry
+                if stored is not None and order_id in self.details:
+                    dialog.update_order(stored)
+            said = "cancelled" if result.outcome == "cancelled" else f"not cancelled: {result.reason}"
+            self.notify(f"Order {order_id[:8]} {said}")
+
+        self.spawn(cancel())
+
+    def open_summary(self) -> SummaryDialog:
+        if self.summary_dialog is not None:
+            self.summary_dialog.raise_()
+            self.summary_dialog.activateWindow()
+            return self.summary_dialog
+        dialog = SummaryDialog(self.engine, self.spawn, self.board_filter_words, self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.destroyed.connect(lambda: setattr(self, "summary_dialog", None))
+        self.summary_dialog = dialog
+        dialog.show()
+        return dialog
+
+    def board_filter_words(self) -> str | None:
+        """What the board's filter hides, in words, or None when it shows every order."""
+        shown, total = self.board.model.rowCount(), self.board.model.total
+        return f"the board shows {shown:,} of {total:,}" if shown != total else None
 
     def _ask_export_all(self) -> None:
-        path = self._ask_csv_path("orders.csv")
-        if path is not None:
-            self.spawn(self._export(export_all(self.engine, path, self), path))
+        self._ask_csv_path("orders.csv", lambda path, bom: self.spawn(self.export_all_to(path, bom=bom)))
 
     def _ask_export_visible(self) -> None:
-        path = self._ask_csv_path("board.csv")
-        if path is not None:
-            self.spawn(self._export(export_visible(self.board.proxy.visible_orders(), path, self), path))
+        self._ask_csv_path("board.csv", lambda path, bom: self.spawn(self.export_visible_to(path, bom=bom)))
 
-    def _ask_csv_path(self, name: str) -> Path | None:
-        chosen, _filter = QFileDialog.getSaveFileName(self, "Export CSV", str(Path.home() / name), "CSV (*.csv)")
-        return Path(chosen) if chosen else None
+    def _ask_csv_path(self, name: str, chosen: Any) -> QFileDialog:
+        """A save dialog opened with `open()` (no nested loop); the file type picks the encoding."""
+        dialog = QFileDialog(self, "Export CSV", str(Path.home() / name))
+        dialog.setAcceptMode(QFileDialog.AcceptMode.AcceptSave)
+        dialog.setFileMode(QFileDialog.FileMode.AnyFile)
+        dialog.setDefaultSuffix("csv")
+        dialog.setNameFilters([EXCEL_CSV, PLAIN_CSV])
+        dialog.setOption(QFileDialog.Option.DontUseNativeDialog, QApplication.platformName() == "offscreen")
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
 
-    async def export_visible_to(self, path: Path) -> int:
-        return await self._export(export_visible(self.board.proxy.visible_orders(), path, self), path)
+        def picked(path: str) -> None:
+            chosen(Path(path), dialog.selectedNameFilter() != PLAIN_CSV)
 
-    async def export_all_to(self, path: Path) -> int:
-        return await self._export(export_all(self.engine, path, self), path)
+        dialog.fileSelected.connect(picked)
+        self.file_dialog = dialog
+        dialog.open()
+        return dialog
+
+    async def export_visible_to(self, path: Path, *, bom: bool = True) -> int:
+        return await self._export(export_visible(self.board.visible_orders(), path, self, bom=bom), path)
+
+    async def export_all_to(self, path: Path, *, bom: bool = True) -> int:
+        return await self._export(export_all(self.engine, path, self, bom=bom), path)
 
     async def _export(self, work: Coroutine[Any, Any, int], path: Path) -> int:
-        rows = await work
-        self.statusBar().showMessage(f"Exported {rows:,} orders to {path}", 8000)
+        try:
+            rows = await work
+        except (ReportTargetError, OSError) as error:
+            reason = error.strerror if isinstance(error, OSError) and error.strerror else str(error)
+            self.statusBar().showMessage(f"Export failed: {path}: {reason}", 15000)
+            return 0
+        self.notify(f"Exported {rows:,} orders to {path}")
         return rows
 
     def open_settings(self) -> SettingsDialog:
@@ -374,14 +533,19 @@ class MainWindow(QMainWindow):
         if chosen is None:
             return
         self.engine.reconfigure(chosen.engine(self.engine.seed))
+        self.board.model.context.max_attempts = self.engine.settings.queue.retry.attempts
         if not MirrorLink.same_target(self.settings, chosen):
             self.spawn(self.mirror.switch(chosen))
         if chosen.serve_api_port != self.settings.serve_api_port:
             self.spawn(self.api.apply(chosen.serve_api_port))
         path = save_changes(self.settings, chosen)
+        if chosen.theme != self.settings.theme:
+            app = QApplication.instance()
+            if isinstance(app, QApplication):
+                apply_theme(app, chosen.theme)
         self.settings = chosen
         self.status.refresh()
-        self.statusBar().showMessage(f"Settings applied and saved to {path}", 6000)
+        self.notify(f"Settings applied and saved to {path}", 6000)
         if needs_restart:
             notice = QMessageBox(
                 QMessageBox.Icon.Information,
@@ -396,13 +560,62 @@ class MainWindow(QMainWindow):
     # -- layout ---------------------------------------------------------------------------
 
     def restore_layout(self) -> None:
-        geometry = self.layout_store.value("window/geometry")
-        if isinstance(geometry, QByteArray) and not geometry.isEmpty():
-            self.restoreGeometry(geometry)
-        state = self.layout_store.value("window/state")
-        if isinstance(state, QByteArray) and not state.isEmpty():
-            self.restoreState(state, LAYOUT_VERSION)
-        self.board.restore_state(self.layout_store)
+        with self.layout_keeper.paused():
+            geometry = self.layout_store.value("window/geometry")
+            available = self.screen().availableGeometry()
+            state = self.layout_store.value("window/state")
+            if isinstance(state, QByteArray) and not state.isEmpty():
+                self.restoreState(state, LAYOUT_VERSION)
+            else:
+                self._fit_docks_to(available)
+            if isinstance(geometry, QByteArray) and not geometry.isEmpty():
+                self.restoreGeometry(geometry)
+                if not available.contains(self.frameGeometry()):
+                    self.setGeometry(fit_to_screen(available, (self.width(), self.height())))
+            else:
+                self.setGeometry(fit_to_screen(available))
+            self.board.restore_state(self.layout_store)
+
+    def _fit_docks_to(self, available: QRect) -> None:
+        """First launch on a small screen (a 1366×768 laptop): when the docks side by side need more
+        room than the screen has, they become tabs beside the ticket, which stays in front."""
+        needed = self.minimumSizeHint()
+        if needed.width() <= available.width() and needed.height() <= available.height():
+            return
+        for dock in self.findChildren(QDockWidget):
+            if dock is self.ticket_dock or dock.isFloating():
+                continue
+            self.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, dock)
+            self.tabifyDockWidget(self.ticket_dock, dock)
+        self.ticket_dock.raise_()
+        self.resizeDocks([self.ticket_dock], [self.ticket_dock.minimumSizeHint().width()], Qt.Orientation.Horizontal)
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        self.toast.place()
+        if self._shown_once:
+            self.layout_keeper.changed()
+
+    def moveEvent(self, event: QMoveEvent) -> None:
+        super().moveEvent(event)
+        if self._shown_once:
+            self.layout_keeper.changed()
+
+    def showEvent(self, event: QShowEvent) -> None:
+        super().showEvent(event)
+        if not self._shown_once:
+            self._shown_once = True
+            # The first keys a trader types are an amount, not a search.
+            self.ticket.focus_ticket()
+
+    def show_launch_notice(self) -> str | None:
+        """Tell how many orders the last session left running and this one took up again."""
+        resumed = self.engine.resumed
+        if not resumed:
+            return None
+        text = f"Resumed {resumed:,} unfinished order{'s' if resumed != 1 else ''} from the last session"
+        self.notify(text)
+        return text
 
     def save_layout(self) -> None:
         self.layout_store.setValue("window/geometry", self.saveGeometry())
@@ -416,6 +629,7 @@ class MainWindow(QMainWindow):
         for dock in (self.chart_dock, self.account_dock, self.blotter_dock):
             dock.show()
         self.board.restore_default_layout()
+        self.layout_keeper.save_now()
 
     # -- closing --------------------------------------------------------------------------
 
@@ -426,40 +640,23 @@ class MainWindow(QMainWindow):
     def closeEvent(self, event: QCloseEvent) -> None:
         running = self.engine.running_count()  # waiting limit orders stay stored and wait on the next start
         if running and not self._quit_confirmed:
-            choice = self._ask_about_running(running)
-            if choice == "cancel":
-                event.ignore()
-                return
-            if choice == "wait":
-                event.ignore()
-                self.statusBar().showMessage(f"Waiting for {running:,} orders to finish, then closing…")
-                self.spawn(self._close_when_idle())
-                return
+            # Asked with open(): the answer arrives as a signal, and closing is tried again then.
+            event.ignore()
+            self.quitting.ask(running)
+            return
+        self.quitting.stop_waiting()
         self.save_layout()
         for dialog in list(self.details.values()):
             dialog.close()
+        if self.summary_dialog is not None:
+            self.summary_dialog.close()
+        self.shortcuts_first.uninstall()
+        self.status.stop()
+        self.notices.close()
         event.accept()
         self.closed.emit()
 
-    def _ask_about_running(self, running: int) -> str:
-        box = QMessageBox(self)
-        box.setIcon(QMessageBox.Icon.Question)
-        box.setWindowTitle("Orders still running")
-        box.setText(f"{running:,} orders are still running.")
-        box.setInformativeText(
-            "Quit now: orders in flight finish, the rest stay stored and resume on the next start.\n"
-            "Wait: the desk closes by itself once every order has finished."
-        )
-        quit_now = box.addButton("Quit now", QMessageBox.ButtonRole.AcceptRole)
-        wait = box.addButton("Wait, then quit", QMessageBox.ButtonRole.ActionRole)
-        box.addButton(QMessageBox.StandardButton.Cancel)
-        box.setDefaultButton(wait)
-        box.exec()
-        clicked = box.clickedButton()
-        return "quit" if clicked is quit_now else "wait" if clicked is wait else "cancel"
-
-    async def _close_when_idle(self) -> None:
-        await self.engine.wait_running_done()
+    def _quit_after_asking(self) -> None:
         self._quit_confirmed = True
         self.close()
 

@@ -12,7 +12,6 @@ import logging
 import sys
 from pathlib import Path
 
-import qasync
 from PySide6.QtWidgets import QApplication, QMessageBox
 
 from engine.account.model import DEFAULT_START
@@ -51,7 +50,7 @@ async def run_desk(
         reason = str(problem)
         print(f"dexdesk: {reason}", file=sys.stderr)
         if screenshot is None:
-            await qasync.asyncWrap(lambda: QMessageBox.critical(None, "dexdesk cannot start", reason))
+            await tell_and_wait(QMessageBox.Icon.Critical, "dexdesk cannot start", reason)
         window.errors.uninstall(loop)
         return ExitCode.BAD_INPUT
     window.mirror.start(settings)  # no await since engine.start(): the mirror misses nothing
@@ -62,6 +61,7 @@ async def run_desk(
         window.restore_layout()
         window.show()
         await window.load_history()
+        window.show_launch_notice()
         if demo:
             await run_demo(window, demo, screenshot)
             if screenshot is not None:
@@ -92,6 +92,20 @@ async def run_demo(window: MainWindow, count: int, screenshot: Path | None) -> N
     if not window.grab().save(str(screenshot)):
         raise OSError(f"could not write the screenshot to {screenshot}")
     print(f"dexdesk: screenshot of {count} demo orders saved to {screenshot}")
+
+
+async def tell_and_wait(icon: QMessageBox.Icon, title: str, text: str) -> None:
+    """A message box shown with `open()` and awaited through its `finished` signal: no nested event loop."""
+    box = QMessageBox(icon, title, text, QMessageBox.StandardButton.Ok)
+    answered: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+
+    def closed(_result: int) -> None:
+        if not answered.done():
+            answered.set_result(None)
+
+    box.finished.connect(closed)
+    box.open()
+    await answered
 
 
 async def settle_paint() -> None:

@@ -1,10 +1,16 @@
-"""The status bar: the queue, the concurrency cap, the rate-limit window, the database and the Redis mirror.
+"""The status bar: the queue and its ETA, the concurrency cap, the rate limit, who runs what, the database, Redis.
 
 Polled four times a second rather than pushed: `Engine.stats()` is a handful of integer reads,
-and a steady poll shows the rate-limit window emptying even when no order changes.
+and a steady poll shows the rate-limit window emptying even when no order changes. The counters
+are permanent widgets, so a transient message (left) never hides them, and each label only ever
+grows, so the figures keep their place while they tick.
 """
 
 from __future__ import annotations
+
+import asyncio
+import contextlib
+import math
 
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QLabel, QStatusBar, QWidget
@@ -13,21 +19,68 @@ from engine.engine import Engine
 from engine.mirror import MirrorState
 from engine.queue import QueueStats
 from ui.mirror_link import mirror_text
-from ui.theme import ERROR_TEXT
+from ui.theme import ERROR_TEXT, current_theme
 
 POLL_MS = 250
+OWNERSHIP_POLL_MS = 2000
+
+
+def span_text(seconds: float) -> str:
+    """A wait as people say it: "24 s", "2 min 6 s", "1 h 5 min"."""
+    whole = max(0, math.ceil(seconds))
+    if whole < 60:
+        return f"{whole} s"
+    minutes, secs = divmod(whole, 60)
+    if minutes < 60:
+        return f"{minutes} min {secs} s" if secs else f"{minutes} min"
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours} h {minutes} min" if minutes else f"{hours} h"
+
+
+def queue_text(stats: QueueStats) -> str:
+    backing_off = f" · {stats.delayed:,} backing off" if stats.delayed else ""
+    eta = f" ≈ {span_text(stats.drain_in_s)}" if stats.drain_in_s else ""
+    return f"{stats.waiting:,} queued{eta}{backing_off}"
+
+
+def rate_text(stats: QueueStats) -> str:
+    if stats.window_max <= 0:
+        return "Rate limit off"
+    used = f"Rate {stats.window_used}/{stats.window_max}"
+    if stats.next_start_in_s is not None:  # short enough to leave room for notices on a laptop screen
+        return f"{used} · rate limit reached — next start in {span_text(stats.next_start_in_s)}"
+    return f"{used} per min"
+
+
+class StableLabel(QLabel):
+    """A label that does not get narrower as its figures tick: a counter going from 10 to 9 does not
+    shift its neighbours. Only when a whole part of its text goes away (it needs under three
+    quarters of its width) does it give the room back, to the notices on the left."""
+
+    def setText(self, text: str) -> None:
+        super().setText(text)
+        wanted = self.sizeHint().width()
+        if wanted > self.minimumWidth() or wanted < self.minimumWidth() * 3 // 4:
+            self.setMinimumWidth(wanted)
 
 
 class DeskStatusBar(QStatusBar):
     def __init__(self, engine: Engine, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.engine = engine
-        self.queued = QLabel()
-        self.queued.setToolTip("Orders waiting for a slot, and retries waiting out their back-off")
-        self.in_flight = QLabel()
+        self.queued = StableLabel()
+        self.queued.setToolTip(
+            "Orders waiting for a slot (and when the last one starts, by the rate limit), "
+            "and retries waiting out their back-off"
+        )
+        self.in_flight = StableLabel()
         self.in_flight.setToolTip("Attempts running now / the concurrency cap")
-        self.rate_window = QLabel()
-        self.rate_window.setToolTip("Attempt starts in the last 60 s / the rate limit")
+        self.rate = StableLabel()
+        self.rate.setToolTip("Attempt starts in the last 60 s / the rate limit")
+        self.ownership = StableLabel()
+        self.ownership.setToolTip(
+            "Active orders this desk runs, and active orders other processes (desks, dexdesk run) run on this database"
+        )
         self.database = QLabel()
         self.database.setToolTip(engine.storage_health().url)
         self.mirror = QLabel()
@@ -36,15 +89,18 @@ class DeskStatusBar(QStatusBar):
         self.cluster = QLabel()
         self.cluster.setToolTip("Cluster mode: dexdesk worker processes run the orders this desk submits")
         self.cluster.hide()
-        self.addWidget(self.cluster)
-        for label in (self.queued, self.in_flight, self.rate_window):
-            self.addWidget(label)
-        self.addPermanentWidget(self.mirror)
-        self.addPermanentWidget(self.database)
+        for label in (self.cluster, self.queued, self.in_flight, self.rate, self.ownership, self.mirror, self.database):
+            self.addPermanentWidget(label)
+        self._others: int | None = None
+        self._others_task: asyncio.Task[None] | None = None
         self._timer = QTimer(self)
         self._timer.setInterval(POLL_MS)
         self._timer.timeout.connect(self.refresh)
         self._timer.start()
+        self._ownership_timer = QTimer(self)
+        self._ownership_timer.setInterval(OWNERSHIP_POLL_MS)
+        self._ownership_timer.timeout.connect(self._ask_others)
+        self._ownership_timer.start()
         self.refresh()
 
     def refresh(self) -> None:
@@ -56,19 +112,44 @@ class DeskStatusBar(QStatusBar):
         health = self.engine.storage_health()
         problem = f" — {health.last_error}" if health.last_error else ""
         self.database.setText(f"{health.dialect}: {_short_location(health.url)}{problem}")
+        self.database.setStyleSheet(f"color: {ERROR_TEXT.name()};" if health.last_error else "")
+        self._show_ownership()
 
     def show_stats(self, stats: QueueStats) -> None:
-        backing_off = f" · {stats.delayed} backing off" if stats.delayed else ""
-        self.queued.setText(f"Queued {stats.waiting}{backing_off}")
+        self.queued.setText(queue_text(stats))
         self.in_flight.setText(f"In flight {stats.in_flight}/{stats.concurrency}")
-        if stats.window_max > 0:
-            self.rate_window.setText(f"Rate {stats.window_used}/{stats.window_max} per min")
-        else:
-            self.rate_window.setText("Rate limit off")
+        self.rate.setText(rate_text(stats))
+        full = stats.window_max > 0 and stats.window_used >= stats.window_max
+        self.rate.setStyleSheet(current_theme().rate_full_style if full else "")
+
+    def _show_ownership(self) -> None:
+        mine = self.engine.owned_count()
+        others = "…" if self._others is None else f"{self._others:,}"
+        self.ownership.setText(f"this desk runs {mine:,} · others {others}")
+
+    def _ask_others(self) -> None:
+        """Other processes' active orders are a database count: asked every 2 s, one question at a time."""
+        if self._others_task is not None and not self._others_task.done():
+            return
+        with contextlib.suppress(RuntimeError):  # no running loop (a desk closing down)
+            self._others_task = asyncio.ensure_future(self._count_others())
+
+    async def _count_others(self) -> None:
+        try:
+            self._others = await self.engine.others_active_count()
+        except Exception:  # noqa: BLE001 — a count that cannot be read now is shown as unknown, and asked again
+            self._others = None
+        self._show_ownership()
+
+    def stop(self) -> None:
+        self._timer.stop()
+        self._ownership_timer.stop()
+        if self._others_task is not None:
+            self._others_task.cancel()
 
     def show_cluster(self, text: str) -> None:
         """Cluster mode: one line for the whole cluster replaces this desk's own queue figures."""
-        for label in (self.queued, self.in_flight, self.rate_window):
+        for label in (self.queued, self.in_flight, self.rate):
             label.hide()
         self.cluster.setText(text[:1].upper() + text[1:])
         self.cluster.show()
@@ -92,8 +173,10 @@ class DeskStatusBar(QStatusBar):
 
 
 def _short_location(url: str) -> str:
-    """Enough of the URL to recognise the database without a 200-character status bar."""
+    """Enough of the URL to recognise the database (the file's name, or host/database); the tooltip has all of it."""
     location = url.split("://", 1)[-1]
-    if len(location) > 60:
-        location = f"…{location[-58:]}"
+    if "/" in location and "@" not in location and ":" not in location.split("/", 1)[0]:
+        location = location.rsplit("/", 1)[-1] or location  # a SQLite file: its name
+    if len(location) > 40:
+        location = f"…{location[-38:]}"
     return location

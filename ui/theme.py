@@ -1,10 +1,13 @@
 """The desk's colours and style sheet, in one place so every widget speaks the same colour language.
 
-A dark palette: traders stare at boards all day, and green/red/amber read best on dark grey.
-Status and side colours are shared by the board, the detail view and the ticket.
+Dark by default (traders stare at boards all day, and green/red/amber read best on dark grey),
+light as a setting. Status and side colours are shared by the board, the detail view and the ticket.
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
+from string import Template
 
 from PySide6.QtGui import QColor, QFont, QPalette
 from PySide6.QtWidgets import QApplication
@@ -29,69 +32,189 @@ STATUS_COLORS: dict[OrderStatus, QColor] = {
 
 SIDE_COLORS: dict[Direction, QColor] = {Direction.BUY: BUY_COLOR, Direction.SELL: SELL_COLOR}
 
-STYLE_SHEET = """
-QMainWindow, QDialog { background: #171a21; }
-QToolTip { color: #e6e9ef; background: #262b36; border: 1px solid #3a4150; padding: 4px; }
+
+@dataclass(frozen=True, slots=True)
+class Theme:
+    """One colour scheme: the palette, the style sheet, and the text colours tables paint with."""
+
+    name: str
+    window: str
+    base: str
+    alternate: str
+    text: str
+    muted: str
+    disabled: str
+    button: str
+    border: str
+    header: str
+    highlight: str
+    focus: str
+    field: str
+    status_bar: str
+    error_text: str
+    winner_text: str
+    buy_text: str
+    sell_text: str
+    rate_full_style: str
+    """The status bar's rate label when the window is full: loud enough to explain a queue that waits."""
+
+    def style_sheet(self) -> str:
+        return _STYLE_TEMPLATE.substitute(
+            window=self.window,
+            base=self.base,
+            alternate=self.alternate,
+            text=self.text,
+            muted=self.muted,
+            disabled=self.disabled,
+            button=self.button,
+            border=self.border,
+            header=self.header,
+            highlight=self.highlight,
+            focus=self.focus,
+            field=self.field,
+            status_bar=self.status_bar,
+            error_text=self.error_text,
+        )
+
+    def palette(self) -> QPalette:
+        palette = QPalette()
+        text = QColor(self.text)
+        palette.setColor(QPalette.ColorRole.Window, QColor(self.window))
+        palette.setColor(QPalette.ColorRole.WindowText, text)
+        palette.setColor(QPalette.ColorRole.Base, QColor(self.base))
+        palette.setColor(QPalette.ColorRole.AlternateBase, QColor(self.alternate))
+        palette.setColor(QPalette.ColorRole.Text, text)
+        palette.setColor(QPalette.ColorRole.Button, QColor(self.button))
+        palette.setColor(QPalette.ColorRole.ButtonText, text)
+        palette.setColor(QPalette.ColorRole.Highlight, QColor(self.highlight))
+        palette.setColor(QPalette.ColorRole.HighlightedText, QColor("#ffffff" if self.name == "dark" else "#0b1220"))
+        palette.setColor(QPalette.ColorRole.ToolTipBase, QColor(self.header))
+        palette.setColor(QPalette.ColorRole.ToolTipText, text)
+        palette.setColor(QPalette.ColorRole.PlaceholderText, QColor(self.muted))
+        palette.setColor(QPalette.ColorRole.Link, QColor(self.focus))
+        for role in (QPalette.ColorRole.Text, QPalette.ColorRole.WindowText, QPalette.ColorRole.ButtonText):
+            palette.setColor(QPalette.ColorGroup.Disabled, role, QColor(self.disabled))
+        return palette
+
+
+DARK = Theme(
+    name="dark",
+    window="#171a21",
+    base="#1b1f27",
+    alternate="#1f242d",
+    text="#e6e9ef",
+    muted="#8b93a1",
+    disabled="#6b7280",
+    button="#2a303c",
+    border="#343b4a",
+    header="#222732",
+    highlight="#2c3a55",
+    focus="#4c8dff",
+    field="#10131a",
+    status_bar="#12151b",
+    error_text="#ff7b82",
+    winner_text="#5fe3a1",
+    buy_text="#26c281",
+    sell_text="#f0545c",
+    rate_full_style="background: #5a4312; color: #ffd27a; font-weight: 600; border-radius: 3px;",
+)
+
+LIGHT = Theme(
+    name="light",
+    window="#f3f4f6",
+    base="#ffffff",
+    alternate="#f6f7f9",
+    text="#1b2230",
+    muted="#5f6877",
+    disabled="#9aa1ad",
+    button="#e4e7ec",
+    border="#c5cad3",
+    header="#e9ecf1",
+    highlight="#cfe0ff",
+    focus="#2f6fdf",
+    field="#ffffff",
+    status_bar="#e9ecf1",
+    error_text="#c62832",
+    winner_text="#11804b",
+    buy_text="#11804b",
+    sell_text="#c62832",
+    rate_full_style="background: #ffe2a8; color: #6b4300; font-weight: 600; border-radius: 3px;",
+)
+
+THEMES = {theme.name: theme for theme in (DARK, LIGHT)}
+
+_STYLE_TEMPLATE = Template("""
+QMainWindow, QDialog { background: $window; }
+QToolTip { color: $text; background: $header; border: 1px solid $border; padding: 4px; }
 QTableView {
-    background: #1b1f27; alternate-background-color: #1f242d; gridline-color: #272c36;
-    selection-background-color: #2c3a55; selection-color: #ffffff; border: 1px solid #272c36;
+    background: $base; alternate-background-color: $alternate; gridline-color: $header;
+    selection-background-color: $highlight; border: 1px solid $header;
 }
 QTableView::item { padding: 0 4px; }
 QHeaderView::section {
-    background: #222732; color: #aab2c0; border: none; border-right: 1px solid #2d3340;
-    border-bottom: 1px solid #2d3340; padding: 4px 6px; font-weight: 600;
+    background: $header; color: $muted; border: none; border-right: 1px solid $border;
+    border-bottom: 1px solid $border; padding: 4px 6px; font-weight: 600;
 }
 QLineEdit, QComboBox, QSpinBox, QDoubleSpinBox, QPlainTextEdit {
-    background: #10131a; border: 1px solid #343b4a; border-radius: 4px; padding: 4px 6px; color: #e6e9ef;
+    background: $field; border: 1px solid $border; border-radius: 4px; padding: 4px 6px; color: $text;
 }
-QLineEdit:focus, QComboBox:focus, QSpinBox:focus, QDoubleSpinBox:focus { border-color: #4c8dff; }
+QLineEdit:focus, QComboBox:focus, QSpinBox:focus, QDoubleSpinBox:focus { border-color: $focus; }
 QLineEdit[invalid="true"] { border-color: #f0545c; }
-QLabel#fieldError { color: #ff7b82; }
-QLabel#hint { color: #8b93a1; }
-QLabel#sectionTitle { color: #aab2c0; font-weight: 600; margin-top: 6px; }
-QPushButton { background: #2a303c; border: 1px solid #3a4150; border-radius: 4px; padding: 5px 12px; color: #e6e9ef; }
-QPushButton:hover { background: #333a48; }
-QPushButton:disabled { color: #6b7280; background: #222731; border-color: #2b313c; }
+QLabel#fieldError { color: $error_text; }
+QLabel#hint { color: $muted; }
+QLabel#sectionTitle { color: $muted; font-weight: 600; margin-top: 6px; }
+QLabel#notice {
+    background: $header; color: $text; border: 1px solid $border; border-radius: 4px; padding: 2px 10px;
+}
+QPushButton { background: $button; border: 1px solid $border; border-radius: 4px; padding: 5px 12px; color: $text; }
+QPushButton:hover { border-color: $focus; }
+QPushButton:disabled { color: $disabled; background: $header; border-color: $border; }
 QPushButton#sideBuy, QPushButton#sideSell { font-weight: 700; padding: 7px 0; }
 QPushButton#sideBuy:checked { background: #1f9d62; border-color: #26c281; color: white; }
 QPushButton#sideSell:checked { background: #c23b44; border-color: #f0545c; color: white; }
 QPushButton#submitBuy { background: #1f9d62; border-color: #26c281; color: white; font-weight: 700; padding: 8px; }
 QPushButton#submitSell { background: #c23b44; border-color: #f0545c; color: white; font-weight: 700; padding: 8px; }
-QPushButton#submitBuy:disabled, QPushButton#submitSell:disabled { background: #2a303c; color: #6b7280; }
-QDockWidget::title { background: #222732; padding: 5px; color: #aab2c0; }
-QStatusBar { background: #12151b; color: #aab2c0; }
+QPushButton#submitBuy:disabled, QPushButton#submitSell:disabled { background: $button; color: $disabled; }
+QDockWidget::title { background: $header; padding: 5px; color: $muted; }
+QStatusBar { background: $status_bar; color: $muted; }
 QStatusBar QLabel { padding: 0 8px; }
-QGroupBox { border: 1px solid #2d3340; border-radius: 5px; margin-top: 14px; padding-top: 6px; color: #aab2c0; }
+QGroupBox { border: 1px solid $border; border-radius: 5px; margin-top: 14px; padding-top: 6px; color: $muted; }
 QGroupBox::title { subcontrol-origin: margin; left: 8px; padding: 0 4px; }
-"""
+""")
+
+_current = DARK
+STYLE_SHEET = DARK.style_sheet()
+
+
+def current_theme() -> Theme:
+    return _current
 
 
 def dark_palette() -> QPalette:
-    palette = QPalette()
-    base, window, text = QColor("#1b1f27"), QColor("#171a21"), QColor("#e6e9ef")
-    palette.setColor(QPalette.ColorRole.Window, window)
-    palette.setColor(QPalette.ColorRole.WindowText, text)
-    palette.setColor(QPalette.ColorRole.Base, base)
-    palette.setColor(QPalette.ColorRole.AlternateBase, QColor("#1f242d"))
-    palette.setColor(QPalette.ColorRole.Text, text)
-    palette.setColor(QPalette.ColorRole.Button, QColor("#2a303c"))
-    palette.setColor(QPalette.ColorRole.ButtonText, text)
-    palette.setColor(QPalette.ColorRole.Highlight, QColor("#2c3a55"))
-    palette.setColor(QPalette.ColorRole.HighlightedText, QColor("#ffffff"))
-    palette.setColor(QPalette.ColorRole.ToolTipBase, QColor("#262b36"))
-    palette.setColor(QPalette.ColorRole.ToolTipText, text)
-    palette.setColor(QPalette.ColorRole.PlaceholderText, MUTED_TEXT)
-    palette.setColor(QPalette.ColorRole.Link, QColor("#6ea8ff"))
-    for role in (QPalette.ColorRole.Text, QPalette.ColorRole.WindowText, QPalette.ColorRole.ButtonText):
-        palette.setColor(QPalette.ColorGroup.Disabled, role, QColor("#6b7280"))
-    return palette
+    return DARK.palette()
 
 
-def apply_theme(app: QApplication) -> None:
-    """Fusion draws the same on every platform, so screenshots match what users see."""
+def apply_theme(app: QApplication, name: str = "dark") -> Theme:
+    """Fusion draws the same on every platform, so screenshots match what users see.
+
+    The shared text colours (muted, error, winner, sides) are changed in place: every table
+    holds these very QColor objects, so one call recolours the whole desk's next paint.
+    """
+    global _current
+    theme = THEMES.get(name, DARK)
+    _current = theme
     app.setStyle("Fusion")
-    app.setPalette(dark_palette())
-    app.setStyleSheet(STYLE_SHEET)
+    app.setPalette(theme.palette())
+    app.setStyleSheet(theme.style_sheet())
+    for shared, value in (
+        (MUTED_TEXT, theme.muted),
+        (ERROR_TEXT, theme.error_text),
+        (WINNER_TEXT, theme.winner_text),
+        (BUY_COLOR, theme.buy_text),
+        (SELL_COLOR, theme.sell_text),
+    ):
+        shared.setRgba(QColor(value).rgba())
+    return theme
 
 
 def monospace_font(point_size: int | None = None) -> QFont:

@@ -10,12 +10,14 @@ that while it waits. "Confirm before sending" shows the final quote and asks, as
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Callable
 from dataclasses import replace
 from decimal import Decimal
 
-from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
+from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QButtonGroup,
@@ -46,6 +48,17 @@ from ui.theme import MUTED_TEXT, WINNER_TEXT, monospace_font
 
 QuoteSource = Callable[[str, Decimal, Direction, Decimal], RoutingDecision]
 QUOTE_REFRESH_MS = 1000
+
+# "1,000" and "12,345.5" as the desk itself prints amounts; a comma anywhere else stays the engine's error.
+_GROUPED_AMOUNT = re.compile(r"[0-9]{1,3}(?:,[0-9]{3})+(?:\.[0-9]*)?")
+_ENTER_KEYS = (Qt.Key.Key_Return, Qt.Key.Key_Enter)
+
+
+def ungrouped(text: str) -> str:
+    """An amount typed with the desk's own thousands separators, as the engine reads it."""
+    stripped = text.strip()
+    return stripped.replace(",", "") if _GROUPED_AMOUNT.fullmatch(stripped) else stripped
+
 
 BUY_SHORTCUT = "F2"
 SELL_SHORTCUT = "F3"
@@ -177,7 +190,21 @@ class OrderTicket(QWidget):
         self._refresh.timeout.connect(self.refresh_quote)
         self._refresh.start()
 
-        self.pair.currentTextChanged.connect(self._changed)
+        # Typing in the pair box re-validates only once the text names a listed pair (or the box is
+        # left): a half-typed "JU" shows no error and moves nothing on the form.
+        pair_line, popup = self.pair.lineEdit(), completer.popup()
+        assert pair_line is not None
+        assert popup is not None
+        self.pair_line: QLineEdit = pair_line
+        self._completer = completer
+        self._popup: QAbstractItemView = popup
+        self.pair_line.textEdited.connect(self._pair_typed)
+        self.pair.currentIndexChanged.connect(lambda _index: self._changed())
+        self.pair_line.editingFinished.connect(self._pair_left)
+        completer.activated.connect(self._pair_chosen)
+        self._pair_keys = _PairEnterKeys(self)
+        self.pair_line.installEventFilter(self._pair_keys)
+        popup.installEventFilter(self._pair_keys)
         self.amount.textChanged.connect(self._changed)
         self.order_type.currentIndexChanged.connect(self._changed)
         self.limit_price.textChanged.connect(self._changed)
@@ -190,9 +217,6 @@ class OrderTicket(QWidget):
             lambda button: self.set_side(Direction.BUY if button is self.buy else Direction.SELL)
         )
         self.amount.returnPressed.connect(self.try_submit)
-        pair_editor = self.pair.lineEdit()
-        assert pair_editor is not None, "the pair box is editable, so it has a line edit"
-        pair_editor.returnPressed.connect(self._pair_entered)
         self.submit.clicked.connect(self.try_submit)
         self._changed()
 
@@ -238,11 +262,48 @@ class OrderTicket(QWidget):
         self._busy = busy
         self._changed()
 
-    def _pair_entered(self) -> None:
-        if self.amount.text().strip():
-            self.try_submit()
+    # -- the pair box --------------------------------------------------------------------
+
+    def _pair_typed(self, text: str) -> None:
+        if self.catalog.get(text.strip().upper()) is not None:
+            self._changed()
+        elif self.submit.isEnabled():
+            self.submit.setEnabled(False)  # what is typed is no pair yet: nothing to send
+
+    def _pair_left(self) -> None:
+        self._changed()
+
+    def pair_enter(self) -> None:
+        """Enter in the pair box: take the completer's match (the highlighted one, or the only one) and
+        move to Amount. It never submits: a trader picking a pair has not seen its quote yet."""
+        completer, popup = self._completer, self._popup
+        text = self.pair.currentText().strip()
+        chosen: str | None = None
+        if popup.isVisible() and popup.currentIndex().isValid():
+            chosen = str(popup.currentIndex().data())
+        elif self.catalog.get(text.upper()) is not None:
+            chosen = text.upper()
         else:
-            self.amount.setFocus()
+            completer.setCompletionPrefix(text)
+            if text and completer.completionCount() == 1:
+                chosen = completer.currentCompletion()
+            elif text and completer.completionCount() > 1:
+                completer.complete()  # several pairs match: the list stays open for the arrows
+                return
+        popup.hide()
+        if chosen is None:
+            self._changed(show_pair_error=True)
+            return
+        self._pair_chosen(chosen)
+
+    def _pair_chosen(self, name: str) -> None:
+        index = self.pair.findText(name, Qt.MatchFlag.MatchFixedString)
+        if index >= 0:
+            self.pair.setCurrentIndex(index)
+        self.pair.setEditText(name)
+        self._changed()
+        self.amount.setFocus(Qt.FocusReason.OtherFocusReason)
+        self.amount.selectAll()
 
     @property
     def is_limit(self) -> bool:
@@ -255,7 +316,7 @@ class OrderTicket(QWidget):
         try:
             return validate_order(
                 self.pair.currentText(),
-                self.amount.text(),
+                ungrouped(self.amount.text()),
                 str(self._side),
                 self.catalog,
                 order_type=str(OrderType.LIMIT if self.is_limit else OrderType.MARKET),
@@ -272,7 +333,7 @@ class OrderTicket(QWidget):
         self.submit_error.setText(text)
         self.submit_error.setVisible(bool(text))
 
-    def _changed(self) -> None:
+    def _changed(self, *, show_pair_error: bool = False) -> None:
         spec = self.catalog.get(self.pair.currentText().strip().upper())
         self.base_label.setText(spec.base if spec else "")
         if spec is not None:
@@ -290,7 +351,9 @@ class OrderTicket(QWidget):
         result = self._validate()
         typed = bool(self.amount.text().strip())
         if isinstance(result, InvalidOrder):
-            self._show_errors(result, include_missing_amount=False)
+            # A pair still being typed is not an error yet; leaving the box or Enter shows it.
+            pair_settled = show_pair_error or not self.pair_line.hasFocus()
+            self._show_errors(result, include_missing_amount=False, include_pair=pair_settled)
             self._show_quote(None)
         else:
             self._show_errors(None)
@@ -298,8 +361,9 @@ class OrderTicket(QWidget):
         ready = typed and not isinstance(result, InvalidOrder) and not self._busy
         self.submit.setEnabled(ready)
         side_word = "Buy" if self._side is Direction.BUY else "Sell"
-        amount = self.amount.text().strip() if typed else ""
-        price = self.limit_price.text().strip()
+        # Only a valid amount is echoed, as the desk prints it: never "Sell abc SOL".
+        amount = self._amount_words(result) if not isinstance(result, InvalidOrder) else ""
+        price = self.limit_price.text().strip() if not isinstance(result, InvalidOrder) else ""
         at = f" at {price}" if limit and price else ""
         kind = "Limit " if limit else ""
         text = f"{kind}{side_word} {amount} {spec.base if spec else ''}{at}".replace("  ", " ").strip()
@@ -308,8 +372,15 @@ class OrderTicket(QWidget):
         self.submit.style().unpolish(self.submit)
         self.submit.style().polish(self.submit)
 
-    def _show_errors(self, problem: InvalidOrder | None, *, include_missing_amount: bool = True) -> None:
-        pair_rule = problem.for_field("pair") if problem else None
+    def _amount_words(self, request: OrderRequest) -> str:
+        spec = self.catalog[request.pair]
+        places = max(0, -int(request.amount.as_tuple().exponent))
+        return group_decimal(request.amount, min(places, spec.decimals))
+
+    def _show_errors(
+        self, problem: InvalidOrder | None, *, include_missing_amount: bool = True, include_pair: bool = True
+    ) -> None:
+        pair_rule = problem.for_field("pair") if problem and include_pair else None
         amount_rule = problem.for_field("amount") if problem else None
         limit_rule = (problem.for_field("limitPrice") or problem.for_field("expiresIn")) if problem else None
         limit_field = "limitPrice" if problem and problem.for_field("limitPrice") else "expiresIn"
@@ -322,7 +393,10 @@ class OrderTicket(QWidget):
             (self.amount_error, "amount", amount_rule, self.amount),
             (self.limit_error, limit_field, limit_rule, self.limit_price),
         ):
-            label.setText(f"{field}: {rule}" if rule else "")
+            text = f"{field}: {rule}" if rule else ""
+            if label.text() == text and label.isVisible() == bool(rule):
+                continue  # unchanged: no re-polish, no relayout of the form
+            label.setText(text)
             label.setVisible(bool(rule))
             editor.setProperty("invalid", bool(rule))
             editor.style().unpolish(editor)
@@ -448,3 +522,21 @@ class OrderTicket(QWidget):
         box.accepted.connect(lambda: self._send(request))
         self.confirmation = box
         box.open()
+
+
+class _PairEnterKeys(QObject):
+    """Enter in the pair box (or in its completer's list) picks the pair; it never reaches a submit.
+
+    Installed after the completer's own filter, so it sees the key first: QCompleter would
+    otherwise complete and then hand the same Enter on to the line edit.
+    """
+
+    def __init__(self, ticket: OrderTicket) -> None:
+        super().__init__(ticket)
+        self.ticket = ticket
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.KeyPress and isinstance(event, QKeyEvent) and event.key() in _ENTER_KEYS:
+            self.ticket.pair_enter()
+            return True
+        return False

@@ -17,6 +17,7 @@ import os
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -56,12 +57,66 @@ async def _first_paint(db_url: str | None, loaded: int, folder: Path) -> dict[st
         window.grab()  # renders the window now: the first frame a user would see
         first_paint_s = time.perf_counter() - t0
         await history.wait()
+        history_load_s = time.perf_counter() - t0
         rows = window.board.model.rowCount()
         resident = rss_mb()
+        stalls = _interaction_stalls(window)
         window.confirm_quit()
         window.close()
         await window.shutdown()
-    return {"loaded": loaded, "first_paint_s": first_paint_s, "rss_mb": resident, "rows_loaded": rows}
+    return {
+        "loaded": loaded,
+        "first_paint_s": first_paint_s,
+        "history_load_s": history_load_s,
+        "rss_mb": resident,
+        "rows_loaded": rows,
+        **stalls,
+    }
+
+
+def _stall_ms(action: Callable[[], object], board: Any) -> float:
+    """How long the loop is held by one user action: the action, then painting the board it changed.
+
+    The board is rendered synchronously (`grab`) rather than by processing events: this runs inside
+    an asyncio task, and processing events there would run other tasks re-entrantly (the engine's
+    coordination task, since the ownership branch) — asyncio refuses that.
+    """
+    t = time.perf_counter()
+    action()
+    board.grab()
+    return (time.perf_counter() - t) * 1000
+
+
+def _interaction_stalls(window: Any) -> dict[str, float]:
+    """Longest stall of a sort by each column (both ways), each status filter, and a search typed key by key."""
+    from PySide6.QtCore import Qt
+
+    from engine.domain import OrderStatus
+    from ui.board.columns import COLUMNS, Column
+
+    board = window.board
+    table = board.table
+
+    def sort_by(column: Column, way: Qt.SortOrder) -> Callable[[], None]:
+        return lambda: table.sortByColumn(column.index, way)
+
+    def only(statuses: set[OrderStatus]) -> Callable[[], None]:
+        return lambda: board.show_statuses(statuses)
+
+    ways = (Qt.SortOrder.AscendingOrder, Qt.SortOrder.DescendingOrder)
+    sorts = [_stall_ms(sort_by(column, way), board) for column in COLUMNS for way in ways]
+    sorts.append(_stall_ms(sort_by(Column.TIME, Qt.SortOrder.DescendingOrder), board))
+    filters = [_stall_ms(only({status}), board) for status in OrderStatus]
+    filters.append(_stall_ms(only(set()), board))
+    searches = []
+    for text in ("j", "ju", "jup", "jup-", "jup-u", "", "5j7", "0000", "raydium", ""):
+
+        def typed(text: str = text) -> None:
+            board.search.setText(text)
+            board.apply_search_now()
+
+        searches.append(_stall_ms(typed, board))
+    return {"sort_max_ms": max(sorts), "filter_max_ms": max(filters), "search_max_ms": max(searches)}
 
 
 async def _stream(db_url: str | None, count: int, folder: Path) -> dict[str, Any]:
@@ -120,6 +175,8 @@ async def _stream(db_url: str | None, count: int, folder: Path) -> dict[str, Any
 
 
 async def _measure(db_url: str | None, count: int, loaded: int) -> dict[str, Any]:
+    import ui.main_window  # noqa: F401  (the desk imports its modules before it builds a window; not timed)
+
     with tempfile.TemporaryDirectory(prefix="dexdesk-bench-") as folder:
         painted = await _first_paint(db_url, loaded, Path(folder))
         streamed = await _stream(db_url, count, Path(folder))
@@ -152,6 +209,11 @@ def main(args: argparse.Namespace) -> int:
         ),
         ("RSS after streaming", f"{result['rss_after_stream_mb']:.0f} MB"),
         ("first paint with orders stored", f"{result['first_paint_s']:.2f} s ({result['loaded']:,} orders)"),
+        ("all stored orders on the board", f"{result['history_load_s']:.2f} s"),
+        (
+            "longest stall: sort / filter / search",
+            f"{result['sort_max_ms']:.0f} / {result['filter_max_ms']:.0f} / {result['search_max_ms']:.0f} ms",
+        ),
         ("RSS with all of them on the board", f"{result['rss_mb']:.0f} MB ({result['rows_loaded']:,} rows)"),
     ]
     emit("dexdesk bench board", result, rows, as_json=args.json)

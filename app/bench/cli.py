@@ -8,6 +8,7 @@ import sys
 from collections.abc import Callable
 from typing import Any
 
+from app.limits import MAX_RUN_ORDERS, ORDERS_RULE
 from engine.exit_codes import ExitCode
 
 BENCHES = {
@@ -17,6 +18,7 @@ BENCHES = {
     "export": ("export_bench", 100_000, "CSV rows/s for a database of N orders"),
     "api": ("api_bench", 10_000, "a real `dexdesk serve` under C clients: POST/s, WebSocket messages/s, latency"),
     "cluster": ("cluster_bench", 2_000, "orders/s with 1, 2, 4 … `dexdesk worker` processes on one queue"),
+    "summary": ("summary_bench", 100_000, "the desk's Summary (SQL aggregates) over a database of N orders"),
 }
 
 
@@ -30,7 +32,7 @@ def add_bench_commands(
     """Add `bench` with one sub-command per bench; their handlers take only `args` and run their own loop."""
     bench = sub.add_parser(
         "bench",
-        help="measure speed: engine, spec, board, export, api, cluster",
+        help="measure speed: engine, spec, board, export, api, cluster, summary",
         description=__doc__,
         epilog=EXIT_STATUS,
         formatter_class=argparse.RawDescriptionHelpFormatter,
@@ -73,10 +75,13 @@ def add_bench_commands(
 
 
 def _runner(module: str) -> Callable[..., int]:
-    def run(args: argparse.Namespace, _settings: Any) -> int:
-        if args.orders < 1:
-            print("dexdesk: --orders: must be at least 1", file=sys.stderr)
+    def run(args: argparse.Namespace, settings: Any) -> int:
+        if not 1 <= args.orders <= MAX_RUN_ORDERS:
+            print(f"dexdesk: --orders: {ORDERS_RULE}", file=sys.stderr)
             return ExitCode.BAD_INPUT
+        if getattr(args, "db_url", None):
+            # The URL as every other command reads it (sqlite://, postgresql:// → their asyncio drivers).
+            args.db_url = settings.db_url
         return int(importlib.import_module(f"app.bench.{module}").main(args))
 
     return run

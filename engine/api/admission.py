@@ -11,7 +11,7 @@ import asyncio
 
 from engine.domain import Order
 from engine.engine import Engine
-from engine.validation import OrderRequest
+from engine.validation import InvalidOrder, OrderRequest
 
 MAX_BATCH = 500
 
@@ -32,18 +32,35 @@ class Admission:
     async def _write(self) -> None:
         while self._waiting:
             batch, self._waiting = self._waiting[:MAX_BATCH], self._waiting[MAX_BATCH:]
-            # The same Idempotency-Key twice in one batch is one order: store it once, answer both.
-            unique = list({request.order_id: request for request, _ in batch}.values())
             try:
-                stored = {order.id: order for order in await self.engine.submit_many(unique)}
+                await self._store(batch)
+            except InvalidOrder as error:
+                if len(batch) == 1:
+                    self._fail(batch, error)
+                    continue
+                # One order's refusal (a paper account's shortfall) refuses the whole transaction and
+                # stores nothing: store each alone, in arrival order, so each hears its own answer.
+                for single in batch:
+                    try:
+                        await self._store([single])
+                    except Exception as problem:  # noqa: BLE001 (the request hears why)
+                        self._fail([single], problem)
             except Exception as error:  # noqa: BLE001 (every waiting request hears why; none is left hanging)
-                for _, future in batch:
-                    if not future.done():
-                        future.set_exception(error)
-                continue
-            for request, future in batch:
-                if not future.done():
-                    future.set_result(stored[request.order_id])
+                self._fail(batch, error)
+
+    async def _store(self, batch: list[tuple[OrderRequest, asyncio.Future[Order]]]) -> None:
+        # The same Idempotency-Key twice in one batch is one order: store it once, answer both.
+        unique = list({request.order_id: request for request, _ in batch}.values())
+        stored = {order.id: order for order in await self.engine.submit_many(unique)}
+        for request, future in batch:
+            if not future.done():
+                future.set_result(stored[request.order_id])
+
+    @staticmethod
+    def _fail(batch: list[tuple[OrderRequest, asyncio.Future[Order]]], error: BaseException) -> None:
+        for _, future in batch:
+            if not future.done():
+                future.set_exception(error)
 
     async def close(self) -> None:
         if self._writer is not None:

@@ -59,24 +59,6 @@ def _find_pair(engine: Engine, token_in: str, token_out: str) -> tuple[PairSpec,
     return FieldError("tokenOut", f"no listed pair trades {token_in[:16]} for {token_out[:16]} (listed: {listed})")
 
 
-def _slippage(raw: object, server_tolerance: Decimal) -> FieldError | None:
-    """Per-order tolerance is not served; one at least as loose as the server's is honoured by it."""
-    if raw is None:
-        return None
-    if isinstance(raw, bool) or not isinstance(raw, int | float | Decimal):
-        return FieldError("slippage", "must be a number: the tolerance as a fraction, e.g. 0.01 for 1%")
-    value = Decimal(str(raw))
-    if not 0 < value <= Decimal("0.5"):
-        return FieldError("slippage", "must be greater than 0 and at most 0.5 (a fraction: 0.01 is 1%)")
-    if value < server_tolerance:
-        return FieldError(
-            "slippage",
-            f"must be at least {format_decimal(server_tolerance)}: this server protects every order "
-            f"with a tolerance of {format_decimal(server_tolerance * 100)}% and cannot promise a tighter one",
-        )
-    return None
-
-
 def parse_execution(payload: dict[str, Any], engine: Engine) -> Execution:
     errors: list[FieldError] = []
     token_in, token_out = _token(payload, "tokenIn", errors), _token(payload, "tokenOut", errors)
@@ -86,9 +68,6 @@ def parse_execution(payload: dict[str, Any], engine: Engine) -> Execution:
     kind = payload.get("orderType", payload.get("type", "market"))
     if not isinstance(kind, str) or kind.strip().lower() != "market":
         errors.append(FieldError("orderType", "only market orders are served: omit it or send `market`"))
-    slippage_error = _slippage(payload.get("slippage"), engine.settings.router.slippage_tolerance)
-    if slippage_error:
-        errors.append(slippage_error)
     for key in payload:
         if key not in EXECUTE_FIELDS:
             errors.append(FieldError(key[:40], f"is not a field of this route ({', '.join(EXECUTE_FIELDS)})"))
@@ -101,11 +80,12 @@ def parse_execution(payload: dict[str, Any], engine: Engine) -> Execution:
         _raise_with_amount(errors, raw_amount)
     assert isinstance(found, tuple)
     spec, direction = found
+    slippage = payload.get("slippage")
     if direction is Direction.SELL:
-        request = _validated(spec.pair, raw_amount, direction, engine)
+        request = _validated(spec.pair, raw_amount, direction, slippage, engine)
         message = f"Order created and queued for processing: SELL {request.amount} {spec.base} on {spec.pair}"
         return Execution(request, message)
-    return _buy_with_quote(spec, raw_amount, engine)
+    return _buy_with_quote(spec, raw_amount, slippage, engine)
 
 
 def _raise_with_amount(errors: list[FieldError], raw_amount: object) -> NoReturn:
@@ -118,18 +98,19 @@ def _raise_with_amount(errors: list[FieldError], raw_amount: object) -> NoReturn
     raise InvalidOrder(errors)
 
 
-def _validated(pair: str, amount: object, direction: Direction, engine: Engine) -> OrderRequest:
+def _validated(pair: str, amount: object, direction: Direction, slippage: object, engine: Engine) -> OrderRequest:
     try:
-        return validate_order(pair, amount, str(direction), engine.catalog)
+        return validate_order(pair, amount, str(direction), engine.catalog, slippage=slippage)
     except InvalidOrder as problem:
-        raise InvalidOrder([error for error in problem.errors if error.field == "amount"]) from None
+        raise InvalidOrder([error for error in problem.errors if error.field in ("amount", "slippage")]) from None
 
 
-def _buy_with_quote(spec: PairSpec, raw_amount: object, engine: Engine) -> Execution:
+def _buy_with_quote(spec: PairSpec, raw_amount: object, slippage: object, engine: Engine) -> Execution:
     """Pay `amount` of the QUOTE token: the BASE amount it buys now, at the better venue's price."""
     spend = parse_amount(raw_amount)
     if isinstance(spend, FieldError):
         raise InvalidOrder([spend])
+    _validated(spec.pair, spec.min_amount, Direction.BUY, slippage, engine)  # the slippage, on its own
     if spend <= 0:
         raise InvalidOrder([FieldError("amount", "must be greater than 0")])
     step = Decimal(1).scaleb(-spec.decimals)
@@ -141,7 +122,7 @@ def _buy_with_quote(spec: PairSpec, raw_amount: object, engine: Engine) -> Execu
     if base_amount <= 0:
         raise InvalidOrder([FieldError("amount", f"buys less than {step} {spec.base}")])
     try:
-        request = validate_order(spec.pair, base_amount, "BUY", engine.catalog)
+        request = validate_order(spec.pair, base_amount, "BUY", engine.catalog, slippage=slippage)
     except InvalidOrder as problem:
         rules = "; ".join(error.rule for error in problem.errors)
         raise InvalidOrder(

@@ -47,7 +47,7 @@ def request_body(model: type[Any], enums: dict[str, list[str]] | None = None) ->
     schema = model.model_json_schema(ref_template="#/components/schemas/{model}")
     for name, values in (enums or {}).items():
         schema["properties"][name] = {**schema["properties"][name], "enum": values}
-    for name in ("amount", "amountIn"):
+    for name in ("amount", "amountIn", "limitPrice"):
         if name in schema["properties"]:
             field = schema["properties"][name]
             optional = [{"type": "null"}] if {"type": "null"} in field.get("anyOf", []) else []
@@ -83,7 +83,7 @@ def check_same_order(order: Order, request: OrderRequest) -> None:
 
 
 def parse_new_order(payload: dict[str, Any], catalog: PairCatalog) -> OrderRequest:
-    """Every problem at once: the fields by the desk's rules (market or limit), then unknown fields."""
+    """Every problem at once: the fields by the desk's and the CLI's rules, then unknown fields."""
     errors: list[FieldError] = []
     request: OrderRequest | None = None
     try:
@@ -142,7 +142,12 @@ def add_order_routes(app: FastAPI, engine: Engine, admission: Admission) -> None
             409: {"model": Problem, "description": "the Idempotency-Key was used for a different order"},
         },
         openapi_extra=request_body(
-            NewOrder, {"pair": either_case(list(engine.catalog.names)), "direction": either_case(["BUY", "SELL"])}
+            NewOrder,
+            {
+                "pair": either_case(list(engine.catalog.names)),
+                "direction": either_case(["BUY", "SELL"]),
+                "type": either_case(["market", "limit"]),
+            },
         ),
         tags=["orders"],
     )

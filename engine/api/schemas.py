@@ -33,11 +33,11 @@ class NewOrder(BaseModel):
     direction: str = Field(description="BUY or SELL, case-insensitive")
     type: str | None = Field(None, description="`market` (the default) or `limit`")
     limitPrice: float | str | None = Field(
-        None, description="limit orders: QUOTE per BASE; a BUY waits until the best price is at or below it"
+        None, description="limit orders: QUOTE per BASE to buy at or below, or sell at or above"
     )
-    expiresIn: float | None = Field(None, description="limit orders: seconds until it ends FAILED `expired`")
-    slippage: float | str | None = Field(
-        None, description="market orders: tolerance around the quote at submission, a fraction (0.01 = 1 %)"
+    expiresIn: float | None = Field(None, gt=0, description="limit orders: give up after this many seconds")
+    slippage: float | None = Field(
+        None, gt=0, le=0.5, description="market orders: tolerance around the quote as a fraction (0.01 = 1%)"
     )
 
 

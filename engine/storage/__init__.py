@@ -1,7 +1,15 @@
 """Storage: SQLAlchemy 2 async, SQLite by default, PostgreSQL by URL; schema by Alembic migrations."""
 
 from engine.storage import ownership
-from engine.storage.changes import Change, OrderLost, StorageFailure, StorageUnavailable
+from engine.storage.changes import Change, DatabaseMissing, OrderLost, StorageFailure, StorageUnavailable
 from engine.storage.store import OrderStore
 
-__all__ = ["Change", "OrderLost", "OrderStore", "StorageFailure", "StorageUnavailable", "ownership"]
+__all__ = [
+    "Change",
+    "DatabaseMissing",
+    "OrderLost",
+    "OrderStore",
+    "StorageFailure",
+    "StorageUnavailable",
+    "ownership",
+]

@@ -25,6 +25,10 @@ class StorageUnavailable(RuntimeError):
     """The database cannot be opened at all (bad URL, refused, wrong credentials)."""
 
 
+class DatabaseMissing(StorageUnavailable):
+    """A read-only command found no database there (read-only commands never create one)."""
+
+
 @dataclass(slots=True)
 class Change:
     """One order's state change: its new snapshot, the log lines it appends, and an execution if any.

@@ -22,6 +22,7 @@ from sqlalchemy import (
     BigInteger,
     Column,
     Dialect,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -155,3 +156,13 @@ owners = Table(
 )
 """The live processes: each renews its `lease_until`; orders of an owner whose lease ran out (or who
 has no row) may be claimed by another process."""
+
+# One row per admitted attempt start (wall-clock seconds), shared by every process on the database
+# (see engine/storage/rate_window.py); revision 0004.
+attempt_starts = Table(
+    "attempt_starts",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("started_at", Float(precision=53), nullable=False),
+    Index("ix_attempt_starts_started_at", "started_at"),
+)

@@ -27,10 +27,16 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_en
 from engine.account.model import Balance, Fill, Reservation
 from engine.domain import Order, OrderStatus
 from engine.storage import account_store, migrate
-from engine.storage.changes import Change, OrderLost, StorageFailure, StorageUnavailable
+from engine.storage.changes import Change, DatabaseMissing, OrderLost, StorageFailure, StorageUnavailable
+from engine.storage.errors import is_transient, permanent_problem, refuse_foreign_tables
 from engine.storage.fast_write import BatchResult, write_postgres, write_sqlite
+from engine.storage.file_identity import FileWatch
+from engine.storage.postgres_url import ensure_schema, postgres_options
 from engine.storage.rows import log_from_row, log_rows, order_from_row, order_row, report_cells
 from engine.storage.schema import ExactDecimal, UtcTimestamp, change_counter, ledger, order_logs, orders
+from engine.storage.summary import SummaryCounter, SummaryRows
+
+_LARGE_PAGE = 2000  # rows; below this a thread hop costs more than it saves
 
 log = logging.getLogger(__name__)
 
@@ -66,10 +72,7 @@ def _engine_for(url: str) -> AsyncEngine:
                 raise StorageUnavailable(f"cannot create the database's folder {folder}: {error.strerror}") from None
         connect_args["timeout"] = 2.0
     elif parsed.get_backend_name() == "postgresql":
-        schema = parsed.query.get("schema")
-        if schema:
-            parsed = parsed.difference_update_query(["schema"])
-            connect_args["server_settings"] = {"search_path": str(schema)}
+        parsed, connect_args, _schema = postgres_options(parsed)
         options.update(pool_pre_ping=True, pool_size=5, max_overflow=5)
     engine = create_async_engine(parsed, connect_args=connect_args, **options)
     if parsed.get_backend_name() == "sqlite":
@@ -82,12 +85,6 @@ def _one_line(error: BaseException) -> str:
     cause = getattr(error, "orig", None) or error
     lines = str(cause).strip().splitlines()
     return lines[0] if lines else type(cause).__name__
-
-
-def _is_transient(error: BaseException) -> bool:
-    if isinstance(error, OperationalError):
-        return True
-    return isinstance(error, DBAPIError) and bool(error.connection_invalidated)
 
 
 class OrderStore:
@@ -108,6 +105,12 @@ class OrderStore:
         self.commits = 0
         self.retries = 0  # transactions retried through a lock or a lost connection, for diagnostics
         self.last_error: str | None = None
+        self.notices: list[str] = []  # things the user should hear once, e.g. a schema created
+        # Set when the database refused for good (read-only, damaged, not ours): nothing will land.
+        self.fatal: StorageUnavailable | None = None
+        self.broken = asyncio.Event()
+        self._file = FileWatch(url)
+        self._create = True
 
     @property
     def busy(self) -> bool:
@@ -118,17 +121,40 @@ class OrderStore:
     def display_url(self) -> str:
         return make_url(self.url).render_as_string(hide_password=True)
 
-    async def open(self) -> None:
-        """Connect, and bring the schema to this code's head (building or upgrading it as needed)."""
+    async def open(self, *, create: bool = True) -> None:
+        """Connect, and bring the schema to this code's head (building or upgrading it as needed).
+
+        Read-only commands pass create=False: a missing SQLite file or PostgreSQL schema is then
+        reported, not made (`info` on a mistyped path must not leave an empty database there).
+        """
+        self._create = create
+        if not create and not self._file.exists():
+            await self.engine.dispose()
+            raise DatabaseMissing(f"database {self.display_url} does not exist (submit, run or the desk create it)")
         try:
+            await self._run(self._prepare)
             revision = await self._first_read()
             if revision != migrate.head_revision():
                 self.upgraded_from = await self._with_retries(self._upgrade)
             self.schema_revision = migrate.head_revision()
+        except StorageUnavailable:
+            await self.engine.dispose()
+            raise
         except Exception as error:
             await self.engine.dispose()
-            raise StorageUnavailable(f"cannot open database {self.display_url}: {_one_line(error)}") from error
+            problem = (
+                permanent_problem(error, self.url) or f"cannot open database {self.display_url}: {_one_line(error)}"
+            )
+            raise StorageUnavailable(problem) from error
+        self._file.remember()
         self._writer = asyncio.create_task(self._write_forever(), name="dexdesk-storage-writer")
+
+    async def _prepare(self, connection: AsyncConnection) -> None:
+        """Before the migrations: the PostgreSQL schema exists, and the tables found are dexdesk's."""
+        schema = postgres_options(make_url(self.url))[2] if self.dialect == "postgresql" else None
+        if schema and await ensure_schema(connection, schema, create=self._create):
+            self.notices.append(f"created PostgreSQL schema {schema!r} (it did not exist)")
+        await connection.run_sync(refuse_foreign_tables, self.display_url)
 
     async def _first_read(self) -> str | None:
         """The schema revision, retried a few times only: a database that cannot be reached at all is
@@ -284,6 +310,11 @@ class OrderStore:
                     )
                     self.own_change_seqs.add(result.change_seq)
                     lost = result.lost
+            except StorageUnavailable as error:
+                log.info("could not store %d state changes: %s", len(batch), error)
+                for change in batch:
+                    if change.done and not change.done.done():
+                        change.done.set_exception(StorageFailure(str(error)))
             except Exception as error:
                 log.exception("could not store %d state changes", len(batch))
                 for change in batch:
@@ -357,12 +388,17 @@ class OrderStore:
         attempt = 0
         while True:
             try:
+                self._file.check()
                 result = await (run or self._run)(work, *args)
                 self.last_error = None
                 return result
             except (OperationalError, DBAPIError) as error:
-                if not _is_transient(error):
-                    raise
+                if not is_transient(error, self.url):
+                    problem = permanent_problem(error, self.url)
+                    if problem is None:
+                        raise
+                    self._break(StorageUnavailable(problem))
+                    raise self.fatal from error  # type: ignore[misc]
                 self.last_error = str(error.orig) if error.orig else str(error)
                 self.retries += 1
                 delay = _RETRY_DELAYS_S[min(attempt, len(_RETRY_DELAYS_S) - 1)]
@@ -373,6 +409,14 @@ class OrderStore:
                     await asyncio.sleep(delay)
                 finally:
                     self._in_flight -= 1
+            except StorageUnavailable as problem:
+                self._break(problem)
+                raise
+
+    def _break(self, problem: StorageUnavailable) -> None:
+        if self.fatal is None:
+            self.fatal = problem
+            self.broken.set()
 
     async def reset_account(self, balances: dict[str, Decimal], now: datetime) -> None:
         """Start the paper account over with these balances (see account_store.reset)."""
@@ -397,8 +441,13 @@ class OrderStore:
             row = (await connection.execute(select(orders).where(orders.c.id == order_id))).mappings().first()
             if row is None:
                 return None
+            # The row and its log are two reads, and on SQLite a read starts no transaction: a commit
+            # can land between them. Every change writes the row's `log_count` with the lines it
+            # appends, so the lines below it are exactly the log of the state this row holds.
             log_result = await connection.execute(
-                select(order_logs).where(order_logs.c.order_id == order_id).order_by(order_logs.c.idx)
+                select(order_logs)
+                .where(order_logs.c.order_id == order_id, order_logs.c.idx < row["log_count"])
+                .order_by(order_logs.c.idx)
             )
             return order_from_row(row, tuple(log_from_row(item) for item in log_result.mappings()))
 
@@ -408,7 +457,8 @@ class OrderStore:
         """Order ids starting with `prefix`, so people can type the short id the board shows."""
 
         async def work(connection: AsyncConnection) -> list[str]:
-            query = select(orders.c.id).where(orders.c.id.like(prefix.lower() + "%")).limit(2)
+            # Literal: '%' and '_' in what was typed are characters, not LIKE wildcards.
+            query = select(orders.c.id).where(orders.c.id.startswith(prefix.lower(), autoescape=True)).limit(2)
             return list((await connection.execute(query)).scalars())
 
         return await self._with_retries(work)
@@ -434,7 +484,13 @@ class OrderStore:
             query = query.limit(limit)
 
         async def work(connection: AsyncConnection) -> list[Order]:
-            return [order_from_row(row) for row in (await connection.execute(query)).mappings()]
+            result = await connection.execute(query)
+            if limit is not None and limit < _LARGE_PAGE:
+                return [order_from_row(row) for row in result.mappings()]
+            # The driver has already fetched every row; turning them into orders (decimals, times,
+            # enums: ~20-40 µs a row) is pure Python, so a big page does it in a worker thread and the
+            # loop keeps painting and running orders (a 100,000-order board held it for seconds).
+            return await asyncio.to_thread(lambda: [order_from_row(row) for row in result.mappings()])
 
         return await self._with_retries(work)
 
@@ -462,7 +518,8 @@ class OrderStore:
         """The CSV report's cells, oldest first in chunks, without building an Order per row.
 
         Columns in the report's order (id, createdAt, updatedAt, pair, direction, amount, status,
-        dex, executionPrice, txHash, attempts, error). SQLite already stores decimals and
+        dex, executionPrice, txHash, attempts, error), then the stored route (JSON) the report's
+        added columns are computed from. SQLite already stores decimals and
         timestamps as the contract's text, so they come back as that text, untouched; PostgreSQL
         gives Decimal and datetime, which `report_cells` turns into the same text.
         """
@@ -494,6 +551,15 @@ class OrderStore:
             return {OrderStatus(status): count for status, count in result}
 
         return await self._with_retries(work)
+
+    async def summary_rows(self, counter: SummaryCounter) -> SummaryRows:
+        """The summary's grouped aggregates over every stored order (see `engine.storage.summary`)."""
+
+        async def work(connection: AsyncConnection) -> SummaryRows:
+            return await counter.count(connection, self.dialect)
+
+        result: SummaryRows = await self._with_retries(work)
+        return result
 
     async def executions(self) -> dict[str, int]:
         """Executions per order id from the mock chain's ledger (a proof of 'never executed twice')."""
@@ -531,5 +597,6 @@ _REPORT_COLUMNS = tuple(
         "tx_hash",
         "attempts",
         "error",
+        "route",  # not a report column: the report's added columns (quoted price, slippage) are read from it
     )
 )

@@ -41,10 +41,12 @@ async def _count(client: httpx.AsyncClient) -> int:
         ({"amount": 1_000_000_000}, {"amount": "must be at most"}),
         ({"direction": None}, {"direction": "is required: BUY or SELL"}),
         ({"direction": "UP"}, {"direction": "must be BUY or SELL"}),
-        ({"type": "limit"}, {"limitPrice": "is required for a limit order"}),
         ({"type": "stop"}, {"type": "must be market or limit"}),
+        ({"type": "limit"}, {"limitPrice": "is required for a limit order"}),
         ({"limitPrice": 100}, {"limitPrice": "applies to limit orders only"}),
-        ({"nonsense": 1}, {"nonsense": "is not a field of an order"}),
+        ({"type": "limit", "limitPrice": 100, "expiresIn": -5}, {"expiresIn": "must be a number of seconds"}),
+        ({"slippage": 2}, {"slippage": "must be a fraction above 0 and at most 0.5"}),
+        ({"stopPrice": 100}, {"stopPrice": "is not a field of an order"}),
         (
             {"pair": "X", "amount": -1, "direction": "up"},
             {"pair": "must be one of", "amount": "must be greater than 0", "direction": "must be BUY or SELL"},
@@ -135,3 +137,14 @@ async def test_list_pages_newest_first(client: httpx.AsyncClient) -> None:
     assert "logs" not in first["orders"][0]
     filtered = (await client.get("/api/orders", params={"pair": "sol-usdc", "status": "confirmed"})).json()
     assert all(order["pair"] == "SOL-USDC" and order["status"] == "CONFIRMED" for order in filtered["orders"])
+
+
+async def test_a_limit_order_keeps_its_terms(client: httpx.AsyncClient) -> None:
+    body = {**GOOD, "type": "LIMIT", "limitPrice": "1.5", "expiresIn": 60}
+    answer = await client.post("/api/orders", json=body)
+    assert answer.status_code == 201, answer.text
+    stored = (await client.get(f"/api/orders/{answer.json()['orderId']}")).json()
+    terms = stored["logs"][0]["data"]["terms"]
+    assert terms["type"] == "limit"
+    assert terms["priceBound"] == 1.5
+    assert "expiresAt" in terms

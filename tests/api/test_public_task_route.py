@@ -57,7 +57,8 @@ async def test_paying_with_the_quote_token_buys_what_it_is_worth_now(server: Ser
         ({"tokenIn": "SOL", "tokenOut": "USDC", "amount": "abc"}, "amount"),
         ({"tokenIn": "SOL", "tokenOut": "USDC", "amount": 1, "amountIn": 1}, "amountIn"),
         ({"tokenIn": "SOL", "tokenOut": "USDC", "amount": 1, "orderType": "limit"}, "orderType"),
-        ({"tokenIn": "SOL", "tokenOut": "USDC", "amount": 1, "slippage": 0.001}, "slippage"),
+        ({"tokenIn": "SOL", "tokenOut": "USDC", "amount": 1, "slippage": 0.9}, "slippage"),
+        ({"tokenIn": "USDC", "tokenOut": "SOL", "amount": 100, "slippage": 0}, "slippage"),
         ({"tokenIn": "SOL", "tokenOut": "USDC", "amount": 1, "slippage": "high"}, "slippage"),
         ({"tokenIn": "SOL", "tokenOut": "USDC", "amount": 1, "side": "buy"}, "side"),
         ({"tokenIn": "USDC", "tokenOut": "SOL", "amount": "0.00001"}, "amount"),
@@ -75,10 +76,13 @@ async def test_bad_input_is_a_400_with_error_and_message(
     assert field in [item["field"] for item in problem["errors"]]
 
 
-async def test_slippage_at_least_the_servers_is_honoured(server: ServeProcess) -> None:
+async def test_the_orders_own_slippage_tolerance_is_kept(server: ServeProcess) -> None:
     async with httpx.AsyncClient(base_url=server.url) as client:
-        body = {"tokenIn": "SOL", "tokenOut": "USDC", "amount": 1, "slippage": 0.02}
-        assert (await client.post("/api/orders/execute", json=body)).status_code == 201
+        body = {"tokenIn": "SOL", "tokenOut": "USDC", "amount": 1, "slippage": 0.005}
+        answer = await client.post("/api/orders/execute", json=body)
+        assert answer.status_code == 201
+        stored = (await client.get(f"/api/orders/{answer.json()['orderId']}")).json()
+    assert stored["logs"][0]["data"]["terms"]["slippage"] == 0.005
 
 
 async def test_the_execute_websocket_closes_4404_for_an_unknown_order(server: ServeProcess) -> None:

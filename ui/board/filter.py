@@ -1,114 +1,84 @@
-"""What the board shows: a one-line search over id, pair and txHash, status and pair filters, active only.
+"""What the board shows: a one-line search, a set of statuses, a pair, and "active only".
 
-Filtering stays in QSortFilterProxyModel (it keeps selections and scroll position right through
-inserts); sorting is passed to the source model, which sorts cached keys far faster than the
-proxy's per-comparison `data()` calls could.
-
-A filter change re-runs `filterAcceptsRow` for every row, so it is kept to a flag test when
-nothing filters and to plain string tests over lower-cased text the model keeps per order
-otherwise. The change is announced with `invalidate()` (one layout change), not
-`invalidateFilter()`/`endFilterChange()`: those announce every removed or inserted run of rows
-separately, which on 100,000 scattered rows cost seconds; `invalidate()` keeps the selection
-and current row the same way, through persistent indexes.
+The filter is applied by the model itself, over the codes and lower-cased text it keeps per order
+(`BoardKeys`), with numpy masks and one list comprehension for the search: tens of milliseconds for
+100,000 orders, where QSortFilterProxyModel's per-row `filterAcceptsRow` calls from C++ took
+0.2-0.7 s. `accepts` answers the same question for one order, for updates that arrive in between.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from dataclasses import dataclass, field
 
-from PySide6.QtCore import QModelIndex, QObject, QPersistentModelIndex, QSortFilterProxyModel, Qt
+import numpy as np
 
 from engine.domain import ACTIVE_STATES, Order, OrderStatus
-from ui.board.model import BoardModel
+from ui.board.columns import RUNNING_STATES, STATUS_RANK, matches_search
+from ui.board.keys import BoardKeys, Slots
+
+PRESETS: dict[str, frozenset[OrderStatus]] = {
+    "Running": RUNNING_STATES,
+    "Waiting": frozenset({OrderStatus.PENDING}),
+    "Finished": frozenset({OrderStatus.CONFIRMED, OrderStatus.FAILED, OrderStatus.CANCELLED}),
+}
 
 
-class BoardFilter(QSortFilterProxyModel):
-    def __init__(self, board: BoardModel, parent: QObject | None = None) -> None:
-        super().__init__(parent)
-        self.board = board
-        self.setSourceModel(board)
-        self.setDynamicSortFilter(True)
-        self._search = ""
-        self._status: OrderStatus | None = None
-        self._pair: str | None = None
-        self._active_only = False
-        self._filtering = False
+@dataclass(frozen=True)
+class BoardFilter:
+    """An immutable filter: the model swaps it whole, so "did anything change" is one comparison."""
 
-    # -- the filters ----------------------------------------------------------------------
-
-    @property
-    def search(self) -> str:
-        return self._search
-
-    @property
-    def status(self) -> OrderStatus | None:
-        return self._status
-
-    @property
-    def pair(self) -> str | None:
-        return self._pair
-
-    @property
-    def active_only(self) -> bool:
-        return self._active_only
+    search: str = ""  # as typed: ids, pairs, sides and venues match in any case, tx hashes exactly
+    statuses: frozenset[OrderStatus] = field(default_factory=frozenset)  # empty: every status
+    pair: str | None = None
+    active_only: bool = False
 
     @property
     def is_filtering(self) -> bool:
-        return bool(self._search or self._status or self._pair or self._active_only)
+        return bool(self.search or self.statuses or self.pair or self.active_only)
 
-    def set_search(self, text: str) -> None:
-        self._refilter(lambda: setattr(self, "_search", text.strip().lower()))
+    @property
+    def shown_statuses(self) -> frozenset[OrderStatus]:
+        """The statuses that can be shown (every one when no status filter is set)."""
+        chosen = self.statuses or frozenset(OrderStatus)
+        return chosen & ACTIVE_STATES if self.active_only else chosen
 
-    def set_status(self, status: OrderStatus | None) -> None:
-        self._refilter(lambda: setattr(self, "_status", status))
+    def describe(self) -> list[str]:
+        """The active filters in words, for the board's "filters on" line."""
+        parts = []
+        if self.search:
+            parts.append(f"search “{self.search}”")
+        if self.statuses:
+            named = next((name for name, preset in PRESETS.items() if preset == self.statuses), None)
+            parts.append(named or " + ".join(str(s) for s in OrderStatus if s in self.statuses))
+        if self.pair:
+            parts.append(self.pair)
+        if self.active_only:
+            parts.append("active only")
+        return parts
 
-    def set_pair(self, pair: str | None) -> None:
-        self._refilter(lambda: setattr(self, "_pair", pair))
-
-    def set_active_only(self, active_only: bool) -> None:
-        self._refilter(lambda: setattr(self, "_active_only", active_only))
-
-    def _refilter(self, change: Callable[[], object]) -> None:
-        before = (self._search, self._status, self._pair, self._active_only)
-        change()
-        if (self._search, self._status, self._pair, self._active_only) == before:
-            return
-        self._filtering = self.is_filtering
-        self.invalidate()
-
-    def accepts(self, order: Order, search_text: str | None = None) -> bool:
-        """`search_text` is the model's lower-cased pair and tx hash of the order (made here if not given)."""
-        if self._status is not None and order.status != self._status:
+    def accepts(self, order: Order) -> bool:
+        if (self.statuses or self.active_only) and order.status not in self.shown_statuses:
             return False
-        if self._pair is not None and order.pair != self._pair:
+        if self.pair is not None and order.pair != self.pair:
             return False
-        if self._active_only and order.status not in ACTIVE_STATES:
-            return False
-        if self._search:
-            needle = self._search
-            if order.id.startswith(needle):
-                return True
-            if search_text is None:
-                search_text = f"{order.pair.lower()}\x1f{(order.tx_hash or '').lower()}"
-            return needle in search_text
-        return True
+        return not self.search or matches_search(order, self.search)
 
-    def filterAcceptsRow(self, source_row: int, source_parent: QModelIndex | QPersistentModelIndex) -> bool:
-        if not self._filtering:
-            return True
-        board = self.board
-        return self.accepts(board.order_at(source_row), board.search_text_at(source_row) if self._search else None)
+    def select(self, slots: Slots, keys: BoardKeys) -> list[int]:
+        """The slots (in the given order) that pass: numpy masks first, then the text search on what is left."""
+        if self.statuses or self.active_only:
+            wanted = np.array([STATUS_RANK[status] for status in self.shown_statuses], dtype=np.int8)
+            slots = slots[np.isin(keys.status_codes(slots), wanted)]
+        if self.pair is not None:
+            pairs = keys.categories["pair"]
+            code = pairs.codes.get(self.pair)
+            slots = slots[pairs.of(slots) == code] if code is not None else slots[:0]
+        if self.search:
+            return keys.search(slots, self.search)
+        shown: list[int] = slots.tolist()
+        return shown
 
-    # -- sorting goes to the source -------------------------------------------------------
-
-    def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
-        self.board.sort(column, order)
-
-    # -- reading what is shown ------------------------------------------------------------
-
-    def order_at(self, row: int) -> Order:
-        return self.board.order_at(self.mapToSource(self.index(row, 0)).row())
-
-    def visible_orders(self) -> list[Order]:
-        """The orders the board shows, top to bottom (what "export what the board shows" writes)."""
-        return [self.order_at(row) for row in range(self.rowCount())]
+    def narrow(self, slots: list[int], keys: BoardKeys) -> list[int]:
+        """Apply only the search to `slots` (all other filters already hold for them)."""
+        if not self.search:
+            return slots
+        return keys.search(np.asarray(slots, dtype=np.int64), self.search)

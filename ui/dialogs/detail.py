@@ -10,7 +10,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from PySide6.QtCore import Qt, QTimer
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import (
     QComboBox,
@@ -20,18 +20,19 @@ from PySide6.QtWidgets import (
     QHeaderView,
     QLabel,
     QPushButton,
+    QTableWidget,
     QVBoxLayout,
     QWidget,
 )
 
-from engine.domain import Direction, Order
+from engine.domain import Direction, Order, OrderStatus
+from engine.execution_figures import fee_paid, notional, slippage_bps, slippage_words
 from engine.pairs import PairCatalog
 from ui.dialogs.order_story import attempts, state_spans
 from ui.formatting import (
     PairFormats,
     clock_time,
     duration,
-    elide_middle,
     group_decimal,
     impact_text,
     local_timestamp,
@@ -41,16 +42,35 @@ from ui.formatting import (
 from ui.tables import cell, header_item, read_only_table, section_title
 from ui.theme import ERROR_TEXT, MUTED_TEXT, SIDE_COLORS, STATUS_COLORS, WINNER_TEXT, monospace_font
 
+CANCELLABLE = (OrderStatus.PENDING, OrderStatus.ROUTING, OrderStatus.BUILDING)
+CANCELLED_NOTE = "Cancelled: no swap was sent"
+
+
+def default_size(widget: QWidget) -> tuple[int, int]:
+    """Wide enough for a full signature and the attempts' errors; never larger than the screen."""
+    screen = widget.screen().availableGeometry()
+    return min(1240, screen.width() - 40), min(860, screen.height() - 40)
+
+
+def wrapping(table: QTableWidget) -> QTableWidget:
+    """Long notes and errors wrap onto a second line instead of being cut off with an ellipsis."""
+    table.setWordWrap(True)
+    table.setTextElideMode(Qt.TextElideMode.ElideNone)
+    return table
+
 
 class OrderDetail(QDialog):
+    cancel_requested = Signal(str)
+
     def __init__(self, order: Order, catalog: PairCatalog, parent: QWidget | None = None) -> None:
         super().__init__(parent)
+        self._cancelling = False
         self.order = order
         self.catalog = catalog
         self._formats = PairFormats(catalog)
         self.setWindowTitle(f"Order {order.id[:8]} — {order.direction} {order.amount} {order.pair}")
         self.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        self.resize(1000, 760)
+        self.resize(*default_size(self))
 
         self.headline = QLabel()
         font = self.headline.font()
@@ -66,21 +86,48 @@ class OrderDetail(QDialog):
         top.addWidget(self.status_chip)
         top.addStretch(1)
 
+        self.cancel_button = QPushButton("Cancel order")
+        self.cancel_button.setToolTip(
+            "Cancel this order if its swap has not been sent yet (queued, backing off, routing or building). "
+            "A SUBMITTED swap cannot be recalled."
+        )
+        self.cancel_button.clicked.connect(self._ask_cancel)
+        self.cancel_note = QLabel()
+        self.cancel_note.setObjectName("hint")
+        top.addWidget(self.cancel_note)
+        top.addWidget(self.cancel_button)
+
         self.facts: dict[str, QLabel] = {}
         grid = QGridLayout()
         grid.setHorizontalSpacing(14)
-        names = ["Order id", "Venue", "Execution price", "Tx hash", "Attempts", "Error", "Created", "Updated"]
-        for number, name in enumerate(names):
+        paired = [
+            "Order id",
+            "Venue",
+            "Execution price",
+            "Quoted price",
+            "Executed vs quoted",
+            "Attempts",
+            "Notional",
+            "Fee",
+            "Created",
+            "Updated",
+        ]
+        for number, name in enumerate([*paired, "Error", "Tx hash"]):
             caption = QLabel(name)
             caption.setStyleSheet(f"color: {MUTED_TEXT.name()};")
             value = QLabel()
             value.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
             value.setFont(monospace_font())
-            value.setWordWrap(name in ("Error", "Tx hash"))
+            value.setWordWrap(name == "Error")
             self.facts[name] = value
-            row, pair_column = divmod(number, 2)
-            grid.addWidget(caption, row, pair_column * 3)
-            grid.addWidget(value, row, pair_column * 3 + 1)
+            if number < len(paired):
+                row, pair_column = divmod(number, 2)
+                grid.addWidget(caption, row, pair_column * 3)
+                grid.addWidget(value, row, pair_column * 3 + 1)
+            else:  # long values get a whole line: the full hash, never an elided one
+                row = len(paired) // 2 + number - len(paired)
+                grid.addWidget(caption, row, 0)
+                grid.addWidget(value, row, 1, 1, 4)
         self.copy_hash = QPushButton("Copy")
         self.copy_hash.setToolTip("Copy the full transaction hash")
         self.copy_hash.clicked.connect(self._copy_hash)
@@ -88,11 +135,11 @@ class OrderDetail(QDialog):
         self.copy_id.setToolTip("Copy the full order id")
         self.copy_id.clicked.connect(lambda: QGuiApplication.clipboard().setText(self.order.id))
         grid.addWidget(self.copy_id, 0, 2)
-        grid.addWidget(self.copy_hash, 1, 5)
+        grid.addWidget(self.copy_hash, len(paired) // 2 + 1, 5)
         grid.setColumnStretch(1, 1)
         grid.setColumnStretch(4, 1)
 
-        self.timeline = read_only_table(["State", "Entered", "Time in state", "What happened"], right=(2,))
+        self.timeline = wrapping(read_only_table(["State", "Entered", "Time in state", "What happened"], right=(2,)))
         self.quotes = read_only_table(["", "raydium", "meteora"], right=(1, 2))
         for column in (1, 2):
             self.quotes.horizontalHeader().setSectionResizeMode(column, QHeaderView.ResizeMode.Stretch)
@@ -100,10 +147,17 @@ class OrderDetail(QDialog):
         self.quote_attempt.currentIndexChanged.connect(lambda: self._render_quotes())
         self.quote_verdict = QLabel()
         self.quote_verdict.setWordWrap(True)
-        self.attempt_table = read_only_table(
-            ["#", "Started", "Venue", "Quoted", "Outcome", "Back-off", "Error"], right=(0, 3, 5)
+        self.attempt_table = wrapping(
+            read_only_table(
+                ["#", "Started", "Venue", "Quoted", "Executed", "vs quote", "Outcome", "Back-off", "Error"],
+                right=(0, 3, 4, 5, 7),
+            )
         )
-        self.log_table = read_only_table(["Time", "State", "Message"])
+        self.signatures = QLabel()
+        self.signatures.setFont(monospace_font())
+        self.signatures.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.signatures.setToolTip("Each attempt's full transaction signature, for looking it up on the chain")
+        self.log_table = wrapping(read_only_table(["Time", "State", "Message"]))
 
         middle = QHBoxLayout()
         timeline_box = QVBoxLayout()
@@ -128,6 +182,7 @@ class OrderDetail(QDialog):
         layout.addLayout(middle, 4)
         layout.addWidget(section_title("Attempts"))
         layout.addWidget(self.attempt_table)
+        layout.addWidget(self.signatures)
         layout.addWidget(section_title("Log"))
         layout.addWidget(self.log_table, 3)
 
@@ -156,20 +211,35 @@ class OrderDetail(QDialog):
         side_color = SIDE_COLORS[order.direction].name()
         self.headline.setText(
             f"<span style='color:{side_color}'>{order.direction}</span> "
-            f"{formats.amount(order.pair, order.amount)} {base} <span style='color:#8b93a1'>on</span> {order.pair}"
+            f"{formats.amount(order.pair, order.amount)} {base} "
+            f"<span style='color:{MUTED_TEXT.name()}'>on</span> {order.pair}"
         )
         color = STATUS_COLORS[order.status].name()
         self.status_chip.setText(str(order.status))
         self.status_chip.setStyleSheet(
             f"background:{color}; color:white; font-weight:700; border-radius:10px; padding:3px 12px;"
         )
+        quote_token = spec.quote if spec else ""
         self.facts["Order id"].setText(order.id)
         self.facts["Venue"].setText(str(order.dex) if order.dex else "—")
-        price = formats.price(order.pair, order.execution_price)
-        quoted = " (quoted)" if order.execution_price is not None and not order.tx_hash else ""
-        self.facts["Execution price"].setText(f"{price} {spec.quote if spec else ''}{quoted}" if price else "—")
-        self.facts["Tx hash"].setText(elide_middle(order.tx_hash) if order.tx_hash else "—")
+        executed = order.execution_price if order.tx_hash else None
+        quoted_price = order.route.quoted_price if order.route else None
+        price = formats.price(order.pair, executed)
+        self.facts["Execution price"].setText(f"{price} {quote_token}" if price else "—")
+        quoted_text = formats.price(order.pair, quoted_price)
+        self.facts["Quoted price"].setText(f"{quoted_text} {quote_token}" if quoted_text else "—")
+        slip = slippage_bps(order.direction, quoted_price, executed)
+        self.facts["Executed vs quoted"].setText(slippage_words(slip) or "—")
+        self.facts["Executed vs quoted"].setStyleSheet(
+            f"color: {ERROR_TEXT.name()};" if slip and slip > 0 else f"color: {WINNER_TEXT.name()};" if slip else ""
+        )
+        moved = notional(order.amount, executed)
+        fee = fee_paid(order.dex, order.direction, moved)
+        self.facts["Notional"].setText(f"{group_decimal(moved, 2)} {quote_token}" if moved is not None else "—")
+        self.facts["Fee"].setText(f"{group_decimal(fee, 4)} {quote_token}" if fee is not None else "—")
+        self.facts["Tx hash"].setText(order.tx_hash or "—")
         self.facts["Tx hash"].setToolTip(order.tx_hash or "")
+        self._render_cancel()
         self.copy_hash.setEnabled(bool(order.tx_hash))
         self.facts["Attempts"].setText(str(order.attempts))
         self.facts["Error"].setText(order.error or "—")
@@ -198,6 +268,7 @@ class OrderDetail(QDialog):
             self.timeline.setItem(row, 1, cell(clock_time(span.entered)))
             self.timeline.setItem(row, 2, cell(spent, right=True))
             self.timeline.setItem(row, 3, cell(span.note, tooltip=span.note))
+        self.timeline.resizeRowsToContents()
 
     def _render_attempts(self) -> None:
         stories = attempts(self.order)
@@ -207,17 +278,25 @@ class OrderDetail(QDialog):
             color = ERROR_TEXT if failed else (WINNER_TEXT if story.outcome == "confirmed" else None)
             backoff = f"{story.retry_in_ms / 1000:g} s" if story.retry_in_ms else ""
             quoted = self._formats.price(self.order.pair, story.quoted_price)
+            executed = self._formats.price(self.order.pair, story.executed_price)
+            slip = slippage_bps(self.order.direction, story.quoted_price, story.executed_price)
             cells = [
                 cell(str(story.number), right=True),
                 cell(clock_time(story.started)),
                 cell(story.venue or ""),
                 cell(quoted, right=True),
+                cell(executed, right=True),
+                cell(slippage_words(slip), right=True, color=ERROR_TEXT if slip and slip > 0 else None),
                 cell(story.outcome, color=color),
                 cell(backoff, right=True),
                 cell(story.error or "", color=ERROR_TEXT if story.error else None, tooltip=story.error),
             ]
             for column, item in enumerate(cells):
                 self.attempt_table.setItem(row, column, item)
+        self.attempt_table.resizeRowsToContents()
+        signed = [story for story in stories if story.signature]
+        self.signatures.setText("\n".join(f"attempt {story.number} signature  {story.signature}" for story in signed))
+        self.signatures.setVisible(bool(signed))
         with_quotes = [story for story in stories if story.decision is not None]
         self._decisions = {story.number: story.decision for story in with_quotes}
         labels = [f"attempt {story.number}" for story in with_quotes]
@@ -282,6 +361,37 @@ class OrderDetail(QDialog):
             self.log_table.setItem(row, 0, cell(clock_time(entry.timestamp)))
             self.log_table.setItem(row, 1, cell(str(entry.status), color=STATUS_COLORS[entry.status]))
             self.log_table.setItem(row, 2, cell(entry.message, tooltip=entry.message))
+        self.log_table.resizeRowsToContents()
+
+    # -- cancel ---------------------------------------------------------------------------
+
+    def _render_cancel(self) -> None:
+        status = self.order.status
+        cancellable = status in CANCELLABLE
+        self.cancel_button.setEnabled(cancellable and not self._cancelling)
+        if status is OrderStatus.SUBMITTED:
+            self.cancel_note.setText("Sent: a SUBMITTED swap cannot be recalled")
+        elif status is OrderStatus.CANCELLED:
+            self.cancel_note.setText(CANCELLED_NOTE)
+        elif status.is_terminal:
+            self.cancel_note.setText("")
+        elif not self._cancelling:
+            self.cancel_note.setText("Can still be cancelled: its swap has not been sent")
+
+    def _ask_cancel(self) -> None:
+        self._cancelling = True
+        self.cancel_button.setEnabled(False)
+        self.cancel_note.setText("Cancelling…")
+        self.cancel_requested.emit(self.order.id)
+
+    def show_cancel_result(self, outcome: str, reason: str) -> None:
+        """The engine's answer to Cancel, in one line beside the button."""
+        self._cancelling = False
+        self.cancel_note.setText(CANCELLED_NOTE if outcome == "cancelled" else f"Not cancelled: {reason}")
+        self._render_cancel_button_only()
+
+    def _render_cancel_button_only(self) -> None:
+        self.cancel_button.setEnabled(self.order.status in CANCELLABLE)
 
     def _copy_hash(self) -> None:
         if self.order.tx_hash:

@@ -14,6 +14,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QAbstractSpinBox,
     QCheckBox,
+    QComboBox,
     QDialog,
     QDialogButtonBox,
     QDoubleSpinBox,
@@ -72,6 +73,18 @@ class SettingsDialog(QDialog):
             "collide; channels are never prefixed"
         )
 
+        self.theme = QComboBox()
+        self.theme.addItem("Dark", "dark")
+        self.theme.addItem("Light", "light")
+        self.theme.setCurrentIndex(max(0, self.theme.findData(settings.theme)))
+        self.theme.setToolTip("Dark for a long day at the screen; light for a bright room or a projector")
+        self.notifications = QCheckBox("Desktop notifications for my orders and bursts (no sound)")
+        self.notifications.setToolTip(
+            "CONFIRMED/FAILED of orders sent from this desk and a finished burst also appear as a system "
+            "notification, besides the desk's own notice"
+        )
+        self.notifications.setChecked(settings.desktop_notifications)
+
         self.serve_api = QCheckBox("Serve the API on port")
         self.serve_api.setToolTip(
             "HTTP + WebSocket API on 127.0.0.1 while the desk runs (POST /api/orders, WS /ws/orders/{id}, /docs)"
@@ -110,6 +123,10 @@ class SettingsDialog(QDialog):
         mirror_form = QFormLayout(mirror)
         mirror_form.addRow("Redis URL", self.redis_url)
         mirror_form.addRow("Key prefix", self.redis_prefix)
+        desk = QGroupBox("Desk — applied at once")
+        desk_form = QFormLayout(desk)
+        desk_form.addRow("Theme", self.theme)
+        desk_form.addRow("", self.notifications)
         api = QGroupBox("HTTP API — starts and stops at once")
         api_form = QFormLayout(api)
         api_form.addRow(self.serve_api, self.api_port)
@@ -128,6 +145,7 @@ class SettingsDialog(QDialog):
         layout.addWidget(storage)
         layout.addWidget(mirror)
         layout.addWidget(api)
+        layout.addWidget(desk)
         layout.addWidget(note)
         layout.addWidget(self.error)
         layout.addWidget(buttons)
@@ -144,6 +162,8 @@ class SettingsDialog(QDialog):
             db_url=self.db_url.text().strip() or None,
             redis_url=self.redis_url.text().strip() or None,
             redis_prefix=self.redis_prefix.text().strip(),
+            theme=self.theme.currentData(),
+            desktop_notifications=self.notifications.isChecked(),
             serve_api_port=self.api_port.value() if self.serve_api.isChecked() else None,
         )
         return Settings.model_validate(values)

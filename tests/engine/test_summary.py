@@ -1,0 +1,86 @@
+"""The summary is counted by the database and agrees with a plain recount of every stored order."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+
+from engine.domain import Direction, OrderStatus
+from engine.engine import engine_settings
+from engine.execution_figures import fee_paid, notional, slippage_bps
+from engine.validation import validate_order
+from tests.conftest import running
+
+
+async def test_summary_matches_a_recount_of_the_stored_orders(db_url: str) -> None:
+    settings = engine_settings(time_scale=0, rate_limit=0, seed=11, failure_rate=0.6)
+    async with running(db_url, settings) as engine:
+        requests = [
+            validate_order(pair, amount, side, engine.catalog)
+            for pair, amount, side in [
+                ("SOL-USDC", "1.5", "BUY"),
+                ("SOL-USDC", "2", "SELL"),
+                ("JUP-SOL", "40", "BUY"),
+                ("JUP-USDC", "100", "SELL"),
+            ]
+            * 15
+        ]
+        await engine.submit_many(requests[:20])
+        await engine.wait_idle()
+        early = await engine.summary()  # settles the first 20: later counts only read what came after
+        assert early.total.orders == 20
+        await engine.submit_many(requests[20:])
+        await engine.wait_idle()
+        summary = await engine.summary()
+        stored = [order for page in [await engine.orders_page(limit=1000)] for order in page]
+
+    assert summary.total.orders == len(stored) == 60
+    confirmed = [order for order in stored if order.status is OrderStatus.CONFIRMED]
+    failed = [order for order in stored if order.status is OrderStatus.FAILED]
+    assert summary.total.confirmed == len(confirmed)
+    assert summary.total.failed == len(failed)
+    assert 0 < len(failed) < 60, "the seed makes some orders fail, so the test means something"
+    assert summary.total.retried == sum(order.attempts > 1 for order in stored)
+
+    for token in ("USDC", "SOL"):
+        mine = [order for order in confirmed if order.pair.endswith(f"-{token}")]
+        bought = sum(
+            (notional(o.amount, o.execution_price) or 0 for o in mine if o.direction is Direction.BUY), Decimal(0)
+        )
+        sold = sum(
+            (notional(o.amount, o.execution_price) or 0 for o in mine if o.direction is Direction.SELL), Decimal(0)
+        )
+        fees = sum((fee_paid(o.dex, o.direction, notional(o.amount, o.execution_price)) or 0 for o in mine), Decimal(0))
+        figures = summary.quote_tokens[token]
+        assert float(figures.bought) == pytest.approx(float(bought), rel=1e-9)
+        assert float(figures.sold) == pytest.approx(float(sold), rel=1e-9)
+        assert float(figures.fees) == pytest.approx(float(fees), rel=1e-9)
+        assert figures.bought > 0
+    assert summary.quote_tokens["USDC"].sold > 0, "sells are counted apart from buys"
+
+    for venue, figures in summary.venues.items():
+        on_venue = [order for order in confirmed if str(order.dex) == venue]
+        slips = [
+            float(slippage_bps(o.direction, o.route.quoted_price, o.execution_price) or 0)
+            for o in on_venue
+            if o.route is not None
+        ]
+        assert figures.confirmed == len(on_venue)
+        assert figures.average_slippage_bps == pytest.approx(sum(slips) / len(slips), abs=0.06)
+        seconds = sorted((o.updated_at - o.created_at).total_seconds() for o in on_venue)
+        middle = len(seconds) // 2
+        median = seconds[middle] if len(seconds) % 2 else (seconds[middle - 1] + seconds[middle]) / 2
+        assert figures.confirm_p50_s == pytest.approx(median, abs=0.002)
+
+    per_pair = summary.pairs["SOL-USDC"]
+    sol_usdc = [order for order in confirmed if order.pair == "SOL-USDC"]
+    assert per_pair.volume == sum((order.amount for order in sol_usdc), Decimal(0))
+
+
+async def test_an_empty_database_has_an_empty_summary(db_url: str) -> None:
+    async with running(db_url) as engine:
+        summary = await engine.summary()
+    assert summary.total.orders == 0
+    assert summary.pairs == {}
+    assert summary.venues == {}
