@@ -357,6 +357,15 @@ class MainWindow(QMainWindow):
         self.notify(f"Burst of {len(submitted):,} orders queued{f' — the last starts in ≈ {eta}' if eta else ''}")
         return submitted
 
+    async def _burst_or_say_why(self, count: int) -> None:
+        """The Burst action; a chunk the paper account cannot cover is refused whole, and the burst stops there."""
+        try:
+            await self.burst(count)
+        except InvalidOrder as refused:
+            self.statusBar().showMessage(
+                f"Burst stopped at a chunk the paper account cannot cover ({refused}); Account → Reset… for more", 15000
+            )
+
     def cancel_order(self, order_id: str) -> None:
         """The board's Cancel (row menu or Del): the engine decides; its one-line answer is shown."""
 
@@ -399,7 +408,7 @@ class MainWindow(QMainWindow):
 
         describe(200)
         dialog.intValueChanged.connect(describe)
-        dialog.intValueSelected.connect(lambda count: self.spawn(self.burst(count)))
+        dialog.intValueSelected.connect(lambda count: self.spawn(self._burst_or_say_why(count)))
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         self.burst_dialog = dialog
         dialog.open()

@@ -58,3 +58,17 @@ async def test_delete_cancels_a_waiting_order_and_refuses_a_finished_one(
     finally:
         status, err = slow.stop()
     assert status == 0, err
+
+
+async def test_a_limit_order_over_http_waits_for_its_price_and_can_be_cancelled(server: ServeProcess) -> None:
+    async with httpx.AsyncClient(base_url=server.url) as client:
+        body = {**BODY, "type": "limit", "limitPrice": "1.5", "expiresIn": 3600}
+        created = await client.post("/api/orders", json=body)
+        assert created.status_code == 201, created.text
+        order_id = created.json()["orderId"]
+        shown = (await client.get(f"/api/orders/{order_id}")).json()
+        assert shown["status"] == "PENDING"
+        assert shown["logs"][0]["data"]["terms"]["type"] == "limit"
+        cancelled = await client.delete(f"/api/orders/{order_id}")
+        assert cancelled.status_code == 200, cancelled.text
+        assert cancelled.json()["order"]["status"] == "CANCELLED"

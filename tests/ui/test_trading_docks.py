@@ -103,3 +103,11 @@ def test_the_ticket_sends_its_live_quote_and_confirms_first_when_asked(desk: Des
 async def engine_orders(desk: Desk) -> list[object]:
     listed = await desk.engine.orders_page(limit=10)
     return [await desk.engine.order(order.id) for order in listed]
+
+
+def test_a_burst_the_account_cannot_cover_stops_with_one_line(desk: Desk) -> None:
+    desk.run(desk.engine.reset_account("USDC=1"))
+    desk.run(desk.window._burst_or_say_why(20))
+    message = desk.window.statusBar().currentMessage()
+    assert message.startswith("Burst stopped at a chunk the paper account cannot cover (amount: needs ")
+    assert desk.run(desk.engine.counts_by_status()) == {}
