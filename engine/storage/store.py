@@ -132,8 +132,8 @@ class OrderStore:
             await self.engine.dispose()
             raise DatabaseMissing(f"database {self.display_url} does not exist (submit, run or the desk create it)")
         try:
-            await self._run(self._prepare)
-            revision = await self._first_read()
+            await self._while_opening(self._prepare)
+            revision: str | None = await self._while_opening(self._read_revision)
             if revision != migrate.head_revision():
                 self.upgraded_from = await self._with_retries(self._upgrade)
             self.schema_revision = migrate.head_revision()
@@ -156,13 +156,13 @@ class OrderStore:
             self.notices.append(f"created PostgreSQL schema {schema!r} (it did not exist)")
         await connection.run_sync(refuse_foreign_tables, self.display_url)
 
-    async def _first_read(self) -> str | None:
-        """The schema revision, retried a few times only: a database that cannot be reached at all is
-        reported at once, while a connection dropped mid-answer (a lost acknowledgement) is tried again."""
+    async def _while_opening(self, work: Any) -> Any:
+        """A step of opening, retried a few times only: a database that cannot be reached at all is
+        reported at once, while a connection dropped mid-answer (a lost acknowledgement) is tried again.
+        Both steps are safe to repeat (the schema is created only if missing; the revision is a read)."""
         for delay in (*_RETRY_DELAYS_S[:3], None):
             try:
-                revision: str | None = await self._run(self._read_revision)
-                return revision
+                return await self._run(work)
             except (OperationalError, DBAPIError) as error:
                 if delay is None or not (isinstance(error, DBAPIError) and error.connection_invalidated):
                     raise
