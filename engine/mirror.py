@@ -142,6 +142,31 @@ class RedisMirror:
         """
         self._lookup = lookup
 
+    async def ensure_ended(self, order: Order) -> None:
+        """Publish an ended order's last state unless Redis already holds it as ended.
+
+        A process can commit an order's end and die before its mirror sends it; whoever finds the
+        order ended afterwards (a cluster worker handed the dead worker's job) calls this, so
+        listeners still hear the end once. If Redis cannot be asked, the end is queued anyway:
+        a listener may then hear it twice, never not at all.
+        """
+        if not order.is_terminal:
+            return
+        client: Redis | None = None
+        try:
+            client = Redis.from_url(self.url, **client_options())
+            status = await client.hget(self.keys.snapshot(order.id), "status")
+        except _MIRROR_ERRORS:
+            status = None
+        finally:
+            if client is not None:
+                with contextlib.suppress(*_MIRROR_ERRORS):
+                    await client.aclose()
+        text = status.decode() if isinstance(status, bytes) else status
+        if text is not None and text == str(order.status):
+            return
+        self(OrderUpdate(update_message(order), order, ()))
+
     def adopt(self, orders: Iterable[Order]) -> None:
         """Know about orders that were active before this mirror existed (resumed ones).
 

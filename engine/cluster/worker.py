@@ -212,6 +212,9 @@ class ClusterWorker:
             log.warning("job %s names order %s, which is not in the database; nothing to run", job.id, order_id)
             return "unknown order"
         order = await self._claim(order, job, token)
+        if order.is_terminal:
+            # A redelivered job: its worker may have stored the end and died before publishing it.
+            await self.mirror.ensure_ended(order)
         while not order.is_terminal:
             order = await self._attempt(order, job, token)
         self.done += 1
