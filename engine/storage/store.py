@@ -32,6 +32,7 @@ from engine.storage.errors import is_transient, permanent_problem, refuse_foreig
 from engine.storage.fast_write import BatchResult, write_postgres, write_sqlite
 from engine.storage.file_identity import FileWatch
 from engine.storage.postgres_url import ensure_schema, postgres_options
+from engine.storage.report_reader import REPORT_COLUMNS
 from engine.storage.rows import log_from_row, log_rows, order_from_row, order_row, report_cells
 from engine.storage.schema import ExactDecimal, UtcTimestamp, change_counter, ledger, order_logs, orders
 from engine.storage.summary import SummaryCounter, SummaryRows
@@ -584,19 +585,5 @@ _REPORT_COLUMNS = tuple(
     type_coerce(orders.c[name], String())
     if isinstance(orders.c[name].type, ExactDecimal | UtcTimestamp)
     else orders.c[name]
-    for name in (
-        "id",
-        "created_at",
-        "updated_at",
-        "pair",
-        "direction",
-        "amount",
-        "status",
-        "dex",
-        "execution_price",
-        "tx_hash",
-        "attempts",
-        "error",
-        "route",  # not a report column: the report's added columns (quoted price, slippage) are read from it
-    )
+    for name in REPORT_COLUMNS
 )
