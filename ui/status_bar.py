@@ -43,13 +43,23 @@ def queue_text(stats: QueueStats) -> str:
     return f"{stats.waiting:,} queued{eta}{backing_off}"
 
 
-def rate_text(stats: QueueStats) -> str:
+def rate_text(stats: QueueStats, window_s: float = 60.0) -> str:
+    """The window is named as configured: "per min" only when it is a minute (`--rate-window` may differ)."""
     if stats.window_max <= 0:
         return "Rate limit off"
     used = f"Rate {stats.window_used}/{stats.window_max}"
     if stats.next_start_in_s is not None:  # short enough to leave room for notices on a laptop screen
         return f"{used} · rate limit reached — next start in {span_text(stats.next_start_in_s)}"
-    return f"{used} per min"
+    return f"{used} per {window_text(window_s)}"
+
+
+def window_text(window_s: float) -> str:
+    """A rate window as people say it: "min" for the contract's 60 s, else "4 s", "2 min", "1.5 s"."""
+    if window_s == 60:
+        return "min"
+    if window_s >= 60 and window_s % 60 == 0:
+        return f"{int(window_s // 60)} min"
+    return f"{window_s:g} s"
 
 
 class StableLabel(QLabel):
@@ -118,7 +128,9 @@ class DeskStatusBar(QStatusBar):
     def show_stats(self, stats: QueueStats) -> None:
         self.queued.setText(queue_text(stats))
         self.in_flight.setText(f"In flight {stats.in_flight}/{stats.concurrency}")
-        self.rate.setText(rate_text(stats))
+        window_s = self.engine.settings.queue.limiter_duration_s
+        self.rate.setText(rate_text(stats, window_s))
+        self.rate.setToolTip(f"Attempt starts in the last {span_text(window_s)} / the rate limit")
         full = stats.window_max > 0 and stats.window_used >= stats.window_max
         self.rate.setStyleSheet(current_theme().rate_full_style if full else "")
 

@@ -154,3 +154,14 @@ def test_the_light_theme_is_a_setting_applied_at_once(desk: Desk) -> None:
     finally:
         apply_theme(app, "dark")
     assert app.palette().window().color().lightness() < 60
+
+
+def test_the_rate_counter_names_the_window_it_counts(open_desk: Any, sqlite_url: str) -> None:
+    desk: Desk = open_desk(quiet_settings(sqlite_url, rate_limit=40, rate_window_s=4))
+    desk.run(desk.window.burst(3))
+    desk.qtbot.waitUntil(lambda: desk.engine.stats().window_used == 3, timeout=5000)
+    status = desk.window.status
+    status.refresh()
+
+    assert status.rate.text() == "Rate 3/40 per 4 s"
+    assert status.rate.toolTip() == "Attempt starts in the last 4 s / the rate limit"
