@@ -3,7 +3,9 @@
 Notices used to be status-bar messages, but on a 1366-pixel laptop the status bar's counters (queue,
 rate limit, who runs what) leave a message 250 pixels, and "BUY 100 JUP-USDC sent — 88d654b1"
 was cut short. Floating just above the status bar, a notice gets the window's width, hides after
-a few seconds (or stays, for the quitting countdown) and never covers a counter.
+a few seconds (or stays, for the quitting countdown) and never covers a counter. It floats over the
+board's bottom-left corner, not the window's: the docks' tab bar (Ticket, Account, Fills) sits at the
+bottom of the left dock area, and a notice there hid the tabs a trader clicks for eight seconds.
 """
 
 from __future__ import annotations
@@ -53,11 +55,19 @@ class NoticeToast(QObject):
         self.label.hide()
 
     def place(self) -> None:
-        """Bottom-left, just above the status bar, no wider than the window."""
+        """Over the board's bottom-left corner, above the status bar; shifted left only as far as a long
+        notice needs to be read whole, and never wider than the window."""
         window = self._window
         widest = max(100, window.width() - 2 * MARGIN)
         self.label.setMaximumWidth(widest)
         self.label.adjustSize()
         bar = window.statusBar()
         bottom = bar.geometry().top() if bar.isVisible() else window.height()
-        self.label.move(MARGIN, bottom - self.label.height() - MARGIN // 2)
+        central = window.centralWidget()
+        left = MARGIN
+        if central is not None and central.isVisible():
+            area = central.geometry()
+            bottom = min(bottom, area.bottom() + 1)
+            left = area.left() + MARGIN
+        left = max(MARGIN, min(left, window.width() - self.label.width() - MARGIN))
+        self.label.move(left, bottom - self.label.height() - MARGIN // 2)

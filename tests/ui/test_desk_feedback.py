@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QSettings, Qt
+from PySide6.QtWidgets import QTabBar
 
 from tests.ui.conftest import Desk, quiet_settings
 from ui.board.model import Column
@@ -65,6 +66,10 @@ def test_a_rate_limited_queue_says_why_it_waits_and_when_it_is_done(open_desk: A
     assert desk.window.toast.text == long_notice
     assert toast.geometry().bottom() < status.geometry().top(), "above the status bar, over no counter"
     assert toast.width() >= toast.fontMetrics().horizontalAdvance(long_notice), "the whole notice is readable"
+    dock_tabs = [bar for bar in desk.window.findChildren(QTabBar) if bar.parent() is desk.window and bar.isVisible()]
+    assert dock_tabs, "the ticket shares its dock area with tabs"
+    for bar in dock_tabs:
+        assert not toast.geometry().intersects(bar.geometry()), "the docks' tabs stay readable and clickable"
     assert status.queued.isVisible()
     assert status.rate.isVisible()
     assert status.queued.geometry().x() == before.x()
