@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from PySide6.QtCore import Qt
+
 from engine.account.model import notional, slippage_bps
 from engine.demo import random_requests
 from engine.domain import OrderStatus
@@ -40,6 +42,22 @@ def test_the_chart_marks_every_fill_of_its_pair_at_its_price_and_time_and_draws_
     assert cancelled.outcome == "cancelled"
     desk.window.bridge.flush()
     assert desk.window.chart.model.limits("SOL-USDC") == []
+
+
+def test_a_waiting_limit_order_shows_its_limit_on_the_board_not_a_bare_pending(desk: Desk) -> None:
+    buy = desk.run(desk.engine.submit("SOL-USDC", "3", "BUY", order_type="limit", limit_price="1"))
+    sell = desk.run(desk.engine.submit("SOL-USDC", "2", "SELL", order_type="limit", limit_price="100000"))
+    desk.window.bridge.flush()
+    model = desk.window.board.model
+    cell = lambda order, column: model.index(model.row_of(order.id) or 0, column.index)  # noqa: E731
+    desk.qtbot.waitUntil(lambda: model.row_of(sell.id) is not None, timeout=5000)
+
+    assert cell(buy, Column.STATUS).data() == cell(sell, Column.STATUS).data() == "PENDING waits for price"
+    assert cell(buy, Column.PRICE).data() == "≤ 1.0000 limit"
+    assert cell(sell, Column.PRICE).data() == "≥ 100,000.0000 limit"
+    assert cell(buy, Column.PRICE).data(Qt.ItemDataRole.ToolTipRole) == (
+        "Limit order waiting for the market: it routes once the best price is ≤ 1.0000, with no expiry"
+    )
 
 
 def test_the_account_panel_follows_fills_and_the_ticket_refuses_a_shortfall_inline(desk: Desk) -> None:

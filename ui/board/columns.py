@@ -19,13 +19,14 @@ from array import array
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from decimal import Decimal
 from typing import Any
 
 import numpy as np
 from PySide6.QtGui import QColor
 
 from engine.account.model import notional, slippage_bps
-from engine.domain import ACTIVE_STATES, Order, OrderStatus
+from engine.domain import ACTIVE_STATES, Direction, Order, OrderStatus, OrderType
 from ui.board.context import BoardContext
 from ui.formatting import duration, local_timestamp, seconds_between, short_hash, short_id
 from ui.theme import ERROR_TEXT, MUTED_TEXT, SIDE_COLORS
@@ -92,6 +93,33 @@ def is_retrying(order: Order) -> bool:
     return order.status is OrderStatus.PENDING and order.attempts > 0
 
 
+def is_waiting_limit(order: Order) -> bool:
+    """A limit order watching the market: PENDING, but in no queue (engine/limits.py) until its price is reached."""
+    return (
+        order.status is OrderStatus.PENDING
+        and order.terms.type is OrderType.LIMIT
+        and order.trigger_time is None
+        and order.attempts == 0
+    )
+
+
+def limit_text(order: Order, context: BoardContext) -> str:
+    """ "≤ 144.5500": a BUY waits for the price to fall to its limit, a SELL for it to rise."""
+    sign = "≤" if order.direction is Direction.BUY else "≥"
+    return f"{sign} {context.formats.price(order.pair, order.terms.limit_price)}"
+
+
+def _limit_tip(order: Order, context: BoardContext) -> str:
+    expiry = order.terms.expires_at
+    until = f" until {local_timestamp(expiry)}, then it expires" if expiry else ", with no expiry"
+    return f"Limit order waiting for the market: it routes once the best price is {limit_text(order, context)}{until}"
+
+
+def board_price(order: Order) -> Decimal | None:
+    """What the Price column shows: the executed or quoted price, or a waiting limit order's limit."""
+    return order.terms.limit_price if is_waiting_limit(order) else order.execution_price
+
+
 _today: list[Any] = [-1.0, None]  # [monotonic second it was read, today's local date]
 
 
@@ -117,6 +145,8 @@ def status_text(order: Order, context: BoardContext) -> str:
         return f"{order.status} {order.error}"  # the reason beside the chip (in full in the Error column)
     if order.status is not OrderStatus.PENDING:
         return str(order.status)
+    if is_waiting_limit(order):
+        return "PENDING waits for price"  # the limit itself is in the Price column
     if is_retrying(order):
         of = f"retry {order.attempts + 1} of {context.max_attempts}"
         due = context.seconds_until(order.retry_at)
@@ -128,14 +158,24 @@ def status_text(order: Order, context: BoardContext) -> str:
 
 
 def price_text(order: Order, context: BoardContext) -> str:
+    if is_waiting_limit(order):
+        return f"{limit_text(order, context)} limit"
     text = context.formats.price(order.pair, order.execution_price)
     return f"{text} quoted" if is_quote(order) else text
 
 
-def _status_tip(order: Order, _context: BoardContext) -> str | None:
+def _status_tip(order: Order, context: BoardContext) -> str | None:
+    if is_waiting_limit(order):
+        return _limit_tip(order, context)
     if order.status is OrderStatus.PENDING and not is_retrying(order):
         return "Waiting in this desk's queue: position among orders not yet started (retries due go first)"
     return order.error
+
+
+def _price_tip(order: Order, context: BoardContext) -> str | None:
+    if is_waiting_limit(order):
+        return _limit_tip(order, context)
+    return "Quoted price: the swap has not executed yet" if is_quote(order) else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -194,11 +234,13 @@ class Column(enum.Enum):
         "Venue", 72, "The DEX the router chose", lambda order: str(order.dex) if order.dex else None
     )
     PRICE = ColumnSpec(
-        "Price", 140, "QUOTE per BASE, fees included: executed once CONFIRMED, marked 'quoted' (muted) before",
-        price_text, lambda order: _number(order.execution_price), numeric=True,
-        copy=lambda order: "" if order.execution_price is None else str(order.execution_price),
-        colour=lambda order, _c: MUTED_TEXT if is_quote(order) else None,
-        cell_tip=lambda order, _c: "Quoted price: the swap has not executed yet" if is_quote(order) else None,
+        "Price", 140,
+        "QUOTE per BASE, fees included: executed once CONFIRMED, marked 'quoted' (muted) before;"
+        " a waiting limit order's limit",
+        price_text, lambda order: _number(board_price(order)), numeric=True,
+        copy=lambda order: _optional(board_price(order), "{}"),
+        colour=lambda order, _c: MUTED_TEXT if is_quote(order) or is_waiting_limit(order) else None,
+        cell_tip=_price_tip,
     )  # fmt: skip
     NOTIONAL = ColumnSpec(
         "Notional", 112, "What a confirmed order paid or received: amount × price, in QUOTE",
