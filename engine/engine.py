@@ -575,7 +575,9 @@ class Engine:
         if order is None:
             return
         try:
-            await self._runner.run(order, self._save)
+            # The in-process queue frees the slot once the outcome is queued for commit (a
+            # cluster's queue has no such step: its workers run the attempts).
+            await self._runner.run(order, self._save, outcome_queued=getattr(self.queue, "outcome_queued", None))
         except OrderLost:
             log.warning("order %s was taken over or cancelled by another process; dropped here", order_id)
             self._end(await self.store.get(order_id) or order)
