@@ -171,19 +171,21 @@ class AttemptRunner:
         resumed = order.status in (OrderStatus.ROUTING, OrderStatus.BUILDING) and order.attempts > 0
         attempt = order.attempts if resumed else order.attempts + 1
         note = " (resumed after restart)" if resumed else ""
+        # One moment per step: its log lines and its snapshot share the timestamp (one clock read).
+        at = started_at or t.now()
         start = t.entry(
             OrderStatus.ROUTING,
             LogKind.ATTEMPT_STARTED,
             f"attempt {attempt} of {self.retry.attempts}{note}: fetching quotes from Raydium and Meteora",
             {"attempt": attempt, "attempts": self.retry.attempts, "resumed": resumed},
-            at=started_at,
+            at=at,
         )
         order = keep(
             await t.apply(
                 order,
                 [start],
                 durable=False,
-                at=started_at,
+                at=at,
                 status=OrderStatus.ROUTING,
                 attempts=attempt,
                 dex=None,
@@ -195,25 +197,28 @@ class AttemptRunner:
         decision = await self.router.route(order, attempt)
         built = self.router.prepare(order, decision, attempt)
         chosen = decision.chosen
+        at = t.now()
         logs = [
-            t.entry(OrderStatus.ROUTING, LogKind.QUOTE, _quote_line(quote), quote.to_json())
+            t.entry(OrderStatus.ROUTING, LogKind.QUOTE, _quote_line(quote), quote.to_json(), at=at)
             for quote in decision.quotes
         ]
-        logs.append(t.entry(OrderStatus.ROUTING, LogKind.ROUTE_CHOSEN, decision.reason(), decision.to_json()))
+        logs.append(t.entry(OrderStatus.ROUTING, LogKind.ROUTE_CHOSEN, decision.reason(), decision.to_json(), at=at))
         logs.append(
             t.entry(
                 OrderStatus.BUILDING,
                 LogKind.BUILT,
                 f"building swap on {chosen.venue} at quoted {chosen.effective_price}",
                 built.route.to_json(),
+                at=at,
             )
         )
-        logs.extend(t.entry(OrderStatus.BUILDING, LogKind.WRAP, text, {"action": text}) for text in built.notes)
+        logs.extend(t.entry(OrderStatus.BUILDING, LogKind.WRAP, text, {"action": text}, at=at) for text in built.notes)
         order = keep(
             await t.apply(
                 order,
                 logs,
                 durable=False,
+                at=at,
                 status=OrderStatus.BUILDING,
                 dex=chosen.venue,
                 execution_price=chosen.effective_price,
@@ -221,14 +226,16 @@ class AttemptRunner:
             )
         )
         await self.router.build_delay()
+        at = t.now()
         sent = t.entry(
             OrderStatus.SUBMITTED,
             LogKind.SUBMITTED,
             f"transaction {built.route.signature[:12]}… sent to {chosen.venue}; waiting for confirmation",
             {"signature": built.route.signature, "venue": str(chosen.venue)},
+            at=at,
         )
         # Durable before sending: a restart finds the signed transaction and re-sends that one.
-        order = keep(await t.apply(order, [sent], status=OrderStatus.SUBMITTED))
+        order = keep(await t.apply(order, [sent], at=at, status=OrderStatus.SUBMITTED))
         return await self._execute(order, attempt, keep, outcome_queued)
 
     async def _execute(
@@ -243,16 +250,19 @@ class AttemptRunner:
         quoted = order.route.quoted_price
         slip = (execution.price - quoted) / quoted * 100 if quoted else Decimal(0)
         t = self.transitions
+        at = t.now()
         confirmed = t.entry(
             OrderStatus.CONFIRMED,
             LogKind.CONFIRMED,
             f"confirmed on {order.route.venue}: executed at {execution.price} (quoted {quoted}, {slip:+.3f}%)",
             {"txHash": execution.tx_hash, "executionPrice": execution.price, "quotedPrice": quoted},
+            at=at,
         )
         return keep(
             await t.apply(
                 order,
                 [confirmed],
+                at=at,
                 executed=True,
                 queued=outcome_queued,
                 status=OrderStatus.CONFIRMED,
