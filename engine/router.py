@@ -35,6 +35,7 @@ _RETRY_MARKET_S = 6.0
 _INDICATED_MAX = 16384
 
 _DecisionKey = tuple[str, Decimal, Direction, float, Decimal]
+_VENUES = tuple(Venue)  # iterating the enum itself costs more than the quote's arithmetic around it
 
 
 @dataclass(frozen=True, slots=True)
@@ -224,7 +225,7 @@ class MockDexRouter:
     ) -> RoutingDecision:
         """Both venues' quotes and the choice at market time `at`."""
         spec = self.catalog[pair]
-        first, second = (self.quote_for(spec, amount, direction, venue, at, slippage) for venue in Venue)
+        first, second = (self.quote_for(spec, amount, direction, venue, at, slippage) for venue in _VENUES)
         return self.decide((first, second))
 
     def indicative(

@@ -215,17 +215,28 @@ class OrderStore:
                 logs = [row for order in fresh for row in log_rows(order.id, 0, order.logs)]
                 if logs:
                     await connection.execute(order_logs.insert(), logs)
-                existing.update(await self._orders_by_id(connection, [order.id for order in fresh]))
-            created = {order.id for order in fresh}
+            # The new rows' sequences only: they are what the orders in hand lack (reading them
+            # back as whole orders cost more than the insert).
+            created = await self._seqs_by_id(connection, [order.id for order in fresh])
             await account_store.reserve(connection, [item for item in reservations if item.order_id in created])
             results = []
             for order in new_orders:
+                if order.id in created:
+                    results.append((order.evolve(seq=created[order.id]), True))
+                    continue
                 stored = existing[order.id]
-                mine = order.id in created or (stored.owner == self.owner_id and stored.version == 0)
-                results.append((stored if not mine else order.evolve(seq=stored.seq), mine))
+                mine = stored.owner == self.owner_id and stored.version == 0
+                results.append((order.evolve(seq=stored.seq) if mine else stored, mine))
             return results
 
         return await self._with_retries(work)
+
+    async def _seqs_by_id(self, connection: AsyncConnection, ids: Sequence[str]) -> dict[str, int]:
+        found: dict[str, int] = {}
+        for start in range(0, len(ids), 500):
+            query = select(orders.c.id, orders.c.seq).where(orders.c.id.in_(ids[start : start + 500]))
+            found.update({order_id: seq for order_id, seq in await connection.execute(query)})
+        return found
 
     async def _orders_by_id(self, connection: AsyncConnection, ids: Sequence[str]) -> dict[str, Order]:
         found: dict[str, Order] = {}
