@@ -12,70 +12,35 @@ from __future__ import annotations
 import asyncio
 import functools
 import logging
-import os
-import socket
-import uuid
 from collections.abc import Awaitable, Callable, Iterable
-from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 from engine.account.model import Reservation, parse_balances, reservation_for
-from engine.account.view import AccountView, build_view
+from engine.account.view import AccountView
+from engine.active_orders import ActiveOrders
 from engine.clock import Clock
 from engine.cluster.config import refuse_limit_orders_in_cluster
 from engine.coordination import Coordinator
 from engine.domain import Direction, Order, OrderStatus, OrderTerms, OrderType, OrderUpdate, update_message
+from engine.engine_config import CancelResult, EngineSettings, StorageHealth, engine_settings, new_owner_id
 from engine.events import UpdateHub
 from engine.limits import LimitBook
-from engine.log_kinds import LogKind
 from engine.pairs import PairCatalog, default_catalog
+from engine.paper_marks import account_view
 from engine.pipeline import AttemptRunner, Transitions
-from engine.queue import InProcessQueue, OrderQueue, QueueSettings, QueueStats, RemoteQueue
+from engine.queue import InProcessQueue, OrderQueue, QueueStats, RemoteQueue
 from engine.ratelimit import SharedWindowLimiter
 from engine.reports import export_csv
-from engine.router import MockDexRouter, Router, RouterSettings, RoutingDecision, worst_price
+from engine.resume_note import resumed_entry
+from engine.router import MockDexRouter, Router, RoutingDecision, worst_price
 from engine.storage import OrderLost, OrderStore, StorageFailure, ownership, rate_window
 from engine.storage.summary import SummaryCounter
 from engine.summary import OrderSummary, build_summary
 from engine.validation import OrderRequest, validate_order
 
 log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True, slots=True)
-class StorageHealth:
-    """What a status bar says about the database: which one, and the last transient error if any."""
-
-    dialect: str
-    url: str
-    last_error: str | None
-
-
-@dataclass(frozen=True, slots=True)
-class EngineSettings:
-    time_scale: float = 1.0
-    queue: QueueSettings = field(default_factory=QueueSettings)
-    router: RouterSettings = field(default_factory=RouterSettings)
-    # How long a claim on an order holds without renewal: another process takes over a dead
-    # owner's orders this long after its last renewal (real seconds, renewed every third of it).
-    lease_s: float = 10.0
-    feed_interval_s: float = 0.5
-
-
-@dataclass(frozen=True, slots=True)
-class CancelResult:
-    """What `cancel` did: `outcome` is cancelled, too_late (SUBMITTED or ended) or unknown; `reason` is one line."""
-
-    outcome: Literal["cancelled", "too_late", "unknown"]
-    reason: str
-    order: Order | None
-
-
-def new_owner_id() -> str:
-    """Who holds an order: host and process for people reading the database, a random tail for uniqueness."""
-    return f"{socket.gethostname()[:32]}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
 
 
 class Engine:
@@ -106,10 +71,7 @@ class Engine:
         self.queue: OrderQueue = queue or InProcessQueue(self.settings.queue, self.clock, shared_window)
         self._transitions = Transitions(store, self.hub, self.clock)
         self._runner = AttemptRunner(self._transitions, self.router, self.settings.queue.retry, self._retry_later)
-        self._active: dict[str, Order] = {}
-        self._terminal_waiters: dict[str, list[asyncio.Future[Order]]] = {}
-        self._idle = asyncio.Event()
-        self._idle.set()
+        self._active = ActiveOrders(on_leave=self._left)
         self._dispatcher: asyncio.Task[None] | None = None
         self.resumed = 0
         self._last_seq = 0
@@ -164,21 +126,7 @@ class Engine:
             remaining_s = 0.0
             if order.status is OrderStatus.PENDING and order.retry_at is not None:
                 remaining_s = max(0.0, (order.retry_at - now).total_seconds())
-            entry = self._transitions.entry(
-                order.status,
-                LogKind.RESUMED,
-                _resumed_line(order, remaining_s),
-                {
-                    "from": str(order.status),
-                    "owner": self.owner_id,
-                    **({"retryInMs": round(remaining_s * 1000)} if remaining_s else {}),
-                    **(
-                        {"signature": order.route.signature}
-                        if order.route and order.status is OrderStatus.SUBMITTED
-                        else {}
-                    ),
-                },
-            )
+            entry = resumed_entry(self._transitions, order, self.owner_id, remaining_s)
             self._track(order)
             self._save(await self._transitions.apply(order, [entry], durable=False))
             if remaining_s:
@@ -317,7 +265,7 @@ class Engine:
 
     async def cancel_queued(self) -> int:
         """Cancel every order of this engine that waits without having started its swap (queued or backing off)."""
-        waiting = [order.id for order in self._active.values() if order.status is OrderStatus.PENDING]
+        waiting = [order.id for order in self._active.orders() if order.status is OrderStatus.PENDING]
         if not waiting:
             return 0
         results = await ownership.cancel(self.store, waiting, now=self._transitions.now(), by=self._by())
@@ -344,7 +292,7 @@ class Engine:
 
     def active_orders(self) -> list[Order]:
         """The unfinished orders this engine owns (other processes' orders are theirs to wait for)."""
-        return list(self._active.values())
+        return self._active.orders()
 
     def owned_count(self) -> int:
         return len(self._active)
@@ -425,20 +373,7 @@ class Engine:
 
     async def account(self) -> AccountView | None:
         """The paper account (balances, positions, PnL marked to the reference now), or None if not started."""
-        found = await self.store.read_account()
-        if found is None:
-            return None
-        started, balances, fills = found
-        at = self.market_time()
-        places = {spec.pair: Decimal(1).scaleb(-spec.price_decimals) for spec in self.catalog}
-
-        def mark(pair: str) -> Decimal | None:
-            spec = self.catalog.get(pair)
-            if spec is None:
-                return None
-            return Decimal(repr(self.router.market.reference(spec, at))).quantize(places[pair])
-
-        return build_view(started, balances, fills, mark)
+        return await account_view(self.store, self.catalog, self.router, self.market_time())
 
     async def reset_account(self, balances: dict[str, Decimal] | str) -> None:
         """Start the paper account over (`"USDC=10000,SOL=10"` or a dict); bad text raises InvalidOrder."""
@@ -460,16 +395,11 @@ class Engine:
 
         Works for orders other processes run too: their end arrives through the change feed.
         """
-        future: asyncio.Future[Order] = asyncio.get_running_loop().create_future()
-        waiters = self._terminal_waiters.setdefault(order_id, [])
-        waiters.append(future)  # before reading: an end announced while we read still reaches us
+        future = self._active.waiter(order_id)  # before reading: an end announced while we read still reaches us
         if order_id not in self._active:
             stored = await self.store.get(order_id)
             if stored is None or stored.is_terminal:
-                if future in waiters:
-                    waiters.remove(future)
-                if not waiters:
-                    self._terminal_waiters.pop(order_id, None)
+                self._active.drop_waiter(order_id, future)
                 if stored is None:
                     raise KeyError(order_id)
                 return stored
@@ -496,13 +426,13 @@ class Engine:
 
     def running_count(self) -> int:
         """Active orders that are not waiting limit orders (those wait for their price, not for the engine)."""
-        return sum(1 for order_id in self._active if order_id not in self.limits)
+        return sum(1 for order_id in self._active.ids() if order_id not in self.limits)
 
     async def wait_running_done(self, poll_s: float = 0.2) -> None:
         """Wait until every active order is a waiting limit order (or none is left): what a closing desk waits for."""
         while self.running_count():
             if not self.limits:
-                await self._idle.wait()
+                await self._active.idle.wait()
                 return
             await asyncio.sleep(poll_s)
 
@@ -512,7 +442,7 @@ class Engine:
         Raises `StorageUnavailable` if the database refuses for good meanwhile (read-only,
         damaged): no order could move on, so waiting would be forever.
         """
-        await self._until_idle_or_broken(self._idle.wait())
+        await self._until_idle_or_broken(self._active.idle.wait())
 
     async def _until_idle_or_broken(self, waiting: Awaitable[Any]) -> Any:
         task = asyncio.ensure_future(waiting)
@@ -531,28 +461,17 @@ class Engine:
     # -- internals ------------------------------------------------------------------------
 
     def _track(self, order: Order) -> None:
-        self._active[order.id] = order
-        self._idle.clear()
+        self._active.track(order)
 
     def _save(self, order: Order) -> None:
-        if order.id not in self._active:
-            return  # it already left this engine (cancelled, lost); a late snapshot must not bring it back
-        if order.is_terminal:
-            self._end(order)
-        else:
-            self._active[order.id] = order
+        self._active.save(order)
 
     def _end(self, order: Order) -> None:
-        """The order leaves this engine's active set; its waiters get it if it ended."""
-        if self._active.pop(order.id, None) is not None:
-            log.info("order %s %s after %d attempt(s)", order.id, order.status, order.attempts)
-        self._transitions.forget(order.id)
-        if order.is_terminal:
-            for future in self._terminal_waiters.pop(order.id, []):
-                if not future.done():
-                    future.set_result(order)
-        if not self._active:
-            self._idle.set()
+        self._active.end(order)
+
+    def _left(self, order_id: str) -> None:
+        """An order left the active set: nothing more of it is written here, and a limit may start."""
+        self._transitions.forget(order_id)
         self.limits.poke()
 
     def _external(self, update: OrderUpdate) -> None:
@@ -562,9 +481,7 @@ class Engine:
             log.warning("order %s was changed by another process (%s); dropped here", order.id, order.status)
             self._end(order)
         elif order.is_terminal:
-            for future in self._terminal_waiters.pop(order.id, []):
-                if not future.done():
-                    future.set_result(order)
+            self._active.ended(order)
         self.hub.publish(update)
 
     def _retry_later(self, order_id: str, delay_s: float) -> None:
@@ -575,7 +492,9 @@ class Engine:
         if order is None:
             return
         try:
-            await self._runner.run(order, self._save)
+            # The in-process queue frees the slot once the outcome is queued for commit (a
+            # cluster's queue has no such step: its workers run the attempts).
+            await self._runner.run(order, self._save, outcome_queued=getattr(self.queue, "outcome_queued", None))
         except OrderLost:
             log.warning("order %s was taken over or cancelled by another process; dropped here", order_id)
             self._end(await self.store.get(order_id) or order)
@@ -583,42 +502,15 @@ class Engine:
             if self.store.fatal is None:
                 log.exception("order %s keeps its last stored state and resumes on the next start", order_id)
             self._end(order)
-            for future in self._terminal_waiters.pop(order_id, []):
-                if not future.done():
-                    future.set_exception(error)
+            self._active.failed(order_id, error)
 
 
-def _resumed_line(order: Order, remaining_s: float) -> str:
-    if order.status is OrderStatus.SUBMITTED and order.route is not None:
-        signature = order.route.signature[:12]
-        return f"resumed after restart: re-sending signed transaction {signature}…, which can land only once"
-    if remaining_s:
-        return f"resumed in PENDING: the retry is due in {remaining_s:.3g} s (what was left of its back-off)"
-    return f"resumed in {order.status}"
-
-
-def engine_settings(
-    *,
-    time_scale: float = 1.0,
-    concurrency: int = 10,
-    rate_limit: int = 100,
-    rate_window_s: float = 60.0,
-    seed: int = 0,
-    slippage_tolerance: Decimal | float | str = Decimal("0.01"),
-    failure_rate: float = 0.05,
-    lease_s: float = 10.0,
-) -> EngineSettings:
-    """The engine's numbers from the user's words (starts per `rate_window_s`, 0 = off)."""
-    return EngineSettings(
-        time_scale=time_scale,
-        queue=replace(
-            QueueSettings(), concurrency=concurrency, limiter_max=rate_limit, limiter_duration_s=rate_window_s
-        ),
-        router=replace(
-            RouterSettings(), seed=seed, slippage_tolerance=Decimal(str(slippage_tolerance)), failure_rate=failure_rate
-        ),
-        lease_s=lease_s,
-    )
-
-
-__all__ = ["CancelResult", "Direction", "Engine", "EngineSettings", "engine_settings", "new_owner_id"]
+__all__ = [
+    "CancelResult",
+    "Direction",
+    "Engine",
+    "EngineSettings",
+    "StorageHealth",
+    "engine_settings",
+    "new_owner_id",
+]

@@ -69,6 +69,7 @@ class Transitions:
         attempt: int | None = None,
         retry_in_ms: int | None = None,
         at: datetime | None = None,
+        queued: Callable[[], None] | None = None,
         **changes: Any,
     ) -> Order:
         """Queue the new state for the group commit; announce it when, and only if, it is stored.
@@ -76,6 +77,7 @@ class Transitions:
         With `durable` (the default) this returns once the state is stored and announced. Without,
         it returns at once, for steps whose next work has no effect outside the process; the
         store keeps one order's changes in order, so the next durable step covers this one.
+        `queued` is called once the change is queued, before waiting for its commit.
         """
         new_logs = tuple(logs)
         if "status" in changes:
@@ -89,6 +91,8 @@ class Transitions:
         self._tail[order.id] = change
         stored = self.store.enqueue(change)
         stored.add_done_callback(partial(self._announce, change, update))
+        if queued is not None:
+            queued()
         if durable:
             await stored
         return updated
@@ -118,11 +122,21 @@ class AttemptRunner:
         self.retry = retry
         self.schedule_retry = schedule_retry
 
-    async def run(self, order: Order, save: Callable[[Order], None], *, started_at: datetime | None = None) -> Order:
+    async def run(
+        self,
+        order: Order,
+        save: Callable[[Order], None],
+        *,
+        started_at: datetime | None = None,
+        outcome_queued: Callable[[], None] | None = None,
+    ) -> Order:
         """Run the order's next attempt; `save` receives every committed snapshot.
 
         `started_at` is when a rate window counted this start (the cluster's, on the Redis
         server's clock), so the attempt's ROUTING update carries the very moment the window holds.
+        `outcome_queued` is called once the attempt's last state (CONFIRMED, FAILED, or PENDING
+        for a retry) is queued for commit: the queue may start the next order while this one
+        waits for that commit, so the next order's first states join the same group commit.
         """
         latest = order
 
@@ -133,37 +147,45 @@ class AttemptRunner:
             return committed
 
         try:
-            return await self._steps(order, keep, started_at)
+            return await self._steps(order, keep, started_at, outcome_queued)
         except SwapFailed as failure:
-            return await self._fail(latest, str(failure), keep)
+            return await self._fail(latest, str(failure), keep, outcome_queued)
         except StorageFailure:
             raise
         except Exception as error:
             log.exception("attempt of order %s failed unexpectedly", order.id)
-            return await self._fail(latest, f"internal error: {error!r}", keep)
+            return await self._fail(latest, f"internal error: {error!r}", keep, outcome_queued)
 
-    async def _steps(self, order: Order, keep: Callable[[Order], Order], started_at: datetime | None) -> Order:
+    async def _steps(
+        self,
+        order: Order,
+        keep: Callable[[Order], Order],
+        started_at: datetime | None,
+        outcome_queued: Callable[[], None] | None,
+    ) -> Order:
         t = self.transitions
         if order.status is OrderStatus.SUBMITTED and order.route is not None:
             # Resumed (its `resumed` entry is written when it is claimed): re-send the same signed transaction.
-            return await self._execute(order, order.attempts, keep)
+            return await self._execute(order, order.attempts, keep, outcome_queued)
 
         resumed = order.status in (OrderStatus.ROUTING, OrderStatus.BUILDING) and order.attempts > 0
         attempt = order.attempts if resumed else order.attempts + 1
         note = " (resumed after restart)" if resumed else ""
+        # One moment per step: its log lines and its snapshot share the timestamp (one clock read).
+        at = started_at or t.now()
         start = t.entry(
             OrderStatus.ROUTING,
             LogKind.ATTEMPT_STARTED,
             f"attempt {attempt} of {self.retry.attempts}{note}: fetching quotes from Raydium and Meteora",
             {"attempt": attempt, "attempts": self.retry.attempts, "resumed": resumed},
-            at=started_at,
+            at=at,
         )
         order = keep(
             await t.apply(
                 order,
                 [start],
                 durable=False,
-                at=started_at,
+                at=at,
                 status=OrderStatus.ROUTING,
                 attempts=attempt,
                 dex=None,
@@ -175,25 +197,28 @@ class AttemptRunner:
         decision = await self.router.route(order, attempt)
         built = self.router.prepare(order, decision, attempt)
         chosen = decision.chosen
+        at = t.now()
         logs = [
-            t.entry(OrderStatus.ROUTING, LogKind.QUOTE, _quote_line(quote), quote.to_json())
+            t.entry(OrderStatus.ROUTING, LogKind.QUOTE, _quote_line(quote), quote.to_json(), at=at)
             for quote in decision.quotes
         ]
-        logs.append(t.entry(OrderStatus.ROUTING, LogKind.ROUTE_CHOSEN, decision.reason(), decision.to_json()))
+        logs.append(t.entry(OrderStatus.ROUTING, LogKind.ROUTE_CHOSEN, decision.reason(), decision.to_json(), at=at))
         logs.append(
             t.entry(
                 OrderStatus.BUILDING,
                 LogKind.BUILT,
                 f"building swap on {chosen.venue} at quoted {chosen.effective_price}",
                 built.route.to_json(),
+                at=at,
             )
         )
-        logs.extend(t.entry(OrderStatus.BUILDING, LogKind.WRAP, text, {"action": text}) for text in built.notes)
+        logs.extend(t.entry(OrderStatus.BUILDING, LogKind.WRAP, text, {"action": text}, at=at) for text in built.notes)
         order = keep(
             await t.apply(
                 order,
                 logs,
                 durable=False,
+                at=at,
                 status=OrderStatus.BUILDING,
                 dex=chosen.venue,
                 execution_price=chosen.effective_price,
@@ -201,33 +226,45 @@ class AttemptRunner:
             )
         )
         await self.router.build_delay()
+        at = t.now()
         sent = t.entry(
             OrderStatus.SUBMITTED,
             LogKind.SUBMITTED,
             f"transaction {built.route.signature[:12]}… sent to {chosen.venue}; waiting for confirmation",
             {"signature": built.route.signature, "venue": str(chosen.venue)},
+            at=at,
         )
         # Durable before sending: a restart finds the signed transaction and re-sends that one.
-        order = keep(await t.apply(order, [sent], status=OrderStatus.SUBMITTED))
-        return await self._execute(order, attempt, keep)
+        order = keep(await t.apply(order, [sent], at=at, status=OrderStatus.SUBMITTED))
+        return await self._execute(order, attempt, keep, outcome_queued)
 
-    async def _execute(self, order: Order, attempt: int, keep: Callable[[Order], Order]) -> Order:
+    async def _execute(
+        self,
+        order: Order,
+        attempt: int,
+        keep: Callable[[Order], Order],
+        outcome_queued: Callable[[], None] | None,
+    ) -> Order:
         assert order.route is not None
         execution: Execution = await self.router.execute(order, order.route, attempt)
         quoted = order.route.quoted_price
         slip = (execution.price - quoted) / quoted * 100 if quoted else Decimal(0)
         t = self.transitions
+        at = t.now()
         confirmed = t.entry(
             OrderStatus.CONFIRMED,
             LogKind.CONFIRMED,
             f"confirmed on {order.route.venue}: executed at {execution.price} (quoted {quoted}, {slip:+.3f}%)",
             {"txHash": execution.tx_hash, "executionPrice": execution.price, "quotedPrice": quoted},
+            at=at,
         )
         return keep(
             await t.apply(
                 order,
                 [confirmed],
+                at=at,
                 executed=True,
+                queued=outcome_queued,
                 status=OrderStatus.CONFIRMED,
                 tx_hash=execution.tx_hash,
                 execution_price=execution.price,
@@ -235,7 +272,13 @@ class AttemptRunner:
             )
         )
 
-    async def _fail(self, order: Order, reason: str, keep: Callable[[Order], Order]) -> Order:
+    async def _fail(
+        self,
+        order: Order,
+        reason: str,
+        keep: Callable[[Order], Order],
+        outcome_queued: Callable[[], None] | None,
+    ) -> Order:
         t = self.transitions
         attempt = order.attempts
         of = f"attempt {attempt} of {self.retry.attempts} failed: {reason}"
@@ -249,7 +292,16 @@ class AttemptRunner:
                 OrderStatus.FAILED, LogKind.FAILED, f"{of}; no attempts left", {"error": reason, **failed_data}
             )
             # Nothing was executed: a quoted price must not read as a price paid (docs/contract.md).
-            return keep(await t.apply(order, [final], status=OrderStatus.FAILED, error=reason, execution_price=None))
+            return keep(
+                await t.apply(
+                    order,
+                    [final],
+                    queued=outcome_queued,
+                    status=OrderStatus.FAILED,
+                    error=reason,
+                    execution_price=None,
+                )
+            )
         # When the retry is due, stored, so a restart waits only what is left of the back-off.
         retry_at = t.now() + timedelta(seconds=backoff_ms / 1000 * t.clock.time_scale)
         retry = t.entry(
@@ -264,6 +316,7 @@ class AttemptRunner:
                 [retry],
                 attempt=attempt,
                 retry_in_ms=backoff_ms,
+                queued=outcome_queued,
                 status=OrderStatus.PENDING,
                 error=reason,
                 route=None,

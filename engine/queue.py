@@ -87,6 +87,9 @@ class InProcessQueue:
         self._delayed: set[asyncio.Task[None]] = set()
         self._delayed_by_id: dict[str, asyncio.Task[None]] = {}
         self._in_flight: set[asyncio.Task[None]] = set()
+        # Attempts whose outcome is queued for the group commit: they only wait for it and announce,
+        # so they no longer hold a slot (the next order's first states join the same commit).
+        self._settling: set[asyncio.Task[None]] = set()
         self._wakeup = asyncio.Event()
         self._held: str | None = None  # taken from the line, waiting for the rate limit: still queued
         self._held_dropped = False
@@ -176,11 +179,24 @@ class InProcessQueue:
             for task in self._delayed:
                 task.cancel()
 
+    def outcome_queued(self) -> None:
+        """The running attempt's last state is queued for commit: its slot may start the next order.
+
+        Called from the attempt's own task. It still waits for that commit before it announces
+        the state (and ends), but it has no more work that counts against the concurrency.
+        """
+        task = asyncio.current_task()
+        if task is not None and task in self._in_flight:
+            self._in_flight.discard(task)
+            self._settling.add(task)
+            self._wakeup.set()
+
     def _attempt_finished(self, task: asyncio.Task[None]) -> None:
         self._in_flight.discard(task)
+        self._settling.discard(task)
         self._wakeup.set()
 
     async def drain_in_flight(self) -> None:
         """Let attempts already started finish (a clean stop never abandons a swap mid-flight)."""
-        while self._in_flight:
-            await asyncio.gather(*self._in_flight, return_exceptions=True)
+        while self._in_flight or self._settling:
+            await asyncio.gather(*self._in_flight, *self._settling, return_exceptions=True)

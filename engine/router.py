@@ -30,6 +30,12 @@ NETWORK_FAILURES = (
 )
 # Market time a retried attempt routes after the previous one, at time scale 0 (a back-off and a swap).
 _RETRY_MARKET_S = 6.0
+# Indicative decisions kept for the first attempts still to route (time scale 0): a burst of this
+# many orders submitted at once routes on them, a larger one recomputes the oldest.
+_INDICATED_MAX = 16384
+
+_DecisionKey = tuple[str, Decimal, Direction, float, Decimal]
+_VENUES = tuple(Venue)  # iterating the enum itself costs more than the quote's arithmetic around it
 
 
 @dataclass(frozen=True, slots=True)
@@ -155,6 +161,10 @@ class MockDexRouter:
         self.settings = settings
         self.clock = clock
         self.market = Market(settings.seed if settings.market_seed is None else settings.market_seed, clock)
+        # At time scale 0 an order's first attempt routes at the very market moment its indicative
+        # quote was made for (order n at n × STEP_S), so that decision is kept until it routes:
+        # quoting is the costliest step of an attempt, and it is a pure function of these inputs.
+        self._indicated: dict[_DecisionKey, RoutingDecision] = {}
 
     def _rng(self, order_seq: int, attempt: int, purpose: str) -> random.Random:
         return random.Random(f"{self.settings.seed}:{order_seq}:{attempt}:{purpose}")
@@ -215,14 +225,25 @@ class MockDexRouter:
     ) -> RoutingDecision:
         """Both venues' quotes and the choice at market time `at`."""
         spec = self.catalog[pair]
-        first, second = (self.quote_for(spec, amount, direction, venue, at, slippage) for venue in Venue)
+        first, second = (self.quote_for(spec, amount, direction, venue, at, slippage) for venue in _VENUES)
         return self.decide((first, second))
 
     def indicative(
         self, pair: str, amount: Decimal, direction: Direction, next_seq: int, slippage: Decimal | None = None
     ) -> RoutingDecision:
         """What an order sent now (it would be number `next_seq`) would be routed to, and at what price."""
-        return self.quote_at(pair, amount, direction, self.market.now(next_seq), slippage)
+        at = self.market.now(next_seq)
+        decision = self.quote_at(pair, amount, direction, at, slippage)
+        if self.clock.time_scale <= 0:
+            if len(self._indicated) >= _INDICATED_MAX:
+                del self._indicated[next(iter(self._indicated))]  # the oldest
+            self._indicated[self._decision_key(pair, amount, direction, at, slippage)] = decision
+        return decision
+
+    def _decision_key(
+        self, pair: str, amount: Decimal, direction: Direction, at: float, slippage: Decimal | None
+    ) -> _DecisionKey:
+        return (pair, amount, direction, at, self.settings.slippage_tolerance if slippage is None else slippage)
 
     def _routing_time(self, order: Order, attempt: int) -> float:
         if self.clock.time_scale <= 0:
@@ -236,7 +257,13 @@ class MockDexRouter:
         """Ask both venues at once, as the seed's router does, and keep the better net price."""
         await self.clock.simulate(self.settings.quote_latency_s)
         at = self._routing_time(order, attempt)
-        return self.quote_at(order.pair, order.amount, order.direction, at, order.terms.slippage)
+        slippage = order.terms.slippage
+        if self._indicated:
+            key = self._decision_key(order.pair, order.amount, order.direction, at, slippage)
+            indicated = self._indicated.pop(key, None)
+            if indicated is not None:
+                return indicated
+        return self.quote_at(order.pair, order.amount, order.direction, at, slippage)
 
     def prepare(self, order: Order, decision: RoutingDecision, attempt: int) -> BuiltSwap:
         """Build and sign the swap: its signature is fixed here, before anything is sent."""

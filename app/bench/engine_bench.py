@@ -25,8 +25,10 @@ from engine.engine import Engine, engine_settings
 from engine.pairs import default_catalog
 from engine.storage import Change, OrderStore
 
-# The states the engine queues without waiting for their commit (see engine.pipeline).
-_PIPELINED = frozenset({OrderStatus.ROUTING, OrderStatus.BUILDING})
+# The one state an attempt waits for before going on: SUBMITTED is stored before the swap is
+# sent. ROUTING and BUILDING are queued without waiting, and an attempt's last state (CONFIRMED,
+# FAILED, or PENDING for a retry) frees its slot for the next order once queued (see engine.pipeline).
+_WAITED = frozenset({OrderStatus.SUBMITTED})
 
 
 @dataclass
@@ -93,12 +95,13 @@ async def run_ceiling(url: str, run: EngineRun, *, concurrency: int) -> float:
                     change = Change(update.order, update.new_logs, status is OrderStatus.CONFIRMED, after=earlier)
                     stored = store.enqueue(change)
                     earlier = change
-                    if status not in _PIPELINED:  # wait where the engine waits
+                    if status in _WAITED:  # wait where the engine waits
                         await stored
 
         t0 = time.perf_counter()
         await store.insert(run.inserted)
         await asyncio.gather(*(writer() for _ in range(concurrency)))
+        await store.flush()  # the engine's run ends when the last state is stored and announced
         return time.perf_counter() - t0
     finally:
         await store.close()

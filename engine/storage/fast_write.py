@@ -11,9 +11,10 @@ from and this writer as its owner. One order's changes in a batch are folded int
 (the first change's expected version, the last change's state, every log line), so a batch never
 updates a row twice. The rows that matched are learned exactly (PostgreSQL: `RETURNING id` of one
 `UPDATE … FROM unnest(…)`; SQLite: executemany's row count, and only when it falls short a lookup);
-logs and ledger rows are written for those alone. An order that did not match is either already
-written by an earlier try of this very batch (its commit acknowledgement was lost: owner and new
-version are ours) and counts as stored, or lost to another writer: the rest of the batch commits.
+logs and ledger rows are written for those alone (on PostgreSQL by the same statement). An order
+that did not match is either already written by an earlier try of this very batch (its commit
+acknowledgement was lost: owner and new version are ours) and counts as stored, or lost to another
+writer: the rest of the batch commits.
 
 Each transaction first bumps `change_counter` and stamps its rows with the new value, for the
 change feed; on PostgreSQL that row lock also orders every writer, so no two writers deadlock.
@@ -133,20 +134,33 @@ _SQLITE_UPDATE = (
 _SQLITE_LOG = _insert("order_logs", _LOG_COLUMNS, lambda _i: "?")
 _SQLITE_LEDGER = _insert("ledger", _LEDGER_COLUMNS, lambda _i: "?")
 
-_POSTGRES_UPDATE = """
-UPDATE orders AS o SET status = v.status, dex = v.dex, execution_price = v.execution_price,
-    tx_hash = v.tx_hash, attempts = v.attempts, error = v.error, updated_at = v.updated_at,
-    route = v.route, log_count = v.log_count, version = v.version, retry_at = v.retry_at,
-    change_seq = $14
-FROM unnest($1::text[], $2::text[], $3::numeric[], $4::text[], $5::int[], $6::text[],
-            $7::timestamptz[], $8::text[], $9::int[], $10::int[], $11::timestamptz[], $12::text[], $13::int[])
-    AS v(status, dex, execution_price, tx_hash, attempts, error, updated_at, route, log_count, version,
-         retry_at, id, expected)
-WHERE o.id = v.id AND o.version = v.expected AND o.owner = $15
-RETURNING o.id
+# One statement, one round trip: the conditional updates, then the log lines and ledger entries of
+# exactly the orders they matched (a data-modifying CTE's RETURNING is what the others read).
+_POSTGRES_WRITE = """
+WITH updated AS (
+    UPDATE orders AS o SET status = v.status, dex = v.dex, execution_price = v.execution_price,
+        tx_hash = v.tx_hash, attempts = v.attempts, error = v.error, updated_at = v.updated_at,
+        route = v.route, log_count = v.log_count, version = v.version, retry_at = v.retry_at,
+        change_seq = $14
+    FROM unnest($1::text[], $2::text[], $3::numeric[], $4::text[], $5::int[], $6::text[],
+                $7::timestamptz[], $8::text[], $9::int[], $10::int[], $11::timestamptz[], $12::text[], $13::int[])
+        AS v(status, dex, execution_price, tx_hash, attempts, error, updated_at, route, log_count, version,
+             retry_at, id, expected)
+    WHERE o.id = v.id AND o.version = v.expected AND o.owner = $15
+    RETURNING o.id
+), logged AS (
+    INSERT INTO order_logs (order_id, idx, timestamp, status, message, data, kind)
+    SELECT * FROM unnest($16::text[], $17::int[], $18::timestamptz[], $19::text[], $20::text[], $21::text[],
+                         $22::text[]) AS l(order_id, idx, timestamp, status, message, data, kind)
+    WHERE l.order_id IN (SELECT id FROM updated)
+), executed AS (
+    INSERT INTO ledger (signature, order_id, venue, price, executed_at)
+    SELECT * FROM unnest($23::text[], $24::text[], $25::text[], $26::numeric[], $27::timestamptz[])
+        AS g(signature, order_id, venue, price, executed_at)
+    WHERE g.order_id IN (SELECT id FROM updated)
+)
+SELECT id FROM updated
 """
-_POSTGRES_LOG = _insert("order_logs", _LOG_COLUMNS, lambda i: f"${i}")
-_POSTGRES_LEDGER = _insert("ledger", _LEDGER_COLUMNS, lambda i: f"${i}")
 _POSTGRES_LOOKUP = "SELECT id, owner, version, change_seq FROM orders WHERE id = ANY($1::text[])"
 
 
@@ -168,35 +182,34 @@ def _as_is(value: Any) -> Any:
     return value
 
 
+def _columns(rows: Sequence[tuple[Any, ...]], width: int) -> list[Any]:
+    """Rows as one list per column, the arrays `unnest` takes (empty lists for no rows)."""
+    return [list(column) for column in zip(*rows, strict=True)] if rows else [[] for _ in range(width)]
+
+
 async def write_sqlite(driver: Any, batch: Sequence[Change], owner: str) -> BatchResult:
-    """Write a batch on an aiosqlite connection; sqlite3 opens the transaction, the caller commits it."""
+    """Write a batch on an aiosqlite connection; sqlite3 opens the transaction, the caller commits it.
+
+    The rows are built here, on the loop; the statements then run in one call on aiosqlite's own
+    thread (`_statements_sqlite`): each statement through aiosqlite's API is a thread hop (a
+    future, a queue, a wake-up through the loop's self-pipe), there were about nine per batch,
+    and on a loaded machine each hop also waits to be scheduled. The paper account settles after, in the
+    same transaction.
+    """
     folds = _fold(batch)
+    updates = [
+        (*_update_row(fold.order, fold.expected_version, format_decimal, format_timestamp), owner)
+        for fold in folds.values()
+    ]
+    logs, executions = _log_and_ledger_rows(list(folds.values()), format_decimal, format_timestamp)
     try:
-        cursor = await driver.execute(_BUMP)
-        seq = int((await cursor.fetchone())[0])
-        updates = [
-            (
-                *_update_row(fold.order, fold.expected_version, format_decimal, format_timestamp)[:11],
-                seq,
-                order_id,
-                fold.expected_version,
-                owner,
-            )
-            for order_id, fold in folds.items()
-        ]
-        cursor = await driver.executemany(_SQLITE_UPDATE, updates)
-        written: list[_Fold] = list(folds.values())
+        # aiosqlite runs every call on the thread that owns the sqlite3 connection; `_execute` is
+        # how its own methods get there, and it is what lets the whole batch make one trip.
+        ids = list(folds)
+        seq, stored = await driver._execute(_statements_sqlite, driver._conn, ids, updates, logs, executions)
         lost: set[str] = set()
-        if cursor.rowcount != len(updates):
-            ids = list(folds)
-            stored: dict[str, tuple[str | None, int, int]] = {}
-            for start in range(0, len(ids), _LOOKUP_CHUNK):
-                chunk = ids[start : start + _LOOKUP_CHUNK]
-                marks = ", ".join("?" * len(chunk))
-                rows = await driver.execute_fetchall(
-                    f"SELECT id, owner, version, change_seq FROM orders WHERE id IN ({marks})", chunk
-                )
-                stored.update({row[0]: (row[1], row[2], row[3]) for row in rows})
+        written = list(folds.values())
+        if stored is not None:  # some rows did not match: only the rows this batch wrote get logs
             matched = {
                 order_id
                 for order_id, row in stored.items()
@@ -204,16 +217,50 @@ async def write_sqlite(driver: Any, batch: Sequence[Change], owner: str) -> Batc
             }
             _already, lost = _settle(folds, [i for i in ids if i not in matched], stored, owner)
             written = [folds[order_id] for order_id in ids if order_id in matched]
-        logs, executions = _log_and_ledger_rows(written, format_decimal, format_timestamp)
-        if executions:
-            await driver.executemany(_SQLITE_LEDGER, executions)
-        if logs:
-            await driver.executemany(_SQLITE_LOG, logs)
+            logs, executions = _log_and_ledger_rows(written, format_decimal, format_timestamp)
+            await driver._execute(_rows_sqlite, driver._conn, logs, executions)
         # The paper account settles the written orders that ended, in this same transaction.
         await settle_sqlite(driver, [change for fold in written for change in fold.changes])
     except sqlite3.OperationalError as error:  # "database is locked" and its kin: retry the batch
         raise OperationalError(_SQLITE_UPDATE, None, error) from error
     return BatchResult(seq, lost)
+
+
+def _statements_sqlite(
+    connection: sqlite3.Connection,
+    ids: list[str],
+    updates: list[tuple[Any, ...]],
+    logs: list[tuple[Any, ...]],
+    executions: list[tuple[Any, ...]],
+) -> tuple[int, dict[str, tuple[str | None, int, int]] | None]:
+    """The batch's statements, on aiosqlite's thread: the change sequence, then every row.
+
+    When every conditional update matched (the usual case) the log and ledger rows go in too and
+    None comes back; otherwise nothing more is written and the stored (owner, version, change_seq)
+    of the batch's orders come back, for the loop to tell written from lost.
+    """
+    seq = int(connection.execute(_BUMP).fetchone()[0])
+    cursor = connection.executemany(_SQLITE_UPDATE, [(*row[:11], seq, *row[11:]) for row in updates])
+    if cursor.rowcount != len(updates):
+        stored: dict[str, tuple[str | None, int, int]] = {}
+        for start in range(0, len(ids), _LOOKUP_CHUNK):
+            chunk = ids[start : start + _LOOKUP_CHUNK]
+            marks = ", ".join("?" * len(chunk))
+            query = f"SELECT id, owner, version, change_seq FROM orders WHERE id IN ({marks})"
+            stored.update({row[0]: (row[1], row[2], row[3]) for row in connection.execute(query, chunk)})
+        return seq, stored
+    _rows_sqlite(connection, logs, executions)
+    return seq, None
+
+
+def _rows_sqlite(
+    connection: sqlite3.Connection, logs: list[tuple[Any, ...]], executions: list[tuple[Any, ...]]
+) -> None:
+    """The batch's log lines and ledger entries (of the orders it wrote), on aiosqlite's thread."""
+    if executions:
+        connection.executemany(_SQLITE_LEDGER, executions)
+    if logs:
+        connection.executemany(_SQLITE_LOG, logs)
 
 
 async def write_postgres(driver: Any, batch: Sequence[Change], owner: str) -> BatchResult:
@@ -226,22 +273,20 @@ async def write_postgres(driver: Any, batch: Sequence[Change], owner: str) -> Ba
 
     folds = _fold(batch)
     rows = [_update_row(fold.order, fold.expected_version, _as_is, _as_is) for fold in folds.values()]
-    columns = [list(column) for column in zip(*rows, strict=True)]
+    logs, executions = _log_and_ledger_rows(list(folds.values()), _as_is, _as_is)
+    updates = _columns(rows, 13)
+    # Every order's log and ledger rows go along; the statement keeps those of the orders it updated.
+    appended = _columns(logs, len(_LOG_COLUMNS)) + _columns(executions, len(_LEDGER_COLUMNS))
     try:
         async with driver.transaction():
             seq = int(await driver.fetchval(_BUMP))
-            matched = {row[0] for row in await driver.fetch(_POSTGRES_UPDATE, *columns, seq, owner)}
+            matched = {row[0] for row in await driver.fetch(_POSTGRES_WRITE, *updates, seq, owner, *appended)}
             lost: set[str] = set()
             if len(matched) != len(folds):
                 unmatched = [order_id for order_id in folds if order_id not in matched]
                 found = await driver.fetch(_POSTGRES_LOOKUP, unmatched)
                 stored = {row[0]: (row[1], row[2], row[3]) for row in found}
                 _already, lost = _settle(folds, unmatched, stored, owner)
-            logs, executions = _log_and_ledger_rows([folds[i] for i in folds if i in matched], _as_is, _as_is)
-            if executions:
-                await driver.executemany(_POSTGRES_LEDGER, executions)
-            if logs:
-                await driver.executemany(_POSTGRES_LOG, logs)
             # The paper account settles the written orders that ended, in this same transaction.
             await settle_postgres(driver, [change for i in folds if i in matched for change in folds[i].changes])
     except (
@@ -256,5 +301,5 @@ async def write_postgres(driver: Any, batch: Sequence[Change], owner: str) -> Ba
         # After a terminated backend the kept connection can be left mid-operation ("another
         # operation is in progress", InterfaceError or InternalClientError): it is unusable, not
         # misused. Invalidate it; the batch is one transaction and is retried on a fresh one.
-        raise OperationalError(_POSTGRES_UPDATE, None, error, connection_invalidated=True) from error
+        raise OperationalError(_POSTGRES_WRITE, None, error, connection_invalidated=True) from error
     return BatchResult(seq, lost)

@@ -1,11 +1,11 @@
 """The order store: group commit for state changes, plain queries for everything else.
 
 Every state change goes through one writer task that commits whatever has queued up in a
-single transaction (`executemany`), then wakes each waiting order. An order announces a change
-only after its `commit()` returns (or the future `enqueue()` gave it resolves), so nothing is
-ever announced that is not stored; one order's changes are stored in order, and never past one
-that failed. A locked SQLite file or a dropped PostgreSQL connection makes the writer retry the
-same batch until it lands; orders wait, none is lost.
+single transaction (engine/storage/group_commit.py, with the statements of fast_write.py), then
+wakes each waiting order. An order announces a change only after its `commit()` returns (or the
+future `enqueue()` gave it resolves), so nothing is ever announced that is not stored. A locked
+SQLite file or a dropped PostgreSQL connection makes every transaction here retry until it
+lands; orders wait, none is lost. The queries are in reads.py, connecting in connect.py.
 """
 
 from __future__ import annotations
@@ -16,28 +16,27 @@ import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from datetime import datetime
 from decimal import Decimal
-from pathlib import Path
 from typing import Any, TypeVar
 
-from sqlalchemy import String, event, func, select, type_coerce
-from sqlalchemy.engine import URL, Row, make_url
+from sqlalchemy import String, select, type_coerce
+from sqlalchemy.engine import Row, make_url
 from sqlalchemy.exc import DBAPIError, OperationalError
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from engine.account.model import Balance, Fill, Reservation
 from engine.domain import Order, OrderStatus
-from engine.storage import account_store, migrate
-from engine.storage.changes import Change, DatabaseMissing, OrderLost, StorageFailure, StorageUnavailable
+from engine.storage import account_store, migrate, reads
+from engine.storage.changes import Change, DatabaseMissing, StorageUnavailable
+from engine.storage.connect import engine_for, one_line
 from engine.storage.errors import is_transient, permanent_problem, refuse_foreign_tables
 from engine.storage.fast_write import BatchResult, write_postgres, write_sqlite
 from engine.storage.file_identity import FileWatch
+from engine.storage.group_commit import GroupCommit
 from engine.storage.postgres_url import ensure_schema, postgres_options
 from engine.storage.report_reader import REPORT_COLUMNS
-from engine.storage.rows import log_from_row, log_rows, order_from_row, order_row, report_cells
-from engine.storage.schema import ExactDecimal, UtcTimestamp, change_counter, ledger, order_logs, orders
+from engine.storage.rows import log_rows, order_from_row, order_row, report_cells
+from engine.storage.schema import ExactDecimal, UtcTimestamp, change_counter, order_logs, orders
 from engine.storage.summary import SummaryCounter, SummaryRows
-
-_LARGE_PAGE = 2000  # rows; below this a thread hop costs more than it saves
 
 log = logging.getLogger(__name__)
 
@@ -45,47 +44,7 @@ T = TypeVar("T")
 # A unit of work run in one transaction: `work(connection, *args)`.
 Work = Callable[..., Awaitable[T]]
 
-_BATCH_LIMIT = 2000
-_GATHER_TURNS = 8
 _RETRY_DELAYS_S = (0.05, 0.1, 0.25, 0.5, 1.0, 2.0)
-
-
-def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
-    cursor = dbapi_connection.cursor()
-    # WAL: readers never block the writer; NORMAL sync is durable across a process crash.
-    cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA synchronous=NORMAL")
-    cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.close()
-
-
-def _engine_for(url: str) -> AsyncEngine:
-    parsed: URL = make_url(url)
-    connect_args: dict[str, Any] = {}
-    options: dict[str, Any] = {}
-    if parsed.get_backend_name() == "sqlite":
-        database = parsed.database or ""
-        if database and database != ":memory:" and not database.startswith("file:"):
-            folder = Path(database).expanduser().parent
-            try:
-                folder.mkdir(parents=True, exist_ok=True)
-            except OSError as error:
-                raise StorageUnavailable(f"cannot create the database's folder {folder}: {error.strerror}") from None
-        connect_args["timeout"] = 2.0
-    elif parsed.get_backend_name() == "postgresql":
-        parsed, connect_args, _schema = postgres_options(parsed)
-        options.update(pool_pre_ping=True, pool_size=5, max_overflow=5)
-    engine = create_async_engine(parsed, connect_args=connect_args, **options)
-    if parsed.get_backend_name() == "sqlite":
-        event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
-    return engine
-
-
-def _one_line(error: BaseException) -> str:
-    """The driver's own words, without SQLAlchemy's wrapper text and its 'Background on this error' line."""
-    cause = getattr(error, "orig", None) or error
-    lines = str(cause).strip().splitlines()
-    return lines[0] if lines else type(cause).__name__
 
 
 class OrderStore:
@@ -97,13 +56,11 @@ class OrderStore:
         self.upgraded_from: str | None = None
         # Change sequences this store's own transactions took, so the change feed skips them.
         self.own_change_seqs: set[int] = set()
-        self.engine = _engine_for(url)
+        self.engine = engine_for(url)
         self.dialect = self.engine.dialect.name
-        self._queue: asyncio.Queue[Change] = asyncio.Queue()
-        self._writer: asyncio.Task[None] | None = None
+        self._group = GroupCommit(self._write)
         self._writer_connection: AsyncConnection | None = None
         self._in_flight = 0
-        self.commits = 0
         self.retries = 0  # transactions retried through a lock or a lost connection, for diagnostics
         self.last_error: str | None = None
         self.notices: list[str] = []  # things the user should hear once, e.g. a schema created
@@ -116,7 +73,12 @@ class OrderStore:
     @property
     def busy(self) -> bool:
         """True while a database round trip is under way (the virtual clock must not jump past it)."""
-        return self._in_flight > 0
+        return self._in_flight > 0 or self._group.pending > 0
+
+    @property
+    def commits(self) -> int:
+        """Group commits made so far, for diagnostics and benchmarks."""
+        return self._group.commits
 
     @property
     def display_url(self) -> str:
@@ -144,11 +106,11 @@ class OrderStore:
         except Exception as error:
             await self.engine.dispose()
             problem = (
-                permanent_problem(error, self.url) or f"cannot open database {self.display_url}: {_one_line(error)}"
+                permanent_problem(error, self.url) or f"cannot open database {self.display_url}: {one_line(error)}"
             )
             raise StorageUnavailable(problem) from error
         self._file.remember()
-        self._writer = asyncio.create_task(self._write_forever(), name="dexdesk-storage-writer")
+        self._group.start()
 
     async def _prepare(self, connection: AsyncConnection) -> None:
         """Before the migrations: the PostgreSQL schema exists, and the tables found are dexdesk's."""
@@ -182,15 +144,10 @@ class OrderStore:
 
     async def flush(self) -> None:
         """Wait until every queued state change has been written (or refused)."""
-        if self._writer is not None:
-            await self._queue.join()
+        await self._group.flush()
 
     async def close(self) -> None:
-        if self._writer is not None:
-            await self._queue.join()
-            self._writer.cancel()
-            await asyncio.gather(self._writer, return_exceptions=True)
-            self._writer = None
+        await self._group.close()
         await self._drop_writer_connection()
         await self.engine.dispose()
 
@@ -258,17 +215,28 @@ class OrderStore:
                 logs = [row for order in fresh for row in log_rows(order.id, 0, order.logs)]
                 if logs:
                     await connection.execute(order_logs.insert(), logs)
-                existing.update(await self._orders_by_id(connection, [order.id for order in fresh]))
-            created = {order.id for order in fresh}
+            # The new rows' sequences only: they are what the orders in hand lack (reading them
+            # back as whole orders cost more than the insert).
+            created = await self._seqs_by_id(connection, [order.id for order in fresh])
             await account_store.reserve(connection, [item for item in reservations if item.order_id in created])
             results = []
             for order in new_orders:
+                if order.id in created:
+                    results.append((order.evolve(seq=created[order.id]), True))
+                    continue
                 stored = existing[order.id]
-                mine = order.id in created or (stored.owner == self.owner_id and stored.version == 0)
-                results.append((stored if not mine else order.evolve(seq=stored.seq), mine))
+                mine = stored.owner == self.owner_id and stored.version == 0
+                results.append((order.evolve(seq=stored.seq) if mine else stored, mine))
             return results
 
         return await self._with_retries(work)
+
+    async def _seqs_by_id(self, connection: AsyncConnection, ids: Sequence[str]) -> dict[str, int]:
+        found: dict[str, int] = {}
+        for start in range(0, len(ids), 500):
+            query = select(orders.c.id, orders.c.seq).where(orders.c.id.in_(ids[start : start + 500]))
+            found.update({order_id: seq for order_id, seq in await connection.execute(query)})
+        return found
 
     async def _orders_by_id(self, connection: AsyncConnection, ids: Sequence[str]) -> dict[str, Order]:
         found: dict[str, Order] = {}
@@ -287,83 +255,13 @@ class OrderStore:
         Lets an order go on with work that has no outside effect while its change is being
         written; whatever announces the change waits for the future first.
         """
-        change.done = asyncio.get_running_loop().create_future()
-        self._in_flight += 1
-        change.done.add_done_callback(self._settled)
-        self._queue.put_nowait(change)
-        return change.done
+        return self._group.enqueue(change)
 
-    def _settled(self, _done: asyncio.Future[None]) -> None:
-        self._in_flight -= 1
-
-    async def _write_forever(self) -> None:
-        while True:
-            batch = [await self._queue.get()]
-            await self._gather_more()
-            while len(batch) < _BATCH_LIMIT and not self._queue.empty():
-                batch.append(self._queue.get_nowait())
-            lost: set[str] = set()
-            try:
-                writable = self._drop_orphans(batch)
-                if writable:
-                    result: BatchResult = await self._with_retries(
-                        self._write_batch, writable, run=self._run_on_writer_connection
-                    )
-                    self.own_change_seqs.add(result.change_seq)
-                    lost = result.lost
-            except StorageUnavailable as error:
-                log.info("could not store %d state changes: %s", len(batch), error)
-                for change in batch:
-                    if change.done and not change.done.done():
-                        change.done.set_exception(StorageFailure(str(error)))
-            except Exception as error:
-                log.exception("could not store %d state changes", len(batch))
-                for change in batch:
-                    if change.done and not change.done.done():
-                        change.done.set_exception(StorageFailure(f"could not store the state change: {error}"))
-            else:
-                self.commits += 1
-                for change in batch:
-                    if change.done and not change.done.done():
-                        if change.order.id in lost:
-                            change.done.set_exception(
-                                OrderLost(f"order {change.order.id} was changed by another process; dropped here")
-                            )
-                        else:
-                            change.done.set_result(None)
-            finally:
-                for _ in batch:
-                    self._queue.task_done()
-
-    async def _gather_more(self) -> None:
-        """Let tasks that are ready to run queue their changes too, so one commit carries them all.
-
-        Orders woken by the last commit need a few loop turns (dispatch, both quotes, build) to
-        queue their next changes. A turn costs microseconds, a round trip milliseconds.
-        """
-        for _ in range(_GATHER_TURNS):
-            if self._queue.qsize() >= _BATCH_LIMIT:
-                return
-            await asyncio.sleep(0)
-
-    def _drop_orphans(self, batch: list[Change]) -> list[Change]:
-        """Fail the changes whose earlier change of the same order could not be stored; return the rest.
-
-        Runs in queue order, so a change behind a dropped one is dropped too. Once a change is
-        decided its link is cut: chains never hold more than the changes still pending.
-        """
-        writable = []
-        for change in batch:
-            earlier, change.after = change.after, None
-            if earlier is not None and earlier.failed:
-                if change.done and not change.done.done():
-                    assert earlier.done is not None
-                    cause = None if earlier.done.cancelled() else earlier.done.exception()
-                    kind = OrderLost if isinstance(cause, OrderLost) else StorageFailure
-                    change.done.set_exception(kind("an earlier state change of this order was not stored"))
-            else:
-                writable.append(change)
-        return writable
+    async def _write(self, batch: list[Change]) -> BatchResult:
+        """One group commit, retried until it lands, on the connection kept for the writer."""
+        result: BatchResult = await self._with_retries(self._write_batch, batch, run=self._run_on_writer_connection)
+        self.own_change_seqs.add(result.change_seq)
+        return result
 
     async def _write_batch(self, connection: AsyncConnection, batch: list[Change]) -> BatchResult:
         """One group commit's rows, on the driver connection under the caller's transaction (see fast_write)."""
@@ -438,31 +336,12 @@ class OrderStore:
         return await self._with_retries(work)
 
     async def get(self, order_id: str) -> Order | None:
-        async def work(connection: AsyncConnection) -> Order | None:
-            row = (await connection.execute(select(orders).where(orders.c.id == order_id))).mappings().first()
-            if row is None:
-                return None
-            # The row and its log are two reads, and on SQLite a read starts no transaction: a commit
-            # can land between them. Every change writes the row's `log_count` with the lines it
-            # appends, so the lines below it are exactly the log of the state this row holds.
-            log_result = await connection.execute(
-                select(order_logs)
-                .where(order_logs.c.order_id == order_id, order_logs.c.idx < row["log_count"])
-                .order_by(order_logs.c.idx)
-            )
-            return order_from_row(row, tuple(log_from_row(item) for item in log_result.mappings()))
-
-        return await self._with_retries(work)
+        """One stored order with its whole log."""
+        return await self._with_retries(reads.get, order_id)
 
     async def find_by_prefix(self, prefix: str) -> list[str]:
         """Order ids starting with `prefix`, so people can type the short id the board shows."""
-
-        async def work(connection: AsyncConnection) -> list[str]:
-            # Literal: '%' and '_' in what was typed are characters, not LIKE wildcards.
-            query = select(orders.c.id).where(orders.c.id.startswith(prefix.lower(), autoescape=True)).limit(2)
-            return list((await connection.execute(query)).scalars())
-
-        return await self._with_retries(work)
+        return await self._with_retries(reads.find_by_prefix, prefix)
 
     async def list_orders(
         self,
@@ -477,23 +356,8 @@ class OrderStore:
 
         `before_seq` pages back through history (the desk loads the newest page first, then older ones).
         """
-        query = _filtered(select(orders), status, pair)
-        if before_seq is not None:
-            query = query.where(orders.c.seq < before_seq)
-        query = query.order_by(orders.c.seq.desc() if newest_first else orders.c.seq)
-        if limit:
-            query = query.limit(limit)
-
-        async def work(connection: AsyncConnection) -> list[Order]:
-            result = await connection.execute(query)
-            if limit is not None and limit < _LARGE_PAGE:
-                return [order_from_row(row) for row in result.mappings()]
-            # The driver has already fetched every row; turning them into orders (decimals, times,
-            # enums: ~20-40 µs a row) is pure Python, so a big page does it in a worker thread and the
-            # loop keeps painting and running orders (a 100,000-order board held it for seconds).
-            return await asyncio.to_thread(lambda: [order_from_row(row) for row in result.mappings()])
-
-        return await self._with_retries(work)
+        query = reads.page_query(status, pair, limit, newest_first, before_seq)
+        return await self._with_retries(reads.orders_page, query, limit)
 
     async def stream(
         self, *, status: OrderStatus | None = None, pair: str | None = None, chunk: int = 5000
@@ -501,13 +365,7 @@ class OrderStore:
         """Orders oldest first in chunks, for exports that must not hold a whole database in memory."""
         last_seq = 0
         while True:
-            query = _filtered(select(orders), status, pair).where(orders.c.seq > last_seq)
-            query = query.order_by(orders.c.seq).limit(chunk)
-
-            async def work(connection: AsyncConnection, query: Any = query) -> list[Order]:
-                return [order_from_row(row) for row in (await connection.execute(query)).mappings()]
-
-            page = await self._with_retries(work)
+            page = await self._with_retries(reads.orders_after, status, pair, last_seq, chunk)
             if not page:
                 return
             yield page
@@ -526,7 +384,7 @@ class OrderStore:
         """
         last_seq = 0
         while True:
-            query = _filtered(select(orders.c.seq, *_REPORT_COLUMNS), status, pair).where(orders.c.seq > last_seq)
+            query = reads.filtered(select(orders.c.seq, *_REPORT_COLUMNS), status, pair).where(orders.c.seq > last_seq)
             query = query.order_by(orders.c.seq).limit(chunk)
 
             async def work(connection: AsyncConnection, query: Any = query) -> Sequence[Row[Any]]:
@@ -540,18 +398,10 @@ class OrderStore:
 
     async def max_seq(self) -> int:
         """The highest order sequence stored (0 for an empty database)."""
-
-        async def work(connection: AsyncConnection) -> int:
-            return int((await connection.execute(select(func.coalesce(func.max(orders.c.seq), 0)))).scalar_one())
-
-        return await self._with_retries(work)
+        return await self._with_retries(reads.max_seq)
 
     async def counts_by_status(self) -> dict[OrderStatus, int]:
-        async def work(connection: AsyncConnection) -> dict[OrderStatus, int]:
-            result = await connection.execute(select(orders.c.status, func.count()).group_by(orders.c.status))
-            return {OrderStatus(status): count for status, count in result}
-
-        return await self._with_retries(work)
+        return await self._with_retries(reads.counts_by_status)
 
     async def summary_rows(self, counter: SummaryCounter) -> SummaryRows:
         """The summary's grouped aggregates over every stored order (see `engine.storage.summary`)."""
@@ -564,20 +414,7 @@ class OrderStore:
 
     async def executions(self) -> dict[str, int]:
         """Executions per order id from the mock chain's ledger (a proof of 'never executed twice')."""
-
-        async def work(connection: AsyncConnection) -> dict[str, int]:
-            result = await connection.execute(select(ledger.c.order_id, func.count()).group_by(ledger.c.order_id))
-            return {order_id: count for order_id, count in result}
-
-        return await self._with_retries(work)
-
-
-def _filtered(query: Any, status: OrderStatus | None, pair: str | None) -> Any:
-    if status is not None:
-        query = query.where(orders.c.status == str(status))
-    if pair is not None:
-        query = query.where(orders.c.pair == pair)
-    return query
+        return await self._with_retries(reads.executions)
 
 
 # Stored text read as text: no parsing into datetime/Decimal only to format it back for the report.

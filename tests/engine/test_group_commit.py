@@ -31,7 +31,7 @@ async def test_a_change_queued_behind_one_that_failed_is_never_stored(sqlite_url
         first_log = LogEntry(order.updated_at, OrderStatus.ROUTING, LogKind.NOTE, "first")
         first = Change(order.evolve(logs=(*order.logs, first_log)), [first_log])
         first_stored = store.enqueue(first)
-        await store._queue.join()  # the first batch has failed before the next change is queued
+        await store.flush()  # the first batch has failed before the next change is queued
         second_log = LogEntry(order.updated_at, OrderStatus.BUILDING, LogKind.NOTE, "second")
         second = Change(first.order.evolve(logs=(*first.order.logs, second_log)), [second_log], after=first)
         with pytest.raises(StorageFailure):

@@ -1,0 +1,52 @@
+"""How the store connects: one SQLAlchemy async engine per database URL, with SQLite's pragmas."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import event
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+
+from engine.storage.changes import StorageUnavailable
+from engine.storage.postgres_url import postgres_options
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    # WAL: readers never block the writer; NORMAL sync is durable across a process crash.
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.close()
+
+
+def engine_for(url: str) -> AsyncEngine:
+    """The async engine for `url`; a SQLite file's folder is made if missing (a first run)."""
+    parsed: URL = make_url(url)
+    connect_args: dict[str, Any] = {}
+    options: dict[str, Any] = {}
+    if parsed.get_backend_name() == "sqlite":
+        database = parsed.database or ""
+        if database and database != ":memory:" and not database.startswith("file:"):
+            folder = Path(database).expanduser().parent
+            try:
+                folder.mkdir(parents=True, exist_ok=True)
+            except OSError as error:
+                raise StorageUnavailable(f"cannot create the database's folder {folder}: {error.strerror}") from None
+        connect_args["timeout"] = 2.0
+    elif parsed.get_backend_name() == "postgresql":
+        parsed, connect_args, _schema = postgres_options(parsed)
+        options.update(pool_pre_ping=True, pool_size=5, max_overflow=5)
+    engine = create_async_engine(parsed, connect_args=connect_args, **options)
+    if parsed.get_backend_name() == "sqlite":
+        event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
+    return engine
+
+
+def one_line(error: BaseException) -> str:
+    """The driver's own words, without SQLAlchemy's wrapper text and its 'Background on this error' line."""
+    cause = getattr(error, "orig", None) or error
+    lines = str(cause).strip().splitlines()
+    return lines[0] if lines else type(cause).__name__
