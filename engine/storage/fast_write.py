@@ -33,6 +33,7 @@ from engine.domain import Order, format_timestamp
 from engine.jsonfmt import dumps, format_decimal
 from engine.storage.account_store import settle_postgres, settle_sqlite
 from engine.storage.changes import Change
+from engine.storage.figure_columns import figure_values
 
 _LOG_COLUMNS = ("order_id", "idx", "timestamp", "status", "message", "data", "kind")
 _LEDGER_COLUMNS = ("signature", "order_id", "venue", "price", "executed_at")
@@ -85,6 +86,7 @@ def _update_row(order: Order, expected: int, decimal: Any, timestamp: Any) -> tu
         len(order.logs),
         order.version,
         timestamp(order.retry_at) if order.retry_at is not None else None,
+        *figure_values(order, decimal),
         order.id,
         expected,
     )
@@ -127,7 +129,8 @@ def _insert(table: str, columns: Sequence[str], placeholder: Any) -> str:
 
 _SQLITE_UPDATE = (
     "UPDATE orders SET status = ?, dex = ?, execution_price = ?, tx_hash = ?, attempts = ?, error = ?, "
-    "updated_at = ?, route = ?, log_count = ?, version = ?, retry_at = ?, change_seq = ? "
+    "updated_at = ?, route = ?, log_count = ?, version = ?, retry_at = ?, "
+    "quoted_price = ?, slippage_bps = ?, notional = ?, fee = ?, confirm_ms = ?, change_seq = ? "
     "WHERE id = ? AND version = ? AND owner = ?"
 )
 _SQLITE_LOG = _insert("order_logs", _LOG_COLUMNS, lambda _i: "?")
@@ -137,12 +140,14 @@ _POSTGRES_UPDATE = """
 UPDATE orders AS o SET status = v.status, dex = v.dex, execution_price = v.execution_price,
     tx_hash = v.tx_hash, attempts = v.attempts, error = v.error, updated_at = v.updated_at,
     route = v.route, log_count = v.log_count, version = v.version, retry_at = v.retry_at,
-    change_seq = $14
+    quoted_price = v.quoted_price, slippage_bps = v.slippage_bps, notional = v.notional, fee = v.fee,
+    confirm_ms = v.confirm_ms, change_seq = $19
 FROM unnest($1::text[], $2::text[], $3::numeric[], $4::text[], $5::int[], $6::text[],
-            $7::timestamptz[], $8::text[], $9::int[], $10::int[], $11::timestamptz[], $12::text[], $13::int[])
+            $7::timestamptz[], $8::text[], $9::int[], $10::int[], $11::timestamptz[],
+            $12::numeric[], $13::numeric[], $14::numeric[], $15::numeric[], $16::bigint[], $17::text[], $18::int[])
     AS v(status, dex, execution_price, tx_hash, attempts, error, updated_at, route, log_count, version,
-         retry_at, id, expected)
-WHERE o.id = v.id AND o.version = v.expected AND o.owner = $15
+         retry_at, quoted_price, slippage_bps, notional, fee, confirm_ms, id, expected)
+WHERE o.id = v.id AND o.version = v.expected AND o.owner = $20
 RETURNING o.id
 """
 _POSTGRES_LOG = _insert("order_logs", _LOG_COLUMNS, lambda i: f"${i}")
@@ -176,7 +181,7 @@ async def write_sqlite(driver: Any, batch: Sequence[Change], owner: str) -> Batc
         seq = int((await cursor.fetchone())[0])
         updates = [
             (
-                *_update_row(fold.order, fold.expected_version, format_decimal, format_timestamp)[:11],
+                *_update_row(fold.order, fold.expected_version, format_decimal, format_timestamp)[:16],
                 seq,
                 order_id,
                 fold.expected_version,

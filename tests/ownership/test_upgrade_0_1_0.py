@@ -16,6 +16,7 @@ import pytest
 
 from engine.domain import OrderStatus
 from engine.log_kinds import LogKind
+from engine.reports import export_csv, write_csv
 from engine.storage import OrderStore
 from engine.storage.migrate import head_revision
 from tests.conftest import _pg_dsn, postgres_schema, running
@@ -86,3 +87,20 @@ async def test_a_0_1_0_database_is_upgraded_in_place_keeps_every_order_and_resum
         assert store.upgraded_from is None
     finally:
         await store.close()
+
+
+async def test_a_0_1_0_database_reports_the_same_figures_after_the_upgrade(old_database: str, tmp_path: Path) -> None:
+    """The upgrade works out the stored figures of the orders 0.1.0 confirmed, as the report did from their routes."""
+    store = OrderStore(old_database)
+    await store.open()
+    try:
+        streamed = await export_csv(store, tmp_path / "streamed.csv")
+        stored = [order async for chunk in store.stream() for order in chunk]
+    finally:
+        await store.close()
+    assert streamed == len(stored) == write_csv(tmp_path / "from_orders.csv", stored) == FINISHED + IN_FLIGHT
+    report = (tmp_path / "streamed.csv").read_bytes()
+    assert report == (tmp_path / "from_orders.csv").read_bytes()
+    confirmed = [line for line in report.decode("utf-8-sig").splitlines() if ",CONFIRMED," in line]
+    assert confirmed
+    assert all(not line.endswith(",,,,") for line in confirmed)
