@@ -1,8 +1,12 @@
 """The summary's figures, counted by the database: SQL aggregates over every stored order.
 
-Two grouped queries: one by (pair, side, status, venue) for counts, retries, notional and
-slippage sums; one by (venue, milliseconds from submission to CONFIRMED) for the median time to
-CONFIRMED. Only group rows come back to Python, never orders.
+Grouped queries: by (pair, side, status, venue) for counts, retries, notional, fee and slippage
+sums, for finished and for active orders apart; by (venue, milliseconds from submission to
+CONFIRMED) for the median time to CONFIRMED. Only group rows come back to Python, never orders.
+They read the figures stored when each order was confirmed (engine/storage/figure_columns.py)
+from partial covering indexes over finished orders, already in GROUP BY order: the first count
+at 100,000 orders walks two indexes instead of parsing JSON and sorting the table (SQLite 0.6 s,
+PostgreSQL 0.8 s before).
 
 Finished orders never change again, so the counter keeps the sums of the oldest run of finished
 orders (every seq up to the first still-active order) and only asks the database about the rest:
@@ -10,8 +14,9 @@ the first count scans everything once; after that a refresh reads the orders of 
 at most, which keeps a live Summary cheap at 100,000 stored orders.
 
 On SQLite decimals are stored as exact text; the aggregates read them as REAL, which is exact
-enough for a summary (the CSV and the detail view keep the exact values). Slippage is summed as
-(executed − quoted) / quoted; the caller turns it into "worse is positive" by side.
+enough for a summary (the CSV and the detail view keep the exact values). Slippage is the sum
+of the orders' stored bps (positive = worse, to 0.1 bps, as the CSV shows them), and fees the sum
+of their stored fees: the summary adds up the report's own numbers.
 """
 
 from __future__ import annotations
@@ -25,6 +30,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from engine.domain import ACTIVE_STATES
+from engine.storage.schema import FINISHED_SQL
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,7 +43,8 @@ class GroupRow:
     retried: int
     amount: Decimal
     notional: Decimal
-    slippage_sum: float
+    fees: Decimal
+    slippage_sum_bps: float  # positive = worse than quoted, as stored per order
     slippage_count: int
 
     def key(self) -> tuple[str, str, str, str | None]:
@@ -50,7 +57,8 @@ class GroupRow:
             retried=self.retried + other.retried,
             amount=self.amount + other.amount,
             notional=self.notional + other.notional,
-            slippage_sum=self.slippage_sum + other.slippage_sum,
+            fees=self.fees + other.fees,
+            slippage_sum_bps=self.slippage_sum_bps + other.slippage_sum_bps,
             slippage_count=self.slippage_count + other.slippage_count,
         )
 
@@ -93,38 +101,35 @@ def _median_ms(counts: Counter[int]) -> float:
 
 
 _NUMBER = {"sqlite": "CAST({} AS REAL)", "postgresql": "{}"}
-_QUOTED = {
-    "sqlite": "CAST(json_extract(route, '$.quotedPrice') AS REAL)",
-    "postgresql": "CAST(CAST(route AS json)->>'quotedPrice' AS NUMERIC)",
-}
-_MILLISECONDS = {
-    "sqlite": "CAST(ROUND((julianday(updated_at) - julianday(created_at)) * 86400000.0) AS INTEGER)",
-    "postgresql": "CAST(ROUND(EXTRACT(EPOCH FROM updated_at - created_at) * 1000) AS BIGINT)",
-}
 
+# Finished orders (most of a database) come from the partial covering index over them, which is
+# already in GROUP BY order: no table rows, no sort. The few active orders are counted apart.
 _GROUPS = """
 SELECT pair, direction, status, dex,
        COUNT(*) AS orders,
        SUM(CASE WHEN attempts > 1 THEN 1 ELSE 0 END) AS retried,
-       SUM(CASE WHEN status = 'CONFIRMED' THEN {amount} END) AS amount,
-       SUM(CASE WHEN status = 'CONFIRMED' THEN {amount} * {price} END) AS notional,
-       SUM(CASE WHEN status = 'CONFIRMED' AND route IS NOT NULL THEN ({price} - {quoted}) / {quoted} END) AS slip,
-       SUM(CASE WHEN status = 'CONFIRMED' AND route IS NOT NULL THEN 1 ELSE 0 END) AS slip_n
-FROM orders
-WHERE seq > :low AND seq <= :high
+       SUM({amount}) AS amount,
+       SUM({notional}) AS notional,
+       SUM({fee}) AS fee,
+       SUM({slippage}) AS slip,
+       COUNT(slippage_bps) AS slip_n
+FROM orders{hint}
+WHERE seq > :low AND seq <= :high AND {which}
 GROUP BY pair, direction, status, dex
 """
+_ACTIVE_NAMES = ", ".join(f"'{status}'" for status in sorted(ACTIVE_STATES))
+_ACTIVE = f"status IN ({_ACTIVE_NAMES})"  # answered from the status index: a handful of rows
 
 _TIMES = """
-SELECT dex, {milliseconds} AS ms, COUNT(*)
-FROM orders
-WHERE seq > :low AND seq <= :high AND status = 'CONFIRMED' AND dex IS NOT NULL
-GROUP BY dex, ms
+SELECT dex, confirm_ms, COUNT(*)
+FROM orders{hint}
+WHERE seq > :low AND seq <= :high AND status = 'CONFIRMED' AND dex IS NOT NULL AND confirm_ms IS NOT NULL
+GROUP BY dex, confirm_ms
 """
 
 # `seq + 0`: not the primary key's order, so PostgreSQL answers from the status index instead of
 # walking the whole key looking for an active row (66 ms at 100,000 finished orders; now < 1 ms).
-_FIRST_ACTIVE = "SELECT MIN(seq + 0) FROM orders WHERE status IN ({states})"
+_FIRST_ACTIVE = f"SELECT MIN(seq + 0) FROM orders WHERE {_ACTIVE}"
 _LAST = "SELECT COALESCE(MAX(seq), 0) FROM orders"
 
 
@@ -134,35 +139,50 @@ def _decimal(value: Any) -> Decimal:
     return value if isinstance(value, Decimal) else Decimal(repr(float(value)))
 
 
-async def _rows_between(connection: AsyncConnection, dialect: str, low: int, high: int) -> SummaryRows:
+def _hint(dialect: str, index: str, low: int, high: int, last: int) -> str:
+    """SQLite's planner prefers the status index with a seq range, then sorts: right for a short
+    range, 4x slower than walking the covering index for most of the table (its estimates do not
+    know how many rows a range holds). PostgreSQL's planner sees the bounds and chooses itself."""
+    return f" INDEXED BY {index}" if dialect == "sqlite" and (high - low) * 4 >= last else ""
+
+
+async def _rows_between(connection: AsyncConnection, dialect: str, low: int, high: int, last: int) -> SummaryRows:
     """The aggregates of the orders with low < seq <= high."""
     if high <= low:
         return SummaryRows()
     number = _NUMBER[dialect]
-    groups_sql = _GROUPS.format(
-        amount=number.format("amount"), price=number.format("execution_price"), quoted=_QUOTED[dialect]
-    )
     bounds = {"low": low, "high": high}
-    groups = tuple(
-        GroupRow(
-            pair=row[0],
-            direction=row[1],
-            status=row[2],
-            dex=row[3],
-            orders=int(row[4]),
-            retried=int(row[5] or 0),
-            amount=_decimal(row[6]),
-            notional=_decimal(row[7]),
-            slippage_sum=float(row[8] or 0.0),
-            slippage_count=int(row[9] or 0),
+    groups: list[GroupRow] = []
+    for which, hint in ((FINISHED_SQL, _hint(dialect, "ix_orders_summary", low, high, last)), (_ACTIVE, "")):
+        groups_sql = _GROUPS.format(
+            amount=number.format("amount"),
+            notional=number.format("notional"),
+            fee=number.format("fee"),
+            slippage=number.format("slippage_bps"),
+            hint=hint,
+            which=which,
         )
-        for row in await connection.execute(text(groups_sql), bounds)
-    )
+        groups.extend(
+            GroupRow(
+                pair=row[0],
+                direction=row[1],
+                status=row[2],
+                dex=row[3],
+                orders=int(row[4]),
+                retried=int(row[5] or 0),
+                amount=_decimal(row[6]),
+                notional=_decimal(row[7]),
+                fees=_decimal(row[8]),
+                slippage_sum_bps=float(row[9] or 0.0),
+                slippage_count=int(row[10] or 0),
+            )
+            for row in await connection.execute(text(groups_sql), bounds)
+        )
     confirm_ms: dict[str, Counter[int]] = {}
-    times = text(_TIMES.format(milliseconds=_MILLISECONDS[dialect]))
+    times = text(_TIMES.format(hint=_hint(dialect, "ix_orders_confirm_ms", low, high, last)))
     for venue, milliseconds, count in await connection.execute(times, bounds):
         confirm_ms.setdefault(str(venue), Counter())[int(milliseconds)] += int(count)
-    return SummaryRows(groups, confirm_ms)
+    return SummaryRows(tuple(groups), confirm_ms)
 
 
 class SummaryCounter:
@@ -174,14 +194,13 @@ class SummaryCounter:
         self.rows_read_last = 0
 
     async def count(self, connection: AsyncConnection, dialect: str) -> SummaryRows:
-        states = ", ".join(f"'{status}'" for status in sorted(ACTIVE_STATES))
-        first_active = (await connection.execute(text(_FIRST_ACTIVE.format(states=states)))).scalar()
+        first_active = (await connection.execute(text(_FIRST_ACTIVE))).scalar()
         last = int((await connection.execute(text(_LAST))).scalar() or 0)
         settle_through = last if first_active is None else int(first_active) - 1
         if settle_through > self._settled_through:
-            newly = await _rows_between(connection, dialect, self._settled_through, settle_through)
+            newly = await _rows_between(connection, dialect, self._settled_through, settle_through, last)
             self._settled = self._settled.plus(newly)
             self._settled_through = settle_through
-        fresh = await _rows_between(connection, dialect, self._settled_through, last)
+        fresh = await _rows_between(connection, dialect, self._settled_through, last, last)
         self.rows_read_last = last - self._settled_through
         return self._settled.plus(fresh)

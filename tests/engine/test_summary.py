@@ -6,9 +6,9 @@ from decimal import Decimal
 
 import pytest
 
-from engine.domain import Direction, OrderStatus
+from engine.domain import Direction, Order, OrderStatus
 from engine.engine import engine_settings
-from engine.execution_figures import fee_paid, notional, slippage_bps
+from engine.execution_figures import SettledFigures, notional, settled_figures
 from engine.validation import validate_order
 from tests.conftest import running
 
@@ -43,35 +43,37 @@ async def test_summary_matches_a_recount_of_the_stored_orders(db_url: str) -> No
     assert 0 < len(failed) < 60, "the seed makes some orders fail, so the test means something"
     assert summary.total.retried == sum(order.attempts > 1 for order in stored)
 
+    def figures(order: Order) -> SettledFigures:
+        assert order.execution_price is not None
+        assert order.route is not None
+        quoted = order.route.quoted_price
+        return settled_figures(order.direction, order.amount, order.dex, order.execution_price, quoted)
+
+    # The summary adds up the report's own figures (notional and fee to 8 places, slippage to 0.1 bps).
     for token in ("USDC", "SOL"):
         mine = [order for order in confirmed if order.pair.endswith(f"-{token}")]
-        bought = sum(
-            (notional(o.amount, o.execution_price) or 0 for o in mine if o.direction is Direction.BUY), Decimal(0)
-        )
-        sold = sum(
-            (notional(o.amount, o.execution_price) or 0 for o in mine if o.direction is Direction.SELL), Decimal(0)
-        )
-        fees = sum((fee_paid(o.dex, o.direction, notional(o.amount, o.execution_price)) or 0 for o in mine), Decimal(0))
-        figures = summary.quote_tokens[token]
-        assert float(figures.bought) == pytest.approx(float(bought), rel=1e-9)
-        assert float(figures.sold) == pytest.approx(float(sold), rel=1e-9)
-        assert float(figures.fees) == pytest.approx(float(fees), rel=1e-9)
-        assert figures.bought > 0
+        bought = sum((figures(o).notional or 0 for o in mine if o.direction is Direction.BUY), Decimal(0))
+        sold = sum((figures(o).notional or 0 for o in mine if o.direction is Direction.SELL), Decimal(0))
+        fees = sum((figures(o).fee or 0 for o in mine), Decimal(0))
+        totals = summary.quote_tokens[token]
+        assert float(totals.bought) == pytest.approx(float(bought), rel=1e-9)
+        assert float(totals.sold) == pytest.approx(float(sold), rel=1e-9)
+        assert float(totals.fees) == pytest.approx(float(fees), rel=1e-9)
+        assert totals.bought > 0
+        # And those are the exact figures to within their rounding.
+        exact = sum((notional(o.amount, o.execution_price) or 0 for o in mine), Decimal(0))
+        assert abs(totals.bought + totals.sold - exact) <= Decimal("0.000000005") * len(mine)
     assert summary.quote_tokens["USDC"].sold > 0, "sells are counted apart from buys"
 
-    for venue, figures in summary.venues.items():
+    for venue, on_venue_figures in summary.venues.items():
         on_venue = [order for order in confirmed if str(order.dex) == venue]
-        slips = [
-            float(slippage_bps(o.direction, o.route.quoted_price, o.execution_price) or 0)
-            for o in on_venue
-            if o.route is not None
-        ]
-        assert figures.confirmed == len(on_venue)
-        assert figures.average_slippage_bps == pytest.approx(sum(slips) / len(slips), abs=0.06)
+        slips = [float(figures(o).slippage_bps or 0) for o in on_venue]
+        assert on_venue_figures.confirmed == len(on_venue)
+        assert on_venue_figures.average_slippage_bps == pytest.approx(sum(slips) / len(slips), abs=1e-9)
         seconds = sorted((o.updated_at - o.created_at).total_seconds() for o in on_venue)
         middle = len(seconds) // 2
         median = seconds[middle] if len(seconds) % 2 else (seconds[middle - 1] + seconds[middle]) / 2
-        assert figures.confirm_p50_s == pytest.approx(median, abs=0.002)
+        assert on_venue_figures.confirm_p50_s == pytest.approx(median, abs=0.002)
 
     per_pair = summary.pairs["SOL-USDC"]
     sol_usdc = [order for order in confirmed if order.pair == "SOL-USDC"]
