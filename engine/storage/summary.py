@@ -1,22 +1,19 @@
-"""The summary's figures, counted by the database: SQL aggregates over every stored order.
+"""The summary's figures, counted by the database over every stored order.
 
-Grouped queries: by (pair, side, status, venue) for counts, retries, notional, fee and slippage
-sums, for finished and for active orders apart; by (venue, milliseconds from submission to
-CONFIRMED) for the median time to CONFIRMED. Only group rows come back to Python, never orders.
-They read the figures stored when each order was confirmed (engine/storage/figure_columns.py)
-from partial covering indexes over finished orders, already in GROUP BY order: the first count
-at 100,000 orders walks two indexes instead of parsing JSON and sorting the table (SQLite 0.6 s,
-PostgreSQL 0.8 s before).
+Finished orders never change again, so the database adds each one up once, when it is stored
+finished: triggers on `orders` (revision 0005) keep `order_totals` per (pair, side, status,
+venue) (counts, retries, amount, notional, fee and slippage sums) and `confirm_times` per (venue,
+milliseconds from submission to CONFIRMED), in the transaction that stores the order, whatever
+code writes it. A count reads those few dozen rows plus the active orders grouped through the
+status index; it never reads the finished orders themselves, so opening the Summary costs the
+same at 100,000 orders as at 100 (it was one pass over every order: SQLite 0.6 s, PostgreSQL
+0.8 s at 100,000, from `json_extract` of the quoted price and a sort of the whole table).
 
-Finished orders never change again, so the counter keeps the sums of the oldest run of finished
-orders (every seq up to the first still-active order) and only asks the database about the rest:
-the first count scans everything once; after that a refresh reads the orders of a running burst
-at most, which keeps a live Summary cheap at 100,000 stored orders.
-
-On SQLite decimals are stored as exact text; the aggregates read them as REAL, which is exact
-enough for a summary (the CSV and the detail view keep the exact values). Slippage is the sum
-of the orders' stored bps (positive = worse, to 0.1 bps, as the CSV shows them), and fees the sum
-of their stored fees: the summary adds up the report's own numbers.
+The sums are of the figures stored when each order was confirmed
+(engine/storage/figure_columns.py): slippage in bps (positive = worse, to 0.1 bps) and fees to 8
+places, as the CSV shows them, so the summary adds up the report's own numbers. On SQLite the
+totals are REAL, exact enough for a summary (the CSV and the detail view keep exact values);
+PostgreSQL's are NUMERIC.
 """
 
 from __future__ import annotations
@@ -30,7 +27,6 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from engine.domain import ACTIVE_STATES
-from engine.storage.schema import FINISHED_SQL
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,37 +96,20 @@ def _median_ms(counts: Counter[int]) -> float:
     return 0.0
 
 
-_NUMBER = {"sqlite": "CAST({} AS REAL)", "postgresql": "{}"}
-
-# Finished orders (most of a database) come from the partial covering index over them, which is
-# already in GROUP BY order: no table rows, no sort. The few active orders are counted apart.
-_GROUPS = """
-SELECT pair, direction, status, dex,
-       COUNT(*) AS orders,
-       SUM(CASE WHEN attempts > 1 THEN 1 ELSE 0 END) AS retried,
-       SUM({amount}) AS amount,
-       SUM({notional}) AS notional,
-       SUM({fee}) AS fee,
-       SUM({slippage}) AS slip,
-       COUNT(slippage_bps) AS slip_n
-FROM orders{hint}
-WHERE seq > :low AND seq <= :high AND {which}
-GROUP BY pair, direction, status, dex
+# Finished orders come from the totals the database keeps (a few dozen rows); the few active
+# orders are grouped from `orders` through the status index. One statement, so one snapshot: an
+# order ending meanwhile is counted once, as active or as finished.
+_GROUPS = f"""
+SELECT pair, direction, status, dex, orders, retried, amount, notional, fee, slippage_bps, slippage_count
+FROM order_totals
+UNION ALL
+SELECT pair, direction, status, COALESCE(dex, ''), COUNT(*), SUM(CASE WHEN attempts > 1 THEN 1 ELSE 0 END),
+       0, 0, 0, 0, 0
+FROM orders
+WHERE status IN ({", ".join(f"'{status}'" for status in sorted(ACTIVE_STATES))})
+GROUP BY pair, direction, status, COALESCE(dex, '')
 """
-_ACTIVE_NAMES = ", ".join(f"'{status}'" for status in sorted(ACTIVE_STATES))
-_ACTIVE = f"status IN ({_ACTIVE_NAMES})"  # answered from the status index: a handful of rows
-
-_TIMES = """
-SELECT dex, confirm_ms, COUNT(*)
-FROM orders{hint}
-WHERE seq > :low AND seq <= :high AND status = 'CONFIRMED' AND dex IS NOT NULL AND confirm_ms IS NOT NULL
-GROUP BY dex, confirm_ms
-"""
-
-# `seq + 0`: not the primary key's order, so PostgreSQL answers from the status index instead of
-# walking the whole key looking for an active row (66 ms at 100,000 finished orders; now < 1 ms).
-_FIRST_ACTIVE = f"SELECT MIN(seq + 0) FROM orders WHERE {_ACTIVE}"
-_LAST = "SELECT COALESCE(MAX(seq), 0) FROM orders"
+_TIMES = "SELECT dex, confirm_ms, orders FROM confirm_times"
 
 
 def _decimal(value: Any) -> Decimal:
@@ -139,35 +118,16 @@ def _decimal(value: Any) -> Decimal:
     return value if isinstance(value, Decimal) else Decimal(repr(float(value)))
 
 
-def _hint(dialect: str, index: str, low: int, high: int, last: int) -> str:
-    """SQLite's planner prefers the status index with a seq range, then sorts: right for a short
-    range, 4x slower than walking the covering index for most of the table (its estimates do not
-    know how many rows a range holds). PostgreSQL's planner sees the bounds and chooses itself."""
-    return f" INDEXED BY {index}" if dialect == "sqlite" and (high - low) * 4 >= last else ""
+class SummaryCounter:
+    """Reads the summary's aggregates; a separate object so a caller can keep one per engine."""
 
-
-async def _rows_between(connection: AsyncConnection, dialect: str, low: int, high: int, last: int) -> SummaryRows:
-    """The aggregates of the orders with low < seq <= high."""
-    if high <= low:
-        return SummaryRows()
-    number = _NUMBER[dialect]
-    bounds = {"low": low, "high": high}
-    groups: list[GroupRow] = []
-    for which, hint in ((FINISHED_SQL, _hint(dialect, "ix_orders_summary", low, high, last)), (_ACTIVE, "")):
-        groups_sql = _GROUPS.format(
-            amount=number.format("amount"),
-            notional=number.format("notional"),
-            fee=number.format("fee"),
-            slippage=number.format("slippage_bps"),
-            hint=hint,
-            which=which,
-        )
-        groups.extend(
+    async def count(self, connection: AsyncConnection, dialect: str) -> SummaryRows:
+        groups = tuple(
             GroupRow(
                 pair=row[0],
                 direction=row[1],
                 status=row[2],
-                dex=row[3],
+                dex=row[3] or None,
                 orders=int(row[4]),
                 retried=int(row[5] or 0),
                 amount=_decimal(row[6]),
@@ -176,31 +136,9 @@ async def _rows_between(connection: AsyncConnection, dialect: str, low: int, hig
                 slippage_sum_bps=float(row[9] or 0.0),
                 slippage_count=int(row[10] or 0),
             )
-            for row in await connection.execute(text(groups_sql), bounds)
+            for row in await connection.execute(text(_GROUPS))
         )
-    confirm_ms: dict[str, Counter[int]] = {}
-    times = text(_TIMES.format(hint=_hint(dialect, "ix_orders_confirm_ms", low, high, last)))
-    for venue, milliseconds, count in await connection.execute(times, bounds):
-        confirm_ms.setdefault(str(venue), Counter())[int(milliseconds)] += int(count)
-    return SummaryRows(tuple(groups), confirm_ms)
-
-
-class SummaryCounter:
-    """Counts every stored order, keeping the sums of the run of orders that can no longer change."""
-
-    def __init__(self) -> None:
-        self._settled = SummaryRows()
-        self._settled_through = 0  # every order with seq <= this is finished and in `_settled`
-        self.rows_read_last = 0
-
-    async def count(self, connection: AsyncConnection, dialect: str) -> SummaryRows:
-        first_active = (await connection.execute(text(_FIRST_ACTIVE))).scalar()
-        last = int((await connection.execute(text(_LAST))).scalar() or 0)
-        settle_through = last if first_active is None else int(first_active) - 1
-        if settle_through > self._settled_through:
-            newly = await _rows_between(connection, dialect, self._settled_through, settle_through, last)
-            self._settled = self._settled.plus(newly)
-            self._settled_through = settle_through
-        fresh = await _rows_between(connection, dialect, self._settled_through, last, last)
-        self.rows_read_last = last - self._settled_through
-        return self._settled.plus(fresh)
+        confirm_ms: dict[str, Counter[int]] = {}
+        for venue, milliseconds, count in await connection.execute(text(_TIMES)):
+            confirm_ms.setdefault(str(venue), Counter())[int(milliseconds)] = int(count)
+        return SummaryRows(groups, confirm_ms)

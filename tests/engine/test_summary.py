@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from decimal import Decimal
 
 import pytest
 
+from app.bench.databases import finished_orders
 from engine.domain import Direction, Order, OrderStatus
 from engine.engine import engine_settings
 from engine.execution_figures import SettledFigures, notional, settled_figures
@@ -86,3 +88,28 @@ async def test_an_empty_database_has_an_empty_summary(db_url: str) -> None:
     assert summary.total.orders == 0
     assert summary.pairs == {}
     assert summary.venues == {}
+
+
+async def test_orders_are_counted_once_as_active_and_then_as_finished(db_url: str) -> None:
+    """Stored finished (an insert) or finishing later (an update): the database adds each order to its totals once."""
+    finished = finished_orders(6, seed=1)
+    waiting = [
+        replace(order, status=OrderStatus.PENDING, dex=None, execution_price=None, tx_hash=None, route=None)
+        for order in finished_orders(4, seed=2)
+    ]
+    async with running(db_url) as engine:
+        await engine.store.insert([*finished[:3], *waiting, *finished[3:]])
+        early = await engine.summary()
+        await engine.cancel(waiting[0].id)
+        await engine.wait_idle()
+        later = await engine.summary()
+        again = await engine.summary()
+        stored = await engine.store.list_orders()
+    assert early.total.orders == 10
+    assert early.total.confirmed == 6
+    assert early.total.active == 4
+    assert later == again
+    assert later.total.orders == 10
+    assert later.total.active == 3
+    assert later.total.cancelled == 1
+    assert later.total.confirmed == sum(order.status is OrderStatus.CONFIRMED for order in stored) == 6

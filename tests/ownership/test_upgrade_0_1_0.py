@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import AsyncIterator
+from decimal import Decimal
 from pathlib import Path
 
 import asyncpg
@@ -104,3 +105,22 @@ async def test_a_0_1_0_database_reports_the_same_figures_after_the_upgrade(old_d
     confirmed = [line for line in report.decode("utf-8-sig").splitlines() if ",CONFIRMED," in line]
     assert confirmed
     assert all(not line.endswith(",,,,") for line in confirmed)
+
+
+async def test_a_0_1_0_database_has_a_summary_of_every_order_after_the_upgrade(old_database: str) -> None:
+    """The upgrade counts the stored finished orders into the totals; the resumed ones are added as they end."""
+    async with running(old_database) as engine:
+        before = await engine.summary()
+        await engine.wait_idle()
+        after = await engine.summary()
+        stored = await engine.store.list_orders()
+    assert before.total.orders == after.total.orders == FINISHED + IN_FLIGHT
+    assert before.total.finished + before.total.cancelled == FINISHED
+    assert after.total.active == 0
+    confirmed = [order for order in stored if order.status is OrderStatus.CONFIRMED]
+    assert after.total.confirmed == len(confirmed)
+    assert after.total.failed == sum(order.status is OrderStatus.FAILED for order in stored)
+    moved = sum((order.amount * order.execution_price for order in confirmed if order.execution_price), Decimal(0))
+    assert abs(after.total.notional - moved) <= Decimal("0.000001") * len(confirmed)
+    assert sum(venue.confirmed for venue in after.venues.values()) == len(confirmed)
+    assert all(venue.confirm_p50_s is not None for venue in after.venues.values() if venue.confirmed)

@@ -1,13 +1,17 @@
-"""Stored figures of confirmed orders, for the CSV report and the summary (branch `export`).
+"""Stored figures of confirmed orders and the summary's totals (branch `export`).
 
 Revision ID: 0005
 Revises: 0004
 Orders gain `quoted_price`, `slippage_bps`, `notional`, `fee` (the report's added columns, exact)
 and `confirm_ms` (submission to CONFIRMED), set when an order is stored as CONFIRMED
-(engine/storage/figure_columns.py), and two partial covering indexes over finished orders for the
-summary. Every CONFIRMED order already stored gets its figures worked out from its stored route
-and prices exactly as the report did, so an older database keeps every order and its report
-stays byte for byte the same.
+(engine/storage/figure_columns.py). Every CONFIRMED order already stored gets its figures worked
+out from its stored route and prices exactly as the report did, so an older database keeps every
+order and its report stays byte for byte the same.
+
+`order_totals` (per pair, side, status and venue) and `confirm_times` (per venue and millisecond)
+add up the finished orders; triggers on `orders` add each order once, when a row is inserted
+finished or updated from an active status to a finished one, in the transaction that stores it,
+whatever code writes it. They start from a count of the orders already stored.
 """
 
 from __future__ import annotations
@@ -27,7 +31,7 @@ branch_labels = None
 depends_on = None
 
 _BACKFILL_CHUNK = 5000
-_FINISHED = "status IN ('CANCELLED', 'CONFIRMED', 'FAILED')"
+_FINISHED = "status IN ('CANCELLED', 'CONFIRMED', 'FAILED')"  # also `new.`/`old.` + this, in triggers
 _CONFIRMED = "status = 'CONFIRMED'"
 
 
@@ -40,20 +44,98 @@ def upgrade() -> None:
         op.add_column("orders", sa.Column(name, _decimal()))
     op.add_column("orders", sa.Column("confirm_ms", sa.BigInteger))
     _backfill()
-    op.create_index(
-        "ix_orders_summary",
-        "orders",
-        ["pair", "direction", "status", "dex", "attempts", "amount", "notional", "fee", "slippage_bps"],
-        sqlite_where=sa.text(_FINISHED),
-        postgresql_where=sa.text(_FINISHED),
+    sums = sa.Float(precision=53).with_variant(postgresql.NUMERIC(), "postgresql")
+    op.create_table(
+        "order_totals",
+        sa.Column("pair", sa.String(32), primary_key=True),
+        sa.Column("direction", sa.String(4), primary_key=True),
+        sa.Column("status", sa.String(10), primary_key=True),
+        sa.Column("dex", sa.String(10), primary_key=True),
+        sa.Column("orders", sa.BigInteger, nullable=False),
+        sa.Column("retried", sa.BigInteger, nullable=False),
+        *(sa.Column(name, sums, nullable=False) for name in ("amount", "notional", "fee", "slippage_bps")),
+        sa.Column("slippage_count", sa.BigInteger, nullable=False),
     )
-    op.create_index(
-        "ix_orders_confirm_ms",
-        "orders",
-        ["dex", "confirm_ms"],
-        sqlite_where=sa.text(_CONFIRMED),
-        postgresql_where=sa.text(_CONFIRMED),
+    op.create_table(
+        "confirm_times",
+        sa.Column("dex", sa.String(10), primary_key=True),
+        sa.Column("confirm_ms", sa.BigInteger, primary_key=True),
+        sa.Column("orders", sa.BigInteger, nullable=False),
     )
+    dialect = op.get_bind().dialect.name
+    number = "CAST({} AS REAL)" if dialect == "sqlite" else "{}"
+    op.execute(_COUNT_TOTALS.format(amount=number.format("amount"), **_sums(number)))
+    op.execute(_COUNT_TIMES)
+    for statement in _SQLITE_TRIGGERS if dialect == "sqlite" else _POSTGRES_TRIGGERS:
+        op.execute(statement)
+
+
+def _sums(number: str) -> dict[str, str]:
+    return {name: f"COALESCE({number.format(name)}, 0)" for name in ("notional", "fee", "slippage_bps")}
+
+
+_COUNT_TOTALS = f"""
+INSERT INTO order_totals (pair, direction, status, dex, orders, retried, amount, notional, fee, slippage_bps,
+                          slippage_count)
+SELECT pair, direction, status, COALESCE(dex, ''), COUNT(*), SUM(CASE WHEN attempts > 1 THEN 1 ELSE 0 END),
+       SUM({{amount}}), SUM({{notional}}), SUM({{fee}}), SUM({{slippage_bps}}), COUNT(slippage_bps)
+FROM orders WHERE {_FINISHED}
+GROUP BY pair, direction, status, COALESCE(dex, '')
+"""
+_COUNT_TIMES = f"""
+INSERT INTO confirm_times (dex, confirm_ms, orders)
+SELECT dex, confirm_ms, COUNT(*) FROM orders WHERE {_CONFIRMED} AND dex IS NOT NULL AND confirm_ms IS NOT NULL
+GROUP BY dex, confirm_ms
+"""
+
+# One finished order, `new`, added to the totals (SQLite's form; PostgreSQL's below).
+_SQLITE_ADD = """
+    INSERT INTO order_totals (pair, direction, status, dex, orders, retried, amount, notional, fee, slippage_bps,
+                              slippage_count)
+    VALUES (new.pair, new.direction, new.status, IFNULL(new.dex, ''), 1, new.attempts > 1,
+            CAST(new.amount AS REAL), IFNULL(CAST(new.notional AS REAL), 0), IFNULL(CAST(new.fee AS REAL), 0),
+            IFNULL(CAST(new.slippage_bps AS REAL), 0), new.slippage_bps IS NOT NULL)
+    ON CONFLICT (pair, direction, status, dex) DO UPDATE SET
+        orders = orders + excluded.orders, retried = retried + excluded.retried, amount = amount + excluded.amount,
+        notional = notional + excluded.notional, fee = fee + excluded.fee,
+        slippage_bps = slippage_bps + excluded.slippage_bps, slippage_count = slippage_count + excluded.slippage_count;
+    INSERT INTO confirm_times (dex, confirm_ms, orders)
+    SELECT new.dex, new.confirm_ms, 1
+    WHERE new.status = 'CONFIRMED' AND new.dex IS NOT NULL AND new.confirm_ms IS NOT NULL
+    ON CONFLICT (dex, confirm_ms) DO UPDATE SET orders = orders + 1;
+"""
+_SQLITE_TRIGGERS = (
+    f"CREATE TRIGGER orders_totals_insert AFTER INSERT ON orders WHEN new.{_FINISHED} BEGIN {_SQLITE_ADD} END",
+    f"CREATE TRIGGER orders_totals_finish AFTER UPDATE OF status ON orders "
+    f"WHEN NOT old.{_FINISHED} AND new.{_FINISHED} BEGIN {_SQLITE_ADD} END",
+)
+_POSTGRES_TRIGGERS = (
+    """
+CREATE FUNCTION orders_totals_add() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    INSERT INTO order_totals AS t (pair, direction, status, dex, orders, retried, amount, notional, fee,
+                                   slippage_bps, slippage_count)
+    VALUES (NEW.pair, NEW.direction, NEW.status, COALESCE(NEW.dex, ''), 1,
+            CASE WHEN NEW.attempts > 1 THEN 1 ELSE 0 END, NEW.amount, COALESCE(NEW.notional, 0),
+            COALESCE(NEW.fee, 0), COALESCE(NEW.slippage_bps, 0), CASE WHEN NEW.slippage_bps IS NULL THEN 0 ELSE 1 END)
+    ON CONFLICT (pair, direction, status, dex) DO UPDATE SET
+        orders = t.orders + EXCLUDED.orders, retried = t.retried + EXCLUDED.retried,
+        amount = t.amount + EXCLUDED.amount, notional = t.notional + EXCLUDED.notional, fee = t.fee + EXCLUDED.fee,
+        slippage_bps = t.slippage_bps + EXCLUDED.slippage_bps,
+        slippage_count = t.slippage_count + EXCLUDED.slippage_count;
+    IF NEW.status = 'CONFIRMED' AND NEW.dex IS NOT NULL AND NEW.confirm_ms IS NOT NULL THEN
+        INSERT INTO confirm_times AS c (dex, confirm_ms, orders) VALUES (NEW.dex, NEW.confirm_ms, 1)
+        ON CONFLICT (dex, confirm_ms) DO UPDATE SET orders = c.orders + 1;
+    END IF;
+    RETURN NULL;
+END
+$$
+""",
+    f"CREATE TRIGGER orders_totals_insert AFTER INSERT ON orders FOR EACH ROW "
+    f"WHEN (NEW.{_FINISHED}) EXECUTE FUNCTION orders_totals_add()",
+    f"CREATE TRIGGER orders_totals_finish AFTER UPDATE OF status ON orders FOR EACH ROW "
+    f"WHEN (NOT OLD.{_FINISHED} AND NEW.{_FINISHED}) EXECUTE FUNCTION orders_totals_add()",
+)
 
 
 def _backfill() -> None:
@@ -114,8 +196,16 @@ def _backfill() -> None:
 
 
 def downgrade() -> None:
-    op.drop_index("ix_orders_confirm_ms", "orders")
-    op.drop_index("ix_orders_summary", "orders")
+    op.execute("DROP TRIGGER IF EXISTS orders_totals_finish" + (" ON orders" if _postgres() else ""))
+    op.execute("DROP TRIGGER IF EXISTS orders_totals_insert" + (" ON orders" if _postgres() else ""))
+    if _postgres():
+        op.execute("DROP FUNCTION IF EXISTS orders_totals_add()")
+    op.drop_table("confirm_times")
+    op.drop_table("order_totals")
     with op.batch_alter_table("orders") as batch:
         for name in ("confirm_ms", "fee", "notional", "slippage_bps", "quoted_price"):
             batch.drop_column(name)
+
+
+def _postgres() -> bool:
+    return bool(op.get_bind().dialect.name == "postgresql")
