@@ -18,8 +18,8 @@ PostgreSQL's are NUMERIC.
 
 from __future__ import annotations
 
-from collections import Counter
-from dataclasses import dataclass, field, replace
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
@@ -43,57 +43,29 @@ class GroupRow:
     slippage_sum_bps: float  # positive = worse than quoted, as stored per order
     slippage_count: int
 
-    def key(self) -> tuple[str, str, str, str | None]:
-        return (self.pair, self.direction, self.status, self.dex)
-
-    def plus(self, other: GroupRow) -> GroupRow:
-        return replace(
-            self,
-            orders=self.orders + other.orders,
-            retried=self.retried + other.retried,
-            amount=self.amount + other.amount,
-            notional=self.notional + other.notional,
-            fees=self.fees + other.fees,
-            slippage_sum_bps=self.slippage_sum_bps + other.slippage_sum_bps,
-            slippage_count=self.slippage_count + other.slippage_count,
-        )
-
 
 @dataclass(frozen=True, slots=True)
 class SummaryRows:
     groups: tuple[GroupRow, ...] = ()
-    confirm_ms: dict[str, Counter[int]] = field(default_factory=dict)
-    """Per venue: how many CONFIRMED orders took each whole number of milliseconds from submission."""
-
-    def plus(self, other: SummaryRows) -> SummaryRows:
-        groups = {group.key(): group for group in self.groups}
-        for group in other.groups:
-            known = groups.get(group.key())
-            groups[group.key()] = group if known is None else known.plus(group)
-        confirm_ms = {venue: Counter(counts) for venue, counts in self.confirm_ms.items()}
-        for venue, counts in other.confirm_ms.items():
-            confirm_ms.setdefault(venue, Counter()).update(counts)
-        return SummaryRows(tuple(groups.values()), confirm_ms)
-
-    @property
-    def confirm_p50_s(self) -> dict[str, float]:
-        """The median time to CONFIRMED per venue, to the millisecond."""
-        return {venue: _median_ms(counts) / 1000 for venue, counts in self.confirm_ms.items() if counts}
+    confirm_p50_s: dict[str, float] = field(default_factory=dict)
+    """The median time to CONFIRMED per venue, to the millisecond."""
 
 
-def _median_ms(counts: Counter[int]) -> float:
-    total = sum(counts.values())
-    lower, upper = (total - 1) // 2, total // 2  # the middle one, or the middle two
-    seen = 0
-    low_value: int | None = None
-    for value in sorted(counts):
-        seen += counts[value]
-        if low_value is None and seen > lower:
-            low_value = value
-        if seen > upper:
-            assert low_value is not None
-            return (low_value + value) / 2
-    return 0.0
+def _medians_s(rows: Iterable[Sequence[Any]]) -> dict[str, float]:
+    """Per venue, the middle one (or the mean of the middle two) of its CONFIRMED orders' times.
+
+    Each row is a run of orders that took the same time: (venue, ms, orders before it, orders
+    through it, orders of the venue); the database sends only the runs around the middle.
+    """
+    low: dict[str, int] = {}
+    high: dict[str, int] = {}
+    for venue, milliseconds, before, through, total in rows:
+        lower, upper = (int(total) - 1) // 2, int(total) // 2
+        if int(before) <= lower < int(through):
+            low[str(venue)] = int(milliseconds)
+        if int(before) <= upper < int(through):
+            high[str(venue)] = int(milliseconds)
+    return {venue: (low[venue] + high[venue]) / 2000 for venue in low if venue in high}
 
 
 # Finished orders come from the totals the database keeps (a few dozen rows); the few active
@@ -109,7 +81,15 @@ FROM orders
 WHERE status IN ({", ".join(f"'{status}'" for status in sorted(ACTIVE_STATES))})
 GROUP BY pair, direction, status, COALESCE(dex, '')
 """
-_TIMES = "SELECT dex, confirm_ms, orders FROM confirm_times"
+# Running counts per venue in time order; only the runs that hold a middle position come back.
+_MEDIAN_RUNS = """
+SELECT dex, confirm_ms, through - orders, through, total
+FROM (SELECT dex, confirm_ms, orders,
+             SUM(orders) OVER (PARTITION BY dex ORDER BY confirm_ms ROWS UNBOUNDED PRECEDING) AS through,
+             SUM(orders) OVER (PARTITION BY dex) AS total
+      FROM confirm_times) AS runs
+WHERE 2 * (through - orders) <= total AND 2 * through >= total
+"""
 
 
 def _decimal(value: Any) -> Decimal:
@@ -138,7 +118,5 @@ class SummaryCounter:
             )
             for row in await connection.execute(text(_GROUPS))
         )
-        confirm_ms: dict[str, Counter[int]] = {}
-        for venue, milliseconds, count in await connection.execute(text(_TIMES)):
-            confirm_ms.setdefault(str(venue), Counter())[int(milliseconds)] = int(count)
-        return SummaryRows(groups, confirm_ms)
+        medians = _medians_s(await connection.execute(text(_MEDIAN_RUNS)))
+        return SummaryRows(groups, medians)

@@ -113,3 +113,19 @@ async def test_orders_are_counted_once_as_active_and_then_as_finished(db_url: st
     assert later.total.active == 3
     assert later.total.cancelled == 1
     assert later.total.confirmed == sum(order.status is OrderStatus.CONFIRMED for order in stored) == 6
+
+
+async def test_the_median_time_to_confirmed_is_the_middle_order_or_the_mean_of_the_middle_two(db_url: str) -> None:
+    orders = finished_orders(15, seed=4)  # alternating venues: 8 on one (an even count), 7 on the other
+    took = orders[2].updated_at - orders[2].created_at
+    orders[0] = replace(orders[0], updated_at=orders[0].created_at + took)  # two orders in one run of equal times
+    async with running(db_url) as engine:
+        await engine.store.insert(orders)
+        summary = await engine.summary()
+    for venue in {str(order.dex) for order in orders}:
+        times = sorted(
+            round((o.updated_at - o.created_at).total_seconds() * 1000) for o in orders if str(o.dex) == venue
+        )
+        middle = len(times) // 2
+        expected = times[middle] if len(times) % 2 else (times[middle - 1] + times[middle]) / 2
+        assert summary.venues[venue].confirm_p50_s == pytest.approx(expected / 1000, abs=1e-9)
