@@ -73,7 +73,7 @@ def _medians_s(rows: Iterable[Sequence[Any]]) -> dict[str, float]:
 # order ending meanwhile is counted once, as active or as finished.
 _GROUPS = f"""
 SELECT pair, direction, status, dex, orders, retried, amount, notional, fee, slippage_bps, slippage_count
-FROM order_totals
+FROM order_totals WHERE orders <> 0
 UNION ALL
 SELECT pair, direction, status, COALESCE(dex, ''), COUNT(*), SUM(CASE WHEN attempts > 1 THEN 1 ELSE 0 END),
        0, 0, 0, 0, 0
@@ -87,7 +87,7 @@ SELECT dex, confirm_ms, through - orders, through, total
 FROM (SELECT dex, confirm_ms, orders,
              SUM(orders) OVER (PARTITION BY dex ORDER BY confirm_ms ROWS UNBOUNDED PRECEDING) AS through,
              SUM(orders) OVER (PARTITION BY dex) AS total
-      FROM confirm_times) AS runs
+      FROM confirm_times WHERE orders > 0) AS runs
 WHERE 2 * (through - orders) <= total AND 2 * through >= total
 """
 

@@ -9,9 +9,10 @@ out from its stored route and prices exactly as the report did, so an older data
 order and its report stays byte for byte the same.
 
 `order_totals` (per pair, side, status and venue) and `confirm_times` (per venue and millisecond)
-add up the finished orders; triggers on `orders` add each order once, when a row is inserted
-finished or updated from an active status to a finished one, in the transaction that stores it,
-whatever code writes it. They start from a count of the orders already stored.
+add up the finished orders. Triggers on `orders` keep them equal to a count of the finished rows
+whatever code writes them, in the transaction that writes: a row inserted finished or updated to
+a finished status is added; a finished row updated or deleted is taken away first (which the
+engine never does: a finished order does not change). They start from a count of the stored rows.
 """
 
 from __future__ import annotations
@@ -88,53 +89,81 @@ SELECT dex, confirm_ms, COUNT(*) FROM orders WHERE {_CONFIRMED} AND dex IS NOT N
 GROUP BY dex, confirm_ms
 """
 
-# One finished order, `new`, added to the totals (SQLite's form; PostgreSQL's below).
-_SQLITE_ADD = """
+# The columns the totals read: an update of any of them moves a finished row's share.
+_COUNTED = "status, pair, direction, dex, attempts, amount, notional, fee, slippage_bps, confirm_ms"
+
+
+def _sqlite_apply(row: str, sign: str) -> str:
+    """Add (sign "") or take away (sign "-") the finished order `row` (new. or old.) in the totals."""
+    return f"""
     INSERT INTO order_totals (pair, direction, status, dex, orders, retried, amount, notional, fee, slippage_bps,
                               slippage_count)
-    VALUES (new.pair, new.direction, new.status, IFNULL(new.dex, ''), 1, new.attempts > 1,
-            CAST(new.amount AS REAL), IFNULL(CAST(new.notional AS REAL), 0), IFNULL(CAST(new.fee AS REAL), 0),
-            IFNULL(CAST(new.slippage_bps AS REAL), 0), new.slippage_bps IS NOT NULL)
+    SELECT {row}.pair, {row}.direction, {row}.status, IFNULL({row}.dex, ''), {sign}1, {sign}({row}.attempts > 1),
+           {sign}CAST({row}.amount AS REAL), {sign}IFNULL(CAST({row}.notional AS REAL), 0),
+           {sign}IFNULL(CAST({row}.fee AS REAL), 0), {sign}IFNULL(CAST({row}.slippage_bps AS REAL), 0),
+           {sign}({row}.slippage_bps IS NOT NULL)
+    WHERE {row}.{_FINISHED}
     ON CONFLICT (pair, direction, status, dex) DO UPDATE SET
         orders = orders + excluded.orders, retried = retried + excluded.retried, amount = amount + excluded.amount,
         notional = notional + excluded.notional, fee = fee + excluded.fee,
         slippage_bps = slippage_bps + excluded.slippage_bps, slippage_count = slippage_count + excluded.slippage_count;
     INSERT INTO confirm_times (dex, confirm_ms, orders)
-    SELECT new.dex, new.confirm_ms, 1
-    WHERE new.status = 'CONFIRMED' AND new.dex IS NOT NULL AND new.confirm_ms IS NOT NULL
-    ON CONFLICT (dex, confirm_ms) DO UPDATE SET orders = orders + 1;
+    SELECT {row}.dex, {row}.confirm_ms, {sign}1
+    WHERE {row}.status = 'CONFIRMED' AND {row}.dex IS NOT NULL AND {row}.confirm_ms IS NOT NULL
+    ON CONFLICT (dex, confirm_ms) DO UPDATE SET orders = orders + excluded.orders;
 """
+
+
 _SQLITE_TRIGGERS = (
-    f"CREATE TRIGGER orders_totals_insert AFTER INSERT ON orders WHEN new.{_FINISHED} BEGIN {_SQLITE_ADD} END",
-    f"CREATE TRIGGER orders_totals_finish AFTER UPDATE OF status ON orders "
-    f"WHEN NOT old.{_FINISHED} AND new.{_FINISHED} BEGIN {_SQLITE_ADD} END",
+    f"CREATE TRIGGER orders_totals_insert AFTER INSERT ON orders WHEN new.{_FINISHED} "
+    f"BEGIN {_sqlite_apply('new', '')} END",
+    f"CREATE TRIGGER orders_totals_update AFTER UPDATE OF {_COUNTED} ON orders "
+    f"WHEN old.{_FINISHED} OR new.{_FINISHED} BEGIN {_sqlite_apply('old', '-')} {_sqlite_apply('new', '')} END",
+    f"CREATE TRIGGER orders_totals_delete AFTER DELETE ON orders WHEN old.{_FINISHED} "
+    f"BEGIN {_sqlite_apply('old', '-')} END",
 )
+
+
+def _postgres_apply(row: str, sign: str) -> str:
+    return f"""
+    IF {row}.{_FINISHED} THEN
+        INSERT INTO order_totals AS t (pair, direction, status, dex, orders, retried, amount, notional, fee,
+                                       slippage_bps, slippage_count)
+        VALUES ({row}.pair, {row}.direction, {row}.status, COALESCE({row}.dex, ''), {sign}1,
+                {sign}(CASE WHEN {row}.attempts > 1 THEN 1 ELSE 0 END), {sign}{row}.amount,
+                {sign}COALESCE({row}.notional, 0), {sign}COALESCE({row}.fee, 0), {sign}COALESCE({row}.slippage_bps, 0),
+                {sign}(CASE WHEN {row}.slippage_bps IS NULL THEN 0 ELSE 1 END))
+        ON CONFLICT (pair, direction, status, dex) DO UPDATE SET
+            orders = t.orders + EXCLUDED.orders, retried = t.retried + EXCLUDED.retried,
+            amount = t.amount + EXCLUDED.amount, notional = t.notional + EXCLUDED.notional,
+            fee = t.fee + EXCLUDED.fee, slippage_bps = t.slippage_bps + EXCLUDED.slippage_bps,
+            slippage_count = t.slippage_count + EXCLUDED.slippage_count;
+        IF {row}.status = 'CONFIRMED' AND {row}.dex IS NOT NULL AND {row}.confirm_ms IS NOT NULL THEN
+            INSERT INTO confirm_times AS c (dex, confirm_ms, orders) VALUES ({row}.dex, {row}.confirm_ms, {sign}1)
+            ON CONFLICT (dex, confirm_ms) DO UPDATE SET orders = c.orders + EXCLUDED.orders;
+        END IF;
+    END IF;
+"""
+
+
 _POSTGRES_TRIGGERS = (
-    """
-CREATE FUNCTION orders_totals_add() RETURNS trigger LANGUAGE plpgsql AS $$
+    f"""
+CREATE FUNCTION orders_totals_change() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-    INSERT INTO order_totals AS t (pair, direction, status, dex, orders, retried, amount, notional, fee,
-                                   slippage_bps, slippage_count)
-    VALUES (NEW.pair, NEW.direction, NEW.status, COALESCE(NEW.dex, ''), 1,
-            CASE WHEN NEW.attempts > 1 THEN 1 ELSE 0 END, NEW.amount, COALESCE(NEW.notional, 0),
-            COALESCE(NEW.fee, 0), COALESCE(NEW.slippage_bps, 0), CASE WHEN NEW.slippage_bps IS NULL THEN 0 ELSE 1 END)
-    ON CONFLICT (pair, direction, status, dex) DO UPDATE SET
-        orders = t.orders + EXCLUDED.orders, retried = t.retried + EXCLUDED.retried,
-        amount = t.amount + EXCLUDED.amount, notional = t.notional + EXCLUDED.notional, fee = t.fee + EXCLUDED.fee,
-        slippage_bps = t.slippage_bps + EXCLUDED.slippage_bps,
-        slippage_count = t.slippage_count + EXCLUDED.slippage_count;
-    IF NEW.status = 'CONFIRMED' AND NEW.dex IS NOT NULL AND NEW.confirm_ms IS NOT NULL THEN
-        INSERT INTO confirm_times AS c (dex, confirm_ms, orders) VALUES (NEW.dex, NEW.confirm_ms, 1)
-        ON CONFLICT (dex, confirm_ms) DO UPDATE SET orders = c.orders + 1;
+    IF TG_OP <> 'INSERT' THEN {_postgres_apply("OLD", "-")}
+    END IF;
+    IF TG_OP <> 'DELETE' THEN {_postgres_apply("NEW", "")}
     END IF;
     RETURN NULL;
 END
 $$
 """,
     f"CREATE TRIGGER orders_totals_insert AFTER INSERT ON orders FOR EACH ROW "
-    f"WHEN (NEW.{_FINISHED}) EXECUTE FUNCTION orders_totals_add()",
-    f"CREATE TRIGGER orders_totals_finish AFTER UPDATE OF status ON orders FOR EACH ROW "
-    f"WHEN (NOT OLD.{_FINISHED} AND NEW.{_FINISHED}) EXECUTE FUNCTION orders_totals_add()",
+    f"WHEN (NEW.{_FINISHED}) EXECUTE FUNCTION orders_totals_change()",
+    f"CREATE TRIGGER orders_totals_update AFTER UPDATE OF {_COUNTED} ON orders FOR EACH ROW "
+    f"WHEN (OLD.{_FINISHED} OR NEW.{_FINISHED}) EXECUTE FUNCTION orders_totals_change()",
+    f"CREATE TRIGGER orders_totals_delete AFTER DELETE ON orders FOR EACH ROW "
+    f"WHEN (OLD.{_FINISHED}) EXECUTE FUNCTION orders_totals_change()",
 )
 
 
@@ -196,10 +225,10 @@ def _backfill() -> None:
 
 
 def downgrade() -> None:
-    op.execute("DROP TRIGGER IF EXISTS orders_totals_finish" + (" ON orders" if _postgres() else ""))
-    op.execute("DROP TRIGGER IF EXISTS orders_totals_insert" + (" ON orders" if _postgres() else ""))
+    for name in ("orders_totals_delete", "orders_totals_update", "orders_totals_insert"):
+        op.execute(f"DROP TRIGGER IF EXISTS {name}" + (" ON orders" if _postgres() else ""))
     if _postgres():
-        op.execute("DROP FUNCTION IF EXISTS orders_totals_add()")
+        op.execute("DROP FUNCTION IF EXISTS orders_totals_change()")
     op.drop_table("confirm_times")
     op.drop_table("order_totals")
     with op.batch_alter_table("orders") as batch:
