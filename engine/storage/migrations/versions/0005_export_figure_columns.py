@@ -117,8 +117,11 @@ def _sqlite_apply(row: str, sign: str) -> str:
 _SQLITE_TRIGGERS = (
     f"CREATE TRIGGER orders_totals_insert AFTER INSERT ON orders WHEN new.{_FINISHED} "
     f"BEGIN {_sqlite_apply('new', '')} END",
-    f"CREATE TRIGGER orders_totals_update AFTER UPDATE OF {_COUNTED} ON orders "
-    f"WHEN old.{_FINISHED} OR new.{_FINISHED} BEGIN {_sqlite_apply('old', '-')} {_sqlite_apply('new', '')} END",
+    # Two triggers, so an order ending (the engine's one case) runs only the insert that adds it.
+    f"CREATE TRIGGER orders_totals_leave AFTER UPDATE OF {_COUNTED} ON orders "
+    f"WHEN old.{_FINISHED} BEGIN {_sqlite_apply('old', '-')} END",
+    f"CREATE TRIGGER orders_totals_enter AFTER UPDATE OF {_COUNTED} ON orders "
+    f"WHEN new.{_FINISHED} BEGIN {_sqlite_apply('new', '')} END",
     f"CREATE TRIGGER orders_totals_delete AFTER DELETE ON orders WHEN old.{_FINISHED} "
     f"BEGIN {_sqlite_apply('old', '-')} END",
 )
@@ -225,7 +228,9 @@ def _backfill() -> None:
 
 
 def downgrade() -> None:
-    for name in ("orders_totals_delete", "orders_totals_update", "orders_totals_insert"):
+    names = ["orders_totals_delete", "orders_totals_insert"]
+    names += ["orders_totals_update"] if _postgres() else ["orders_totals_leave", "orders_totals_enter"]
+    for name in names:
         op.execute(f"DROP TRIGGER IF EXISTS {name}" + (" ON orders" if _postgres() else ""))
     if _postgres():
         op.execute("DROP FUNCTION IF EXISTS orders_totals_change()")
