@@ -1,13 +1,17 @@
 """The figures a trader reads off an executed order: quoted price, slippage in bps, notional and fee in QUOTE.
 
 One definition, used by the CSV report, the detail view and the summary, so they never disagree.
-Slippage is signed so that positive is worse for the trader (paid more on a BUY, received less
-on a SELL). The venue's fee is part of the quoted and executed price (the router quotes prices
-"fees included"), so the fee paid is the share of the notional that the fee rate accounts for.
+`settled_figures` computes them once, when an order is CONFIRMED: they are stored beside the order
+(see `engine.storage.figure_columns`), so the report and the summary read columns instead of
+working them out again for every row. Slippage is signed so that positive is worse for the
+trader (paid more on a BUY, received less on a SELL). The venue's fee is part of the quoted and
+executed price (the router quotes prices "fees included"), so the fee paid is the share of the
+notional that the fee rate accounts for.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from decimal import ROUND_HALF_EVEN, Decimal
 
 from engine.domain import Direction, Venue
@@ -15,6 +19,35 @@ from engine.router import FEES
 
 BPS = Decimal(10_000)
 _TENTH = Decimal("0.1")
+_PLACES = Decimal("0.00000001")
+
+
+@dataclass(frozen=True, slots=True)
+class SettledFigures:
+    """What the report's added columns show for a CONFIRMED order, exactly as the CSV writes them."""
+
+    quoted_price: Decimal | None
+    slippage_bps: Decimal | None
+    notional: Decimal | None  # QUOTE, to 8 places
+    fee: Decimal | None  # QUOTE, to 8 places
+
+
+def settled_figures(
+    direction: Direction, amount: Decimal, venue: Venue | str | None, executed: Decimal, quoted: Decimal | None
+) -> SettledFigures:
+    """The figures of an executed order; `quoted` is its route's quoted price (None if the route had none)."""
+    moved = notional(amount, executed)
+    return SettledFigures(
+        quoted,
+        slippage_bps(direction, quoted, executed),
+        _to_places(moved),
+        _to_places(fee_paid(venue, direction, moved)),
+    )
+
+
+def _to_places(value: Decimal | None) -> Decimal | None:
+    """Notional and fee to 8 places: exact enough for any QUOTE token, short enough to read."""
+    return None if value is None else value.quantize(_PLACES, ROUND_HALF_EVEN)
 
 
 def slippage_bps(direction: Direction, quoted: Decimal | None, executed: Decimal | None) -> Decimal | None:

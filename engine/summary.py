@@ -13,7 +13,6 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from engine.domain import Direction, OrderStatus
-from engine.execution_figures import BPS, fee_share
 from engine.pairs import PairCatalog
 from engine.storage.summary import SummaryRows
 
@@ -77,10 +76,6 @@ def build_summary(rows: SummaryRows, catalog: PairCatalog) -> OrderSummary:
         buckets = [pairs[group.pair], tokens[token], total]
         if group.dex is not None:
             buckets.append(venues[group.dex])
-        share = fee_share(group.dex, side) if status is OrderStatus.CONFIRMED else None
-        fees = group.notional * share if share is not None else Decimal(0)
-        # Stored as executed − quoted over quoted: worse is paying more on a BUY, getting less on a SELL.
-        slip_bps = group.slippage_sum * float(BPS) * (1 if side is Direction.BUY else -1)
         for bucket in buckets:
             bucket.orders += group.orders
             bucket.retried += group.retried
@@ -90,8 +85,8 @@ def build_summary(rows: SummaryRows, catalog: PairCatalog) -> OrderSummary:
                     bucket.bought += group.notional
                 else:
                     bucket.sold += group.notional
-                bucket.fees += fees
-                bucket.slippage_sum_bps += slip_bps
+                bucket.fees += group.fees
+                bucket.slippage_sum_bps += group.slippage_sum_bps
                 bucket.slippage_count += group.slippage_count
             elif status is OrderStatus.FAILED:
                 bucket.failed += group.orders

@@ -16,8 +16,9 @@ that did not match is either already written by an earlier try of this very batc
 acknowledgement was lost: owner and new version are ours) and counts as stored, or lost to another
 writer: the rest of the batch commits.
 
-Each transaction first bumps `change_counter` and stamps its rows with the new value, for the
-change feed; on PostgreSQL that row lock also orders every writer, so no two writers deadlock.
+Each transaction stamps its rows with its mark for the change feed (engine/storage/change_feed.py):
+on SQLite the `change_counter` value it bumps first, on PostgreSQL its own transaction id, which
+takes no lock, so the group commits of several processes run side by side.
 Driver errors that mean "try again" are raised as SQLAlchemy's `OperationalError`.
 """
 
@@ -33,7 +34,9 @@ from sqlalchemy.exc import OperationalError
 from engine.domain import Order, format_timestamp
 from engine.jsonfmt import dumps, format_decimal
 from engine.storage.account_store import settle_postgres, settle_sqlite
+from engine.storage.change_feed import POSTGRES_MARK
 from engine.storage.changes import Change
+from engine.storage.figure_columns import figure_values
 
 _LOG_COLUMNS = ("order_id", "idx", "timestamp", "status", "message", "data", "kind")
 _LEDGER_COLUMNS = ("signature", "order_id", "venue", "price", "executed_at")
@@ -86,6 +89,7 @@ def _update_row(order: Order, expected: int, decimal: Any, timestamp: Any) -> tu
         len(order.logs),
         order.version,
         timestamp(order.retry_at) if order.retry_at is not None else None,
+        *figure_values(order, decimal),
         order.id,
         expected,
     )
@@ -128,7 +132,8 @@ def _insert(table: str, columns: Sequence[str], placeholder: Any) -> str:
 
 _SQLITE_UPDATE = (
     "UPDATE orders SET status = ?, dex = ?, execution_price = ?, tx_hash = ?, attempts = ?, error = ?, "
-    "updated_at = ?, route = ?, log_count = ?, version = ?, retry_at = ?, change_seq = ? "
+    "updated_at = ?, route = ?, log_count = ?, version = ?, retry_at = ?, "
+    "quoted_price = ?, slippage_bps = ?, notional = ?, fee = ?, confirm_ms = ?, change_seq = ? "
     "WHERE id = ? AND version = ? AND owner = ?"
 )
 _SQLITE_LOG = _insert("order_logs", _LOG_COLUMNS, lambda _i: "?")
@@ -136,31 +141,34 @@ _SQLITE_LEDGER = _insert("ledger", _LEDGER_COLUMNS, lambda _i: "?")
 
 # One statement, one round trip: the conditional updates, then the log lines and ledger entries of
 # exactly the orders they matched (a data-modifying CTE's RETURNING is what the others read).
-_POSTGRES_WRITE = """
+_POSTGRES_WRITE = f"""
 WITH updated AS (
     UPDATE orders AS o SET status = v.status, dex = v.dex, execution_price = v.execution_price,
         tx_hash = v.tx_hash, attempts = v.attempts, error = v.error, updated_at = v.updated_at,
         route = v.route, log_count = v.log_count, version = v.version, retry_at = v.retry_at,
-        change_seq = $14
+        quoted_price = v.quoted_price, slippage_bps = v.slippage_bps, notional = v.notional, fee = v.fee,
+        confirm_ms = v.confirm_ms, change_seq = {POSTGRES_MARK}
     FROM unnest($1::text[], $2::text[], $3::numeric[], $4::text[], $5::int[], $6::text[],
-                $7::timestamptz[], $8::text[], $9::int[], $10::int[], $11::timestamptz[], $12::text[], $13::int[])
+                $7::timestamptz[], $8::text[], $9::int[], $10::int[], $11::timestamptz[],
+                $12::numeric[], $13::numeric[], $14::numeric[], $15::numeric[], $16::bigint[], $17::text[], $18::int[])
         AS v(status, dex, execution_price, tx_hash, attempts, error, updated_at, route, log_count, version,
-             retry_at, id, expected)
-    WHERE o.id = v.id AND o.version = v.expected AND o.owner = $15
-    RETURNING o.id
+             retry_at, quoted_price, slippage_bps, notional, fee, confirm_ms, id, expected)
+    WHERE o.id = v.id AND o.version = v.expected AND o.owner = $19
+    RETURNING o.id, o.change_seq
 ), logged AS (
     INSERT INTO order_logs (order_id, idx, timestamp, status, message, data, kind)
-    SELECT * FROM unnest($16::text[], $17::int[], $18::timestamptz[], $19::text[], $20::text[], $21::text[],
-                         $22::text[]) AS l(order_id, idx, timestamp, status, message, data, kind)
+    SELECT * FROM unnest($20::text[], $21::int[], $22::timestamptz[], $23::text[], $24::text[], $25::text[],
+                         $26::text[]) AS l(order_id, idx, timestamp, status, message, data, kind)
     WHERE l.order_id IN (SELECT id FROM updated)
 ), executed AS (
     INSERT INTO ledger (signature, order_id, venue, price, executed_at)
-    SELECT * FROM unnest($23::text[], $24::text[], $25::text[], $26::numeric[], $27::timestamptz[])
+    SELECT * FROM unnest($27::text[], $28::text[], $29::text[], $30::numeric[], $31::timestamptz[])
         AS g(signature, order_id, venue, price, executed_at)
     WHERE g.order_id IN (SELECT id FROM updated)
 )
-SELECT id FROM updated
+SELECT id, change_seq FROM updated
 """
+_UPDATE_WIDTH = 18  # the arrays `_update_row` makes for the statement above: $1 … $18
 _POSTGRES_LOOKUP = "SELECT id, owner, version, change_seq FROM orders WHERE id = ANY($1::text[])"
 
 
@@ -240,7 +248,8 @@ def _statements_sqlite(
     of the batch's orders come back, for the loop to tell written from lost.
     """
     seq = int(connection.execute(_BUMP).fetchone()[0])
-    cursor = connection.executemany(_SQLITE_UPDATE, [(*row[:11], seq, *row[11:]) for row in updates])
+    # Each row ends with (id, expected version, owner); the sequence goes just before them.
+    cursor = connection.executemany(_SQLITE_UPDATE, [(*row[:-3], seq, *row[-3:]) for row in updates])
     if cursor.rowcount != len(updates):
         stored: dict[str, tuple[str | None, int, int]] = {}
         for start in range(0, len(ids), _LOOKUP_CHUNK):
@@ -274,13 +283,14 @@ async def write_postgres(driver: Any, batch: Sequence[Change], owner: str) -> Ba
     folds = _fold(batch)
     rows = [_update_row(fold.order, fold.expected_version, _as_is, _as_is) for fold in folds.values()]
     logs, executions = _log_and_ledger_rows(list(folds.values()), _as_is, _as_is)
-    updates = _columns(rows, 13)
+    updates = _columns(rows, _UPDATE_WIDTH)
     # Every order's log and ledger rows go along; the statement keeps those of the orders it updated.
     appended = _columns(logs, len(_LOG_COLUMNS)) + _columns(executions, len(_LEDGER_COLUMNS))
     try:
         async with driver.transaction():
-            seq = int(await driver.fetchval(_BUMP))
-            matched = {row[0] for row in await driver.fetch(_POSTGRES_WRITE, *updates, seq, owner, *appended)}
+            returned = await driver.fetch(_POSTGRES_WRITE, *updates, owner, *appended)
+            matched = {row[0] for row in returned}
+            seq = int(returned[0][1]) if returned else 0
             lost: set[str] = set()
             if len(matched) != len(folds):
                 unmatched = [order_id for order_id in folds if order_id not in matched]

@@ -1,7 +1,8 @@
 """The CSV report's rows read straight from a SQLite file, for a worker thread.
 
-SQLite keeps decimals and timestamps as the contract's text, so a plain `sqlite3` cursor yields
-the report's cells as they are: the worker thread that writes the file reads them too, and the
+SQLite keeps decimals and timestamps as the contract's text, and the added columns are stored
+figures, so a plain `sqlite3` cursor yields the report's cells as they are (every one as text, an
+empty string for NULL, which is what the CSV writes): the worker thread that writes the file reads them too, and the
 loop that runs orders and the desk does no per-row work at all. It is its own read-only
 connection on one read transaction, so the report is one consistent snapshot even while orders
 keep changing (WAL lets the writer go on meanwhile).
@@ -34,7 +35,11 @@ REPORT_COLUMNS = (
     "tx_hash",
     "attempts",
     "error",
-    "route",  # not a report column: the report's added columns (quoted price, slippage) are read from it
+    # The added columns, stored when the order was CONFIRMED (engine/storage/figure_columns.py).
+    "quoted_price",
+    "slippage_bps",
+    "notional",
+    "fee",
 )
 _BUSY_TIMEOUT_S = 5.0
 
@@ -51,7 +56,7 @@ def sqlite_file(url: str) -> Path | None:
 def report_pages(
     path: Path, *, status: OrderStatus | None = None, pair: str | None = None, chunk: int = 5000
 ) -> Iterator[list[tuple[Any, ...]]]:
-    """The report's cells, oldest first, `chunk` rows at a time. Blocking: call it in a thread."""
+    """The report's cells as text, oldest first, `chunk` rows at a time. Blocking: call it in a thread."""
     conditions, parameters = [], []
     if status is not None:
         conditions.append("status = ?")
@@ -60,7 +65,8 @@ def report_pages(
         conditions.append("pair = ?")
         parameters.append(pair)
     where = f" WHERE {' AND '.join(conditions)}" if conditions else ""
-    sql = f"SELECT {', '.join(REPORT_COLUMNS)} FROM orders{where} ORDER BY seq"
+    cells = ", ".join(f"IFNULL(CAST({name} AS TEXT), '')" for name in REPORT_COLUMNS)
+    sql = f"SELECT {cells} FROM orders{where} ORDER BY seq"
     try:
         connection = sqlite3.connect(f"file:{quote(str(path.resolve()))}?mode=ro", uri=True, timeout=_BUSY_TIMEOUT_S)
     except sqlite3.Error as error:

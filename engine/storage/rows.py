@@ -21,6 +21,7 @@ from engine.domain import (
 )
 from engine.jsonfmt import dumps, format_decimal
 from engine.log_kinds import infer_kind
+from engine.storage.figure_columns import FIGURE_COLUMNS, figure_values
 
 
 def order_row(order: Order) -> dict[str, Any]:
@@ -42,7 +43,12 @@ def order_row(order: Order) -> dict[str, Any]:
         "version": order.version,
         "owner": order.owner,
         "retry_at": order.retry_at,
+        **dict(zip(FIGURE_COLUMNS, figure_values(order, _as_is), strict=True)),
     }
+
+
+def _as_is(value: Decimal) -> Decimal:
+    return value  # SQLAlchemy's column types store it
 
 
 def log_rows(order_id: str, first_index: int, entries: Sequence[LogEntry]) -> list[dict[str, Any]]:

@@ -109,6 +109,12 @@ orders = Table(
     Column("owner", String(64)),
     Column("retry_at", UtcTimestamp),
     Column("change_seq", BigInteger, nullable=False, default=0, server_default="0"),
+    # Set once, by the write that stores CONFIRMED (engine/storage/figure_columns.py); revision 0005.
+    Column("quoted_price", ExactDecimal),
+    Column("slippage_bps", ExactDecimal),
+    Column("notional", ExactDecimal),
+    Column("fee", ExactDecimal),
+    Column("confirm_ms", BigInteger),
     Index("ix_orders_status", "status"),
     Index("ix_orders_pair", "pair"),
     Index("ix_orders_change_seq", "change_seq"),
@@ -166,3 +172,31 @@ attempt_starts = Table(
     Column("started_at", Float(precision=53), nullable=False),
     Index("ix_attempt_starts_started_at", "started_at"),
 )
+
+
+# The summary's totals of finished orders, kept by the database itself: triggers on `orders` add
+# each order once, when it is stored finished (revision 0005, engine/storage/summary.py).
+_SUM = Float(precision=53).with_variant(NUMERIC(), "postgresql")
+order_totals = Table(
+    "order_totals",
+    metadata,
+    Column("pair", String(32), primary_key=True),
+    Column("direction", String(4), primary_key=True),
+    Column("status", String(10), primary_key=True),
+    Column("dex", String(10), primary_key=True),  # "" for none
+    Column("orders", BigInteger, nullable=False),
+    Column("retried", BigInteger, nullable=False),
+    Column("amount", _SUM, nullable=False),
+    Column("notional", _SUM, nullable=False),
+    Column("fee", _SUM, nullable=False),
+    Column("slippage_bps", _SUM, nullable=False),
+    Column("slippage_count", BigInteger, nullable=False),
+)
+confirm_times = Table(
+    "confirm_times",
+    metadata,
+    Column("dex", String(10), primary_key=True),
+    Column("confirm_ms", BigInteger, primary_key=True),
+    Column("orders", BigInteger, nullable=False),
+)
+"""How many CONFIRMED orders took each whole number of milliseconds from submission, per venue."""

@@ -377,8 +377,8 @@ class OrderStore:
         """The CSV report's cells, oldest first in chunks, without building an Order per row.
 
         Columns in the report's order (id, createdAt, updatedAt, pair, direction, amount, status,
-        dex, executionPrice, txHash, attempts, error), then the stored route (JSON) the report's
-        added columns are computed from. SQLite already stores decimals and
+        dex, executionPrice, txHash, attempts, error), then the added columns stored when the
+        order was CONFIRMED (quotedPrice, slippageBps, notional, fee). SQLite already stores decimals and
         timestamps as the contract's text, so they come back as that text, untouched; PostgreSQL
         gives Decimal and datetime, which `report_cells` turns into the same text.
         """

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import AsyncIterator
+from decimal import Decimal
 from pathlib import Path
 
 import asyncpg
@@ -16,6 +17,7 @@ import pytest
 
 from engine.domain import OrderStatus
 from engine.log_kinds import LogKind
+from engine.reports import export_csv, write_csv
 from engine.storage import OrderStore
 from engine.storage.migrate import head_revision
 from tests.conftest import _pg_dsn, postgres_schema, running
@@ -86,3 +88,39 @@ async def test_a_0_1_0_database_is_upgraded_in_place_keeps_every_order_and_resum
         assert store.upgraded_from is None
     finally:
         await store.close()
+
+
+async def test_a_0_1_0_database_reports_the_same_figures_after_the_upgrade(old_database: str, tmp_path: Path) -> None:
+    """The upgrade works out the stored figures of the orders 0.1.0 confirmed, as the report did from their routes."""
+    store = OrderStore(old_database)
+    await store.open()
+    try:
+        streamed = await export_csv(store, tmp_path / "streamed.csv")
+        stored = [order async for chunk in store.stream() for order in chunk]
+    finally:
+        await store.close()
+    assert streamed == len(stored) == write_csv(tmp_path / "from_orders.csv", stored) == FINISHED + IN_FLIGHT
+    report = (tmp_path / "streamed.csv").read_bytes()
+    assert report == (tmp_path / "from_orders.csv").read_bytes()
+    confirmed = [line for line in report.decode("utf-8-sig").splitlines() if ",CONFIRMED," in line]
+    assert confirmed
+    assert all(not line.endswith(",,,,") for line in confirmed)
+
+
+async def test_a_0_1_0_database_has_a_summary_of_every_order_after_the_upgrade(old_database: str) -> None:
+    """The upgrade counts the stored finished orders into the totals; the resumed ones are added as they end."""
+    async with running(old_database) as engine:
+        before = await engine.summary()
+        await engine.wait_idle()
+        after = await engine.summary()
+        stored = await engine.store.list_orders()
+    assert before.total.orders == after.total.orders == FINISHED + IN_FLIGHT
+    assert before.total.finished + before.total.cancelled == FINISHED
+    assert after.total.active == 0
+    confirmed = [order for order in stored if order.status is OrderStatus.CONFIRMED]
+    assert after.total.confirmed == len(confirmed)
+    assert after.total.failed == sum(order.status is OrderStatus.FAILED for order in stored)
+    moved = sum((order.amount * order.execution_price for order in confirmed if order.execution_price), Decimal(0))
+    assert abs(after.total.notional - moved) <= Decimal("0.000001") * len(confirmed)
+    assert sum(venue.confirmed for venue in after.venues.values()) == len(confirmed)
+    assert all(venue.confirm_p50_s is not None for venue in after.venues.values() if venue.confirmed)
