@@ -15,8 +15,9 @@ logs and ledger rows are written for those alone. An order that did not match is
 written by an earlier try of this very batch (its commit acknowledgement was lost: owner and new
 version are ours) and counts as stored, or lost to another writer: the rest of the batch commits.
 
-Each transaction first bumps `change_counter` and stamps its rows with the new value, for the
-change feed; on PostgreSQL that row lock also orders every writer, so no two writers deadlock.
+Each transaction stamps its rows with its mark for the change feed (engine/storage/change_feed.py):
+on SQLite the `change_counter` value it bumps first, on PostgreSQL its own transaction id, which
+takes no lock, so the group commits of several processes run side by side.
 Driver errors that mean "try again" are raised as SQLAlchemy's `OperationalError`.
 """
 
@@ -32,6 +33,7 @@ from sqlalchemy.exc import OperationalError
 from engine.domain import Order, format_timestamp
 from engine.jsonfmt import dumps, format_decimal
 from engine.storage.account_store import settle_postgres, settle_sqlite
+from engine.storage.change_feed import POSTGRES_MARK
 from engine.storage.changes import Change
 
 _LOG_COLUMNS = ("order_id", "idx", "timestamp", "status", "message", "data", "kind")
@@ -42,7 +44,7 @@ _LOOKUP_CHUNK = 500
 
 @dataclass(slots=True)
 class BatchResult:
-    """What a group commit did: the change sequence it stamped, and the orders it could not write."""
+    """What a group commit did: the change feed mark it stamped (0: none), and the orders it could not write."""
 
     change_seq: int
     lost: set[str] = field(default_factory=set)
@@ -133,17 +135,17 @@ _SQLITE_UPDATE = (
 _SQLITE_LOG = _insert("order_logs", _LOG_COLUMNS, lambda _i: "?")
 _SQLITE_LEDGER = _insert("ledger", _LEDGER_COLUMNS, lambda _i: "?")
 
-_POSTGRES_UPDATE = """
+_POSTGRES_UPDATE = f"""
 UPDATE orders AS o SET status = v.status, dex = v.dex, execution_price = v.execution_price,
     tx_hash = v.tx_hash, attempts = v.attempts, error = v.error, updated_at = v.updated_at,
     route = v.route, log_count = v.log_count, version = v.version, retry_at = v.retry_at,
-    change_seq = $14
+    change_seq = {POSTGRES_MARK}
 FROM unnest($1::text[], $2::text[], $3::numeric[], $4::text[], $5::int[], $6::text[],
             $7::timestamptz[], $8::text[], $9::int[], $10::int[], $11::timestamptz[], $12::text[], $13::int[])
     AS v(status, dex, execution_price, tx_hash, attempts, error, updated_at, route, log_count, version,
          retry_at, id, expected)
-WHERE o.id = v.id AND o.version = v.expected AND o.owner = $15
-RETURNING o.id
+WHERE o.id = v.id AND o.version = v.expected AND o.owner = $14
+RETURNING o.id, o.change_seq
 """
 _POSTGRES_LOG = _insert("order_logs", _LOG_COLUMNS, lambda i: f"${i}")
 _POSTGRES_LEDGER = _insert("ledger", _LEDGER_COLUMNS, lambda i: f"${i}")
@@ -229,8 +231,9 @@ async def write_postgres(driver: Any, batch: Sequence[Change], owner: str) -> Ba
     columns = [list(column) for column in zip(*rows, strict=True)]
     try:
         async with driver.transaction():
-            seq = int(await driver.fetchval(_BUMP))
-            matched = {row[0] for row in await driver.fetch(_POSTGRES_UPDATE, *columns, seq, owner)}
+            returned = await driver.fetch(_POSTGRES_UPDATE, *columns, owner)
+            matched = {row[0] for row in returned}
+            seq = int(returned[0][1]) if returned else 0
             lost: set[str] = set()
             if len(matched) != len(folds):
                 unmatched = [order_id for order_id in folds if order_id not in matched]

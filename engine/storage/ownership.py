@@ -7,9 +7,10 @@ is never robbed and a dead one is taken over once its lease expires. A claim bum
 version, so a stalled former owner that wakes up finds every write refused. Cancelling needs no
 ownership: it is one versioned write in any process, and the owner notices at its next write.
 
-On PostgreSQL every write transaction first locks the `change_counter` row, so writers of all
-processes take their row locks in one order and never deadlock; on SQLite the file's write lock
-already serialises them.
+Writers of different processes do not queue behind one another (see change_feed.py). Two
+transactions that lock the same rows in different orders (a take-over or a cancel against a
+former owner's group commit: rare) make PostgreSQL abort one as a deadlock, which is retried like
+any transient failure; every write here is conditional, so a retry repeats nothing.
 """
 
 from __future__ import annotations
@@ -25,21 +26,15 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from engine.domain import ACTIVE_STATES, LogEntry, Order, OrderStatus
 from engine.lifecycle import CANCELLABLE, check_transition
 from engine.log_kinds import LogKind
-from engine.storage import account_store
+from engine.storage import account_store, change_feed
+from engine.storage.change_feed import FeedCursor
 from engine.storage.rows import log_from_row, log_rows, order_from_row
-from engine.storage.schema import change_counter, order_logs, orders, owners
+from engine.storage.schema import order_logs, orders, owners
 from engine.storage.store import OrderStore
 
 _ACTIVE = sorted(str(status) for status in ACTIVE_STATES)
 CancelOutcome = Literal["cancelled", "too_late", "unknown"]
 CANCELLED_ERROR = "cancelled before its swap was sent"
-FEED_LIMIT = 2000
-
-
-async def lock_writers(connection: AsyncConnection) -> None:
-    """Queue behind every other writer (PostgreSQL); SQLite's first write takes the file's lock."""
-    if connection.dialect.name == "postgresql":
-        await connection.execute(select(change_counter.c.value).where(change_counter.c.id == 1).with_for_update())
 
 
 async def _with_logs(connection: AsyncConnection, ids: Sequence[str]) -> list[Order]:
@@ -73,7 +68,6 @@ async def claim(store: OrderStore, *, now: datetime, until: datetime) -> list[Or
     """
 
     async def work(connection: AsyncConnection) -> list[Order]:
-        await lock_writers(connection)
         await _heartbeat(connection, store.owner_id, until)
         claimed = await connection.execute(
             update(orders)
@@ -100,7 +94,6 @@ async def claim_one(store: OrderStore, order_id: str, *, now: datetime, until: d
     """
 
     async def work(connection: AsyncConnection) -> Order | None:
-        await lock_writers(connection)
         await _heartbeat(connection, store.owner_id, until)
         claimed = await connection.execute(
             update(orders)
@@ -132,7 +125,6 @@ async def release(store: OrderStore) -> int:
     """Give up every unfinished order still owned (a clean stop), so another process can take it at once."""
 
     async def work(connection: AsyncConnection) -> int:
-        await lock_writers(connection)
         result = await connection.execute(
             update(orders).where(orders.c.owner == store.owner_id, orders.c.status.in_(_ACTIVE)).values(owner=None)
         )
@@ -162,7 +154,10 @@ async def cancel(store: OrderStore, order_ids: Sequence[str], *, now: datetime, 
         seq = await store.bump_change_seq(connection)
         rows: dict[str, Any] = {}
         for start in range(0, len(order_ids), 500):
-            query = select(orders).where(orders.c.id.in_(list(order_ids[start : start + 500])))
+            # Locked (in id order) until this transaction ends: no group commit changes them between
+            # this read and the versioned write below.
+            chunk = sorted(set(order_ids[start : start + 500]))
+            query = select(orders).where(orders.c.id.in_(chunk)).order_by(orders.c.id).with_for_update()
             rows.update({row["id"]: row for row in (await connection.execute(query)).mappings()})
         outcomes: dict[str, CancelOutcome] = {}
         updates, logs = [], []
@@ -187,8 +182,8 @@ async def cancel(store: OrderStore, order_ids: Sequence[str], *, now: datetime, 
             updates.append({"o_id": order_id, "o_version": row["version"], "o_log_count": row["log_count"] + 1})
             logs.extend(log_rows(order_id, row["log_count"], [entry]))
         if updates:
-            # Under the writers' lock nothing changed these rows since they were read; the version
-            # condition stays as the rule every write of an order obeys.
+            # The rows are locked since they were read; the version condition stays as the rule
+            # every write of an order obeys.
             await connection.execute(
                 update(orders)
                 .where(orders.c.id == bindparam("o_id"), orders.c.version == bindparam("o_version"))
@@ -221,34 +216,27 @@ async def cancel(store: OrderStore, order_ids: Sequence[str], *, now: datetime, 
     return result
 
 
-async def change_seq_now(store: OrderStore) -> int:
-    """The change feed's current position: every change so far has a sequence at or below it."""
+async def feed_cursor_now(store: OrderStore) -> FeedCursor:
+    """The change feed's position now: a reader starting here reads only later changes."""
 
-    async def work(connection: AsyncConnection) -> int:
-        value = (await connection.execute(select(change_counter.c.value).where(change_counter.c.id == 1))).scalar()
-        return int(value or 0)
+    async def work(connection: AsyncConnection) -> FeedCursor:
+        return await change_feed.cursor_now(connection)
 
-    position: int = await store._with_retries(work)
-    return position
+    cursor: FeedCursor = await store._with_retries(work)
+    return cursor
 
 
-async def changes_since(store: OrderStore, position: int) -> list[tuple[int, Order]]:
-    """Orders changed after `position` by anyone but this owner's writes, in change order, without logs.
+async def changes_since(store: OrderStore, cursor: FeedCursor) -> tuple[list[tuple[int, Order]], FeedCursor]:
+    """Orders changed after `cursor` by anyone but this owner's writes, by mark, without logs; and the next cursor.
 
     Rows this owner holds are left out in SQL (its own writes); what it changed of others' orders
-    (a cancel) the caller skips by sequence.
+    (a cancel) the caller skips by mark (`store.own_change_seqs`).
     """
-    query = (
-        select(orders)
-        .where(orders.c.change_seq > position, or_(orders.c.owner.is_(None), orders.c.owner != store.owner_id))
-        .order_by(orders.c.change_seq)
-        .limit(FEED_LIMIT)
-    )
 
-    async def work(connection: AsyncConnection) -> list[tuple[int, Order]]:
-        return [(int(row["change_seq"]), order_from_row(row)) for row in (await connection.execute(query)).mappings()]
+    async def work(connection: AsyncConnection) -> tuple[list[tuple[int, Order]], FeedCursor]:
+        return await change_feed.read(connection, cursor, store.owner_id)
 
-    changed: list[tuple[int, Order]] = await store._with_retries(work)
+    changed: tuple[list[tuple[int, Order]], FeedCursor] = await store._with_retries(work)
     return changed
 
 
