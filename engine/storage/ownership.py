@@ -20,7 +20,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Literal
 
-from sqlalchemy import bindparam, delete, exists, func, insert, or_, select, update
+from sqlalchemy import bindparam, delete, exists, func, or_, select, update
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from engine.domain import ACTIVE_STATES, LogEntry, Order, OrderStatus
@@ -56,9 +58,18 @@ def _owner_alive(now: datetime) -> Any:
 
 
 async def _heartbeat(connection: AsyncConnection, owner: str, until: datetime) -> None:
-    renewed = await connection.execute(update(owners).where(owners.c.id == owner).values(lease_until=until))
-    if renewed.rowcount == 0:
-        await connection.execute(insert(owners).values(id=owner, lease_until=until))
+    """Create or extend this owner's lease in one statement: a worker's concurrent claims may both be first.
+
+    Callers renew last in their transaction: the owner's row stays locked until the commit, so the
+    claims of one process queue on it only for that moment.
+    """
+    upsert = postgresql_insert if connection.dialect.name == "postgresql" else sqlite_insert
+    statement = upsert(owners).values(id=owner, lease_until=until)
+    await connection.execute(
+        statement.on_conflict_do_update(
+            index_elements=[owners.c.id], set_={"lease_until": statement.excluded.lease_until}
+        )
+    )
 
 
 async def claim(store: OrderStore, *, now: datetime, until: datetime) -> list[Order]:
@@ -68,7 +79,6 @@ async def claim(store: OrderStore, *, now: datetime, until: datetime) -> list[Or
     """
 
     async def work(connection: AsyncConnection) -> list[Order]:
-        await _heartbeat(connection, store.owner_id, until)
         claimed = await connection.execute(
             update(orders)
             .where(orders.c.status.in_(_ACTIVE), or_(orders.c.owner.is_(None), ~_owner_alive(now)))
@@ -78,7 +88,9 @@ async def claim(store: OrderStore, *, now: datetime, until: datetime) -> list[Or
         ids = [row[0] for row in claimed]
         # Owners gone for a day leave no trace (their orders were taken over long ago).
         await connection.execute(delete(owners).where(owners.c.lease_until < now - timedelta(days=1)))
-        return await _with_logs(connection, ids) if ids else []
+        found = await _with_logs(connection, ids) if ids else []
+        await _heartbeat(connection, store.owner_id, until)
+        return found
 
     result: list[Order] = await store._with_retries(work)
     return result
@@ -94,7 +106,6 @@ async def claim_one(store: OrderStore, order_id: str, *, now: datetime, until: d
     """
 
     async def work(connection: AsyncConnection) -> Order | None:
-        await _heartbeat(connection, store.owner_id, until)
         claimed = await connection.execute(
             update(orders)
             .where(
@@ -106,7 +117,9 @@ async def claim_one(store: OrderStore, order_id: str, *, now: datetime, until: d
             .returning(orders.c.id)
         )
         ids = [row[0] for row in claimed]
-        return (await _with_logs(connection, ids))[0] if ids else None
+        found = (await _with_logs(connection, ids))[0] if ids else None
+        await _heartbeat(connection, store.owner_id, until)
+        return found
 
     result: Order | None = await store._with_retries(work)
     return result
