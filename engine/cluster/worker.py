@@ -119,6 +119,7 @@ class ClusterWorker:
         self._heartbeat: asyncio.Task[None] | None = None
         self._renewal: asyncio.Task[None] | None = None
         self._stopping = asyncio.Event()
+        self._lease_renewed_at = float("-inf")  # monotonic time of the last renewal of this worker's lease
 
     async def start(self) -> None:
         """Open storage, re-queue every unfinished order (a no-op for those with a job), start taking jobs."""
@@ -189,7 +190,9 @@ class ClusterWorker:
         while True:
             await asyncio.sleep(self.config.lease_s / 3)
             try:
+                renewed_at = time.monotonic()
                 await ownership.renew(self.store, self._lease_until())
+                self._lease_renewed_at = renewed_at
             except Exception:
                 log.warning("could not renew the lease on this worker's orders", exc_info=True)
 
@@ -205,13 +208,12 @@ class ClusterWorker:
 
     async def _process(self, job: Any, token: str) -> str:
         order_id = str(job.data.get("orderId") if isinstance(job.data, dict) else None or job.id)
-        order = await self.store.get(order_id)
         if job.stalledCounter:
             log.info("order %s taken over (its job stalled %d time(s))", order_id, job.stalledCounter)
+        order = await self._claim(order_id, job, token)
         if order is None:
             log.warning("job %s names order %s, which is not in the database; nothing to run", job.id, order_id)
             return "unknown order"
-        order = await self._claim(order, job, token)
         if order.is_terminal:
             # A redelivered job: its worker may have stored the end and died before publishing it.
             await self.mirror.ensure_ended(order)
@@ -220,25 +222,24 @@ class ClusterWorker:
         self.done += 1
         return str(order.status)
 
-    async def _claim(self, order: Order, job: Any, token: str) -> Order:
+    async def _claim(self, order_id: str, job: Any, token: str) -> Order | None:
         """Hold the order in the database before running it; wait while a live process still holds it.
 
         That process may be a worker BullMQ thought stalled (a long pause) and is still running the
         order: it finishes, and this job then finds the order ended. A dead one's lease runs out.
+        The claim renews this worker's lease only when the renewal loop has not done so lately.
         """
-        while not order.is_terminal:
-            claimed = await ownership.claim_one(
-                self.store, order.id, now=self.clock.utc_now(), until=self._lease_until()
-            )
-            if claimed is not None:
-                return claimed
-            stored = await self.store.get(order.id)
-            if stored is None or stored.is_terminal:
-                return stored or order
+        while True:
+            asked_at = time.monotonic()
+            renew = asked_at - self._lease_renewed_at > self.config.lease_s / 6
+            until = self._lease_until()
+            claim = await ownership.claim_one(self.store, order_id, now=self.clock.utc_now(), until=until, renew=renew)
+            if renew and claim.claimed:
+                self._lease_renewed_at = asked_at
+            if claim.order is None or claim.claimed or claim.order.is_terminal:
+                return claim.order
             waiting = asyncio.ensure_future(asyncio.sleep(_CLAIM_RETRY_S))
             await self._unless_stopping(waiting, job, token, 0.0)
-            order = stored
-        return order
 
     def _lease_until(self) -> Any:
         return self.clock.utc_now() + timedelta(seconds=self.config.lease_s)
