@@ -107,48 +107,61 @@ class Claim:
 async def claim_one(store: OrderStore, order_id: str, *, now: datetime, until: datetime, renew: bool = True) -> Claim:
     """Take one unfinished order if nobody holds it, this owner does, or its owner's lease ran out.
 
-    A cluster worker calls it for the order of each job it takes: the queue may hand a job to a
-    second worker (its redelivery is at-least-once), but only one process at a time holds the
-    order, and every write is conditional on holding it. Not claimed when a live process holds it
-    or it has ended; the order is then returned as stored. One transaction, three statements:
-    profiling `bench cluster` showed a worker spending more CPU on starting a job (a read, then a
-    claim that read the row again) than on running the order. `renew` renews this owner's lease
-    in the same transaction; a caller that renewed it moments ago may skip that.
+    A cluster worker claims the order of each job it takes: the queue may hand a job to a second
+    worker (its redelivery is at-least-once), but only one process at a time holds the order, and
+    every write is conditional on holding it. Not claimed when a live process holds it or it has
+    ended; the order is then returned as stored. See `claim_many`.
     """
+    claims = await claim_many(store, [order_id], now=now, until=until, renew=renew)
+    return claims[order_id]
 
-    async def work(connection: AsyncConnection) -> Claim:
-        row = (
-            (
-                await connection.execute(
-                    update(orders)
-                    .where(
-                        orders.c.id == order_id,
-                        orders.c.status.in_(_ACTIVE),
-                        or_(orders.c.owner.is_(None), orders.c.owner == store.owner_id, ~_owner_alive(now)),
-                    )
-                    .values(owner=store.owner_id, version=orders.c.version + 1)
-                    .returning(*orders.c)
-                )
+
+async def claim_many(
+    store: OrderStore, order_ids: Sequence[str], *, now: datetime, until: datetime, renew: bool = True
+) -> dict[str, Claim]:
+    """`claim_one` for several orders in one transaction of at most four statements, whatever their number.
+
+    Profiling `bench cluster` showed a worker spending more CPU on starting jobs (a read, then a
+    claim that read the row again, each its own transaction) than on running the orders; a worker
+    now claims the orders of the jobs it starts together at once. `renew` renews this owner's
+    lease in the same transaction (a caller that renewed it moments ago may skip that).
+    """
+    wanted = sorted(set(order_ids))
+
+    async def work(connection: AsyncConnection) -> dict[str, Claim]:
+        claimed = await connection.execute(
+            update(orders)
+            .where(
+                orders.c.id.in_(wanted),
+                orders.c.status.in_(_ACTIVE),
+                or_(orders.c.owner.is_(None), orders.c.owner == store.owner_id, ~_owner_alive(now)),
             )
-            .mappings()
-            .first()
+            .values(owner=store.owner_id, version=orders.c.version + 1)
+            .returning(*orders.c)
         )
-        claimed = row is not None
-        if row is None:
-            row = (await connection.execute(select(orders).where(orders.c.id == order_id))).mappings().first()
-            if row is None:
-                return Claim(None, False)
-        log_query = (
-            select(order_logs)
-            .where(order_logs.c.order_id == order_id, order_logs.c.idx < row["log_count"])
-            .order_by(order_logs.c.idx)
-        )
-        logs = tuple(log_from_row(item) for item in (await connection.execute(log_query)).mappings())
-        if claimed and renew:
+        rows = {row["id"]: row for row in claimed.mappings()}
+        ours = set(rows)
+        rest = [order_id for order_id in wanted if order_id not in ours]
+        if rest:
+            query = select(orders).where(orders.c.id.in_(rest))
+            rows.update({row["id"]: row for row in (await connection.execute(query)).mappings()})
+        logs: dict[str, list[LogEntry]] = {order_id: [] for order_id in rows}
+        if rows:
+            log_query = select(order_logs).where(order_logs.c.order_id.in_(sorted(rows))).order_by(order_logs.c.idx)
+            for item in (await connection.execute(log_query)).mappings():
+                # Only the lines of the state read (a log line is written with the row's log_count).
+                if item["idx"] < rows[item["order_id"]]["log_count"]:
+                    logs[item["order_id"]].append(log_from_row(item))
+        if ours and renew:
             await _heartbeat(connection, store.owner_id, until)
-        return Claim(order_from_row(row, logs), claimed)
+        return {
+            order_id: Claim(order_from_row(rows[order_id], tuple(logs[order_id])), order_id in ours)
+            if order_id in rows
+            else Claim(None, False)
+            for order_id in wanted
+        }
 
-    result: Claim = await store._with_retries(work)
+    result: dict[str, Claim] = await store._with_retries(work)
     return result
 
 

@@ -6,6 +6,8 @@ transaction that started first can commit last with the lower mark. A reader mus
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from alembic import command
 from sqlalchemy import select, text
 from sqlalchemy.engine import Connection
@@ -151,3 +153,35 @@ async def test_revision_0005_keeps_every_order_and_downgrades(db_url: str) -> No
             assert (again.status, again.version, len(again.logs)) == (OrderStatus.ROUTING, 1, 2)
     finally:
         await store.close()
+
+
+async def test_one_batch_of_claims_takes_what_is_free_and_reports_the_rest_as_stored(db_url: str) -> None:
+    worker, other = OrderStore(db_url, owner_id="worker"), OrderStore(db_url, owner_id="other")
+    await worker.open()
+    await other.open()
+    try:
+        now = utc_now()
+        until = now + timedelta(seconds=30)
+        free, held, ended = await _insert(other, 3, seed=6)
+        await ownership.release(other)  # all three unowned
+        [taken] = (await ownership.claim_many(other, [held.id], now=now, until=until)).values()
+        assert taken.claimed
+        [cancelled] = await ownership.cancel(other, [ended.id], now=now, by="a test")
+        assert cancelled.outcome == "cancelled"
+
+        claims = await ownership.claim_many(worker, [free.id, held.id, ended.id, "no-such-order"], now=now, until=until)
+        assert claims[free.id].claimed
+        assert claims[free.id].order is not None
+        assert (claims[free.id].order.owner, claims[free.id].order.version) == ("worker", free.version + 1)
+        assert [entry.kind for entry in claims[free.id].order.logs] == [LogKind.RECEIVED]
+        assert not claims[held.id].claimed, "a live process holds it"
+        assert claims[held.id].order is not None
+        assert claims[held.id].order.owner == "other"
+        assert not claims[ended.id].claimed
+        assert claims[ended.id].order is not None
+        assert claims[ended.id].order.status is OrderStatus.CANCELLED
+        assert len(claims[ended.id].order.logs) == 2
+        assert claims["no-such-order"] == ownership.Claim(None, False)
+    finally:
+        await worker.close()
+        await other.close()
