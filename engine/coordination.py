@@ -20,6 +20,7 @@ from typing import Any
 from engine.clock import Clock
 from engine.domain import Order, OrderStatus, OrderUpdate, update_message
 from engine.storage import OrderStore, StorageUnavailable, ownership
+from engine.storage.change_feed import FeedCursor
 
 log = logging.getLogger(__name__)
 
@@ -53,7 +54,7 @@ class Coordinator:
         self.feed_interval_s = feed_interval_s
         self.on_external = on_external
         self.on_takeover = on_takeover
-        self.position = 0
+        self.cursor = FeedCursor(0)
         self._task: asyncio.Task[None] | None = None
         self._last_renewal = 0.0
         self._last_takeover = 0.0
@@ -62,7 +63,7 @@ class Coordinator:
         return self.clock.utc_now() + timedelta(seconds=self.lease_s)
 
     async def start(self) -> None:
-        self.position = await ownership.change_seq_now(self.store)
+        self.cursor = await ownership.feed_cursor_now(self.store)
         self._last_renewal = self._last_takeover = self.clock.monotonic()
         self._task = asyncio.create_task(self._run(), name="dexdesk-coordination")
 
@@ -102,19 +103,13 @@ class Coordinator:
 
     async def poll(self) -> int:
         """Publish what other processes changed since the last poll; returns how many orders."""
-        # Every sequence below one this process took is committed (writers take them in turn, see
-        # ownership.py), so the feed can move past its own changes without reading them again.
+        changed, self.cursor = await ownership.changes_since(self.store, self.cursor)
         own = self.store.own_change_seqs
-        high = max(own, default=self.position)
-        changed = await ownership.changes_since(self.store, self.position)
         seen = 0
-        for seq, order in changed:
-            self.position = max(self.position, seq)
-            if seq in own:
+        for mark, order in changed:
+            if mark in own:
                 continue
             seen += 1
             self.on_external(external_update(order))
-        if len(changed) < ownership.FEED_LIMIT:
-            self.position = max(self.position, high)
-        own.difference_update({seq for seq in own if seq <= self.position})
+        own.difference_update({mark for mark in own if self.cursor.covers(mark)})
         return seen

@@ -50,6 +50,17 @@ class Run:
     lost: int
     executed_twice: int
     starts: list[float]
+    worker_cpu_s: list[float]
+    producer_cpu_s: float
+
+
+def _cpu_s(pid: int) -> float:
+    """CPU seconds (user + system) a live process has used: on a shared machine wall time alone misleads."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return float("nan")
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 async def _start_workers(
@@ -113,6 +124,8 @@ async def one_run(
             try:
                 await follower.start()
                 requests = random_requests(default_catalog(), orders, seed=workers)
+                cpu_before = [_cpu_s(process.pid) for process in processes]
+                producer_before = time.process_time()
                 started = time.perf_counter()
                 submitted = await submit_to_cluster(store, producer, requests)
                 ours = {order.id for order in submitted}
@@ -130,6 +143,8 @@ async def one_run(
                         if not remaining:
                             break
                 wall = time.perf_counter() - started
+                producer_cpu = time.process_time() - producer_before
+                worker_cpu = [_cpu_s(p.pid) - before for p, before in zip(processes, cpu_before, strict=True)]
             finally:
                 await _stop_workers(processes)
                 await follower.close()
@@ -138,7 +153,8 @@ async def one_run(
         executions = await store.executions()
         await store.close()
         await _forget_queue(base.queue_url, queue_name)
-    return Run(workers, orders, wall, len(unfinished), sum(1 for n in executions.values() if n > 1), sorted(starts))
+    twice = sum(1 for n in executions.values() if n > 1)
+    return Run(workers, orders, wall, len(unfinished), twice, sorted(starts), worker_cpu, producer_cpu)
 
 
 async def _forget_queue(url: str, queue_name: str) -> None:
@@ -190,6 +206,15 @@ async def bench(args: argparse.Namespace) -> dict[str, Any]:
         "orders": args.orders,
         "orders_per_s": per_s,
         "speedup_2_vs_1": per_s["2"] / per_s["1"] if "2" in per_s else None,
+        # CPU ms per order of each worker process and of the producer (the bench's own process):
+        # what bounds a run on a shared 2-core machine, where orders/s also measures the neighbours.
+        "worker_cpu_ms_per_order": {
+            str(run.workers): [round(1000 * cpu / run.orders, 3) for cpu in run.worker_cpu_s] for run in runs
+        },
+        "producer_cpu_ms_per_order": {
+            str(run.workers): round(1000 * run.producer_cpu_s / run.orders, 3) for run in runs
+        },
+        "load_average_1m": os.getloadavg()[0],
         "max_starts_per_window": most_in_window(limited.starts, WINDOW_S),
         "rate_limit": LIMIT,
         "rate_window_s": WINDOW_S,
@@ -205,6 +230,15 @@ def main(args: argparse.Namespace) -> int:
     rows = [(f"orders/s, {workers} worker(s)", f"{rate:,.1f}") for workers, rate in result["orders_per_s"].items()]
     if result["speedup_2_vs_1"] is not None:
         rows.append(("2 workers ÷ 1 worker", f"{result['speedup_2_vs_1']:.2f}×"))
+    for workers, per_worker in result["worker_cpu_ms_per_order"].items():
+        cpu = " + ".join(f"{ms:.2f}" for ms in per_worker)
+        rows.append(
+            (
+                f"CPU ms/order, {workers} worker(s) + producer",
+                f"{cpu} + {result['producer_cpu_ms_per_order'][workers]:.2f}",
+            )
+        )
+    rows.append(("load average (1 min) at the end", f"{result['load_average_1m']:.2f}"))
     rows += [
         (f"most starts in any {WINDOW_S:g} s (limit {LIMIT})", str(result["max_starts_per_window"])),
         ("lost", str(result["lost"])),

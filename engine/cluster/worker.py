@@ -19,6 +19,7 @@ import contextlib
 import logging
 import time
 import uuid
+from collections.abc import Sequence
 from dataclasses import replace
 from datetime import timedelta
 from typing import Any, NoReturn
@@ -30,6 +31,7 @@ from redis.asyncio.connection import parse_url
 from redis.exceptions import RedisError
 
 from engine.clock import Clock
+from engine.cluster.claims import ClaimBatcher
 from engine.cluster.config import DRAIN_DELAY_S, ClusterConfig, ClusterUnavailable, refuse_unshared_database
 from engine.cluster.limiter import ClusterRateLimiter, Stopped, rank_for
 from engine.cluster.queue import ClusterProducer
@@ -119,6 +121,9 @@ class ClusterWorker:
         self._heartbeat: asyncio.Task[None] | None = None
         self._renewal: asyncio.Task[None] | None = None
         self._stopping = asyncio.Event()
+        self._lease_renewed_at = float("-inf")  # monotonic time of the last renewal of this worker's lease
+        self._claims = ClaimBatcher(self._claim_many)
+        self._running: set[str] = set()  # orders a job of this worker is working on
 
     async def start(self) -> None:
         """Open storage, re-queue every unfinished order (a no-op for those with a job), start taking jobs."""
@@ -170,6 +175,7 @@ class ClusterWorker:
             if task is not None:
                 task.cancel()
                 await asyncio.gather(task, return_exceptions=True)
+        await self._claims.close()
         try:
             # Orders handed back to the queue are free for the next worker at once, not after the lease.
             await ownership.release(self.store)
@@ -189,7 +195,9 @@ class ClusterWorker:
         while True:
             await asyncio.sleep(self.config.lease_s / 3)
             try:
+                renewed_at = time.monotonic()
                 await ownership.renew(self.store, self._lease_until())
+                self._lease_renewed_at = renewed_at
             except Exception:
                 log.warning("could not renew the lease on this worker's orders", exc_info=True)
 
@@ -205,40 +213,51 @@ class ClusterWorker:
 
     async def _process(self, job: Any, token: str) -> str:
         order_id = str(job.data.get("orderId") if isinstance(job.data, dict) else None or job.id)
-        order = await self.store.get(order_id)
         if job.stalledCounter:
             log.info("order %s taken over (its job stalled %d time(s))", order_id, job.stalledCounter)
-        if order is None:
-            log.warning("job %s names order %s, which is not in the database; nothing to run", job.id, order_id)
-            return "unknown order"
-        order = await self._claim(order, job, token)
-        if order.is_terminal:
-            # A redelivered job: its worker may have stored the end and died before publishing it.
-            await self.mirror.ensure_ended(order)
-        while not order.is_terminal:
-            order = await self._attempt(order, job, token)
+        # A job redelivered to this very worker (its lock lapsed while the worker was busy) waits
+        # for the job already running the order here, then finds it ended: one run per order.
+        while order_id in self._running:
+            waiting = asyncio.ensure_future(asyncio.sleep(_CLAIM_RETRY_S))
+            await self._unless_stopping(waiting, job, token, 0.0)
+        self._running.add(order_id)
+        try:
+            order = await self._claim(order_id, job, token)
+            if order is None:
+                log.warning("job %s names order %s, which is not in the database; nothing to run", job.id, order_id)
+                return "unknown order"
+            if order.is_terminal:
+                # A redelivered job: its worker may have stored the end and died before publishing it.
+                await self.mirror.ensure_ended(order)
+            while not order.is_terminal:
+                order = await self._attempt(order, job, token)
+        finally:
+            self._running.discard(order_id)
         self.done += 1
         return str(order.status)
 
-    async def _claim(self, order: Order, job: Any, token: str) -> Order:
+    async def _claim(self, order_id: str, job: Any, token: str) -> Order | None:
         """Hold the order in the database before running it; wait while a live process still holds it.
 
         That process may be a worker BullMQ thought stalled (a long pause) and is still running the
         order: it finishes, and this job then finds the order ended. A dead one's lease runs out.
         """
-        while not order.is_terminal:
-            claimed = await ownership.claim_one(
-                self.store, order.id, now=self.clock.utc_now(), until=self._lease_until()
-            )
-            if claimed is not None:
-                return claimed
-            stored = await self.store.get(order.id)
-            if stored is None or stored.is_terminal:
-                return stored or order
+        while True:
+            claim = await self._claims.claim(order_id)
+            if claim.order is None or claim.claimed or claim.order.is_terminal:
+                return claim.order
             waiting = asyncio.ensure_future(asyncio.sleep(_CLAIM_RETRY_S))
             await self._unless_stopping(waiting, job, token, 0.0)
-            order = stored
-        return order
+
+    async def _claim_many(self, order_ids: Sequence[str]) -> dict[str, ownership.Claim]:
+        """One batch of claims; renews this worker's lease with it only when the renewal loop has not lately."""
+        asked_at = time.monotonic()
+        renew = asked_at - self._lease_renewed_at > self.config.lease_s / 6
+        now, until = self.clock.utc_now(), self._lease_until()
+        claims = await ownership.claim_many(self.store, order_ids, now=now, until=until, renew=renew)
+        if renew and any(claim.claimed for claim in claims.values()):
+            self._lease_renewed_at = asked_at
+        return claims
 
     def _lease_until(self) -> Any:
         return self.clock.utc_now() + timedelta(seconds=self.config.lease_s)

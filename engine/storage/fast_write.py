@@ -46,7 +46,7 @@ _LOOKUP_CHUNK = 500
 
 @dataclass(slots=True)
 class BatchResult:
-    """What a group commit did: the change sequence it stamped, and the orders it could not write."""
+    """What a group commit did: the change feed mark it stamped (0: none), and the orders it could not write."""
 
     change_seq: int
     lost: set[str] = field(default_factory=set)

@@ -7,8 +7,9 @@ second execution of one order cannot be committed even by mistake.
 Ownership (see engine/storage/ownership.py): `orders.owner` says which process runs an order, and
 that process's row in `owners` until when its claims hold (one row per process, so renewing every
 lease is one small write however many orders it runs); `version` is bumped by every stored change and every
-write is conditional on it; `change_seq` is the value of `change_counter` taken by the transaction
-that last changed the row, which the change feed reads. The tables are made and upgraded by the
+write is conditional on it; `change_seq` is the change feed's mark of the transaction that last
+changed the row (engine/storage/change_feed.py: on SQLite a `change_counter` value, on PostgreSQL
+the transaction's id). The tables are made and upgraded by the
 Alembic migrations in `engine/storage/migrations/`; this module must describe their head.
 """
 
@@ -148,10 +149,11 @@ change_counter = Table(
     Column("id", Integer, primary_key=True, autoincrement=False),
     Column("value", BigInteger, nullable=False),
 )
-"""One row: every write transaction bumps it first and stamps the rows it changes with the new value.
+"""One row, SQLite only: every write transaction bumps it first and stamps the rows it changes with
+the new value (the file's write lock already orders writers, so the marks become visible in order).
 
-The row lock it takes orders writers on PostgreSQL, so change_seq values become visible in commit
-order (a sequence would hand them out in start order, and a feed reader could skip a late commit).
+PostgreSQL marks rows with the writing transaction's id instead (since revision 0005): a counter
+row there made the writers of every process queue behind one another.
 """
 
 owners = Table(

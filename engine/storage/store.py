@@ -25,7 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from engine.account.model import Balance, Fill, Reservation
 from engine.domain import Order, OrderStatus
-from engine.storage import account_store, migrate, reads
+from engine.storage import account_store, change_feed, migrate, reads
 from engine.storage.changes import Change, DatabaseMissing, StorageUnavailable
 from engine.storage.connect import engine_for, one_line
 from engine.storage.errors import is_transient, permanent_problem, refuse_foreign_tables
@@ -35,7 +35,7 @@ from engine.storage.group_commit import GroupCommit
 from engine.storage.postgres_url import ensure_schema, postgres_options
 from engine.storage.report_reader import REPORT_COLUMNS
 from engine.storage.rows import log_rows, order_from_row, order_row, report_cells
-from engine.storage.schema import ExactDecimal, UtcTimestamp, change_counter, order_logs, orders
+from engine.storage.schema import ExactDecimal, UtcTimestamp, order_logs, orders
 from engine.storage.summary import SummaryCounter, SummaryRows
 
 log = logging.getLogger(__name__)
@@ -271,14 +271,8 @@ class OrderStore:
         return await write_sqlite(driver, batch, self.owner_id)
 
     async def bump_change_seq(self, connection: AsyncConnection) -> int:
-        """The next change sequence, taken inside the caller's write transaction (on PostgreSQL: the writers' lock)."""
-        result = await connection.execute(
-            change_counter.update()
-            .where(change_counter.c.id == 1)
-            .values(value=change_counter.c.value + 1)
-            .returning(change_counter.c.value)
-        )
-        seq = int(result.scalar_one())
+        """The change feed's mark for an insert or a cancel, taken first in its transaction (see change_feed)."""
+        seq = await change_feed.mark_one_off(connection)
         self.own_change_seqs.add(seq)
         return seq
 
