@@ -1,15 +1,17 @@
 """One listener on the engine's hub for every WebSocket: each committed update reaches the connections
 that follow its order (or every order), its JSON text made once however many connections send it.
 
-A follower that joins late reads the stored order after it has started buffering, so it knows
-exactly which buffered updates are newer than what it read: no gap and no repeat (see
-`engine.api.streams`).
+The feed also remembers the last update it heard of each order (every order still running, and the
+latest few thousand ended ones): a follower that joins late starts from that update, taken once it
+has started buffering, so it needs no database read and knows exactly which later updates
+are new: no gap and no repeat (see `engine.api.streams`). Orders the feed has not heard of since it
+started (older ones, or ones resumed before the API came up) are read from the database instead.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections import deque
+from collections import OrderedDict, deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -22,6 +24,8 @@ _STEP = {OrderStatus.ROUTING: 1, OrderStatus.BUILDING: 2, OrderStatus.SUBMITTED:
 
 
 READERS = 8
+# Ended orders whose last update is remembered for late joiners; running ones are all remembered.
+ENDED_REMEMBERED = 4096
 
 
 def progress(order: Order) -> tuple[int, int, int, datetime]:
@@ -78,6 +82,8 @@ class UpdateFeed:
         # Joining followers read the stored order a few at a time: a burst of 200 connections would
         # otherwise open (and close) a database connection, and on SQLite a thread, for each of them.
         self.reads = asyncio.Semaphore(READERS)
+        self._running: dict[str, OrderUpdate] = {}
+        self._ended: OrderedDict[str, OrderUpdate] = OrderedDict()
 
     def follow(self, order_id: str | None, *, limit: int | None = None) -> Follower:
         """Start buffering the updates of one order (or of every order with None) from now on."""
@@ -87,6 +93,14 @@ class UpdateFeed:
         else:
             self._by_order.setdefault(order_id, set()).add(follower)
         return follower
+
+    def last_update(self, order_id: str) -> OrderUpdate | None:
+        """The latest update announced for the order, if the feed heard of it (None: read the database).
+
+        Asked after `follow`: every update from then on is in the follower's inbox too, and those not
+        past this one are skipped by the stream, so nothing is missed or sent twice.
+        """
+        return self._running.get(order_id) or self._ended.get(order_id)
 
     def leave(self, follower: Follower) -> None:
         if follower.order_id is None:
@@ -108,6 +122,7 @@ class UpdateFeed:
             self._unsubscribe = None
 
     def _on_update(self, update: OrderUpdate) -> None:
+        self._remember(update)
         followers = self._by_order.get(update.order_id)
         if not followers and not self._everything:
             return
@@ -115,3 +130,17 @@ class UpdateFeed:
         for follower in (*(followers or ()), *self._everything):
             follower.push(update, text)
             self.delivered += 1
+
+    def _remember(self, update: OrderUpdate) -> None:
+        order_id = update.order_id
+        known = self._running.get(order_id) or self._ended.get(order_id)
+        if known is not None and progress(update.order) <= progress(known.order):
+            return  # an older snapshot heard late (another process's change feed): keep the newer one
+        if update.order.is_terminal:
+            self._running.pop(order_id, None)
+            self._ended[order_id] = update
+            self._ended.move_to_end(order_id)
+            if len(self._ended) > ENDED_REMEMBERED:
+                self._ended.popitem(last=False)
+        else:
+            self._running[order_id] = update

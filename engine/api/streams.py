@@ -1,8 +1,9 @@
 """WebSockets: one order's update messages until it ends, or every order's (a board feed).
 
-A follower starts buffering before the stored order is read, so a client that connects late
-gets the stored state first and then exactly the later updates: buffered ones whose progress is
-not past the stored state were already covered by it and are skipped.
+A follower starts buffering before it learns the order's current state — the feed's last update of
+it, or the stored order for one the feed has not heard of — so a client that connects late gets that
+state first and then exactly the later updates: buffered ones whose progress is not past it were
+already covered and are skipped.
 """
 
 from __future__ import annotations
@@ -70,11 +71,16 @@ async def stream_order(
     try:
         await websocket.accept()
         watcher = asyncio.create_task(_watch_disconnect(websocket, follower, gone))
-        stored = await read_order(engine, feed, order_id)
-        if stored is None:
-            await _close(websocket, CLOSE_UNKNOWN_ORDER, f"unknown order id {order_id}")
-            return
-        await websocket.send_text(render(update_message(stored), None))
+        heard = feed.last_update(order_id)
+        if heard is not None:
+            stored, first = heard.order, render(heard.message, None)
+        else:
+            read = await read_order(engine, feed, order_id)
+            if read is None:
+                await _close(websocket, CLOSE_UNKNOWN_ORDER, f"unknown order id {order_id}")
+                return
+            stored, first = read, render(update_message(read), None)
+        await websocket.send_text(first)
         last = progress(stored)
         ended = stored.is_terminal
         while not ended:
