@@ -12,7 +12,7 @@ import importlib.util
 from pathlib import Path
 from typing import Any
 
-from fastapi import FastAPI, Query, WebSocket
+from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.openapi.docs import get_swagger_ui_html, get_swagger_ui_oauth2_redirect_html
 from fastapi.openapi.utils import get_openapi
@@ -23,11 +23,11 @@ from engine.api.admission import Admission
 from engine.api.execute import add_execute_route
 from engine.api.feed import UpdateFeed
 from engine.api.guards import BearerToken, BodyLimit
+from engine.api.lanes import FastLanes
 from engine.api.options import ApiOptions
 from engine.api.orders import READ_RESPONSES, add_order_routes
 from engine.api.problems import install_problem_handlers, json_response
 from engine.api.schemas import Health
-from engine.api.streams import lowercase_text, stream_everything, stream_order
 from engine.engine import Engine
 
 HEALTH_TIMEOUT_S = 2.0
@@ -76,9 +76,10 @@ def create_app(engine: Engine, options: ApiOptions | None = None) -> FastAPI:
     add_order_routes(app, engine, state.admission)
     add_execute_route(app, engine, state.admission)
     _add_health(app, engine, options)
-    _add_websockets(app, state)
     _add_docs(app)
     app.openapi = lambda: _openapi(app, options)  # type: ignore[method-assign]
+    # Added first, so innermost: the guards added after it hold for its routes too.
+    app.add_middleware(FastLanes, engine=engine, admission=state.admission, feed=state.feed)
     app.add_middleware(BodyLimit, max_bytes=options.max_body_bytes)
     if options.token:
         app.add_middleware(BearerToken, token=options.token)
@@ -134,20 +135,6 @@ def _add_health(app: FastAPI, engine: Engine, options: ApiOptions) -> None:
             },
         }
         return json_response(body, 200 if database_ok else 503)
-
-
-def _add_websockets(app: FastAPI, state: ApiState) -> None:
-    @app.websocket("/ws/orders/{order_id}")
-    async def follow_order(websocket: WebSocket, order_id: str) -> None:
-        await stream_order(websocket, state.engine, state.feed, order_id)
-
-    @app.websocket("/ws/orders")
-    async def follow_everything(websocket: WebSocket) -> None:
-        await stream_everything(websocket, state.feed)
-
-    @app.websocket("/api/orders/execute")
-    async def follow_execution(websocket: WebSocket, orderId: str = Query("")) -> None:
-        await stream_order(websocket, state.engine, state.feed, orderId, lowercase_text)
 
 
 def _add_docs(app: FastAPI) -> None:

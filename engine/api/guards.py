@@ -8,24 +8,16 @@ response when the server offers it, as a refused HTTP request does.
 from __future__ import annotations
 
 import hmac
-from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from engine.api.problems import BodyTooLarge
+from engine.api.problems import BodyTooLarge, send_json
 from engine.jsonfmt import dumps
 
 # The docs page, its assets and the schema carry no orders: a browser can open them and then use
 # the page's Authorize button, since it cannot send a header when following a link.
 PUBLIC_PATHS = ("/docs", "/docs/", "/docs/oauth2-redirect", "/openapi.json")
 PUBLIC_PREFIX = "/docs/assets/"
-
-
-async def _send_json(send: Send, status: int, body: dict[str, Any], extra: list[tuple[bytes, bytes]]) -> None:
-    payload = dumps(body).encode()
-    headers = [(b"content-type", b"application/json"), (b"content-length", str(len(payload)).encode()), *extra]
-    await send({"type": "http.response.start", "status": status, "headers": headers})
-    await send({"type": "http.response.body", "body": payload})
 
 
 class BearerToken:
@@ -42,7 +34,7 @@ class BearerToken:
         challenge = [(b"www-authenticate", b'Bearer realm="dexdesk"')]
         body = {"error": "missing or wrong bearer token: send `Authorization: Bearer <token>`"}
         if scope["type"] == "http":
-            await _send_json(send, 401, body, challenge)
+            await send_json(send, 401, body, challenge)
             return
         await receive()  # websocket.connect
         if "websocket.http.response" in scope.get("extensions", {}):
@@ -77,7 +69,7 @@ class BodyLimit:
         for name, value in scope.get("headers", ()):
             if name == b"content-length":
                 if value.isdigit() and int(value) > self.max_bytes:
-                    await _send_json(send, 413, {"error": "the request body is larger than 64 KiB"}, [])
+                    await send_json(send, 413, {"error": "the request body is larger than 64 KiB"}, [])
                     return
                 await self.app(scope, receive, send)  # the server never delivers more than it announced
                 return
