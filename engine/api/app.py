@@ -31,6 +31,11 @@ from engine.api.schemas import Health
 from engine.engine import Engine
 
 HEALTH_TIMEOUT_S = 2.0
+BEARER_DOC = (
+    "`Authorization: Bearer <token>` on every request and WebSocket. A browser, which cannot set "
+    "headers on a WebSocket, offers the subprotocol `bearer.<token>` instead "
+    "(`new WebSocket(url, ['bearer.' + token])`); the server accepts with that subprotocol."
+)
 
 
 def version() -> str:
@@ -168,7 +173,9 @@ def _openapi(app: FastAPI, options: ApiOptions) -> dict[str, Any]:
     schemas.pop("HTTPValidationError", None)
     schemas.pop("ValidationError", None)
     if options.token:
-        document.setdefault("components", {})["securitySchemes"] = {"bearer": {"type": "http", "scheme": "bearer"}}
+        document.setdefault("components", {})["securitySchemes"] = {
+            "bearer": {"type": "http", "scheme": "bearer", "description": BEARER_DOC}
+        }
         document["security"] = [{"bearer": []}]
     app.openapi_schema = document
     return document

@@ -19,6 +19,7 @@ from engine.api.feed import UpdateFeed
 from engine.api.orders import create, created_body
 from engine.api.problems import ApiProblem, BodyTooLarge, bad_input_body, send_json
 from engine.api.streams import lowercase_text, stream_everything, stream_order
+from engine.cluster.config import ClusterUnavailable
 from engine.engine import Engine
 from engine.validation import InvalidOrder
 
@@ -90,6 +91,9 @@ class FastLanes:
             return
         except ApiProblem as refused:
             await send_json(send, refused.status_code, {"error": refused.error})
+            return
+        except ClusterUnavailable as unreachable:  # cluster mode: the queue is down, nothing was stored
+            await send_json(send, 503, {"error": str(unreachable)})
             return
         except BodyTooLarge:
             await send_json(send, 413, {"error": "the request body is larger than 64 KiB"})

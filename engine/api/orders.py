@@ -32,6 +32,10 @@ BODY_RESPONSES: dict[int | str, dict[str, Any]] = {
     400: {"model": BadInput, "description": "bad input: every bad field and its rule; nothing stored"},
     401: {"model": Problem, "description": "missing or wrong bearer token (only when the server has a token)"},
     413: {"model": Problem, "description": "body larger than 64 KiB"},
+    503: {
+        "model": Problem,
+        "description": "cluster mode only: the queue (Redis) cannot be reached; nothing stored, try again later",
+    },
 }
 READ_RESPONSES: dict[int | str, dict[str, Any]] = {
     401: {"model": Problem, "description": "missing or wrong bearer token (only when the server has a token)"},

@@ -18,6 +18,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 from starlette.types import Send
 
+from engine.cluster.config import ClusterUnavailable
 from engine.jsonfmt import dumps
 from engine.validation import FieldError, InvalidOrder
 
@@ -138,6 +139,9 @@ def install_problem_handlers(app: FastAPI) -> None:
         assert isinstance(error, ApiProblem)
         return problem(error.status_code, error.error)
 
+    async def queue_unreachable(_request: Request, error: Exception) -> Response:
+        return problem(503, str(error))
+
     async def too_large(_request: Request, _error: Exception) -> Response:
         return problem(413, "the request body is larger than 64 KiB")
 
@@ -153,6 +157,7 @@ def install_problem_handlers(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, invalid_request)
     app.add_exception_handler(ApiProblem, api_problem)
     app.add_exception_handler(BodyTooLarge, too_large)
+    app.add_exception_handler(ClusterUnavailable, queue_unreachable)
     app.add_exception_handler(StarletteHTTPException, http_error)
 
 
