@@ -17,13 +17,15 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi.openapi.docs import get_swagger_ui_html, get_swagger_ui_oauth2_redirect_html
 from fastapi.openapi.utils import get_openapi
 from fastapi.staticfiles import StaticFiles
+from starlette.middleware import Middleware
 from starlette.responses import HTMLResponse, Response
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from engine.api.admission import Admission
 from engine.api.execute import add_execute_route
 from engine.api.feed import UpdateFeed
 from engine.api.guards import BearerToken, BodyLimit
-from engine.api.lanes import FastLanes
+from engine.api.lanes import FastLanes, takes
 from engine.api.options import ApiOptions
 from engine.api.orders import READ_RESPONSES, add_order_routes
 from engine.api.problems import install_problem_handlers, json_response
@@ -66,10 +68,39 @@ class ApiState:
         await self.admission.close()
 
 
-def create_app(engine: Engine, options: ApiOptions | None = None) -> FastAPI:
+class DexdeskApi(FastAPI):
+    """FastAPI, with the routes every order takes answered first by `engine.api.lanes`."""
+
+    hot: ASGIApp | None = None
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if self.hot is not None and scope["type"] != "lifespan" and takes(scope):
+            await self.hot(scope, receive, send)
+        else:
+            await super().__call__(scope, receive, send)
+
+
+def guards(options: ApiOptions) -> list[Middleware]:
+    """Token, body limit and CORS, innermost first: FastAPI's middleware and the lanes' own chain."""
+    chain = [Middleware(BodyLimit, max_bytes=options.max_body_bytes)]
+    if options.token:
+        chain.append(Middleware(BearerToken, token=options.token))
+    if options.cors_origins:
+        chain.append(
+            Middleware(
+                CORSMiddleware,
+                allow_origins=list(options.cors_origins),
+                allow_methods=["GET", "POST", "DELETE"],
+                allow_headers=["Authorization", "Content-Type", "Idempotency-Key"],
+            )
+        )
+    return chain
+
+
+def create_app(engine: Engine, options: ApiOptions | None = None) -> DexdeskApi:
     options = options or ApiOptions()
     state = ApiState(engine)
-    app = FastAPI(
+    app = DexdeskApi(
         title="dexdesk",
         version=version(),
         summary="DEX order execution simulator: submit market orders, follow them live.",
@@ -83,18 +114,12 @@ def create_app(engine: Engine, options: ApiOptions | None = None) -> FastAPI:
     _add_health(app, engine, options)
     _add_docs(app)
     app.openapi = lambda: _openapi(app, options)  # type: ignore[method-assign]
-    # Added first, so innermost: the guards added after it hold for its routes too.
-    app.add_middleware(FastLanes, engine=engine, admission=state.admission, feed=state.feed)
-    app.add_middleware(BodyLimit, max_bytes=options.max_body_bytes)
-    if options.token:
-        app.add_middleware(BearerToken, token=options.token)
-    if options.cors_origins:
-        app.add_middleware(
-            CORSMiddleware,
-            allow_origins=list(options.cors_origins),
-            allow_methods=["GET", "POST", "DELETE"],
-            allow_headers=["Authorization", "Content-Type", "Idempotency-Key"],
-        )
+    hot: ASGIApp = FastLanes(engine, state.admission, state.feed)
+    for guard in guards(options):
+        factory, args, kwargs = guard
+        app.add_middleware(factory, *args, **kwargs)
+        hot = factory(hot, *args, **kwargs)
+    app.hot = hot
     return app
 
 

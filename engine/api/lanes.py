@@ -1,17 +1,18 @@
 """The routes every order takes, `POST /api/orders` and the WebSockets, answered before FastAPI routes them.
 
-Under a benchmark-sized load FastAPI's per-request machinery (exception wrappers, two exit stacks,
-route matching, dependency solving for one header) cost more CPU than the POST's own work, and the
-same again for every WebSocket. This middleware sits inside the guards (token, body limit, CORS),
-so those hold as for every route, and calls the same functions the FastAPI routes call: the answers
-are the same bytes. `POST /api/orders` stays declared in FastAPI for the OpenAPI document; the
+Under a benchmark-sized load FastAPI's per-request machinery (middleware layers, exception wrappers,
+two exit stacks, route matching, dependency solving for one header) cost more CPU than the POST's
+own work, and the same again for every WebSocket. `engine.api.app.DexdeskApi` hands these requests
+to the lanes behind their own instances of the same guards (token, body limit, CORS), so those hold
+as for every route; the lanes call the same functions the FastAPI routes call: the answers are the
+same bytes. `POST /api/orders` stays declared in FastAPI for the OpenAPI document; the
 WebSockets, which OpenAPI does not describe, are served here only.
 """
 
 from __future__ import annotations
 
 from starlette.datastructures import QueryParams
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
 
 from engine.api.admission import Admission
@@ -56,29 +57,33 @@ def _order_stream_id(path: str) -> str:
     return order_id if "/" not in order_id else ""
 
 
-class FastLanes:
-    """`POST /api/orders` and the three WebSockets; every other request goes on to FastAPI."""
+def takes(scope: Scope) -> bool:
+    """Whether the request is one of the lanes' routes (everything else is FastAPI's)."""
+    kind, path = scope["type"], scope["path"]
+    if kind == "http":
+        return bool(path == "/api/orders" and scope["method"] == "POST")
+    return kind == "websocket" and (path in ("/ws/orders", "/api/orders/execute") or bool(_order_stream_id(path)))
 
-    def __init__(self, app: ASGIApp, engine: Engine, admission: Admission, feed: UpdateFeed) -> None:
-        self.app = app
+
+class FastLanes:
+    """`POST /api/orders` and the three WebSockets, for requests `takes` accepts."""
+
+    def __init__(self, engine: Engine, admission: Admission, feed: UpdateFeed) -> None:
         self.engine = engine
         self.admission = admission
         self.feed = feed
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        kind, path = scope["type"], scope["path"]
-        if kind == "http" and path == "/api/orders" and scope["method"] == "POST":
+        path = scope["path"]
+        if scope["type"] == "http":
             await self._create(scope, receive, send)
-        elif kind == "websocket" and _order_stream_id(path):
-            order_id = _order_stream_id(path)
-            await stream_order(WebSocket(scope, receive, send), self.engine, self.feed, order_id)
-        elif kind == "websocket" and path == "/ws/orders":
+        elif path == "/ws/orders":
             await stream_everything(WebSocket(scope, receive, send), self.feed)
-        elif kind == "websocket" and path == "/api/orders/execute":
+        elif path == "/api/orders/execute":
             order_id = QueryParams(scope["query_string"]).get("orderId", "")
             await stream_order(WebSocket(scope, receive, send), self.engine, self.feed, order_id, lowercase_text)
         else:
-            await self.app(scope, receive, send)
+            await stream_order(WebSocket(scope, receive, send), self.engine, self.feed, _order_stream_id(path))
 
     async def _create(self, scope: Scope, receive: Receive, send: Send) -> None:
         try:

@@ -107,6 +107,11 @@ async def test_cors_is_off_unless_asked(server: ServeProcess, tmp_path_factory: 
             assert answer.headers["access-control-allow-origin"] == "https://app.example"
             other = await client.get("/api/orders", headers={"Origin": "https://evil.example"})
             assert "access-control-allow-origin" not in other.headers
+            # POST /api/orders is served ahead of FastAPI's routing (engine.api.lanes): CORS holds there too.
+            body = {"pair": "SOL-USDC", "amount": "1", "direction": "BUY"}
+            posted = await client.post("/api/orders", json=body, headers={"Origin": "https://app.example"})
+            assert posted.status_code == 201
+            assert posted.headers["access-control-allow-origin"] == "https://app.example"
     finally:
         allowed.stop()
 
