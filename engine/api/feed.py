@@ -1,7 +1,7 @@
 """One listener on the engine's hub for every WebSocket: each committed update reaches the connections
 that follow its order (or every order), its JSON text made once however many connections send it.
 
-The feed also remembers the last update it heard of each order (every order still running, and the
+The feed also remembers the last update it heard of each order (the orders still running, and the
 latest few thousand ended ones). A follower that joins takes that update in the same step as it
 starts buffering, so it needs no database read and every buffered update is a later one: no gap
 and no repeat (see `engine.api.streams`). Orders the feed has not heard of since it started (older
@@ -23,8 +23,10 @@ from engine.jsonfmt import dumps
 
 _STEP = {OrderStatus.ROUTING: 1, OrderStatus.BUILDING: 2, OrderStatus.SUBMITTED: 3}
 READERS = 8
-# Ended orders whose last update is remembered for late joiners; running ones are all remembered.
+# Orders whose last update is remembered for late joiners: the latest ended ones, and running ones up
+# to a bound that only an order whose end is never heard (its process died unresumed) could reach.
 ENDED_REMEMBERED = 4096
+RUNNING_REMEMBERED = 100_000
 
 Progress = tuple[int, int, int, datetime]
 
@@ -180,6 +182,8 @@ class UpdateFeed:
                 self._ended.popitem(last=False)
         else:
             self._running[order_id] = heard
+            if len(self._running) > RUNNING_REMEMBERED:
+                del self._running[next(iter(self._running))]  # the longest remembered: read from the database
 
 
 TERMINAL_NAMES = frozenset(str(status) for status in OrderStatus if status.is_terminal)
