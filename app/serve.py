@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import os
 import signal
 import sys
@@ -80,6 +81,12 @@ async def serve(args: argparse.Namespace, settings: Settings) -> int:
         except OSError as problem:
             _say(f"cannot listen on {options.host}:{options.port}: {problem.strerror or problem}")
             return ExitCode.BAD_INPUT
+        # Everything loaded so far (FastAPI, pydantic, SQLAlchemy, the engine) lives as long as the
+        # server: out of the collector's way, a full collection walks only what requests and orders made.
+        gc.freeze()
+        # Each request and update allocates many short-lived containers: collect the young ones per
+        # 50,000 allocations rather than per 700, so fewer survivors are walked again and again.
+        gc.set_threshold(50_000, 10, 10)
         # One line on stdout with the address, for scripts that start the server on port 0.
         print(f"serving {server.url} (docs at {server.url}/docs); Ctrl-C stops", flush=True)
         waiting = asyncio.create_task(stop.wait())

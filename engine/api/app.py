@@ -12,25 +12,32 @@ import importlib.util
 from pathlib import Path
 from typing import Any
 
-from fastapi import FastAPI, Query, WebSocket
+from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.openapi.docs import get_swagger_ui_html, get_swagger_ui_oauth2_redirect_html
 from fastapi.openapi.utils import get_openapi
 from fastapi.staticfiles import StaticFiles
+from starlette.middleware import Middleware
 from starlette.responses import HTMLResponse, Response
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from engine.api.admission import Admission
 from engine.api.execute import add_execute_route
 from engine.api.feed import UpdateFeed
 from engine.api.guards import BearerToken, BodyLimit
+from engine.api.lanes import FastLanes, takes
 from engine.api.options import ApiOptions
 from engine.api.orders import READ_RESPONSES, add_order_routes
 from engine.api.problems import install_problem_handlers, json_response
 from engine.api.schemas import Health
-from engine.api.streams import lowercase_text, stream_everything, stream_order
 from engine.engine import Engine
 
 HEALTH_TIMEOUT_S = 2.0
+BEARER_DOC = (
+    "`Authorization: Bearer <token>` on every request and WebSocket. A browser, which cannot set "
+    "headers on a WebSocket, offers the subprotocol `bearer.<token>` instead "
+    "(`new WebSocket(url, ['bearer.' + token])`); the server accepts with that subprotocol."
+)
 
 
 def version() -> str:
@@ -61,10 +68,39 @@ class ApiState:
         await self.admission.close()
 
 
-def create_app(engine: Engine, options: ApiOptions | None = None) -> FastAPI:
+class DexdeskApi(FastAPI):
+    """FastAPI, with the routes every order takes answered first by `engine.api.lanes`."""
+
+    hot: ASGIApp | None = None
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if self.hot is not None and scope["type"] != "lifespan" and takes(scope):
+            await self.hot(scope, receive, send)
+        else:
+            await super().__call__(scope, receive, send)
+
+
+def guards(options: ApiOptions) -> list[Middleware]:
+    """Token, body limit and CORS, innermost first: FastAPI's middleware and the lanes' own chain."""
+    chain = [Middleware(BodyLimit, max_bytes=options.max_body_bytes)]
+    if options.token:
+        chain.append(Middleware(BearerToken, token=options.token))
+    if options.cors_origins:
+        chain.append(
+            Middleware(
+                CORSMiddleware,
+                allow_origins=list(options.cors_origins),
+                allow_methods=["GET", "POST", "DELETE"],
+                allow_headers=["Authorization", "Content-Type", "Idempotency-Key"],
+            )
+        )
+    return chain
+
+
+def create_app(engine: Engine, options: ApiOptions | None = None) -> DexdeskApi:
     options = options or ApiOptions()
     state = ApiState(engine)
-    app = FastAPI(
+    app = DexdeskApi(
         title="dexdesk",
         version=version(),
         summary="DEX order execution simulator: submit market orders, follow them live.",
@@ -76,19 +112,14 @@ def create_app(engine: Engine, options: ApiOptions | None = None) -> FastAPI:
     add_order_routes(app, engine, state.admission)
     add_execute_route(app, engine, state.admission)
     _add_health(app, engine, options)
-    _add_websockets(app, state)
     _add_docs(app)
     app.openapi = lambda: _openapi(app, options)  # type: ignore[method-assign]
-    app.add_middleware(BodyLimit, max_bytes=options.max_body_bytes)
-    if options.token:
-        app.add_middleware(BearerToken, token=options.token)
-    if options.cors_origins:
-        app.add_middleware(
-            CORSMiddleware,
-            allow_origins=list(options.cors_origins),
-            allow_methods=["GET", "POST", "DELETE"],
-            allow_headers=["Authorization", "Content-Type", "Idempotency-Key"],
-        )
+    hot: ASGIApp = FastLanes(engine, state.admission, state.feed)
+    for guard in guards(options):
+        factory, args, kwargs = guard
+        app.add_middleware(factory, *args, **kwargs)
+        hot = factory(hot, *args, **kwargs)
+    app.hot = hot
     return app
 
 
@@ -136,20 +167,6 @@ def _add_health(app: FastAPI, engine: Engine, options: ApiOptions) -> None:
         return json_response(body, 200 if database_ok else 503)
 
 
-def _add_websockets(app: FastAPI, state: ApiState) -> None:
-    @app.websocket("/ws/orders/{order_id}")
-    async def follow_order(websocket: WebSocket, order_id: str) -> None:
-        await stream_order(websocket, state.engine, state.feed, order_id)
-
-    @app.websocket("/ws/orders")
-    async def follow_everything(websocket: WebSocket) -> None:
-        await stream_everything(websocket, state.feed)
-
-    @app.websocket("/api/orders/execute")
-    async def follow_execution(websocket: WebSocket, orderId: str = Query("")) -> None:
-        await stream_order(websocket, state.engine, state.feed, orderId, lowercase_text)
-
-
 def _add_docs(app: FastAPI) -> None:
     app.mount("/docs/assets", StaticFiles(directory=swagger_assets()), name="docs-assets")
 
@@ -181,7 +198,9 @@ def _openapi(app: FastAPI, options: ApiOptions) -> dict[str, Any]:
     schemas.pop("HTTPValidationError", None)
     schemas.pop("ValidationError", None)
     if options.token:
-        document.setdefault("components", {})["securitySchemes"] = {"bearer": {"type": "http", "scheme": "bearer"}}
+        document.setdefault("components", {})["securitySchemes"] = {
+            "bearer": {"type": "http", "scheme": "bearer", "description": BEARER_DOC}
+        }
         document["security"] = [{"bearer": []}]
     app.openapi_schema = document
     return document

@@ -17,6 +17,7 @@ from starlette.responses import Response
 
 from engine.api.admission import Admission
 from engine.api.orders import (
+    BODY_RESPONSES,
     IDEMPOTENCY_HEADER_DOC,
     check_same_order,
     either_case,
@@ -156,7 +157,8 @@ def add_execute_route(app: FastAPI, engine: Engine, admission: Admission) -> Non
             400: {"model": ExecuteProblem, "description": "bad input; nothing stored"},
             409: {"model": Problem, "description": "the Idempotency-Key was used for a different order"},
             401: {"model": Problem, "description": "missing or wrong bearer token (only when the server has a token)"},
-            413: {"model": Problem, "description": "body larger than 64 KiB"},
+            413: BODY_RESPONSES[413],
+            503: BODY_RESPONSES[503],
         },
         openapi_extra=request_body(ExecuteOrder, {"tokenIn": _tokens(engine), "tokenOut": _tokens(engine)}),
         tags=["public task"],

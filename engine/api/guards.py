@@ -8,11 +8,10 @@ response when the server offers it, as a refused HTTP request does.
 from __future__ import annotations
 
 import hmac
-from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from engine.api.problems import BodyTooLarge
+from engine.api.problems import BodyTooLarge, send_json
 from engine.jsonfmt import dumps
 
 # The docs page, its assets and the schema carry no orders: a browser can open them and then use
@@ -21,28 +20,45 @@ PUBLIC_PATHS = ("/docs", "/docs/", "/docs/oauth2-redirect", "/openapi.json")
 PUBLIC_PREFIX = "/docs/assets/"
 
 
-async def _send_json(send: Send, status: int, body: dict[str, Any], extra: list[tuple[bytes, bytes]]) -> None:
-    payload = dumps(body).encode()
-    headers = [(b"content-type", b"application/json"), (b"content-length", str(len(payload)).encode()), *extra]
-    await send({"type": "http.response.start", "status": status, "headers": headers})
-    await send({"type": "http.response.body", "body": payload})
+SUBPROTOCOL_PREFIX = "bearer."
+
+
+def offered_subprotocols(scope: Scope) -> list[str]:
+    """The WebSocket subprotocols a client offered (`Sec-WebSocket-Protocol`, comma-separated, maybe repeated)."""
+    offered: list[str] = []
+    for name, value in scope.get("headers", ()):
+        if name == b"sec-websocket-protocol":
+            offered.extend(part.strip() for part in bytes(value).decode("latin-1").split(","))
+    return offered
 
 
 class BearerToken:
-    """Every request and WebSocket must carry `Authorization: Bearer <token>` (401 otherwise)."""
+    """Every request and WebSocket must carry the token (401 otherwise).
+
+    As `Authorization: Bearer <token>`; a WebSocket may instead offer the subprotocol
+    `bearer.<token>`, since a browser's `new WebSocket(url, protocols)` cannot set headers. The
+    server then accepts with that subprotocol, as a browser requires of an offered one.
+    """
 
     def __init__(self, app: ASGIApp, token: str) -> None:
         self.app = app
         self.expected = f"Bearer {token}".encode()
+        self.subprotocol = f"{SUBPROTOCOL_PREFIX}{token}".encode()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] not in ("http", "websocket") or self._allowed(scope):
             await self.app(scope, receive, send)
             return
+        if scope["type"] == "websocket" and self._offered_token(scope):
+            await self.app(scope, receive, self._accepting_with_subprotocol(send))
+            return
         challenge = [(b"www-authenticate", b'Bearer realm="dexdesk"')]
-        body = {"error": "missing or wrong bearer token: send `Authorization: Bearer <token>`"}
+        body = {
+            "error": "missing or wrong bearer token: send `Authorization: Bearer <token>` "
+            "(a WebSocket may offer the subprotocol `bearer.<token>` instead)"
+        }
         if scope["type"] == "http":
-            await _send_json(send, 401, body, challenge)
+            await send_json(send, 401, body, challenge)
             return
         await receive()  # websocket.connect
         if "websocket.http.response" in scope.get("extensions", {}):
@@ -62,6 +78,23 @@ class BearerToken:
                 return hmac.compare_digest(value, self.expected)
         return False
 
+    def _offered_token(self, scope: Scope) -> bool:
+        return any(
+            hmac.compare_digest(offered.encode("latin-1"), self.subprotocol)
+            for offered in offered_subprotocols(scope)
+            if offered.startswith(SUBPROTOCOL_PREFIX)
+        )
+
+    def _accepting_with_subprotocol(self, send: Send) -> Send:
+        chosen = self.subprotocol.decode("latin-1")
+
+        async def accepting(message: Message) -> None:
+            if message["type"] == "websocket.accept" and not message.get("subprotocol"):
+                message = {**message, "subprotocol": chosen}
+            await send(message)
+
+        return accepting
+
 
 class BodyLimit:
     """Refuse bodies over the limit: at once from Content-Length, or as soon as a streamed body passes it."""
@@ -77,7 +110,7 @@ class BodyLimit:
         for name, value in scope.get("headers", ()):
             if name == b"content-length":
                 if value.isdigit() and int(value) > self.max_bytes:
-                    await _send_json(send, 413, {"error": "the request body is larger than 64 KiB"}, [])
+                    await send_json(send, 413, {"error": "the request body is larger than 64 KiB"}, [])
                     return
                 await self.app(scope, receive, send)  # the server never delivers more than it announced
                 return

@@ -10,7 +10,7 @@ from fastapi import FastAPI, Header, Query, Request
 from starlette.responses import Response
 
 from engine.api.admission import Admission
-from engine.api.problems import ApiProblem, json_response, looks_like_order_id, read_object
+from engine.api.problems import ApiProblem, json_response, looks_like_order_id, parse_object
 from engine.api.schemas import BadInput, CancelOutcome, NewOrder, OrderCreated, OrderDetail, OrderPage, Problem
 from engine.domain import Order, OrderStatus
 from engine.engine import Engine
@@ -32,6 +32,10 @@ BODY_RESPONSES: dict[int | str, dict[str, Any]] = {
     400: {"model": BadInput, "description": "bad input: every bad field and its rule; nothing stored"},
     401: {"model": Problem, "description": "missing or wrong bearer token (only when the server has a token)"},
     413: {"model": Problem, "description": "body larger than 64 KiB"},
+    503: {
+        "model": Problem,
+        "description": "cluster mode only: the queue (Redis) cannot be reached; nothing stored, try again later",
+    },
 }
 READ_RESPONSES: dict[int | str, dict[str, Any]] = {
     401: {"model": Problem, "description": "missing or wrong bearer token (only when the server has a token)"},
@@ -107,6 +111,18 @@ def parse_new_order(payload: dict[str, Any], catalog: PairCatalog) -> OrderReque
     return request
 
 
+async def create(engine: Engine, admission: Admission, body: bytes, idempotency_key: str | None) -> Order:
+    """`POST /api/orders`: the order stored (or found again by its key); raises InvalidOrder or ApiProblem."""
+    request = with_idempotency_key(parse_new_order(parse_object(body), engine.catalog), idempotency_key)
+    order = await admission.submit(request)
+    check_same_order(order, request)
+    return order
+
+
+def created_body(order: Order) -> dict[str, str]:
+    return {"orderId": order.id, "status": "PENDING", "message": CREATED_MESSAGE}
+
+
 def either_case(names: list[str]) -> list[str]:
     """Documented values: the rules read these case-insensitively, so both spellings are listed."""
     return [*names, *(name.lower() for name in names)]
@@ -155,16 +171,9 @@ def add_order_routes(app: FastAPI, engine: Engine, admission: Admission) -> None
         request: Request,
         idempotency_key: str | None = Header(None, alias="Idempotency-Key", description=IDEMPOTENCY_HEADER_DOC),
     ) -> Response:
-        order_request = with_idempotency_key(
-            parse_new_order(await read_object(request), engine.catalog), idempotency_key
-        )
-        order = await admission.submit(order_request)
-        check_same_order(order, order_request)
-        return json_response(
-            {"orderId": order.id, "status": "PENDING", "message": CREATED_MESSAGE},
-            201,
-            {"location": f"/api/orders/{order.id}"},
-        )
+        # Served by `engine.api.lanes` before FastAPI routes it; this route documents it (and would serve it).
+        order = await create(engine, admission, await request.body(), idempotency_key)
+        return json_response(created_body(order), 201, {"location": f"/api/orders/{order.id}"})
 
     @app.get(
         "/api/orders",

@@ -1,8 +1,9 @@
 """WebSockets: one order's update messages until it ends, or every order's (a board feed).
 
-A follower starts buffering before the stored order is read, so a client that connects late
-gets the stored state first and then exactly the later updates: buffered ones whose progress is
-not past the stored state were already covered by it and are skipped.
+A follower starts buffering as it learns the order's current state (the feed's last update of it),
+or before it reads the stored order when the feed has not heard of it, so a client that connects
+late gets that state first and then exactly the later updates: buffered ones not past it were
+already covered and are skipped.
 """
 
 from __future__ import annotations
@@ -14,9 +15,9 @@ from typing import Any
 
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
-from engine.api.feed import Follower, UpdateFeed, progress
+from engine.api.feed import TERMINAL_NAMES, Follower, UpdateFeed, covered
 from engine.api.problems import looks_like_order_id
-from engine.domain import Order, update_message
+from engine.domain import Order, OrderUpdate, update_message
 from engine.engine import Engine
 from engine.jsonfmt import dumps
 
@@ -64,38 +65,49 @@ async def _close(websocket: WebSocket, code: int, reason: str) -> None:
 async def stream_order(
     websocket: WebSocket, engine: Engine, feed: UpdateFeed, order_id: str, render: Render = contract_text
 ) -> None:
-    follower = feed.follow(order_id)
+    follower, heard = feed.join(order_id)
     gone: list[bool] = []
     watcher: asyncio.Task[None] | None = None
     try:
         await websocket.accept()
         watcher = asyncio.create_task(_watch_disconnect(websocket, follower, gone))
-        stored = await read_order(engine, feed, order_id)
-        if stored is None:
-            await _close(websocket, CLOSE_UNKNOWN_ORDER, f"unknown order id {order_id}")
-            return
-        await websocket.send_text(render(update_message(stored), None))
-        last = progress(stored)
-        ended = stored.is_terminal
+        # `state`: the order as the client now has it, when known exactly; None once a cluster worker's
+        # message was sent (its order may be further on), then later ones go out in the order heard.
+        state: Order | None
+        if heard is not None:
+            first, ended = render(heard.update.message, heard.text), _ends(heard.update)
+            state = heard.update.order if heard.position is not None else None
+        else:
+            stored = await read_order(engine, feed, order_id)
+            if stored is None:
+                await _close(websocket, CLOSE_UNKNOWN_ORDER, f"unknown order id {order_id}")
+                return
+            first, ended, state = render(update_message(stored), None), stored.is_terminal, stored
+        await websocket.send_text(first)
         while not ended:
             await follower.wait()
             if gone:
                 return
-            for update, text in follower.take():
-                if progress(update.order) <= last:
+            for item in follower.take():
+                if state is not None and covered(item.update, item.position, state):
                     continue  # already covered by what this client was sent
-                last = progress(update.order)
-                await websocket.send_text(render(update.message, text))
-                if update.order.is_terminal:
+                state = item.update.order if item.position is not None else None
+                await websocket.send_text(render(item.update.message, item.text))
+                if _ends(item.update):
                     ended = True
                     break
-        await _close(websocket, CLOSE_NORMAL, f"order {stored.id} ended")
+        await _close(websocket, CLOSE_NORMAL, f"order {order_id} ended")
     except _GONE:
         return
     finally:
         feed.leave(follower)
         if watcher is not None:
             watcher.cancel()
+
+
+def _ends(update: OrderUpdate) -> bool:
+    """The message's own status decides (a cluster worker's message may come with a later order)."""
+    return update.message.get("status") in TERMINAL_NAMES
 
 
 async def stream_everything(websocket: WebSocket, feed: UpdateFeed) -> None:
@@ -113,8 +125,8 @@ async def stream_everything(websocket: WebSocket, feed: UpdateFeed) -> None:
             if follower.overflowed:
                 await _close(websocket, CLOSE_TRY_AGAIN_LATER, "too slow: more than 10,000 updates waiting")
                 return
-            for _update, text in follower.take():
-                await websocket.send_text(text)
+            for item in follower.take():
+                await websocket.send_text(item.text)
     except _GONE:
         return
     finally:

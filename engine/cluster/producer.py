@@ -14,6 +14,7 @@ import json
 import logging
 from collections.abc import AsyncIterator, Iterable
 from datetime import UTC, datetime
+from decimal import Decimal
 from typing import Any
 
 from redis.asyncio import Redis
@@ -98,7 +99,8 @@ class UpdateFollower:
             if not channel.startswith(CHANNEL_PREFIX):
                 continue
             try:
-                message = json.loads(raw["data"])
+                # Decimals, as the worker wrote them: re-encoded, a BONK price stays 0.0000252069, not 2.52069e-05.
+                message = json.loads(raw["data"], parse_float=Decimal)
             except (TypeError, ValueError):
                 continue
             if isinstance(message, dict):

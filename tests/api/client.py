@@ -9,6 +9,7 @@ from typing import Any
 
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed
+from websockets.typing import Subprotocol
 
 CONTRACT_KEYS = {"orderId", "status", "timestamp", "dex", "executionPrice", "txHash", "error", "attempt", "retryInMs"}
 TERMINAL = {"CONFIRMED", "FAILED", "CANCELLED"}
@@ -19,6 +20,7 @@ class Followed:
     texts: list[str] = field(default_factory=list)
     close_code: int | None = None
     close_reason: str = ""
+    subprotocol: str | None = None
 
     @property
     def messages(self) -> list[dict[str, Any]]:
@@ -29,10 +31,14 @@ class Followed:
         return [message["status"] for message in self.messages]
 
 
-async def follow(url: str, headers: dict[str, str] | None = None) -> Followed:
+async def follow(url: str, headers: dict[str, str] | None = None, subprotocols: list[str] | None = None) -> Followed:
     """Every text frame until the server closes, and how it closed."""
     seen = Followed()
-    async with connect(url, additional_headers=headers, open_timeout=20, max_queue=None) as websocket:
+    offered = [Subprotocol(name) for name in subprotocols] if subprotocols else None
+    async with connect(
+        url, additional_headers=headers, subprotocols=offered, open_timeout=20, max_queue=None
+    ) as websocket:
+        seen.subprotocol = websocket.subprotocol
         try:
             async for frame in websocket:
                 assert isinstance(frame, str)

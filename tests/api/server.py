@@ -22,12 +22,13 @@ class ServeProcess:
     home: Path
     options: tuple[str, ...] = ()
     environment: dict[str, str] = field(default_factory=dict)
+    database: str | None = None  # a SQLite file in `home` unless given
     process: subprocess.Popen[str] | None = None
     url: str = ""
 
     def start(self) -> ServeProcess:
         self.home.mkdir(parents=True, exist_ok=True)
-        database = f"sqlite+aiosqlite:///{self.home / 'api.db'}"
+        database = self.database or f"sqlite+aiosqlite:///{self.home / 'api.db'}"
         command = [DEXDESK, "serve", "--port", "0", "--db", database, "--time-scale", "0", "--rate-limit", "0"]
         self.process = subprocess.Popen(
             [*command, "--seed", "11", *self.options],
@@ -71,8 +72,8 @@ class ServeProcess:
         return self.process.returncode, err
 
 
-def started(home: Path, *options: str, **environment: str) -> ServeProcess:
+def started(home: Path, *options: str, database: str | None = None, **environment: str) -> ServeProcess:
     began = time.monotonic()
-    server = ServeProcess(home, options, environment).start()
+    server = ServeProcess(home, options, environment, database).start()
     assert time.monotonic() - began < START_TIMEOUT_S
     return server

@@ -70,6 +70,34 @@ async def test_a_late_websocket_gets_the_current_state_then_closes(server: Serve
     assert seen.close_code == 1000
 
 
+async def test_an_order_stored_before_the_server_started_is_read_from_the_database(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
+    """The feed remembers only what it heard since it started: older orders come from the database."""
+    from tests.api.server import started
+
+    home = tmp_path_factory.mktemp("restarted")
+    first = started(home)
+    try:
+        async with httpx.AsyncClient(base_url=first.url) as client:
+            order_id = await _post(client, {"pair": "SOL-USDC", "amount": "3", "direction": "BUY"})
+            ended = await follow(f"{first.ws_url}/ws/orders/{order_id}")
+    finally:
+        status, err = first.stop()
+    assert status == 0, err
+    second = started(home)
+    try:
+        seen = await follow(f"{second.ws_url}/ws/orders/{order_id}")
+        async with httpx.AsyncClient(base_url=second.url) as client:
+            stored = (await client.get(f"/api/orders/{order_id}")).json()
+    finally:
+        status, err = second.stop()
+    assert status == 0, err
+    assert seen.close_code == 1000
+    assert seen.statuses == [stored["status"]] == [ended.statuses[-1]]
+    assert seen.messages[0]["timestamp"] == stored["updatedAt"]
+
+
 async def test_an_unknown_order_closes_with_4404_and_a_reason(server: ServeProcess) -> None:
     for order_id in ("00000000-0000-4000-8000-000000000000", "not-an-id"):
         seen = await follow(f"{server.ws_url}/ws/orders/{order_id}")

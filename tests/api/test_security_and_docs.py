@@ -69,6 +69,8 @@ async def test_every_request_and_websocket_needs_the_token_off_loopback(
             created = await client.post("/api/orders", json=body, headers=good)
             assert created.status_code == 201
             assert (await client.get("/docs")).status_code == 200  # the page itself carries no orders
+            scheme = (await client.get("/openapi.json")).json()["components"]["securitySchemes"]["bearer"]
+            assert "`bearer.<token>`" in scheme["description"]
         order_id = created.json()["orderId"]
         with pytest.raises(InvalidStatus) as refused:
             async with connect(f"{ws_base}/ws/orders/{order_id}"):
@@ -77,6 +79,17 @@ async def test_every_request_and_websocket_needs_the_token_off_loopback(
         seen = await follow(f"{ws_base}/ws/orders/{order_id}", headers=good)
         assert seen.close_code == 1000
         assert seen.texts
+        # A browser cannot set headers on a WebSocket: it offers the token as the subprotocol
+        # `bearer.<token>`, which the server accepts and names in its answer, as browsers require.
+        for path in (f"/ws/orders/{order_id}", f"/api/orders/execute?orderId={order_id}"):
+            offered = await follow(f"{ws_base}{path}", subprotocols=["dexdesk", f"bearer.{TOKEN}"])
+            assert offered.subprotocol == f"bearer.{TOKEN}"
+            assert offered.close_code == 1000
+            assert offered.statuses[-1].upper() == seen.statuses[-1]
+        for wrong in (["bearer.wrong-token"], [TOKEN], ["dexdesk"], [f"Bearer.{TOKEN}"]):
+            with pytest.raises(InvalidStatus) as refused:
+                await follow(f"{ws_base}/ws/orders/{order_id}", subprotocols=wrong)
+            assert refused.value.response.status_code == 401
     finally:
         status, err = guarded.stop()
     assert status == 0, err
@@ -94,6 +107,11 @@ async def test_cors_is_off_unless_asked(server: ServeProcess, tmp_path_factory: 
             assert answer.headers["access-control-allow-origin"] == "https://app.example"
             other = await client.get("/api/orders", headers={"Origin": "https://evil.example"})
             assert "access-control-allow-origin" not in other.headers
+            # POST /api/orders is served ahead of FastAPI's routing (engine.api.lanes): CORS holds there too.
+            body = {"pair": "SOL-USDC", "amount": "1", "direction": "BUY"}
+            posted = await client.post("/api/orders", json=body, headers={"Origin": "https://app.example"})
+            assert posted.status_code == 201
+            assert posted.headers["access-control-allow-origin"] == "https://app.example"
     finally:
         allowed.stop()
 
@@ -115,4 +133,4 @@ async def test_docs_are_served_from_installed_files(server: ServeProcess) -> Non
     for path in document["paths"].values():
         for operation in path.values():
             assert "422" not in operation["responses"]
-    assert set(document["paths"]["/api/orders"]["post"]["responses"]) == {"201", "400", "401", "409", "413"}
+    assert set(document["paths"]["/api/orders"]["post"]["responses"]) == {"201", "400", "401", "409", "413", "503"}
