@@ -23,4 +23,5 @@ async def test_history_pages_are_the_stored_orders(db_url: str) -> None:
 
     assert len(stored) == 24
     assert [*newest, *older] == stored
-    assert any(order.route for order in stored) and any(order.error for order in stored)
+    assert any(order.route for order in stored)
+    assert any(order.error for order in stored)
