@@ -250,7 +250,7 @@ class BoardModel(QAbstractTableModel):
         sort_key = self._sort_column.spec.sort_key
         arranged = self._view is not None
         for order_id, snapshot in batch.items():
-            order = replace(snapshot, logs=()) if snapshot.logs else snapshot
+            order = snapshot.evolve(logs=()) if snapshot.logs else snapshot
             slot = self._slot.get(order_id)
             if slot is None:
                 fresh.append(order)
@@ -303,7 +303,7 @@ class BoardModel(QAbstractTableModel):
     @staticmethod
     def prepare(older: Sequence[Order]) -> PreparedKeys:
         """A page of history with its keys computed: pure, so the desk runs it in a worker thread."""
-        return prepare_keys([replace(order, logs=()) if order.logs else order for order in older])
+        return prepare_keys([order.evolve(logs=()) if order.logs else order for order in older])
 
     def append_history(self, older: Iterable[Order] | PreparedKeys) -> int:
         """Add a page of stored orders below everything shown; orders already on the board are skipped."""
