@@ -36,6 +36,8 @@ from engine.reports import export_csv
 from engine.resume_note import resumed_entry
 from engine.router import MockDexRouter, Router, RoutingDecision, worst_price
 from engine.storage import OrderLost, OrderStore, StorageFailure, ownership, rate_window
+from engine.storage.history_rows import read_history_page
+from engine.storage.report_reader import sqlite_file
 from engine.storage.summary import SummaryCounter
 from engine.summary import OrderSummary, build_summary
 from engine.validation import OrderRequest, validate_order
@@ -336,6 +338,14 @@ class Engine:
     ) -> list[Order]:
         """A page of stored orders without logs, newest first, older than `before_seq` when given."""
         return await self.store.list_orders(status=status, pair=pair, limit=limit, before_seq=before_seq)
+
+    async def history_page(self, *, limit: int, before_seq: int | None = None) -> list[Order]:
+        """`orders_page` for the desk's history load: the same snapshots, read off the loop (on SQLite
+        straight from the file in a worker thread, see engine/storage/history_rows.py)."""
+        database_file = sqlite_file(self.store.url)
+        if database_file is None:
+            return await self.store.list_orders(limit=limit, before_seq=before_seq)
+        return await asyncio.to_thread(read_history_page, database_file, limit=limit, before_seq=before_seq)
 
     async def summary(self) -> OrderSummary:
         """Counts, notional, fees, slippage, retries and time to CONFIRMED over every stored order,

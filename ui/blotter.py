@@ -118,6 +118,10 @@ class FillsBlotter(QTableView):
         self.setAlternatingRowColors(True)
         header = self.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        # Fit the rows on screen only. Qt's default measures 1,000 rows per column after every
+        # reset (every batch with a fill): ~10,000 `data()` calls each time, which was most of the
+        # desk's loop while orders streamed or history loaded (py-spy of the board bench).
+        header.setResizeContentsPrecision(0)
         header.setStretchLastSection(True)
 
     def apply(self, orders: Iterable[Order]) -> None:

@@ -123,7 +123,7 @@ def board_price(order: Order) -> Decimal | None:
 _today: list[Any] = [-1.0, None]  # [monotonic second it was read, today's local date]
 
 
-def _local_today() -> date:
+def local_today() -> date:
     """Today's local date, read at most once a second (every Time cell of every paint asks)."""
     second = time.monotonic() // 1
     if _today[0] != second:
@@ -134,7 +134,7 @@ def _local_today() -> date:
 def board_time(order: Order, _context: BoardContext) -> str:
     """Today's orders by time to the millisecond; older ones with their date."""
     local = order.created_at.astimezone()
-    if local.date() == _local_today():
+    if local.date() == local_today():
         return local.strftime("%H:%M:%S.") + f"{local.microsecond // 1000:03d}"
     return local.strftime("%d %b %H:%M:%S")
 

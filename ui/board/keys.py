@@ -43,6 +43,8 @@ class PreparedKeys:
     status: array[int]
     columns: dict[Column, array[Any]]
     categories: dict[str, list[str]]
+    id_chars: frozenset[str]  # every character of their ids (see `BoardKeys.search`)
+    hash_chars: frozenset[str]
 
 
 def prepare_keys(orders: Sequence[Order]) -> PreparedKeys:
@@ -60,6 +62,8 @@ def prepare_keys(orders: Sequence[Order]) -> PreparedKeys:
         array("b", (STATUS_RANK[order.status] for order in orders)),
         columns,
         {name: list(map(value, orders)) for name, value in CATEGORIES.items()},
+        frozenset("".join(order.id for order in orders)),
+        frozenset("".join(order.tx_hash or "" for order in orders)),
     )
 
 
@@ -90,11 +94,17 @@ class BoardKeys:
         self.categories = {name: Category() for name in CATEGORIES}
         self.ids: list[str] = []
         self.hashes: list[str] = []
+        # Every character some id (some hash) has: a search with any other character cannot
+        # match one, and skips the scan of 100,000 ids (hashes), ~40 % of a search's time each.
+        self.id_chars: set[str] = set()
+        self.hash_chars: set[str] = set()
 
     def add(self, prepared: PreparedKeys) -> None:
         orders = prepared.orders
         self.ids.extend(order.id for order in orders)
         self.hashes.extend(order.tx_hash or "" for order in orders)
+        self.id_chars |= prepared.id_chars
+        self.hash_chars |= prepared.hash_chars
         self.status.extend(prepared.status)
         for name, category in self.categories.items():
             category.per_slot.extend(map(category.code, prepared.categories[name]))
@@ -104,6 +114,8 @@ class BoardKeys:
     def replace(self, slot: int, before: Order, order: Order) -> None:
         """An order changed: its keys follow (only those of columns whose value can change)."""
         self.hashes[slot] = order.tx_hash or ""
+        if order.tx_hash and order.tx_hash is not before.tx_hash:
+            self.hash_chars.update(order.tx_hash)
         self.status[slot] = STATUS_RANK[order.status]
         if before.dex != order.dex:
             venue = self.categories["venue"]
@@ -135,7 +147,15 @@ class BoardKeys:
             if codes:
                 hit |= np.isin(category.of(slots), codes)
         ids, hashes = self.ids, self.hashes
-        found = [slot for slot in slots[~hit].tolist() if needle in ids[slot] or typed in hashes[slot]]
-        if found:
-            hit |= np.isin(slots, found)
+        in_ids, in_hashes = self.id_chars.issuperset(needle), self.hash_chars.issuperset(typed)
+        if in_ids or in_hashes:
+            rest = np.flatnonzero(~hit)
+            candidates = slots[rest].tolist()
+            if in_ids and in_hashes:
+                found = [needle in ids[slot] or typed in hashes[slot] for slot in candidates]
+            elif in_ids:
+                found = [needle in ids[slot] for slot in candidates]
+            else:
+                found = [typed in hashes[slot] for slot in candidates]
+            hit[rest[np.array(found, dtype=bool)]] = True  # a mask: `isin` of many matches sorted them all
         return slots[hit].tolist()  # type: ignore[no-any-return]

@@ -40,6 +40,7 @@ from PySide6.QtCore import (
 
 from engine.domain import Order, OrderStatus
 from engine.pairs import PairCatalog
+from ui.board.cells import RowCells
 from ui.board.columns import COLUMNS, Column, ColumnSpec, copy_text, elapsed_seconds
 from ui.board.context import BoardContext
 from ui.board.filter import BoardFilter
@@ -82,6 +83,7 @@ class BoardModel(QAbstractTableModel):
         self._relayout_timer = QTimer(self)
         self._relayout_timer.setSingleShot(True)
         self._relayout_timer.timeout.connect(self._relayout)
+        self._cells = RowCells(self.context)
         self._display = tuple(column.spec.display for column in COLUMNS)
         self._colours = tuple(column.spec.colour for column in COLUMNS)
         self._tips = tuple(column.spec.cell_tip for column in COLUMNS)
@@ -118,13 +120,18 @@ class BoardModel(QAbstractTableModel):
     def data(self, index: AnyIndex, role: int = _DISPLAY) -> Any:
         # Called for every visible cell and role on each repaint: cheap checks first.
         column = index.column()
-        if role == _DISPLAY:
-            return self._display[column](self.order_at(index.row()), self.context)
+        if role in (_DISPLAY, _FOREGROUND):
+            slot = self._slot_at(index.row())
+            order = self._orders[slot]
+            cells = self._cells.of(slot, order)
+            if role == _DISPLAY:
+                return cells[0][column] if cells is not None else self._display[column](order, self.context)
+            if cells is not None:
+                return cells[1][column]
+            colour = self._colours[column]
+            return None if colour is None else colour(order, self.context)
         if role == _ALIGN:
             return self._alignments[column]
-        if role == _FOREGROUND:
-            colour = self._colours[column]
-            return None if colour is None else colour(self.order_at(index.row()), self.context)
         if role == ORDER_ROLE:
             return self.order_at(index.row())
         if role == _TOOLTIP:
@@ -139,20 +146,24 @@ class BoardModel(QAbstractTableModel):
 
         A delegate asks ~7 roles per cell; through `data()` each is a separate call from C++ into
         Python, which was most of the board's paint time (py-spy: `multiData` → `data` 26 % of a repaint).
+        A finished order's texts and colours come from its row's cached cells (`RowCells`).
         """
         if not index.isValid():
             return
         column = index.column()
-        order = self.order_at(index.row())
+        slot = self._slot_at(index.row())
+        order = self._orders[slot]
+        cells = self._cells.of(slot, order)
         wanted = (span,) if isinstance(span, QModelRoleData) else cast(Iterable[QModelRoleData], span)
         for role_data in wanted:
             role = role_data.role()
             if role == _DISPLAY:
-                role_data.setData(self._display[column](order, self.context))
+                role_data.setData(cells[0][column] if cells is not None else self._display[column](order, self.context))
             elif role == _ALIGN:
                 role_data.setData(self._alignments[column])
             elif role == _FOREGROUND and self._colours[column] is not None:
-                role_data.setData(self._colours[column](order, self.context))  # type: ignore[misc]
+                colour = cells[1][column] if cells is not None else self._colours[column](order, self.context)  # type: ignore[misc]
+                role_data.setData(colour)
             else:
                 role_data.clearData()
 
@@ -239,7 +250,7 @@ class BoardModel(QAbstractTableModel):
         sort_key = self._sort_column.spec.sort_key
         arranged = self._view is not None
         for order_id, snapshot in batch.items():
-            order = replace(snapshot, logs=()) if snapshot.logs else snapshot
+            order = snapshot.evolve(logs=()) if snapshot.logs else snapshot
             slot = self._slot.get(order_id)
             if slot is None:
                 fresh.append(order)
@@ -292,7 +303,7 @@ class BoardModel(QAbstractTableModel):
     @staticmethod
     def prepare(older: Sequence[Order]) -> PreparedKeys:
         """A page of history with its keys computed: pure, so the desk runs it in a worker thread."""
-        return prepare_keys([replace(order, logs=()) if order.logs else order for order in older])
+        return prepare_keys([order.evolve(logs=()) if order.logs else order for order in older])
 
     def append_history(self, older: Iterable[Order] | PreparedKeys) -> int:
         """Add a page of stored orders below everything shown; orders already on the board are skipped."""
@@ -337,6 +348,7 @@ class BoardModel(QAbstractTableModel):
 
     def refresh_rows(self, first: int, last: int) -> None:
         """Cells that read the clock or the queue (waiting times, queue places) changed on their own."""
+        self._cells.check_day()
         if 0 <= first <= last < self.rowCount():
             self.dataChanged.emit(self.index(first, 0), self.index(last, len(COLUMNS) - 1))
 
