@@ -152,7 +152,7 @@ change_counter = Table(
 """One row, SQLite only: every write transaction bumps it first and stamps the rows it changes with
 the new value (the file's write lock already orders writers, so the marks become visible in order).
 
-PostgreSQL marks rows with the writing transaction's id instead (since revision 0005): a counter
+PostgreSQL marks rows with the writing transaction's id instead (since revision 0006): a counter
 row there made the writers of every process queue behind one another.
 """
 

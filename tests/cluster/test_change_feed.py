@@ -1,4 +1,4 @@
-"""The change feed without a shared counter: gap-free when writers commit out of order, no repeats, migration 0005.
+"""The change feed without a shared counter: gap-free when writers commit out of order, no repeats, migration 0006.
 
 On PostgreSQL a row's mark is its writing transaction's id, handed out at the first write, so a
 transaction that started first can commit last with the lower mark. A reader must still see it.
@@ -125,7 +125,7 @@ def _migrate(connection: Connection, revision: str, *, down: bool) -> None:
         command.upgrade(config, revision)
 
 
-async def test_revision_0005_keeps_every_order_and_downgrades(db_url: str) -> None:
+async def test_revision_0006_keeps_every_order_and_downgrades(db_url: str) -> None:
     store = OrderStore(db_url, owner_id="writer")
     await store.open()
     try:
@@ -133,7 +133,7 @@ async def test_revision_0005_keeps_every_order_and_downgrades(db_url: str) -> No
         await store._with_retries(store._write_batch, [_routing(order) for order in stored])
         async with store.engine.begin() as connection:
             marks = dict((await connection.execute(select(orders.c.id, orders.c.change_seq))).all())
-            await connection.run_sync(_migrate, "0004", down=True)
+            await connection.run_sync(_migrate, "0005", down=True)
             counter = (await connection.execute(select(change_counter.c.value))).scalar_one()
             # The previous release's feed resumes past every stored mark.
             assert counter >= max(marks.values())
@@ -141,7 +141,7 @@ async def test_revision_0005_keeps_every_order_and_downgrades(db_url: str) -> No
             await connection.run_sync(_migrate, "head", down=False)
             after = dict((await connection.execute(select(orders.c.id, orders.c.change_seq))).all())
             revision = (await connection.execute(text("SELECT version_num FROM alembic_version"))).scalar_one()
-        assert revision == "0005"
+        assert revision == "0006"
         assert set(after) == {order.id for order in stored}
         if store.dialect == "postgresql":
             assert set(after.values()) == {0}, "counter-era marks are cleared: they are not transaction ids"

@@ -1,7 +1,7 @@
 """The change feed without a counter on PostgreSQL (branch `cluster`).
 
-Revision ID: 0005
-Revises: 0004
+Revision ID: 0006
+Revises: 0005
 On PostgreSQL, `orders.change_seq` now holds the id of the transaction that last changed the row
 (see engine/storage/change_feed.py); `change_counter` is no longer bumped there. Counter values
 and transaction ids are unrelated numbers, so the counter's marks are cleared to 0 (no reader ever
@@ -15,8 +15,8 @@ from __future__ import annotations
 
 from alembic import op
 
-revision = "0005"
-down_revision = "0004"
+revision = "0006"
+down_revision = "0005"
 branch_labels = None
 depends_on = None
 
