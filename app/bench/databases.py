@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import tempfile
+import time
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -54,6 +55,20 @@ async def scratch_database(base_url: str | None) -> AsyncIterator[str]:
             await admin.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
         finally:
             await admin.close()
+
+
+@asynccontextmanager
+async def filled_store(base_url: str | None, count: int) -> AsyncIterator[tuple[OrderStore, float]]:
+    """A scratch database holding `count` finished orders, open, and the seconds filling it took."""
+    async with scratch_database(base_url) as url:
+        store = OrderStore(url)
+        await store.open()
+        try:
+            started = time.perf_counter()
+            await fill(store, count)
+            yield store, time.perf_counter() - started
+        finally:
+            await store.close()
 
 
 def _folder_of(database: str | None) -> str:

@@ -16,7 +16,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from app.bench.databases import fill, scratch_database
+from app.bench.databases import filled_store
 from app.bench.report import emit, percentile
 from engine.reports import export_csv
 from engine.storage import OrderStore
@@ -47,19 +47,11 @@ async def _export_with_probe(store: OrderStore, target: Path) -> tuple[int, floa
 
 
 async def measure(db_url: str | None, count: int) -> dict[str, Any]:
-    async with scratch_database(db_url) as url:
-        store = OrderStore(url)
-        await store.open()
-        try:
-            t0 = time.perf_counter()
-            await fill(store, count)
-            fill_s = time.perf_counter() - t0
-            with tempfile.TemporaryDirectory(prefix="dexdesk-bench-") as folder:
-                target = Path(folder) / "report.csv"
-                rows, export_s, stalls = await _export_with_probe(store, target)
-                size_mb = target.stat().st_size / 2**20
-        finally:
-            await store.close()
+    async with filled_store(db_url, count) as (store, fill_s):
+        with tempfile.TemporaryDirectory(prefix="dexdesk-bench-") as folder:
+            target = Path(folder) / "report.csv"
+            rows, export_s, stalls = await _export_with_probe(store, target)
+            size_mb = target.stat().st_size / 2**20
     return {
         "orders": count,
         "rows": rows,

@@ -14,30 +14,21 @@ import statistics
 import time
 from typing import Any
 
-from app.bench.databases import fill, scratch_database
+from app.bench.databases import filled_store
 from app.bench.report import emit
 from engine.engine import Engine, engine_settings
-from engine.storage import OrderStore
 
 RUNS = 7
 
 
 async def measure(db_url: str | None, count: int) -> dict[str, Any]:
-    async with scratch_database(db_url) as url:
-        store = OrderStore(url)
-        await store.open()
-        try:
+    async with filled_store(db_url, count) as (store, fill_s):
+        engine = Engine(store, engine_settings(time_scale=0, rate_limit=0))
+        timings = []
+        for _ in range(RUNS):
             t0 = time.perf_counter()
-            await fill(store, count)
-            fill_s = time.perf_counter() - t0
-            engine = Engine(store, engine_settings(time_scale=0, rate_limit=0))
-            timings = []
-            for _ in range(RUNS):
-                t0 = time.perf_counter()
-                summary = await engine.summary()
-                timings.append(time.perf_counter() - t0)
-        finally:
-            await store.close()
+            summary = await engine.summary()
+            timings.append(time.perf_counter() - t0)
     return {
         "orders": count,
         "counted": summary.total.orders,
