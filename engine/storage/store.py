@@ -169,7 +169,7 @@ class OrderStore:
         self._in_flight += 1
         try:
             if self._writer_connection is None:
-                self._writer_connection = await self.engine.connect()
+                self._writer_connection = await self._open_writer_connection()
             connection = self._writer_connection
             try:
                 async with connection.begin():
@@ -179,6 +179,26 @@ class OrderStore:
                 raise
         finally:
             self._in_flight -= 1
+
+    async def _open_writer_connection(self) -> AsyncConnection:
+        """The group commit's connection. On PostgreSQL its plans never scan the whole orders table.
+
+        Every statement it runs finds its rows by primary key. A prepared statement's plan is made
+        once per connection; made while the table is small or never analysed (a new database, a
+        server without autovacuum) it scans every order in every batch, a cost that grows with the
+        table (0.25–0.3 ms a batch at 2,000 orders). The connection is never handed back to the
+        pool (it is invalidated when dropped), so the setting stays with it.
+        """
+        connection = await self.engine.connect()
+        if self.dialect == "postgresql":
+            try:
+                driver: Any = (await connection.get_raw_connection()).driver_connection
+                await driver.execute("SET enable_seqscan = off")
+            except BaseException:
+                await connection.invalidate()
+                await connection.close()
+                raise
+        return connection
 
     async def _drop_writer_connection(self) -> None:
         connection, self._writer_connection = self._writer_connection, None
