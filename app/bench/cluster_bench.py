@@ -62,15 +62,46 @@ class Run:
     starts: list[float]
     worker_cpu_s: list[float]
     producer_cpu_s: float
+    server_cpu_s: dict[str, float]
 
 
-def _cpu_s(pid: int) -> float:
+SERVERS = {"postgres": "postgres", "redis-server": "redis"}  # process name → the figure's name
+
+
+def _cpu_s(pid: int | str) -> float:
     """CPU seconds (user + system) a live process has used: on a shared machine wall time alone misleads."""
     try:
         fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     except OSError:
         return float("nan")
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _server_cpu_s() -> dict[str, dict[str, float]]:
+    """CPU seconds of each PostgreSQL and Redis process this machine runs, by pid.
+
+    What the servers spend per order is what bounds a cluster sharing their cores; a server on
+    another machine is simply not seen (its figure stays 0).
+    """
+    found: dict[str, dict[str, float]] = {name: {} for name in SERVERS.values()}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            name = (entry / "comm").read_text().strip()
+        except OSError:
+            continue
+        if name in SERVERS:
+            found[SERVERS[name]][entry.name] = _cpu_s(entry.name)
+    return found
+
+
+def _spent(before: dict[str, dict[str, float]], after: dict[str, dict[str, float]]) -> dict[str, float]:
+    """CPU seconds each server spent between two readings (backends that came and went count from 0)."""
+    return {
+        server: sum(cpu - before[server].get(pid, 0.0) for pid, cpu in after[server].items() if cpu == cpu)
+        for server in after
+    }
 
 
 async def _start_workers(
@@ -186,6 +217,7 @@ async def one_run(
                 requests = random_requests(default_catalog(), orders, seed=workers)
                 backlog = [] if end_to_end else await _backlog(store, requests)
                 cpu_before = [_cpu_s(process.pid) for process in processes]
+                servers_before = _server_cpu_s()
                 producer_before = time.process_time()
                 started = time.perf_counter()
                 starts: list[float] = []
@@ -196,6 +228,7 @@ async def one_run(
                 wall = time.perf_counter() - started
                 producer_cpu = time.process_time() - producer_before
                 worker_cpu = [_cpu_s(p.pid) - before for p, before in zip(processes, cpu_before, strict=True)]
+                server_cpu = _spent(servers_before, _server_cpu_s())
             finally:
                 await _stop_workers(processes)
                 await follower.close()
@@ -205,7 +238,7 @@ async def one_run(
         await store.close()
         await _forget_queue(base.queue_url, queue_name)
     twice = sum(1 for n in executions.values() if n > 1)
-    return Run(workers, orders, wall, len(unfinished), twice, sorted(starts), worker_cpu, producer_cpu)
+    return Run(workers, orders, wall, len(unfinished), twice, sorted(starts), worker_cpu, producer_cpu, server_cpu)
 
 
 async def _forget_queue(url: str, queue_name: str) -> None:
@@ -272,6 +305,11 @@ async def bench(args: argparse.Namespace) -> dict[str, Any]:
         "producer_cpu_ms_per_order": {
             str(run.workers): round(1000 * run.producer_cpu_s / run.orders, 3) for run in runs
         },
+        # The same for the PostgreSQL and Redis processes of this machine (0 for a server elsewhere).
+        "server_cpu_ms_per_order": {
+            str(run.workers): {server: round(1000 * cpu / run.orders, 3) for server, cpu in run.server_cpu_s.items()}
+            for run in runs
+        },
         "load_average_1m": os.getloadavg()[0],
         "max_starts_per_window": most_in_window(limited.starts, WINDOW_S),
         "rate_limit": LIMIT,
@@ -302,6 +340,13 @@ def main(args: argparse.Namespace) -> int:
             (
                 f"CPU ms/order, {workers} worker(s) + producer",
                 f"{cpu} + {result['producer_cpu_ms_per_order'][workers]:.2f}",
+            )
+        )
+        servers = result["server_cpu_ms_per_order"][workers]
+        rows.append(
+            (
+                f"CPU ms/order, {workers} worker(s): PostgreSQL + Redis here",
+                f"{servers['postgres']:.2f} + {servers['redis']:.2f}",
             )
         )
     rows.append(("load average (1 min) at the end", f"{result['load_average_1m']:.2f}"))

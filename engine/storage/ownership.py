@@ -174,7 +174,8 @@ async def claim_many(
             for order_id in wanted
         }
 
-    result: dict[str, Claim] = await store._with_retries(work)
+    # A worker's claims come one batch at a time (cluster/claims.py): a kept connection, no pool round trips.
+    result: dict[str, Claim] = await store.run_serially(work)
     return result
 
 

@@ -11,7 +11,6 @@ lands; orders wait, none is lost. The queries are in reads.py, connecting in con
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from datetime import datetime
@@ -32,6 +31,7 @@ from engine.storage.errors import is_transient, permanent_problem, refuse_foreig
 from engine.storage.fast_write import BatchResult, write_postgres, write_sqlite
 from engine.storage.file_identity import FileWatch
 from engine.storage.group_commit import GroupCommit
+from engine.storage.kept_connection import KeptConnection
 from engine.storage.postgres_url import ensure_schema, postgres_options
 from engine.storage.report_reader import REPORT_COLUMNS
 from engine.storage.rows import log_rows, order_from_row, order_row, report_cells
@@ -59,7 +59,8 @@ class OrderStore:
         self.engine = engine_for(url)
         self.dialect = self.engine.dialect.name
         self._group = GroupCommit(self._write)
-        self._writer_connection: AsyncConnection | None = None
+        self._writer = KeptConnection(self.engine)  # the group commit's
+        self._serial = KeptConnection(self.engine)  # run_serially's
         self._in_flight = 0
         self.retries = 0  # transactions retried through a lock or a lost connection, for diagnostics
         self.last_error: str | None = None
@@ -148,7 +149,7 @@ class OrderStore:
 
     async def close(self) -> None:
         await self._group.close()
-        await self._drop_writer_connection()
+        await self._drop_kept_connections()
         await self.engine.dispose()
 
     async def _run(self, work: Work[T], *args: Any) -> T:
@@ -161,51 +162,27 @@ class OrderStore:
             self._in_flight -= 1
 
     async def _run_on_writer_connection(self, work: Work[T], *args: Any) -> T:
-        """`_run` for the group commit, on one connection kept open between batches.
+        """`_run` for the group commit, on its kept connection (see kept_connection)."""
+        return await self._run_kept(self._writer, work, *args)
 
-        A pool checkout, its reset and (on PostgreSQL) its pre-ping cost more than a small batch's
-        own statements; after any failure the next batch starts on a fresh connection.
-        """
+    async def run_serially(self, work: Work[T], *args: Any) -> T:
+        """`_run` on a second kept connection, for a caller that runs one such transaction at a time
+        many times a second (a worker's batched claims): retried like every transaction here."""
+        return await self._with_retries(work, *args, run=self._run_on_serial_connection)
+
+    async def _run_on_serial_connection(self, work: Work[T], *args: Any) -> T:
+        return await self._run_kept(self._serial, work, *args)
+
+    async def _run_kept(self, kept: KeptConnection, work: Work[T], *args: Any) -> T:
         self._in_flight += 1
         try:
-            if self._writer_connection is None:
-                self._writer_connection = await self._open_writer_connection()
-            connection = self._writer_connection
-            try:
-                async with connection.begin():
-                    return await work(connection, *args)
-            except BaseException:
-                await self._drop_writer_connection()
-                raise
+            return await kept.run(work, *args)
         finally:
             self._in_flight -= 1
 
-    async def _open_writer_connection(self) -> AsyncConnection:
-        """The group commit's connection. On PostgreSQL its plans never scan the whole orders table.
-
-        Every statement it runs finds its rows by primary key. A prepared statement's plan is made
-        once per connection; made while the table is small or never analysed (a new database, a
-        server without autovacuum) it scans every order in every batch, a cost that grows with the
-        table (0.25–0.3 ms a batch at 2,000 orders). The connection is never handed back to the
-        pool (it is invalidated when dropped), so the setting stays with it.
-        """
-        connection = await self.engine.connect()
-        if self.dialect == "postgresql":
-            try:
-                driver: Any = (await connection.get_raw_connection()).driver_connection
-                await driver.execute("SET enable_seqscan = off")
-            except BaseException:
-                await connection.invalidate()
-                await connection.close()
-                raise
-        return connection
-
-    async def _drop_writer_connection(self) -> None:
-        connection, self._writer_connection = self._writer_connection, None
-        if connection is not None:
-            with contextlib.suppress(Exception):
-                await connection.invalidate()
-                await connection.close()
+    async def _drop_kept_connections(self) -> None:
+        await self._writer.drop()
+        await self._serial.drop()
 
     # -- writes ---------------------------------------------------------------------------
 
