@@ -13,39 +13,32 @@ import asyncio
 import functools
 import logging
 from collections.abc import Awaitable, Callable, Iterable
-from decimal import Decimal
-from pathlib import Path
 from typing import Any
 
-from engine.account.model import Reservation, parse_balances, reservation_for
-from engine.account.view import AccountView
+from engine.account.model import Reservation, reservation_for
 from engine.active_orders import ActiveOrders
 from engine.clock import Clock
 from engine.cluster.config import refuse_limit_orders_in_cluster
 from engine.coordination import Coordinator
 from engine.domain import Direction, Order, OrderStatus, OrderTerms, OrderType, OrderUpdate, update_message
 from engine.engine_config import CancelResult, EngineSettings, StorageHealth, engine_settings, new_owner_id
+from engine.engine_reads import EngineReads
 from engine.events import UpdateHub
 from engine.limits import LimitBook
 from engine.pairs import PairCatalog, default_catalog
-from engine.paper_marks import account_view
 from engine.pipeline import AttemptRunner, Transitions
 from engine.queue import InProcessQueue, OrderQueue, QueueStats, RemoteQueue
 from engine.ratelimit import SharedWindowLimiter
-from engine.reports import export_csv
 from engine.resume_note import resumed_entry
-from engine.router import MockDexRouter, Router, RoutingDecision, worst_price
+from engine.router import MockDexRouter, Router, worst_price
 from engine.storage import OrderLost, OrderStore, StorageFailure, ownership, rate_window
-from engine.storage.history_rows import read_history_page
-from engine.storage.report_reader import sqlite_file
 from engine.storage.summary import SummaryCounter
-from engine.summary import OrderSummary, build_summary
 from engine.validation import OrderRequest, validate_order
 
 log = logging.getLogger(__name__)
 
 
-class Engine:
+class Engine(EngineReads):
     def __init__(
         self,
         store: OrderStore,
@@ -316,86 +309,6 @@ class Engine:
         """The cluster's figures in one line (workers alive, queued, in flight, window), or None when not a cluster."""
         text = getattr(self.queue, "text", None)
         return text if isinstance(text, str) else None
-
-    @property
-    def seed(self) -> int:
-        return self.settings.router.seed
-
-    def storage_health(self) -> StorageHealth:
-        return StorageHealth(self.store.dialect, self.store.display_url, self.store.last_error)
-
-    async def order(self, order_id: str) -> Order | None:
-        """One stored order with its whole log."""
-        return await self.store.get(order_id)
-
-    async def orders_page(
-        self,
-        *,
-        limit: int,
-        before_seq: int | None = None,
-        status: OrderStatus | None = None,
-        pair: str | None = None,
-    ) -> list[Order]:
-        """A page of stored orders without logs, newest first, older than `before_seq` when given."""
-        return await self.store.list_orders(status=status, pair=pair, limit=limit, before_seq=before_seq)
-
-    async def history_page(self, *, limit: int, before_seq: int | None = None) -> list[Order]:
-        """`orders_page` for the desk's history load: the same snapshots, read off the loop (on SQLite
-        straight from the file in a worker thread, see engine/storage/history_rows.py)."""
-        database_file = sqlite_file(self.store.url)
-        if database_file is None:
-            return await self.store.list_orders(limit=limit, before_seq=before_seq)
-        return await asyncio.to_thread(read_history_page, database_file, limit=limit, before_seq=before_seq)
-
-    async def summary(self) -> OrderSummary:
-        """Counts, notional, fees, slippage, retries and time to CONFIRMED over every stored order,
-        aggregated by the database (a few dozen group rows come back, whatever the number of orders)."""
-        return build_summary(await self.store.summary_rows(self._summary_counter), self.catalog)
-
-    async def counts_by_status(self) -> dict[OrderStatus, int]:
-        return await self.store.counts_by_status()
-
-    async def export_csv(
-        self,
-        path: Path,
-        *,
-        status: OrderStatus | None = None,
-        pair: str | None = None,
-        progress: Callable[[int], None] | None = None,
-        bom: bool = True,
-    ) -> int:
-        """The CSV report of every stored order that matches, streamed from storage (`bom=False`: plain UTF-8)."""
-        return await export_csv(self.store, path, status=status, pair=pair, progress=progress, bom=bom)
-
-    def indicative_quote(
-        self, pair: str, amount: Decimal, direction: Direction, slippage: Decimal | None = None
-    ) -> RoutingDecision:
-        """What a market order sent now gets: the venue it routes to and the price, before the market moves.
-
-        Send it with `OrderRequest.quoted_price` = the chosen effective price, and the order is
-        bound to this quote widened by `slippage` (the router's tolerance when None).
-        """
-        return self.router.indicative(pair, amount, direction, self._last_seq + 1, slippage)
-
-    def market_time(self) -> float:
-        """The market's time now (engine/market.py), for charts that sample it."""
-        return self.router.market.now(self._last_seq + 1)
-
-    async def account(self) -> AccountView | None:
-        """The paper account (balances, positions, PnL marked to the reference now), or None if not started."""
-        return await account_view(self.store, self.catalog, self.router, self.market_time())
-
-    async def reset_account(self, balances: dict[str, Decimal] | str) -> None:
-        """Start the paper account over (`"USDC=10000,SOL=10"` or a dict); bad text raises InvalidOrder."""
-        parsed = parse_balances(balances) if isinstance(balances, str) else balances
-        await self.store.reset_account(parsed, self._transitions.now())
-
-    async def ensure_account(self, start: str) -> bool:
-        """Start the paper account with `start` if there is none yet; True if it was started now."""
-        if await self.store.read_account() is not None:
-            return False
-        await self.reset_account(start)
-        return True
 
     def subscribe(self, listener: Callable[[OrderUpdate], None]) -> Callable[[], None]:
         return self.hub.subscribe(listener)

@@ -5,7 +5,8 @@ single transaction (engine/storage/group_commit.py, with the statements of fast_
 wakes each waiting order. An order announces a change only after its `commit()` returns (or the
 future `enqueue()` gave it resolves), so nothing is ever announced that is not stored. A locked
 SQLite file or a dropped PostgreSQL connection makes every transaction here retry until it
-lands; orders wait, none is lost. The queries are in reads.py, connecting in connect.py.
+lands; orders wait, none is lost. The queries are in reads.py, new orders in inserts.py,
+connecting in connect.py, the connections kept for the group commit and claims in kept_connection.py.
 """
 
 from __future__ import annotations
@@ -31,11 +32,12 @@ from engine.storage.errors import is_transient, permanent_problem, refuse_foreig
 from engine.storage.fast_write import BatchResult, write_postgres, write_sqlite
 from engine.storage.file_identity import FileWatch
 from engine.storage.group_commit import GroupCommit
+from engine.storage.inserts import insert_orders
 from engine.storage.kept_connection import KeptConnection
 from engine.storage.postgres_url import ensure_schema, postgres_options
 from engine.storage.report_reader import REPORT_COLUMNS
-from engine.storage.rows import log_rows, order_from_row, order_row, report_cells
-from engine.storage.schema import ExactDecimal, UtcTimestamp, order_logs, orders
+from engine.storage.rows import report_cells
+from engine.storage.schema import ExactDecimal, UtcTimestamp, orders
 from engine.storage.summary import SummaryCounter, SummaryRows
 
 log = logging.getLogger(__name__)
@@ -203,44 +205,9 @@ class OrderStore:
 
         async def work(connection: AsyncConnection) -> list[tuple[Order, bool]]:
             seq = await self.bump_change_seq(connection)
-            ids = [order.id for order in new_orders]
-            existing = await self._orders_by_id(connection, ids)
-            fresh = [order for order in new_orders if order.id not in existing]
-            if fresh:
-                rows = [{**order_row(order), "change_seq": seq} for order in fresh]
-                await connection.execute(orders.insert(), rows)
-                logs = [row for order in fresh for row in log_rows(order.id, 0, order.logs)]
-                if logs:
-                    await connection.execute(order_logs.insert(), logs)
-            # The new rows' sequences only: they are what the orders in hand lack (reading them
-            # back as whole orders cost more than the insert).
-            created = await self._seqs_by_id(connection, [order.id for order in fresh])
-            await account_store.reserve(connection, [item for item in reservations if item.order_id in created])
-            results = []
-            for order in new_orders:
-                if order.id in created:
-                    results.append((order.evolve(seq=created[order.id]), True))
-                    continue
-                stored = existing[order.id]
-                mine = stored.owner == self.owner_id and stored.version == 0
-                results.append((order.evolve(seq=stored.seq) if mine else stored, mine))
-            return results
+            return await insert_orders(connection, new_orders, reservations, owner=self.owner_id, change_seq=seq)
 
         return await self._with_retries(work)
-
-    async def _seqs_by_id(self, connection: AsyncConnection, ids: Sequence[str]) -> dict[str, int]:
-        found: dict[str, int] = {}
-        for start in range(0, len(ids), 500):
-            query = select(orders.c.id, orders.c.seq).where(orders.c.id.in_(ids[start : start + 500]))
-            found.update({order_id: seq for order_id, seq in await connection.execute(query)})
-        return found
-
-    async def _orders_by_id(self, connection: AsyncConnection, ids: Sequence[str]) -> dict[str, Order]:
-        found: dict[str, Order] = {}
-        for start in range(0, len(ids), 500):
-            query = select(orders).where(orders.c.id.in_(ids[start : start + 500]))
-            found.update({row["id"]: order_from_row(row) for row in (await connection.execute(query)).mappings()})
-        return found
 
     async def commit(self, change: Change) -> None:
         """Queue a state change for the next group commit and wait until it is durable."""

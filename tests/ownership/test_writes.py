@@ -84,3 +84,23 @@ async def test_a_batch_retried_after_its_commit_landed_is_recognised_not_written
         assert sum((await store.counts_by_status()).values()) == 4
     finally:
         await store.close()
+
+
+async def test_an_id_reused_for_another_order_is_answered_with_the_stored_order_not_the_new_one(db_url: str) -> None:
+    # An API client reusing an Idempotency-Key for a different order while the first still waits
+    # (PENDING, version 0): the id names the first order, which must come back as stored.
+    store = OrderStore(db_url, owner_id="writer")
+    await store.open()
+    try:
+        [first] = await _stored_orders(store, 1)
+        other = first.evolve(amount=first.amount * 3, seq=0)
+        [(answered, created)] = await store.insert([other])
+        assert created is False
+        assert answered.amount == first.amount
+        # A retry of the very insert that stored it (its acknowledgement lost) is still recognised as ours.
+        [(again, created_again)] = await store.insert([first.evolve(seq=0)])
+        assert created_again is True
+        assert again.seq == first.seq
+        assert sum((await store.counts_by_status()).values()) == 1
+    finally:
+        await store.close()
