@@ -27,6 +27,7 @@ from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from engine.domain import Order
+from engine.storage.limit_terms import with_limit_terms
 from engine.storage.rows import order_from_row
 from engine.storage.schema import change_counter, orders
 
@@ -103,7 +104,9 @@ async def read(
         )
         rows = list((await connection.execute(query)).mappings())
         after = FeedCursor(int(rows[0]["xmax"]), frozenset(int(xid) for xid in rows[0]["xip"]))
-        return [(int(row["change_seq"]), order_from_row(row)) for row in rows if row["id"] is not None], after
+        return await _with_terms(
+            connection, [(int(row["change_seq"]), order_from_row(row)) for row in rows if row["id"] is not None]
+        ), after
     # SQLite: every mark up to the counter's value is committed (one writer at a time), so read
     # up to it, page by page; a row changed again meanwhile carries a higher mark and comes next time.
     high = (await connection.execute(select(change_counter.c.value).where(change_counter.c.id == 1))).scalar_one()
@@ -116,6 +119,12 @@ async def read(
         )
         changed.extend((int(row["change_seq"]), order_from_row(row)) for row in page)
         if len(page) < PAGE:
-            return changed, FeedCursor(int(high) + 1)
+            return await _with_terms(connection, changed), FeedCursor(int(high) + 1)
         mark, seq = page[-1]["change_seq"], page[-1]["seq"]
         beyond = or_(orders.c.change_seq > mark, and_(orders.c.change_seq == mark, orders.c.seq > seq))
+
+
+async def _with_terms(connection: AsyncConnection, changed: list[tuple[int, Order]]) -> list[tuple[int, Order]]:
+    """Another process's waiting limit order is heard with its limit (see limit_terms)."""
+    found = await with_limit_terms(connection, [order for _mark, order in changed])
+    return [(mark, order) for (mark, _old), order in zip(changed, found, strict=True)]

@@ -5,7 +5,8 @@ rows, its column types' conversions and `order_from_row` (enum calls, a mapping 
 profile of a 100,000-order load put 88 % of it there. Here a plain read-only `sqlite3` cursor
 hands over each row as a tuple of the stored text, and the snapshot is built from it in one pass
 (enums by dictionary, timestamps by `fromisoformat`), all in the calling thread, which is never the
-loop's. The snapshots are the store's own: without logs, market terms (see `order_from_row`).
+loop's. The snapshots are the store's own: without logs, market terms (see `order_from_row`), but
+a waiting limit order with its terms (see limit_terms).
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from urllib.parse import quote
 from engine.domain import MARKET_TERMS, Direction, Order, OrderStatus, Route, Venue
 from engine.storage.changes import StorageUnavailable
 from engine.storage.errors import permanent_problem
+from engine.storage.limit_terms import with_limit_terms_sqlite
 
 HISTORY_COLUMNS = (
     "id",
@@ -89,7 +91,8 @@ def read_history_page(path: Path, *, limit: int, before_seq: int | None = None) 
     except sqlite3.Error as error:
         raise StorageUnavailable(f"cannot read database {path}: {error}") from error
     try:
-        return [order_from_stored_text(row) for row in connection.execute(sql, parameters)]
+        found = [order_from_stored_text(row) for row in connection.execute(sql, parameters)]
+        return with_limit_terms_sqlite(connection, found)  # a waiting limit order is listed with its limit
     except sqlite3.Error as error:
         problem = permanent_problem(error, f"sqlite:///{path}")
         raise StorageUnavailable(problem or f"cannot read database {path}: {error}") from error

@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from engine.domain import Order, OrderStatus
+from engine.storage.limit_terms import with_limit_terms
 from engine.storage.rows import log_from_row, order_from_row
 from engine.storage.schema import ledger, order_logs, orders
 
@@ -57,14 +58,16 @@ def page_query(
 
 
 async def orders_page(connection: AsyncConnection, query: Any, limit: int | None) -> list[Order]:
-    """Orders without their logs, as `page_query` selects them."""
+    """Orders without their logs (waiting limit orders with their terms), as `page_query` selects them."""
     result = await connection.execute(query)
     if limit is not None and limit < _LARGE_PAGE:
-        return [order_from_row(row) for row in result.mappings()]
-    # The driver has already fetched every row; turning them into orders (decimals, times,
-    # enums: ~20-40 µs a row) is pure Python, so a big page does it in a worker thread and the
-    # loop keeps painting and running orders (a 100,000-order board held it for seconds).
-    return await asyncio.to_thread(lambda: [order_from_row(row) for row in result.mappings()])
+        found = [order_from_row(row) for row in result.mappings()]
+    else:
+        # The driver has already fetched every row; turning them into orders (decimals, times,
+        # enums: ~20-40 µs a row) is pure Python, so a big page does it in a worker thread and the
+        # loop keeps painting and running orders (a 100,000-order board held it for seconds).
+        found = await asyncio.to_thread(lambda: [order_from_row(row) for row in result.mappings()])
+    return await with_limit_terms(connection, found)  # a waiting limit order is listed with its limit
 
 
 async def orders_after(

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+from decimal import Decimal
 
 import pytest
 
 from engine.clock import VirtualTimeLoop, run_virtual
-from engine.domain import OrderStatus, OrderUpdate
+from engine.domain import Direction, OrderStatus, OrderType, OrderUpdate
 from engine.engine import Engine, engine_settings
 from engine.log_kinds import LogKind
 from engine.storage import OrderStore
@@ -120,3 +121,28 @@ async def _stored(url: str, order_id: str):  # type: ignore[no-untyped-def]
         return await store.get(order_id)
     finally:
         await store.close()
+
+
+async def test_another_engines_waiting_limit_order_is_heard_and_listed_with_its_limit(db_url: str) -> None:
+    # The watcher reads the owner's orders as rows, without logs; a limit order's terms are in its log.
+    watching = engine_settings(time_scale=1, rate_limit=0, seed=4, failure_rate=0)
+    async with running(db_url, watching) as owner, running(db_url, watching) as watcher:
+        heard: list[OrderUpdate] = []
+        watcher.subscribe(heard.append)
+        price = owner.indicative_quote("SOL-USDC", Decimal(2), Direction.BUY).chosen.effective_price
+        limit = (price / 2).quantize(Decimal("0.0001"))  # far below the market: it waits
+        order = await owner.submit("SOL-USDC", "2", "BUY", order_type="limit", limit_price=str(limit))
+        market = await owner.submit("SOL-USDC", "1", "BUY")
+        await eventually(lambda: any(update.order_id == order.id for update in heard), "the watcher hearing it")
+
+        [update] = [update for update in heard if update.order_id == order.id]
+        assert update.external
+        assert update.order.terms.type is OrderType.LIMIT
+        assert update.order.terms.price_bound == limit
+        listed = {listed.id: listed for listed in await watcher.orders_page(limit=10)}
+        history = {listed.id: listed for listed in await watcher.history_page(limit=10)}
+        for page in (listed, history):
+            assert page[order.id].terms.type is OrderType.LIMIT
+            assert page[order.id].terms.price_bound == limit
+            assert page[order.id].trigger_time is None
+            assert page[market.id].terms.type is OrderType.MARKET
