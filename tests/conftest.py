@@ -11,6 +11,7 @@ from pathlib import Path
 import asyncpg
 import pytest
 
+from engine.domain import Order
 from engine.engine import Engine, EngineSettings, engine_settings
 from engine.storage import OrderStore
 from tests.services import POSTGRES_ADMIN_URL, require
@@ -76,3 +77,13 @@ async def running(url: str, settings: EngineSettings | None = None) -> AsyncIter
         yield engine
     finally:
         await engine.stop()
+
+
+async def stored_orders(url: str) -> list[Order]:
+    """Every order the database holds, read by a store of its own: what another process would find."""
+    store = OrderStore(url)
+    await store.open()
+    try:
+        return await store.list_orders(limit=None)
+    finally:
+        await store.close()

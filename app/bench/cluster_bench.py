@@ -20,6 +20,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import math
 import os
 import signal
 import sys
@@ -99,7 +100,7 @@ def _server_cpu_s() -> dict[str, dict[str, float]]:
 def _spent(before: dict[str, dict[str, float]], after: dict[str, dict[str, float]]) -> dict[str, float]:
     """CPU seconds each server spent between two readings (backends that came and went count from 0)."""
     return {
-        server: sum(cpu - before[server].get(pid, 0.0) for pid, cpu in after[server].items() if cpu == cpu)
+        server: sum(cpu - before[server].get(pid, 0.0) for pid, cpu in after[server].items() if not math.isnan(cpu))
         for server in after
     }
 

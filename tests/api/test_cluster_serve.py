@@ -8,11 +8,10 @@ from pathlib import Path
 import httpx
 import pytest
 
-from engine.storage import OrderStore
 from tests.api.client import TERMINAL, follow
 from tests.api.server import started
 from tests.cluster.support import cluster
-from tests.conftest import postgres_schema
+from tests.conftest import postgres_schema, stored_orders
 from tests.faults.support import eventually, free_port
 
 pytestmark = [pytest.mark.slow, pytest.mark.postgres, pytest.mark.redis]
@@ -76,9 +75,4 @@ async def test_a_post_while_the_queue_is_unreachable_is_a_503_and_stores_nothing
                 "error": f"queue: Redis at {queue} is unreachable (connection refused); no order was stored"
             }
         assert listed["orders"] == []
-        store = OrderStore(db_url)
-        await store.open()
-        try:
-            assert await store.list_orders(limit=None) == []
-        finally:
-            await store.close()
+        assert await stored_orders(db_url) == []

@@ -5,8 +5,7 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
-from engine.storage import OrderStore
-from tests.conftest import postgres_schema
+from tests.conftest import postgres_schema, stored_orders
 from tests.faults.support import DEXDESK, dexdesk_env, free_port
 
 ORDER = ("--pair", "SOL-USDC", "--amount", "1", "--direction", "BUY")
@@ -41,9 +40,4 @@ async def test_a_producer_refuses_the_order_when_redis_is_down_and_stores_nothin
         assert (
             err.strip() == f"dexdesk: queue: Redis at {queue} is unreachable (connection refused); no order was stored"
         )
-        store = OrderStore(db_url)
-        await store.open()
-        try:
-            assert await store.list_orders(limit=None) == []
-        finally:
-            await store.close()
+        assert await stored_orders(db_url) == []
