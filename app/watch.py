@@ -202,7 +202,7 @@ async def follow_order(
             note(f"lost Redis ({describe_error(error)}); reconnecting in {delay:g} s")
         finally:
             with contextlib.suppress(RedisError, OSError):
-                await pubsub.aclose()  # type: ignore[no-untyped-call]  # redis-py leaves PubSub.aclose unannotated
+                await pubsub.aclose()
                 await client.aclose()
         await asyncio.sleep(delay)
         delay = min(delay * 2, _MAX_BACKOFF_S)
@@ -252,7 +252,7 @@ async def follow_all(url: str, write: Write, note: Write = _stderr_note) -> None
             note(f"lost Redis ({describe_error(error)}); reconnecting in {delay:g} s")
         finally:
             with contextlib.suppress(RedisError, OSError):
-                await pubsub.aclose()  # type: ignore[no-untyped-call]  # redis-py leaves PubSub.aclose unannotated
+                await pubsub.aclose()
                 await client.aclose()
         await asyncio.sleep(delay)
         delay = min(delay * 2, _MAX_BACKOFF_S)

@@ -42,6 +42,16 @@ _MIRROR_ERRORS = (RedisError, OSError, ValueError)
 _REPAIR_LIMIT = 10_000
 
 
+class _RedisRestarted(RedisError):
+    """The server answering is not the one the snapshots were written to: reconnect, and put them back."""
+
+
+async def _server_run_id(client: Redis) -> str:
+    """The server process's random id (`INFO server`): it changes on every restart, and a restart may empty it."""
+    info = await client.info("server")
+    return str(info.get("run_id", ""))
+
+
 @dataclass(frozen=True, slots=True)
 class MirrorState:
     """What a status bar shows: connected or not, and why not."""
@@ -284,7 +294,7 @@ class RedisMirror:
             client: Redis | None = None
             try:
                 client = Redis.from_url(self.url, **client_options())
-                await client.ping()
+                server_run = await _server_run_id(client)
                 publish_sha = await client.script_load(PUBLISH_SCRIPT)
                 refresh_sha = await client.script_load(REFRESH_SCRIPT)
                 if self._stop_requested():
@@ -294,7 +304,7 @@ class RedisMirror:
                 delay = self.min_backoff_s
                 await self._refresh(client, refresh_sha)
                 await self._repair(client)
-                await self._drain(client, publish_sha)
+                await self._drain(client, publish_sha, server_run)
             except _MIRROR_ERRORS as error:
                 reason = describe_error(error)
                 # info, not warning: the state listeners (status bar, the CLI's stderr line) tell the user once
@@ -363,7 +373,7 @@ class RedisMirror:
         if self.repaired:
             log.info("Redis mirror: published the end of %d orders that ended while Redis was away", self.repaired)
 
-    async def _drain(self, client: Redis, sha: str) -> None:
+    async def _drain(self, client: Redis, sha: str, server_run: str) -> None:
         while not self._stop_requested():
             if not self.pending:
                 self._idle.set()
@@ -371,7 +381,11 @@ class RedisMirror:
                 try:
                     await asyncio.wait_for(self._wake.wait(), self.health_interval_s)
                 except TimeoutError:
-                    await client.ping()  # notice an outage while idle, so the status bar is honest
+                    # Notice an outage while idle, so the status bar is honest, and a restart: redis-py may
+                    # reconnect a pooled connection by itself (8.2 does), so a Redis that came back empty
+                    # between two checks is known by its new run id, not by an error.
+                    if await _server_run_id(client) != server_run:
+                        raise _RedisRestarted("Redis restarted") from None
                 continue
             batch = self._take_batch()
             pipe = client.pipeline(transaction=False)

@@ -110,7 +110,7 @@ class UpdateFollower:
         pubsub, client, self._pubsub, self._client = self._pubsub, self._client, None, None
         with contextlib.suppress(RedisError, OSError):
             if pubsub is not None:
-                await pubsub.aclose()  # type: ignore[no-untyped-call]
+                await pubsub.aclose()
         with contextlib.suppress(RedisError, OSError):
             if client is not None:
                 await client.aclose()
