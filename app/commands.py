@@ -32,6 +32,7 @@ from engine.report_target import ReportTargetError, choose_target
 from engine.reports import export_csv
 from engine.settings import Settings
 from engine.storage import DatabaseMissing, StorageFailure, StorageUnavailable
+from engine.storage.migrate import head_revision
 from engine.validation import FieldError, InvalidOrder, validate_order, validate_pair
 
 MIN_ID_PREFIX = 4
@@ -418,9 +419,13 @@ async def info(args: argparse.Namespace, settings: Settings) -> int:
             revision = store.schema_revision
             upgraded = f" (upgraded from {store.upgraded_from} just now)" if store.upgraded_from else ""
     except DatabaseMissing:
+        out.print(f"schema revision: {head_revision()} (the newest this release writes); no database yet", markup=False)
         out.print("orders: none yet: the database does not exist (submit, run or the desk create it)", markup=False)
     else:
-        out.print(f"schema revision: {revision}{upgraded}", markup=False)
+        out.print(
+            f"schema revision: {head_revision()} (the newest this release writes); database at {revision}{upgraded}",
+            markup=False,
+        )
         summary = ", ".join(f"{counts.get(status, 0)} {status}" for status in OrderStatus)
         out.print(f"orders: {summary}", markup=False)
     out.print(await _mirror_line(settings), markup=False)
