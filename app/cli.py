@@ -223,6 +223,8 @@ async def version_lines(database_url: str) -> list[str]:
 
     Only looks: a version check never creates, locks or upgrades a database (see engine.storage.revision).
     """
+    from sqlalchemy.engine import make_url
+
     from engine.storage import DatabaseMissing, StorageUnavailable
     from engine.storage.migrate import head_revision
     from engine.storage.revision import schema_state
@@ -235,7 +237,7 @@ async def version_lines(database_url: str) -> list[str]:
         state = f"revision unknown: {error}"
     return [
         f"schema revision: {head_revision()} (the newest this release writes)",
-        f"database: {database_url} ({state})",
+        f"database: {make_url(database_url).render_as_string(hide_password=True)} ({state})",
     ]
 
 

@@ -15,6 +15,7 @@ from typing import Any
 
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from sqlalchemy.engine import make_url
 
 from app import __version__, cluster_commands
 from app.console import order_detail, orders_table, update_lines, write_plain_table
@@ -410,7 +411,7 @@ async def export(args: argparse.Namespace, settings: Settings) -> int:
 @reports_problems
 async def info(args: argparse.Namespace, settings: Settings) -> int:
     out.print(f"dexdesk {__version__}", markup=False)
-    out.print(f"database: {settings.database_url}", markup=False)
+    out.print(f"database: {make_url(settings.database_url).render_as_string(hide_password=True)}", markup=False)
     out.print(f"data directory: {data_dir()}", markup=False)
     out.print(f"settings file: {settings_path()}", markup=False)
     try:

@@ -96,3 +96,12 @@ def test_info_names_the_release_and_both_revisions(tmp_path: Path, capsys: pytes
     assert first[0] == f"dexdesk {__version__}"
     assert f"{HEAD_LINE}; database at {head_revision()} (upgraded from 0.1.0 just now)" in first
     assert f"{HEAD_LINE}; database at {head_revision()}" in again
+
+
+def test_version_and_info_never_print_the_database_password(capsys: pytest.CaptureFixture[str]) -> None:
+    url = "postgresql+asyncpg://postgres:secret@127.0.0.1:1/test"  # nothing listens on port 1
+    assert main(["--version", "--db", url]) == 0
+    main(["info", "--db", url])
+    shown = capsys.readouterr()
+    assert "secret" not in shown.out + shown.err
+    assert "database: postgresql+asyncpg://postgres:***@127.0.0.1:1/test (revision unknown: " in shown.out
