@@ -14,9 +14,7 @@ README = ROOT / "README.md"
 PACKAGES = ("app", "ui", "engine")
 # The README's two set-up commands, word for word: CI runs the second exactly as a user types it.
 DESK_COMMAND = "python3 -m venv .venv && .venv/bin/pip install -q -c requirements.lock -e . && .venv/bin/dexdesk"
-TEST_COMMAND = (
-    "python3 -m venv .venv && .venv/bin/pip install -q -c requirements.lock -e '.[test]' && .venv/bin/pytest"
-)
+TEST_COMMAND = "python3 -m venv .venv && .venv/bin/pip install -q -c requirements.lock -e '.[test]' && .venv/bin/pytest"
 SECTIONS = (
     "Set up",
     "The desk",
