@@ -92,7 +92,7 @@ async def claim(store: OrderStore, *, now: datetime, until: datetime) -> list[Or
         await _heartbeat(connection, store.owner_id, until)
         return found
 
-    result: list[Order] = await store.transaction(work)
+    result: list[Order] = await store._with_retries(work)
     return result
 
 
@@ -185,7 +185,7 @@ async def renew(store: OrderStore, until: datetime) -> None:
     async def work(connection: AsyncConnection) -> None:
         await _heartbeat(connection, store.owner_id, until)
 
-    await store.transaction(work)
+    await store._with_retries(work)
 
 
 async def release(store: OrderStore) -> int:
@@ -198,7 +198,7 @@ async def release(store: OrderStore) -> int:
         await connection.execute(delete(owners).where(owners.c.id == store.owner_id))
         return int(result.rowcount)
 
-    count: int = await store.transaction(work)
+    count: int = await store._with_retries(work)
     return count
 
 
@@ -279,7 +279,7 @@ async def cancel(store: OrderStore, order_ids: Sequence[str], *, now: datetime, 
             for order_id in order_ids
         ]
 
-    result: list[Cancelled] = await store.transaction(work)
+    result: list[Cancelled] = await store._with_retries(work)
     return result
 
 
@@ -289,7 +289,7 @@ async def feed_cursor_now(store: OrderStore) -> FeedCursor:
     async def work(connection: AsyncConnection) -> FeedCursor:
         return await change_feed.cursor_now(connection)
 
-    cursor: FeedCursor = await store.transaction(work)
+    cursor: FeedCursor = await store._with_retries(work)
     return cursor
 
 
@@ -303,7 +303,7 @@ async def changes_since(store: OrderStore, cursor: FeedCursor) -> tuple[list[tup
     async def work(connection: AsyncConnection) -> tuple[list[tuple[int, Order]], FeedCursor]:
         return await change_feed.read(connection, cursor, store.owner_id)
 
-    changed: tuple[list[tuple[int, Order]], FeedCursor] = await store.transaction(work)
+    changed: tuple[list[tuple[int, Order]], FeedCursor] = await store._with_retries(work)
     return changed
 
 
@@ -316,7 +316,7 @@ async def others_active(store: OrderStore, now: datetime) -> int:
     async def work(connection: AsyncConnection) -> int:
         return int((await connection.execute(query)).scalar_one())
 
-    count: int = await store.transaction(work)
+    count: int = await store._with_retries(work)
     return count
 
 
@@ -331,5 +331,5 @@ async def held_elsewhere(store: OrderStore) -> dict[str, datetime]:
     async def work(connection: AsyncConnection) -> dict[str, datetime]:
         return {row[0]: row[1] for row in await connection.execute(query)}
 
-    held: dict[str, datetime] = await store.transaction(work)
+    held: dict[str, datetime] = await store._with_retries(work)
     return held
