@@ -113,7 +113,11 @@ def build_parser() -> argparse.ArgumentParser:
         epilog=exit_status_epilog("dexdesk") + "\n\nEach command lists its own: dexdesk COMMAND --help.",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("--version", action="store_true", help="print the version and the database in use")
+    parser.add_argument(
+        "--version",
+        action="store_true",
+        help="print the version, the schema revision it writes, and the database with its revision",
+    )
     parser.add_argument("--demo", type=int, metavar="N", help="desk: submit N demo orders at time scale 0")
     parser.add_argument("--screenshot", metavar="FILE", help="desk: with --demo, save a screenshot when done and exit")
     parser.add_argument("-v", "--verbose", action="store_true", help="log what the engine does to stderr")
@@ -188,7 +192,7 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="S",
         help=f"a dead worker's orders move on within S seconds (default: lease_s, {DEFAULT_LEASE_S:g})",
     )
-    command("info", commands.info, "show version, database, settings file and order counts")
+    command("info", commands.info, "show version, schema revision, database, settings file and order counts")
     add_serve_command(command("serve", serve_handler, "serve the HTTP + WebSocket API on the engine (headless)"))
     add_account_command(command)
     add_bench_commands(sub, lambda child: _add_global_options(child, suppress=True))
@@ -212,6 +216,29 @@ def _attach_dash_values(argv: Sequence[str]) -> list[str]:
         joined.append(word)
         index += 1
     return joined
+
+
+async def version_lines(database_url: str) -> list[str]:
+    """The schema lines of `--version`: the revision this release writes, and where the database stands.
+
+    Only looks: a version check never creates, locks or upgrades a database (see engine.storage.revision).
+    """
+    from sqlalchemy.engine import make_url
+
+    from engine.storage import DatabaseMissing, StorageUnavailable
+    from engine.storage.migrate import head_revision
+    from engine.storage.revision import schema_state
+
+    try:
+        state = (await schema_state(database_url)).describe()
+    except DatabaseMissing:
+        state = "does not exist yet: submit, run or the desk create it"
+    except StorageUnavailable as error:
+        state = f"revision unknown: {error}"
+    return [
+        f"schema revision: {head_revision()} (the newest this release writes)",
+        f"database: {make_url(database_url).render_as_string(hide_password=True)} ({state})",
+    ]
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -243,8 +270,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"dexdesk: {error}", file=sys.stderr)
         return ExitCode.BAD_INPUT
     if args.version:
+        database_url = Settings.model_validate(settings.model_dump()).database_url
         print(f"dexdesk {__version__}")
-        print(f"database: {Settings.model_validate(settings.model_dump()).database_url}")
+        for line in asyncio.run(version_lines(database_url)):
+            print(line)
         return ExitCode.OK
     handler = getattr(args, "handler", None)
     if handler is None:

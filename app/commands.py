@@ -15,6 +15,7 @@ from typing import Any
 
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from sqlalchemy.engine import make_url
 
 from app import __version__, cluster_commands
 from app.console import order_detail, orders_table, update_lines, write_plain_table
@@ -32,6 +33,7 @@ from engine.report_target import ReportTargetError, choose_target
 from engine.reports import export_csv
 from engine.settings import Settings
 from engine.storage import DatabaseMissing, StorageFailure, StorageUnavailable
+from engine.storage.migrate import head_revision
 from engine.validation import FieldError, InvalidOrder, validate_order, validate_pair
 
 MIN_ID_PREFIX = 4
@@ -409,7 +411,7 @@ async def export(args: argparse.Namespace, settings: Settings) -> int:
 @reports_problems
 async def info(args: argparse.Namespace, settings: Settings) -> int:
     out.print(f"dexdesk {__version__}", markup=False)
-    out.print(f"database: {settings.database_url}", markup=False)
+    out.print(f"database: {make_url(settings.database_url).render_as_string(hide_password=True)}", markup=False)
     out.print(f"data directory: {data_dir()}", markup=False)
     out.print(f"settings file: {settings_path()}", markup=False)
     try:
@@ -418,9 +420,13 @@ async def info(args: argparse.Namespace, settings: Settings) -> int:
             revision = store.schema_revision
             upgraded = f" (upgraded from {store.upgraded_from} just now)" if store.upgraded_from else ""
     except DatabaseMissing:
+        out.print(f"schema revision: {head_revision()} (the newest this release writes); no database yet", markup=False)
         out.print("orders: none yet: the database does not exist (submit, run or the desk create it)", markup=False)
     else:
-        out.print(f"schema revision: {revision}{upgraded}", markup=False)
+        out.print(
+            f"schema revision: {head_revision()} (the newest this release writes); database at {revision}{upgraded}",
+            markup=False,
+        )
         summary = ", ".join(f"{counts.get(status, 0)} {status}" for status in OrderStatus)
         out.print(f"orders: {summary}", markup=False)
     out.print(await _mirror_line(settings), markup=False)

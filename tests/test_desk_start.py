@@ -39,6 +39,7 @@ def _without(environment: dict[str, str], *names: str) -> dict[str, str]:
     return {key: value for key, value in environment.items() if key not in names}
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not XCB_PLUGIN.exists(), reason="this PySide6 has no xcb platform plugin (not Linux)")
 def test_a_missing_platform_library_or_display_is_one_line_and_exit_1(tmp_path: Path) -> None:
     environment = _without(dexdesk_env(tmp_path), "QT_QPA_PLATFORM", "WAYLAND_DISPLAY")
@@ -63,6 +64,7 @@ def test_a_missing_platform_library_or_display_is_one_line_and_exit_1(tmp_path: 
         assert f"cannot connect to the X display '{NO_SUCH_DISPLAY}'" in lines[0]
 
 
+@pytest.mark.slow
 def test_no_display_at_all_is_one_line_and_exit_1(tmp_path: Path) -> None:
     environment = _without(dexdesk_env(tmp_path), "QT_QPA_PLATFORM", "DISPLAY", "WAYLAND_DISPLAY")
 

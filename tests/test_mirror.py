@@ -111,6 +111,7 @@ async def test_watch_joining_mid_order_starts_at_its_state_without_gap_or_repeat
         assert json.loads(lines[-1])["status"] == final
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("url", "reason_word"),
     [
@@ -150,6 +151,7 @@ async def test_refusing_redis_never_touches_an_order_and_memory_stays_bounded(
     assert disconnected[0].url in disconnected[0].text
 
 
+@pytest.mark.slow
 async def test_redis_down_at_start_gets_every_latest_state_once_it_comes_up(sqlite_url: str, tmp_path: Path) -> None:
     """Publishes beyond the backlog are dropped, but each order's last state still reaches its snapshot."""
     server = ThrowawayRedis(tmp_path / "redis")

@@ -18,6 +18,7 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
+from alembic.util import CommandError
 from sqlalchemy import inspect, text
 from sqlalchemy.engine import Connection
 
@@ -38,6 +39,14 @@ def head_revision() -> str:
     head = ScriptDirectory.from_config(_config()).get_current_head()
     assert head is not None, "the migrations have no head"
     return head
+
+
+def is_known(revision: str) -> bool:
+    """True when this code ships `revision` (a database stamped with another was written by a newer release)."""
+    try:
+        return ScriptDirectory.from_config(_config()).get_revision(revision) is not None
+    except CommandError:  # "No such revision or branch"
+        return False
 
 
 def current_revision(connection: Connection) -> str | None:

@@ -51,5 +51,5 @@ async def admit(store: OrderStore, now: float, window_s: float, max_starts: int)
         await connection.execute(insert(attempt_starts).values(started_at=now))
         return None
 
-    result: float | None = await store._with_retries(work)
+    result: float | None = await store.transaction(work)
     return result

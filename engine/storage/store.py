@@ -240,6 +240,16 @@ class OrderStore:
         self.own_change_seqs.add(seq)
         return seq
 
+    async def transaction(self, work: Work[T], *args: Any) -> T:
+        """Run `work(connection, *args)` in one transaction that lands whole or not at all.
+
+        The way for code outside the store (ownership, the rate window) to run its own statements with
+        the store's guarantees: a locked SQLite file or a dropped PostgreSQL connection is waited out
+        and the transaction retried, so `work` must be safe to run again from the start; a permanent
+        problem (read-only, damaged, not dexdesk's) breaks the store and raises StorageUnavailable.
+        """
+        return await self._with_retries(work, *args)
+
     async def _with_retries(self, work: Work[T], *args: Any, run: Callable[..., Awaitable[T]] | None = None) -> T:
         """Retry a transaction through locks and dropped connections; it either lands whole or not at all."""
         attempt = 0

@@ -19,10 +19,13 @@ from tests.faults.support import TALLY, assert_nothing_lost, eventually
 
 pytestmark = pytest.mark.slow
 
-ORDERS = 300
-LIMIT = 40
-WINDOW_S = 4.0
+# Five windows' worth of starts for three workers of 10 slots each: every window is contested, and
+# FIFO's slack (30 places) is under a third of the run. 300 orders at 40 per 4 s waited 30 s for the same.
+ORDERS = 100
+LIMIT = 20
+WINDOW_S = 2.0
 LEASE_S = 4.0
+RESTART_ORDERS = 60  # 30 heard before the kill, as many after the restart
 OPTIONS = ("--time-scale", "0", "--rate-limit", str(LIMIT), "--rate-window", str(WINDOW_S), "--seed", "11")
 
 
@@ -141,7 +144,7 @@ async def test_workers_wait_for_a_restarted_redis_and_lose_nothing(tmp_path: Pat
     async with cluster(tmp_path, *OPTIONS, redis_options=("--appendonly", "yes", "--appendfsync", "always")) as running:
         for _ in range(2):
             await running.start_worker("--lease", str(LEASE_S))
-        producer = asyncio.create_task(running.produce("run", "--orders", "120", "--json"))
+        producer = asyncio.create_task(running.produce("run", "--orders", str(RESTART_ORDERS), "--json"))
         await eventually(lambda: len(starts(running.recorder)) >= 30, "30 starts", within=60)  # type: ignore[arg-type]
         await running.redis.kill()
         await running.redis.start()
@@ -149,14 +152,16 @@ async def test_workers_wait_for_a_restarted_redis_and_lose_nothing(tmp_path: Pat
         code, _out, err = await asyncio.wait_for(producer, 120)
         assert code in (0, 1), err
         ids = await _stored_ids(running.db_url)
-        assert len(ids) == 120
+        assert len(ids) == RESTART_ORDERS
         store = OrderStore(running.db_url)
         await store.open()
         try:
             await assert_nothing_lost(store, ids)
         finally:
             await store.close()
-    TALLY.fault("cluster: Redis SIGKILLed and restarted under 2 workers, 120 orders: none lost, none twice")
+    TALLY.fault(
+        f"cluster: Redis SIGKILLed and restarted under 2 workers, {RESTART_ORDERS} orders: none lost, none twice"
+    )
 
 
 async def test_a_stopped_worker_hands_back_what_it_has_not_started(tmp_path: Path) -> None:

@@ -6,8 +6,12 @@ import asyncio
 import json
 from pathlib import Path
 
+import pytest
+
 from tests.faults.support import DEXDESK, ThrowawayRedis, dexdesk_env
 from tests.services import POSTGRES_ADMIN_URL, require
+
+pytestmark = pytest.mark.slow  # real processes or servers: the slow lane (pytest -m slow)
 
 KEYS = {
     "orders_per_s",

@@ -5,8 +5,12 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
+import pytest
+
 from tests.conftest import postgres_schema, stored_orders
 from tests.faults.support import DEXDESK, dexdesk_env, free_port
+
+pytestmark = pytest.mark.slow  # real processes or servers: the slow lane (pytest -m slow)
 
 ORDER = ("--pair", "SOL-USDC", "--amount", "1", "--direction", "BUY")
 

@@ -35,6 +35,7 @@ def _recorder(engine: Engine, starts: list[float]) -> None:
     engine.subscribe(on_update)
 
 
+@pytest.mark.slow
 def test_a_restart_keeps_the_window(db_url: str) -> None:
     loop = VirtualTimeLoop()
     starts: list[float] = []
@@ -63,6 +64,7 @@ def test_a_restart_keeps_the_window(db_url: str) -> None:
     assert _most_in_a_minute(starts) == 100
 
 
+@pytest.mark.slow
 def test_two_engines_on_one_database_share_the_window(db_url: str) -> None:
     loop = VirtualTimeLoop()
     starts: list[float] = []

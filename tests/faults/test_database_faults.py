@@ -15,6 +15,8 @@ import pytest
 
 from tests.faults.hardening import dexdesk, one_line, sqlite_with_orders
 
+pytestmark = pytest.mark.slow  # real processes or servers: the slow lane (pytest -m slow)
+
 SUBMIT = ("submit", "--pair", "SOL-USDC", "--amount", "1", "--direction", "BUY")
 
 

@@ -19,6 +19,8 @@ from tests.faults.hardening import HARDENING, dexdesk, one_line, sqlite_with_ord
 from tests.faults.support import DEXDESK, TALLY, dexdesk_env, eventually
 from tests.services import POSTGRES_ADMIN_URL, require
 
+pytestmark = pytest.mark.slow  # real processes or servers: the slow lane (pytest -m slow)
+
 
 def _interrupted_cleanly(process: subprocess.Popen[str], what: str) -> str:
     try:

@@ -33,6 +33,7 @@ def _rows(text: str) -> list[list[str]]:
     return list(csv.reader(text.lstrip("\ufeff").splitlines()))
 
 
+@pytest.mark.slow
 def test_fifo_is_streamed_into_and_stays_a_fifo(url: str, tmp_path: Path) -> None:
     fifo = tmp_path / "pipe.csv"
     os.mkfifo(fifo)
@@ -49,6 +50,7 @@ def test_fifo_is_streamed_into_and_stays_a_fifo(url: str, tmp_path: Path) -> Non
     assert not list(tmp_path.glob(".*partial"))
 
 
+@pytest.mark.slow
 def test_symlink_keeps_the_link_and_its_target_gets_the_report(url: str, tmp_path: Path) -> None:
     real = tmp_path / "real.csv"
     real.write_text("old\n")
@@ -61,6 +63,7 @@ def test_symlink_keeps_the_link_and_its_target_gets_the_report(url: str, tmp_pat
     assert len(_rows(real.read_text(encoding="utf-8-sig"))) == 6
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(("name", "major", "minor"), [("full", 1, 7), ("null", 1, 3)])
 def test_device_node_copy_is_refused_and_left_alone(
     url: str, tmp_path: Path, name: str, major: int, minor: int
@@ -85,6 +88,7 @@ def test_existing_file_keeps_its_mode(url: str, tmp_path: Path, capsys: pytest.C
     assert len(_rows(target.read_text(encoding="utf-8-sig"))) == 6
 
 
+@pytest.mark.slow
 def test_dash_streams_to_standard_output(url: str, tmp_path: Path) -> None:
     result = dexdesk(tmp_path, "--db", url, "export", "-")
     assert result.returncode == 0, result.stderr

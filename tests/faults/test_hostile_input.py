@@ -86,6 +86,7 @@ def test_settings_file_is_strict_and_capped(
     one_line(capsys.readouterr().err, word, what="hostile settings file")
 
 
+@pytest.mark.slow
 def test_settings_file_linked_to_an_endless_device(tmp_path: Path) -> None:
     (tmp_path / "config" / "dexdesk").mkdir(parents=True)
     (tmp_path / "config" / "dexdesk" / "settings.json").symlink_to("/dev/zero")
@@ -94,6 +95,7 @@ def test_settings_file_linked_to_an_endless_device(tmp_path: Path) -> None:
     one_line(result.stderr, "not a regular file", what="settings file linked to /dev/zero")
 
 
+@pytest.mark.slow
 def test_bench_accepts_the_plain_sqlite_scheme_and_never_touches_the_users_file(tmp_path: Path) -> None:
     url = sqlite_with_orders(tmp_path, 3)
     before = (tmp_path / "orders.db").read_bytes()
@@ -110,6 +112,7 @@ def test_bench_accepts_the_plain_sqlite_scheme_and_never_touches_the_users_file(
     assert url
 
 
+@pytest.mark.slow
 def test_bench_accepts_the_plain_postgresql_scheme(tmp_path: Path) -> None:
     from tests.services import POSTGRES_ADMIN_URL, require
 

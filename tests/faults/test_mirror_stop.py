@@ -116,6 +116,7 @@ async def test_stop_finishes_against_a_refused_port() -> None:
         HARDENING.faults += 1
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("kind", ["real", "silent", "refused"])
 async def test_resume_with_redis_exits_every_time(kind: str, tmp_path: Path) -> None:
     """The reported case: `dexdesk --redis URL resume` with nothing to resume, run again and again."""

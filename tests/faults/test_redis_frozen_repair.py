@@ -12,6 +12,7 @@ import json
 import signal
 from pathlib import Path
 
+import pytest
 from redis.asyncio import Redis
 
 from engine.demo import random_requests
@@ -22,6 +23,8 @@ from engine.pairs import default_catalog
 from tests.conftest import running
 from tests.faults.hardening import HARDENING, dexdesk
 from tests.faults.support import TALLY, ThrowawayRedis, eventually
+
+pytestmark = pytest.mark.slow  # real processes or servers: the slow lane (pytest -m slow)
 
 NAMESPACE = "repair"
 SETTINGS = engine_settings(time_scale=0, rate_limit=0, seed=9)

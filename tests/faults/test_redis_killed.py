@@ -9,6 +9,7 @@ from collections import defaultdict
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
 from redis.asyncio import Redis
 
 from app.watch import follow_all
@@ -21,6 +22,8 @@ from engine.mirror_keys import MirrorKeys
 from engine.pairs import default_catalog
 from tests.conftest import running
 from tests.faults.support import TALLY, ThrowawayRedis, assert_nothing_lost, eventually
+
+pytestmark = pytest.mark.slow  # real processes or servers: the slow lane (pytest -m slow)
 
 
 def _record(announced: dict[str, list[str]]) -> Callable[[OrderUpdate], None]:

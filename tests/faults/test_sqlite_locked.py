@@ -9,12 +9,16 @@ import asyncio
 import sqlite3
 import sys
 
+import pytest
+
 from engine.demo import random_requests
 from engine.domain import OrderUpdate
 from engine.engine import engine_settings
 from engine.pairs import default_catalog
 from tests.conftest import running
 from tests.faults.support import TALLY, assert_nothing_lost, eventually
+
+pytestmark = pytest.mark.slow  # real processes or servers: the slow lane (pytest -m slow)
 
 # The other process: take the write lock (BEGIN IMMEDIATE) and hold it until told to let go.
 HOLDER = """

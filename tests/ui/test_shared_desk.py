@@ -9,9 +9,13 @@ import subprocess
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
+
 from engine.domain import OrderStatus
 from tests.faults.support import DEXDESK, dexdesk_env
 from tests.ui.conftest import Desk
+
+pytestmark = pytest.mark.slow  # real processes or servers: the slow lane (pytest -m slow)
 
 
 def test_a_desk_shows_another_processs_orders_to_their_end_and_quits_without_waiting_for_them(
