@@ -22,6 +22,8 @@ from starlette.responses import HTMLResponse, Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from engine.api.admission import Admission
+from engine.api.browsers import BrowserGuard
+from engine.api.deadlines import BodyDeadline
 from engine.api.execute import add_execute_route
 from engine.api.feed import UpdateFeed
 from engine.api.guards import BearerToken, BodyLimit
@@ -81,8 +83,12 @@ class DexdeskApi(FastAPI):
 
 
 def guards(options: ApiOptions) -> list[Middleware]:
-    """Token, body limit and CORS, innermost first: FastAPI's middleware and the lanes' own chain."""
-    chain = [Middleware(BodyLimit, max_bytes=options.max_body_bytes)]
+    """Body limit and deadline, token, CORS, and the browser checks (outermost), innermost first:
+    FastAPI's middleware and the lanes' own chain."""
+    chain = [
+        Middleware(BodyLimit, max_bytes=options.max_body_bytes),
+        Middleware(BodyDeadline, seconds=options.request_timeout_s, max_bytes=options.max_body_bytes),
+    ]
     if options.token:
         chain.append(Middleware(BearerToken, token=options.token))
     if options.cors_origins:
@@ -94,6 +100,9 @@ def guards(options: ApiOptions) -> list[Middleware]:
                 allow_headers=["Authorization", "Content-Type", "Idempotency-Key"],
             )
         )
+    chain.append(
+        Middleware(BrowserGuard, host=options.host, allow_hosts=options.allow_hosts, cors_origins=options.cors_origins)
+    )
     return chain
 
 
