@@ -56,6 +56,9 @@ class OrderRequest:
     slippage: Decimal | None = None
     # The effective price the trader was shown (the ticket's quote); the engine quotes if absent.
     quoted_price: Decimal | None = field(default=None, compare=False)
+    # A client's label (the API's `userId`), and the API request's fingerprint under an Idempotency-Key.
+    user_label: str | None = None
+    request_key: str | None = None
 
     def terms(self, now: datetime, quoted_price: Decimal | None, price_bound: Decimal | None) -> OrderTerms:
         expires = now + timedelta(seconds=self.expires_in_s) if self.expires_in_s is not None else None
@@ -88,6 +91,8 @@ class OrderRequest:
             updated_at=now,
             logs=(received,),
             terms=terms,
+            user_label=self.user_label,
+            request_key=self.request_key,
         )
 
 
@@ -281,3 +286,15 @@ def _check_pair_limits(amount: Decimal, pair: str, catalog: PairCatalog) -> Fiel
     if amount > spec.max_amount:
         return FieldError("amount", f"must be at most {spec.max_amount} {spec.base}")
     return None
+
+
+MAX_USER_LABEL = 64
+
+
+def validate_user_label(raw: object, field_name: str = "userId") -> str | FieldError | None:
+    """A client's own label for an order (the public task's `userId`): optional, 1-64 printable characters."""
+    if raw is None:
+        return None
+    if not isinstance(raw, str) or not 1 <= len(raw) <= MAX_USER_LABEL or not raw.isprintable():
+        return FieldError(field_name, f"must be 1-{MAX_USER_LABEL} printable characters")
+    return raw

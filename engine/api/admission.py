@@ -49,8 +49,12 @@ class Admission:
                 self._fail(batch, error)
 
     async def _store(self, batch: list[tuple[OrderRequest, asyncio.Future[Order]]]) -> None:
-        # The same Idempotency-Key twice in one batch is one order: store it once, answer both.
-        unique = list({request.order_id: request for request, _ in batch}.values())
+        # The same Idempotency-Key twice in one batch is one order: the first request's, stored once;
+        # each request then hears it (a different request with that key is refused by its route).
+        first: dict[str, OrderRequest] = {}
+        for request, _ in batch:
+            first.setdefault(request.order_id, request)
+        unique = list(first.values())
         stored = {order.id: order for order in await self.engine.submit_many(unique)}
         for request, future in batch:
             if not future.done():

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from dataclasses import replace
 from typing import Any
 
@@ -10,14 +9,22 @@ from fastapi import FastAPI, Header, Query, Request
 from starlette.responses import Response
 
 from engine.api.admission import Admission
+from engine.api.idempotency import IDEMPOTENCY_HEADER_DOC, check_same_request, order_fingerprint, with_idempotency_key
 from engine.api.problems import ApiProblem, json_response, looks_like_order_id, parse_object
 from engine.api.schemas import BadInput, CancelOutcome, NewOrder, OrderCreated, OrderDetail, OrderPage, Problem
 from engine.domain import Order, OrderStatus
 from engine.engine import Engine
 from engine.pairs import PairCatalog
-from engine.validation import FieldError, InvalidOrder, OrderRequest, validate_order, validate_pair
+from engine.validation import (
+    FieldError,
+    InvalidOrder,
+    OrderRequest,
+    validate_order,
+    validate_pair,
+    validate_user_label,
+)
 
-ORDER_FIELDS = ("pair", "amount", "direction", "type", "limitPrice", "expiresIn", "slippage")
+ORDER_FIELDS = ("pair", "amount", "direction", "type", "limitPrice", "expiresIn", "slippage", "userId")
 CREATED_MESSAGE = "Order created and queued for processing"
 MAX_PAGE = 1000
 # SQLite and PostgreSQL both keep `seq` in a signed 64-bit integer.
@@ -59,33 +66,6 @@ def request_body(model: type[Any], enums: dict[str, list[str]] | None = None) ->
     return {"requestBody": {"required": True, "content": {"application/json": {"schema": schema}}}}
 
 
-# Idempotency keys become order ids: the same key always names the same order, on every server.
-IDEMPOTENCY_NAMESPACE = uuid.UUID("6f0c7d4e-2b1a-5c3d-9e8f-0a1b2c3d4e5f")
-MAX_KEY_LENGTH = 200
-IDEMPOTENCY_HEADER_DOC = (
-    "any string up to 200 characters: the same key makes one order however often the request is sent "
-    "(the order id is derived from it)"
-)
-
-
-def with_idempotency_key(request: OrderRequest, key: str | None) -> OrderRequest:
-    """The order id derived from the client's key, so a retried POST finds the order the first one made."""
-    if key is None:
-        return request
-    if not key.strip() or len(key) > MAX_KEY_LENGTH or not key.isprintable():
-        raise InvalidOrder([FieldError("Idempotency-Key", f"must be 1-{MAX_KEY_LENGTH} printable characters")])
-    return replace(request, order_id=str(uuid.uuid5(IDEMPOTENCY_NAMESPACE, key)))
-
-
-def check_same_order(order: Order, request: OrderRequest) -> None:
-    """A key reused for a different order is refused rather than answered with the first order."""
-    if (order.pair, order.amount, order.direction) != (request.pair, request.amount, request.direction):
-        raise ApiProblem(
-            409,
-            f"Idempotency-Key was already used for another order ({order.direction} {order.amount} {order.pair})",
-        )
-
-
 def parse_new_order(payload: dict[str, Any], catalog: PairCatalog) -> OrderRequest:
     """Every problem at once: the fields by the desk's and the CLI's rules, then unknown fields."""
     errors: list[FieldError] = []
@@ -106,16 +86,20 @@ def parse_new_order(payload: dict[str, Any], catalog: PairCatalog) -> OrderReque
     for key in payload:
         if key not in ORDER_FIELDS:
             errors.append(FieldError(key[:40], f"is not a field of an order ({', '.join(ORDER_FIELDS)})"))
-    if errors or request is None:
+    label = validate_user_label(payload.get("userId"))
+    if isinstance(label, FieldError):
+        errors.append(label)
+    if errors or request is None or isinstance(label, FieldError):
         raise InvalidOrder(errors)
-    return request
+    return replace(request, user_label=label)
 
 
 async def create(engine: Engine, admission: Admission, body: bytes, idempotency_key: str | None) -> Order:
     """`POST /api/orders`: the order stored (or found again by its key); raises InvalidOrder or ApiProblem."""
-    request = with_idempotency_key(parse_new_order(parse_object(body), engine.catalog), idempotency_key)
+    parsed = parse_new_order(parse_object(body), engine.catalog)
+    request = with_idempotency_key(parsed, idempotency_key, order_fingerprint(parsed))
     order = await admission.submit(request)
-    check_same_order(order, request)
+    check_same_request(order, request)
     return order
 
 
@@ -155,7 +139,7 @@ def add_order_routes(app: FastAPI, engine: Engine, admission: Admission) -> None
         responses={
             201: {"model": OrderCreated, "description": "stored as PENDING and queued (or, for a repeated key, found)"},
             **BODY_RESPONSES,
-            409: {"model": Problem, "description": "the Idempotency-Key was used for a different order"},
+            409: {"model": Problem, "description": "the Idempotency-Key was used for a different request"},
         },
         openapi_extra=request_body(
             NewOrder,

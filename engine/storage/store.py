@@ -309,12 +309,13 @@ class OrderStore:
         limit: int | None = None,
         newest_first: bool = True,
         before_seq: int | None = None,
+        user_label: str | None = None,
     ) -> list[Order]:
         """Orders without their logs (a board or a list never needs thousands of log lines).
 
         `before_seq` pages back through history (the desk loads the newest page first, then older ones).
         """
-        query = reads.page_query(status, pair, limit, newest_first, before_seq)
+        query = reads.page_query(status, pair, limit, newest_first, before_seq, user_label)
         return await self._with_retries(reads.orders_page, query, limit)
 
     async def stream(
