@@ -8,6 +8,7 @@ how many round trips the database makes, never what is stored or announced.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 
 from engine.domain import Order
 from engine.engine import Engine
@@ -17,8 +18,10 @@ MAX_BATCH = 500
 
 
 class Admission:
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, on_admitted: Callable[[str, bool], None] | None = None) -> None:
         self.engine = engine
+        # Told each order a request is answered with (its id, whether it has ended): the metrics' clock.
+        self.on_admitted = on_admitted
         self._waiting: list[tuple[OrderRequest, asyncio.Future[Order]]] = []
         self._writer: asyncio.Task[None] | None = None
 
@@ -56,6 +59,9 @@ class Admission:
             first.setdefault(request.order_id, request)
         unique = list(first.values())
         stored = {order.id: order for order in await self.engine.submit_many(unique)}
+        if self.on_admitted is not None:
+            for order in stored.values():
+                self.on_admitted(order.id, order.is_terminal)
         for request, future in batch:
             if not future.done():
                 future.set_result(stored[request.order_id])

@@ -28,10 +28,12 @@ from engine.api.execute import add_execute_route
 from engine.api.feed import UpdateFeed
 from engine.api.guards import BearerToken, BodyLimit
 from engine.api.lanes import FastLanes, takes
+from engine.api.metrics import ApiMetrics
 from engine.api.options import ApiOptions
 from engine.api.orders import READ_RESPONSES, add_order_routes
 from engine.api.problems import install_problem_handlers, json_response
 from engine.api.schemas import Health
+from engine.api.service import add_service_routes
 from engine.engine import Engine
 
 HEALTH_TIMEOUT_S = 2.0
@@ -63,10 +65,12 @@ class ApiState:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         self.feed = UpdateFeed(engine)
-        self.admission = Admission(engine)
+        self.metrics = ApiMetrics(engine, lambda: self.feed.connections)
+        self.admission = Admission(engine, self.metrics.admitted)
 
     async def close(self) -> None:
         self.feed.close()
+        self.metrics.close()
         await self.admission.close()
 
 
@@ -121,6 +125,7 @@ def create_app(engine: Engine, options: ApiOptions | None = None) -> DexdeskApi:
     add_order_routes(app, engine, state.admission)
     add_execute_route(app, engine, state.admission)
     _add_health(app, engine, options)
+    add_service_routes(app, state.metrics, version())
     _add_docs(app)
     app.openapi = lambda: _openapi(app, options)  # type: ignore[method-assign]
     hot: ASGIApp = FastLanes(engine, state.admission, state.feed)

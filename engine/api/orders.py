@@ -16,6 +16,7 @@ from engine.domain import Order, OrderStatus
 from engine.engine import Engine
 from engine.pairs import PairCatalog
 from engine.validation import (
+    MAX_USER_LABEL,
     FieldError,
     InvalidOrder,
     OrderRequest,
@@ -183,9 +184,17 @@ def add_order_routes(app: FastAPI, engine: Engine, admission: Admission) -> None
         ),
         limit: int = Query(50, ge=1, le=MAX_PAGE, description="at most this many orders"),
         before: int | None = Query(None, ge=1, le=MAX_CURSOR, description="`nextBefore` of the previous page"),
+        user_id: str | None = Query(
+            None, alias="userId", min_length=1, max_length=MAX_USER_LABEL, description="only orders with this userId"
+        ),
     ) -> Response:
         wanted_status, wanted_pair = status_filter(status), pair_filter(pair, engine.catalog)
-        page = await engine.orders_page(limit=limit, before_seq=before, status=wanted_status, pair=wanted_pair)
+        label = validate_user_label(user_id)
+        if isinstance(label, FieldError):
+            raise InvalidOrder([label])
+        page = await engine.orders_page(
+            limit=limit, before_seq=before, status=wanted_status, pair=wanted_pair, user_label=label
+        )
         return json_response(
             {
                 "orders": [order.to_json(with_logs=False) for order in page],

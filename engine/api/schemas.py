@@ -39,6 +39,9 @@ class NewOrder(BaseModel):
     slippage: float | None = Field(
         None, gt=0, le=0.5, description="market orders: tolerance around the quote as a fraction (0.01 = 1%)"
     )
+    userId: str | None = Field(
+        None, min_length=1, max_length=64, description="your own label for the order; list them with `?userId=`"
+    )
 
 
 class FieldProblem(_Shape):
@@ -86,6 +89,7 @@ class OrderSummary(_Shape):
     error: str | None
     createdAt: str
     updatedAt: str
+    userId: str | None = Field(None, description="the label the order was given, when it was given one")
 
 
 class OrderDetail(OrderSummary):
@@ -147,6 +151,9 @@ class ExecuteOrder(BaseModel):
     slippage: float | None = Field(None, description="tolerance as a fraction, e.g. 0.01 for 1%")
     orderType: str | None = Field(None, description="`market` (also accepted as type)")
     type: str | None = None
+    userId: str | None = Field(
+        None, min_length=1, max_length=64, description="your own label for the order; list them with `?userId=`"
+    )
 
 
 class ExecuteCreated(_Shape):
@@ -160,3 +167,17 @@ class ExecuteProblem(_Shape):
     error: str
     message: str
     errors: list[FieldProblem] | None = None
+
+
+class IndexLinks(_Shape):
+    docs: str
+    openapi: str
+    health: str
+    metrics: str
+    orders: str
+
+
+class Index(_Shape):
+    name: Literal["dexdesk"]
+    version: str
+    links: IndexLinks
