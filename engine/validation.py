@@ -140,7 +140,10 @@ def parse_amount(raw: object) -> Decimal | FieldError:
         raw = str(raw)
     if not isinstance(raw, str) or not raw.strip():
         return FieldError("amount", "is required")
-    text = raw.strip()
+    text = raw
+    if text != text.strip():
+        # Refused, not stripped: the CLI, the desk and the API read " 1" alike, as a malformed number.
+        return FieldError("amount", "must be a plain decimal number like 10.5, without spaces around it")
     lowered = text.lower().lstrip("+-")
     if lowered in ("nan", "snan"):
         return FieldError("amount", "must be a number, not NaN")

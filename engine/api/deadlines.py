@@ -103,7 +103,8 @@ class BodyDeadline:
             await send_json(send, 408, {"error": timeout_message(self.seconds)}, [CLOSE])
             return
         if messages is None:
-            await send_json(send, 413, {"error": "the request body is larger than 64 KiB"}, [CLOSE])
+            # No `connection: close`: uvicorn reads and drops the rest, so the client still hears the 413.
+            await send_json(send, 413, {"error": "the request body is larger than 64 KiB"})
             return
         await self.app(scope, _replay(messages, receive), send)
 

@@ -94,6 +94,10 @@ class OrderStore:
         reported, not made (`info` on a mistyped path must not leave an empty database there).
         """
         self._create = create
+        stale = self._file.stale_log()
+        if stale is not None:
+            await self.engine.dispose()
+            raise StorageUnavailable(stale)
         if not create and not self._file.exists():
             await self.engine.dispose()
             raise DatabaseMissing(f"database {self.display_url} does not exist (submit, run or the desk create it)")
