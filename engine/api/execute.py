@@ -16,10 +16,17 @@ from fastapi import FastAPI, Header, Request
 from starlette.responses import Response
 
 from engine.api.admission import Admission
-from engine.api.idempotency import IDEMPOTENCY_HEADER_DOC, check_same_request, fingerprint, with_idempotency_key
-from engine.api.orders import BODY_RESPONSES, either_case, request_body
+from engine.api.body_rules import execute_body_schema, quote_bounds
+from engine.api.idempotency import (
+    IDEMPOTENCY_HEADER_DOC,
+    IDEMPOTENCY_HEADER_SCHEMA,
+    check_same_request,
+    fingerprint,
+    with_idempotency_key,
+)
+from engine.api.orders import BODY_RESPONSES, documented_body, empty_fields
 from engine.api.problems import json_response, read_object
-from engine.api.schemas import ExecuteCreated, ExecuteOrder, ExecuteProblem, Problem
+from engine.api.schemas import ExecuteCreated, ExecuteProblem, Problem
 from engine.domain import Direction
 from engine.engine import Engine
 from engine.jsonfmt import format_decimal
@@ -71,9 +78,10 @@ def parse_execution(payload: dict[str, Any], engine: Engine) -> Execution:
     raw_amount = payload.get("amount", payload.get("amountIn"))
     if "orderType" in payload and "type" in payload:
         errors.append(FieldError("type", "give either type or orderType, not both"))
-    kind = payload.get("orderType", payload.get("type", "market"))
-    if not isinstance(kind, str) or kind.strip().lower() != "market":
+    kind = payload.get("orderType", payload.get("type"))
+    if kind is not None and (not isinstance(kind, str) or kind.strip().lower() != "market"):
         errors.append(FieldError("orderType", "only market orders are served: omit it or send `market`"))
+    errors.extend(empty_fields(payload, ("slippage",)))
     label = validate_user_label(payload.get("userId"))
     if isinstance(label, FieldError):
         errors.append(label)
@@ -139,6 +147,17 @@ def _buy_with_quote(spec: PairSpec, raw_amount: object, slippage: object, engine
     _validated(spec.pair, spec.min_amount, Direction.BUY, slippage, engine)  # the slippage, on its own
     if spend <= 0:
         raise InvalidOrder([FieldError("amount", "must be greater than 0")])
+    low, high = quote_bounds(spec)
+    if not low <= spend <= high:
+        raise InvalidOrder(
+            [
+                FieldError(
+                    "amount",
+                    f"must be between {format_decimal(low)} and {format_decimal(high)} {spec.quote} for {spec.pair} "
+                    f"(what {spec.base} amounts within its limits cost at its listed price, with room for it to move)",
+                )
+            ]
+        )
     step = Decimal(1).scaleb(-spec.decimals)
     estimate = (spend / spec.price).quantize(step, ROUND_DOWN)
     if estimate <= 0:
@@ -167,10 +186,6 @@ def _buy_with_quote(spec: PairSpec, raw_amount: object, slippage: object, engine
     return Execution(request, message)
 
 
-def _tokens(engine: Engine) -> list[str]:
-    return either_case(sorted({token for name in engine.catalog.names for token in name.split("-")}))
-
-
 def add_execute_route(app: FastAPI, engine: Engine, admission: Admission) -> None:
     @app.post(
         "/api/orders/execute",
@@ -185,12 +200,17 @@ def add_execute_route(app: FastAPI, engine: Engine, admission: Admission) -> Non
             413: BODY_RESPONSES[413],
             503: BODY_RESPONSES[503],
         },
-        openapi_extra=request_body(ExecuteOrder, {"tokenIn": _tokens(engine), "tokenOut": _tokens(engine)}),
+        openapi_extra=documented_body(execute_body_schema(engine.catalog)),
         tags=["public task"],
     )
     async def execute(
         request: Request,
-        idempotency_key: str | None = Header(None, alias="Idempotency-Key", description=IDEMPOTENCY_HEADER_DOC),
+        idempotency_key: str | None = Header(
+            None,
+            alias="Idempotency-Key",
+            description=IDEMPOTENCY_HEADER_DOC,
+            json_schema_extra=IDEMPOTENCY_HEADER_SCHEMA,
+        ),
     ) -> Response:
         try:
             execution = parse_execution(await read_object(request), engine)

@@ -25,6 +25,8 @@ from engine.validation import FieldError, InvalidOrder, OrderRequest
 # Idempotency keys become order ids: the same key always names the same order, on every server.
 IDEMPOTENCY_NAMESPACE = uuid.UUID("6f0c7d4e-2b1a-5c3d-9e8f-0a1b2c3d4e5f")
 MAX_KEY_LENGTH = 200
+# As `with_idempotency_key` reads it: printable ASCII, not only spaces, at most 200 characters.
+IDEMPOTENCY_HEADER_SCHEMA = {"minLength": 1, "maxLength": MAX_KEY_LENGTH, "pattern": "^[ -~]*[!-~][ -~]*$"}
 IDEMPOTENCY_HEADER_DOC = (
     "any string up to 200 characters: the same key with the same request makes one order however often "
     "it is sent (the order id is derived from it); the same key with a different request is 409"
@@ -58,8 +60,8 @@ def with_idempotency_key(request: OrderRequest, key: str | None, request_fingerp
     """The order id derived from the client's key, and the request's fingerprint to check a retry against."""
     if key is None:
         return request
-    if not key.strip() or len(key) > MAX_KEY_LENGTH or not key.isprintable():
-        raise InvalidOrder([FieldError("Idempotency-Key", f"must be 1-{MAX_KEY_LENGTH} printable characters")])
+    if not key.strip() or len(key) > MAX_KEY_LENGTH or not (key.isascii() and key.isprintable()):
+        raise InvalidOrder([FieldError("Idempotency-Key", f"must be 1-{MAX_KEY_LENGTH} printable ASCII characters")])
     return replace(request, order_id=str(uuid.uuid5(IDEMPOTENCY_NAMESPACE, key)), request_key=request_fingerprint)
 
 

@@ -9,14 +9,20 @@ from fastapi import FastAPI, Header, Query, Request
 from starlette.responses import Response
 
 from engine.api.admission import Admission
-from engine.api.idempotency import IDEMPOTENCY_HEADER_DOC, check_same_request, order_fingerprint, with_idempotency_key
+from engine.api.body_rules import USER_LABEL_PATTERN, order_body_schema
+from engine.api.idempotency import (
+    IDEMPOTENCY_HEADER_DOC,
+    IDEMPOTENCY_HEADER_SCHEMA,
+    check_same_request,
+    order_fingerprint,
+    with_idempotency_key,
+)
 from engine.api.problems import ApiProblem, json_response, looks_like_order_id, parse_object
-from engine.api.schemas import BadInput, CancelOutcome, NewOrder, OrderCreated, OrderDetail, OrderPage, Problem
+from engine.api.schemas import BadInput, CancelOutcome, OrderCreated, OrderDetail, OrderPage, Problem
 from engine.domain import Order, OrderStatus
 from engine.engine import Engine
 from engine.pairs import PairCatalog
 from engine.validation import (
-    MAX_USER_LABEL,
     FieldError,
     InvalidOrder,
     OrderRequest,
@@ -31,11 +37,6 @@ MAX_PAGE = 1000
 # SQLite and PostgreSQL both keep `seq` in a signed 64-bit integer.
 MAX_CURSOR = 2**62
 
-# An amount as the rules read it: a positive JSON number, or a plain decimal string (no exponent, sign or NaN).
-POSITIVE_DECIMAL = [
-    {"type": "number", "exclusiveMinimum": 0},
-    {"type": "string", "pattern": r"^\+?([0-9]+(\.[0-9]*)?|\.[0-9]+)$"},
-]
 BODY_RESPONSES: dict[int | str, dict[str, Any]] = {
     400: {"model": BadInput, "description": "bad input: every bad field and its rule; nothing stored"},
     401: {"model": Problem, "description": "missing or wrong bearer token (only when the server has a token)"},
@@ -50,21 +51,17 @@ READ_RESPONSES: dict[int | str, dict[str, Any]] = {
 }
 
 
-def request_body(model: type[Any], enums: dict[str, list[str]] | None = None) -> dict[str, Any]:
-    """The body as documented; handlers read it themselves so bad JSON is a 400 in the house shape.
-
-    `enums` narrows string fields to the values this server lists (pairs from the catalog), so a
-    generated client or a fuzzer starts from what is accepted.
-    """
-    schema = model.model_json_schema(ref_template="#/components/schemas/{model}")
-    for name, values in (enums or {}).items():
-        schema["properties"][name] = {**schema["properties"][name], "enum": values}
-    for name in ("amount", "amountIn", "limitPrice"):
-        if name in schema["properties"]:
-            field = schema["properties"][name]
-            optional = [{"type": "null"}] if {"type": "null"} in field.get("anyOf", []) else []
-            schema["properties"][name] = {**field, "anyOf": POSITIVE_DECIMAL + optional}
+def documented_body(schema: dict[str, Any]) -> dict[str, Any]:
+    """The body as documented (engine.api.body_rules); handlers read it themselves, so bad JSON is a 400."""
     return {"requestBody": {"required": True, "content": {"application/json": {"schema": schema}}}}
+
+
+OPTIONAL_FIELDS = ("type", "limitPrice", "expiresIn", "slippage")
+
+
+def empty_fields(payload: dict[str, Any], names: tuple[str, ...]) -> list[FieldError]:
+    """An optional field sent as "" is refused (omit it, or send null): the document allows no empty value."""
+    return [FieldError(name, "must not be empty: omit it (or send null)") for name in names if payload.get(name) == ""]
 
 
 def parse_new_order(payload: dict[str, Any], catalog: PairCatalog) -> OrderRequest:
@@ -87,6 +84,7 @@ def parse_new_order(payload: dict[str, Any], catalog: PairCatalog) -> OrderReque
     for key in payload:
         if key not in ORDER_FIELDS:
             errors.append(FieldError(key[:40], f"is not a field of an order ({', '.join(ORDER_FIELDS)})"))
+    errors.extend(empty_fields(payload, OPTIONAL_FIELDS))
     label = validate_user_label(payload.get("userId"))
     if isinstance(label, FieldError):
         errors.append(label)
@@ -142,19 +140,17 @@ def add_order_routes(app: FastAPI, engine: Engine, admission: Admission) -> None
             **BODY_RESPONSES,
             409: {"model": Problem, "description": "the Idempotency-Key was used for a different request"},
         },
-        openapi_extra=request_body(
-            NewOrder,
-            {
-                "pair": either_case(list(engine.catalog.names)),
-                "direction": either_case(["BUY", "SELL"]),
-                "type": either_case(["market", "limit"]),
-            },
-        ),
+        openapi_extra=documented_body(order_body_schema(engine.catalog)),
         tags=["orders"],
     )
     async def create_order(
         request: Request,
-        idempotency_key: str | None = Header(None, alias="Idempotency-Key", description=IDEMPOTENCY_HEADER_DOC),
+        idempotency_key: str | None = Header(
+            None,
+            alias="Idempotency-Key",
+            description=IDEMPOTENCY_HEADER_DOC,
+            json_schema_extra=IDEMPOTENCY_HEADER_SCHEMA,
+        ),
     ) -> Response:
         # Served by `engine.api.lanes` before FastAPI routes it; this route documents it (and would serve it).
         order = await create(engine, admission, await request.body(), idempotency_key)
@@ -185,7 +181,10 @@ def add_order_routes(app: FastAPI, engine: Engine, admission: Admission) -> None
         limit: int = Query(50, ge=1, le=MAX_PAGE, description="at most this many orders"),
         before: int | None = Query(None, ge=1, le=MAX_CURSOR, description="`nextBefore` of the previous page"),
         user_id: str | None = Query(
-            None, alias="userId", min_length=1, max_length=MAX_USER_LABEL, description="only orders with this userId"
+            None,
+            alias="userId",
+            description="only orders with this userId",
+            json_schema_extra={"pattern": USER_LABEL_PATTERN},
         ),
     ) -> Response:
         wanted_status, wanted_pair = status_filter(status), pair_filter(pair, engine.catalog)

@@ -18,32 +18,6 @@ class _Shape(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
-class NewOrder(BaseModel):
-    """The body of `POST /api/orders`; the server checks it with the desk's and the CLI's rules."""
-
-    model_config = ConfigDict(
-        extra="allow", json_schema_extra={"example": {"pair": "SOL-USDC", "amount": 10.5, "direction": "BUY"}}
-    )
-
-    pair: str = Field(description="a listed pair, BASE-QUOTE, case-insensitive, e.g. SOL-USDC")
-    amount: float | str = Field(
-        description="amount of the BASE token, > 0, within the pair's limits and decimals; "
-        "a JSON number or a plain decimal string"
-    )
-    direction: str = Field(description="BUY or SELL, case-insensitive")
-    type: str | None = Field(None, description="`market` (the default) or `limit`")
-    limitPrice: float | str | None = Field(
-        None, description="limit orders: QUOTE per BASE to buy at or below, or sell at or above"
-    )
-    expiresIn: float | None = Field(None, gt=0, description="limit orders: give up after this many seconds")
-    slippage: float | None = Field(
-        None, gt=0, le=0.5, description="market orders: tolerance around the quote as a fraction (0.01 = 1%)"
-    )
-    userId: str | None = Field(
-        None, min_length=1, max_length=64, description="your own label for the order; list them with `?userId=`"
-    )
-
-
 class FieldProblem(_Shape):
     field: str
     message: str
@@ -135,25 +109,6 @@ class Health(_Shape):
     database: DatabaseHealth
     queue: QueueHealth
     redis: RedisHealth
-
-
-class ExecuteOrder(BaseModel):
-    """The public task's body: a swap from one token to another."""
-
-    model_config = ConfigDict(
-        extra="allow", json_schema_extra={"example": {"tokenIn": "SOL", "tokenOut": "USDC", "amount": 1.5}}
-    )
-
-    tokenIn: str
-    tokenOut: str
-    amount: float | str | None = Field(None, description="amount of tokenIn (also accepted as amountIn)")
-    amountIn: float | str | None = None
-    slippage: float | None = Field(None, description="tolerance as a fraction, e.g. 0.01 for 1%")
-    orderType: str | None = Field(None, description="`market` (also accepted as type)")
-    type: str | None = None
-    userId: str | None = Field(
-        None, min_length=1, max_length=64, description="your own label for the order; list them with `?userId=`"
-    )
 
 
 class ExecuteCreated(_Shape):

@@ -50,9 +50,9 @@ async def test_a_public_task_client_places_follows_lists_and_cancels(server: Ser
 @pytest.mark.parametrize(
     ("changes", "field", "rule"),
     [
-        ({"userId": "u" * 65}, "userId", "must be 1-64 printable characters"),
-        ({"userId": ""}, "userId", "must be 1-64 printable characters"),
-        ({"userId": 7}, "userId", "must be 1-64 printable characters"),
+        ({"userId": "u" * 65}, "userId", "must be 1-64 printable ASCII characters"),
+        ({"userId": ""}, "userId", "must be 1-64 printable ASCII characters"),
+        ({"userId": 7}, "userId", "must be 1-64 printable ASCII characters"),
         ({"tokenOut": "SOL"}, "tokenOut", "must differ from tokenIn"),
         ({"amount": 1}, "amountIn", "give either amount or amountIn, not both"),
         ({"orderType": "market"}, "type", "give either type or orderType, not both"),
