@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import csv
+import subprocess
+from pathlib import Path
+
 import httpx
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
@@ -9,6 +13,7 @@ from websockets.asyncio.client import connect
 
 from tests.api.client import follow
 from tests.api.server import ServeProcess
+from tests.faults.support import DEXDESK, dexdesk_env
 
 pytestmark = pytest.mark.slow
 POSTMAN_BODY = {
@@ -97,3 +102,23 @@ async def test_metrics_parse_with_prometheus_clients_own_parser(server: ServePro
         assert "dexdesk_orders_in_flight" in families
         assert "dexdesk_orders_queued" in families
         assert families["dexdesk_websocket_connections"].samples[0].value >= 1  # the board feed open above
+
+
+def test_the_label_is_the_reports_last_column(server: ServeProcess, tmp_path: Path) -> None:
+    with httpx.Client(base_url=server.url) as client:
+        body = {"pair": "SOL-USDC", "amount": "1", "direction": "BUY", "userId": 'desk "A", team 2'}
+        created = client.post("/api/orders", json=body).json()["orderId"]
+    report = tmp_path / "report.csv"
+    exported = subprocess.run(
+        [DEXDESK, "export", str(report), "--db", f"sqlite+aiosqlite:///{server.home / 'api.db'}"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=dexdesk_env(tmp_path),
+    )
+    assert exported.returncode == 0, exported.stderr
+    with report.open(encoding="utf-8-sig", newline="") as handle:
+        rows = {row["id"]: row for row in csv.DictReader(handle)}
+        assert list(rows[created])[-1] == "userId"
+    assert rows[created]["userId"] == 'desk "A", team 2'
+    assert {row["userId"] for order_id, row in rows.items() if order_id != created} <= {"", "user123", "someone-else"}
