@@ -95,12 +95,13 @@ class OrderStore:
         """
         self._create = create
         stale = self._file.stale_log()
-        if stale is not None:
-            await self.engine.dispose()
-            raise StorageUnavailable(stale)
         if not create and not self._file.exists():
             await self.engine.dispose()
-            raise DatabaseMissing(f"database {self.display_url} does not exist (submit, run or the desk create it)")
+            missing = f"database {self.display_url} does not exist (submit, run or the desk create it)"
+            raise DatabaseMissing(f"{missing}; {stale}" if stale else missing)
+        if stale is not None:  # about to create the file: not over a log that may hold the last commits
+            await self.engine.dispose()
+            raise StorageUnavailable(stale)
         try:
             await self._while_opening(self._prepare)
             revision: str | None = await self._while_opening(self._read_revision)
