@@ -11,6 +11,8 @@ they were.
 
 from __future__ import annotations
 
+import sqlite3
+
 import sqlalchemy as sa
 from alembic import op
 
@@ -28,6 +30,12 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_index("ix_orders_user_label", table_name="orders")
-    with op.batch_alter_table("orders") as batch:
-        batch.drop_column("request_key")
-        batch.drop_column("user_label")
+    if op.get_bind().dialect.name == "sqlite" and sqlite3.sqlite_version_info < (3, 35):
+        # No ALTER TABLE … DROP COLUMN before SQLite 3.35: Alembic copies the table instead.
+        with op.batch_alter_table("orders") as batch:
+            batch.drop_column("request_key")
+            batch.drop_column("user_label")
+        return
+    # In place (SQLite 3.35+, PostgreSQL): copying `orders` would trip order_logs' foreign key.
+    op.drop_column("orders", "request_key")
+    op.drop_column("orders", "user_label")
