@@ -1,4 +1,5 @@
-"""Checks made before any route runs: the bearer token and the body size.
+"""Checks made before any route runs: the bearer token and the body size (Host, Origin and
+Content-Type: `engine.api.browsers`; slow requests: `engine.api.deadlines`).
 
 Plain ASGI middleware (no per-request task or body copy), since it sits in front of every request
 of a benchmark-sized load. A refused WebSocket gets a real HTTP 401 through the ASGI denial
