@@ -43,8 +43,11 @@ EXIT_STATUSES = {
     ],
     "submit": [
         "0 the order was CONFIRMED",
-        "1 the order FAILED (its reason is printed; a limit order past --expires fails 'expired')",
-        "2 bad input (also a paper-account shortfall: the order is not stored), bad settings or an unusable database",
+        "1 the order FAILED (its reason is printed; a limit order past --expires fails 'expired'), or it was "
+        "CANCELLED by `dexdesk cancel`, the desk or the API before its swap was sent (printed with why); "
+        "also when the database did not acknowledge the order: the line says `cannot tell whether … was stored`",
+        "2 bad input, one line naming the field and its rule (also a paper-account shortfall); "
+        "nothing stored; or bad settings or an unusable database",
         _KEPT,
     ],
     "run": [

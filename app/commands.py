@@ -53,8 +53,8 @@ def reports_problems(handler: Handler) -> Handler:
         try:
             return await handler(args, settings)
         except InvalidOrder as error:
-            for problem in error.errors:
-                err.print(f"dexdesk: {problem}", markup=False)
+            # One line, every bad field named with its rule ("amount: …; direction: …"); nothing was stored.
+            err.print(f"dexdesk: {error}", markup=False)
             return ExitCode.BAD_INPUT
         except (StorageUnavailable, ClusterUnavailable) as error:
             err.print(f"dexdesk: {error}", markup=False)
@@ -122,6 +122,8 @@ async def submit(args: argparse.Namespace, settings: Settings) -> int:
                 # The id is chosen before the first try to store it, so a try whose commit
                 # acknowledgement was lost is recognised, never stored twice.
                 order = (await engine.submit_many([request]))[0]
+            except InvalidOrder:
+                raise  # refused (a paper-account shortfall): nothing stored, one line and exit 2
             except Exception as error:  # noqa: BLE001  (one line for the user, never a traceback)
                 err.print(
                     f"dexdesk: cannot tell whether order {request.order_id} was stored ({error}); "
@@ -136,8 +138,19 @@ async def submit(args: argparse.Namespace, settings: Settings) -> int:
         except asyncio.CancelledError:
             return ExitCode.INTERRUPTED
     if not args.json and not args.wait:
-        out.print(update_lines(OrderUpdate({}, final, final.logs[-1:])))
+        if final.logs:
+            out.print(update_lines(OrderUpdate({}, final, final.logs[-1:])))
+        else:  # ended elsewhere (another process's cancel): the stored order carries its reason
+            out.print(f"{final.id} {final.status}: {_ending_reason(final)}", markup=False)
     return ExitCode.OK if final.status is OrderStatus.CONFIRMED else ExitCode.FAILED
+
+
+def _ending_reason(order: Order) -> str:
+    if order.error:
+        return order.error
+    if order.status is OrderStatus.CANCELLED:
+        return "cancelled before its swap was sent (by `dexdesk cancel`, the desk or the API)"
+    return "ended"
 
 
 def _slippage_fraction(percent: str | None) -> object:
@@ -145,7 +158,9 @@ def _slippage_fraction(percent: str | None) -> object:
     if percent is None:
         return None
     try:
-        return Decimal(percent.strip()) / 100
+        if percent != percent.strip():
+            raise InvalidOperation
+        return Decimal(percent) / 100
     except InvalidOperation:
         raise InvalidOrder([FieldError("slippage", "must be a percentage, e.g. 0.5 for 0.5 %")]) from None
 
@@ -315,9 +330,13 @@ async def resume(args: argparse.Namespace, settings: Settings) -> int:
         await engine.wait_idle()
         count = engine.resumed
         others = await engine.others_active_count()
+    resumed = f"resumed {count} unfinished order{'s' if count != 1 else ''}"
     if others:
-        out.print(f"{others} unfinished order{'s are' if others != 1 else ' is'} run by other live processes")
-    out.print(f"resumed {count} unfinished order{'s' if count != 1 else ''}; none left")
+        # Not "none left": those orders are unfinished still, run (and finished) by their own processes.
+        orders = f"{others} other unfinished order{'s are' if others != 1 else ' is'}"
+        out.print(f"{resumed}; {orders} run by other live processes")
+    else:
+        out.print(f"{resumed}; none left")
     return ExitCode.OK
 
 

@@ -36,6 +36,21 @@ def add_serve_command(command: argparse.ArgumentParser) -> None:
     command.add_argument(
         "--cors", action="append", default=[], metavar="ORIGIN", help="let browsers on ORIGIN call the API (repeatable)"
     )
+    command.add_argument(
+        "--allow-host",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="also answer requests whose Host is NAME (a proxy's or LAN name; repeatable); "
+        "by default only the bound address and localhost, so a rebound web page's requests are refused",
+    )
+    command.add_argument(
+        "--request-timeout",
+        type=float,
+        default=10.0,
+        metavar="SECONDS",
+        help="headers, then the body, must each arrive within SECONDS (default 10; 408 and close otherwise)",
+    )
 
 
 def _say(text: str) -> None:
@@ -51,6 +66,8 @@ async def serve(args: argparse.Namespace, settings: Settings) -> int:
         port=args.port,
         token=args.token or os.environ.get(TOKEN_VARIABLE) or None,
         cors_origins=tuple(args.cors),
+        allow_hosts=tuple(args.allow_host),
+        request_timeout_s=args.request_timeout,
     )
     try:
         options.check()

@@ -202,6 +202,10 @@ class Order:
     terms: OrderTerms = MARKET_TERMS
     # Market time a waiting limit order triggered at (engine/market.py); it routes from then on.
     trigger_time: float | None = None
+    # A client's own label for the order (the API's `userId`), and the fingerprint of the API request
+    # that made it under an Idempotency-Key (engine/api/idempotency.py); both None otherwise.
+    user_label: str | None = None
+    request_key: str | None = None
 
     def evolve(self, **changes: Any) -> Order:
         """A copy with `changes`: what `dataclasses.replace` does, at a fifth of its cost.
@@ -237,6 +241,8 @@ class Order:
             "createdAt": format_timestamp(self.created_at),
             "updatedAt": format_timestamp(self.updated_at),
         }
+        if self.user_label is not None:
+            data["userId"] = self.user_label
         if with_logs:
             data["logs"] = [entry.to_json() for entry in self.logs]
         return data

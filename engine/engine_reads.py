@@ -57,9 +57,12 @@ class EngineReads:
         before_seq: int | None = None,
         status: OrderStatus | None = None,
         pair: str | None = None,
+        user_label: str | None = None,
     ) -> list[Order]:
         """A page of stored orders without logs, newest first, older than `before_seq` when given."""
-        return await self.store.list_orders(status=status, pair=pair, limit=limit, before_seq=before_seq)
+        return await self.store.list_orders(
+            status=status, pair=pair, limit=limit, before_seq=before_seq, user_label=user_label
+        )
 
     async def history_page(self, *, limit: int, before_seq: int | None = None) -> list[Order]:
         """`orders_page` for the desk's history load: the same snapshots, read off the loop (on SQLite

@@ -48,7 +48,8 @@ COLUMNS = (
     "attempts",
     "error",
 )
-ADDED_COLUMNS = ("quotedPrice", "slippageBps", "notional", "fee")
+ADDED_COLUMNS = ("quotedPrice", "slippageBps", "notional", "fee", "userId")
+_FIGURE_COLUMNS = 4
 HEADER = (*COLUMNS, *ADDED_COLUMNS)
 _SEPARATORS = len(HEADER) - 1
 _LINE_END = "\r\n"
@@ -60,7 +61,7 @@ def _decimal(value: Decimal | None) -> str:
 
 def csv_row(order: Order) -> list[str]:
     """One order's cells, from the order itself (a board's rows); the stored figures are the same numbers."""
-    added = figure_values(order, format_decimal)[: len(ADDED_COLUMNS)]
+    added = figure_values(order, format_decimal)[:_FIGURE_COLUMNS]
     return [
         order.id,
         format_timestamp(order.created_at),
@@ -75,6 +76,7 @@ def csv_row(order: Order) -> list[str]:
         str(order.attempts),
         order.error or "",
         *(cell or "" for cell in added),
+        order.user_label or "",
     ]
 
 
@@ -106,7 +108,7 @@ class CsvReport:
             self.rows += 1
 
     def add_cells(self, rows: Sequence[Sequence[Any]]) -> None:
-        """Rows of the report's 16 cells, as stored (None is written as an empty cell).
+        """Rows of the report's 17 cells, as stored (None is written as an empty cell).
 
         Most rows need no quoting (ids, times, decimals, names), so a page is joined into lines
         with `str.join` and written in one go, which is about twice as fast as `csv.writer`; a

@@ -17,6 +17,9 @@ from engine.pairs import PairCatalog
 # ASCII digits only: Decimal() would happily read Arabic-Indic or full-width digits.
 _PLAIN_DECIMAL = re.compile(r"[0-9]+(?:\.[0-9]*)?|\.[0-9]+")
 _MAX_INPUT_LENGTH = 64
+MAX_NUMBER_TEXT = _MAX_INPUT_LENGTH
+MAX_EXPIRY_S = Decimal(365 * 86400)
+MAX_SLIPPAGE = Decimal("0.5")
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,6 +59,9 @@ class OrderRequest:
     slippage: Decimal | None = None
     # The effective price the trader was shown (the ticket's quote); the engine quotes if absent.
     quoted_price: Decimal | None = field(default=None, compare=False)
+    # A client's label (the API's `userId`), and the API request's fingerprint under an Idempotency-Key.
+    user_label: str | None = None
+    request_key: str | None = None
 
     def terms(self, now: datetime, quoted_price: Decimal | None, price_bound: Decimal | None) -> OrderTerms:
         expires = now + timedelta(seconds=self.expires_in_s) if self.expires_in_s is not None else None
@@ -88,6 +94,8 @@ class OrderRequest:
             updated_at=now,
             logs=(received,),
             terms=terms,
+            user_label=self.user_label,
+            request_key=self.request_key,
         )
 
 
@@ -131,11 +139,20 @@ def parse_amount(raw: object) -> Decimal | FieldError:
         if math.isinf(raw):
             return FieldError("amount", "must be finite")
         raw = repr(raw)
-    if isinstance(raw, int | Decimal):
+    if isinstance(raw, Decimal):  # a JSON number, read exactly (exponents such as 1e-5 included)
+        if raw.is_nan():
+            return FieldError("amount", "must be a number, not NaN")
+        if not raw.is_finite():
+            return FieldError("amount", "must be finite")
+        return raw
+    if isinstance(raw, int):
         raw = str(raw)
     if not isinstance(raw, str) or not raw.strip():
         return FieldError("amount", "is required")
-    text = raw.strip()
+    text = raw
+    if text != text.strip():
+        # Refused, not stripped: the CLI, the desk and the API read " 1" alike, as a malformed number.
+        return FieldError("amount", "must be a plain decimal number like 10.5, without spaces around it")
     lowered = text.lower().lstrip("+-")
     if lowered in ("nan", "snan"):
         return FieldError("amount", "must be a number, not NaN")
@@ -235,14 +252,14 @@ def _validate_terms(
             errors.append(FieldError("expiresIn", "applies to limit orders only (type limit)"))
         else:
             seconds = parse_amount(expires_in)
-            if isinstance(seconds, FieldError) or not 0 < seconds <= 365 * 86400:
+            if isinstance(seconds, FieldError) or not 0 < seconds <= MAX_EXPIRY_S:
                 errors.append(FieldError("expiresIn", "must be a number of seconds between 0 and a year"))
             else:
                 expires = float(seconds)
     tolerance: Decimal | None = None
     if slippage not in (None, ""):
         parsed_slippage = parse_amount(slippage)
-        if isinstance(parsed_slippage, FieldError) or not 0 < parsed_slippage <= Decimal("0.5"):
+        if isinstance(parsed_slippage, FieldError) or not 0 < parsed_slippage <= MAX_SLIPPAGE:
             errors.append(FieldError("slippage", "must be a fraction above 0 and at most 0.5 (0.01 = 1 %)"))
         else:
             tolerance = parsed_slippage
@@ -281,3 +298,15 @@ def _check_pair_limits(amount: Decimal, pair: str, catalog: PairCatalog) -> Fiel
     if amount > spec.max_amount:
         return FieldError("amount", f"must be at most {spec.max_amount} {spec.base}")
     return None
+
+
+MAX_USER_LABEL = 64
+
+
+def validate_user_label(raw: object, field_name: str = "userId") -> str | FieldError | None:
+    """A client's own label for an order (the public task's `userId`): optional, 1-64 printable ASCII characters."""
+    if raw is None:
+        return None
+    if not isinstance(raw, str) or not 1 <= len(raw) <= MAX_USER_LABEL or not (raw.isascii() and raw.isprintable()):
+        return FieldError(field_name, f"must be 1-{MAX_USER_LABEL} printable ASCII characters")
+    return raw

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+import subprocess
 from decimal import Decimal
 from pathlib import Path
 
@@ -11,6 +12,7 @@ import pytest
 
 from app.cli import main
 from engine.reports import COLUMNS
+from tests.faults.support import DEXDESK, dexdesk_env
 
 CONTRACT_KEYS = {"orderId", "status", "timestamp", "dex", "executionPrice", "txHash", "error", "attempt", "retryInMs"}
 
@@ -141,3 +143,116 @@ def test_version_and_info_name_the_database(db: list[str], capsys: pytest.Captur
     capsys.readouterr()
     assert main(["info", *db]) == 0
     assert "cli.db" in capsys.readouterr().out
+
+
+def _stored(db: list[str], capsys: pytest.CaptureFixture[str]) -> list[dict[str, object]]:
+    """The stored orders; none when the database was never even created."""
+    capsys.readouterr()
+    status = main(["list", "--json", "--limit", "0", *db])
+    if status == 2:
+        assert "does not exist" in capsys.readouterr().err
+        return []
+    assert status == 0
+    listed = json.loads(capsys.readouterr().out)
+    assert isinstance(listed, list)
+    return listed
+
+
+def test_a_shortfall_is_one_line_naming_the_field_exit_2_nothing_stored(
+    db: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["account", "reset", "--balances", "USDC=10", *db]) == 0
+    capsys.readouterr()
+    assert main(["submit", "--pair", "SOL-USDC", "--amount", "1", "--direction", "BUY", *db]) == 2
+    captured = capsys.readouterr()
+    lines = captured.err.strip().splitlines()
+    assert len(lines) == 1, lines
+    assert lines[0].startswith("dexdesk: amount: needs ")
+    assert "cannot tell" not in captured.err
+    assert captured.out == ""
+    assert _stored(db, capsys) == []
+
+
+@pytest.mark.parametrize(
+    ("arguments", "line"),
+    [
+        (["--amount", " 1"], "dexdesk: amount: must be a plain decimal number like 10.5, without spaces around it"),
+        (["--amount", "1 "], "dexdesk: amount: must be a plain decimal number like 10.5, without spaces around it"),
+        (
+            ["--amount", "-1", "--pair", "DOGE-USDC"],
+            "dexdesk: pair: must be one of the listed pairs",
+        ),
+        (["--slippage", " 1"], "dexdesk: slippage: must be a percentage, e.g. 0.5 for 0.5 %"),
+        (
+            ["--type", "limit", "--limit-price", "100 "],
+            "dexdesk: limitPrice: must be a plain decimal number like 10.5, without spaces around it",
+        ),
+    ],
+)
+def test_a_refused_submit_is_one_line_exit_2_nothing_stored(
+    db: list[str], capsys: pytest.CaptureFixture[str], arguments: list[str], line: str
+) -> None:
+    base = {"--pair": "SOL-USDC", "--amount": "1", "--direction": "BUY"}
+    given = dict(zip(arguments[::2], arguments[1::2], strict=True))
+    command = [item for name, value in {**base, **given}.items() for item in (name, value)]
+    assert main(["submit", *command, *db]) == 2
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert len(lines) == 1, lines
+    assert lines[0].startswith(line)
+    assert _stored(db, capsys) == []
+
+
+def test_submit_help_documents_cancelled_and_every_outcome(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit):
+        main(["submit", "--help"])
+    help_text = " ".join(capsys.readouterr().out.split())
+    assert "1 the order FAILED" in help_text
+    assert "CANCELLED by `dexdesk cancel`, the desk or the API" in help_text
+    assert "cannot tell whether … was stored" in help_text
+    assert "2 bad input, one line naming the field and its rule" in help_text
+
+
+def test_a_stale_wal_beside_a_missing_database_is_named_with_what_to_do(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    database = tmp_path / "gone.db"
+    (tmp_path / "gone.db-wal").write_bytes(b"\x37\x7f\x06\x82" + bytes(28))
+    db = ["--db", f"sqlite+aiosqlite:///{database}", "--time-scale", "0"]
+    assert main(["submit", "--pair", "SOL-USDC", "--amount", "1", "--direction", "BUY", *db]) == 2
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert len(lines) == 1
+    assert "is missing but its write-ahead log" in lines[0]
+    assert "stale -wal" in lines[0]
+    assert "delete gone.db-wal and gone.db-shm" in lines[0]
+    assert not database.exists()
+
+
+def test_an_order_cancelled_elsewhere_ends_submit_with_why_and_resume_counts_agree(
+    db: list[str], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    limit = ["--pair", "SOL-USDC", "--amount", "1", "--direction", "BUY", "--type", "limit", "--limit-price", "1"]
+    waiting = subprocess.Popen(
+        [DEXDESK, "submit", *limit, *db],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=dexdesk_env(tmp_path),
+    )
+    try:
+        assert waiting.stdout is not None
+        order_id = waiting.stdout.readline().strip()  # the id, printed once the order is stored
+        assert len(order_id) == 36, waiting.stderr.read() if waiting.stderr else ""
+        capsys.readouterr()
+        assert main(["resume", *db]) == 0
+        said = capsys.readouterr().out.strip().splitlines()
+        assert said == ["resumed 0 unfinished orders; 1 other unfinished order is run by other live processes"]
+        assert main(["cancel", order_id, *db]) == 0
+        out, err = waiting.communicate(timeout=60)
+    finally:
+        if waiting.poll() is None:
+            waiting.kill()
+            waiting.communicate()
+    assert waiting.returncode == 1, err
+    assert out.strip().startswith(f"{order_id} CANCELLED: ")
+    reason = out.strip().removeprefix(f"{order_id} CANCELLED: ")
+    assert reason.strip()

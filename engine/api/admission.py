@@ -8,6 +8,7 @@ how many round trips the database makes, never what is stored or announced.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 
 from engine.domain import Order
 from engine.engine import Engine
@@ -17,8 +18,10 @@ MAX_BATCH = 500
 
 
 class Admission:
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, on_admitted: Callable[[str, bool], None] | None = None) -> None:
         self.engine = engine
+        # Told each order a request is answered with (its id, whether it has ended): the metrics' clock.
+        self.on_admitted = on_admitted
         self._waiting: list[tuple[OrderRequest, asyncio.Future[Order]]] = []
         self._writer: asyncio.Task[None] | None = None
 
@@ -49,9 +52,16 @@ class Admission:
                 self._fail(batch, error)
 
     async def _store(self, batch: list[tuple[OrderRequest, asyncio.Future[Order]]]) -> None:
-        # The same Idempotency-Key twice in one batch is one order: store it once, answer both.
-        unique = list({request.order_id: request for request, _ in batch}.values())
+        # The same Idempotency-Key twice in one batch is one order: the first request's, stored once;
+        # each request then hears it (a different request with that key is refused by its route).
+        first: dict[str, OrderRequest] = {}
+        for request, _ in batch:
+            first.setdefault(request.order_id, request)
+        unique = list(first.values())
         stored = {order.id: order for order in await self.engine.submit_many(unique)}
+        if self.on_admitted is not None:
+            for order in stored.values():
+                self.on_admitted(order.id, order.is_terminal)
         for request, future in batch:
             if not future.done():
                 future.set_result(stored[request.order_id])

@@ -22,14 +22,18 @@ from starlette.responses import HTMLResponse, Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from engine.api.admission import Admission
+from engine.api.browsers import BrowserGuard
+from engine.api.deadlines import BodyDeadline
 from engine.api.execute import add_execute_route
 from engine.api.feed import UpdateFeed
 from engine.api.guards import BearerToken, BodyLimit
 from engine.api.lanes import FastLanes, takes
+from engine.api.metrics import ApiMetrics
 from engine.api.options import ApiOptions
 from engine.api.orders import READ_RESPONSES, add_order_routes
 from engine.api.problems import install_problem_handlers, json_response
 from engine.api.schemas import Health
+from engine.api.service import add_service_routes
 from engine.engine import Engine
 
 HEALTH_TIMEOUT_S = 2.0
@@ -61,10 +65,12 @@ class ApiState:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         self.feed = UpdateFeed(engine)
-        self.admission = Admission(engine)
+        self.metrics = ApiMetrics(engine, lambda: self.feed.connections)
+        self.admission = Admission(engine, self.metrics.admitted)
 
     async def close(self) -> None:
         self.feed.close()
+        self.metrics.close()
         await self.admission.close()
 
 
@@ -81,8 +87,12 @@ class DexdeskApi(FastAPI):
 
 
 def guards(options: ApiOptions) -> list[Middleware]:
-    """Token, body limit and CORS, innermost first: FastAPI's middleware and the lanes' own chain."""
-    chain = [Middleware(BodyLimit, max_bytes=options.max_body_bytes)]
+    """Body limit and deadline, token, CORS, and the browser checks (outermost), innermost first:
+    FastAPI's middleware and the lanes' own chain."""
+    chain = [
+        Middleware(BodyLimit, max_bytes=options.max_body_bytes),
+        Middleware(BodyDeadline, seconds=options.request_timeout_s, max_bytes=options.max_body_bytes),
+    ]
     if options.token:
         chain.append(Middleware(BearerToken, token=options.token))
     if options.cors_origins:
@@ -94,6 +104,9 @@ def guards(options: ApiOptions) -> list[Middleware]:
                 allow_headers=["Authorization", "Content-Type", "Idempotency-Key"],
             )
         )
+    chain.append(
+        Middleware(BrowserGuard, host=options.host, allow_hosts=options.allow_hosts, cors_origins=options.cors_origins)
+    )
     return chain
 
 
@@ -112,6 +125,7 @@ def create_app(engine: Engine, options: ApiOptions | None = None) -> DexdeskApi:
     add_order_routes(app, engine, state.admission)
     add_execute_route(app, engine, state.admission)
     _add_health(app, engine, options)
+    add_service_routes(app, state.metrics, version())
     _add_docs(app)
     app.openapi = lambda: _openapi(app, options)  # type: ignore[method-assign]
     hot: ASGIApp = FastLanes(engine, state.admission, state.feed)

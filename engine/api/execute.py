@@ -8,7 +8,7 @@ indicative price, rounded down to the pair's decimals (the answer says so).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import ROUND_DOWN, Decimal
 from typing import Any, NoReturn
 
@@ -16,29 +16,39 @@ from fastapi import FastAPI, Header, Request
 from starlette.responses import Response
 
 from engine.api.admission import Admission
-from engine.api.orders import (
-    BODY_RESPONSES,
+from engine.api.body_rules import execute_body_schema, quote_bounds
+from engine.api.idempotency import (
     IDEMPOTENCY_HEADER_DOC,
-    check_same_order,
-    either_case,
-    request_body,
+    IDEMPOTENCY_HEADER_SCHEMA,
+    check_same_request,
+    fingerprint,
     with_idempotency_key,
 )
+from engine.api.orders import BODY_RESPONSES, documented_body, empty_fields
 from engine.api.problems import json_response, read_object
-from engine.api.schemas import ExecuteCreated, ExecuteOrder, ExecuteProblem, Problem
+from engine.api.schemas import ExecuteCreated, ExecuteProblem, Problem
 from engine.domain import Direction
 from engine.engine import Engine
 from engine.jsonfmt import format_decimal
 from engine.pairs import PairSpec
-from engine.validation import FieldError, InvalidOrder, OrderRequest, parse_amount, validate_order
+from engine.validation import (
+    FieldError,
+    InvalidOrder,
+    OrderRequest,
+    parse_amount,
+    validate_order,
+    validate_user_label,
+)
 
-EXECUTE_FIELDS = ("tokenIn", "tokenOut", "amount", "amountIn", "slippage", "orderType", "type")
+EXECUTE_FIELDS = ("tokenIn", "tokenOut", "amount", "amountIn", "slippage", "orderType", "type", "userId")
 
 
 @dataclass(frozen=True, slots=True)
 class Execution:
     request: OrderRequest
     message: str
+    # The request as received (tokens, amount of tokenIn, slippage, userId): what an Idempotency-Key names.
+    fingerprint: str = ""
 
 
 def _token(payload: dict[str, Any], name: str, errors: list[FieldError]) -> str | None:
@@ -66,13 +76,23 @@ def parse_execution(payload: dict[str, Any], engine: Engine) -> Execution:
     if "amount" in payload and "amountIn" in payload:
         errors.append(FieldError("amountIn", "give either amount or amountIn, not both"))
     raw_amount = payload.get("amount", payload.get("amountIn"))
-    kind = payload.get("orderType", payload.get("type", "market"))
-    if not isinstance(kind, str) or kind.strip().lower() != "market":
+    if "orderType" in payload and "type" in payload:
+        errors.append(FieldError("type", "give either type or orderType, not both"))
+    kind = payload.get("orderType", payload.get("type"))
+    if kind is not None and (not isinstance(kind, str) or kind.strip().lower() != "market"):
         errors.append(FieldError("orderType", "only market orders are served: omit it or send `market`"))
+    errors.extend(empty_fields(payload, ("slippage",)))
+    label = validate_user_label(payload.get("userId"))
+    if isinstance(label, FieldError):
+        errors.append(label)
     for key in payload:
         if key not in EXECUTE_FIELDS:
             errors.append(FieldError(key[:40], f"is not a field of this route ({', '.join(EXECUTE_FIELDS)})"))
-    found = _find_pair(engine, token_in, token_out) if token_in and token_out else None
+    found: tuple[PairSpec, Direction] | FieldError | None = None
+    if token_in and token_out and token_in == token_out:
+        errors.append(FieldError("tokenOut", "must differ from tokenIn"))
+    elif token_in and token_out:
+        found = _find_pair(engine, token_in, token_out)
     if isinstance(found, FieldError):
         errors.append(found)
     if raw_amount is None:
@@ -80,13 +100,26 @@ def parse_execution(payload: dict[str, Any], engine: Engine) -> Execution:
     if errors or not isinstance(found, tuple):
         _raise_with_amount(errors, raw_amount)
     assert isinstance(found, tuple)
+    assert not isinstance(label, FieldError)
     spec, direction = found
     slippage = payload.get("slippage")
     if direction is Direction.SELL:
         request = _validated(spec.pair, raw_amount, direction, slippage, engine)
         message = f"Order created and queued for processing: SELL {request.amount} {spec.base} on {spec.pair}"
-        return Execution(request, message)
-    return _buy_with_quote(spec, raw_amount, slippage, engine)
+        execution = Execution(request, message)
+    else:
+        execution = _buy_with_quote(spec, raw_amount, slippage, engine)
+    spent = parse_amount(raw_amount)
+    assert not isinstance(spent, FieldError)  # the rules above read it
+    request = replace(execution.request, user_label=label)
+    received = {
+        "tokenIn": token_in,
+        "tokenOut": token_out,
+        "amount": spent,
+        "slippage": request.slippage,
+        "userId": label,
+    }
+    return Execution(request, execution.message, fingerprint("execute", received))
 
 
 def _raise_with_amount(errors: list[FieldError], raw_amount: object) -> NoReturn:
@@ -114,6 +147,17 @@ def _buy_with_quote(spec: PairSpec, raw_amount: object, slippage: object, engine
     _validated(spec.pair, spec.min_amount, Direction.BUY, slippage, engine)  # the slippage, on its own
     if spend <= 0:
         raise InvalidOrder([FieldError("amount", "must be greater than 0")])
+    low, high = quote_bounds(spec)
+    if not low <= spend <= high:
+        raise InvalidOrder(
+            [
+                FieldError(
+                    "amount",
+                    f"must be between {format_decimal(low)} and {format_decimal(high)} {spec.quote} for {spec.pair} "
+                    f"(what {spec.base} amounts within its limits cost at its listed price, with room for it to move)",
+                )
+            ]
+        )
     step = Decimal(1).scaleb(-spec.decimals)
     estimate = (spend / spec.price).quantize(step, ROUND_DOWN)
     if estimate <= 0:
@@ -142,10 +186,6 @@ def _buy_with_quote(spec: PairSpec, raw_amount: object, slippage: object, engine
     return Execution(request, message)
 
 
-def _tokens(engine: Engine) -> list[str]:
-    return either_case(sorted({token for name in engine.catalog.names for token in name.split("-")}))
-
-
 def add_execute_route(app: FastAPI, engine: Engine, admission: Admission) -> None:
     @app.post(
         "/api/orders/execute",
@@ -155,21 +195,26 @@ def add_execute_route(app: FastAPI, engine: Engine, admission: Admission) -> Non
         responses={
             201: {"model": ExecuteCreated, "description": "stored and queued; follow it on `websocketUrl`"},
             400: {"model": ExecuteProblem, "description": "bad input; nothing stored"},
-            409: {"model": Problem, "description": "the Idempotency-Key was used for a different order"},
+            409: {"model": Problem, "description": "the Idempotency-Key was used for a different request"},
             401: {"model": Problem, "description": "missing or wrong bearer token (only when the server has a token)"},
             413: BODY_RESPONSES[413],
             503: BODY_RESPONSES[503],
         },
-        openapi_extra=request_body(ExecuteOrder, {"tokenIn": _tokens(engine), "tokenOut": _tokens(engine)}),
+        openapi_extra=documented_body(execute_body_schema(engine.catalog)),
         tags=["public task"],
     )
     async def execute(
         request: Request,
-        idempotency_key: str | None = Header(None, alias="Idempotency-Key", description=IDEMPOTENCY_HEADER_DOC),
+        idempotency_key: str | None = Header(
+            None,
+            alias="Idempotency-Key",
+            description=IDEMPOTENCY_HEADER_DOC,
+            json_schema_extra=IDEMPOTENCY_HEADER_SCHEMA,
+        ),
     ) -> Response:
         try:
             execution = parse_execution(await read_object(request), engine)
-            order_request = with_idempotency_key(execution.request, idempotency_key)
+            order_request = with_idempotency_key(execution.request, idempotency_key, execution.fingerprint)
         except InvalidOrder as problem:
             return json_response(
                 {
@@ -180,7 +225,7 @@ def add_execute_route(app: FastAPI, engine: Engine, admission: Admission) -> Non
                 400,
             )
         order = await admission.submit(order_request)
-        check_same_order(order, order_request)
+        check_same_request(order, order_request)
         scheme = "wss" if request.url.scheme == "https" else "ws"
         host = request.headers.get("host") or f"{request.url.hostname}:{request.url.port}"
         return json_response(

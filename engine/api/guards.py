@@ -1,4 +1,5 @@
-"""Checks made before any route runs: the bearer token and the body size.
+"""Checks made before any route runs: the bearer token and the body size (Host, Origin and
+Content-Type: `engine.api.browsers`; slow requests: `engine.api.deadlines`).
 
 Plain ASGI middleware (no per-request task or body copy), since it sits in front of every request
 of a benchmark-sized load. A refused WebSocket gets a real HTTP 401 through the ASGI denial
@@ -12,7 +13,7 @@ import hmac
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from engine.api.problems import BodyTooLarge, send_json
-from engine.jsonfmt import dumps
+from engine.api.refusals import refuse_websocket
 
 # The docs page, its assets and the schema carry no orders: a browser can open them and then use
 # the page's Authorize button, since it cannot send a header when following a link.
@@ -60,14 +61,7 @@ class BearerToken:
         if scope["type"] == "http":
             await send_json(send, 401, body, challenge)
             return
-        await receive()  # websocket.connect
-        if "websocket.http.response" in scope.get("extensions", {}):
-            payload = dumps(body).encode()
-            headers = [(b"content-type", b"application/json"), (b"content-length", str(len(payload)).encode())]
-            await send({"type": "websocket.http.response.start", "status": 401, "headers": headers + challenge})
-            await send({"type": "websocket.http.response.body", "body": payload})
-        else:
-            await send({"type": "websocket.close", "code": 4401, "reason": "missing or wrong bearer token"})
+        await refuse_websocket(scope, receive, send, 401, body, tuple(challenge))
 
     def _allowed(self, scope: Scope) -> bool:
         path = scope.get("path", "")

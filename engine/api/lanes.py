@@ -3,7 +3,8 @@
 Under a benchmark-sized load FastAPI's per-request machinery (middleware layers, exception wrappers,
 two exit stacks, route matching, dependency solving for one header) cost more CPU than the POST's
 own work, and the same again for every WebSocket. `engine.api.app.DexdeskApi` hands these requests
-to the lanes behind their own instances of the same guards (token, body limit, CORS), so those hold
+to the lanes behind their own instances of the same guards (Host, Origin and Content-Type, body limit
+and deadline, token, CORS), so those hold
 as for every route; the lanes call the same functions the FastAPI routes call: the answers are the
 same bytes. `POST /api/orders` stays declared in FastAPI for the OpenAPI document; the
 WebSockets, which OpenAPI does not describe, are served here only.

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from engine.mirror import MirrorState
 
 MAX_BODY_BYTES = 64 * 1024
+REQUEST_TIMEOUT_S = 10.0
 LOOPBACK_NAMES = frozenset({"localhost", "localhost.", "ip6-localhost"})
 
 
@@ -39,6 +40,10 @@ class ApiOptions:
     port: int = 8000
     token: str | None = None
     cors_origins: tuple[str, ...] = ()
+    # Names besides the bound address and localhost that `Host` may give (a reverse proxy's, a LAN name).
+    allow_hosts: tuple[str, ...] = ()
+    # Headers, and then the body, must each arrive within this many seconds (408 and close otherwise).
+    request_timeout_s: float = REQUEST_TIMEOUT_S
     max_body_bytes: int = MAX_BODY_BYTES
     # The Redis mirror's state for /health, when the process runs one.
     mirror_state: Callable[[], MirrorState | None] = field(default=lambda: None)
@@ -52,5 +57,10 @@ class ApiOptions:
             )
         if self.token is not None and (len(self.token) < 8 or not self.token.isprintable() or " " in self.token):
             raise UnsafeBinding("--token must be at least 8 printable characters without spaces")
+        if not 0 < self.request_timeout_s <= 3600:
+            raise UnsafeBinding("--request-timeout must be a number of seconds above 0 and at most 3600")
+        for name in self.allow_hosts:
+            if not name.strip() or not name.isascii() or any(mark in name for mark in "/: @"):
+                raise UnsafeBinding(f"--allow-host {name[:64]!r} must be a host name without scheme or port")
         if not 0 <= self.port <= 65535:
             raise UnsafeBinding("--port must be between 0 and 65535 (0 picks a free port)")

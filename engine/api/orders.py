@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from dataclasses import replace
 from typing import Any
 
@@ -10,24 +9,34 @@ from fastapi import FastAPI, Header, Query, Request
 from starlette.responses import Response
 
 from engine.api.admission import Admission
+from engine.api.body_rules import USER_LABEL_PATTERN, order_body_schema
+from engine.api.idempotency import (
+    IDEMPOTENCY_HEADER_DOC,
+    IDEMPOTENCY_HEADER_SCHEMA,
+    check_same_request,
+    order_fingerprint,
+    with_idempotency_key,
+)
 from engine.api.problems import ApiProblem, json_response, looks_like_order_id, parse_object
-from engine.api.schemas import BadInput, CancelOutcome, NewOrder, OrderCreated, OrderDetail, OrderPage, Problem
+from engine.api.schemas import BadInput, CancelOutcome, OrderCreated, OrderDetail, OrderPage, Problem
 from engine.domain import Order, OrderStatus
 from engine.engine import Engine
 from engine.pairs import PairCatalog
-from engine.validation import FieldError, InvalidOrder, OrderRequest, validate_order, validate_pair
+from engine.validation import (
+    FieldError,
+    InvalidOrder,
+    OrderRequest,
+    validate_order,
+    validate_pair,
+    validate_user_label,
+)
 
-ORDER_FIELDS = ("pair", "amount", "direction", "type", "limitPrice", "expiresIn", "slippage")
+ORDER_FIELDS = ("pair", "amount", "direction", "type", "limitPrice", "expiresIn", "slippage", "userId")
 CREATED_MESSAGE = "Order created and queued for processing"
 MAX_PAGE = 1000
 # SQLite and PostgreSQL both keep `seq` in a signed 64-bit integer.
 MAX_CURSOR = 2**62
 
-# An amount as the rules read it: a positive JSON number, or a plain decimal string (no exponent, sign or NaN).
-POSITIVE_DECIMAL = [
-    {"type": "number", "exclusiveMinimum": 0},
-    {"type": "string", "pattern": r"^\+?([0-9]+(\.[0-9]*)?|\.[0-9]+)$"},
-]
 BODY_RESPONSES: dict[int | str, dict[str, Any]] = {
     400: {"model": BadInput, "description": "bad input: every bad field and its rule; nothing stored"},
     401: {"model": Problem, "description": "missing or wrong bearer token (only when the server has a token)"},
@@ -42,48 +51,17 @@ READ_RESPONSES: dict[int | str, dict[str, Any]] = {
 }
 
 
-def request_body(model: type[Any], enums: dict[str, list[str]] | None = None) -> dict[str, Any]:
-    """The body as documented; handlers read it themselves so bad JSON is a 400 in the house shape.
-
-    `enums` narrows string fields to the values this server lists (pairs from the catalog), so a
-    generated client or a fuzzer starts from what is accepted.
-    """
-    schema = model.model_json_schema(ref_template="#/components/schemas/{model}")
-    for name, values in (enums or {}).items():
-        schema["properties"][name] = {**schema["properties"][name], "enum": values}
-    for name in ("amount", "amountIn", "limitPrice"):
-        if name in schema["properties"]:
-            field = schema["properties"][name]
-            optional = [{"type": "null"}] if {"type": "null"} in field.get("anyOf", []) else []
-            schema["properties"][name] = {**field, "anyOf": POSITIVE_DECIMAL + optional}
+def documented_body(schema: dict[str, Any]) -> dict[str, Any]:
+    """The body as documented (engine.api.body_rules); handlers read it themselves, so bad JSON is a 400."""
     return {"requestBody": {"required": True, "content": {"application/json": {"schema": schema}}}}
 
 
-# Idempotency keys become order ids: the same key always names the same order, on every server.
-IDEMPOTENCY_NAMESPACE = uuid.UUID("6f0c7d4e-2b1a-5c3d-9e8f-0a1b2c3d4e5f")
-MAX_KEY_LENGTH = 200
-IDEMPOTENCY_HEADER_DOC = (
-    "any string up to 200 characters: the same key makes one order however often the request is sent "
-    "(the order id is derived from it)"
-)
+OPTIONAL_FIELDS = ("type", "limitPrice", "expiresIn", "slippage")
 
 
-def with_idempotency_key(request: OrderRequest, key: str | None) -> OrderRequest:
-    """The order id derived from the client's key, so a retried POST finds the order the first one made."""
-    if key is None:
-        return request
-    if not key.strip() or len(key) > MAX_KEY_LENGTH or not key.isprintable():
-        raise InvalidOrder([FieldError("Idempotency-Key", f"must be 1-{MAX_KEY_LENGTH} printable characters")])
-    return replace(request, order_id=str(uuid.uuid5(IDEMPOTENCY_NAMESPACE, key)))
-
-
-def check_same_order(order: Order, request: OrderRequest) -> None:
-    """A key reused for a different order is refused rather than answered with the first order."""
-    if (order.pair, order.amount, order.direction) != (request.pair, request.amount, request.direction):
-        raise ApiProblem(
-            409,
-            f"Idempotency-Key was already used for another order ({order.direction} {order.amount} {order.pair})",
-        )
+def empty_fields(payload: dict[str, Any], names: tuple[str, ...]) -> list[FieldError]:
+    """An optional field sent as "" is refused (omit it, or send null): the document allows no empty value."""
+    return [FieldError(name, "must not be empty: omit it (or send null)") for name in names if payload.get(name) == ""]
 
 
 def parse_new_order(payload: dict[str, Any], catalog: PairCatalog) -> OrderRequest:
@@ -106,16 +84,21 @@ def parse_new_order(payload: dict[str, Any], catalog: PairCatalog) -> OrderReque
     for key in payload:
         if key not in ORDER_FIELDS:
             errors.append(FieldError(key[:40], f"is not a field of an order ({', '.join(ORDER_FIELDS)})"))
-    if errors or request is None:
+    errors.extend(empty_fields(payload, OPTIONAL_FIELDS))
+    label = validate_user_label(payload.get("userId"))
+    if isinstance(label, FieldError):
+        errors.append(label)
+    if errors or request is None or isinstance(label, FieldError):
         raise InvalidOrder(errors)
-    return request
+    return replace(request, user_label=label)
 
 
 async def create(engine: Engine, admission: Admission, body: bytes, idempotency_key: str | None) -> Order:
     """`POST /api/orders`: the order stored (or found again by its key); raises InvalidOrder or ApiProblem."""
-    request = with_idempotency_key(parse_new_order(parse_object(body), engine.catalog), idempotency_key)
+    parsed = parse_new_order(parse_object(body), engine.catalog)
+    request = with_idempotency_key(parsed, idempotency_key, order_fingerprint(parsed))
     order = await admission.submit(request)
-    check_same_order(order, request)
+    check_same_request(order, request)
     return order
 
 
@@ -155,21 +138,19 @@ def add_order_routes(app: FastAPI, engine: Engine, admission: Admission) -> None
         responses={
             201: {"model": OrderCreated, "description": "stored as PENDING and queued (or, for a repeated key, found)"},
             **BODY_RESPONSES,
-            409: {"model": Problem, "description": "the Idempotency-Key was used for a different order"},
+            409: {"model": Problem, "description": "the Idempotency-Key was used for a different request"},
         },
-        openapi_extra=request_body(
-            NewOrder,
-            {
-                "pair": either_case(list(engine.catalog.names)),
-                "direction": either_case(["BUY", "SELL"]),
-                "type": either_case(["market", "limit"]),
-            },
-        ),
+        openapi_extra=documented_body(order_body_schema(engine.catalog)),
         tags=["orders"],
     )
     async def create_order(
         request: Request,
-        idempotency_key: str | None = Header(None, alias="Idempotency-Key", description=IDEMPOTENCY_HEADER_DOC),
+        idempotency_key: str | None = Header(
+            None,
+            alias="Idempotency-Key",
+            description=IDEMPOTENCY_HEADER_DOC,
+            json_schema_extra=IDEMPOTENCY_HEADER_SCHEMA,
+        ),
     ) -> Response:
         # Served by `engine.api.lanes` before FastAPI routes it; this route documents it (and would serve it).
         order = await create(engine, admission, await request.body(), idempotency_key)
@@ -199,9 +180,20 @@ def add_order_routes(app: FastAPI, engine: Engine, admission: Admission) -> None
         ),
         limit: int = Query(50, ge=1, le=MAX_PAGE, description="at most this many orders"),
         before: int | None = Query(None, ge=1, le=MAX_CURSOR, description="`nextBefore` of the previous page"),
+        user_id: str | None = Query(
+            None,
+            alias="userId",
+            description="only orders with this userId",
+            json_schema_extra={"pattern": USER_LABEL_PATTERN},
+        ),
     ) -> Response:
         wanted_status, wanted_pair = status_filter(status), pair_filter(pair, engine.catalog)
-        page = await engine.orders_page(limit=limit, before_seq=before, status=wanted_status, pair=wanted_pair)
+        label = validate_user_label(user_id)
+        if isinstance(label, FieldError):
+            raise InvalidOrder([label])
+        page = await engine.orders_page(
+            limit=limit, before_seq=before, status=wanted_status, pair=wanted_pair, user_label=label
+        )
         return json_response(
             {
                 "orders": [order.to_json(with_logs=False) for order in page],

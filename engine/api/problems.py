@@ -78,8 +78,15 @@ def parse_object(raw: bytes, *, field: str = "body") -> dict[str, Any]:
     """The body as a JSON object, numbers with a point read as Decimal (no float noise in amounts)."""
     if not raw.strip():
         raise InvalidOrder([FieldError(field, "is required: a JSON object")])
+    # JSON in UTF-8 only (RFC 8259 §8.1): json.loads would guess UTF-16 or UTF-32 and skip a BOM.
+    if raw.startswith(b"\xef\xbb\xbf"):
+        raise InvalidOrder([FieldError(field, "must be JSON in UTF-8 without a byte-order mark")])
     try:
-        payload = json.loads(raw, parse_float=Decimal, parse_constant=_reject_constant)
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise InvalidOrder([FieldError(field, "must be JSON in UTF-8")]) from None
+    try:
+        payload = json.loads(text, parse_float=Decimal, parse_constant=_reject_constant)
     except (ValueError, UnicodeDecodeError, RecursionError) as error:
         raise InvalidOrder([FieldError(field, f"is not valid JSON ({_first_line(error)})")]) from None
     if not isinstance(payload, dict):

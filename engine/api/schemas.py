@@ -18,29 +18,6 @@ class _Shape(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
-class NewOrder(BaseModel):
-    """The body of `POST /api/orders`; the server checks it with the desk's and the CLI's rules."""
-
-    model_config = ConfigDict(
-        extra="allow", json_schema_extra={"example": {"pair": "SOL-USDC", "amount": 10.5, "direction": "BUY"}}
-    )
-
-    pair: str = Field(description="a listed pair, BASE-QUOTE, case-insensitive, e.g. SOL-USDC")
-    amount: float | str = Field(
-        description="amount of the BASE token, > 0, within the pair's limits and decimals; "
-        "a JSON number or a plain decimal string"
-    )
-    direction: str = Field(description="BUY or SELL, case-insensitive")
-    type: str | None = Field(None, description="`market` (the default) or `limit`")
-    limitPrice: float | str | None = Field(
-        None, description="limit orders: QUOTE per BASE to buy at or below, or sell at or above"
-    )
-    expiresIn: float | None = Field(None, gt=0, description="limit orders: give up after this many seconds")
-    slippage: float | None = Field(
-        None, gt=0, le=0.5, description="market orders: tolerance around the quote as a fraction (0.01 = 1%)"
-    )
-
-
 class FieldProblem(_Shape):
     field: str
     message: str
@@ -86,6 +63,7 @@ class OrderSummary(_Shape):
     error: str | None
     createdAt: str
     updatedAt: str
+    userId: str | None = Field(None, description="the label the order was given, when it was given one")
 
 
 class OrderDetail(OrderSummary):
@@ -133,22 +111,6 @@ class Health(_Shape):
     redis: RedisHealth
 
 
-class ExecuteOrder(BaseModel):
-    """The public task's body: a swap from one token to another."""
-
-    model_config = ConfigDict(
-        extra="allow", json_schema_extra={"example": {"tokenIn": "SOL", "tokenOut": "USDC", "amount": 1.5}}
-    )
-
-    tokenIn: str
-    tokenOut: str
-    amount: float | str | None = Field(None, description="amount of tokenIn (also accepted as amountIn)")
-    amountIn: float | str | None = None
-    slippage: float | None = Field(None, description="tolerance as a fraction, e.g. 0.01 for 1%")
-    orderType: str | None = Field(None, description="`market` (also accepted as type)")
-    type: str | None = None
-
-
 class ExecuteCreated(_Shape):
     orderId: str
     status: Literal["pending"]
@@ -160,3 +122,17 @@ class ExecuteProblem(_Shape):
     error: str
     message: str
     errors: list[FieldProblem] | None = None
+
+
+class IndexLinks(_Shape):
+    docs: str
+    openapi: str
+    health: str
+    metrics: str
+    orders: str
+
+
+class Index(_Shape):
+    name: Literal["dexdesk"]
+    version: str
+    links: IndexLinks

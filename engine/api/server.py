@@ -17,6 +17,7 @@ import uvicorn
 from fastapi import FastAPI
 
 from engine.api.app import ApiState
+from engine.api.deadlines import deadline_protocol
 from engine.api.options import ApiOptions
 
 log = logging.getLogger(__name__)
@@ -76,6 +77,8 @@ class ApiServer:
             # Update messages are ~200 bytes: compressing each costs more CPU than it saves bytes.
             ws_per_message_deflate=False,
             timeout_graceful_shutdown=GRACEFUL_STOP_S,
+            # Slow headers are cut off by the protocol itself (408 and close); slow bodies by `BodyDeadline`.
+            http=deadline_protocol(self.options.request_timeout_s),
         )
         self._server = _OwnedServer(config)
         self._task = asyncio.create_task(self._server.serve(sockets=[self._socket]), name="dexdesk-api")

@@ -27,6 +27,24 @@ class FileWatch:
     def exists(self) -> bool:
         return self.path is None or self.path.exists()
 
+    def stale_log(self) -> str | None:
+        """Why not to open a missing file whose write-ahead log is still there, or None.
+
+        Its last commits may live only in that `-wal` (a database deleted or moved while in use):
+        SQLite would either fail ("disk I/O error") or start an empty file and drop the log.
+        """
+        if self.path is None or self.path.exists():
+            return None
+        wal = self.path.with_name(self.path.name + "-wal")
+        if not wal.exists():
+            return None
+        shm = self.path.with_name(self.path.name + "-shm")
+        return (
+            f"database {self.path} is missing but its write-ahead log {wal} is still there (a stale -wal left by "
+            f"a database deleted or moved while in use): if the database was moved, move {wal.name} (and "
+            f"{shm.name}) beside it; to start a new database here, delete {wal.name} and {shm.name}"
+        )
+
     def remember(self) -> None:
         if self.path is not None:
             self.identity = _identity(self.path)

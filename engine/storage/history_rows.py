@@ -43,6 +43,7 @@ HISTORY_COLUMNS = (
     "version",
     "owner",
     "retry_at",
+    "user_label",
 )
 _BUSY_TIMEOUT_S = 5.0
 _DIRECTIONS = {direction.value: direction for direction in Direction}
@@ -58,7 +59,7 @@ def _timestamp(text: str | None) -> datetime | None:
 def order_from_stored_text(row: Sequence[Any]) -> Order:
     """A snapshot from one row of `HISTORY_COLUMNS` as SQLite stores it (decimals and times as text)."""
     (order_id, seq, pair, direction, amount, status, created, updated, dex, price, tx_hash, attempts, error,
-     route, version, owner, retry_at) = row  # fmt: skip
+     route, version, owner, retry_at, user_label) = row  # fmt: skip
     return Order(
         id=order_id,
         seq=seq,
@@ -78,6 +79,7 @@ def order_from_stored_text(row: Sequence[Any]) -> Order:
         owner=owner,
         retry_at=_timestamp(retry_at),
         terms=MARKET_TERMS,
+        user_label=user_label,
     )
 
 

@@ -59,7 +59,12 @@ def _earlier_try(stored: Order, order: Order, owner: str) -> bool:
     API client's Idempotency-Key sent again with another amount while the first order waits) is
     someone else's order, answered as stored, never with the new request's figures.
     """
-    same = (stored.pair, stored.direction, stored.amount) == (order.pair, order.direction, order.amount)
+    same = (stored.pair, stored.direction, stored.amount, stored.request_key) == (
+        order.pair,
+        order.direction,
+        order.amount,
+        order.request_key,
+    )
     return same and stored.owner == owner and stored.version == 0
 
 

@@ -16,7 +16,9 @@ from engine.storage.schema import ledger, order_logs, orders
 _LARGE_PAGE = 2000  # rows; below this a thread hop costs more than it saves
 
 
-def filtered(query: Any, status: OrderStatus | None, pair: str | None) -> Any:
+def filtered(query: Any, status: OrderStatus | None, pair: str | None, user_label: str | None = None) -> Any:
+    if user_label is not None:
+        query = query.where(orders.c.user_label == user_label)
     if status is not None:
         query = query.where(orders.c.status == str(status))
     if pair is not None:
@@ -48,9 +50,14 @@ async def find_by_prefix(connection: AsyncConnection, prefix: str) -> list[str]:
 
 
 def page_query(
-    status: OrderStatus | None, pair: str | None, limit: int | None, newest_first: bool, before_seq: int | None
+    status: OrderStatus | None,
+    pair: str | None,
+    limit: int | None,
+    newest_first: bool,
+    before_seq: int | None,
+    user_label: str | None = None,
 ) -> Any:
-    query = filtered(select(orders), status, pair)
+    query = filtered(select(orders), status, pair, user_label)
     if before_seq is not None:
         query = query.where(orders.c.seq < before_seq)
     query = query.order_by(orders.c.seq.desc() if newest_first else orders.c.seq)

@@ -43,6 +43,8 @@ def order_row(order: Order) -> dict[str, Any]:
         "version": order.version,
         "owner": order.owner,
         "retry_at": order.retry_at,
+        "user_label": order.user_label,
+        "request_key": order.request_key,
         **dict(zip(FIGURE_COLUMNS, figure_values(order, _as_is), strict=True)),
     }
 
@@ -89,6 +91,8 @@ def order_from_row(row: Mapping[Any, Any], logs: tuple[LogEntry, ...] = ()) -> O
         retry_at=row.get("retry_at"),
         terms=terms_from_logs(logs),
         trigger_time=trigger_time_from_logs(logs),
+        user_label=row.get("user_label"),
+        request_key=row.get("request_key"),
     )
 
 

@@ -116,9 +116,13 @@ orders = Table(
     Column("notional", ExactDecimal),
     Column("fee", ExactDecimal),
     Column("confirm_ms", BigInteger),
+    # A client's label (the API's `userId`) and the Idempotency-Key's request fingerprint; revision 0007.
+    Column("user_label", String(64)),
+    Column("request_key", String(64)),
     Index("ix_orders_status", "status"),
     Index("ix_orders_pair", "pair"),
     Index("ix_orders_change_seq", "change_seq"),
+    Index("ix_orders_user_label", "user_label"),
 )
 
 order_logs = Table(

@@ -94,9 +94,14 @@ class OrderStore:
         reported, not made (`info` on a mistyped path must not leave an empty database there).
         """
         self._create = create
+        stale = self._file.stale_log()
         if not create and not self._file.exists():
             await self.engine.dispose()
-            raise DatabaseMissing(f"database {self.display_url} does not exist (submit, run or the desk create it)")
+            missing = f"database {self.display_url} does not exist (submit, run or the desk create it)"
+            raise DatabaseMissing(f"{missing}; {stale}" if stale else missing)
+        if stale is not None:  # about to create the file: not over a log that may hold the last commits
+            await self.engine.dispose()
+            raise StorageUnavailable(stale)
         try:
             await self._while_opening(self._prepare)
             revision: str | None = await self._while_opening(self._read_revision)
@@ -319,12 +324,13 @@ class OrderStore:
         limit: int | None = None,
         newest_first: bool = True,
         before_seq: int | None = None,
+        user_label: str | None = None,
     ) -> list[Order]:
         """Orders without their logs (a board or a list never needs thousands of log lines).
 
         `before_seq` pages back through history (the desk loads the newest page first, then older ones).
         """
-        query = reads.page_query(status, pair, limit, newest_first, before_seq)
+        query = reads.page_query(status, pair, limit, newest_first, before_seq, user_label)
         return await self._with_retries(reads.orders_page, query, limit)
 
     async def stream(

@@ -78,7 +78,14 @@ async def test_each_bad_field_is_named_with_its_rule(
         (b"[1, 2]", "body: must be a JSON object"),
         (b'"SOL-USDC"', "body: must be a JSON object"),
         (b'{"pair": "SOL-USDC", "amount": NaN, "direction": "BUY"}', "body: is not valid JSON"),
-        (b"\xff\xfe", "body: is not valid JSON"),
+        (b"\xff\xfe", "body: must be JSON in UTF-8"),
+        # UTF-16 and a BOM are refused, though json.loads would read both.
+        ('{"pair": "SOL-USDC", "amount": "1", "direction": "BUY"}'.encode("utf-16"), "body: must be JSON in UTF-8"),
+        ('{"pair": "SOL-USDC", "amount": "1", "direction": "BUY"}'.encode("utf-16-le"), "body: is not valid JSON"),
+        (
+            b'\xef\xbb\xbf{"pair": "SOL-USDC", "amount": "1", "direction": "BUY"}',
+            "body: must be JSON in UTF-8 without a byte-order mark",
+        ),
     ],
 )
 async def test_an_unreadable_body_is_a_400(client: httpx.AsyncClient, content: bytes, words: str) -> None:
@@ -148,3 +155,33 @@ async def test_a_limit_order_keeps_its_terms(client: httpx.AsyncClient) -> None:
     assert terms["type"] == "limit"
     assert terms["priceBound"] == 1.5
     assert "expiresAt" in terms
+
+
+async def test_what_the_document_allows_is_accepted_and_what_it_forbids_refused(client: httpx.AsyncClient) -> None:
+    """The cases schemathesis found on 392a9b1, each now one way in both the document and the rules."""
+    document = (await client.get("/openapi.json")).json()
+    body = document["paths"]["/api/orders"]["post"]["requestBody"]["content"]["application/json"]["schema"]
+    assert all(branch["additionalProperties"] is False for branch in body["anyOf"])
+    limit = {**GOOD, "type": "limit", "limitPrice": "100"}
+    tiny_expiry = await client.post(
+        "/api/orders",
+        content=b'{"pair": "SOL-USDC", "amount": 1, "direction": "BUY", "type": "limit", '
+        b'"limitPrice": 1, "expiresIn": 5e-324}',
+        headers={"content-type": "application/json"},
+    )
+    assert tiny_expiry.status_code == 201, tiny_expiry.text  # a JSON number in exponent form is a number
+    exponent = await client.post(
+        "/api/orders",
+        content=b'{"pair": "SOL-USDC", "amount": 1e-2, "direction": "BUY"}',
+        headers={"content-type": "application/json"},
+    )
+    assert exponent.status_code == 201, exponent.text
+    for changes, field in (
+        ({"limitPrice": "0"}, "limitPrice"),
+        ({"type": ""}, "type"),
+        ({"slippage": ""}, "slippage"),
+        ({"expiresIn": ""}, "expiresIn"),
+    ):
+        refused = await client.post("/api/orders", json={**limit, **changes})
+        assert refused.status_code == 400, changes
+        assert field in {item["field"] for item in refused.json()["errors"]}

@@ -16,7 +16,6 @@ import schemathesis
 from hypothesis import HealthCheck, given, settings
 from hypothesis.errors import Unsatisfiable
 from schemathesis import GenerationMode
-from schemathesis.checks import positive_data_acceptance
 
 from tests.api.server import ServeProcess
 
@@ -33,9 +32,8 @@ def test_every_operation_keeps_to_its_document(server: ServeProcess) -> None:
         @given(case=operation.as_strategy(generation_mode=mode))
         @settings(max_examples=EXAMPLES_PER_OPERATION, deadline=None, suppress_health_check=list(HealthCheck))
         def keeps_to_document(case: schemathesis.Case) -> None:
-            # Amount limits and decimals are per pair: a schema-valid amount may still break a pair's
-            # rule, and a 400 naming it is the right answer, so acceptance of schema-valid data is not checked.
-            case.call_and_validate(excluded_checks=[positive_data_acceptance])
+            # Every check, positive_data_acceptance included: the document is the validator's rules.
+            case.call_and_validate()
 
         if mode is GenerationMode.POSITIVE:
             keeps_to_document()

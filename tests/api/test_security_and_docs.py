@@ -99,6 +99,7 @@ async def test_cors_is_off_unless_asked(server: ServeProcess, tmp_path_factory: 
     preflight = {"Origin": "https://app.example", "Access-Control-Request-Method": "POST"}
     async with httpx.AsyncClient(base_url=server.url) as client:
         answer = await client.get("/api/orders", headers={"Origin": "https://app.example"})
+        assert answer.status_code == 403
         assert "access-control-allow-origin" not in answer.headers
     allowed = started(tmp_path_factory.mktemp("cors"), "--cors", "https://app.example")
     try:
@@ -106,6 +107,7 @@ async def test_cors_is_off_unless_asked(server: ServeProcess, tmp_path_factory: 
             answer = await client.options("/api/orders", headers=preflight)
             assert answer.headers["access-control-allow-origin"] == "https://app.example"
             other = await client.get("/api/orders", headers={"Origin": "https://evil.example"})
+            assert other.status_code == 403
             assert "access-control-allow-origin" not in other.headers
             # POST /api/orders is served ahead of FastAPI's routing (engine.api.lanes): CORS holds there too.
             body = {"pair": "SOL-USDC", "amount": "1", "direction": "BUY"}

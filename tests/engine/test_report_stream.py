@@ -60,12 +60,12 @@ async def test_orders_run_by_the_engine_export_the_same_figures_as_computed_from
 
 async def test_cells_that_need_quoting_are_quoted_as_csv_writer_does(tmp_path: Path) -> None:
     # Plain rows around odd ones: a comma, a quote, line breaks, an empty cell, a None.
-    rows = [[str(index)] * 16 for index in range(5)]
+    rows = [[str(index)] * len(HEADER) for index in range(5)]
     rows[1][11] = "a, b"
     rows[2][11] = 'say "no"'
     rows[3][11] = "two\nlines\r"
     rows[4][11] = ""
-    odd = [*rows, [None if index == 7 else str(index) for index in range(16)]]
+    odd = [*rows, [None if index == 7 else str(index) for index in range(len(HEADER))]]
     with CsvReport(tmp_path / "fast.csv") as report:
         report.add_cells(odd[:2])
         report.add_cells([])

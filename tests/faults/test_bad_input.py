@@ -167,8 +167,9 @@ def test_real_process_refuses_bad_input(
     assert result.returncode == 2
     assert "Traceback" not in result.stderr
     lines = result.stderr.strip().splitlines()
-    assert [line.split(":")[1].strip() for line in lines] == fields
-    assert all(line.startswith("dexdesk: ") for line in lines)
+    assert len(lines) == 1, lines  # one line naming every bad field: "dexdesk: pair: …; amount: …"
+    assert lines[0].startswith("dexdesk: ")
+    assert [problem.split(":")[0].strip() for problem in lines[0].removeprefix("dexdesk: ").split("; ")] == fields
     assert _stored(path) == []
 
 

@@ -8,6 +8,7 @@ from engine.domain import OrderStatus
 from tests.api.client import follow
 from tests.faults.support import free_port
 from tests.ui.conftest import Desk
+from ui.board.columns import Column
 
 
 def test_an_order_posted_over_http_appears_on_the_board_live(desk: Desk) -> None:
@@ -58,3 +59,28 @@ def test_settings_turn_the_api_on_and_off(desk: Desk) -> None:
     again.accept()
     desk.qtbot.waitUntil(lambda: desk.window.api.url is None, timeout=10_000)
     assert desk.window.settings.serve_api_port is None
+
+
+def test_the_desks_api_refuses_foreign_pages_and_shows_a_clients_label(desk: Desk) -> None:
+    port = free_port()
+    desk.run(desk.window.api.apply(port))
+    body = {"pair": "SOL-USDC", "amount": "2", "direction": "BUY", "userId": "user123"}
+
+    async def post() -> tuple[int, int, int, str]:
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as client:
+            foreign = await client.post("/api/orders", json=body, headers={"Origin": "http://evil.example"})
+            rebound = await client.post("/api/orders", json=body, headers={"Host": "evil.example"})
+            plain = await client.post("/api/orders", content=b"{}", headers={"Content-Type": "text/plain"})
+            answer = await client.post("/api/orders", json=body)
+            assert answer.status_code == 201
+            return foreign.status_code, rebound.status_code, plain.status_code, str(answer.json()["orderId"])
+
+    foreign, rebound, plain, order_id = desk.run(post())
+    assert (foreign, rebound, plain) == (403, 421, 415)
+    model = desk.window.board.model
+    desk.qtbot.waitUntil(lambda: model.get(order_id) is not None, timeout=10_000)
+    row = model.row_of(order_id)
+    assert row is not None
+    assert model.index(row, Column.USER.index).data() == "user123"
+    assert model.rowCount() == 1  # nothing the refused requests sent was stored
+    desk.run(desk.window.api.apply(None))

@@ -270,6 +270,10 @@ class Column(enum.Enum):
         "Error", 260, "Why the last attempt failed (kept while a retry waits; cleared once CONFIRMED)",
         lambda order: order.error, colour=lambda _o, _c: ERROR_TEXT, cell_tip=lambda order, _c: order.error,
     )  # fmt: skip
+    USER = ColumnSpec.text(
+        "User", 96, "The label a client gave the order through the API (`userId`); empty for the desk's own orders",
+        lambda order: order.user_label, fixed=True, cell_tip=lambda order, _c: order.user_label,
+    )  # fmt: skip
 
     @property
     def index(self) -> int:
