@@ -15,13 +15,14 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Callable
+from datetime import datetime
 from decimal import Decimal
 
 from engine.domain import Direction, Order, OrderStatus, OrderUpdate, format_timestamp
 from engine.log_kinds import LogKind
 from engine.pipeline import Transitions
 from engine.router import Router
-from engine.storage import StorageFailure
+from engine.storage import OrderLost, StorageFailure
 
 log = logging.getLogger(__name__)
 
@@ -117,18 +118,40 @@ class LimitBook:
         for order in list(self._waiting.values()):
             if order.id not in self._waiting:
                 continue
-            terms = order.terms
-            if terms.expires_at is not None and now >= terms.expires_at:
-                del self._waiting[order.id]
-                await self._expire(order)
-                continue
-            limit = terms.price_bound
-            assert limit is not None
-            decision = self.router.quote_at(order.pair, order.amount, order.direction, at)
-            best = decision.chosen.effective_price
-            if limit_reached(order.direction, best, limit):
-                del self._waiting[order.id]
-                await self._trigger(order, best, limit, at, str(decision.chosen.venue))
+            try:
+                await self._check_one(order, now, at)
+            except OrderLost:
+                # Cancelled (or taken over) by another writer as it triggered or expired: that
+                # writer's state stands, and there is nothing wrong to report.
+                self._waiting.pop(order.id, None)
+                log.info("limit order %s changed elsewhere as it was checked; dropped here", order.id)
+            except StorageFailure:
+                raise
+            except Exception as error:
+                # One order's error is that order's outcome: the book goes on watching the others.
+                self._waiting.pop(order.id, None)
+                log.exception("limit order %s could not be checked; it fails and the book goes on", order.id)
+                await self._fail(order, f"could not be priced: {error!r}")
+
+    async def _check_one(self, order: Order, now: datetime, at: float) -> None:
+        terms = order.terms
+        if terms.expires_at is not None and now >= terms.expires_at:
+            del self._waiting[order.id]
+            await self._expire(order)
+            return
+        limit = terms.price_bound
+        if limit is None:
+            raise ValueError("a waiting limit order has no limit price")
+        decision = self.router.quote_at(order.pair, order.amount, order.direction, at)
+        best = decision.chosen.effective_price
+        if limit_reached(order.direction, best, limit):
+            del self._waiting[order.id]
+            await self._trigger(order, best, limit, at, str(decision.chosen.venue))
+
+    async def _fail(self, order: Order, error: str) -> None:
+        t = self.transitions
+        entry = t.entry(OrderStatus.FAILED, LogKind.FAILED, f"failed: {error}; no swap was made", {"error": error})
+        self._save(await t.apply(order, [entry], status=OrderStatus.FAILED, error=error))
 
     async def _trigger(self, order: Order, best: Decimal, limit: Decimal, at: float, venue: str) -> None:
         t = self.transitions
