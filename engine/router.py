@@ -124,6 +124,14 @@ class SwapFailed(Exception):
     """An attempt failed the way a real swap fails; the retry policy decides what comes next."""
 
 
+class LimitMissed(SwapFailed):
+    """A triggered limit order's swap would have landed past its limit: it did not execute.
+
+    Not a failure of the order: like a limit order on any venue it goes back to waiting for its
+    price (until its expiry), so the pipeline catches this before the retry policy sees it.
+    """
+
+
 class Router(Protocol):
     """What the pipeline and the engine need from a router: quote, build, send, and an indicative price.
 
@@ -166,8 +174,11 @@ class MockDexRouter:
         # quoting is the costliest step of an attempt, and it is a pure function of these inputs.
         self._indicated: dict[_DecisionKey, RoutingDecision] = {}
 
-    def _rng(self, order_seq: int, attempt: int, purpose: str) -> random.Random:
-        return random.Random(f"{self.settings.seed}:{order_seq}:{attempt}:{purpose}")
+    def _rng(self, order_seq: int, attempt: int, purpose: str, trigger: float | None = None) -> random.Random:
+        # A limit order that went back to waiting counts its attempts afresh when it triggers
+        # again: the trigger's market time keeps that attempt's signature and draws its own.
+        episode = "" if trigger is None else f":{trigger!r}"
+        return random.Random(f"{self.settings.seed}:{order_seq}:{attempt}{episode}:{purpose}")
 
     def quote_for(
         self,
@@ -276,14 +287,15 @@ class MockDexRouter:
             else:
                 notes.append("unwrap the received wSOL to native SOL after the swap")
         chosen = decision.chosen
-        route = Route(chosen.venue, chosen.effective_price, self._signature(order.seq, attempt), chosen.market_time)
+        signature = self._signature(order.seq, attempt, order.trigger_time)
+        route = Route(chosen.venue, chosen.effective_price, signature, chosen.market_time)
         return BuiltSwap(route, tuple(notes))
 
     async def build_delay(self) -> None:
         await self.clock.simulate(self.settings.build_latency_s)
 
-    def _signature(self, order_seq: int, attempt: int) -> str:
-        rng = self._rng(order_seq, attempt, "signature")
+    def _signature(self, order_seq: int, attempt: int, trigger: float | None = None) -> str:
+        rng = self._rng(order_seq, attempt, "signature", trigger)
         # A leading byte of 2 or more keeps the base58 text at 87–88 characters, as Solana's are.
         raw = bytes([rng.randint(2, 255)]) + rng.randbytes(63)
         return b58encode(raw)
@@ -305,7 +317,7 @@ class MockDexRouter:
 
     async def execute(self, order: Order, route: Route, attempt: int) -> Execution:
         """Send the signed swap and wait for it to land; fail like a network or a moving price would."""
-        rng = self._rng(order.seq, attempt, "execute")
+        rng = self._rng(order.seq, attempt, "execute", order.trigger_time)
         duration = rng.uniform(*self.settings.execution_s)
         await self.clock.simulate(duration)
         if rng.random() < self.settings.failure_rate:
@@ -325,7 +337,7 @@ class MockDexRouter:
             if order.direction is Direction.SELL:
                 worse_by = -worse_by
             if order.terms.type is OrderType.LIMIT:
-                raise SwapFailed(f"{explained} not met: executed {executed}")
+                raise LimitMissed(f"{explained} not met at landing: it would have executed at {executed}")
             tolerance = order.terms.slippage if order.terms.slippage is not None else self.settings.slippage_tolerance
             # As many places as it takes: "1.00% exceeds tolerance 1.00%" would hide the difference.
             raise SwapFailed(f"slippage {_percents(worse_by, tolerance)}: quoted {reference}, executed {executed}")

@@ -20,7 +20,7 @@ from engine.domain import (
     format_timestamp,
 )
 from engine.jsonfmt import dumps, format_decimal
-from engine.log_kinds import infer_kind
+from engine.log_kinds import WAITING_AGAIN, infer_kind
 from engine.storage.figure_columns import FIGURE_COLUMNS, figure_values
 
 
@@ -102,6 +102,8 @@ def terms_from_logs(logs: Sequence[LogEntry]) -> OrderTerms:
 def trigger_time_from_logs(logs: Sequence[LogEntry]) -> float | None:
     """The market time a limit order triggered at, if it did (a resumed order routes from there)."""
     for entry in reversed(logs):
+        if entry.data and WAITING_AGAIN in entry.data:
+            return None  # it missed its limit at landing and waits again
         if entry.data and "triggerPrice" in entry.data:
             return float(entry.data["marketTime"])
     return None
