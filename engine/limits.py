@@ -23,6 +23,7 @@ from decimal import Decimal
 
 from engine.domain import Direction, Order, OrderStatus, OrderUpdate, format_timestamp
 from engine.log_kinds import WAITING_AGAIN, LogKind
+from engine.outcomes import EXPIRED
 from engine.pipeline import Transitions
 from engine.router import Router
 from engine.storage import OrderLost, StorageFailure
@@ -30,7 +31,6 @@ from engine.storage import OrderLost, StorageFailure
 log = logging.getLogger(__name__)
 
 CHECK_EVERY_S = 0.5
-EXPIRED = "expired"
 
 
 def last_missed_trigger(order: Order) -> float | None:

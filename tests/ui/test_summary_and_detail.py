@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from engine.domain import OrderStatus
-from engine.reports import ADDED_COLUMNS, COLUMNS
+from engine.reports import ADDED_COLUMNS, COLUMNS, OUTCOME_COLUMN
 from tests.ui.conftest import Desk, quiet_settings
 from ui.formatting import share_text
 
@@ -126,7 +126,7 @@ def test_exports_add_columns_at_the_end_and_offer_plain_utf8(desk: Desk, tmp_pat
     assert raw.startswith(b"id,createdAt,"), "no BOM: LibreOffice shows 'id' in A1"
     with plain.open(encoding="utf-8", newline="") as handle:
         reader = csv.DictReader(handle)
-        assert tuple(reader.fieldnames or ()) == (*COLUMNS, *ADDED_COLUMNS)
+        assert tuple(reader.fieldnames or ()) == (*COLUMNS, *ADDED_COLUMNS, OUTCOME_COLUMN)
         row = next(reader)
     assert row["quotedPrice"]
     assert row["slippageBps"]
