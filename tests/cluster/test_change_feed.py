@@ -19,7 +19,7 @@ from engine.pairs import default_catalog
 from engine.storage import Change, OrderStore, ownership
 from engine.storage.change_feed import FeedCursor
 from engine.storage.fast_write import write_postgres
-from engine.storage.migrate import _config
+from engine.storage.migrate import _config, head_revision
 from engine.storage.schema import change_counter, orders
 from tests.conftest import postgres_schema
 
@@ -141,7 +141,7 @@ async def test_revision_0006_keeps_every_order_and_downgrades(db_url: str) -> No
             await connection.run_sync(_migrate, "head", down=False)
             after = dict((await connection.execute(select(orders.c.id, orders.c.change_seq))).all())
             revision = (await connection.execute(text("SELECT version_num FROM alembic_version"))).scalar_one()
-        assert revision == "0006"
+        assert revision == head_revision()  # 0006 or a later one
         assert set(after) == {order.id for order in stored}
         if store.dialect == "postgresql":
             assert set(after.values()) == {0}, "counter-era marks are cleared: they are not transaction ids"
