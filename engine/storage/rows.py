@@ -87,9 +87,19 @@ def order_from_row(row: Mapping[Any, Any], logs: tuple[LogEntry, ...] = ()) -> O
         version=row.get("version", 0),
         owner=row.get("owner"),
         retry_at=row.get("retry_at"),
-        terms=terms_from_logs(logs),
+        terms=terms_from_logs(logs) if logs else _terms_from_figures(row),
         trigger_time=trigger_time_from_logs(logs),
     )
+
+
+def _terms_from_figures(row: Mapping[Any, Any]) -> OrderTerms:
+    """Read without its logs, a CONFIRMED order still knows the price it was sent at: its stored figure.
+
+    Slippage is measured against that price everywhere (engine/execution_figures.py `sent_price`),
+    so a board row read from a list shows the number the CSV and the summary show.
+    """
+    sent = row.get("quoted_price")
+    return MARKET_TERMS if sent is None else OrderTerms(quoted_price=sent)
 
 
 def terms_from_logs(logs: Sequence[LogEntry]) -> OrderTerms:

@@ -8,13 +8,15 @@ import random
 from decimal import Decimal
 from pathlib import Path
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, update
 
 from engine.account.market import ORDERS, START_MARKS_KEY, TIME_BASE_KEY, AccountMarket
 from engine.domain import Direction, Order, OrderStatus
 from engine.engine import Engine, engine_settings
+from engine.execution_figures import sent_price, slippage_bps
 from engine.storage import OrderStore
 from engine.storage.account_store import account_meta
+from engine.storage.schema import orders
 from tests.cluster.test_change_feed import _migrate
 from tests.engine.virtual import Timeline, on_virtual_time
 from tests.faults.support import DEXDESK, dexdesk_env
@@ -116,5 +118,47 @@ async def test_an_account_from_before_0008_trades_in_market_0_on_the_wall_clock(
             ("SOL", Decimal(3)),
             ("USDC", Decimal(1000)),
         ]
+    finally:
+        await store.close()
+
+
+async def test_revision_0008_measures_stored_slippage_against_the_price_sent_at(db_url: str) -> None:
+    settings = engine_settings(time_scale=0, rate_limit=0, seed=21, failure_rate=0.4)
+    store = OrderStore(db_url)
+    await store.open()
+    try:
+        engine = Engine(store, settings)
+        await engine.start()
+        try:
+            for index in range(12):
+                await engine.submit("SOL-USDC", str(2 + index), "BUY" if index % 2 else "SELL")
+            await engine.wait_idle()
+        finally:
+            await engine.stop()
+        await store.open()
+        confirmed = [order for order in await store.list_orders(limit=None) if order.status is OrderStatus.CONFIRMED]
+        whole = [await store.get(order.id) for order in confirmed]
+        before = (await engine.summary()).total.average_slippage_bps
+        async with store.engine.begin() as connection:
+            await connection.run_sync(_migrate, "0006", down=True)
+            # As 0.2 stored them: quoted price and slippage against the routing quote.
+            for order in whole:
+                assert order is not None
+                assert order.route is not None
+                assert order.execution_price is not None
+                routed = slippage_bps(order.direction, order.route.quoted_price, order.execution_price)
+                await connection.execute(
+                    update(orders)
+                    .where(orders.c.id == order.id)
+                    .values(quoted_price=order.route.quoted_price, slippage_bps=routed)
+                )
+        assert (await engine.summary()).total.average_slippage_bps != before, "retries routed at other prices"
+        async with store.engine.begin() as connection:
+            await connection.run_sync(_migrate, "head", down=False)
+        for order in whole:
+            assert order is not None
+            [again] = [row for row in await store.list_orders(limit=None) if row.id == order.id]
+            assert again.terms.quoted_price == sent_price(order)
+        assert (await engine.summary()).total.average_slippage_bps == before
     finally:
         await store.close()

@@ -81,11 +81,8 @@ def test_the_detail_gives_executed_vs_quoted_notional_fee_and_every_signature(op
 
     facts = dialog.facts
     assert facts["Execution price"].text().endswith(" USDC")
-    assert facts["Quoted price"].text().endswith(" USDC")
-    assert (
-        facts["Executed vs quoted"].text().endswith(("bps worse", "bps better"))
-        or facts["Executed vs quoted"].text() == "as quoted"
-    )
+    assert facts["Sent at"].text().endswith(" USDC")
+    assert facts["Slippage"].text().endswith(("bps worse", "bps better")) or facts["Slippage"].text() == "as quoted"
     assert facts["Notional"].text().endswith(" USDC")
     assert facts["Fee"].text().endswith(" USDC")
     assert facts["Tx hash"].text() == retried.tx_hash, "the full hash, never an elided one"

@@ -263,7 +263,9 @@ class Column(enum.Enum):
         numeric=True, copy=lambda order: _optional(notional(order), "{}"),
     )  # fmt: skip
     SLIPPAGE = ColumnSpec(
-        "Slip. (bps)", 92, "How much worse than its quote it filled, in basis points",
+        "Slip. (bps)", 92,
+        "How much worse than the price it was sent at (its quote, or its limit) it filled, in basis points;"
+        " the same number as the blotter, the detail view, the CSV's slippageBps and the Summary",
         lambda order, _c: _optional(slippage_bps(order), "{:+}"), lambda order: _number(slippage_bps(order)),
         numeric=True,
     )  # fmt: skip

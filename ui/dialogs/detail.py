@@ -26,7 +26,14 @@ from PySide6.QtWidgets import (
 )
 
 from engine.domain import Direction, Order, OrderStatus, OrderType
-from engine.execution_figures import fee_paid, notional, slippage_bps, slippage_words
+from engine.execution_figures import (
+    fee_paid,
+    notional,
+    order_slippage_bps,
+    sent_price,
+    slippage_bps,
+    slippage_words,
+)
 from engine.outcomes import Outcome, is_neutral_end, outcome
 from engine.pairs import PairCatalog
 from ui.dialogs.order_story import attempts, state_spans
@@ -117,8 +124,8 @@ class OrderDetail(QDialog):
             "Bound",
             "Venue",
             "Execution price",
-            "Quoted price",
-            "Executed vs quoted",
+            "Sent at",
+            "Slippage",
             "Attempts",
             "Notional",
             "Fee",
@@ -162,7 +169,7 @@ class OrderDetail(QDialog):
         self.quote_verdict.setWordWrap(True)
         self.attempt_table = wrapping(
             read_only_table(
-                ["#", "Started", "Venue", "Quoted", "Executed", "vs quote", "Outcome", "Back-off", "Error"],
+                ["#", "Started", "Venue", "Route quote", "Executed", "vs route quote", "Outcome", "Back-off", "Error"],
                 right=(0, 3, 4, 5, 7),
             )
         )
@@ -238,14 +245,18 @@ class OrderDetail(QDialog):
         self._render_terms(quote_token)
         self.facts["Venue"].setText(str(order.dex) if order.dex else "—")
         executed = order.execution_price if order.tx_hash else None
-        quoted_price = order.route.quoted_price if order.route else None
+        # Slippage has one definition everywhere: against the price the order was sent at (its
+        # quote, or its limit), which is what its bound is built on (engine/execution_figures.py).
+        sent = sent_price(order)
         price = formats.price(order.pair, executed)
         self.facts["Execution price"].setText(f"{price} {quote_token}" if price else "—")
-        quoted_text = formats.price(order.pair, quoted_price)
-        self.facts["Quoted price"].setText(f"{quoted_text} {quote_token}" if quoted_text else "—")
-        slip = slippage_bps(order.direction, quoted_price, executed)
-        self.facts["Executed vs quoted"].setText(slippage_words(slip) or "—")
-        self.facts["Executed vs quoted"].setStyleSheet(
+        sent_text = formats.price(order.pair, sent)
+        self.facts["Sent at"].setText(f"{sent_text} {quote_token}" if sent_text else "—")
+        self.facts["Sent at"].setToolTip("The price the order was sent at: the quote it was sent from, or its limit")
+        slip = order_slippage_bps(order) if executed is not None else None
+        self.facts["Slippage"].setText(slippage_words(slip) or "—")
+        self.facts["Slippage"].setToolTip("Executed against the price it was sent at; the same number as the CSV")
+        self.facts["Slippage"].setStyleSheet(
             f"color: {ERROR_TEXT.name()};" if slip and slip > 0 else f"color: {WINNER_TEXT.name()};" if slip else ""
         )
         moved = notional(order.amount, executed)
