@@ -26,14 +26,14 @@ def test_waiting_expired_and_cancelled_limits_read_as_traders_expect(desk: Desk,
     doomed = desk.run(engine.submit("SOL-USDC", "1", "BUY", order_type="limit", limit_price="1", expires_in="0.5"))
     cancelled = desk.run(engine.submit("SOL-USDC", "3", "SELL", order_type="limit", limit_price="100000"))
     desk.window.bridge.flush()
-    assert _cell(desk, waiting.id, Column.STATUS).startswith("PENDING waits for price, expires in 59 m")
+    assert _cell(desk, waiting.id, Column.STATUS).startswith("PENDING expires in 59 m")
 
     assert desk.run(engine.cancel(cancelled.id)).outcome == "cancelled"
     desk.qtbot.waitUntil(lambda: desk.window.board.model.get(doomed.id).status is OrderStatus.FAILED, timeout=10_000)  # type: ignore[union-attr]
     desk.window.bridge.flush()
 
     # The board: expiry reads as EXPIRED, not FAILED; neither it nor a cancel is in a failure's red.
-    assert _cell(desk, doomed.id, Column.STATUS) == "EXPIRED limit not reached by its expiry"
+    assert _cell(desk, doomed.id, Column.STATUS) == "EXPIRED price not reached"
     assert _cell(desk, cancelled.id, Column.STATUS).startswith("CANCELLED")
     model = desk.window.board.model
     for order_id in (doomed.id, cancelled.id):

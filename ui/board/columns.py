@@ -144,14 +144,14 @@ def status_text(order: Order, context: BoardContext) -> str:
     """The status word, and for a waiting order what it waits for: its place in the queue or its retry."""
     ended = outcome(order)
     if ended is Outcome.EXPIRED:
-        return "EXPIRED limit not reached by its expiry"  # its own outcome, neutral (engine/outcomes.py)
+        return "EXPIRED price not reached"  # its own outcome, neutral (engine/outcomes.py)
     if order.status in (OrderStatus.FAILED, OrderStatus.CANCELLED) and order.error:
         return f"{order.status} {order.error}"  # the reason beside the chip (in full in the Error column)
     if order.status is not OrderStatus.PENDING:
         return str(order.status)
     if is_waiting_limit(order):
         # The limit itself is in the Price column; the countdown is read at paint (once a second).
-        return f"PENDING waits for price{expiry_text(order, context)}"
+        return f"PENDING {expiry_text(order, context) or 'waits for price'}"
     if is_retrying(order):
         of = f"retry {order.attempts + 1} of {context.max_attempts}"
         due = context.seconds_until(order.retry_at)
@@ -163,13 +163,16 @@ def status_text(order: Order, context: BoardContext) -> str:
 
 
 def expiry_text(order: Order, context: BoardContext) -> str:
-    """ ", expires in 4 m 05 s" (or "in 12 s") for a waiting limit order with an expiry; "" without one."""
+    """ "expires in 4 m 05 s" (or "in 12 s") for a waiting limit order with an expiry; "" without one.
+
+    Short, so the status column shows it whole: that it waits for its price is the Price column's "≤ … limit".
+    """
     left = context.seconds_until(order.terms.expires_at)
     if left is None:
         return ""
     if left <= 0:
-        return ", expiring"
-    return f", expires in {math.ceil(left)} s" if left < 60 else f", expires in {duration(left)}"
+        return "expiring"
+    return f"expires in {math.ceil(left)} s" if left < 60 else f"expires in {duration(left)}"
 
 
 def price_text(order: Order, context: BoardContext) -> str:
