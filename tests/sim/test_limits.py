@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 from decimal import Decimal
 
@@ -165,5 +166,36 @@ def test_a_triggered_limit_that_misses_at_landing_waits_again_until_its_expiry(s
         view = await engine.account()
         assert view is not None
         assert [(b.token, b.total, b.reserved) for b in view.balances] == [("USDC", Decimal(100000), Decimal(0))]
+
+    on_virtual_time(sqlite_url, settings, scenario)
+
+
+def test_a_limit_order_waiting_again_after_a_miss_is_back_in_the_book_after_a_restart(sqlite_url: str) -> None:
+    settings = engine_settings(time_scale=1, concurrency=1, rate_limit=0, seed=31, failure_rate=0)
+
+    async def scenario(engine: Engine, timeline: Timeline) -> None:
+        await engine.reset_account("USDC=100000")
+        limit, _now = _reachable_buy_limit(engine, Decimal(5), 1800)
+        missed = asyncio.Event()
+        engine.subscribe(
+            lambda update: missed.set() if any(e.kind == LogKind.LIMIT_WAITING for e in update.new_logs) else None
+        )
+        order = await engine.submit(
+            "SOL-USDC", "5", "BUY", order_type="limit", limit_price=str(limit.quantize(Decimal("0.0001")))
+        )
+        await missed.wait()  # seed 31: its first trigger misses at landing (see the test above)
+        await engine.stop()
+        restarted = Engine(OrderStore(sqlite_url), settings)
+        await restarted.start()
+        try:
+            [waiting] = restarted.limits.waiting()
+            assert waiting.id == order.id
+            assert (waiting.status, waiting.attempts, waiting.trigger_time) == (OrderStatus.PENDING, 0, None)
+            final = await restarted.wait_terminal(order.id)
+            assert final.status is OrderStatus.CONFIRMED, final.error
+            assert final.execution_price is not None
+            assert final.execution_price <= limit.quantize(Decimal("0.0001"))
+        finally:
+            await restarted.stop()
 
     on_virtual_time(sqlite_url, settings, scenario)
