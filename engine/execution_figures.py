@@ -35,16 +35,33 @@ class SettledFigures:
 
 
 def settled_figures(
-    direction: Direction, amount: Decimal, venue: Venue | str | None, executed: Decimal, quoted: Decimal | None
+    direction: Direction,
+    amount: Decimal,
+    venue: Venue | str | None,
+    executed: Decimal,
+    quoted: Decimal | None,
+    fee: Decimal | None = None,
 ) -> SettledFigures:
-    """The figures of an executed order; `quoted` is its route's quoted price (None if the route had none)."""
+    """The figures of an executed order; `quoted` is its sent price, `fee` its fee when known (a split's legs)."""
     moved = notional(amount, executed)
     return SettledFigures(
         quoted,
         slippage_bps(direction, quoted, executed),
         _to_places(moved),
-        _to_places(fee_paid(venue, direction, moved)),
+        _to_places(fee if fee is not None else fee_paid(venue, direction, moved)),
     )
+
+
+def order_fee(order: Order) -> Decimal | None:
+    """The venue fees inside a CONFIRMED order's notional: each leg's own for a split, else its venue's."""
+    legs = order.route.legs if order.route is not None else ()
+    if legs and all(leg.executed_price is not None for leg in legs):
+        total = Decimal(0)
+        for leg in legs:
+            share = fee_share(leg.venue, order.direction) or Decimal(0)
+            total += leg.amount * (leg.executed_price or Decimal(0)) * share
+        return total
+    return fee_paid(order.dex, order.direction, notional(order.amount, order.execution_price))
 
 
 def _to_places(value: Decimal | None) -> Decimal | None:

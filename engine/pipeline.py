@@ -14,7 +14,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from decimal import Decimal
 from functools import partial
@@ -212,7 +212,7 @@ class AttemptRunner:
             t.entry(
                 OrderStatus.BUILDING,
                 LogKind.BUILT,
-                f"building swap on {chosen.venue} at quoted {chosen.effective_price}",
+                f"building swap on {chosen.legs_text() or chosen.venue} at quoted {chosen.effective_price}",
                 built.route.to_json(),
                 at=at,
             )
@@ -235,7 +235,8 @@ class AttemptRunner:
         sent = t.entry(
             OrderStatus.SUBMITTED,
             LogKind.SUBMITTED,
-            f"transaction {built.route.signature[:12]}… sent to {chosen.venue}; waiting for confirmation",
+            f"transaction {built.route.signature[:12]}… sent to "
+            f"{' + '.join(str(leg.venue) for leg in chosen.legs) or chosen.venue}; waiting for confirmation",
             {"signature": built.route.signature, "venue": str(chosen.venue)},
             at=at,
         )
@@ -256,11 +257,19 @@ class AttemptRunner:
         slip = (execution.price - quoted) / quoted * 100 if quoted else Decimal(0)
         t = self.transitions
         at = t.now()
+        data: dict[str, Any] = {"txHash": execution.tx_hash, "executionPrice": execution.price, "quotedPrice": quoted}
+        where = str(order.route.venue)
+        route = order.route
+        if execution.legs:
+            # A split: each leg's executed price is kept on the route (the fee is each leg's own).
+            route = replace(order.route, legs=execution.legs)
+            data["legs"] = [leg.to_json() for leg in execution.legs]
+            where = " + ".join(f"{leg.venue} {leg.amount} at {leg.executed_price}" for leg in execution.legs)
         confirmed = t.entry(
             OrderStatus.CONFIRMED,
             LogKind.CONFIRMED,
-            f"confirmed on {order.route.venue}: executed at {execution.price} (quoted {quoted}, {slip:+.3f}%)",
-            {"txHash": execution.tx_hash, "executionPrice": execution.price, "quotedPrice": quoted},
+            f"confirmed on {where}: executed at {execution.price} (quoted {quoted}, {slip:+.3f}%)",
+            data,
             at=at,
         )
         return keep(
@@ -273,6 +282,7 @@ class AttemptRunner:
                 status=OrderStatus.CONFIRMED,
                 tx_hash=execution.tx_hash,
                 execution_price=execution.price,
+                route=route,
                 error=None,
             )
         )

@@ -14,7 +14,7 @@ from datetime import datetime
 from decimal import Decimal, InvalidOperation
 
 from engine.domain import Direction, Order, OrderStatus, Venue
-from engine.execution_figures import order_slippage_bps
+from engine.execution_figures import order_fee, order_slippage_bps
 from engine.router import FEES
 from engine.validation import FieldError, InvalidOrder
 
@@ -92,7 +92,7 @@ def fill_for(order: Order) -> Fill | None:
     if order.status is not OrderStatus.CONFIRMED or order.execution_price is None:
         return None
     notional = order.amount * order.execution_price
-    fee = fee_paid(notional, order.direction, order.dex).quantize(Decimal("1e-12"))
+    fee = (order_fee(order) or Decimal(0)).quantize(Decimal("1e-12"))  # a split's legs each pay their own
     return Fill(
         order.id,
         order.seq,

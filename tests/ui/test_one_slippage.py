@@ -63,3 +63,19 @@ def test_a_fills_slippage_is_one_number_everywhere(open_desk: Any, sqlite_url: s
         average = summary.venues[venue].average_slippage_bps
         assert average is not None
         assert abs(average - float(sum(slips) / len(slips))) < 1e-9
+
+
+def test_a_split_orders_detail_view_gives_each_leg(desk: Desk) -> None:
+    order = desk.run(desk.engine.submit("SOL-USDC", "40000", "BUY"))
+    desk.wait_idle()
+    dialog = desk.window.open_detail(order.id)
+    assert dialog is not None
+    desk.qtbot.waitUntil(lambda: dialog.order.status is OrderStatus.CONFIRMED and dialog.order.logs != (), timeout=5000)
+    venue = dialog.facts["Venue"].text()
+    assert venue.startswith("raydium ")
+    assert " + meteora " in venue
+    assert dialog.quote_verdict.text().startswith("Split raydium ")
+    assert "marginal prices" in dialog.quote_verdict.text()
+    fee = dialog.facts["Fee"].text()
+    assert fee.endswith(" USDC")
+    dialog.close()

@@ -27,8 +27,8 @@ from PySide6.QtWidgets import (
 
 from engine.domain import Direction, Order, OrderStatus, OrderType
 from engine.execution_figures import (
-    fee_paid,
     notional,
+    order_fee,
     order_slippage_bps,
     sent_price,
     slippage_bps,
@@ -243,7 +243,17 @@ class OrderDetail(QDialog):
         quote_token = spec.quote if spec else ""
         self.facts["Order id"].setText(order.id)
         self._render_terms(quote_token)
-        self.facts["Venue"].setText(str(order.dex) if order.dex else "—")
+        legs = order.route.legs if order.route is not None else ()
+        if legs:  # a split: each venue's part, at its executed price once landed (else its quote)
+            self.facts["Venue"].setText(
+                " + ".join(
+                    f"{leg.venue} {formats.amount(order.pair, leg.amount)}"
+                    f" at {formats.price(order.pair, leg.executed_price or leg.quoted_price)}"
+                    for leg in legs
+                )
+            )
+        else:
+            self.facts["Venue"].setText(str(order.dex) if order.dex else "—")
         executed = order.execution_price if order.tx_hash else None
         # Slippage has one definition everywhere: against the price the order was sent at (its
         # quote, or its limit), which is what its bound is built on (engine/execution_figures.py).
@@ -260,7 +270,7 @@ class OrderDetail(QDialog):
             f"color: {ERROR_TEXT.name()};" if slip and slip > 0 else f"color: {WINNER_TEXT.name()};" if slip else ""
         )
         moved = notional(order.amount, executed)
-        fee = fee_paid(order.dex, order.direction, moved)
+        fee = order_fee(order) if moved is not None else None
         self.facts["Notional"].setText(f"{group_decimal(moved, 2)} {quote_token}" if moved is not None else "—")
         self.facts["Fee"].setText(f"{group_decimal(fee, 4)} {quote_token}" if fee is not None else "—")
         self.facts["Tx hash"].setText(order.tx_hash or "—")
@@ -404,6 +414,18 @@ class OrderDetail(QDialog):
                 cell(f"★ +{decision['marginBps']} bps" if chosen else "", right=True, color=WINNER_TEXT),
             )
         better = "lower" if buying else "higher"
+        split = decision.get("split")
+        if isinstance(split, dict):
+            legs = " + ".join(
+                f"{leg['venue']} {leg['amount']} at {group_decimal(Decimal(str(leg['effectivePrice'])), places)}"
+                for leg in split.get("legs", [])
+            )
+            average = group_decimal(Decimal(str(split["effectivePrice"])), places)
+            self.quote_verdict.setText(
+                f"Split {legs}: average {average}, {better} than the better single venue by "
+                f"{decision['marginBps']} bps after fees and impact (sizes equalise both pools' marginal prices)."
+            )
+            return
         self.quote_verdict.setText(
             f"{decision['chosen']} chosen: effective price {better} by {decision['marginBps']} bps "
             "after fees and impact."
