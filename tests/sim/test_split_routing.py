@@ -9,13 +9,15 @@ from decimal import Decimal
 import pytest
 
 from engine.clock import Clock
+from engine.demo import random_requests
 from engine.domain import Direction, OrderStatus
 from engine.engine import engine_settings
 from engine.log_kinds import LogKind
 from engine.pairs import PairSpec, default_catalog
 from engine.quotes import Quote
 from engine.router import FEES, SPLIT_MIN_BPS, MockDexRouter, RouterSettings
-from tests.conftest import running
+from engine.validation import validate_order
+from tests.conftest import postgres_schema, running
 
 MOMENTS = 1500
 
@@ -107,3 +109,20 @@ async def test_a_split_order_confirms_with_each_leg_logged_and_the_account_settl
     )
     assert sol.fees == fee.quantize(Decimal("1e-12"))
     assert str(final.dex) in ("raydium", "meteora")  # the update messages keep the contract's shape
+
+
+async def test_a_seed_replays_the_same_routes_splits_and_outcomes_on_both_databases(sqlite_url: str) -> None:
+    requests = random_requests(default_catalog(), 40, seed=6)
+    requests += [validate_order("SOL-USDC", "30000", side, default_catalog()) for side in ("BUY", "SELL")]
+    outcomes = []
+    async with postgres_schema() as postgres_url:
+        for url in (sqlite_url, postgres_url):
+            async with running(url, engine_settings(time_scale=0, rate_limit=0, seed=77, failure_rate=0.2)) as engine:
+                await engine.submit_many(requests)
+                await engine.wait_idle()
+                listed = await engine.store.list_orders(newest_first=False)
+            outcomes.append(
+                [(o.status, o.dex, o.execution_price, o.tx_hash, o.attempts, o.error, o.route) for o in listed]
+            )
+    assert outcomes[0] == outcomes[1]
+    assert any(route is not None and route.legs for *_rest, route in outcomes[0]), "the large orders split"
