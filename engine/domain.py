@@ -140,6 +140,36 @@ MARKET_TERMS = OrderTerms()
 
 
 @dataclass(frozen=True, slots=True)
+class RouteLeg:
+    """One venue's part of a split order: its amount, its quoted price and, once landed, its executed one."""
+
+    venue: Venue
+    amount: Decimal
+    quoted_price: Decimal
+    executed_price: Decimal | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        data: dict[str, Any] = {
+            "venue": str(self.venue),
+            "amount": str(self.amount),
+            "quotedPrice": str(self.quoted_price),
+        }
+        if self.executed_price is not None:
+            data["executedPrice"] = str(self.executed_price)
+        return data
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> RouteLeg:
+        executed = data.get("executedPrice")
+        return cls(
+            Venue(data["venue"]),
+            Decimal(str(data["amount"])),
+            Decimal(str(data["quotedPrice"])),
+            Decimal(str(executed)) if executed is not None else None,
+        )
+
+
+@dataclass(frozen=True, slots=True)
 class Route:
     """What an attempt carries from BUILDING to SUBMITTED, kept so a restart can finish it.
 
@@ -152,6 +182,8 @@ class Route:
     signature: str
     # The market time the route was quoted at (engine/market.py); a resumed swap executes after it.
     market_time: float | None = None
+    # A split order's legs (engine/router.py); empty for a single-venue route, whose venue is `venue`.
+    legs: tuple[RouteLeg, ...] = ()
 
     def to_json(self) -> dict[str, Any]:
         data: dict[str, Any] = {
@@ -161,6 +193,8 @@ class Route:
         }
         if self.market_time is not None:
             data["marketTime"] = self.market_time
+        if self.legs:
+            data["legs"] = [leg.to_json() for leg in self.legs]
         return data
 
     @classmethod
@@ -171,6 +205,7 @@ class Route:
             Decimal(data["quotedPrice"]),
             data["signature"],
             float(moment) if moment is not None else None,
+            tuple(RouteLeg.from_json(leg) for leg in data.get("legs") or ()),
         )
 
 

@@ -65,7 +65,9 @@ class Engine(EngineReads):
         )
         self.queue: OrderQueue = queue or InProcessQueue(self.settings.queue, self.clock, shared_window)
         self._transitions = Transitions(store, self.hub, self.clock)
-        self._runner = AttemptRunner(self._transitions, self.router, self.settings.queue.retry, self._retry_later)
+        self._runner = AttemptRunner(
+            self._transitions, self.router, self.settings.queue.retry, self._retry_later, self._wait_again
+        )
         self._active = ActiveOrders(on_leave=self._left)
         self._dispatcher: asyncio.Task[None] | None = None
         self.resumed = 0
@@ -406,6 +408,11 @@ class Engine(EngineReads):
         elif order.is_terminal:
             self._active.ended(order)
         self.hub.publish(update)
+
+    def _wait_again(self, order: Order) -> None:
+        """A triggered limit order missed its limit at landing: it waits in the book again."""
+        if order.id in self._active:
+            self.limits.add(order)
 
     def _retry_later(self, order_id: str, delay_s: float) -> None:
         self.queue.add_after(order_id, delay_s)

@@ -13,8 +13,10 @@ from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path
 
+from engine.account.market import ORDERS, WALL, AccountMarket, start_marks
 from engine.account.model import parse_balances
 from engine.account.view import AccountView
+from engine.clock import Clock
 from engine.domain import Direction, Order, OrderStatus
 from engine.engine_config import EngineSettings, StorageHealth
 from engine.pairs import PairCatalog
@@ -36,6 +38,7 @@ class EngineReads:
     catalog: PairCatalog
     router: Router
     _transitions: Transitions
+    clock: Clock
     _summary_counter: SummaryCounter
     _last_seq: int
 
@@ -107,13 +110,22 @@ class EngineReads:
         return self.router.market.now(self._last_seq + 1)
 
     async def account(self) -> AccountView | None:
-        """The paper account (balances, positions, PnL marked to the reference now), or None if not started."""
-        return await account_view(self.store, self.catalog, self.router, self.market_time())
+        """The paper account (balances, positions, PnL marked in its own market now), or None if not started."""
+        return await account_view(self.store, self.catalog, self.clock, self.clock.utc_now(), self._last_seq + 1)
 
     async def reset_account(self, balances: dict[str, Decimal] | str) -> None:
-        """Start the paper account over (`"USDC=10000,SOL=10"` or a dict); bad text raises InvalidOrder."""
+        """Start the paper account over (`"USDC=10000,SOL=10"` or a dict); bad text raises InvalidOrder.
+
+        The account keeps this engine's market (its seed and time base) and each starting token's
+        mark now, its cost basis (engine/account/market.py).
+        """
         parsed = parse_balances(balances) if isinstance(balances, str) else balances
-        await self.store.reset_account(parsed, self._transitions.now())
+        market = self.router.market
+        base = ORDERS if self.clock.time_scale <= 0 else WALL
+        account_market = AccountMarket(market.seed, base)
+        at = account_market.market_time(self.clock.utc_now(), self._last_seq + 1)
+        account_market = AccountMarket(market.seed, base, start_marks(parsed, self.catalog, market, at))
+        await self.store.reset_account(parsed, self._transitions.now(), account_market.to_meta())
 
     async def ensure_account(self, start: str) -> bool:
         """Start the paper account with `start` if there is none yet; True if it was started now."""

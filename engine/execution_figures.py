@@ -1,6 +1,8 @@
 """The figures a trader reads off an executed order: quoted price, slippage in bps, notional and fee in QUOTE.
 
-One definition, used by the CSV report, the detail view and the summary, so they never disagree.
+One definition, used by the board, the fills blotter, the CSV report, the detail view and the
+summary, so they never disagree. Slippage is measured against the price the order was sent at
+(`sent_price`: the quote it was sent from, or its limit), the price its bound is built on.
 `settled_figures` computes them once, when an order is CONFIRMED: they are stored beside the order
 (see `engine.storage.figure_columns`), so the report and the summary read columns instead of
 working them out again for every row. Slippage is signed so that positive is worse for the
@@ -14,7 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import ROUND_HALF_EVEN, Decimal
 
-from engine.domain import Direction, Venue
+from engine.domain import Direction, Order, OrderStatus, OrderType, Venue
 from engine.router import FEES
 
 BPS = Decimal(10_000)
@@ -33,21 +35,61 @@ class SettledFigures:
 
 
 def settled_figures(
-    direction: Direction, amount: Decimal, venue: Venue | str | None, executed: Decimal, quoted: Decimal | None
+    direction: Direction,
+    amount: Decimal,
+    venue: Venue | str | None,
+    executed: Decimal,
+    quoted: Decimal | None,
+    fee: Decimal | None = None,
 ) -> SettledFigures:
-    """The figures of an executed order; `quoted` is its route's quoted price (None if the route had none)."""
+    """The figures of an executed order; `quoted` is its sent price, `fee` its fee when known (a split's legs)."""
     moved = notional(amount, executed)
     return SettledFigures(
         quoted,
         slippage_bps(direction, quoted, executed),
         _to_places(moved),
-        _to_places(fee_paid(venue, direction, moved)),
+        _to_places(fee if fee is not None else fee_paid(venue, direction, moved)),
     )
+
+
+def order_fee(order: Order) -> Decimal | None:
+    """The venue fees inside a CONFIRMED order's notional: each leg's own for a split, else its venue's."""
+    legs = order.route.legs if order.route is not None else ()
+    if legs and all(leg.executed_price is not None for leg in legs):
+        total = Decimal(0)
+        for leg in legs:
+            share = fee_share(leg.venue, order.direction) or Decimal(0)
+            total += leg.amount * (leg.executed_price or Decimal(0)) * share
+        return total
+    return fee_paid(order.dex, order.direction, notional(order.amount, order.execution_price))
 
 
 def _to_places(value: Decimal | None) -> Decimal | None:
     """Notional and fee to 8 places: exact enough for any QUOTE token, short enough to read."""
     return None if value is None else value.quantize(_PLACES, ROUND_HALF_EVEN)
+
+
+def sent_price(order: Order) -> Decimal | None:
+    """The price an order was sent at, the one slippage is measured against everywhere.
+
+    It is the price the order's bound is built on, so it is what a trader reconciles a fill with:
+    a market order's quote it was sent from (the ticket's, or the engine's at submission), a limit
+    order's limit. An order stored before order terms existed (0.1.0) has neither and falls back
+    to its routing quote, as every figure did then.
+    """
+    terms = order.terms
+    if terms.type is OrderType.LIMIT and terms.price_bound is not None:
+        return terms.price_bound
+    if terms.quoted_price is not None:
+        return terms.quoted_price
+    return order.route.quoted_price if order.route is not None else None
+
+
+def order_slippage_bps(order: Order) -> Decimal | None:
+    """A CONFIRMED order's slippage against its sent price (`sent_price`), in bps; None otherwise."""
+    if order.status is not OrderStatus.CONFIRMED:
+        return None
+    return slippage_bps(order.direction, sent_price(order), order.execution_price)
 
 
 def slippage_bps(direction: Direction, quoted: Decimal | None, executed: Decimal | None) -> Decimal | None:

@@ -5,8 +5,11 @@ slots and no rate-limit start until it triggers. The book looks at the market ev
 simulated second (at time scale 0, whenever an order arrives or finishes, since only orders move
 that market, and every half real second for expiries). When the best venue's effective price
 for the order's size reaches the limit (BUY at or below, SELL at or above) the order logs the
-trigger and joins the queue, where the normal pipeline runs it with the limit as its bound. Past
-its expiry it ends FAILED with error "expired", which releases what it reserved.
+trigger and joins the queue, where the normal pipeline runs it with the limit as its bound. If
+its swap would land past the limit (the price moved between trigger and landing) nothing executes
+and it comes back here to wait (engine/pipeline.py `_wait_again`), as a limit order does on any
+venue; it triggers again only at a later market time. Past its expiry it ends FAILED with error
+"expired", which releases what it reserved; the desk and the CSV show that as its own outcome.
 """
 
 from __future__ import annotations
@@ -15,18 +18,29 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Callable
+from datetime import datetime
 from decimal import Decimal
 
 from engine.domain import Direction, Order, OrderStatus, OrderUpdate, format_timestamp
-from engine.log_kinds import LogKind
+from engine.log_kinds import WAITING_AGAIN, LogKind
+from engine.outcomes import EXPIRED
 from engine.pipeline import Transitions
 from engine.router import Router
-from engine.storage import StorageFailure
+from engine.storage import OrderLost, StorageFailure
 
 log = logging.getLogger(__name__)
 
 CHECK_EVERY_S = 0.5
-EXPIRED = "expired"
+
+
+def last_missed_trigger(order: Order) -> float | None:
+    """The market time of the trigger whose swap missed the limit, if that is the order's latest news."""
+    for entry in reversed(order.logs):
+        if entry.data and WAITING_AGAIN in entry.data:
+            return float(entry.data[WAITING_AGAIN])
+        if entry.data and "triggerPrice" in entry.data:
+            return None
+    return None
 
 
 def limit_reached(direction: Direction, best_price: Decimal, limit: Decimal) -> bool:
@@ -50,6 +64,9 @@ class LimitBook:
         self._enqueue = enqueue
         self._save = save
         self._waiting: dict[str, Order] = {}
+        # Orders that missed their limit at landing: the market time of that trigger, which they
+        # must pass before triggering again.
+        self._not_before: dict[str, float] = {}
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         # Checked every turn too: 3.11's wait_for can swallow a cancel that lands as it times out.
@@ -66,6 +83,9 @@ class LimitBook:
 
     def add(self, order: Order) -> None:
         self._waiting[order.id] = order
+        missed = last_missed_trigger(order)
+        if missed is not None:
+            self._not_before[order.id] = missed
         self.poke()
 
     def poke(self) -> None:
@@ -117,18 +137,43 @@ class LimitBook:
         for order in list(self._waiting.values()):
             if order.id not in self._waiting:
                 continue
-            terms = order.terms
-            if terms.expires_at is not None and now >= terms.expires_at:
-                del self._waiting[order.id]
-                await self._expire(order)
-                continue
-            limit = terms.price_bound
-            assert limit is not None
-            decision = self.router.quote_at(order.pair, order.amount, order.direction, at)
-            best = decision.chosen.effective_price
-            if limit_reached(order.direction, best, limit):
-                del self._waiting[order.id]
-                await self._trigger(order, best, limit, at, str(decision.chosen.venue))
+            try:
+                await self._check_one(order, now, at)
+            except OrderLost:
+                # Cancelled (or taken over) by another writer as it triggered or expired: that
+                # writer's state stands, and there is nothing wrong to report.
+                self._waiting.pop(order.id, None)
+                log.info("limit order %s changed elsewhere as it was checked; dropped here", order.id)
+            except StorageFailure:
+                raise
+            except Exception as error:
+                # One order's error is that order's outcome: the book goes on watching the others.
+                self._waiting.pop(order.id, None)
+                log.exception("limit order %s could not be checked; it fails and the book goes on", order.id)
+                await self._fail(order, f"could not be priced: {error!r}")
+
+    async def _check_one(self, order: Order, now: datetime, at: float) -> None:
+        terms = order.terms
+        if terms.expires_at is not None and now >= terms.expires_at:
+            del self._waiting[order.id]
+            await self._expire(order)
+            return
+        limit = terms.price_bound
+        if limit is None:
+            raise ValueError("a waiting limit order has no limit price")
+        if at <= self._not_before.get(order.id, -1.0):
+            return
+        decision = self.router.quote_at(order.pair, order.amount, order.direction, at)
+        best = decision.chosen.effective_price
+        if limit_reached(order.direction, best, limit):
+            del self._waiting[order.id]
+            self._not_before.pop(order.id, None)
+            await self._trigger(order, best, limit, at, str(decision.chosen.venue))
+
+    async def _fail(self, order: Order, error: str) -> None:
+        t = self.transitions
+        entry = t.entry(OrderStatus.FAILED, LogKind.FAILED, f"failed: {error}; no swap was made", {"error": error})
+        self._save(await t.apply(order, [entry], status=OrderStatus.FAILED, error=error))
 
     async def _trigger(self, order: Order, best: Decimal, limit: Decimal, at: float, venue: str) -> None:
         t = self.transitions

@@ -40,10 +40,16 @@ class LogKind(enum.StrEnum):
     """Cancelled before its swap was sent (data: by, reason)."""
     LIMIT_TRIGGERED = "limit_triggered"
     """A waiting limit order's price was reached; it joins the queue (data: triggerPrice, limitPrice, marketTime)."""
+    LIMIT_WAITING = "limit_waiting"
+    """A triggered limit order missed its limit at landing and waits for its price again (data: attempt, reason)."""
     EXPIRED = "expired"
     """A waiting limit order reached its expiry without triggering (data: expiresAt)."""
     NOTE = "note"
     """Anything else worth a line in the log (data: free-form)."""
+
+
+WAITING_AGAIN = "waitingAgain"
+"""The data key that marks a limit order's return to waiting: its earlier trigger no longer holds."""
 
 
 def infer_kind(status: str, message: str, data: dict[str, Any] | None) -> LogKind:

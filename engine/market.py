@@ -8,9 +8,18 @@ Every value is a pure function of (seed, pair, time): any moment can be read in 
 the chart can draw the last ten minutes at once and a seed replays the same market whatever
 order concurrent tasks happen to ask in.
 
-Each venue's pool price is the reference times a spread that wanders slowly (minutes to an
-hour) inside the task's range for that venue (Raydium 0.98–1.02, Meteora 0.97–1.02), so the
-better venue changes now and then, not from one order to the next.
+Each venue's pool price is the reference times its spread, and the two spreads are built so the
+market has no free lunch. Both share a centre that wanders slowly (ten minutes to an hour) across
+the task's ranges (Raydium 0.98–1.02, Meteora 0.97–1.02; the centre stays inside both, so these
+are outer bounds), and the venues sit either side of that centre by a gap that wanders on its own
+(minutes to half an hour) but never exceeds `VENUE_GAP_MAX` (0.25 %). That is what arbitrage does
+to real pools: were one pool's price further from the other's than their fees, a bot would buy on
+the cheap one and sell on the dear one until it was not. With the gap inside 0.25 %, buying on
+the best venue and selling the same amount on the best venue loses at least the smaller venue fee
+(0.2 %) of its value at every moment and size — price impact only adds to the loss (see
+tests/sim/test_no_free_lunch.py). Within the band the better venue still changes: Meteora's lower
+fee wins while the pools are close, Raydium wins buys when its pool is more than 0.1 % cheaper and
+sells when it is more than 0.1 % dearer, and size moves the choice to the deeper pool.
 
 Market time is simulated seconds. With a time scale above 0 it starts from the wall clock
 (seconds since 2025-01-01, so every process on a database sees the same market at time scale 1)
@@ -33,13 +42,22 @@ STEP_S = 2.0
 EPOCH = datetime(2025, 1, 1, tzinfo=UTC)
 
 VENUE_SPREAD: dict[Venue, tuple[float, float]] = {Venue.RAYDIUM: (0.98, 1.02), Venue.METEORA: (0.97, 1.02)}
+"""The task's ranges for each venue's pool price over the reference: outer bounds, never left."""
+VENUE_GAP_MAX = 0.0025
+"""Largest log-distance between the two pools' prices: the arbitrage band (see the module's docstring)."""
 
 # Reference walk: octave periods in seconds, 1 s up to about 18 h, each four times the last.
 _WALK_PERIODS = tuple(4.0**power for power in range(0, 9))
 # Per-second volatility of the walk as a share of the pair's listed per-order volatility.
 _VOLATILITY_PER_SQRT_S = 0.25
-# Venue spreads: slow octaves, 10 minutes to an hour.
-_SPREAD_PERIODS = (600.0, 1800.0, 3600.0)
+# The venues' shared centre: slow octaves, 10 minutes to an hour.
+_CENTRE_PERIODS = (600.0, 1800.0, 3600.0)
+# The gap between the venues: 3 minutes to half an hour, so the better venue changes now and then,
+# not from one order to the next.
+_GAP_PERIODS = (180.0, 600.0, 1800.0)
+# The centre's bounds: inside every venue's range with room for half the widest gap either side.
+_CENTRE_LOW = max(low for low, _ in VENUE_SPREAD.values()) * math.exp(VENUE_GAP_MAX / 2)
+_CENTRE_HIGH = min(high for _, high in VENUE_SPREAD.values()) * math.exp(-VENUE_GAP_MAX / 2)
 _MASK = (1 << 64) - 1
 
 
@@ -94,7 +112,7 @@ class Market:
         self.seed = seed
         self.clock = clock
         self._walks: dict[str, list[tuple[_Noise, float, float]]] = {}
-        self._spreads: dict[tuple[str, Venue], list[tuple[_Noise, float]]] = {}
+        self._spreads: dict[tuple[str, str], list[tuple[_Noise, float]]] = {}
         self._recent: dict[tuple[str, float], float] = {}
         self._anchor_time = 0.0
         self._anchor_clock: float | None = None
@@ -154,16 +172,28 @@ class Market:
         return float(spec.price) * math.exp(move)
 
     def spread(self, spec: PairSpec, venue: Venue, at: float) -> float:
-        """The venue's pool price over the reference, wandering slowly inside the venue's range."""
-        key = (spec.pair, venue)
+        """The venue's pool price over the reference: the shared centre, moved half the gap up or down."""
+        centre = self._centre(spec, at)
+        half_gap = self._gap(spec, at) / 2
+        return centre * math.exp(half_gap if venue is Venue.RAYDIUM else -half_gap)
+
+    def _centre(self, spec: PairSpec, at: float) -> float:
+        wander = self._wander(spec.pair, "centre", _CENTRE_PERIODS, at)
+        return _CENTRE_LOW + (_CENTRE_HIGH - _CENTRE_LOW) * (0.5 + 0.5 * math.tanh(0.8 * wander))
+
+    def _gap(self, spec: PairSpec, at: float) -> float:
+        """Raydium's log-price over Meteora's, strictly inside ±VENUE_GAP_MAX."""
+        return VENUE_GAP_MAX * math.tanh(0.9 * self._wander(spec.pair, "gap", _GAP_PERIODS, at))
+
+    def _wander(self, pair: str, part: str, periods: tuple[float, ...], at: float) -> float:
+        """Smooth noise of about unit variance, made of one octave per period."""
+        key = (pair, part)
         octaves = self._spreads.get(key)
         if octaves is None:
-            base = _stable_hash(f"{self.seed}:{spec.pair}:{venue}:spread")
-            octaves = [(_Noise(_mix(base + index)), period) for index, period in enumerate(_SPREAD_PERIODS)]
+            base = _stable_hash(f"{self.seed}:{pair}:{part}:spread")
+            octaves = [(_Noise(_mix(base + index)), period) for index, period in enumerate(periods)]
             self._spreads[key] = octaves
-        wander = sum(noise.at(at / period) for noise, period in octaves) / math.sqrt(len(octaves))
-        low, high = VENUE_SPREAD[venue]
-        return low + (high - low) * (0.5 + 0.5 * math.tanh(0.8 * wander))
+        return sum(noise.at(at / period) for noise, period in octaves) / math.sqrt(len(octaves))
 
     def pool_price(self, spec: PairSpec, venue: Venue, at: float) -> float:
         return self.reference(spec, at) * self.spread(spec, venue, at)

@@ -14,7 +14,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from decimal import Decimal
 from functools import partial
@@ -24,9 +24,9 @@ from engine.clock import Clock
 from engine.domain import LogEntry, Order, OrderStatus, OrderUpdate, format_timestamp, update_message
 from engine.events import UpdateHub
 from engine.lifecycle import check_transition
-from engine.log_kinds import LogKind
+from engine.log_kinds import WAITING_AGAIN, LogKind
 from engine.retry import RetryPolicy
-from engine.router import Execution, Quote, Router, SwapFailed
+from engine.router import Execution, LimitMissed, Quote, Router, SwapFailed
 from engine.storage import Change, OrderStore, StorageFailure
 
 log = logging.getLogger(__name__)
@@ -116,11 +116,14 @@ class AttemptRunner:
         router: Router,
         retry: RetryPolicy,
         schedule_retry: Callable[[str, float], None],
+        wait_again: Callable[[Order], None] | None = None,
     ) -> None:
         self.transitions = transitions
         self.router = router
         self.retry = retry
         self.schedule_retry = schedule_retry
+        # Where a triggered limit order that missed its limit goes back to wait (the limit book).
+        self.wait_again = wait_again
 
     async def run(
         self,
@@ -148,6 +151,8 @@ class AttemptRunner:
 
         try:
             return await self._steps(order, keep, started_at, outcome_queued)
+        except LimitMissed as missed:
+            return await self._wait_again(latest, str(missed), keep, outcome_queued)
         except SwapFailed as failure:
             return await self._fail(latest, str(failure), keep, outcome_queued)
         except StorageFailure:
@@ -207,7 +212,7 @@ class AttemptRunner:
             t.entry(
                 OrderStatus.BUILDING,
                 LogKind.BUILT,
-                f"building swap on {chosen.venue} at quoted {chosen.effective_price}",
+                f"building swap on {chosen.legs_text() or chosen.venue} at quoted {chosen.effective_price}",
                 built.route.to_json(),
                 at=at,
             )
@@ -230,7 +235,8 @@ class AttemptRunner:
         sent = t.entry(
             OrderStatus.SUBMITTED,
             LogKind.SUBMITTED,
-            f"transaction {built.route.signature[:12]}… sent to {chosen.venue}; waiting for confirmation",
+            f"transaction {built.route.signature[:12]}… sent to "
+            f"{' + '.join(str(leg.venue) for leg in chosen.legs) or chosen.venue}; waiting for confirmation",
             {"signature": built.route.signature, "venue": str(chosen.venue)},
             at=at,
         )
@@ -251,11 +257,19 @@ class AttemptRunner:
         slip = (execution.price - quoted) / quoted * 100 if quoted else Decimal(0)
         t = self.transitions
         at = t.now()
+        data: dict[str, Any] = {"txHash": execution.tx_hash, "executionPrice": execution.price, "quotedPrice": quoted}
+        where = str(order.route.venue)
+        route = order.route
+        if execution.legs:
+            # A split: each leg's executed price is kept on the route (the fee is each leg's own).
+            route = replace(order.route, legs=execution.legs)
+            data["legs"] = [leg.to_json() for leg in execution.legs]
+            where = " + ".join(f"{leg.venue} {leg.amount} at {leg.executed_price}" for leg in execution.legs)
         confirmed = t.entry(
             OrderStatus.CONFIRMED,
             LogKind.CONFIRMED,
-            f"confirmed on {order.route.venue}: executed at {execution.price} (quoted {quoted}, {slip:+.3f}%)",
-            {"txHash": execution.tx_hash, "executionPrice": execution.price, "quotedPrice": quoted},
+            f"confirmed on {where}: executed at {execution.price} (quoted {quoted}, {slip:+.3f}%)",
+            data,
             at=at,
         )
         return keep(
@@ -268,9 +282,55 @@ class AttemptRunner:
                 status=OrderStatus.CONFIRMED,
                 tx_hash=execution.tx_hash,
                 execution_price=execution.price,
+                route=route,
                 error=None,
             )
         )
+
+    async def _wait_again(
+        self,
+        order: Order,
+        reason: str,
+        keep: Callable[[Order], Order],
+        outcome_queued: Callable[[], None] | None,
+    ) -> Order:
+        """A triggered limit order missed its limit at landing: back to waiting for its price.
+
+        Nothing executed and nothing is wrong with the order, so this is no failed attempt: the
+        order is PENDING in the limit book again, keeps its reserve and its expiry, and counts its
+        attempts afresh when it next triggers (the router keys that attempt's signature by the
+        new trigger, so no signature repeats).
+        """
+        t = self.transitions
+        # The market time it triggered at: it triggers again only at a later one (at time scale 0
+        # the market stands still between orders, and the same moment would miss the same way).
+        data: dict[str, Any] = {"attempt": order.attempts, "reason": reason, WAITING_AGAIN: order.trigger_time or 0.0}
+        if order.route is not None:
+            data["signature"] = order.route.signature
+        entry = t.entry(
+            OrderStatus.PENDING,
+            LogKind.LIMIT_WAITING,
+            f"{reason}; nothing executed, back to waiting for the limit price",
+            data,
+        )
+        waiting = keep(
+            await t.apply(
+                order,
+                [entry],
+                queued=outcome_queued,
+                status=OrderStatus.PENDING,
+                attempts=0,
+                dex=None,
+                route=None,
+                execution_price=None,
+                retry_at=None,
+                trigger_time=None,
+                error=None,
+            )
+        )
+        if self.wait_again is not None:
+            self.wait_again(waiting)
+        return waiting
 
     async def _fail(
         self,

@@ -29,6 +29,7 @@ from typing import Any, BinaryIO
 
 from engine.domain import Order, OrderStatus, format_timestamp
 from engine.jsonfmt import format_decimal
+from engine.outcomes import outcome, outcome_of
 from engine.report_target import ReportTarget, choose_target
 from engine.storage import OrderStore
 from engine.storage.figure_columns import figure_values
@@ -50,7 +51,10 @@ COLUMNS = (
 )
 ADDED_COLUMNS = ("quotedPrice", "slippageBps", "notional", "fee", "userId")
 _FIGURE_COLUMNS = 4
-HEADER = (*COLUMNS, *ADDED_COLUMNS)
+# How the order ended (engine/outcomes.py): filled, failed, expired or cancelled; empty while active.
+OUTCOME_COLUMN = "outcome"
+HEADER = (*COLUMNS, *ADDED_COLUMNS, OUTCOME_COLUMN)
+_STATUS_CELL, _ERROR_CELL = COLUMNS.index("status"), COLUMNS.index("error")
 _SEPARATORS = len(HEADER) - 1
 _LINE_END = "\r\n"
 
@@ -77,6 +81,7 @@ def csv_row(order: Order) -> list[str]:
         order.error or "",
         *(cell or "" for cell in added),
         order.user_label or "",
+        str(outcome(order) or ""),
     ]
 
 
@@ -108,7 +113,7 @@ class CsvReport:
             self.rows += 1
 
     def add_cells(self, rows: Sequence[Sequence[Any]]) -> None:
-        """Rows of the report's 17 cells, as stored (None is written as an empty cell).
+        """Rows of the report's first 17 cells, as stored (None is written as an empty cell); the outcome is added here.
 
         Most rows need no quoting (ids, times, decimals, names), so a page is joined into lines
         with `str.join` and written in one go, which is about twice as fast as `csv.writer`; a
@@ -118,6 +123,7 @@ class CsvReport:
         assert self._text is not None
         if not rows:
             return
+        rows = [(*row, outcome_of(row[_STATUS_CELL], row[_ERROR_CELL]) or "") for row in rows]
         try:
             lines = list(map(",".join, rows))
         except TypeError:  # None or numbers among the cells (PostgreSQL's rows)

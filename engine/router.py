@@ -12,15 +12,18 @@ replays the same quotes, routes and outcomes whatever order the concurrent tasks
 from __future__ import annotations
 
 import random
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import ROUND_HALF_EVEN, Decimal
-from typing import Any, Protocol
+from functools import partial
+from typing import Protocol
 
 from engine.base58 import b58encode
 from engine.clock import Clock
-from engine.domain import Direction, Order, OrderType, Route, Venue
+from engine.domain import Direction, Order, OrderType, Route, RouteLeg, Venue
 from engine.market import Market
 from engine.pairs import PairCatalog, PairSpec
+from engine.quotes import Quote, RoutingDecision
+from engine.split import split_quote
 
 FEES: dict[Venue, Decimal] = {Venue.RAYDIUM: Decimal("0.003"), Venue.METEORA: Decimal("0.002")}
 NETWORK_FAILURES = (
@@ -28,11 +31,17 @@ NETWORK_FAILURES = (
     "RPC node timed out after 30 s",
     "transaction dropped by the leader",
 )
+# A split is chosen only when it beats the better single venue by at least this much: two swaps
+# cost a transaction more compute than one, and a split that saves a fraction of the price's last
+# place is not worth a second leg to a trader.
+SPLIT_MIN_BPS = Decimal("0.5")
 # Market time a retried attempt routes after the previous one, at time scale 0 (a back-off and a swap).
 _RETRY_MARKET_S = 6.0
 # Indicative decisions kept for the first attempts still to route (time scale 0): a burst of this
 # many orders submitted at once routes on them, a larger one recomputes the oldest.
 _INDICATED_MAX = 16384
+
+__all__ = ["FEES", "Execution", "LimitMissed", "MockDexRouter", "Quote", "Router", "RoutingDecision", "SwapFailed"]
 
 _DecisionKey = tuple[str, Decimal, Direction, float, Decimal]
 _VENUES = tuple(Venue)  # iterating the enum itself costs more than the quote's arithmetic around it
@@ -52,57 +61,6 @@ class RouterSettings:
 
 
 @dataclass(frozen=True, slots=True)
-class Quote:
-    """One venue's price for one order, as an aggregator shows it."""
-
-    venue: Venue
-    pool_price: Decimal
-    fee_rate: Decimal
-    price_impact: Decimal
-    effective_price: Decimal
-    amount: Decimal
-    direction: Direction
-    limit_total: Decimal
-    market_time: float = 0.0
-
-    def to_json(self) -> dict[str, Any]:
-        side = "maxSpent" if self.direction is Direction.BUY else "minReceived"
-        return {
-            "venue": str(self.venue),
-            "poolPrice": self.pool_price,
-            "feeRate": self.fee_rate,
-            "priceImpact": self.price_impact,
-            "effectivePrice": self.effective_price,
-            side: self.limit_total,
-        }
-
-
-@dataclass(frozen=True, slots=True)
-class RoutingDecision:
-    quotes: tuple[Quote, Quote]
-    chosen: Quote
-    margin_bps: Decimal
-
-    @property
-    def other(self) -> Quote:
-        return self.quotes[1] if self.chosen is self.quotes[0] else self.quotes[0]
-
-    def reason(self) -> str:
-        better = "lower" if self.chosen.direction is Direction.BUY else "higher"
-        return (
-            f"{self.chosen.venue} chosen: effective price {self.chosen.effective_price} is {better} than "
-            f"{self.other.venue}'s {self.other.effective_price} by {self.margin_bps} bps after fees and impact"
-        )
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "quotes": [quote.to_json() for quote in self.quotes],
-            "chosen": str(self.chosen.venue),
-            "marginBps": self.margin_bps,
-        }
-
-
-@dataclass(frozen=True, slots=True)
 class BuiltSwap:
     route: Route
     notes: tuple[str, ...]
@@ -112,6 +70,7 @@ class BuiltSwap:
 class Execution:
     price: Decimal
     tx_hash: str
+    legs: tuple[RouteLeg, ...] = ()  # a split's legs with their executed prices
 
 
 def worst_price(effective_price: Decimal, direction: Direction, slippage: Decimal, places: int) -> Decimal:
@@ -122,6 +81,14 @@ def worst_price(effective_price: Decimal, direction: Direction, slippage: Decima
 
 class SwapFailed(Exception):
     """An attempt failed the way a real swap fails; the retry policy decides what comes next."""
+
+
+class LimitMissed(SwapFailed):
+    """A triggered limit order's swap would have landed past its limit: it did not execute.
+
+    Not a failure of the order: like a limit order on any venue it goes back to waiting for its
+    price (until its expiry), so the pipeline catches this before the retry policy sees it.
+    """
 
 
 class Router(Protocol):
@@ -166,8 +133,11 @@ class MockDexRouter:
         # quoting is the costliest step of an attempt, and it is a pure function of these inputs.
         self._indicated: dict[_DecisionKey, RoutingDecision] = {}
 
-    def _rng(self, order_seq: int, attempt: int, purpose: str) -> random.Random:
-        return random.Random(f"{self.settings.seed}:{order_seq}:{attempt}:{purpose}")
+    def _rng(self, order_seq: int, attempt: int, purpose: str, trigger: float | None = None) -> random.Random:
+        # A limit order that went back to waiting counts its attempts afresh when it triggers
+        # again: the trigger's market time keeps that attempt's signature and draws its own.
+        episode = "" if trigger is None else f":{trigger!r}"
+        return random.Random(f"{self.settings.seed}:{order_seq}:{attempt}{episode}:{purpose}")
 
     def quote_for(
         self,
@@ -226,7 +196,18 @@ class MockDexRouter:
         """Both venues' quotes and the choice at market time `at`."""
         spec = self.catalog[pair]
         first, second = (self.quote_for(spec, amount, direction, venue, at, slippage) for venue in _VENUES)
-        return self.decide((first, second))
+        decision = self.decide((first, second))
+        tolerance = self.settings.slippage_tolerance if slippage is None else slippage
+        quote = partial(self.quote_for, slippage=slippage)
+        split = split_quote(quote, spec, amount, direction, at, tolerance, (first, second))
+        if split is None:
+            return decision
+        best = decision.chosen.effective_price
+        margin = (best - split.effective_price if direction is Direction.BUY else split.effective_price - best) / best
+        if margin * 10000 < SPLIT_MIN_BPS:
+            return decision  # never chosen unless its net price beats the better single venue (by enough)
+        margin = margin * 10000
+        return RoutingDecision((first, second), split, margin.quantize(Decimal("0.1"), ROUND_HALF_EVEN))
 
     def indicative(
         self, pair: str, amount: Decimal, direction: Direction, next_seq: int, slippage: Decimal | None = None
@@ -276,14 +257,19 @@ class MockDexRouter:
             else:
                 notes.append("unwrap the received wSOL to native SOL after the swap")
         chosen = decision.chosen
-        route = Route(chosen.venue, chosen.effective_price, self._signature(order.seq, attempt), chosen.market_time)
+        signature = self._signature(order.seq, attempt, order.trigger_time)
+        legs = tuple(RouteLeg(leg.venue, leg.amount, leg.effective_price) for leg in chosen.legs)
+        route = Route(chosen.venue, chosen.effective_price, signature, chosen.market_time, legs)
         return BuiltSwap(route, tuple(notes))
+
+    def _landed(self, spec: PairSpec, amount: Decimal, direction: Direction, venue: Venue, at: float) -> Decimal:
+        return self.quote_for(spec, amount, direction, venue, at).effective_price
 
     async def build_delay(self) -> None:
         await self.clock.simulate(self.settings.build_latency_s)
 
-    def _signature(self, order_seq: int, attempt: int) -> str:
-        rng = self._rng(order_seq, attempt, "signature")
+    def _signature(self, order_seq: int, attempt: int, trigger: float | None = None) -> str:
+        rng = self._rng(order_seq, attempt, "signature", trigger)
         # A leading byte of 2 or more keeps the base58 text at 87–88 characters, as Solana's are.
         raw = bytes([rng.randint(2, 255)]) + rng.randbytes(63)
         return b58encode(raw)
@@ -305,7 +291,7 @@ class MockDexRouter:
 
     async def execute(self, order: Order, route: Route, attempt: int) -> Execution:
         """Send the signed swap and wait for it to land; fail like a network or a moving price would."""
-        rng = self._rng(order.seq, attempt, "execute")
+        rng = self._rng(order.seq, attempt, "execute", order.trigger_time)
         duration = rng.uniform(*self.settings.execution_s)
         await self.clock.simulate(duration)
         if rng.random() < self.settings.failure_rate:
@@ -316,7 +302,16 @@ class MockDexRouter:
             landed_at = start + self.settings.build_latency_s + duration
         else:
             landed_at = self.market.now(order.seq)
-        executed = self.quote_for(spec, order.amount, order.direction, route.venue, landed_at).effective_price
+        executed_legs = tuple(
+            replace(leg, executed_price=self._landed(spec, leg.amount, order.direction, leg.venue, landed_at))
+            for leg in route.legs
+        )
+        if executed_legs:
+            # One order, one price: the whole fill's average, each leg at its own pool when it lands.
+            total = sum((leg.amount * (leg.executed_price or 0) for leg in executed_legs), Decimal(0))
+            executed = (total / order.amount).quantize(Decimal(1).scaleb(-spec.price_decimals), ROUND_HALF_EVEN)
+        else:
+            executed = self._landed(spec, order.amount, order.direction, route.venue, landed_at)
         bound, explained = self.bound(order, route.quoted_price)
         missed = executed > bound if order.direction is Direction.BUY else executed < bound
         if missed:
@@ -325,11 +320,11 @@ class MockDexRouter:
             if order.direction is Direction.SELL:
                 worse_by = -worse_by
             if order.terms.type is OrderType.LIMIT:
-                raise SwapFailed(f"{explained} not met: executed {executed}")
+                raise LimitMissed(f"{explained} not met at landing: it would have executed at {executed}")
             tolerance = order.terms.slippage if order.terms.slippage is not None else self.settings.slippage_tolerance
             # As many places as it takes: "1.00% exceeds tolerance 1.00%" would hide the difference.
             raise SwapFailed(f"slippage {_percents(worse_by, tolerance)}: quoted {reference}, executed {executed}")
-        return Execution(executed, route.signature)
+        return Execution(executed, route.signature, executed_legs)
 
 
 def _percents(slippage: Decimal, tolerance: Decimal) -> str:

@@ -12,7 +12,7 @@ from decimal import Decimal, InvalidOperation
 from engine.domain import Direction, LogEntry, Order, OrderStatus, OrderTerms, OrderType, new_order_id
 from engine.jsonfmt import format_decimal
 from engine.log_kinds import LogKind
-from engine.pairs import PairCatalog
+from engine.pairs import PairCatalog, PairSpec
 
 # ASCII digits only: Decimal() would happily read Arabic-Indic or full-width digits.
 _PLAIN_DECIMAL = re.compile(r"[0-9]+(?:\.[0-9]*)?|\.[0-9]+")
@@ -203,6 +203,10 @@ def validate_order(
             errors.append(limit_error)
     if isinstance(direction_result, FieldError):
         errors.append(direction_result)
+    elif not errors and isinstance(pair_result, str) and isinstance(amount_result, Decimal):
+        depth_error = _check_depth(amount_result, direction_result, catalog[pair_result])
+        if depth_error:
+            errors.append(depth_error)
     if errors:
         raise InvalidOrder(errors)
     assert isinstance(pair_result, str)
@@ -310,3 +314,22 @@ def validate_user_label(raw: object, field_name: str = "userId") -> str | FieldE
     if not isinstance(raw, str) or not 1 <= len(raw) <= MAX_USER_LABEL or not (raw.isascii() and raw.isprintable()):
         return FieldError(field_name, f"must be 1-{MAX_USER_LABEL} printable ASCII characters")
     return raw
+
+
+def _check_depth(amount: Decimal, direction: Direction, spec: PairSpec) -> FieldError | None:
+    """A BUY takes BASE out of a pool, and a constant-product pool cannot give away its whole reserve.
+
+    The router quotes both venues for every order, so a BUY must be below the shallower pool's
+    depth (a SELL adds to the pool and is never refused for depth).
+    """
+    if direction is not Direction.BUY:
+        return None
+    venue, depth = min(spec.liquidity.items(), key=lambda item: item[1])
+    depth_text = f"{Decimal(repr(depth)).normalize():,f}"
+    if amount >= Decimal(repr(depth)):
+        return FieldError(
+            "amount",
+            f"a BUY must be below {depth_text} {spec.base}, the depth of {str(venue).capitalize()}'s "
+            f"{spec.pair} pool, the shallower one",
+        )
+    return None

@@ -13,8 +13,9 @@ from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelInd
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableView, QWidget
 
-from engine.account.model import fee_paid, notional, slippage_bps
+from engine.account.model import notional, slippage_bps
 from engine.domain import Direction, Order, OrderStatus, format_timestamp
+from engine.execution_figures import order_fee
 from engine.pairs import PairCatalog
 from ui.formatting import PairFormats, short_id
 
@@ -101,7 +102,7 @@ class FillsModel(QAbstractTableModel):
         if column == 7:
             return f"{value:,.2f} {quote}"
         if column == 8:
-            return f"{fee_paid(value, order.direction, order.dex):,.4f} {quote}"
+            return f"{order_fee(order) or Decimal(0):,.4f} {quote}"
         bps = slippage_bps(order)
         return f"{bps:+}" if bps is not None else ""
 

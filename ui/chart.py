@@ -3,8 +3,12 @@
 Drawn with pyqtgraph (a plot of thousands of points that pans and zooms smoothly, which a
 hand-written QPainter chart would have to rebuild). The market is sampled once a second from the
 engine; on switching pair the last ten minutes are drawn at once (the market can be read at any
-moment). Fills are ▲ green BUY / ▼ red SELL at their execution price and time, with the order in
-the tooltip; waiting limit orders are dashed horizontal lines at their limit.
+moment). Each venue is drawn as what a BUY pays (solid) and a SELL receives (dotted) there, fees
+included: the prices limit orders trigger on and fills execute at, so a limit line is crossed
+when its venue's line crosses it and a fill sits on its venue's line. Fills are ▲ green BUY / ▼
+red SELL at their execution price and time, with the order in the tooltip; waiting limit orders
+are dashed horizontal lines at their limit. After a pan or zoom the view stays put; "Back to
+live" (or switching pair) follows the live edge again.
 """
 
 from __future__ import annotations
@@ -14,11 +18,11 @@ from collections.abc import Iterable
 
 import pyqtgraph as pg
 from PySide6.QtCore import QTimer
-from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
 from engine.domain import Direction, Order, Venue
 from engine.engine import Engine
-from ui.chart_model import ChartModel, LimitLine, Sample
+from ui.chart_model import ChartModel, LimitLine, Sample, effective_prices
 
 SAMPLE_MS = 1000
 BACKFILL_S = 600
@@ -41,13 +45,21 @@ class PriceChart(QWidget):
         self.plot = pg.PlotWidget(axisItems={"bottom": pg.DateAxisItem(utcOffset=0)})
         self.plot.setBackground("#0d1117")
         self.plot.showGrid(x=True, y=True, alpha=0.15)
-        self.plot.addLegend(offset=(10, 10), labelTextColor="#c9d1d9")
+        # Seven entries in two rows along the top, on a dark ground, so the legend hides little of the lines.
+        legend = self.plot.addLegend(offset=(10, 4), labelTextColor="#c9d1d9", brush=pg.mkBrush("#0d1117cc"))
+        legend.setColumnCount(4)
         self.plot.setLabel("left", "price")
+        self._reference = self.plot.plot(pen=pg.mkPen(COLORS["reference"], width=1), name="reference")
+        dotted = pg.QtCore.Qt.PenStyle.DotLine
         self._curves = {
-            "reference": self.plot.plot(pen=pg.mkPen(COLORS["reference"], width=2), name="reference"),
-            Venue.RAYDIUM: self.plot.plot(pen=pg.mkPen(COLORS[Venue.RAYDIUM], width=1), name="raydium pool"),
-            Venue.METEORA: self.plot.plot(pen=pg.mkPen(COLORS[Venue.METEORA], width=1), name="meteora pool"),
-        }
+            (venue, side): self.plot.plot(
+                pen=pg.mkPen(COLORS[venue], width=2 if side is Direction.BUY else 1.5,
+                             style=pg.QtCore.Qt.PenStyle.SolidLine if side is Direction.BUY else dotted),
+                name=f"{venue} {'BUY pays' if side is Direction.BUY else 'SELL gets'}",
+            )
+            for venue in Venue
+            for side in Direction
+        }  # fmt: skip
         self._buys = pg.ScatterPlotItem(
             symbol="t1", size=13, brush=pg.mkBrush(BUY_COLOR), pen=pg.mkPen("#0d1117"), hoverable=True,
             tip=self._tip, name="BUY fill",
@@ -63,9 +75,16 @@ class PriceChart(QWidget):
         view.sigRangeChangedManually.connect(self._stop_following)
         self._limit_lines: list[pg.InfiniteLine] = []
         self._follow = True
+        self.live = QPushButton("Back to live")
+        self.live.setToolTip("Follow the live edge again (the view stays where a pan or zoom puts it)")
+        self.live.clicked.connect(self.follow_live)
+        self.live.setVisible(False)
+        header = QHBoxLayout()
+        header.addWidget(self.title, 1)
+        header.addWidget(self.live)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
-        layout.addWidget(self.title)
+        layout.addLayout(header)
         layout.addWidget(self.plot)
         self._timer = QTimer(self)
         self._timer.setInterval(SAMPLE_MS)
@@ -77,8 +96,16 @@ class PriceChart(QWidget):
         self._timer.stop()
 
     def _stop_following(self, *_args: object) -> None:
-        """The trader panned or zoomed: leave the view where they put it until the pair changes."""
+        """The trader panned or zoomed: leave the view where they put it until they ask for live again."""
         self._follow = False
+        self.live.setVisible(True)
+
+    def follow_live(self) -> None:
+        """Back to the live edge: the last few minutes, moving with the market."""
+        self._follow = True
+        self.live.setVisible(False)
+        self.plot.getViewBox().enableAutoRange(axis=pg.ViewBox.YAxis)
+        self._follow_now()
 
     def _follow_now(self) -> None:
         if self._follow:
@@ -98,11 +125,11 @@ class PriceChart(QWidget):
             return
         self.pair = name
         spec = self.engine.catalog[name]
-        self.title.setText(f"{name} · reference and pool prices in {spec.quote} per {spec.base}")
+        self.title.setText(f"{name} · what BUY pays and SELL gets on each venue, fees in, {spec.quote} per {spec.base}")
         self._backfill()
-        self._follow = True
         self.sample()
         self.redraw()
+        self.follow_live()
 
     def apply(self, orders: Iterable[Order]) -> None:
         if self.model.apply(orders):
@@ -145,9 +172,10 @@ class PriceChart(QWidget):
     def _draw_curves(self) -> None:
         samples = self.model.samples(self.pair)
         xs = [s.x for s in samples]
-        self._curves["reference"].setData(xs, [s.reference for s in samples])
-        for venue in Venue:
-            self._curves[venue].setData(xs, [s.venues[venue] for s in samples])
+        self._reference.setData(xs, [s.reference for s in samples])
+        effective = [effective_prices(sample) for sample in samples]
+        for key, curve in self._curves.items():
+            curve.setData(xs, [prices[key] for prices in effective])
 
     def _draw_limits(self, limits: list[LimitLine]) -> None:
         for line in self._limit_lines:

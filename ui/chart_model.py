@@ -11,6 +11,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from engine.domain import Direction, Order, OrderStatus, OrderType, Venue, format_timestamp
+from engine.router import FEES
 
 SAMPLES_KEPT = 7200
 
@@ -36,7 +37,23 @@ class LimitLine:
 class Sample:
     x: float
     reference: float
-    venues: dict[Venue, float]
+    venues: dict[Venue, float]  # pool prices; `effective_prices` gives what BUY and SELL pay
+
+
+def effective_prices(sample: Sample) -> dict[tuple[Venue, Direction], float]:
+    """What a small BUY pays and a small SELL receives on each venue, fees included.
+
+    These are the prices limit orders trigger on and fills execute at (engine/router.py), so the
+    chart draws these rather than the bare pool prices: a limit line is crossed exactly when its
+    venue's line crosses it, and a fill sits on its venue's line (larger orders also pay price
+    impact, so they sit a little beyond it).
+    """
+    return {
+        (venue, direction): pool * (1 + rate if direction is Direction.BUY else 1 - rate)
+        for venue, pool in sample.venues.items()
+        for rate in [float(FEES[venue])]
+        for direction in Direction
+    }
 
 
 def fill_tooltip(order: Order) -> str:

@@ -30,6 +30,9 @@ STATUS_COLORS: dict[OrderStatus, QColor] = {
     OrderStatus.CANCELLED: QColor("#6b7280"),
 }
 
+# An order that ended without a swap and without anything going wrong (expired, cancelled).
+NEUTRAL_END_COLOR = STATUS_COLORS[OrderStatus.CANCELLED]
+
 SIDE_COLORS: dict[Direction, QColor] = {Direction.BUY: BUY_COLOR, Direction.SELL: SELL_COLOR}
 
 

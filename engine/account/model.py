@@ -14,6 +14,7 @@ from datetime import datetime
 from decimal import Decimal, InvalidOperation
 
 from engine.domain import Direction, Order, OrderStatus, Venue
+from engine.execution_figures import order_fee, order_slippage_bps
 from engine.router import FEES
 from engine.validation import FieldError, InvalidOrder
 
@@ -91,7 +92,7 @@ def fill_for(order: Order) -> Fill | None:
     if order.status is not OrderStatus.CONFIRMED or order.execution_price is None:
         return None
     notional = order.amount * order.execution_price
-    fee = fee_paid(notional, order.direction, order.dex).quantize(Decimal("1e-12"))
+    fee = (order_fee(order) or Decimal(0)).quantize(Decimal("1e-12"))  # a split's legs each pay their own
     return Fill(
         order.id,
         order.seq,
@@ -167,14 +168,9 @@ def notional(order: Order) -> Decimal | None:
 
 
 def slippage_bps(order: Order) -> Decimal | None:
-    """How much worse than its quote a CONFIRMED order filled, in basis points (negative: better).
+    """How much worse than the price it was sent at a CONFIRMED order filled, in bps (negative: better).
 
-    The quote is the one the order was sent from (the ticket's) when it has one, else its routing quote.
+    The one definition (engine/execution_figures.py `order_slippage_bps`), so the board and the
+    blotter show the number the CSV, the detail view and the summary show.
     """
-    if order.status is not OrderStatus.CONFIRMED or order.execution_price is None:
-        return None
-    quoted = order.terms.quoted_price or (order.route.quoted_price if order.route else None)
-    if not quoted:
-        return None
-    worse = order.execution_price - quoted if order.direction is Direction.BUY else quoted - order.execution_price
-    return (worse / quoted * 10000).quantize(Decimal("0.1"))
+    return order_slippage_bps(order)

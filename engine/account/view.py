@@ -1,9 +1,12 @@
 """What `dexdesk account` and the desk's Account panel show: balances, positions, PnL and fees.
 
-Positions are kept per pair from the account's fills, oldest first, with average cost: a BUY
-that adds to a long (or a SELL that adds to a short) moves the average; a fill against the
-position realizes `(exit − average) × size` in the QUOTE token. Unrealized PnL marks the open
-position to the pair's reference price now. Everything is in each pair's QUOTE token.
+Positions are kept per pair from the account's fills in the order they executed, with average
+cost: a BUY that adds to a long (or a SELL that adds to a short) moves the average; a fill against
+the position realizes `(exit − average) × size` in the QUOTE token. The tokens the account started
+with open their home pair's position at their mark at reset (engine/account/market.py), so
+selling them closes a long rather than opening a short. Unrealized PnL marks the open position to
+the pair's reference price now, in the account's own market. Everything is in each pair's QUOTE
+token.
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ class Position:
     fees: Decimal = Decimal(0)
     fills: int = 0
     mark: Decimal | None = None
+    starting: Decimal = Decimal(0)  # BASE the account started with, opened at its mark at reset
 
     @property
     def quote(self) -> str:
@@ -66,6 +70,7 @@ class Position:
             "unrealizedPnl": _round(self.unrealized),
             "feesPaid": _round(self.fees),
             "fills": self.fills,
+            "startingSize": self.starting,
             "currency": self.quote,
         }
 
@@ -108,9 +113,16 @@ class AccountView:
 
 
 def build_view(
-    started_at: datetime, balances: list[Balance], fills: Iterable[Fill], mark: Callable[[str], Decimal | None]
+    started_at: datetime,
+    balances: list[Balance],
+    fills: Iterable[Fill],
+    mark: Callable[[str], Decimal | None],
+    start_marks: dict[str, tuple[Decimal, Decimal]] | None = None,
 ) -> AccountView:
+    """Positions from the starting holdings (pair → size, mark at reset) and then each fill, in fill order."""
     positions: dict[str, Position] = {}
+    for pair, (size, cost) in (start_marks or {}).items():
+        positions[pair] = Position(pair, size=size, average_cost=cost, starting=size)
     for fill in fills:
         positions.setdefault(fill.pair, Position(fill.pair)).add(fill)
     for position in positions.values():

@@ -128,8 +128,11 @@ async def release(connection: AsyncConnection, order_ids: Sequence[str]) -> None
     await connection.execute(delete(account_reservations).where(account_reservations.c.order_id.in_(list(order_ids))))
 
 
-async def reset(connection: AsyncConnection, balances: dict[str, Decimal], now: datetime) -> None:
-    """Start the account over: these balances, nothing reserved, no fills.
+async def reset(
+    connection: AsyncConnection, balances: dict[str, Decimal], now: datetime, market: dict[str, str] | None = None
+) -> None:
+    """Start the account over: these balances, nothing reserved, no fills; `market` is the
+    account's market (engine/account/market.py `AccountMarket.to_meta`), kept beside its start.
 
     Orders still running keep going but no longer settle against the account (their reservation
     went with the old account).
@@ -147,6 +150,7 @@ async def reset(connection: AsyncConnection, balances: dict[str, Decimal], now: 
         [
             {"key": _STARTED, "value": format_timestamp(now)},
             {"key": _START_BALANCES, "value": dumps(balances)},
+            *({"key": key, "value": value} for key, value in (market or {}).items()),
         ],
     )
 
@@ -173,9 +177,18 @@ async def read_account(connection: AsyncConnection) -> tuple[datetime, list[Bala
             row.venue,
             row.executed_at,
         )
-        for row in await connection.execute(select(account_fills).order_by(account_fills.c.seq))
+        # In fill (execution) order: average cost and realized PnL follow the fills as they
+        # happened, not the order they were submitted in.
+        for row in await connection.execute(
+            select(account_fills).order_by(account_fills.c.executed_at, account_fills.c.seq)
+        )
     ]
     return parse_timestamp(meta[_STARTED]), balances, fills
+
+
+async def read_account_meta(connection: AsyncConnection) -> dict[str, str]:
+    """The account's stored facts (its start, its market); empty if no account was started."""
+    return {row.key: row.value for row in await connection.execute(select(account_meta))}
 
 
 # -- in the group commit's transaction (driver connection) -----------------------------------

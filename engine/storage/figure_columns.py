@@ -17,7 +17,7 @@ from decimal import Decimal
 from typing import Any
 
 from engine.domain import Direction, Order, OrderStatus, parse_timestamp
-from engine.execution_figures import settled_figures
+from engine.execution_figures import order_fee, sent_price, settled_figures
 
 FIGURE_COLUMNS = ("quoted_price", "slippage_bps", "notional", "fee", "confirm_ms")
 NO_FIGURES: tuple[None, ...] = (None,) * len(FIGURE_COLUMNS)
@@ -30,7 +30,15 @@ def figure_values(order: Order, decimal: Callable[[Decimal], Any]) -> tuple[Any,
     if order.status is not OrderStatus.CONFIRMED or price is None or route is None:
         return NO_FIGURES
     return _values(
-        order.direction, order.amount, order.dex, price, route.quoted_price, order.created_at, order.updated_at, decimal
+        order.direction,
+        order.amount,
+        order.dex,
+        price,
+        sent_price(order),
+        order.created_at,
+        order.updated_at,
+        decimal,
+        order_fee(order),
     )
 
 
@@ -66,8 +74,9 @@ def _values(
     created: datetime,
     updated: datetime,
     decimal: Callable[[Decimal], Any],
+    fee: Decimal | None = None,
 ) -> tuple[Any, ...]:
-    figures = settled_figures(direction, amount, str(venue) if venue else None, price, quoted)
+    figures = settled_figures(direction, amount, str(venue) if venue else None, price, quoted, fee)
     return (
         *(
             None if value is None else decimal(value)

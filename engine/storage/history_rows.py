@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-from engine.domain import MARKET_TERMS, Direction, Order, OrderStatus, Route, Venue
+from engine.domain import MARKET_TERMS, Direction, Order, OrderStatus, OrderTerms, Route, Venue
 from engine.storage.changes import StorageUnavailable
 from engine.storage.errors import permanent_problem
 from engine.storage.limit_terms import with_limit_terms_sqlite
@@ -44,6 +44,7 @@ HISTORY_COLUMNS = (
     "owner",
     "retry_at",
     "user_label",
+    "quoted_price",
 )
 _BUSY_TIMEOUT_S = 5.0
 _DIRECTIONS = {direction.value: direction for direction in Direction}
@@ -59,7 +60,7 @@ def _timestamp(text: str | None) -> datetime | None:
 def order_from_stored_text(row: Sequence[Any]) -> Order:
     """A snapshot from one row of `HISTORY_COLUMNS` as SQLite stores it (decimals and times as text)."""
     (order_id, seq, pair, direction, amount, status, created, updated, dex, price, tx_hash, attempts, error,
-     route, version, owner, retry_at, user_label) = row  # fmt: skip
+     route, version, owner, retry_at, user_label, sent) = row  # fmt: skip
     return Order(
         id=order_id,
         seq=seq,
@@ -78,7 +79,8 @@ def order_from_stored_text(row: Sequence[Any]) -> Order:
         version=version or 0,
         owner=owner,
         retry_at=_timestamp(retry_at),
-        terms=MARKET_TERMS,
+        # The price a CONFIRMED order was sent at (its stored figure), as `order_from_row` reads it.
+        terms=MARKET_TERMS if sent is None else OrderTerms(quoted_price=Decimal(sent)),
         user_label=user_label,
     )
 

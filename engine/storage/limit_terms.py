@@ -3,7 +3,8 @@
 Lists (the desk's history, another process's changes heard through the change feed) read order rows
 without logs, and an order's terms live in its first log line (rows.terms_from_logs): a desk
 watching another process's limit order showed it as a plain PENDING with no price. Only a PENDING
-order not yet attempted can be a limit order waiting for its price, so only those have their first
+order not yet attempted (a limit order that missed at landing starts its attempts afresh) can be a
+limit order waiting for its price, so only those have their first
 line read (a primary-key lookup each); a limit order's other lines then tell whether it triggered.
 """
 
@@ -18,6 +19,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from engine.domain import Order, OrderStatus, OrderTerms, OrderType
+from engine.log_kinds import WAITING_AGAIN
 from engine.storage.schema import order_logs
 
 _CHUNK = 500
@@ -52,7 +54,9 @@ def _triggers(lines: Iterable[tuple[str, str | None]]) -> dict[str, float]:
     found: dict[str, float] = {}
     for order_id, data in lines:
         parsed = _parsed(data)
-        if parsed and "triggerPrice" in parsed and parsed.get("marketTime") is not None:
+        if parsed and WAITING_AGAIN in parsed:
+            found.pop(order_id, None)  # it missed its limit at landing and waits again
+        elif parsed and "triggerPrice" in parsed and parsed.get("marketTime") is not None:
             found[order_id] = float(str(parsed["marketTime"]))
     return found
 

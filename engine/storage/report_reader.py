@@ -40,7 +40,7 @@ REPORT_COLUMNS = (
     "slippage_bps",
     "notional",
     "fee",
-    # The client's label (the API's `userId`), last (revision 0007_user_label).
+    # The client's label (the API's `userId`), last (revision 0007).
     "user_label",
 )
 _BUSY_TIMEOUT_S = 5.0

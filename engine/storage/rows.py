@@ -20,7 +20,7 @@ from engine.domain import (
     format_timestamp,
 )
 from engine.jsonfmt import dumps, format_decimal
-from engine.log_kinds import infer_kind
+from engine.log_kinds import WAITING_AGAIN, infer_kind
 from engine.storage.figure_columns import FIGURE_COLUMNS, figure_values
 
 
@@ -89,11 +89,21 @@ def order_from_row(row: Mapping[Any, Any], logs: tuple[LogEntry, ...] = ()) -> O
         version=row.get("version", 0),
         owner=row.get("owner"),
         retry_at=row.get("retry_at"),
-        terms=terms_from_logs(logs),
+        terms=terms_from_logs(logs) if logs else _terms_from_figures(row),
         trigger_time=trigger_time_from_logs(logs),
         user_label=row.get("user_label"),
         request_key=row.get("request_key"),
     )
+
+
+def _terms_from_figures(row: Mapping[Any, Any]) -> OrderTerms:
+    """Read without its logs, a CONFIRMED order still knows the price it was sent at: its stored figure.
+
+    Slippage is measured against that price everywhere (engine/execution_figures.py `sent_price`),
+    so a board row read from a list shows the number the CSV and the summary show.
+    """
+    sent = row.get("quoted_price")
+    return MARKET_TERMS if sent is None else OrderTerms(quoted_price=sent)
 
 
 def terms_from_logs(logs: Sequence[LogEntry]) -> OrderTerms:
@@ -106,6 +116,8 @@ def terms_from_logs(logs: Sequence[LogEntry]) -> OrderTerms:
 def trigger_time_from_logs(logs: Sequence[LogEntry]) -> float | None:
     """The market time a limit order triggered at, if it did (a resumed order routes from there)."""
     for entry in reversed(logs):
+        if entry.data and WAITING_AGAIN in entry.data:
+            return None  # it missed its limit at landing and waits again
         if entry.data and "triggerPrice" in entry.data:
             return float(entry.data["marketTime"])
     return None

@@ -290,11 +290,13 @@ class OrderStore:
             self.fatal = problem
             self.broken.set()
 
-    async def reset_account(self, balances: dict[str, Decimal], now: datetime) -> None:
-        """Start the paper account over with these balances (see account_store.reset)."""
+    async def reset_account(
+        self, balances: dict[str, Decimal], now: datetime, market: dict[str, str] | None = None
+    ) -> None:
+        """Start the paper account over with these balances in this market (see account_store.reset)."""
 
         async def work(connection: AsyncConnection) -> None:
-            await account_store.reset(connection, balances, now)
+            await account_store.reset(connection, balances, now, market)
 
         await self._with_retries(work)
 
@@ -307,6 +309,10 @@ class OrderStore:
             return await account_store.read_account(connection)
 
         return await self._with_retries(work)
+
+    async def read_account_meta(self) -> dict[str, str]:
+        """The paper account's stored facts: its start and its market (engine/account/market.py)."""
+        return await self._with_retries(account_store.read_account_meta)
 
     async def get(self, order_id: str) -> Order | None:
         """One stored order with its whole log."""

@@ -38,6 +38,8 @@ async def test_summary_matches_a_recount_of_the_stored_orders(db_url: str) -> No
         await engine.wait_idle()
         summary = await engine.summary()
         stored = [order for page in [await engine.orders_page(limit=1000)] for order in page]
+        # Each with its log, so its terms (the price it was sent at) come from the order itself.
+        whole = {order.id: await engine.order(order.id) for order in stored}
 
     assert summary.total.orders == len(stored) == 60
     confirmed = [order for order in stored if order.status is OrderStatus.CONFIRMED]
@@ -49,8 +51,11 @@ async def test_summary_matches_a_recount_of_the_stored_orders(db_url: str) -> No
 
     def figures(order: Order) -> SettledFigures:
         assert order.execution_price is not None
-        assert order.route is not None
-        quoted = order.route.quoted_price
+        read = whole[order.id]
+        assert read is not None
+        assert read.terms.quoted_price is not None
+        # Slippage against the price the order was sent at, as everywhere (docs/csv.md).
+        quoted = read.terms.quoted_price
         return settled_figures(order.direction, order.amount, order.dex, order.execution_price, quoted)
 
     # The summary adds up the report's own figures (notional and fee to 8 places, slippage to 0.1 bps).

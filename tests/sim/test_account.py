@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from decimal import Decimal
 
 import pytest
@@ -48,10 +49,20 @@ async def test_buy_and_sell_reserve_then_settle_exactly(db_url: str) -> None:
 
         view = await engine.account()
         assert view is not None
-        [position] = view.positions
-        assert position.size == Decimal("-1.25")
-        assert position.realized == (sell.execution_price - buy.execution_price) * Decimal("2.5")
-        assert position.fees > 0
+        # The 10 SOL it started with are a long bought at their mark at reset, so selling 3.75
+        # closes part of that long (never a short); the 10,000 USDC are held in USDC-USDT.
+        sol, usdc = view.positions
+        assert (sol.pair, usdc.pair) == ("SOL-USDC", "USDC-USDT")
+        assert sol.starting == Decimal(10)
+        assert sol.size == Decimal("8.75")
+        assert sol.mark is not None
+        opened_at = (await engine.store.read_account_meta())["start_marks"]
+        start_mark = Decimal(json.loads(opened_at)["SOL-USDC"][1])
+        average = (10 * start_mark + Decimal("2.5") * buy.execution_price) / Decimal("12.5")
+        assert sol.average_cost == average
+        assert sol.realized == (sell.execution_price - average) * Decimal("3.75")
+        assert sol.fees > 0
+        assert (usdc.size, usdc.realized, usdc.fills) == (Decimal(10000), 0, 0)
 
 
 async def test_failed_orders_release_their_reserve(sqlite_url: str) -> None:

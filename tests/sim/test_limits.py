@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 from decimal import Decimal
 
@@ -49,9 +50,13 @@ def test_a_limit_order_waits_without_a_slot_then_triggers_and_fills_within_its_l
         stored = await engine.order(order.id)
         assert stored is not None
         triggered = [entry for entry in stored.logs if entry.kind == LogKind.LIMIT_TRIGGERED]
-        assert len(triggered) == 1
-        assert triggered[0].data is not None
-        assert Decimal(str(triggered[0].data["triggerPrice"])) <= limit
+        waited_again = [entry for entry in stored.logs if entry.kind == LogKind.LIMIT_WAITING]
+        # This seed's price touches the limit and bounces: the first swaps would land past it, so
+        # the order goes back to waiting (never FAILED for that) until one lands within it.
+        assert len(waited_again) >= 1
+        assert len(triggered) == len(waited_again) + 1
+        assert all(Decimal(str(entry.data["triggerPrice"])) <= limit for entry in triggered if entry.data)
+        assert OrderStatus.FAILED not in [entry.status for entry in stored.logs]
         started = [moment for moment, update in timeline.of(order.id) if update.status == "ROUTING"]
         assert started
         assert started[0] - timeline.of(order.id)[0][0] > 1  # it waited for the market
@@ -130,3 +135,67 @@ async def test_a_limit_order_at_time_scale_0_triggers_when_orders_move_the_marke
         assert final.status is OrderStatus.CONFIRMED, final.error
         assert final.execution_price is not None
         assert final.execution_price >= limit.quantize(Decimal("0.0001"))
+
+
+def test_a_triggered_limit_that_misses_at_landing_waits_again_until_its_expiry(sqlite_url: str) -> None:
+    settings = engine_settings(time_scale=1, concurrency=1, rate_limit=0, seed=31, failure_rate=0)
+
+    async def scenario(engine: Engine, timeline: Timeline) -> None:
+        await engine.reset_account("USDC=100000")
+        limit, _now = _reachable_buy_limit(engine, Decimal(5), 1800)
+        # Seed 31: it triggers after 91 s and 99 s, misses both times, and would next trigger
+        # after 195 s; it expires at 120 s.
+        order = await engine.submit(
+            "SOL-USDC",
+            "5",
+            "BUY",
+            order_type="limit",
+            limit_price=str(limit.quantize(Decimal("0.0001"))),
+            expires_in="120",
+        )
+        final = await engine.wait_terminal(order.id)
+        assert final.status is OrderStatus.FAILED
+        assert final.error == EXPIRED
+        kinds = [entry.kind for entry in final.logs if entry.kind != LogKind.QUOTE]
+        assert kinds.count(LogKind.LIMIT_WAITING) == 2
+        assert kinds[-1] == LogKind.EXPIRED
+        statuses = [update.status for _moment, update in timeline.of(order.id)]
+        assert statuses.count("PENDING") == 5  # received, then twice triggered and back to waiting
+        assert statuses[-1] == "FAILED"
+        assert (await engine.store.executions()).get(order.id) is None
+        view = await engine.account()
+        assert view is not None
+        assert [(b.token, b.total, b.reserved) for b in view.balances] == [("USDC", Decimal(100000), Decimal(0))]
+
+    on_virtual_time(sqlite_url, settings, scenario)
+
+
+def test_a_limit_order_waiting_again_after_a_miss_is_back_in_the_book_after_a_restart(sqlite_url: str) -> None:
+    settings = engine_settings(time_scale=1, concurrency=1, rate_limit=0, seed=31, failure_rate=0)
+
+    async def scenario(engine: Engine, timeline: Timeline) -> None:
+        await engine.reset_account("USDC=100000")
+        limit, _now = _reachable_buy_limit(engine, Decimal(5), 1800)
+        missed = asyncio.Event()
+        engine.subscribe(
+            lambda update: missed.set() if any(e.kind == LogKind.LIMIT_WAITING for e in update.new_logs) else None
+        )
+        order = await engine.submit(
+            "SOL-USDC", "5", "BUY", order_type="limit", limit_price=str(limit.quantize(Decimal("0.0001")))
+        )
+        await missed.wait()  # seed 31: its first trigger misses at landing (see the test above)
+        await engine.stop()
+        restarted = Engine(OrderStore(sqlite_url), settings)
+        await restarted.start()
+        try:
+            [waiting] = restarted.limits.waiting()
+            assert waiting.id == order.id
+            assert (waiting.status, waiting.attempts, waiting.trigger_time) == (OrderStatus.PENDING, 0, None)
+            final = await restarted.wait_terminal(order.id)
+            assert final.status is OrderStatus.CONFIRMED, final.error
+            assert final.execution_price is not None
+            assert final.execution_price <= limit.quantize(Decimal("0.0001"))
+        finally:
+            await restarted.stop()
+
+    on_virtual_time(sqlite_url, settings, scenario)

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from engine.domain import OrderStatus
-from engine.reports import ADDED_COLUMNS, COLUMNS
+from engine.reports import ADDED_COLUMNS, COLUMNS, OUTCOME_COLUMN
 from tests.ui.conftest import Desk, quiet_settings
 from ui.formatting import share_text
 
@@ -81,11 +81,8 @@ def test_the_detail_gives_executed_vs_quoted_notional_fee_and_every_signature(op
 
     facts = dialog.facts
     assert facts["Execution price"].text().endswith(" USDC")
-    assert facts["Quoted price"].text().endswith(" USDC")
-    assert (
-        facts["Executed vs quoted"].text().endswith(("bps worse", "bps better"))
-        or facts["Executed vs quoted"].text() == "as quoted"
-    )
+    assert facts["Sent at"].text().endswith(" USDC")
+    assert facts["Slippage"].text().endswith(("bps worse", "bps better")) or facts["Slippage"].text() == "as quoted"
     assert facts["Notional"].text().endswith(" USDC")
     assert facts["Fee"].text().endswith(" USDC")
     assert facts["Tx hash"].text() == retried.tx_hash, "the full hash, never an elided one"
@@ -126,7 +123,7 @@ def test_exports_add_columns_at_the_end_and_offer_plain_utf8(desk: Desk, tmp_pat
     assert raw.startswith(b"id,createdAt,"), "no BOM: LibreOffice shows 'id' in A1"
     with plain.open(encoding="utf-8", newline="") as handle:
         reader = csv.DictReader(handle)
-        assert tuple(reader.fieldnames or ()) == (*COLUMNS, *ADDED_COLUMNS)
+        assert tuple(reader.fieldnames or ()) == (*COLUMNS, *ADDED_COLUMNS, OUTCOME_COLUMN)
         row = next(reader)
     assert row["quotedPrice"]
     assert row["slippageBps"]

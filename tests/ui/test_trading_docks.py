@@ -77,7 +77,18 @@ def test_the_account_panel_follows_fills_and_the_ticket_refuses_a_shortfall_inli
     desk.qtbot.waitUntil(lambda: desk.window.blotter.fills_model.rowCount() == 1, timeout=10_000)
     desk.wait_idle()
     panel = desk.window.account_panel
-    desk.qtbot.waitUntil(lambda: panel.view is not None and len(panel.view.positions) == 1, timeout=10_000)
+    # The starting SOL and USDC are positions from the reset on (at their marks then); the fill adds to SOL's.
+    desk.qtbot.waitUntil(
+        lambda: (
+            panel.view is not None
+            and [(p.pair, p.fills) for p in panel.view.positions]
+            == [
+                ("SOL-USDC", 1),
+                ("USDC-USDT", 0),
+            ]
+        ),
+        timeout=10_000,
+    )
     [order] = desk.window.blotter.fills_model.fills()
     assert order.execution_price is not None
     texts = {panel.balances.item(row, 0).text(): panel.balances.item(row, 1).text() for row in range(2)}

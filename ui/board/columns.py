@@ -27,6 +27,7 @@ from PySide6.QtGui import QColor
 
 from engine.account.model import notional, slippage_bps
 from engine.domain import ACTIVE_STATES, Direction, Order, OrderStatus, OrderType
+from engine.outcomes import Outcome, is_neutral_end, outcome
 from ui.board.context import BoardContext
 from ui.formatting import duration, local_timestamp, seconds_between, short_hash, short_id
 from ui.theme import ERROR_TEXT, MUTED_TEXT, SIDE_COLORS
@@ -141,12 +142,16 @@ def board_time(order: Order, _context: BoardContext) -> str:
 
 def status_text(order: Order, context: BoardContext) -> str:
     """The status word, and for a waiting order what it waits for: its place in the queue or its retry."""
+    ended = outcome(order)
+    if ended is Outcome.EXPIRED:
+        return "EXPIRED price not reached"  # its own outcome, neutral (engine/outcomes.py)
     if order.status in (OrderStatus.FAILED, OrderStatus.CANCELLED) and order.error:
         return f"{order.status} {order.error}"  # the reason beside the chip (in full in the Error column)
     if order.status is not OrderStatus.PENDING:
         return str(order.status)
     if is_waiting_limit(order):
-        return "PENDING waits for price"  # the limit itself is in the Price column
+        # The limit itself is in the Price column; the countdown is read at paint (once a second).
+        return f"PENDING {expiry_text(order, context) or 'waits for price'}"
     if is_retrying(order):
         of = f"retry {order.attempts + 1} of {context.max_attempts}"
         due = context.seconds_until(order.retry_at)
@@ -155,6 +160,19 @@ def status_text(order: Order, context: BoardContext) -> str:
         return f"{of} in {max(1, math.ceil(due))} s" if due > 0 else f"{of}, next up"
     place = context.queue.position(order)
     return f"PENDING #{place:,} in queue" if place else "PENDING"
+
+
+def expiry_text(order: Order, context: BoardContext) -> str:
+    """ "expires in 4 m 05 s" (or "in 12 s") for a waiting limit order with an expiry; "" without one.
+
+    Short, so the status column shows it whole: that it waits for its price is the Price column's "≤ … limit".
+    """
+    left = context.seconds_until(order.terms.expires_at)
+    if left is None:
+        return ""
+    if left <= 0:
+        return "expiring"
+    return f"expires in {math.ceil(left)} s" if left < 60 else f"expires in {duration(left)}"
 
 
 def price_text(order: Order, context: BoardContext) -> str:
@@ -248,7 +266,9 @@ class Column(enum.Enum):
         numeric=True, copy=lambda order: _optional(notional(order), "{}"),
     )  # fmt: skip
     SLIPPAGE = ColumnSpec(
-        "Slip. (bps)", 92, "How much worse than its quote it filled, in basis points",
+        "Slip. (bps)", 92,
+        "How much worse than the price it was sent at (its quote, or its limit) it filled, in basis points;"
+        " the same number as the blotter, the detail view, the CSV's slippageBps and the Summary",
         lambda order, _c: _optional(slippage_bps(order), "{:+}"), lambda order: _number(slippage_bps(order)),
         numeric=True,
     )  # fmt: skip
@@ -268,7 +288,8 @@ class Column(enum.Enum):
     )  # fmt: skip
     ERROR = ColumnSpec.text(
         "Error", 260, "Why the last attempt failed (kept while a retry waits; cleared once CONFIRMED)",
-        lambda order: order.error, colour=lambda _o, _c: ERROR_TEXT, cell_tip=lambda order, _c: order.error,
+        lambda order: order.error, colour=lambda order, _c: MUTED_TEXT if is_neutral_end(order) else ERROR_TEXT,
+        cell_tip=lambda order, _c: order.error,
     )  # fmt: skip
     USER = ColumnSpec.text(
         "User", 96, "The label a client gave the order through the API (`userId`); empty for the desk's own orders",

@@ -23,13 +23,14 @@ from PySide6.QtWidgets import (
 )
 
 from engine.domain import OrderStatus
+from engine.outcomes import is_neutral_end
 from engine.pairs import PairCatalog
 from ui.board.actions import BoardActions
 from ui.board.columns import RUNNING_STATES, is_retrying
 from ui.board.filter import BoardFilter
 from ui.board.filter_bar import ALL, FilterBar
 from ui.board.model import COLUMNS, ORDER_ROLE, BoardModel, Column
-from ui.theme import ERROR_TEXT, MUTED_TEXT, STATUS_COLORS, monospace_font
+from ui.theme import ERROR_TEXT, MUTED_TEXT, NEUTRAL_END_COLOR, STATUS_COLORS, monospace_font
 
 RETRY_COLOR = QColor("#d9771f")  # orange: failed once, not FAILED (red), not a fresh PENDING (amber)
 EMPTY_BOARD = (
@@ -67,7 +68,8 @@ class StatusChipDelegate(QStyledItemDelegate):
         # One chip width for every status, so the column reads as a clean stripe of colour.
         rect.setWidth(min(rect.width(), metrics.horizontalAdvance("SUBMITTED") + 14))
         painter.setPen(Qt.PenStyle.NoPen)
-        painter.setBrush(RETRY_COLOR if retrying else STATUS_COLORS[order.status])
+        neutral = is_neutral_end(order)  # expired or cancelled: grey, not a failure's red
+        painter.setBrush(RETRY_COLOR if retrying else NEUTRAL_END_COLOR if neutral else STATUS_COLORS[order.status])
         if order.status in RUNNING_STATES:
             painter.setPen(Qt.GlobalColor.white)  # in flight: outlined, so the few running rows stand out
         painter.drawRoundedRect(rect, rect.height() / 2, rect.height() / 2)
@@ -79,7 +81,7 @@ class StatusChipDelegate(QStyledItemDelegate):
         painter.drawText(rect, Qt.AlignmentFlag.AlignCenter, label)
         if detail:
             painter.setFont(option.font)
-            painter.setPen(ERROR_TEXT if order.status in (OrderStatus.FAILED, OrderStatus.CANCELLED) else MUTED_TEXT)
+            painter.setPen(ERROR_TEXT if order.status is OrderStatus.FAILED and not neutral else MUTED_TEXT)
             rest = cell.adjusted(rect.width() + 10, 0, -2, 0)
             elided = painter.fontMetrics().elidedText(detail, Qt.TextElideMode.ElideRight, int(rest.width()))
             painter.drawText(rest, Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft, elided)

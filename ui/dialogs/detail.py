@@ -25,8 +25,16 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from engine.domain import Direction, Order, OrderStatus
-from engine.execution_figures import fee_paid, notional, slippage_bps, slippage_words
+from engine.domain import Direction, Order, OrderStatus, OrderType
+from engine.execution_figures import (
+    notional,
+    order_fee,
+    order_slippage_bps,
+    sent_price,
+    slippage_bps,
+    slippage_words,
+)
+from engine.outcomes import Outcome, is_neutral_end, outcome
 from engine.pairs import PairCatalog
 from ui.dialogs.order_story import attempts, state_spans
 from ui.formatting import (
@@ -40,7 +48,15 @@ from ui.formatting import (
     seconds_between,
 )
 from ui.tables import cell, header_item, read_only_table, section_title
-from ui.theme import ERROR_TEXT, MUTED_TEXT, SIDE_COLORS, STATUS_COLORS, WINNER_TEXT, monospace_font
+from ui.theme import (
+    ERROR_TEXT,
+    MUTED_TEXT,
+    NEUTRAL_END_COLOR,
+    SIDE_COLORS,
+    STATUS_COLORS,
+    WINNER_TEXT,
+    monospace_font,
+)
 
 CANCELLABLE = (OrderStatus.PENDING, OrderStatus.ROUTING, OrderStatus.BUILDING)
 CANCELLED_NOTE = "Cancelled: no swap was sent"
@@ -102,10 +118,14 @@ class OrderDetail(QDialog):
         grid.setHorizontalSpacing(14)
         paired = [
             "Order id",
+            "Type",
+            "Limit price",
+            "Expires at",
+            "Bound",
             "Venue",
             "Execution price",
-            "Quoted price",
-            "Executed vs quoted",
+            "Sent at",
+            "Slippage",
             "Attempts",
             "Notional",
             "Fee",
@@ -149,7 +169,7 @@ class OrderDetail(QDialog):
         self.quote_verdict.setWordWrap(True)
         self.attempt_table = wrapping(
             read_only_table(
-                ["#", "Started", "Venue", "Quoted", "Executed", "vs quote", "Outcome", "Back-off", "Error"],
+                ["#", "Started", "Venue", "Route quote", "Executed", "vs route quote", "Outcome", "Back-off", "Error"],
                 right=(0, 3, 4, 5, 7),
             )
         )
@@ -214,27 +234,43 @@ class OrderDetail(QDialog):
             f"{formats.amount(order.pair, order.amount)} {base} "
             f"<span style='color:{MUTED_TEXT.name()}'>on</span> {order.pair}"
         )
-        color = STATUS_COLORS[order.status].name()
-        self.status_chip.setText(str(order.status))
+        neutral = is_neutral_end(order)  # expired or cancelled: its own outcome, grey, not a failure's red
+        color = (NEUTRAL_END_COLOR if neutral else STATUS_COLORS[order.status]).name()
+        self.status_chip.setText("EXPIRED" if outcome(order) is Outcome.EXPIRED else str(order.status))
         self.status_chip.setStyleSheet(
             f"background:{color}; color:white; font-weight:700; border-radius:10px; padding:3px 12px;"
         )
         quote_token = spec.quote if spec else ""
         self.facts["Order id"].setText(order.id)
-        self.facts["Venue"].setText(str(order.dex) if order.dex else "—")
+        self._render_terms(quote_token)
+        legs = order.route.legs if order.route is not None else ()
+        if legs:  # a split: each venue's part, at its executed price once landed (else its quote)
+            self.facts["Venue"].setText(
+                " + ".join(
+                    f"{leg.venue} {formats.amount(order.pair, leg.amount)}"
+                    f" at {formats.price(order.pair, leg.executed_price or leg.quoted_price)}"
+                    for leg in legs
+                )
+            )
+        else:
+            self.facts["Venue"].setText(str(order.dex) if order.dex else "—")
         executed = order.execution_price if order.tx_hash else None
-        quoted_price = order.route.quoted_price if order.route else None
+        # Slippage has one definition everywhere: against the price the order was sent at (its
+        # quote, or its limit), which is what its bound is built on (engine/execution_figures.py).
+        sent = sent_price(order)
         price = formats.price(order.pair, executed)
         self.facts["Execution price"].setText(f"{price} {quote_token}" if price else "—")
-        quoted_text = formats.price(order.pair, quoted_price)
-        self.facts["Quoted price"].setText(f"{quoted_text} {quote_token}" if quoted_text else "—")
-        slip = slippage_bps(order.direction, quoted_price, executed)
-        self.facts["Executed vs quoted"].setText(slippage_words(slip) or "—")
-        self.facts["Executed vs quoted"].setStyleSheet(
+        sent_text = formats.price(order.pair, sent)
+        self.facts["Sent at"].setText(f"{sent_text} {quote_token}" if sent_text else "—")
+        self.facts["Sent at"].setToolTip("The price the order was sent at: the quote it was sent from, or its limit")
+        slip = order_slippage_bps(order) if executed is not None else None
+        self.facts["Slippage"].setText(slippage_words(slip) or "—")
+        self.facts["Slippage"].setToolTip("Executed against the price it was sent at; the same number as the CSV")
+        self.facts["Slippage"].setStyleSheet(
             f"color: {ERROR_TEXT.name()};" if slip and slip > 0 else f"color: {WINNER_TEXT.name()};" if slip else ""
         )
         moved = notional(order.amount, executed)
-        fee = fee_paid(order.dex, order.direction, moved)
+        fee = order_fee(order) if moved is not None else None
         self.facts["Notional"].setText(f"{group_decimal(moved, 2)} {quote_token}" if moved is not None else "—")
         self.facts["Fee"].setText(f"{group_decimal(fee, 4)} {quote_token}" if fee is not None else "—")
         self.facts["Tx hash"].setText(order.tx_hash or "—")
@@ -243,7 +279,7 @@ class OrderDetail(QDialog):
         self.copy_hash.setEnabled(bool(order.tx_hash))
         self.facts["Attempts"].setText(str(order.attempts))
         self.facts["Error"].setText(order.error or "—")
-        self.facts["Error"].setStyleSheet(f"color: {ERROR_TEXT.name()};" if order.error else "")
+        self.facts["Error"].setStyleSheet(f"color: {ERROR_TEXT.name()};" if order.error and not neutral else "")
         self.facts["Created"].setText(local_timestamp(order.created_at))
         self.facts["Updated"].setText(local_timestamp(order.updated_at))
         self._render_timeline()
@@ -253,6 +289,28 @@ class OrderDetail(QDialog):
             self._tick.stop()
         elif not self._tick.isActive():
             self._tick.start()
+
+    def _render_terms(self, quote_token: str) -> None:
+        """What the trader agreed to: the order's type, its limit and expiry, and the worst price it accepts."""
+        order, formats = self.order, self._formats
+        terms = order.terms
+        limit = terms.limit_price
+        self.facts["Type"].setText("limit" if terms.type is OrderType.LIMIT else "market")
+        limit_text = formats.price(order.pair, limit)
+        self.facts["Limit price"].setText(f"{limit_text} {quote_token}" if limit_text else "—")
+        self.facts["Expires at"].setText(local_timestamp(terms.expires_at) if terms.expires_at else "—")
+        bound = terms.price_bound
+        if bound is None:
+            self.facts["Bound"].setText("—")
+            self.facts["Bound"].setToolTip("")
+            return
+        word = "pays at most" if order.direction is Direction.BUY else "receives at least"
+        self.facts["Bound"].setText(f"{word} {formats.price(order.pair, bound)} {quote_token}")
+        self.facts["Bound"].setToolTip(
+            "The worst execution price this order accepts: its limit"
+            if terms.type is OrderType.LIMIT
+            else "The worst execution price this order accepts: the quote it was sent from, widened by its slippage"
+        )
 
     def _render_timeline(self) -> None:
         spans = state_spans(self.order)
@@ -324,12 +382,19 @@ class OrderDetail(QDialog):
         spec = self.catalog.get(self.order.pair)
         quote_token = spec.quote if spec else ""
         limit_key, limit_title = ("maxSpent", "Max spent") if buying else ("minReceived", "Min received")
+        bound = self.order.terms.price_bound
+        # The order's own bound (its limit, or its sent quote widened by its slippage) is what the
+        # swap was held to, whichever venue won; a quote's own +tolerance figure is not.
+        bound_total = group_decimal(self.order.amount * bound, places) if bound is not None else None
         rows: list[tuple[str, Any]] = [
             ("Pool price", lambda quote: group_decimal(Decimal(str(quote["poolPrice"])), places)),
             ("Fee", lambda quote: percent(Decimal(str(quote["feeRate"])))),
             ("Price impact", lambda quote: impact_text(Decimal(str(quote["priceImpact"])))),
             ("Effective price", lambda quote: group_decimal(Decimal(str(quote["effectivePrice"])), places)),
-            (limit_title, lambda quote: f"{group_decimal(Decimal(str(quote[limit_key])), places)} {quote_token}"),
+            (
+                limit_title,
+                lambda quote: f"{bound_total or group_decimal(Decimal(str(quote[limit_key])), places)} {quote_token}",
+            ),
         ]
         self.quotes.setRowCount(len(rows) + 1)
         for row, (title, render) in enumerate(rows):
@@ -349,6 +414,18 @@ class OrderDetail(QDialog):
                 cell(f"★ +{decision['marginBps']} bps" if chosen else "", right=True, color=WINNER_TEXT),
             )
         better = "lower" if buying else "higher"
+        split = decision.get("split")
+        if isinstance(split, dict):
+            legs = " + ".join(
+                f"{leg['venue']} {leg['amount']} at {group_decimal(Decimal(str(leg['effectivePrice'])), places)}"
+                for leg in split.get("legs", [])
+            )
+            average = group_decimal(Decimal(str(split["effectivePrice"])), places)
+            self.quote_verdict.setText(
+                f"Split {legs}: average {average}, {better} than the better single venue by "
+                f"{decision['marginBps']} bps after fees and impact (sizes equalise both pools' marginal prices)."
+            )
+            return
         self.quote_verdict.setText(
             f"{decision['chosen']} chosen: effective price {better} by {decision['marginBps']} bps "
             "after fees and impact."

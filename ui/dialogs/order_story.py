@@ -70,7 +70,9 @@ def _read_into(story: AttemptStory, entry: LogEntry) -> None:
     kind = entry.kind
     if kind == LogKind.ROUTE_CHOSEN:
         story.decision = data
-        story.venue = str(data["chosen"])
+        split = data.get("split")
+        legs = split.get("legs", []) if isinstance(split, dict) else []
+        story.venue = " + ".join(str(leg["venue"]) for leg in legs) if legs else str(data["chosen"])
     elif kind == LogKind.BUILT and story.decision is not None:
         chosen = _chosen_quote(story.decision)
         story.quoted_price = _decimal(chosen.get("effectivePrice")) if chosen else None
@@ -99,6 +101,9 @@ def _decimal(value: Any) -> Decimal | None:
 
 
 def _chosen_quote(decision: dict[str, Any]) -> dict[str, Any] | None:
+    split = decision.get("split")
+    if isinstance(split, dict):
+        return split  # a split across both venues: its average is what the attempt was quoted
     return next((quote for quote in decision["quotes"] if quote["venue"] == decision["chosen"]), None)
 
 

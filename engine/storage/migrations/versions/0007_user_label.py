@@ -1,6 +1,6 @@
 """A client's label on each order, and the fingerprint of the request an Idempotency-Key named (branch `api`).
 
-Revision ID: 0007_user_label
+Revision ID: 0007
 Revises: 0006
 Orders gain `user_label` (the public task's `userId`: an optional label up to 64 characters, shown
 and filtered on) and `request_key` (a SHA-256 of the normalised request that made an order through
@@ -16,7 +16,7 @@ import sqlite3
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0007_user_label"
+revision = "0007"
 down_revision = "0006"
 branch_labels = None
 depends_on = None
