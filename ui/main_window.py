@@ -19,8 +19,6 @@ from PySide6.QtGui import QAction, QCloseEvent, QKeySequence, QMoveEvent, QResiz
 from PySide6.QtWidgets import (
     QApplication,
     QDockWidget,
-    QFileDialog,
-    QInputDialog,
     QLabel,
     QMainWindow,
     QMenu,
@@ -28,10 +26,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from engine.demo import random_requests
 from engine.domain import Direction, Order
 from engine.engine import Engine
-from engine.report_target import ReportTargetError
 from engine.router import RoutingDecision
 from engine.settings import Settings, save_changes
 from engine.validation import InvalidOrder, OrderRequest
@@ -44,9 +40,9 @@ from ui.board.model import BoardModel
 from ui.board.view import BoardView
 from ui.bridge import EngineBridge
 from ui.chart import PriceChart
+from ui.desk_actions import DeskActions
 from ui.dialogs.detail import OrderDetail
 from ui.dialogs.errors import ErrorReporter
-from ui.dialogs.reports import export_all, export_visible
 from ui.dialogs.settings import SettingsDialog
 from ui.dialogs.summary import SummaryDialog
 from ui.formatting import PairFormats
@@ -56,7 +52,7 @@ from ui.notice_toast import NoticeToast
 from ui.notices import NOTICE_MS, OrderNotices
 from ui.quitting import QuitFlow
 from ui.shortcuts import MenuShortcutsFirst
-from ui.status_bar import DeskStatusBar, span_text
+from ui.status_bar import DeskStatusBar
 from ui.theme import apply_theme
 from ui.ticket import BUY_SHORTCUT, FOCUS_SHORTCUT, SELL_SHORTCUT, OrderTicket
 
@@ -69,8 +65,6 @@ HISTORY_PAGE = 10_000
 HISTORY_SLICE = 2_000  # rows the board and the chart take per loop turn (~5 µs each on a quiet machine)
 LAYOUT_VERSION = 1
 PREFERRED_SIZE = (1480, 860)
-PLAIN_CSV = "CSV, plain UTF-8 — LibreOffice, scripts (*.csv)"
-EXCEL_CSV = "CSV, UTF-8 with BOM — Excel (*.csv)"
 
 
 def _prepared_slices(page: list[Order]) -> list[PreparedKeys]:
@@ -112,8 +106,6 @@ class MainWindow(QMainWindow):
         self._shown_once = False
         self.settings_dialog: SettingsDialog | None = None
         self.summary_dialog: SummaryDialog | None = None
-        self.file_dialog: QFileDialog | None = None
-        self.burst_dialog: QInputDialog | None = None
         self.setWindowTitle("dexdesk — DEX order desk")
         self.resize(*PREFERRED_SIZE)
 
@@ -129,6 +121,7 @@ class MainWindow(QMainWindow):
         self._add_trading_docks(engine)
         self.status = DeskStatusBar(engine, self)
         self.setStatusBar(self.status)
+        self.status.storage_alarm.connect(lambda text: self.notify(text, 20_000))
         self.mirror = MirrorLink(engine, start_mirror, self)
         self.mirror.state_changed.connect(self.status.show_mirror)
         self.notices = OrderNotices(PairFormats(engine.catalog), lambda: self.settings.desktop_notifications, self)
@@ -142,13 +135,16 @@ class MainWindow(QMainWindow):
         self.api_label.hide()
         self.status.addPermanentWidget(self.api_label)
         self.api.state_changed.connect(self._show_api)
+        self.desk_actions = DeskActions(
+            engine, self.board, self.notices, spawn=self.spawn, notify=self.notify, say=self._say, parent=self
+        )
         self._build_menus()
         self.shortcuts_first.watch(self.findChildren(QAction))
         self.shortcuts_first.install()
 
         self.bridge.orders_changed.connect(self._on_orders_changed)
         self.board.open_order.connect(self.open_detail)
-        self.board.cancel_order.connect(self.cancel_order)
+        self.board.cancel_order.connect(self.desk_actions.cancel_order)
         self.board.notice.connect(self.notify)
         self.history_loaded.connect(self.board.history_loaded)
         self.board.model.context.max_attempts = engine.settings.queue.retry.attempts
@@ -201,8 +197,12 @@ class MainWindow(QMainWindow):
     def _build_menus(self) -> None:
         bar = self.menuBar()
         file_menu = bar.addMenu("&File")
-        self._action(file_menu, "Export all orders as CSV…", self._ask_export_all, "Ctrl+E", "Every stored order")
-        self._action(file_menu, "Export board view as CSV…", self._ask_export_visible, "Ctrl+Shift+E", "Rows shown")
+        self._action(
+            file_menu, "Export all orders as CSV…", self.desk_actions.ask_export_all, "Ctrl+E", "Every stored order"
+        )
+        self._action(
+            file_menu, "Export board view as CSV…", self.desk_actions.ask_export_visible, "Ctrl+Shift+E", "Rows shown"
+        )
         self._action(file_menu, "Summary…", self.open_summary, "Ctrl+I", "Per pair and per venue")
         file_menu.addSeparator()
         self._action(file_menu, "Settings…", self.open_settings, "Ctrl+,", "Queue, router and storage settings")
@@ -219,12 +219,14 @@ class MainWindow(QMainWindow):
         submit.setShortcutContext(Qt.ShortcutContext.WidgetShortcut)
         order_menu.addSeparator()
         self._action(order_menu, "Open selected order", self._open_selected, "Ctrl+O", "Timeline of the order")
-        self._action(order_menu, "Burst…", self.ask_burst, "Ctrl+Shift+B", "Submit many random orders at once")
+        self._action(
+            order_menu, "Burst…", self.desk_actions.ask_burst, "Ctrl+Shift+B", "Submit many random orders at once"
+        )
         order_menu.addSeparator()
         self.cancel_queued_action = self._action(
             order_menu,
             "Cancel all queued",
-            self.cancel_all_queued,
+            self.desk_actions.cancel_all_queued,
             "Ctrl+Shift+X",
             "Cancel every order of this desk that has not started its swap (queued or backing off)",
         )
@@ -257,6 +259,14 @@ class MainWindow(QMainWindow):
         order_id = self.board.selected_order_id()
         if order_id:
             self.open_detail(order_id)
+
+    async def burst(self, count: int) -> list[Order]:
+        """`DeskActions.burst`, kept here for `bench board`, which drives a whole window."""
+        return await self.desk_actions.burst(count)
+
+    def _say(self, text: str) -> None:
+        """A line that stays in the status bar (what went wrong, and what to do)."""
+        self.statusBar().showMessage(text, 15000)
 
     def _show_api(self, text: str) -> None:
         self.api_label.setText(text)
@@ -362,89 +372,6 @@ class MainWindow(QMainWindow):
 
         self.spawn(submit())
 
-    async def burst(self, count: int, chunk: int = 250) -> list[Order]:
-        """Submit random orders in chunks, so a burst of 20,000 never holds the window for long.
-
-        Each chunk is one transaction, stored whole before any of it is queued; between chunks
-        the loop paints and the first orders are already running.
-        """
-        eta = self.burst_eta(count)
-        submitted: list[Order] = []
-        for start in range(0, count, chunk):
-            # Made per chunk (20,000 at once held the loop ~340 ms); each chunk is stored in one step of the loop.
-            requests = random_requests(self.engine.catalog, min(chunk, count - start))
-            submitted.extend(await self.engine.submit_many(requests))
-        self.notices.burst_sent(submitted)
-        self.notify(f"Burst of {len(submitted):,} orders queued{f' — the last starts in ≈ {eta}' if eta else ''}")
-        return submitted
-
-    async def _burst_or_say_why(self, count: int) -> None:
-        """The Burst action; a chunk the paper account cannot cover is refused whole, and the burst stops there."""
-        try:
-            await self.burst(count)
-        except InvalidOrder as refused:
-            self.statusBar().showMessage(
-                f"Burst stopped at a chunk the paper account cannot cover ({refused}); Account → Reset… for more", 15000
-            )
-
-    def cancel_order(self, order_id: str) -> None:
-        """The board's Cancel (row menu or Del): the engine decides; its one-line answer is shown."""
-
-        async def cancel() -> None:
-            result = await self.engine.cancel(order_id)
-            outcome = "Cancelled" if result.outcome == "cancelled" else "Not cancelled"
-            self.notify(f"{outcome} {order_id[:8]}: {result.reason}")
-
-        self.spawn(cancel())
-
-    def burst_eta(self, count: int) -> str | None:
-        """When the last of `count` more orders would start, by the rate limit; None if they start at once."""
-        delay = self.engine.start_delay(count)
-        return span_text(delay) if delay >= 1 else None
-
-    def burst_plan(self, count: int) -> str:
-        """What the Burst dialog tells before anything is sent: how long the queue will take."""
-        stats = self.engine.stats()
-        ahead = stats.waiting + stats.delayed
-        ahead_text = f", behind {ahead:,} already queued" if ahead else ""
-        eta = self.burst_eta(count)
-        if stats.window_max <= 0:
-            return f"Rate limit off: all {count:,} start as fast as {stats.concurrency} slots allow{ahead_text}."
-        if eta is None:
-            return f"All {count:,} fit in the rate limit ({stats.window_max}/min): they start at once{ahead_text}."
-        return (
-            f"At {stats.window_max} starts per minute the last of {count:,} orders starts in ≈ {eta}{ahead_text}. "
-            "Order → Cancel all queued stops it."
-        )
-
-    def ask_burst(self) -> QInputDialog:
-        dialog = QInputDialog(self)
-        dialog.setWindowTitle("Burst")
-        dialog.setInputMode(QInputDialog.InputMode.IntInput)
-        dialog.setIntRange(1, 100_000)
-        dialog.setIntValue(200)
-
-        def describe(count: int) -> None:
-            dialog.setLabelText(f"Submit this many random orders at once:\n{self.burst_plan(count)}")
-
-        describe(200)
-        dialog.intValueChanged.connect(describe)
-        dialog.intValueSelected.connect(lambda count: self.spawn(self._burst_or_say_why(count)))
-        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        self.burst_dialog = dialog
-        dialog.open()
-        return dialog
-
-    def cancel_all_queued(self) -> None:
-        async def cancel() -> int:
-            cancelled = await self.engine.cancel_queued()
-            running = self.engine.stats().in_flight
-            in_flight = f"; {running} in flight finish (a sent swap cannot be recalled)" if running else ""
-            self.notify(f"Cancelled {cancelled:,} queued orders{in_flight}")
-            return cancelled
-
-        self.spawn(cancel())
-
     # -- detail, reports, settings --------------------------------------------------------
 
     def open_detail(self, order_id: str) -> OrderDetail | None:
@@ -500,46 +427,6 @@ class MainWindow(QMainWindow):
         """What the board's filter hides, in words, or None when it shows every order."""
         shown, total = self.board.model.rowCount(), self.board.model.total
         return f"the board shows {shown:,} of {total:,}" if shown != total else None
-
-    def _ask_export_all(self) -> None:
-        self._ask_csv_path("orders.csv", lambda path, bom: self.spawn(self.export_all_to(path, bom=bom)))
-
-    def _ask_export_visible(self) -> None:
-        self._ask_csv_path("board.csv", lambda path, bom: self.spawn(self.export_visible_to(path, bom=bom)))
-
-    def _ask_csv_path(self, name: str, chosen: Any) -> QFileDialog:
-        """A save dialog opened with `open()` (no nested loop); the file type picks the encoding."""
-        dialog = QFileDialog(self, "Export CSV", str(Path.home() / name))
-        dialog.setAcceptMode(QFileDialog.AcceptMode.AcceptSave)
-        dialog.setFileMode(QFileDialog.FileMode.AnyFile)
-        dialog.setDefaultSuffix("csv")
-        dialog.setNameFilters([EXCEL_CSV, PLAIN_CSV])
-        dialog.setOption(QFileDialog.Option.DontUseNativeDialog, QApplication.platformName() == "offscreen")
-        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-
-        def picked(path: str) -> None:
-            chosen(Path(path), dialog.selectedNameFilter() != PLAIN_CSV)
-
-        dialog.fileSelected.connect(picked)
-        self.file_dialog = dialog
-        dialog.open()
-        return dialog
-
-    async def export_visible_to(self, path: Path, *, bom: bool = True) -> int:
-        return await self._export(export_visible(self.board.visible_orders(), path, self, bom=bom), path)
-
-    async def export_all_to(self, path: Path, *, bom: bool = True) -> int:
-        return await self._export(export_all(self.engine, path, self, bom=bom), path)
-
-    async def _export(self, work: Coroutine[Any, Any, int], path: Path) -> int:
-        try:
-            rows = await work
-        except (ReportTargetError, OSError) as error:
-            reason = error.strerror if isinstance(error, OSError) and error.strerror else str(error)
-            self.statusBar().showMessage(f"Export failed: {path}: {reason}", 15000)
-            return 0
-        self.notify(f"Exported {rows:,} orders to {path}")
-        return rows
 
     def open_settings(self) -> SettingsDialog:
         dialog = SettingsDialog(self.settings, self)

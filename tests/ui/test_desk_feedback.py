@@ -38,14 +38,14 @@ def test_a_failed_ticket_order_says_why(open_desk: Any, sqlite_url: str) -> None
 
 
 def test_a_burst_is_announced_when_its_last_order_ends(desk: Desk) -> None:
-    desk.run(desk.window.burst(30))
+    desk.run(desk.window.desk_actions.burst(30))
     desk.qtbot.waitUntil(lambda: message(desk).startswith("Burst of 30 done in "), timeout=10_000)
     assert "30 confirmed" in message(desk)
 
 
 def test_a_rate_limited_queue_says_why_it_waits_and_when_it_is_done(open_desk: Any, sqlite_url: str) -> None:
     desk: Desk = open_desk(quiet_settings(sqlite_url, rate_limit=5, slippage_tolerance="0.5"))
-    desk.run(desk.window.burst(25))
+    desk.run(desk.window.desk_actions.burst(25))
     status = desk.window.status
     desk.qtbot.waitUntil(
         lambda: desk.engine.stats().window_used == 5 and desk.engine.stats().in_flight == 0, timeout=5000
@@ -77,7 +77,7 @@ def test_a_rate_limited_queue_says_why_it_waits_and_when_it_is_done(open_desk: A
 
 def test_the_burst_dialog_tells_how_long_the_queue_will_take(open_desk: Any, sqlite_url: str) -> None:
     desk: Desk = open_desk(quiet_settings(sqlite_url, rate_limit=100, slippage_tolerance="0.5"))
-    dialog = desk.window.ask_burst()
+    dialog = desk.window.desk_actions.ask_burst()
     dialog.setIntValue(3000)
     assert "At 100 starts per minute the last of 3,000 orders starts in ≈ 29 min" in dialog.labelText()
     dialog.setIntValue(50)
@@ -107,7 +107,7 @@ def test_layout_and_filters_are_saved_when_they_change_without_closing(desk: Des
 def test_quitting_asks_without_a_nested_loop_counts_down_and_quits_when_told(open_desk: Any, sqlite_url: str) -> None:
     desk: Desk = open_desk(quiet_settings(sqlite_url, rate_limit=3, slippage_tolerance="0.5"))
     window = desk.window
-    desk.run(window.burst(10))
+    desk.run(window.desk_actions.burst(10))
     desk.qtbot.waitUntil(lambda: len(desk.engine.active_orders()) == 7, timeout=5000)
     closed: list[bool] = []
     window.closed.connect(lambda: closed.append(True))
@@ -133,7 +133,7 @@ def test_quitting_asks_without_a_nested_loop_counts_down_and_quits_when_told(ope
 
 def test_the_launch_says_how_many_orders_were_resumed(open_desk: Any, sqlite_url: str) -> None:
     first: Desk = open_desk(quiet_settings(sqlite_url, rate_limit=2, slippage_tolerance="0.5"))
-    first.run(first.window.burst(6))
+    first.run(first.window.desk_actions.burst(6))
     first.qtbot.waitUntil(lambda: len(first.engine.active_orders()) == 4, timeout=5000)  # two ran, four wait
     first.close()  # confirm_quit: the four still queued stay stored
     second: Desk = open_desk(quiet_settings(sqlite_url))
@@ -163,7 +163,7 @@ def test_the_light_theme_is_a_setting_applied_at_once(desk: Desk) -> None:
 
 def test_the_rate_counter_names_the_window_it_counts(open_desk: Any, sqlite_url: str) -> None:
     desk: Desk = open_desk(quiet_settings(sqlite_url, rate_limit=40, rate_window_s=4))
-    desk.run(desk.window.burst(3))
+    desk.run(desk.window.desk_actions.burst(3))
     desk.qtbot.waitUntil(lambda: desk.engine.stats().window_used == 3, timeout=5000)
     status = desk.window.status
     status.refresh()

@@ -119,7 +119,7 @@ def test_export_all_opens_from_every_text_field(desk: Desk, field: int) -> None:
     target = text_fields(desk)[field]
     target.setFocus()
     desk.qtbot.keyClick(target, Qt.Key.Key_E, Qt.KeyboardModifier.ControlModifier)
-    dialog = desk.window.file_dialog
+    dialog = desk.window.desk_actions.file_dialog
     assert dialog is not None
     assert dialog.isVisible(), "Ctrl+E opened the export dialog"
     assert not dialog.testAttribute(Qt.WidgetAttribute.WA_DontShowOnScreen)
@@ -130,9 +130,9 @@ def test_ctrl_e_works_at_launch_without_touching_anything(desk: Desk) -> None:
     focused = desk.window.focusWidget()
     assert isinstance(focused, QLineEdit)
     desk.qtbot.keyClick(focused, Qt.Key.Key_E, Qt.KeyboardModifier.ControlModifier)
-    assert desk.window.file_dialog is not None
-    assert desk.window.file_dialog.isVisible()
-    desk.window.file_dialog.reject()
+    assert desk.window.desk_actions.file_dialog is not None
+    assert desk.window.desk_actions.file_dialog.isVisible()
+    desk.window.desk_actions.file_dialog.reject()
 
 
 @pytest.mark.parametrize("field", [0, 1, 2], ids=["board search", "amount", "pair box"])
@@ -157,9 +157,9 @@ def test_other_menu_shortcuts_work_from_every_text_field(desk: Desk, field: int)
     window.summary_dialog.close()
 
     desk.qtbot.keyClick(target, Qt.Key.Key_B, ctrl_shift)
-    assert window.burst_dialog is not None
-    assert window.burst_dialog.isVisible()
-    window.burst_dialog.reject()
+    assert window.desk_actions.burst_dialog is not None
+    assert window.desk_actions.burst_dialog.isVisible()
+    window.desk_actions.burst_dialog.reject()
 
 
 def test_plain_typing_and_clipboard_keys_still_belong_to_the_field(desk: Desk) -> None:

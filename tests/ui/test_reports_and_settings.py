@@ -30,14 +30,14 @@ def test_export_writes_the_rows_the_board_shows(desk: Desk, tmp_path: Path) -> N
 
     shown = [order.id for order in board.visible_orders()]
     assert len(shown) == 2
-    rows = desk.run(desk.window.export_visible_to(tmp_path / "board.csv"))
+    rows = desk.run(desk.window.desk_actions.export_visible_to(tmp_path / "board.csv"))
     exported = read_csv(tmp_path / "board.csv")
     assert rows == 2
     assert [row["id"] for row in exported] == shown
     assert {row["pair"] for row in exported} == {"SOL-USDC"}
     assert all(row["status"] == "CONFIRMED" and len(row["txHash"]) >= 87 for row in exported)
 
-    everything = desk.run(desk.window.export_all_to(tmp_path / "all.csv"))
+    everything = desk.run(desk.window.desk_actions.export_all_to(tmp_path / "all.csv"))
     assert everything == 4
     assert len(read_csv(tmp_path / "all.csv")) == 4
 

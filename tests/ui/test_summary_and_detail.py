@@ -121,7 +121,7 @@ def test_exports_add_columns_at_the_end_and_offer_plain_utf8(desk: Desk, tmp_pat
     desk.run(desk.engine.submit("SOL-USDC", "2", "BUY"))
     desk.wait_idle()
     plain = tmp_path / "plain.csv"
-    assert desk.run(desk.window.export_all_to(plain, bom=False)) == 1
+    assert desk.run(desk.window.desk_actions.export_all_to(plain, bom=False)) == 1
     raw = plain.read_bytes()
     assert raw.startswith(b"id,createdAt,"), "no BOM: LibreOffice shows 'id' in A1"
     with plain.open(encoding="utf-8", newline="") as handle:
@@ -134,5 +134,5 @@ def test_exports_add_columns_at_the_end_and_offer_plain_utf8(desk: Desk, tmp_pat
     assert 0 < float(row["fee"]) < float(row["notional"]) * 0.01
 
     visible = tmp_path / "visible.csv"
-    assert desk.run(desk.window.export_visible_to(visible, bom=False)) == 1
+    assert desk.run(desk.window.desk_actions.export_visible_to(visible, bom=False)) == 1
     assert visible.read_bytes().startswith(b"id,")

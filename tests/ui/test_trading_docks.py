@@ -125,7 +125,7 @@ async def engine_orders(desk: Desk) -> list[object]:
 
 def test_a_burst_the_account_cannot_cover_stops_with_one_line(desk: Desk) -> None:
     desk.run(desk.engine.reset_account("USDC=1"))
-    desk.run(desk.window._burst_or_say_why(20))
+    desk.run(desk.window.desk_actions.burst_or_say_why(20))
     message = desk.window.statusBar().currentMessage()
-    assert message.startswith("Burst stopped at a chunk the paper account cannot cover (amount: needs ")
+    assert message == "The account cannot cover 20 orders on any pair: fewer orders, or Account → Reset… for more."
     assert desk.run(desk.engine.counts_by_status()) == {}
