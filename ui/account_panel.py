@@ -21,10 +21,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from engine.account.model import DEFAULT_START, format_amount
-from engine.account.view import AccountView
+from engine.account.model import DEFAULT_START
+from engine.account.view import AccountView, Position
 from engine.engine import Engine
 from engine.validation import InvalidOrder
+from ui.formatting import PairFormats
 from ui.tables import cell, read_only_table
 from ui.theme import MUTED_TEXT
 
@@ -44,6 +45,7 @@ class AccountPanel(QWidget):
     def __init__(self, engine: Engine, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.engine = engine
+        self.formats = PairFormats(engine.catalog)
         self.view: AccountView | None = None
         self._pending = False
         self._task: asyncio.Task[None] | None = None
@@ -113,34 +115,41 @@ class AccountPanel(QWidget):
             self.summary.setText("No paper account: Reset starts one. Orders are not limited by balances until then.")
             self.refreshed.emit()
             return
+        token = self.formats.token
         self.balances.setRowCount(len(view.balances))
         for row, balance in enumerate(view.balances):
             held = balance.reserved
-            figures = [format_amount(balance.total), format_amount(held), format_amount(balance.available)]
+            figures = [token(balance.token, value) for value in (balance.total, held, balance.available)]
             self.balances.setItem(row, 0, cell(balance.token))
             for column, text in enumerate(figures, start=1):
                 color = MUTED_TEXT if column == 2 and not held else None
                 self.balances.setItem(row, column, cell(text, right=True, color=color))
         self.positions.setRowCount(len(view.positions))
         for row, position in enumerate(view.positions):
-            fees = f"fees paid {format_amount(position.fees)} {position.quote} over {position.fills} fills"
-            self.positions.setItem(row, 0, cell(position.pair, tooltip=fees))
-            texts = [
-                (f"{position.size.normalize():,f}", None),
-                (format_amount(position.average_cost), None),
-                (format_amount(position.mark) if position.mark is not None else "", None),
-                (format_amount(position.unrealized), _signed_color(position.unrealized)),
-                (format_amount(position.realized), _signed_color(position.realized)),
-            ]
-            for column, (text, color) in enumerate(texts, start=1):
-                self.positions.setItem(row, column, cell(text, right=True, color=color))
+            self._show_position(row, position)
         parts = [
-            f"{currency}: realized {format_amount(r)}, unrealized {format_amount(u)}, fees {format_amount(f)}"
+            f"{currency}: realized {token(currency, r)}, unrealized {token(currency, u)}, fees {token(currency, f)}"
             for currency, (r, u, f) in sorted(view.pnl_by_currency().items())
         ]
         started = view.started_at.strftime("%Y-%m-%d %H:%M UTC")
         self.summary.setText(" · ".join(parts) + f"  (account since {started})" if parts else f"Since {started}.")
         self.refreshed.emit()
+
+    def _show_position(self, row: int, position: Position) -> None:
+        """Size at the pair's amount decimals, prices at its price decimals, PnL at the quote token's."""
+        pair, quote = position.pair, position.quote
+        money, price = self.formats.token, self.formats.price
+        fees = f"fees paid {money(quote, position.fees)} {quote} over {position.fills} fills"
+        self.positions.setItem(row, 0, cell(pair, tooltip=fees))
+        texts = [
+            (self.formats.amount(pair, position.size), None),
+            (price(pair, position.average_cost), None),
+            (price(pair, position.mark), None),
+            (money(quote, position.unrealized), _signed_color(position.unrealized)),
+            (money(quote, position.realized), _signed_color(position.realized)),
+        ]
+        for column, (text, color) in enumerate(texts, start=1):
+            self.positions.setItem(row, column, cell(text, right=True, color=color))
 
     def ask_reset(self) -> None:
         dialog = QInputDialog(self)
