@@ -52,6 +52,8 @@ QUOTE_REFRESH_MS = 1000
 # "1,000" and "12,345.5" as the desk itself prints amounts; a comma anywhere else stays the engine's error.
 _GROUPED_AMOUNT = re.compile(r"[0-9]{1,3}(?:,[0-9]{3})+(?:\.[0-9]*)?")
 _ENTER_KEYS = (Qt.Key.Key_Return, Qt.Key.Key_Enter)
+# A rule is said under the field with the field's name as the ticket labels it, not the API's ("limitPrice").
+_LABELS = {"pair": "Pair", "amount": "Amount", "limitPrice": "Limit price", "expiresIn": "Expires in"}
 
 
 def ungrouped(text: str) -> str:
@@ -217,6 +219,7 @@ class OrderTicket(QWidget):
             lambda button: self.set_side(Direction.BUY if button is self.buy else Direction.SELL)
         )
         self.amount.returnPressed.connect(self.try_submit)
+        self.expires.returnPressed.connect(self.try_submit)  # Enter submits from every field of the ticket
         self.submit.clicked.connect(self.try_submit)
         self._changed()
 
@@ -393,7 +396,7 @@ class OrderTicket(QWidget):
             (self.amount_error, "amount", amount_rule, self.amount),
             (self.limit_error, limit_field, limit_rule, self.limit_price),
         ):
-            text = f"{field}: {rule}" if rule else ""
+            text = f"{_LABELS.get(field, field)}: {rule}" if rule else ""
             if label.text() == text and label.isVisible() == bool(rule):
                 continue  # unchanged: no re-polish, no relayout of the form
             label.setText(text)

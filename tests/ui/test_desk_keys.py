@@ -74,7 +74,7 @@ def test_enter_on_a_pair_that_is_not_listed_names_the_rule_and_stays(desk: Desk)
     desk.qtbot.keyClicks(ticket.pair_line, "DOGE")
     desk.qtbot.keyClick(ticket.pair_line, Qt.Key.Key_Return)
     assert ticket.pair_error.isVisible()
-    assert ticket.pair_error.text().startswith("pair: must be one of the listed pairs")
+    assert ticket.pair_error.text().startswith("Pair: must be one of the listed pairs")
     assert stored_count(desk) == 0
 
 
