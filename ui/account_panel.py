@@ -41,6 +41,8 @@ def _signed_color(value: Any) -> QColor | None:
 
 class AccountPanel(QWidget):
     refreshed = Signal()
+    # Available balance per token after each read; None when there is no paper account (the ticket listens).
+    available_changed = Signal(object)
 
     def __init__(self, engine: Engine, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -109,6 +111,7 @@ class AccountPanel(QWidget):
 
     def show_view(self, view: AccountView | None) -> None:
         self.view = view
+        self.available_changed.emit(None if view is None else {b.token: b.available for b in view.balances})
         if view is None:
             self.balances.setRowCount(0)
             self.positions.setRowCount(0)

@@ -102,6 +102,7 @@ class MainWindow(QMainWindow):
         self.errors = ErrorReporter(self)
         self.details: dict[str, OrderDetail] = {}
         self._tasks: set[asyncio.Task[Any]] = set()
+        self._finishing: set[asyncio.Task[Any]] = set()  # orders being stored: quitting waits for them
         self._quit_confirmed = False
         self._shown_once = False
         self.settings_dialog: SettingsDialog | None = None
@@ -113,6 +114,7 @@ class MainWindow(QMainWindow):
         self.board = BoardView(engine.catalog, self)
         self.setCentralWidget(self.board)
         self.ticket = OrderTicket(engine.catalog, self._indicative_quote, self)
+        self.ticket.limit_warning_pct = settings.limit_warning_pct
         self.ticket_dock = QDockWidget("Order ticket", self)
         self.ticket_dock.setObjectName("ticketDock")
         self.ticket_dock.setWidget(self.ticket)
@@ -170,6 +172,7 @@ class MainWindow(QMainWindow):
         self.blotter.setMinimumHeight(130)
         self.chart.setMinimumHeight(240)
         self.ticket.pair.currentTextChanged.connect(self.chart.set_pair)
+        self.account_panel.available_changed.connect(self.ticket.set_balances)
 
     def _dock(self, title: str, name: str, widget: QWidget, area: Qt.DockWidgetArea) -> QDockWidget:
         dock = QDockWidget(title, self)
@@ -274,9 +277,16 @@ class MainWindow(QMainWindow):
 
     # -- tasks ----------------------------------------------------------------------------
 
-    def spawn(self, work: Coroutine[Any, Any, Any]) -> asyncio.Task[Any]:
-        """Run a coroutine on the loop, keep it alive, and show its exception if it fails."""
+    def spawn(self, work: Coroutine[Any, Any, Any], *, finish: bool = False) -> asyncio.Task[Any]:
+        """Run a coroutine on the loop, keep it alive, and show its exception if it fails.
+
+        `finish`: closing the desk waits for it instead of cancelling it. An order being stored is
+        one transaction; cancelled half-way it left its connection inside BEGIN, and the engine's
+        stop then waited on "database is locked" for good (a limit sent just before Quit)."""
         task = asyncio.ensure_future(work)
+        if finish:
+            self._finishing.add(task)
+            task.add_done_callback(self._finishing.discard)
         self._tasks.add(task)
         task.add_done_callback(self._task_done)
         return task
@@ -370,7 +380,7 @@ class MainWindow(QMainWindow):
             for order in stored:
                 self.notices.sent(order)
 
-        self.spawn(submit())
+        self.spawn(submit(), finish=True)
 
     # -- detail, reports, settings --------------------------------------------------------
 
@@ -441,6 +451,7 @@ class MainWindow(QMainWindow):
         if chosen is None:
             return
         self.engine.reconfigure(chosen.engine(self.engine.seed))
+        self.ticket.limit_warning_pct = chosen.limit_warning_pct
         self.board.model.context.max_attempts = self.engine.settings.queue.retry.attempts
         if not MirrorLink.same_target(self.settings, chosen):
             self.spawn(self.mirror.switch(chosen))
@@ -454,6 +465,7 @@ class MainWindow(QMainWindow):
         self.settings = chosen
         self.status.refresh()
         self.notify(f"Settings applied and saved to {path}", 6000)
+        self.ticket.focus_ticket()  # back to trading, not to the board's search
         if needs_restart:
             notice = QMessageBox(
                 QMessageBox.Icon.Information,
@@ -573,6 +585,7 @@ class MainWindow(QMainWindow):
         self.bridge.close()
         self.account_panel.stop()
         self.chart.stop()
+        await asyncio.gather(*self._finishing, return_exceptions=True)
         for task in list(self._tasks):
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
