@@ -25,6 +25,7 @@ from engine.account.model import DEFAULT_START
 from engine.account.view import AccountView, Position
 from engine.engine import Engine
 from engine.validation import InvalidOrder
+from ui.bridge import EngineBridge
 from ui.formatting import PairFormats
 from ui.tables import cell, read_only_table
 from ui.theme import MUTED_TEXT
@@ -53,7 +54,8 @@ class AccountPanel(QWidget):
         self._task: asyncio.Task[None] | None = None
         self.summary = QLabel()
         self.summary.setObjectName("hint")
-        self.summary.setWordWrap(True)
+        # One line (the dock shares its height with the chart): the whole PnL text is its tooltip.
+        self.summary.setMinimumWidth(1)
         self.reset_button = QPushButton("Reset…")
         self.reset_button.setToolTip("Start the paper account over with new balances")
         self.reset_button.clicked.connect(self.ask_reset)
@@ -62,8 +64,15 @@ class AccountPanel(QWidget):
             ["Pair", "Size", "Avg cost", "Mark", "Unreal.", "Realized"], right=(1, 2, 3, 4, 5)
         )
         self.balances.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
-        self.positions.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-        self.positions.horizontalHeader().setStretchLastSection(True)
+        # Every figure column shares the width: a long Avg cost no longer pushes Mark and PnL off screen.
+        self.positions.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
+        self.positions.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.ResizeToContents)
+        for table in (self.balances, self.positions):  # the columns share the width: no sideways scrolling
+            table.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.reset_error = QLabel()
+        self.reset_error.setObjectName("fieldError")  # red, where Reset is: a refused reset is not a hint
+        self.reset_error.setWordWrap(True)
+        self.reset_error.hide()
         top = QHBoxLayout()
         title = QLabel("Balances")
         title.setObjectName("sectionTitle")
@@ -74,7 +83,8 @@ class AccountPanel(QWidget):
         positions_title.setObjectName("sectionTitle")
         layout = QVBoxLayout(self)
         layout.addLayout(top)
-        layout.addWidget(self.balances, 2)
+        layout.addWidget(self.reset_error)
+        layout.addWidget(self.balances)
         layout.addWidget(positions_title)
         layout.addWidget(self.positions, 3)
         layout.addWidget(self.summary)
@@ -93,6 +103,10 @@ class AccountPanel(QWidget):
         self._marks.stop()
         if self._task is not None:
             self._task.cancel()
+
+    def follow(self, bridge: EngineBridge) -> None:
+        """Subscribe to the engine's updates: the account is read again soon after orders move."""
+        bridge.orders_changed.connect(lambda _batch: self.orders_changed())
 
     def orders_changed(self) -> None:
         """Orders moved: read the account soon (many updates in a burst make one read)."""
@@ -135,7 +149,10 @@ class AccountPanel(QWidget):
             for currency, (r, u, f) in sorted(view.pnl_by_currency().items())
         ]
         started = view.started_at.strftime("%Y-%m-%d %H:%M UTC")
-        self.summary.setText(" · ".join(parts) + f"  (account since {started})" if parts else f"Since {started}.")
+        text = " · ".join(parts) if parts else f"Account since {started}."
+        self.summary.setText(text)
+        self.summary.setToolTip(f"{text}\nPaper account since {started}")
+        self._fit_balances()
         self.refreshed.emit()
 
     def _show_position(self, row: int, position: Position) -> None:
@@ -154,6 +171,15 @@ class AccountPanel(QWidget):
         for column, (text, color) in enumerate(texts, start=1):
             self.positions.setItem(row, column, cell(text, right=True, color=color))
 
+    def _fit_balances(self) -> None:
+        """The balances table no taller than its rows (a handful of tokens: the positions get the rest),
+        and never asking for more than three rows' height, so the dock stays as the layout made it."""
+        table = self.balances
+        heights = [table.rowHeight(row) for row in range(table.rowCount())]
+        chrome = table.horizontalHeader().height() + 2 * table.frameWidth()
+        table.setMaximumHeight(chrome + sum(heights) if heights else 16_777_215)
+        table.setMinimumHeight(chrome + sum(heights[:2]))
+
     def ask_reset(self) -> None:
         dialog = QInputDialog(self)
         dialog.setWindowTitle("Reset the paper account")
@@ -167,6 +193,8 @@ class AccountPanel(QWidget):
         try:
             await self.engine.reset_account(balances)
         except InvalidOrder as problem:
-            self.summary.setText(str(problem))
+            self.reset_error.setText(f"Reset refused: {problem}")
+            self.reset_error.show()
             return
+        self.reset_error.hide()
         await self.reload()

@@ -16,6 +16,7 @@ from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableView, QWidge
 from engine.account.model import fee_paid, notional, slippage_bps
 from engine.domain import Direction, Order, OrderStatus, format_timestamp
 from engine.pairs import PairCatalog
+from ui.bridge import EngineBridge
 from ui.formatting import PairFormats, short_id
 
 COLUMNS = ("Time", "Order", "Pair", "Side", "Amount", "Price", "Venue", "Notional", "Fee", "Slippage (bps)")
@@ -107,6 +108,10 @@ class FillsModel(QAbstractTableModel):
 
 
 class FillsBlotter(QTableView):
+    def follow(self, bridge: EngineBridge) -> None:
+        """Subscribe to the engine's updates: a CONFIRMED order becomes a fill row."""
+        bridge.orders_changed.connect(lambda batch: self.apply(batch.values()))
+
     def __init__(self, catalog: PairCatalog, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.fills_model = FillsModel(catalog)

@@ -39,6 +39,7 @@ from engine.domain import Direction, OrderType
 from engine.pairs import PairCatalog, PairSpec
 from engine.router import RoutingDecision
 from engine.validation import InvalidOrder, OrderRequest, validate_order
+from ui.bridge import EngineBridge
 from ui.formatting import PairFormats, group_decimal, percent
 from ui.quote_panel import QuotePanel
 from ui.theme import monospace_font
@@ -243,6 +244,10 @@ class OrderTicket(QWidget):
         label.setWordWrap(True)
         label.hide()
         return label
+
+    def follow(self, bridge: EngineBridge) -> None:
+        """Subscribe to the engine's updates: executions move the market, so the quote is asked again."""
+        bridge.orders_changed.connect(lambda _batch: self.refresh_quote())
 
     # -- state ----------------------------------------------------------------------------
 

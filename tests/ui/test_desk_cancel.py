@@ -19,7 +19,7 @@ def test_cancel_in_the_detail_view_cancels_a_queued_order(open_desk: Any, sqlite
     desk.run(desk.engine.submit("SOL-USDC", "1", "BUY"))
     waiting = desk.run(desk.engine.submit("SOL-USDC", "2", "BUY"))  # held PENDING by the rate limit
     desk.window.bridge.flush()
-    dialog = desk.window.open_detail(waiting.id)
+    dialog = desk.window.order_windows.open_detail(waiting.id)
     assert dialog is not None
     assert dialog.cancel_button.isEnabled()
 

@@ -91,8 +91,10 @@ def test_layout_and_filters_are_saved_when_they_change_without_closing(desk: Des
     board.table.horizontalHeader().resizeSection(Column.PAIR.index, 171)
     board.filters.pair.setCurrentIndex(board.filters.pair.findText("JUP-USDC"))
     desk.qtbot.keyClicks(board.search, "jup")
-    assert window.layout_keeper.pending, "saved after a pause, not on every pixel of a drag"
-    desk.qtbot.waitUntil(lambda: window.layout_keeper.saves >= 1 and not window.layout_keeper.pending, timeout=5000)
+    assert window.desk_layout.keeper.pending, "saved after a pause, not on every pixel of a drag"
+    desk.qtbot.waitUntil(
+        lambda: window.desk_layout.keeper.saves >= 1 and not window.desk_layout.keeper.pending, timeout=5000
+    )
 
     # What a crash right now would leave on disk:
     saved = QSettings(str(layout_file), QSettings.Format.IniFormat)
@@ -149,7 +151,7 @@ def test_the_light_theme_is_a_setting_applied_at_once(desk: Desk) -> None:
 
     app = QApplication.instance()
     assert isinstance(app, QApplication)
-    dialog = desk.window.open_settings()
+    dialog = desk.window.settings_flow.open()
     dialog.theme.setCurrentIndex(dialog.theme.findData("light"))
     try:
         dialog.accept()

@@ -8,7 +8,7 @@ from PySide6.QtWidgets import QLineEdit
 
 from engine.domain import Direction
 from tests.ui.conftest import Desk
-from ui.main_window import fit_to_screen
+from ui.desk_layout import fit_to_screen
 
 
 def stored_count(desk: Desk) -> int:
@@ -152,9 +152,9 @@ def test_other_menu_shortcuts_work_from_every_text_field(desk: Desk, field: int)
     assert window.ticket.side is Direction.SELL
 
     desk.qtbot.keyClick(target, Qt.Key.Key_I, Qt.KeyboardModifier.ControlModifier)
-    assert window.summary_dialog is not None
-    assert window.summary_dialog.isVisible()
-    window.summary_dialog.close()
+    assert window.order_windows.summary_dialog is not None
+    assert window.order_windows.summary_dialog.isVisible()
+    window.order_windows.summary_dialog.close()
 
     desk.qtbot.keyClick(target, Qt.Key.Key_B, ctrl_shift)
     assert window.desk_actions.burst_dialog is not None

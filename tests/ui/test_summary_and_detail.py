@@ -36,7 +36,7 @@ def test_the_summary_covers_the_database_and_updates_while_open(desk: Desk) -> N
     desk.run(desk.engine.submit("SOL-USDC", "1", "SELL"))
     desk.wait_idle()
     window = desk.window
-    summary = window.open_summary()
+    summary = window.order_windows.open_summary()
     desk.qtbot.waitUntil(lambda: summary.refreshes >= 1, timeout=5000)
 
     table = summary.pair_table
@@ -75,7 +75,7 @@ def test_the_detail_gives_executed_vs_quoted_notional_fee_and_every_signature(op
     desk.wait_idle()
     stored = [desk.run(desk.engine.order(order.id)) for order in orders]
     retried = next(o for o in stored if o is not None and o.status is OrderStatus.CONFIRMED and o.attempts > 1)
-    dialog = desk.window.open_detail(retried.id)
+    dialog = desk.window.order_windows.open_detail(retried.id)
     assert dialog is not None
     desk.qtbot.waitUntil(lambda: dialog.attempt_table.rowCount() == retried.attempts, timeout=5000)
 
@@ -105,7 +105,7 @@ def test_the_cancel_button_says_a_submitted_swap_cannot_be_recalled(open_desk: A
     desk.run(desk.engine.submit("SOL-USDC", "1", "BUY"))
     waiting = desk.run(desk.engine.submit("SOL-USDC", "2", "BUY"))  # the rate limit holds it PENDING
     desk.window.bridge.flush()
-    dialog = desk.window.open_detail(waiting.id)
+    dialog = desk.window.order_windows.open_detail(waiting.id)
     assert dialog is not None
     assert dialog.order.status is OrderStatus.PENDING
     assert dialog.cancel_button.isEnabled()

@@ -104,6 +104,12 @@ class FilterBar(QWidget):
         self.clear.setToolTip("Show every order again (Esc in the search box)")
         self.count = QLabel()
         self.count.setObjectName("boardCount")
+        # Minimums that do not follow the text: "Status: CONFIRMED + FAILED" and "showing … — filters
+        # on" made the bar ask for 1,038 px and the window grew past a 1366-px screen (issue 24).
+        # With room they show whole; squeezed they are cut, and their tooltips say it all.
+        self.statuses.setMinimumWidth(100)
+        self.count.setMinimumWidth(70)
+        self.clear.setMinimumWidth(90)
 
         layout = QHBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
