@@ -15,20 +15,17 @@ from collections.abc import Callable
 from dataclasses import replace
 from decimal import Decimal
 
-from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
-from PySide6.QtGui import QKeyEvent
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QButtonGroup,
     QCheckBox,
     QComboBox,
-    QCompleter,
     QDoubleSpinBox,
     QFormLayout,
     QHBoxLayout,
     QLabel,
     QLineEdit,
-    QMessageBox,
     QPushButton,
     QTableWidget,
     QVBoxLayout,
@@ -40,9 +37,11 @@ from engine.pairs import PairCatalog, PairSpec
 from engine.router import RoutingDecision
 from engine.validation import InvalidOrder, OrderRequest, validate_order
 from ui.bridge import EngineBridge
-from ui.formatting import PairFormats, group_decimal, percent
+from ui.formatting import PairFormats, group_decimal
+from ui.pair_box import PairBox
 from ui.quote_panel import QuotePanel
 from ui.theme import monospace_font
+from ui.ticket_confirm import confirmation_box, confirmation_lines
 from ui.ticket_funds import Cover, FundsRow, cover_of, most_amount, spends
 
 QuoteSource = Callable[[str, Decimal, Direction, Decimal], RoutingDecision]
@@ -50,7 +49,6 @@ QUOTE_REFRESH_MS = 1000
 
 # "1,000" and "12,345.5" as the desk itself prints amounts; a comma anywhere else stays the engine's error.
 _GROUPED_AMOUNT = re.compile(r"[0-9]{1,3}(?:,[0-9]{3})+(?:\.[0-9]*)?")
-_ENTER_KEYS = (Qt.Key.Key_Return, Qt.Key.Key_Enter)
 # A rule is said under the field with the field's name as the ticket labels it, not the API's ("limitPrice").
 _LABELS = {"pair": "Pair", "amount": "Amount", "limitPrice": "Limit price", "expiresIn": "Expires in"}
 
@@ -104,10 +102,6 @@ class OrderTicket(QWidget):
         self.pair.setEditable(True)
         self.pair.setInsertPolicy(QComboBox.InsertPolicy.NoInsert)
         self.pair.addItems(self.catalog.names)
-        self._completer = QCompleter(self.catalog.names, self.pair)
-        self._completer.setCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
-        self._completer.setFilterMode(Qt.MatchFlag.MatchContains)
-        self.pair.setCompleter(self._completer)
         self.pair.setToolTip(f"Type to search the listed pairs ({FOCUS_SHORTCUT} focuses the ticket)")
         self.pair_error = self._error_label()
         self.buy = QPushButton("BUY")
@@ -185,20 +179,14 @@ class OrderTicket(QWidget):
         layout.addStretch(1)
 
     def _watch_pair_box(self) -> None:
-        """Typing in the pair box re-validates only once the text names a listed pair (or the box is
-        left): a half-typed "JU" shows no error and moves nothing on the form."""
-        pair_line, popup = self.pair.lineEdit(), self._completer.popup()
-        assert pair_line is not None
-        assert popup is not None
-        self.pair_line: QLineEdit = pair_line
-        self._popup: QAbstractItemView = popup
-        self.pair_line.textEdited.connect(self._pair_typed)
-        self.pair.currentIndexChanged.connect(lambda _index: self._changed())
-        self.pair_line.editingFinished.connect(self._pair_left)
-        self._completer.activated.connect(self._pair_chosen)
-        self._pair_keys = _PairEnterKeys(self)
-        self.pair_line.installEventFilter(self._pair_keys)
-        popup.installEventFilter(self._pair_keys)
+        self.pair_box = PairBox(
+            self.pair, self.catalog, self.submit, changed=self._pair_changed, chosen=self.focus_ticket
+        )
+        self.pair_line: QLineEdit = self.pair_box.line
+        self._popup: QAbstractItemView = self.pair_box.popup
+
+    def _pair_changed(self, show_error: bool) -> None:
+        self._changed(show_pair_error=show_error)
 
     def _connect(self) -> None:
         for changed in (
@@ -269,48 +257,8 @@ class OrderTicket(QWidget):
         self._busy = busy
         self._changed()
 
-    # -- the pair box --------------------------------------------------------------------
-
-    def _pair_typed(self, text: str) -> None:
-        if self.catalog.get(text.strip().upper()) is not None:
-            self._changed()
-        elif self.submit.isEnabled():
-            self.submit.setEnabled(False)  # what is typed is no pair yet: nothing to send
-
-    def _pair_left(self) -> None:
-        self._changed()
-
     def pair_enter(self) -> None:
-        """Enter in the pair box: take the completer's match (the highlighted one, or the only one) and
-        move to Amount. It never submits: a trader picking a pair has not seen its quote yet."""
-        completer, popup = self._completer, self._popup
-        text = self.pair.currentText().strip()
-        chosen: str | None = None
-        if popup.isVisible() and popup.currentIndex().isValid():
-            chosen = str(popup.currentIndex().data())
-        elif self.catalog.get(text.upper()) is not None:
-            chosen = text.upper()
-        else:
-            completer.setCompletionPrefix(text)
-            if text and completer.completionCount() == 1:
-                chosen = completer.currentCompletion()
-            elif text and completer.completionCount() > 1:
-                completer.complete()  # several pairs match: the list stays open for the arrows
-                return
-        popup.hide()
-        if chosen is None:
-            self._changed(show_pair_error=True)
-            return
-        self._pair_chosen(chosen)
-
-    def _pair_chosen(self, name: str) -> None:
-        index = self.pair.findText(name, Qt.MatchFlag.MatchFixedString)
-        if index >= 0:
-            self.pair.setCurrentIndex(index)
-        self.pair.setEditText(name)
-        self._changed()
-        self.amount.setFocus(Qt.FocusReason.OtherFocusReason)
-        self.amount.selectAll()
+        self.pair_box.enter()
 
     @property
     def is_limit(self) -> bool:
@@ -543,51 +491,9 @@ class OrderTicket(QWidget):
         self, request: OrderRequest, decision: RoutingDecision | None, through: Decimal | None = None
     ) -> None:
         spec = self.catalog[request.pair]
-        lines = [f"{request.direction} {self._amount_words(request)} {spec.base} on {request.pair}"]
-        if through is not None and decision is not None:
-            best = group_decimal(decision.chosen.effective_price, spec.price_decimals)
-            lines.insert(
-                0,
-                f"This limit is {percent(through, 1)} through the market (best price now {best}): "
-                "it fills at once, at the market.\n",
-            )
-        if request.order_type is OrderType.LIMIT and request.limit_price is not None:
-            worst = "Max spent" if request.direction is Direction.BUY else "Min received"
-            total = group_decimal(request.amount * request.limit_price, spec.price_decimals)
-            lines.append(f"Limit price {request.limit_price} {spec.quote} per {spec.base}")
-            lines.append(f"{worst} at the limit: {total} {spec.quote}")
-            expiry = f"expires in {request.expires_in_s:g} s" if request.expires_in_s else "waits until cancelled"
-            lines.append(f"Waits for its price, {expiry}")
-        if decision is not None:
-            chosen = decision.chosen
-            limit_word = "Max spent" if request.direction is Direction.BUY else "Min received"
-            lines.append(f"Route: {chosen.venue} at {group_decimal(chosen.effective_price, spec.price_decimals)}")
-            if request.order_type is OrderType.MARKET:
-                lines.append(f"{limit_word}: {group_decimal(chosen.limit_total, spec.price_decimals)} {spec.quote}")
-                lines.append(f"Slippage tolerance: {self.slippage.value():.2f} %")
-        icon = QMessageBox.Icon.Warning if through is not None else QMessageBox.Icon.Question
-        box = QMessageBox(icon, "Send this order?", "\n".join(lines), parent=self)
-        box.setStandardButtons(QMessageBox.StandardButton.Ok | QMessageBox.StandardButton.Cancel)
-        box.button(QMessageBox.StandardButton.Ok).setText("Send")
-        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        amount, slippage = self._amount_words(request), self.slippage.value()
+        lines = confirmation_lines(request, spec, decision, amount=amount, slippage_pct=slippage, through=through)
+        box = confirmation_box(self, lines, warning=through is not None)
         box.accepted.connect(lambda: self._send(request))
         self.confirmation = box
         box.open()
-
-
-class _PairEnterKeys(QObject):
-    """Enter in the pair box (or in its completer's list) picks the pair; it never reaches a submit.
-
-    Installed after the completer's own filter, so it sees the key first: QCompleter would
-    otherwise complete and then hand the same Enter on to the line edit.
-    """
-
-    def __init__(self, ticket: OrderTicket) -> None:
-        super().__init__(ticket)
-        self.ticket = ticket
-
-    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
-        if event.type() == QEvent.Type.KeyPress and isinstance(event, QKeyEvent) and event.key() in _ENTER_KEYS:
-            self.ticket.pair_enter()
-            return True
-        return False
