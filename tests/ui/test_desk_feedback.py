@@ -8,6 +8,7 @@ from typing import Any
 from PySide6.QtCore import QSettings, Qt
 from PySide6.QtWidgets import QTabBar
 
+from engine.storage import OrderStore
 from tests.ui.conftest import Desk, quiet_settings
 from ui.board.model import Column
 
@@ -172,3 +173,32 @@ def test_the_rate_counter_names_the_window_it_counts(open_desk: Any, sqlite_url:
 
     assert status.rate.text() == "Rate 3/40 per 4 s"
     assert status.rate.toolTip() == "Attempt starts in the last 4 s / the rate limit"
+
+
+def test_quitting_can_cancel_the_queued_and_quit_when_the_ones_in_flight_end(open_desk: Any, sqlite_url: str) -> None:
+    desk: Desk = open_desk(quiet_settings(sqlite_url, rate_limit=3, slippage_tolerance="0.5"))
+    window = desk.window
+    desk.run(window.desk_actions.burst(10))
+    desk.qtbot.waitUntil(lambda: len(desk.engine.active_orders()) == 7, timeout=5000)
+    closed: list[bool] = []
+    window.closed.connect(lambda: closed.append(True))
+
+    window.close()
+    box = window.quitting.box
+    assert box is not None
+    assert box.text() == "7 orders are still running."
+    window.quitting.cancel_queued_button.click()
+    desk.qtbot.waitUntil(lambda: closed == [True], timeout=10_000)
+    desk.closed = True
+    desk.run(window.shutdown())
+    counts = desk.run(_counts_after(sqlite_url))
+    assert counts == {"CONFIRMED": 3, "CANCELLED": 7}, "the queued were cancelled, none left to resume"
+
+
+async def _counts_after(sqlite_url: str) -> dict[str, int]:
+    store = OrderStore(sqlite_url)
+    await store.open(create=False)
+    try:
+        return {str(status): count for status, count in (await store.counts_by_status()).items()}
+    finally:
+        await store.close()

@@ -36,7 +36,8 @@ FILTER_STYLE = """
 QLabel#boardCount[filterOn="true"] { border: none; background: transparent; font-weight: 600; }
 QPushButton#clearFilters { color: #ffd27a; border-color: #e0a030; }
 QToolButton#statusFilter {
-    background: #2a303c; border: 1px solid #3a4150; border-radius: 4px; padding: 4px 20px 4px 10px; color: #e6e9ef;
+    background: palette(button); border: 1px solid palette(mid); border-radius: 4px; padding: 4px 20px 4px 10px;
+    color: palette(button-text);
 }
 QToolButton#statusFilter[filterOn="true"] { border-color: #e0a030; background: #2e2717; color: #ffd27a; }
 QToolButton#statusFilter::menu-indicator { subcontrol-position: right center; right: 6px; }
@@ -237,5 +238,5 @@ class FilterBar(QWidget):
             self.count.setText(f"showing {shown:,} of {total:,} — filters on")
             self.count.setToolTip("Filters: " + ", ".join(self._shown.describe()))
         else:
-            self.count.setText(f"{total:,} orders")
+            self.count.setText(f"{total:,} order{'' if total == 1 else 's'}")
             self.count.setToolTip("")
