@@ -286,7 +286,7 @@ class OrderTicket(QWidget):
         """What the engine refused at submit (a shortfall), shown inline above the button."""
         if problem is None and self.submit_error.property("cover"):
             return  # the account's shortfall is the cover check's to clear (see _show_cover)
-        text = str(problem) if problem else ""
+        text = "; ".join(f"{_LABELS.get(e.field, e.field)}: {e.rule}" for e in problem.errors) if problem else ""
         self.submit_error.setText(text)
         self.submit_error.setVisible(bool(text))
 

@@ -68,7 +68,7 @@ def test_the_account_panel_follows_fills_and_the_ticket_refuses_a_shortfall_inli
     ticket.amount.setText("50")
     assert ticket.try_submit()
     desk.qtbot.waitUntil(ticket.submit_error.isVisible, timeout=5000)
-    assert ticket.submit_error.text().startswith("amount: needs ")
+    assert ticket.submit_error.text().startswith("Amount: needs "), "the engine's refusal, in the ticket's words"
     assert ticket.submit_error.text().endswith(" USDC, 1,000.00 available")
     assert desk.run(engine.counts_by_status()) == {}
 
