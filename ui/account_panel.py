@@ -7,6 +7,7 @@ change, at most twice a second, and on a slow timer so unrealized PnL follows th
 from __future__ import annotations
 
 import asyncio
+from decimal import Decimal
 from typing import Any
 
 from PySide6.QtCore import Qt, QTimer, Signal
@@ -134,7 +135,9 @@ class AccountPanel(QWidget):
             return
         token = self.formats.token
         self.balances.setRowCount(len(view.balances))
-        for row, balance in enumerate(view.balances):
+        # Largest holdings first: after a burst, dust of ten tokens sorted by name hid USDC below the fold.
+        ordered = sorted(view.balances, key=lambda b: (-self._dollars(b.token, b.total), b.token))
+        for row, balance in enumerate(ordered):
             held = balance.reserved
             figures = [token(balance.token, value) for value in (balance.total, held, balance.available)]
             self.balances.setItem(row, 0, cell(balance.token))
@@ -170,6 +173,17 @@ class AccountPanel(QWidget):
         ]
         for column, (text, color) in enumerate(texts, start=1):
             self.positions.setItem(row, column, cell(text, right=True, color=color))
+
+    def _dollars(self, token: str, amount: Decimal) -> Decimal:
+        """Roughly what `amount` of a token is worth in dollars, at the catalog's reference prices
+        (only to order the balances: stablecoins at 1, others by their -USDC or -USDT pair)."""
+        if token in ("USDC", "USDT"):
+            return amount
+        for quote in ("USDC", "USDT"):
+            spec = self.engine.catalog.get(f"{token}-{quote}")
+            if spec is not None:
+                return amount * spec.price
+        return Decimal(0)
 
     def _fit_balances(self) -> None:
         """The balances table no taller than its rows (a handful of tokens: the positions get the rest),

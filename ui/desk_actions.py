@@ -9,6 +9,7 @@ one line.
 from __future__ import annotations
 
 import asyncio
+import textwrap
 from collections.abc import Callable, Coroutine
 from datetime import datetime
 from decimal import Decimal
@@ -32,6 +33,7 @@ from ui.status_bar import span_text
 
 Spawn = Callable[[Coroutine[Any, Any, Any]], asyncio.Task[Any]]
 BURST_CHUNK = 250
+BURST_TEXT_WIDTH = 90  # characters a line in the Burst dialog (~620 px)
 
 
 class DeskActions(QObject):
@@ -138,9 +140,12 @@ class DeskActions(QObject):
 
         def describe(count: int) -> None:
             plan = self.burst_plan_for(count)
-            dialog.setLabelText(
-                f"Submit this many random orders at once:\n{plan.describe()}\n{self.burst_timing(count)}"
+            # Wrapped here: QInputDialog's label does not wrap, and the sides' list made it wider than a laptop.
+            said = "\n".join(
+                textwrap.fill(part, BURST_TEXT_WIDTH, break_on_hyphens=False) for part in plan.describe().split("\n")
             )
+            timing = textwrap.fill(self.burst_timing(count), BURST_TEXT_WIDTH, break_on_hyphens=False)
+            dialog.setLabelText(f"Submit this many random orders at once:\n{said}\n{timing}")
             ok = dialog.findChild(QDialogButtonBox)
             if isinstance(ok, QDialogButtonBox):
                 button = ok.button(QDialogButtonBox.StandardButton.Ok)

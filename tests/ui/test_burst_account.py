@@ -4,11 +4,16 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from PySide6.QtWidgets import QDialogButtonBox
+from PySide6.QtWidgets import QDialogButtonBox, QInputDialog
 
 from engine.account.model import DEFAULT_START
 from engine.domain import Direction, OrderStatus
 from tests.ui.conftest import Desk
+
+
+def _said(dialog: QInputDialog) -> str:
+    """The dialog's words as one line (it wraps them to fit a laptop screen)."""
+    return " ".join(dialog.labelText().split())
 
 
 def _ok_button_enabled(desk: Desk) -> bool:
@@ -42,8 +47,9 @@ def test_a_burst_on_the_desks_own_account_is_sent_whole_and_spends_only_what_it_
 def test_the_burst_dialog_says_which_pairs_before_ok_and_refuses_what_nothing_covers(desk: Desk) -> None:
     desk.run(desk.engine.ensure_account(DEFAULT_START))
     dialog = desk.window.desk_actions.ask_burst()
-    desk.qtbot.waitUntil(lambda: "Drawn from what the account covers" in dialog.labelText(), timeout=5000)
-    text = dialog.labelText()
+    desk.qtbot.waitUntil(lambda: "Drawn from what the account covers" in _said(dialog), timeout=5000)
+    text = _said(dialog)
+    assert max(len(line) for line in dialog.labelText().splitlines()) <= 90, "no wider than a laptop screen"
     assert "SOL-USDC (buy, sell)" in text
     assert "Left out (the account cannot cover them at this count):" in text
     assert "WIF-USDC (sell)" in text.split("Left out")[1], "no WIF in the account: its SELL side is left out"
@@ -52,9 +58,9 @@ def test_the_burst_dialog_says_which_pairs_before_ok_and_refuses_what_nothing_co
 
     desk.run(desk.engine.reset_account({"USDC": Decimal(1)}))
     dialog = desk.window.desk_actions.ask_burst()
-    desk.qtbot.waitUntil(lambda: "cannot cover 200 orders on any pair" in dialog.labelText(), timeout=5000)
+    desk.qtbot.waitUntil(lambda: "cannot cover 200 orders on any pair" in _said(dialog), timeout=5000)
     assert not _ok_button_enabled(desk)
     dialog.setIntValue(1)
-    assert "Drawn from what the account covers: " in dialog.labelText()
+    assert "Drawn from what the account covers: " in _said(dialog)
     assert _ok_button_enabled(desk)
     dialog.reject()

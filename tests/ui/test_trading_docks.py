@@ -81,6 +81,7 @@ def test_the_account_panel_follows_fills_and_the_ticket_refuses_a_shortfall_inli
     [order] = desk.window.blotter.fills_model.fills()
     assert order.execution_price is not None
     texts = {panel.balances.item(row, 0).text(): panel.balances.item(row, 1).text() for row in range(2)}
+    assert [panel.balances.item(row, 0).text() for row in range(2)] == ["USDC", "SOL"], "largest holding first"
     assert texts["SOL"] == "3.5000", "SOL at its 4 decimals, not 2"
     [position] = panel.view.positions
     assert panel.positions.item(0, 1).text() == "1.5000"
