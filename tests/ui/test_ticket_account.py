@@ -96,3 +96,22 @@ def test_a_limit_far_through_the_market_asks_first(desk: Desk) -> None:
     assert len(sent) == 2
     assert getattr(sent[1], "order_type", None) is OrderType.LIMIT
     # The test ends with this order still being stored: closing the desk waits for it (it hung before).
+
+
+def test_the_warning_is_a_setting_and_settings_hand_the_focus_back_to_the_ticket(desk: Desk) -> None:
+    dialog = desk.window.settings_flow.open()
+    assert dialog.limit_warning.value() == 5.0
+    dialog.limit_warning.setValue(0)  # "never"
+    dialog.accept()
+    assert desk.window.settings.limit_warning_pct == 0
+    ticket = desk.window.ticket
+    assert ticket.limit_warning_pct == 0
+    assert ticket.amount.hasFocus(), "back to trading, not to the board's search"
+    sent: list[object] = []
+    ticket.submit_requested.connect(lambda request: sent.append(request))
+    _type(desk, "SOL-USDC", "1")
+    ticket.order_type.setCurrentText("Limit")
+    ticket.limit_price.setText("1490")
+    assert ticket.try_submit()
+    assert len(sent) == 1, "no question when the warning is off"
+    desk.qtbot.waitUntil(lambda: desk.window.board.model.rowCount() == 1, timeout=5000)
