@@ -33,16 +33,16 @@ from PySide6.QtWidgets import (
 )
 
 from engine.domain import Direction, OrderType
-from engine.pairs import PairCatalog, PairSpec
+from engine.pairs import PairCatalog
 from engine.router import RoutingDecision
 from engine.validation import InvalidOrder, OrderRequest, validate_order
 from ui.bridge import EngineBridge
-from ui.formatting import PairFormats, group_decimal
+from ui.formatting import group_decimal
 from ui.pair_box import PairBox
 from ui.quote_panel import QuotePanel
 from ui.theme import monospace_font
-from ui.ticket_confirm import confirmation_box, confirmation_lines
-from ui.ticket_funds import Cover, FundsRow, cover_of, most_amount, spends
+from ui.ticket_confirm import confirmation_box, confirmation_lines, through_market
+from ui.ticket_funds import FundsRow, TicketAccount
 
 QuoteSource = Callable[[str, Decimal, Direction, Decimal], RoutingDecision]
 QUOTE_REFRESH_MS = 1000
@@ -75,12 +75,10 @@ class OrderTicket(QWidget):
         self._quote = quote
         self._side = Direction.BUY
         self._busy = False
-        self._balances: dict[str, Decimal] | None = None  # available per token; None: no paper account
-        self._cover: Cover | None = None
         self.limit_warning_pct = 5.0  # a limit this far through the market asks first (Settings); 0: never
-        self._formats = PairFormats(catalog)
         self._build_pair_and_side()
         self._build_amount_and_terms()
+        self.account = TicketAccount(self)
         self.confirm = QCheckBox("Confirm before sending")
         self.confirm.setToolTip("Show the final quote and ask before the order is sent")
         self.quote_panel = QuotePanel(catalog)
@@ -315,10 +313,10 @@ class OrderTicket(QWidget):
         else:
             self._show_errors(None)
             self._show_quote(result)
-        self._show_funds(spec)
+        self.account.show_funds(spec)
         ready = typed and not isinstance(result, InvalidOrder) and not self._busy
         self.submit.setEnabled(ready)
-        self._show_cover(None if isinstance(result, InvalidOrder) or not typed else result)
+        self.account.show_cover(None if isinstance(result, InvalidOrder) or not typed else result)
         side_word = "Buy" if self._side is Direction.BUY else "Sell"
         # Only a valid amount is echoed, as the desk prints it: never "Sell abc SOL".
         amount = self._amount_words(result) if not isinstance(result, InvalidOrder) else ""
@@ -366,7 +364,7 @@ class OrderTicket(QWidget):
         result = self._validate()
         if not isinstance(result, InvalidOrder):
             self._show_quote(result)
-            self._show_cover(result)
+            self.account.show_cover(result)
         self.quote_panel.show_age()
 
     @property
@@ -382,66 +380,19 @@ class OrderTicket(QWidget):
         slippage = request.slippage if request.slippage is not None else self.slippage_fraction()
         self.quote_panel.show_quote(request, self._quote(request.pair, request.amount, request.direction, slippage))
 
-    # -- the account ----------------------------------------------------------------------
+    # -- the account (ui/ticket_funds.py) -------------------------------------------------
 
     def set_balances(self, balances: dict[str, Decimal] | None) -> None:
         """The paper account's available balances (None: no account, nothing is limited)."""
-        self._balances = balances
+        self.account.balances = balances
         self._changed()
 
-    def _show_funds(self, spec: PairSpec | None) -> None:
-        if self._balances is None or spec is None:
-            self.funds.hide()
-            return
-        token = spends(spec, self._side)
-        self.funds.show_available(token, self._balances.get(token, Decimal(0)), self._formats.token_places(token))
-        self.funds.show()
-
-    def _show_cover(self, request: OrderRequest | None) -> None:
-        """Whether the account covers what is typed; the button stays disabled with the reason if not."""
-        decision = self.decision
-        self._cover = None
-        if request is not None and self._balances is not None and decision is not None:
-            spec = self.catalog[request.pair]
-            self._cover = cover_of(request, spec, decision.chosen.limit_total, self._balances)
-        cover = self._cover
-        if cover is None or cover.covered:
-            if self.submit_error.property("cover"):
-                self.submit_error.setProperty("cover", False)
-                self.show_submit_problem(None)
-            return
-        places = self._formats.token_places(cover.token)
-        needed, available = group_decimal(cover.needed, places), group_decimal(cover.available, places)
-        self.submit_error.setText(f"Not enough {cover.token}: needs {needed}, {available} available")
-        self.submit_error.setProperty("cover", True)
-        self.submit_error.show()
-        self.submit.setEnabled(False)
-
     def fill_share(self, share: Decimal) -> None:
-        """Max (share 1) or Half: the amount the available balance covers at the quote now."""
-        spec = self.catalog.get(self.pair.currentText().strip().upper())
-        if spec is None or self._balances is None:
-            return
-        available = self._balances.get(spends(spec, self._side), Decimal(0)) * share
-        limit = self._typed_limit() if self.is_limit else None
-        slippage = self.slippage_fraction()
+        self.account.fill_share(share)
 
-        def unit_cost(amount: Decimal) -> Decimal:
-            if limit is not None:
-                return limit
-            decision = self._quote(spec.pair, amount, self._side, slippage)
-            return decision.chosen.limit_total / amount
-
-        amount = most_amount(spec, self._side, available, unit_cost)
-        self.amount.setText(f"{amount:f}" if amount else "")
-        self.amount.setFocus()
-
-    def _typed_limit(self) -> Decimal | None:
-        try:
-            price = Decimal(self.limit_price.text().strip())
-        except ArithmeticError:
-            return None
-        return price if price.is_finite() and price > 0 else None
+    def quote_for(self, pair: str, amount: Decimal, side: Direction, slippage: Decimal) -> RoutingDecision:
+        """The router's indicative quote (what the ticket shows and Max sizes against)."""
+        return self._quote(pair, amount, side, slippage)
 
     # -- sending --------------------------------------------------------------------------
 
@@ -455,32 +406,18 @@ class OrderTicket(QWidget):
             self.submit.setEnabled(False)
             return False
         self._show_quote(result)  # the freshest quote is the one the order is bound to
-        self._show_cover(result)
-        if self._cover is not None and not self._cover.covered:
+        self.account.show_cover(result)
+        if self.account.cover is not None and not self.account.cover.covered:
             return False
         decision = self.decision
         if decision is not None and result.order_type is OrderType.MARKET:
             result = replace(result, quoted_price=decision.chosen.effective_price)
-        through = self._through_market(result, decision)
+        through = through_market(result, decision, self.limit_warning_pct)
         if self.confirm.isChecked() or through is not None:
             self._ask_to_confirm(result, decision, through)
             return True
         self._send(result)
         return True
-
-    def _through_market(self, request: OrderRequest, decision: RoutingDecision | None) -> Decimal | None:
-        """How far (a fraction) a limit is through the market, when past the warning; None otherwise.
-
-        A BUY limit above the best price, or a SELL below it, fills at once at the market: a limit
-        typed 10 × too high is a fat finger the trader should see before it is sent."""
-        if request.order_type is not OrderType.LIMIT or request.limit_price is None or decision is None:
-            return None
-        if self.limit_warning_pct <= 0:
-            return None
-        best = decision.chosen.effective_price
-        gap = request.limit_price - best if request.direction is Direction.BUY else best - request.limit_price
-        through = gap / best
-        return through if through * 100 > Decimal(repr(self.limit_warning_pct)) else None
 
     def _send(self, request: OrderRequest) -> None:
         self.show_submit_problem(None)

@@ -57,3 +57,18 @@ def confirmation_box(parent: QWidget, lines: list[str], *, warning: bool) -> QMe
     box.button(QMessageBox.StandardButton.Ok).setText("Send")
     box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
     return box
+
+
+def through_market(request: OrderRequest, decision: RoutingDecision | None, warning_pct: float) -> Decimal | None:
+    """How far (a fraction) a limit is through the market, when past the warning; None otherwise.
+
+    A BUY limit above the best price, or a SELL below it, fills at once at the market: a limit
+    typed 10 × too high is a fat finger the trader should see before it is sent."""
+    if request.order_type is not OrderType.LIMIT or request.limit_price is None or decision is None:
+        return None
+    if warning_pct <= 0:
+        return None
+    best = decision.chosen.effective_price
+    gap = request.limit_price - best if request.direction is Direction.BUY else best - request.limit_price
+    through = gap / best
+    return through if through * 100 > Decimal(repr(warning_pct)) else None

@@ -11,13 +11,17 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from decimal import ROUND_DOWN, Decimal
+from typing import TYPE_CHECKING
 
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QWidget
 
 from engine.domain import Direction, OrderType
 from engine.pairs import PairSpec
 from engine.validation import OrderRequest
-from ui.formatting import group_decimal
+from ui.formatting import PairFormats, group_decimal
+
+if TYPE_CHECKING:
+    from ui.ticket import OrderTicket
 
 # What one unit of base costs for a given amount (the quote's price bound); Max asks it a few times,
 # since a larger amount moves the pool's price against it.
@@ -84,3 +88,71 @@ class FundsRow(QWidget):
 
     def show_available(self, token: str, available: Decimal, places: int) -> None:
         self.available.setText(f"Available {group_decimal(available, places)} {token}")
+
+
+class TicketAccount:
+    """The ticket's side of the account: the funds row, the cover check on every change, Max and Half."""
+
+    def __init__(self, ticket: OrderTicket) -> None:
+        self.ticket = ticket
+        self.formats = PairFormats(ticket.catalog)
+        self.balances: dict[str, Decimal] | None = None  # available per token; None: no paper account
+        self.cover: Cover | None = None
+
+    def show_funds(self, spec: PairSpec | None) -> None:
+        funds = self.ticket.funds
+        if self.balances is None or spec is None:
+            funds.hide()
+            return
+        token = spends(spec, self.ticket.side)
+        funds.show_available(token, self.balances.get(token, Decimal(0)), self.formats.token_places(token))
+        funds.show()
+
+    def show_cover(self, request: OrderRequest | None) -> None:
+        """Whether the account covers what is typed; the button stays disabled with the reason if not."""
+        ticket = self.ticket
+        decision = ticket.decision
+        self.cover = None
+        if request is not None and self.balances is not None and decision is not None:
+            spec = ticket.catalog[request.pair]
+            self.cover = cover_of(request, spec, decision.chosen.limit_total, self.balances)
+        cover, label = self.cover, ticket.submit_error
+        if cover is None or cover.covered:
+            if label.property("cover"):
+                label.setProperty("cover", False)
+                ticket.show_submit_problem(None)
+            return
+        places = self.formats.token_places(cover.token)
+        needed, available = group_decimal(cover.needed, places), group_decimal(cover.available, places)
+        label.setText(f"Not enough {cover.token}: needs {needed}, {available} available")
+        label.setProperty("cover", True)
+        label.show()
+        ticket.submit.setEnabled(False)
+
+    def fill_share(self, share: Decimal) -> None:
+        """Max (share 1) or Half: the amount the available balance covers at the quote now."""
+        ticket = self.ticket
+        spec = ticket.catalog.get(ticket.pair.currentText().strip().upper())
+        if spec is None or self.balances is None:
+            return
+        side = ticket.side
+        available = self.balances.get(spends(spec, side), Decimal(0)) * share
+        limit = _typed_price(ticket.limit_price.text()) if ticket.is_limit else None
+        slippage = ticket.slippage_fraction()
+
+        def unit_cost(amount: Decimal) -> Decimal:
+            if limit is not None:
+                return limit
+            return ticket.quote_for(spec.pair, amount, side, slippage).chosen.limit_total / amount
+
+        amount = most_amount(spec, side, available, unit_cost)
+        ticket.amount.setText(f"{amount:f}" if amount else "")
+        ticket.amount.setFocus()
+
+
+def _typed_price(text: str) -> Decimal | None:
+    try:
+        price = Decimal(text.strip())
+    except ArithmeticError:
+        return None
+    return price if price.is_finite() and price > 0 else None
