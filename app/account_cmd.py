@@ -9,11 +9,12 @@ from rich.table import Table
 
 from app.commands import err, out, reports_problems
 from app.wiring import build_engine
-from engine.account.model import DEFAULT_START, format_amount
+from engine.account.model import DEFAULT_START
 from engine.account.view import AccountView
 from engine.exit_codes import ExitCode
 from engine.jsonfmt import dumps
 from engine.settings import Settings
+from ui.formatting import PairFormats
 
 
 def add_account_command(command: object) -> None:
@@ -51,20 +52,20 @@ async def account(args: argparse.Namespace, settings: Settings) -> int:
     if args.json:
         print(dumps(view.to_json()))
     else:
-        print_account(view, out)
+        print_account(view, out, PairFormats(engine.catalog))
     return ExitCode.OK
 
 
-def print_account(view: AccountView, console: Console) -> None:
+def print_account(view: AccountView, console: Console, formats: PairFormats) -> None:
+    """Each amount at its token's decimals, each price at its pair's, thousands grouped (as the desk shows them)."""
+    money = formats.token
     balances = Table(title="Balances", title_justify="left")
     for name in ("Token", "Total", "Reserved", "Available"):
         balances.add_column(name, justify="left" if name == "Token" else "right")
     for balance in view.balances:
+        token = balance.token
         balances.add_row(
-            balance.token,
-            format_amount(balance.total),
-            format_amount(balance.reserved),
-            format_amount(balance.available),
+            token, money(token, balance.total), money(token, balance.reserved), money(token, balance.available)
         )
     console.print(balances)
     if not view.positions:
@@ -74,20 +75,21 @@ def print_account(view: AccountView, console: Console) -> None:
     for name in ("Pair", "Size", "Avg cost", "Mark", "Realized", "Unrealized", "Fees", "Fills"):
         positions.add_column(name, justify="left" if name == "Pair" else "right")
     for position in view.positions:
+        pair, quote = position.pair, position.quote
         positions.add_row(
-            position.pair,
-            f"{position.size.normalize():,f}",
-            format_amount(position.average_cost),
-            format_amount(position.mark) if position.mark is not None else "-",
-            format_amount(position.realized),
-            format_amount(position.unrealized),
-            format_amount(position.fees),
-            str(position.fills),
+            pair,
+            formats.amount(pair, position.size),
+            formats.price(pair, position.average_cost),
+            formats.price(pair, position.mark) or "-",
+            money(quote, position.realized),
+            money(quote, position.unrealized),
+            money(quote, position.fees),
+            f"{position.fills:,}",
         )
     console.print(positions)
     for currency, (realized, unrealized, fees) in sorted(view.pnl_by_currency().items()):
         console.print(
-            f"PnL in {currency}: realized {format_amount(realized)}, unrealized {format_amount(unrealized)}, "
-            f"fees paid {format_amount(fees)}",
+            f"PnL in {currency}: realized {money(currency, realized)}, unrealized {money(currency, unrealized)}, "
+            f"fees paid {money(currency, fees)}",
             markup=False,
         )

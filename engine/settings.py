@@ -56,6 +56,8 @@ class Settings(BaseModel):
     theme: Literal["dark", "light"] = "dark"
     """The desk's colours: dark for a long day at the screen, light for a bright room or a projector."""
     desktop_notifications: bool = False
+    limit_warning_pct: float = Field(5.0, ge=0, le=100, allow_inf_nan=False)
+    """The desk's ticket asks before sending a limit more than this % through the market (a fat finger); 0 = never."""
     """Also tell CONFIRMED/FAILED of the desk's own orders and a finished burst as a desktop notification (no sound)."""
     # The desk serves the HTTP + WebSocket API on 127.0.0.1 at this port while it runs; None = off.
     serve_api_port: int | None = Field(None, ge=1, le=65535)

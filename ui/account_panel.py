@@ -7,6 +7,7 @@ change, at most twice a second, and on a slow timer so unrealized PnL follows th
 from __future__ import annotations
 
 import asyncio
+from decimal import Decimal
 from typing import Any
 
 from PySide6.QtCore import Qt, QTimer, Signal
@@ -21,10 +22,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from engine.account.model import DEFAULT_START, format_amount
-from engine.account.view import AccountView
+from engine.account.model import DEFAULT_START
+from engine.account.view import AccountView, Position
 from engine.engine import Engine
 from engine.validation import InvalidOrder
+from ui.bridge import EngineBridge
+from ui.formatting import PairFormats
 from ui.tables import cell, read_only_table
 from ui.theme import MUTED_TEXT
 
@@ -40,16 +43,20 @@ def _signed_color(value: Any) -> QColor | None:
 
 class AccountPanel(QWidget):
     refreshed = Signal()
+    # Available balance per token after each read; None when there is no paper account (the ticket listens).
+    available_changed = Signal(object)
 
     def __init__(self, engine: Engine, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.engine = engine
+        self.formats = PairFormats(engine.catalog)
         self.view: AccountView | None = None
         self._pending = False
         self._task: asyncio.Task[None] | None = None
         self.summary = QLabel()
         self.summary.setObjectName("hint")
-        self.summary.setWordWrap(True)
+        # One line (the dock shares its height with the chart): the whole PnL text is its tooltip.
+        self.summary.setMinimumWidth(1)
         self.reset_button = QPushButton("Reset…")
         self.reset_button.setToolTip("Start the paper account over with new balances")
         self.reset_button.clicked.connect(self.ask_reset)
@@ -58,8 +65,15 @@ class AccountPanel(QWidget):
             ["Pair", "Size", "Avg cost", "Mark", "Unreal.", "Realized"], right=(1, 2, 3, 4, 5)
         )
         self.balances.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
-        self.positions.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-        self.positions.horizontalHeader().setStretchLastSection(True)
+        # Every figure column shares the width: a long Avg cost no longer pushes Mark and PnL off screen.
+        self.positions.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
+        self.positions.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.ResizeToContents)
+        for table in (self.balances, self.positions):  # the columns share the width: no sideways scrolling
+            table.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.reset_error = QLabel()
+        self.reset_error.setObjectName("fieldError")  # red, where Reset is: a refused reset is not a hint
+        self.reset_error.setWordWrap(True)
+        self.reset_error.hide()
         top = QHBoxLayout()
         title = QLabel("Balances")
         title.setObjectName("sectionTitle")
@@ -70,7 +84,8 @@ class AccountPanel(QWidget):
         positions_title.setObjectName("sectionTitle")
         layout = QVBoxLayout(self)
         layout.addLayout(top)
-        layout.addWidget(self.balances, 2)
+        layout.addWidget(self.reset_error)
+        layout.addWidget(self.balances)
         layout.addWidget(positions_title)
         layout.addWidget(self.positions, 3)
         layout.addWidget(self.summary)
@@ -90,6 +105,10 @@ class AccountPanel(QWidget):
         if self._task is not None:
             self._task.cancel()
 
+    def follow(self, bridge: EngineBridge) -> None:
+        """Subscribe to the engine's updates: the account is read again soon after orders move."""
+        bridge.orders_changed.connect(lambda _batch: self.orders_changed())
+
     def orders_changed(self) -> None:
         """Orders moved: read the account soon (many updates in a burst make one read)."""
         if not self._debounce.isActive():
@@ -107,40 +126,73 @@ class AccountPanel(QWidget):
 
     def show_view(self, view: AccountView | None) -> None:
         self.view = view
+        self.available_changed.emit(None if view is None else {b.token: b.available for b in view.balances})
         if view is None:
             self.balances.setRowCount(0)
             self.positions.setRowCount(0)
             self.summary.setText("No paper account: Reset starts one. Orders are not limited by balances until then.")
             self.refreshed.emit()
             return
+        token = self.formats.token
         self.balances.setRowCount(len(view.balances))
-        for row, balance in enumerate(view.balances):
+        # Largest holdings first: after a burst, dust of ten tokens sorted by name hid USDC below the fold.
+        ordered = sorted(view.balances, key=lambda b: (-self._dollars(b.token, b.total), b.token))
+        for row, balance in enumerate(ordered):
             held = balance.reserved
-            figures = [format_amount(balance.total), format_amount(held), format_amount(balance.available)]
+            figures = [token(balance.token, value) for value in (balance.total, held, balance.available)]
             self.balances.setItem(row, 0, cell(balance.token))
             for column, text in enumerate(figures, start=1):
                 color = MUTED_TEXT if column == 2 and not held else None
                 self.balances.setItem(row, column, cell(text, right=True, color=color))
         self.positions.setRowCount(len(view.positions))
         for row, position in enumerate(view.positions):
-            fees = f"fees paid {format_amount(position.fees)} {position.quote} over {position.fills} fills"
-            self.positions.setItem(row, 0, cell(position.pair, tooltip=fees))
-            texts = [
-                (f"{position.size.normalize():,f}", None),
-                (format_amount(position.average_cost), None),
-                (format_amount(position.mark) if position.mark is not None else "", None),
-                (format_amount(position.unrealized), _signed_color(position.unrealized)),
-                (format_amount(position.realized), _signed_color(position.realized)),
-            ]
-            for column, (text, color) in enumerate(texts, start=1):
-                self.positions.setItem(row, column, cell(text, right=True, color=color))
+            self._show_position(row, position)
         parts = [
-            f"{currency}: realized {format_amount(r)}, unrealized {format_amount(u)}, fees {format_amount(f)}"
+            f"{currency}: realized {token(currency, r)}, unrealized {token(currency, u)}, fees {token(currency, f)}"
             for currency, (r, u, f) in sorted(view.pnl_by_currency().items())
         ]
         started = view.started_at.strftime("%Y-%m-%d %H:%M UTC")
-        self.summary.setText(" · ".join(parts) + f"  (account since {started})" if parts else f"Since {started}.")
+        text = " · ".join(parts) if parts else f"Account since {started}."
+        self.summary.setText(text)
+        self.summary.setToolTip(f"{text}\nPaper account since {started}")
+        self._fit_balances()
         self.refreshed.emit()
+
+    def _show_position(self, row: int, position: Position) -> None:
+        """Size at the pair's amount decimals, prices at its price decimals, PnL at the quote token's."""
+        pair, quote = position.pair, position.quote
+        money, price = self.formats.token, self.formats.price
+        fees = f"fees paid {money(quote, position.fees)} {quote} over {position.fills} fills"
+        self.positions.setItem(row, 0, cell(pair, tooltip=fees))
+        texts = [
+            (self.formats.amount(pair, position.size), None),
+            (price(pair, position.average_cost), None),
+            (price(pair, position.mark), None),
+            (money(quote, position.unrealized), _signed_color(position.unrealized)),
+            (money(quote, position.realized), _signed_color(position.realized)),
+        ]
+        for column, (text, color) in enumerate(texts, start=1):
+            self.positions.setItem(row, column, cell(text, right=True, color=color))
+
+    def _dollars(self, token: str, amount: Decimal) -> Decimal:
+        """Roughly what `amount` of a token is worth in dollars, at the catalog's reference prices
+        (only to order the balances: stablecoins at 1, others by their -USDC or -USDT pair)."""
+        if token in ("USDC", "USDT"):
+            return amount
+        for quote in ("USDC", "USDT"):
+            spec = self.engine.catalog.get(f"{token}-{quote}")
+            if spec is not None:
+                return amount * spec.price
+        return Decimal(0)
+
+    def _fit_balances(self) -> None:
+        """The balances table no taller than its rows (a handful of tokens: the positions get the rest),
+        and never asking for more than three rows' height, so the dock stays as the layout made it."""
+        table = self.balances
+        heights = [table.rowHeight(row) for row in range(table.rowCount())]
+        chrome = table.horizontalHeader().height() + 2 * table.frameWidth()
+        table.setMaximumHeight(chrome + sum(heights) if heights else 16_777_215)
+        table.setMinimumHeight(chrome + sum(heights[:2]))
 
     def ask_reset(self) -> None:
         dialog = QInputDialog(self)
@@ -155,6 +207,8 @@ class AccountPanel(QWidget):
         try:
             await self.engine.reset_account(balances)
         except InvalidOrder as problem:
-            self.summary.setText(str(problem))
+            self.reset_error.setText(f"Reset refused: {problem}")
+            self.reset_error.show()
             return
+        self.reset_error.hide()
         await self.reload()

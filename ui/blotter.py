@@ -17,6 +17,7 @@ from engine.account.model import notional, slippage_bps
 from engine.domain import Direction, Order, OrderStatus, format_timestamp
 from engine.execution_figures import order_fee
 from engine.pairs import PairCatalog
+from ui.bridge import EngineBridge
 from ui.formatting import PairFormats, short_id
 
 COLUMNS = ("Time", "Order", "Pair", "Side", "Amount", "Price", "Venue", "Notional", "Fee", "Slippage (bps)")
@@ -108,6 +109,10 @@ class FillsModel(QAbstractTableModel):
 
 
 class FillsBlotter(QTableView):
+    def follow(self, bridge: EngineBridge) -> None:
+        """Subscribe to the engine's updates: a CONFIRMED order becomes a fill row."""
+        bridge.orders_changed.connect(lambda batch: self.apply(batch.values()))
+
     def __init__(self, catalog: PairCatalog, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.fills_model = FillsModel(catalog)

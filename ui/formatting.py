@@ -41,8 +41,12 @@ class PairFormats:
     def __init__(self, catalog: PairCatalog) -> None:
         self._amount_places = {spec.pair: spec.decimals for spec in catalog}
         self._price_places = {spec.pair: spec.price_decimals for spec in catalog}
+        self._token_places: dict[str, int] = {}
+        for spec in catalog:
+            self._token_places[spec.base] = max(self._token_places.get(spec.base, 0), spec.decimals)
 
     def amount(self, pair: str, value: Decimal) -> str:
+        """An amount of the pair's BASE token, at the pair's amount decimals."""
         return group_decimal(value, self._amount_places.get(pair, 4))
 
     def price(self, pair: str, value: Decimal | None) -> str:
@@ -52,6 +56,15 @@ class PairFormats:
 
     def price_places(self, pair: str) -> int:
         return self._price_places.get(pair, 6)
+
+    def token(self, token: str, value: Decimal) -> str:
+        """An amount of a token at the token's decimals: 10.0000 SOL, 1,250,000 BONK, 9,876.54 USDC."""
+        return group_decimal(value, self.token_places(token))
+
+    def token_places(self, token: str) -> int:
+        """A token's decimals: the most any pair it is the base of uses; 2 for a token only ever quoted
+        in (a stablecoin: cents)."""
+        return self._token_places.get(token, 2)
 
 
 def local_time(moment: datetime) -> str:

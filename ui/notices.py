@@ -17,6 +17,7 @@ from PySide6.QtGui import QIcon, QPixmap
 from PySide6.QtWidgets import QSystemTrayIcon
 
 from engine.domain import Order, OrderStatus
+from ui.bridge import EngineBridge
 from ui.formatting import PairFormats, short_id
 from ui.status_bar import span_text
 
@@ -53,6 +54,10 @@ class OrderNotices(QObject):
         ids = {order.id for order in orders if not order.is_terminal}
         if ids:
             self._bursts.append(_Burst(ids, time.monotonic(), len(ids)))
+
+    def follow(self, bridge: EngineBridge) -> None:
+        """Subscribe to the engine's updates, to hear the endings of the orders this desk sent."""
+        bridge.orders_changed.connect(self.seen)
 
     def seen(self, batch: dict[str, Order]) -> None:
         """A batch from the bridge: announce the endings of followed orders."""

@@ -39,6 +39,7 @@ class QuitFlow(QObject):
         self.box: QMessageBox | None = None
         self.waiting = False
         self._waiter: asyncio.Task[None] | None = None
+        self._cancelling: asyncio.Task[None] | None = None
         self._countdown = QTimer(self)
         self._countdown.setInterval(COUNTDOWN_MS)
         self._countdown.timeout.connect(self._tell)
@@ -50,14 +51,17 @@ class QuitFlow(QObject):
         box = QMessageBox(self._window)
         box.setIcon(QMessageBox.Icon.Question)
         box.setWindowTitle("Orders still running")
-        box.setText(f"{running:,} orders are still running.")
+        box.setText(f"{running:,} order{' is' if running == 1 else 's are'} still running.")
         box.setInformativeText(
             "Quit now: attempts in flight finish first (a sent swap cannot be recalled); the rest stay "
             "stored and resume on the next start.\n"
+            "Cancel the queued, then quit: every order that has not started its swap is cancelled; the desk "
+            "closes when the ones in flight have finished.\n"
             "Wait, then quit: the desk counts down in the status bar and closes by itself when every order "
             "has finished."
         )
         self.quit_button = box.addButton("Quit now", QMessageBox.ButtonRole.AcceptRole)
+        self.cancel_queued_button = box.addButton("Cancel the queued, then quit", QMessageBox.ButtonRole.ActionRole)
         self.wait_button = box.addButton("Wait, then quit", QMessageBox.ButtonRole.ActionRole)
         box.addButton(QMessageBox.StandardButton.Cancel)
         box.setDefaultButton(self.wait_button)
@@ -72,9 +76,18 @@ class QuitFlow(QObject):
             self._quit_now()
         elif button is self.wait_button:
             self.start_waiting()
+        elif button is self.cancel_queued_button:
+            self._cancelling = asyncio.ensure_future(self._cancel_queued_then_wait())
         elif self.waiting:  # Cancel while counting down: the desk stays
             self.stop_waiting()
             self._show("Not quitting: the orders carry on", 4000)
+
+    async def _cancel_queued_then_wait(self) -> None:
+        cancelled = await self.engine.cancel_queued()
+        self._show(
+            f"Cancelled {cancelled:,} queued order{'' if cancelled == 1 else 's'}; quitting after those in flight", 4000
+        )
+        self.start_waiting()
 
     def start_waiting(self) -> None:
         if self.waiting:
@@ -98,8 +111,9 @@ class QuitFlow(QObject):
         left = self.engine.running_count()
         stats = self.engine.stats()
         eta = f" · ≈ {span_text(stats.drain_in_s)}" if stats.drain_in_s else ""
-        self._show(f"Quitting after {left:,} orders{eta} · Ctrl+Q: choose again", 0)
-        self._window.setWindowTitle(f"dexdesk — quitting after {left:,} orders{eta}")
+        orders = f"{left:,} order{'' if left == 1 else 's'}"
+        self._show(f"Quitting after {orders}{eta} · Ctrl+Q: choose again", 0)
+        self._window.setWindowTitle(f"dexdesk — quitting after {orders}{eta}")
 
     async def _close_when_idle(self) -> None:
         await self.engine.wait_running_done()

@@ -76,7 +76,7 @@ async def run_desk(
 
 async def run_demo(window: MainWindow, count: int, screenshot: Path | None) -> None:
     """Submit `count` random orders, wait until every one has finished, and save the picture if asked."""
-    submitted = await window.burst(count)
+    submitted = await window.desk_actions.burst(count)
     log.info("demo: %d orders submitted", len(submitted))
     await window.engine.wait_idle()
     window.bridge.flush()

@@ -58,6 +58,15 @@ class KeptConnection:
                 raise
         return connection
 
+    @property
+    def is_open(self) -> bool:
+        return self._connection is not None
+
+    async def reset(self) -> None:
+        """Close the kept connection once its current transaction is done (the next one opens afresh)."""
+        async with self._turn:
+            await self.drop()
+
     async def drop(self) -> None:
         connection, self._connection = self._connection, None
         if connection is not None:

@@ -38,6 +38,7 @@ from engine.storage.postgres_url import ensure_schema, postgres_options
 from engine.storage.report_reader import REPORT_COLUMNS
 from engine.storage.rows import report_cells
 from engine.storage.schema import ExactDecimal, UtcTimestamp, orders
+from engine.storage.sqlite_lock import LockLost, LockWatch
 from engine.storage.summary import SummaryCounter, SummaryRows
 
 log = logging.getLogger(__name__)
@@ -71,6 +72,8 @@ class OrderStore:
         self.fatal: StorageUnavailable | None = None
         self.broken = asyncio.Event()
         self._file = FileWatch(url)
+        self._lock = LockWatch(url)
+        self._reopening = asyncio.Lock()
         self._create = True
 
     @property
@@ -261,9 +264,19 @@ class OrderStore:
         while True:
             try:
                 self._file.check()
-                result = await (run or self._run)(work, *args)
+                if self._lock.lost:
+                    await self._reopen()
+                result = await (run or self._run)(self._checked(work), *args)
                 self.last_error = None
                 return result
+            except LockLost as lost:
+                # Rolled back before its commit: nothing went into a WAL another process may delete.
+                self.last_error = str(lost)
+                self.retries += 1
+                log.error("%s", lost)
+                attempt += 1
+                if attempt > 1:  # a connection still open elsewhere in the process kept SQLite's old belief
+                    await asyncio.sleep(_RETRY_DELAYS_S[min(attempt, len(_RETRY_DELAYS_S) - 1)])
             except (OperationalError, DBAPIError) as error:
                 if not is_transient(error, self.url):
                     problem = permanent_problem(error, self.url)
@@ -284,6 +297,52 @@ class OrderStore:
             except StorageUnavailable as problem:
                 self._break(problem)
                 raise
+
+    def _checked(self, work: Work[T]) -> Work[T]:
+        """`work`, then the lock check, inside the transaction: a lost lock rolls it back uncommitted."""
+
+        async def checked(connection: AsyncConnection, *args: Any) -> T:
+            result = await work(connection, *args)
+            self._lock.check()
+            return result
+
+        return checked
+
+    def check_lock(self) -> str | None:
+        """The between-transactions look (a status line polls it): with a connection open the process
+        must hold the lock. Says what happened once it is found lost; the next
+        transaction reopens before it writes."""
+        if self._lock.lost or not self._has_open_connection():
+            return None
+        try:
+            self._lock.check()
+        except LockLost as lost:
+            self.last_error = str(lost)
+            log.error("%s", lost)
+            return str(lost)
+        return None
+
+    def _has_open_connection(self) -> bool:
+        """A connection known to be open now (a kept one, or one resting in the pool), so the lock must be held."""
+        resting = getattr(self.engine.pool, "checkedin", None)
+        return self._writer.is_open or self._serial.is_open or (callable(resting) and resting() > 0)
+
+    @property
+    def lock_losses(self) -> int:
+        """How many times this process was found without its SQLite lock (and reopened)."""
+        return self._lock.losses
+
+    async def _reopen(self) -> None:
+        """Close every connection of this store, so SQLite forgets the lock it believes it holds and the
+        next connection takes it afresh (a new connection beside an old one would not: measured)."""
+        async with self._reopening:
+            if not self._lock.lost:
+                return
+            await self._writer.reset()
+            await self._serial.reset()
+            await self.engine.dispose()
+            self._lock.lost = False
+            log.warning("database %s reopened after its lock was lost", self.display_url)
 
     def _break(self, problem: StorageUnavailable) -> None:
         if self.fatal is None:

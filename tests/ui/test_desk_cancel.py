@@ -19,7 +19,7 @@ def test_cancel_in_the_detail_view_cancels_a_queued_order(open_desk: Any, sqlite
     desk.run(desk.engine.submit("SOL-USDC", "1", "BUY"))
     waiting = desk.run(desk.engine.submit("SOL-USDC", "2", "BUY"))  # held PENDING by the rate limit
     desk.window.bridge.flush()
-    dialog = desk.window.open_detail(waiting.id)
+    dialog = desk.window.order_windows.open_detail(waiting.id)
     assert dialog is not None
     assert dialog.cancel_button.isEnabled()
 
@@ -35,7 +35,7 @@ def test_cancel_in_the_detail_view_cancels_a_queued_order(open_desk: Any, sqlite
 
 def test_cancel_all_queued_stops_a_burst_in_one_keystroke(open_desk: Any, sqlite_url: str) -> None:
     desk: Desk = open_desk(quiet_settings(sqlite_url, rate_limit=5, slippage_tolerance="0.5"))
-    desk.run(desk.window.burst(500))
+    desk.run(desk.window.desk_actions.burst(500))
     desk.qtbot.waitUntil(lambda: desk.engine.stats().window_used == 5, timeout=5000)
     desk.qtbot.waitUntil(lambda: len(desk.engine.active_orders()) == 495, timeout=5000)
 
@@ -63,7 +63,7 @@ def test_cancel_all_queued_stops_a_burst_in_one_keystroke(open_desk: Any, sqlite
 
 def test_the_status_bar_tells_who_runs_what(open_desk: Any, sqlite_url: str) -> None:
     desk: Desk = open_desk(quiet_settings(sqlite_url, rate_limit=2, slippage_tolerance="0.5"))
-    desk.run(desk.window.burst(6))
+    desk.run(desk.window.desk_actions.burst(6))
     status = desk.window.status
     desk.qtbot.waitUntil(lambda: len(desk.engine.active_orders()) == 4, timeout=5000)
     status._ask_others()

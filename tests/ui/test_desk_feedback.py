@@ -8,6 +8,7 @@ from typing import Any
 from PySide6.QtCore import QSettings, Qt
 from PySide6.QtWidgets import QTabBar
 
+from engine.storage import OrderStore
 from tests.ui.conftest import Desk, quiet_settings
 from ui.board.model import Column
 
@@ -38,14 +39,14 @@ def test_a_failed_ticket_order_says_why(open_desk: Any, sqlite_url: str) -> None
 
 
 def test_a_burst_is_announced_when_its_last_order_ends(desk: Desk) -> None:
-    desk.run(desk.window.burst(30))
+    desk.run(desk.window.desk_actions.burst(30))
     desk.qtbot.waitUntil(lambda: message(desk).startswith("Burst of 30 done in "), timeout=10_000)
     assert "30 confirmed" in message(desk)
 
 
 def test_a_rate_limited_queue_says_why_it_waits_and_when_it_is_done(open_desk: Any, sqlite_url: str) -> None:
     desk: Desk = open_desk(quiet_settings(sqlite_url, rate_limit=5, slippage_tolerance="0.5"))
-    desk.run(desk.window.burst(25))
+    desk.run(desk.window.desk_actions.burst(25))
     status = desk.window.status
     desk.qtbot.waitUntil(
         lambda: desk.engine.stats().window_used == 5 and desk.engine.stats().in_flight == 0, timeout=5000
@@ -77,11 +78,13 @@ def test_a_rate_limited_queue_says_why_it_waits_and_when_it_is_done(open_desk: A
 
 def test_the_burst_dialog_tells_how_long_the_queue_will_take(open_desk: Any, sqlite_url: str) -> None:
     desk: Desk = open_desk(quiet_settings(sqlite_url, rate_limit=100, slippage_tolerance="0.5"))
-    dialog = desk.window.ask_burst()
+    dialog = desk.window.desk_actions.ask_burst()
     dialog.setIntValue(3000)
-    assert "At 100 starts per minute the last of 3,000 orders starts in ≈ 29 min" in dialog.labelText()
+    assert "At 100 starts per minute the last of 3,000 orders starts in ≈ 29 min" in " ".join(
+        dialog.labelText().split()
+    )
     dialog.setIntValue(50)
-    assert "All 50 fit in the rate limit" in dialog.labelText()
+    assert "All 50 fit in the rate limit" in " ".join(dialog.labelText().split())
     dialog.reject()
 
 
@@ -91,8 +94,10 @@ def test_layout_and_filters_are_saved_when_they_change_without_closing(desk: Des
     board.table.horizontalHeader().resizeSection(Column.PAIR.index, 171)
     board.filters.pair.setCurrentIndex(board.filters.pair.findText("JUP-USDC"))
     desk.qtbot.keyClicks(board.search, "jup")
-    assert window.layout_keeper.pending, "saved after a pause, not on every pixel of a drag"
-    desk.qtbot.waitUntil(lambda: window.layout_keeper.saves >= 1 and not window.layout_keeper.pending, timeout=5000)
+    assert window.desk_layout.keeper.pending, "saved after a pause, not on every pixel of a drag"
+    desk.qtbot.waitUntil(
+        lambda: window.desk_layout.keeper.saves >= 1 and not window.desk_layout.keeper.pending, timeout=5000
+    )
 
     # What a crash right now would leave on disk:
     saved = QSettings(str(layout_file), QSettings.Format.IniFormat)
@@ -107,7 +112,7 @@ def test_layout_and_filters_are_saved_when_they_change_without_closing(desk: Des
 def test_quitting_asks_without_a_nested_loop_counts_down_and_quits_when_told(open_desk: Any, sqlite_url: str) -> None:
     desk: Desk = open_desk(quiet_settings(sqlite_url, rate_limit=3, slippage_tolerance="0.5"))
     window = desk.window
-    desk.run(window.burst(10))
+    desk.run(window.desk_actions.burst(10))
     desk.qtbot.waitUntil(lambda: len(desk.engine.active_orders()) == 7, timeout=5000)
     closed: list[bool] = []
     window.closed.connect(lambda: closed.append(True))
@@ -133,7 +138,7 @@ def test_quitting_asks_without_a_nested_loop_counts_down_and_quits_when_told(ope
 
 def test_the_launch_says_how_many_orders_were_resumed(open_desk: Any, sqlite_url: str) -> None:
     first: Desk = open_desk(quiet_settings(sqlite_url, rate_limit=2, slippage_tolerance="0.5"))
-    first.run(first.window.burst(6))
+    first.run(first.window.desk_actions.burst(6))
     first.qtbot.waitUntil(lambda: len(first.engine.active_orders()) == 4, timeout=5000)  # two ran, four wait
     first.close()  # confirm_quit: the four still queued stay stored
     second: Desk = open_desk(quiet_settings(sqlite_url))
@@ -149,7 +154,7 @@ def test_the_light_theme_is_a_setting_applied_at_once(desk: Desk) -> None:
 
     app = QApplication.instance()
     assert isinstance(app, QApplication)
-    dialog = desk.window.open_settings()
+    dialog = desk.window.settings_flow.open()
     dialog.theme.setCurrentIndex(dialog.theme.findData("light"))
     try:
         dialog.accept()
@@ -163,10 +168,39 @@ def test_the_light_theme_is_a_setting_applied_at_once(desk: Desk) -> None:
 
 def test_the_rate_counter_names_the_window_it_counts(open_desk: Any, sqlite_url: str) -> None:
     desk: Desk = open_desk(quiet_settings(sqlite_url, rate_limit=40, rate_window_s=4))
-    desk.run(desk.window.burst(3))
+    desk.run(desk.window.desk_actions.burst(3))
     desk.qtbot.waitUntil(lambda: desk.engine.stats().window_used == 3, timeout=5000)
     status = desk.window.status
     status.refresh()
 
     assert status.rate.text() == "Rate 3/40 per 4 s"
     assert status.rate.toolTip() == "Attempt starts in the last 4 s / the rate limit"
+
+
+def test_quitting_can_cancel_the_queued_and_quit_when_the_ones_in_flight_end(open_desk: Any, sqlite_url: str) -> None:
+    desk: Desk = open_desk(quiet_settings(sqlite_url, rate_limit=3, slippage_tolerance="0.5"))
+    window = desk.window
+    desk.run(window.desk_actions.burst(10))
+    desk.qtbot.waitUntil(lambda: len(desk.engine.active_orders()) == 7, timeout=5000)
+    closed: list[bool] = []
+    window.closed.connect(lambda: closed.append(True))
+
+    window.close()
+    box = window.quitting.box
+    assert box is not None
+    assert box.text() == "7 orders are still running."
+    window.quitting.cancel_queued_button.click()
+    desk.qtbot.waitUntil(lambda: closed == [True], timeout=10_000)
+    desk.closed = True
+    desk.run(window.shutdown())
+    counts = desk.run(_counts_after(sqlite_url))
+    assert counts == {"CONFIRMED": 3, "CANCELLED": 7}, "the queued were cancelled, none left to resume"
+
+
+async def _counts_after(sqlite_url: str) -> dict[str, int]:
+    store = OrderStore(sqlite_url)
+    await store.open(create=False)
+    try:
+        return {str(status): count for status, count in (await store.counts_by_status()).items()}
+    finally:
+        await store.close()

@@ -8,7 +8,7 @@ from PySide6.QtWidgets import QLineEdit
 
 from engine.domain import Direction
 from tests.ui.conftest import Desk
-from ui.main_window import fit_to_screen
+from ui.desk_layout import fit_to_screen
 
 
 def stored_count(desk: Desk) -> int:
@@ -74,7 +74,7 @@ def test_enter_on_a_pair_that_is_not_listed_names_the_rule_and_stays(desk: Desk)
     desk.qtbot.keyClicks(ticket.pair_line, "DOGE")
     desk.qtbot.keyClick(ticket.pair_line, Qt.Key.Key_Return)
     assert ticket.pair_error.isVisible()
-    assert ticket.pair_error.text().startswith("pair: must be one of the listed pairs")
+    assert ticket.pair_error.text().startswith("Pair: must be one of the listed pairs")
     assert stored_count(desk) == 0
 
 
@@ -119,7 +119,7 @@ def test_export_all_opens_from_every_text_field(desk: Desk, field: int) -> None:
     target = text_fields(desk)[field]
     target.setFocus()
     desk.qtbot.keyClick(target, Qt.Key.Key_E, Qt.KeyboardModifier.ControlModifier)
-    dialog = desk.window.file_dialog
+    dialog = desk.window.desk_actions.file_dialog
     assert dialog is not None
     assert dialog.isVisible(), "Ctrl+E opened the export dialog"
     assert not dialog.testAttribute(Qt.WidgetAttribute.WA_DontShowOnScreen)
@@ -130,9 +130,9 @@ def test_ctrl_e_works_at_launch_without_touching_anything(desk: Desk) -> None:
     focused = desk.window.focusWidget()
     assert isinstance(focused, QLineEdit)
     desk.qtbot.keyClick(focused, Qt.Key.Key_E, Qt.KeyboardModifier.ControlModifier)
-    assert desk.window.file_dialog is not None
-    assert desk.window.file_dialog.isVisible()
-    desk.window.file_dialog.reject()
+    assert desk.window.desk_actions.file_dialog is not None
+    assert desk.window.desk_actions.file_dialog.isVisible()
+    desk.window.desk_actions.file_dialog.reject()
 
 
 @pytest.mark.parametrize("field", [0, 1, 2], ids=["board search", "amount", "pair box"])
@@ -152,14 +152,14 @@ def test_other_menu_shortcuts_work_from_every_text_field(desk: Desk, field: int)
     assert window.ticket.side is Direction.SELL
 
     desk.qtbot.keyClick(target, Qt.Key.Key_I, Qt.KeyboardModifier.ControlModifier)
-    assert window.summary_dialog is not None
-    assert window.summary_dialog.isVisible()
-    window.summary_dialog.close()
+    assert window.order_windows.summary_dialog is not None
+    assert window.order_windows.summary_dialog.isVisible()
+    window.order_windows.summary_dialog.close()
 
     desk.qtbot.keyClick(target, Qt.Key.Key_B, ctrl_shift)
-    assert window.burst_dialog is not None
-    assert window.burst_dialog.isVisible()
-    window.burst_dialog.reject()
+    assert window.desk_actions.burst_dialog is not None
+    assert window.desk_actions.burst_dialog.isVisible()
+    window.desk_actions.burst_dialog.reject()
 
 
 def test_plain_typing_and_clipboard_keys_still_belong_to_the_field(desk: Desk) -> None:

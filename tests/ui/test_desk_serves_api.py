@@ -38,7 +38,7 @@ def test_an_order_posted_over_http_appears_on_the_board_live(desk: Desk) -> None
 
 def test_settings_turn_the_api_on_and_off(desk: Desk) -> None:
     port = free_port()
-    dialog = desk.window.open_settings()
+    dialog = desk.window.settings_flow.open()
     assert not dialog.serve_api.isChecked()
     assert not dialog.api_port.isEnabled()
     dialog.serve_api.setChecked(True)
@@ -52,7 +52,7 @@ def test_settings_turn_the_api_on_and_off(desk: Desk) -> None:
             return (await client.get(f"http://127.0.0.1:{port}/health")).status_code
 
     assert desk.run(health()) == 200
-    again = desk.window.open_settings()
+    again = desk.window.settings_flow.open()
     assert again.serve_api.isChecked()
     assert again.api_port.value() == port
     again.serve_api.setChecked(False)

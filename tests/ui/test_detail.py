@@ -20,7 +20,7 @@ def test_a_retried_order_shows_both_quotes_and_every_attempt(open_desk: Any, sql
     desk.wait_idle()
     assert desk.window.board.model.get(order.id).status is OrderStatus.FAILED  # type: ignore[union-attr]
 
-    dialog = desk.window.open_detail(order.id)
+    dialog = desk.window.order_windows.open_detail(order.id)
     assert dialog is not None
     desk.qtbot.waitUntil(lambda: dialog.attempt_table.rowCount() == 3, timeout=5000)
 
@@ -56,7 +56,7 @@ def test_a_retried_order_shows_both_quotes_and_every_attempt(open_desk: Any, sql
 def test_the_detail_follows_a_running_order_to_confirmed(desk: Desk) -> None:
     order = desk.run(desk.engine.submit("ETH-USDC", "0.25", "BUY"))
     desk.window.bridge.flush()
-    dialog = desk.window.open_detail(order.id)
+    dialog = desk.window.order_windows.open_detail(order.id)
     assert dialog is not None
     desk.wait_idle()
 
@@ -69,4 +69,4 @@ def test_the_detail_follows_a_running_order_to_confirmed(desk: Desk) -> None:
     dialog.copy_hash.click()
     assert QGuiApplication.clipboard().text() == dialog.order.tx_hash
     assert dialog.facts["Execution price"].text().endswith("USDC")
-    assert desk.window.open_detail(order.id) is dialog  # one dialog per order
+    assert desk.window.order_windows.open_detail(order.id) is dialog  # one dialog per order

@@ -123,7 +123,7 @@ def test_a_new_redis_url_in_settings_reconnects_at_once_and_is_saved(
     window = desk.window
     assert mirror_label(window) == ""  # no Redis URL: no mirror, nothing to show
 
-    dialog = window.open_settings()
+    dialog = window.settings_flow.open()
     dialog.redis_url.setText(REDIS_URL)
     dialog.redis_prefix.setText(prefix)
     dialog.accept()
@@ -138,7 +138,7 @@ def test_a_new_redis_url_in_settings_reconnects_at_once_and_is_saved(
     saved = resolve({})
     assert (saved.redis_url, saved.redis_prefix) == (REDIS_URL, prefix)
 
-    off = window.open_settings()
+    off = window.settings_flow.open()
     off.redis_url.clear()
     off.accept()
     desk.qtbot.waitUntil(lambda: mirror_label(window) == "", timeout=5_000)

@@ -30,21 +30,21 @@ def test_export_writes_the_rows_the_board_shows(desk: Desk, tmp_path: Path) -> N
 
     shown = [order.id for order in board.visible_orders()]
     assert len(shown) == 2
-    rows = desk.run(desk.window.export_visible_to(tmp_path / "board.csv"))
+    rows = desk.run(desk.window.desk_actions.export_visible_to(tmp_path / "board.csv"))
     exported = read_csv(tmp_path / "board.csv")
     assert rows == 2
     assert [row["id"] for row in exported] == shown
     assert {row["pair"] for row in exported} == {"SOL-USDC"}
     assert all(row["status"] == "CONFIRMED" and len(row["txHash"]) >= 87 for row in exported)
 
-    everything = desk.run(desk.window.export_all_to(tmp_path / "all.csv"))
+    everything = desk.run(desk.window.desk_actions.export_all_to(tmp_path / "all.csv"))
     assert everything == 4
     assert len(read_csv(tmp_path / "all.csv")) == 4
 
 
 def test_settings_and_layout_persist_across_a_restart(open_desk: Any, sqlite_url: str) -> None:
     first: Desk = open_desk(quiet_settings(sqlite_url))
-    dialog = first.window.open_settings()
+    dialog = first.window.settings_flow.open()
     dialog.concurrency.setValue(4)
     dialog.slippage.setValue(2.5)
     dialog.failure_rate.setValue(12)
@@ -64,7 +64,7 @@ def test_settings_and_layout_persist_across_a_restart(open_desk: Any, sqlite_url
     assert (saved.concurrency, str(saved.slippage_tolerance), saved.failure_rate) == (4, "0.025", 0.12)
     second: Desk = open_desk(saved)
     assert second.engine.settings.queue.concurrency == 4
-    again = second.window.open_settings()
+    again = second.window.settings_flow.open()
     assert again.concurrency.value() == 4
     assert again.slippage.value() == 2.5
     again.reject()
@@ -79,7 +79,7 @@ def test_settings_and_layout_persist_across_a_restart(open_desk: Any, sqlite_url
 
 
 def test_a_bad_setting_is_refused_in_the_dialog(desk: Desk) -> None:
-    dialog = desk.window.open_settings()
+    dialog = desk.window.settings_flow.open()
     dialog.redis_url.setText("http://not-redis")
     dialog.accept()
     assert dialog.isVisible()
@@ -89,7 +89,7 @@ def test_a_bad_setting_is_refused_in_the_dialog(desk: Desk) -> None:
 
 def test_every_number_in_the_settings_dialog_is_readable(desk: Desk) -> None:
     """Each spin box's editor is wide enough to show its whole value (Fusion once drew them 1 px wide)."""
-    dialog = desk.window.open_settings()
+    dialog = desk.window.settings_flow.open()
     for spin in (dialog.time_scale, dialog.concurrency, dialog.rate_limit, dialog.slippage, dialog.failure_rate):
         editor = spin.lineEdit()
         assert editor.width() >= editor.fontMetrics().horizontalAdvance(spin.text()), spin.text()

@@ -36,7 +36,7 @@ def test_the_summary_covers_the_database_and_updates_while_open(desk: Desk) -> N
     desk.run(desk.engine.submit("SOL-USDC", "1", "SELL"))
     desk.wait_idle()
     window = desk.window
-    summary = window.open_summary()
+    summary = window.order_windows.open_summary()
     desk.qtbot.waitUntil(lambda: summary.refreshes >= 1, timeout=5000)
 
     table = summary.pair_table
@@ -75,7 +75,7 @@ def test_the_detail_gives_executed_vs_quoted_notional_fee_and_every_signature(op
     desk.wait_idle()
     stored = [desk.run(desk.engine.order(order.id)) for order in orders]
     retried = next(o for o in stored if o is not None and o.status is OrderStatus.CONFIRMED and o.attempts > 1)
-    dialog = desk.window.open_detail(retried.id)
+    dialog = desk.window.order_windows.open_detail(retried.id)
     assert dialog is not None
     desk.qtbot.waitUntil(lambda: dialog.attempt_table.rowCount() == retried.attempts, timeout=5000)
 
@@ -102,7 +102,7 @@ def test_the_cancel_button_says_a_submitted_swap_cannot_be_recalled(open_desk: A
     desk.run(desk.engine.submit("SOL-USDC", "1", "BUY"))
     waiting = desk.run(desk.engine.submit("SOL-USDC", "2", "BUY"))  # the rate limit holds it PENDING
     desk.window.bridge.flush()
-    dialog = desk.window.open_detail(waiting.id)
+    dialog = desk.window.order_windows.open_detail(waiting.id)
     assert dialog is not None
     assert dialog.order.status is OrderStatus.PENDING
     assert dialog.cancel_button.isEnabled()
@@ -118,7 +118,7 @@ def test_exports_add_columns_at_the_end_and_offer_plain_utf8(desk: Desk, tmp_pat
     desk.run(desk.engine.submit("SOL-USDC", "2", "BUY"))
     desk.wait_idle()
     plain = tmp_path / "plain.csv"
-    assert desk.run(desk.window.export_all_to(plain, bom=False)) == 1
+    assert desk.run(desk.window.desk_actions.export_all_to(plain, bom=False)) == 1
     raw = plain.read_bytes()
     assert raw.startswith(b"id,createdAt,"), "no BOM: LibreOffice shows 'id' in A1"
     with plain.open(encoding="utf-8", newline="") as handle:
@@ -131,5 +131,5 @@ def test_exports_add_columns_at_the_end_and_offer_plain_utf8(desk: Desk, tmp_pat
     assert 0 < float(row["fee"]) < float(row["notional"]) * 0.01
 
     visible = tmp_path / "visible.csv"
-    assert desk.run(desk.window.export_visible_to(visible, bom=False)) == 1
+    assert desk.run(desk.window.desk_actions.export_visible_to(visible, bom=False)) == 1
     assert visible.read_bytes().startswith(b"id,")

@@ -57,11 +57,12 @@ def test_sell_shortcut_switches_the_side_and_the_submit_button(desk: Desk) -> No
 @pytest.mark.parametrize(
     ("pair", "amount", "field", "message"),
     [
-        ("SOL-USDC", "-5", "amount", "amount: must be greater than 0"),
-        ("SOL-USDC", "0.0001", "amount", "amount: must be at least 0.001 SOL"),
-        ("SOL-USDC", "1.12345", "amount", "amount: at most 4 decimal places for SOL-USDC"),
-        ("SOL-USDC", "ten", "amount", "amount: must be a plain decimal number"),
-        ("DOGE-USDC", "10", "pair", "pair: must be one of the listed pairs"),
+        ("SOL-USDC", "-5", "amount", "Amount: must be greater than 0"),
+        ("SOL-USDC", "0.0001", "amount", "Amount: must be at least 0.001 SOL"),
+        ("SOL-USDC", "1.12345", "amount", "Amount: at most 4 decimal places for SOL-USDC"),
+        ("SOL-USDC", "ten", "amount", "Amount: must be a plain decimal number"),
+        ("SOL-USDC", " 1", "amount", "Amount: "),  # spaces are refused as on the CLI and the API
+        ("DOGE-USDC", "10", "pair", "Pair: must be one of the listed pairs"),
     ],
 )
 def test_bad_input_names_the_rule_and_queues_nothing(
@@ -86,5 +87,23 @@ def test_enter_on_an_empty_amount_says_it_is_required(desk: Desk) -> None:
     ticket = desk.window.ticket
     assert not ticket.amount_error.isVisible()  # no shouting before anything was typed
     desk.qtbot.keyClick(ticket.amount, Qt.Key.Key_Return)
-    assert ticket.amount_error.text() == "amount: is required"
+    assert ticket.amount_error.text() == "Amount: is required"
     assert desk.window.board.model.rowCount() == 0
+
+
+def test_enter_submits_from_expires_and_errors_use_the_tickets_labels(desk: Desk) -> None:
+    ticket = desk.window.ticket
+    sent: list[object] = []
+    ticket.submit_requested.connect(sent.append)
+    type_order(desk, "SOL-USDC", "1")
+    ticket.order_type.setCurrentText("Limit")
+    desk.qtbot.keyClicks(ticket.limit_price, "1")
+    desk.qtbot.keyClicks(ticket.expires, "-5")
+    desk.qtbot.keyClick(ticket.expires, Qt.Key.Key_Return)
+    assert ticket.limit_error.text().startswith("Expires in: "), "the label's words, not expiresIn"
+    assert sent == []
+    ticket.expires.clear()
+    desk.qtbot.keyClicks(ticket.expires, "60")
+    desk.qtbot.keyClick(ticket.expires, Qt.Key.Key_Return)
+    assert len(sent) == 1, "Enter in Expires in (s) submits"
+

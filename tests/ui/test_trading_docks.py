@@ -68,7 +68,7 @@ def test_the_account_panel_follows_fills_and_the_ticket_refuses_a_shortfall_inli
     ticket.amount.setText("50")
     assert ticket.try_submit()
     desk.qtbot.waitUntil(ticket.submit_error.isVisible, timeout=5000)
-    assert ticket.submit_error.text().startswith("amount: needs ")
+    assert ticket.submit_error.text().startswith("Amount: needs "), "the engine's refusal, in the ticket's words"
     assert ticket.submit_error.text().endswith(" USDC, 1,000.00 available")
     assert desk.run(engine.counts_by_status()) == {}
 
@@ -92,7 +92,12 @@ def test_the_account_panel_follows_fills_and_the_ticket_refuses_a_shortfall_inli
     [order] = desk.window.blotter.fills_model.fills()
     assert order.execution_price is not None
     texts = {panel.balances.item(row, 0).text(): panel.balances.item(row, 1).text() for row in range(2)}
-    assert texts["SOL"] == "3.50"
+    assert [panel.balances.item(row, 0).text() for row in range(2)] == ["USDC", "SOL"], "largest holding first"
+    assert texts["SOL"] == "3.5000", "SOL at its 4 decimals, not 2"
+    [position] = panel.view.positions
+    assert panel.positions.item(0, 1).text() == "1.5000"
+    assert panel.positions.item(0, 2).text() == f"{position.average_cost:,.4f}", "at SOL-USDC's price decimals"
+    assert len(panel.positions.item(0, 2).text()) < 12, "never a raw 28-digit Decimal"
     assert texts["USDC"] == f"{Decimal(1000) - Decimal('1.5') * order.execution_price:,.2f}"
     model = desk.window.board.model
     row = next(r for r in range(model.rowCount()) if model.order_at(r).id == order.id)
@@ -136,7 +141,7 @@ async def engine_orders(desk: Desk) -> list[object]:
 
 def test_a_burst_the_account_cannot_cover_stops_with_one_line(desk: Desk) -> None:
     desk.run(desk.engine.reset_account("USDC=1"))
-    desk.run(desk.window._burst_or_say_why(20))
+    desk.run(desk.window.desk_actions.burst_or_say_why(20))
     message = desk.window.statusBar().currentMessage()
-    assert message.startswith("Burst stopped at a chunk the paper account cannot cover (amount: needs ")
+    assert message == "The account cannot cover 20 orders on any pair: fewer orders, or Account → Reset… for more."
     assert desk.run(desk.engine.counts_by_status()) == {}

@@ -36,7 +36,8 @@ FILTER_STYLE = """
 QLabel#boardCount[filterOn="true"] { border: none; background: transparent; font-weight: 600; }
 QPushButton#clearFilters { color: #ffd27a; border-color: #e0a030; }
 QToolButton#statusFilter {
-    background: #2a303c; border: 1px solid #3a4150; border-radius: 4px; padding: 4px 20px 4px 10px; color: #e6e9ef;
+    background: palette(button); border: 1px solid palette(mid); border-radius: 4px; padding: 4px 20px 4px 10px;
+    color: palette(button-text);
 }
 QToolButton#statusFilter[filterOn="true"] { border-color: #e0a030; background: #2e2717; color: #ffd27a; }
 QToolButton#statusFilter::menu-indicator { subcontrol-position: right center; right: 6px; }
@@ -104,6 +105,12 @@ class FilterBar(QWidget):
         self.clear.setToolTip("Show every order again (Esc in the search box)")
         self.count = QLabel()
         self.count.setObjectName("boardCount")
+        # Minimums that do not follow the text: "Status: CONFIRMED + FAILED" and "showing … — filters
+        # on" made the bar ask for 1,038 px and the window grew past a 1366-px screen (issue 24).
+        # With room they show whole; squeezed they are cut, and their tooltips say it all.
+        self.statuses.setMinimumWidth(100)
+        self.count.setMinimumWidth(70)
+        self.clear.setMinimumWidth(90)
 
         layout = QHBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -231,5 +238,5 @@ class FilterBar(QWidget):
             self.count.setText(f"showing {shown:,} of {total:,} — filters on")
             self.count.setToolTip("Filters: " + ", ".join(self._shown.describe()))
         else:
-            self.count.setText(f"{total:,} orders")
+            self.count.setText(f"{total:,} order{'' if total == 1 else 's'}")
             self.count.setToolTip("")

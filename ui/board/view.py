@@ -30,6 +30,7 @@ from ui.board.columns import RUNNING_STATES, is_retrying
 from ui.board.filter import BoardFilter
 from ui.board.filter_bar import ALL, FilterBar
 from ui.board.model import COLUMNS, ORDER_ROLE, BoardModel, Column
+from ui.bridge import EngineBridge
 from ui.theme import ERROR_TEXT, MUTED_TEXT, NEUTRAL_END_COLOR, STATUS_COLORS, monospace_font
 
 RETRY_COLOR = QColor("#d9771f")  # orange: failed once, not FAILED (red), not a fresh PENDING (amber)
@@ -261,6 +262,14 @@ class BoardView(QWidget):
             shown, total = self.model.rowCount(), self.model.total
             described = ", ".join(self.filter.describe())
             self.notice.emit(f"Showing {shown:,} of {total:,} — filters on ({described}); Esc in the search clears")
+
+    def follow(self, bridge: EngineBridge) -> None:
+        """Subscribe the board to the engine's coalesced updates (one batch per frame)."""
+        bridge.orders_changed.connect(self.model.apply)
+
+    def focus_search(self) -> None:
+        self.search.setFocus()
+        self.search.selectAll()
 
     def selected_order_id(self) -> str | None:
         index = self.table.currentIndex()
