@@ -44,7 +44,7 @@ def test_waiting_expired_and_cancelled_limits_read_as_traders_expect(desk: Desk,
     assert STATUS_COLORS[OrderStatus.FAILED] != NEUTRAL_END_COLOR
 
     # The detail view: its outcome, type, limit, expiry and the real bound (the limit, not quote + 1 %).
-    dialog = desk.window.open_detail(doomed.id)
+    dialog = desk.window.order_windows.open_detail(doomed.id)
     assert dialog is not None
     desk.qtbot.waitUntil(lambda: dialog.order.error == EXPIRED, timeout=5000)
     assert dialog.status_chip.text() == "EXPIRED"
@@ -58,7 +58,7 @@ def test_waiting_expired_and_cancelled_limits_read_as_traders_expect(desk: Desk,
     market = desk.run(engine.submit("SOL-USDC", "1", "BUY"))
     desk.run(engine.wait_terminal(market.id))
     desk.window.bridge.flush()
-    dialog = desk.window.open_detail(market.id)
+    dialog = desk.window.order_windows.open_detail(market.id)
     assert dialog is not None
     assert dialog.facts["Type"].text() == "market"
     assert dialog.facts["Limit price"].text() == "—"

@@ -48,7 +48,7 @@ def test_a_fills_slippage_is_one_number_everywhere(open_desk: Any, sqlite_url: s
         on_board = Column.SLIPPAGE.spec.display(board_order, model.context)
         assert on_board == blotter[order.id]
         assert Decimal(on_board) == Decimal(from_csv[order.id])
-        dialog = desk.window.open_detail(order.id)
+        dialog = desk.window.order_windows.open_detail(order.id)
         assert dialog is not None
         desk.qtbot.waitUntil(lambda dialog=dialog: dialog.order.logs != (), timeout=5000)
         words = dialog.facts["Slippage"].text()
@@ -68,7 +68,7 @@ def test_a_fills_slippage_is_one_number_everywhere(open_desk: Any, sqlite_url: s
 def test_a_split_orders_detail_view_gives_each_leg(desk: Desk) -> None:
     order = desk.run(desk.engine.submit("SOL-USDC", "40000", "BUY"))
     desk.wait_idle()
-    dialog = desk.window.open_detail(order.id)
+    dialog = desk.window.order_windows.open_detail(order.id)
     assert dialog is not None
     desk.qtbot.waitUntil(lambda: dialog.order.status is OrderStatus.CONFIRMED and dialog.order.logs != (), timeout=5000)
     venue = dialog.facts["Venue"].text()

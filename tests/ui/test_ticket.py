@@ -106,4 +106,3 @@ def test_enter_submits_from_expires_and_errors_use_the_tickets_labels(desk: Desk
     desk.qtbot.keyClicks(ticket.expires, "60")
     desk.qtbot.keyClick(ticket.expires, Qt.Key.Key_Return)
     assert len(sent) == 1, "Enter in Expires in (s) submits"
-

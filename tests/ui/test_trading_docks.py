@@ -94,10 +94,11 @@ def test_the_account_panel_follows_fills_and_the_ticket_refuses_a_shortfall_inli
     texts = {panel.balances.item(row, 0).text(): panel.balances.item(row, 1).text() for row in range(2)}
     assert [panel.balances.item(row, 0).text() for row in range(2)] == ["USDC", "SOL"], "largest holding first"
     assert texts["SOL"] == "3.5000", "SOL at its 4 decimals, not 2"
-    [position] = panel.view.positions
-    assert panel.positions.item(0, 1).text() == "1.5000"
-    assert panel.positions.item(0, 2).text() == f"{position.average_cost:,.4f}", "at SOL-USDC's price decimals"
-    assert len(panel.positions.item(0, 2).text()) < 12, "never a raw 28-digit Decimal"
+    position = next(p for p in panel.view.positions if p.pair == "SOL-USDC")
+    row = next(r for r in range(panel.positions.rowCount()) if panel.positions.item(r, 0).text() == "SOL-USDC")
+    assert panel.positions.item(row, 1).text() == "3.5000", "the starting 2 SOL and the 1.5 bought, at 4 decimals"
+    assert panel.positions.item(row, 2).text() == f"{position.average_cost:,.4f}", "at SOL-USDC's price decimals"
+    assert len(panel.positions.item(row, 2).text()) < 12, "never a raw 28-digit Decimal"
     assert texts["USDC"] == f"{Decimal(1000) - Decimal('1.5') * order.execution_price:,.2f}"
     model = desk.window.board.model
     row = next(r for r in range(model.rowCount()) if model.order_at(r).id == order.id)
