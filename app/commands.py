@@ -7,8 +7,7 @@ import asyncio
 import sys
 import time
 from collections import Counter
-from collections.abc import Awaitable, Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Awaitable, Callable
 from decimal import Decimal, InvalidOperation
 from functools import wraps
 from typing import Any
@@ -110,8 +109,8 @@ async def submit(args: argparse.Namespace, settings: Settings) -> int:
         expires_in=args.expires,
         slippage=_slippage_fraction(args.slippage),
     )
-    if settings.queue_url:
-        return await cluster_commands.submit(args, settings, request)
+    # One submit path in every mode: with a queue URL the engine is a cluster producer whose
+    # orders `dexdesk worker`s run, bound, reserved and stored exactly as in one process.
     async with running_engine(settings, on_mirror_state=_MirrorReporter()) as engine:
         printer = _UpdatePrinter(as_json=args.json, verbose=args.wait)
         engine.subscribe(printer)
@@ -120,6 +119,8 @@ async def submit(args: argparse.Namespace, settings: Settings) -> int:
                 # The id is chosen before the first try to store it, so a try whose commit
                 # acknowledgement was lost is recognised, never stored twice.
                 order = (await engine.submit_many([request]))[0]
+            except (InvalidOrder, ClusterUnavailable):
+                raise  # refused before anything was stored: one line, status 2
             except Exception as error:  # noqa: BLE001  (one line for the user, never a traceback)
                 err.print(
                     f"dexdesk: cannot tell whether order {request.order_id} was stored ({error}); "
@@ -182,8 +183,6 @@ async def run(args: argparse.Namespace, settings: Settings) -> int:
         raise InvalidOrder([FieldError("orders", ORDERS_RULE)])
     pairs = [_pair(name) for name in args.pairs.split(",")] if args.pairs else None
     requests = random_requests(default_catalog(), args.orders, seed=settings.seed, pairs=pairs)
-    if settings.queue_url:
-        return await _run_on_cluster(args, settings, requests)
     async with running_engine(settings, on_mirror_state=_MirrorReporter()) as engine:
         finished: dict[str, Order] = {}
         ours: set[str] = set()
@@ -242,31 +241,6 @@ async def run(args: argparse.Namespace, settings: Settings) -> int:
         return ExitCode.FAILED
     # FAILED orders are outcomes the simulation produces on purpose (network failures, slippage),
     # already in the summary; they do not make the run a failure.
-    return ExitCode.OK
-
-
-async def _run_on_cluster(args: argparse.Namespace, settings: Settings, requests: list[Any]) -> int:
-    @contextmanager
-    def progress() -> Iterator[Callable[[int], None]]:
-        bar = Progress(
-            TextColumn("[bold]orders (cluster)"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TimeElapsedColumn(),
-            console=err,
-            disable=args.json,
-        )
-        task = bar.add_task("orders", total=len(requests))
-        with bar:
-            yield lambda done: bar.update(task, completed=done)
-
-    finals, wall = await cluster_commands.run(requests, settings, progress)
-    summary = _summary(finals, wall)
-    if args.json:
-        print(dumps(summary))
-    else:
-        _print_summary(summary)
-    # As in one process: FAILED orders are outcomes of the simulation, not a failed run.
     return ExitCode.OK
 
 

@@ -15,7 +15,7 @@ import logging
 from collections.abc import Awaitable, Callable, Iterable
 from typing import Any
 
-from engine.account.model import Reservation, reservation_for
+from engine.account.model import reservation_for
 from engine.active_orders import ActiveOrders
 from engine.clock import Clock
 from engine.cluster.config import refuse_limit_orders_in_cluster
@@ -96,9 +96,9 @@ class Engine(EngineReads):
             # A cluster producer: workers run (and resume) every order; this engine only submits
             # and passes on what the workers publish.
             self._last_seq = await self.store.max_seq()
-            attach = getattr(self.queue, "attach", None)
-            if attach is not None:
-                attach(self.store, self._heard_from_worker)
+            if isinstance(self.queue, RemoteQueue):
+                # Listening before the first submission: an order that ends at once is still heard.
+                await self.queue.listen(self.store, self._heard_from_worker, self._active.ids)
             self._dispatcher = asyncio.create_task(self.queue.run(self._attempt), name="dexdesk-dispatcher")
             return []
         await self._coordinator.start()
@@ -187,6 +187,8 @@ class Engine(EngineReads):
         remote = self.queue if isinstance(self.queue, RemoteQueue) else None
         if remote is not None:
             refuse_limit_orders_in_cluster(requests)
+            # Refused before anything is stored: an order no worker would hear about is never kept.
+            await remote.check()
         # A cluster producer stores its orders unowned: the worker that takes a job claims its order.
         owner = None if remote is not None else self.owner_id
         fresh = [
@@ -194,8 +196,6 @@ class Engine(EngineReads):
             for index, request in enumerate(requests)
         ]
         reservations = [item for item in map(reservation_for, fresh) if item is not None]
-        if remote is not None:
-            return await self._submit_remote(remote, fresh, reservations)
         results = await self.store.insert(fresh, reservations)
         stored = []
         for order, created in results:
@@ -205,21 +205,14 @@ class Engine(EngineReads):
             self._last_seq = max(self._last_seq, order.seq)
             self._track(order)
             self.hub.publish(OrderUpdate(update_message(order), order, order.logs))
-            self._dispatch(order)
-        self.limits.poke()
-        return stored
-
-    async def _submit_remote(
-        self, queue: RemoteQueue, fresh: list[Order], reservations: list[Reservation]
-    ) -> list[Order]:
-        """Cluster mode: refuse if the queue is down, else store PENDING, announce, and enqueue for the workers."""
-        await queue.check()
-        stored = [order for order, _created in await self.store.insert(fresh, reservations)]
-        for order in stored:
-            self._last_seq = max(self._last_seq, order.seq)
-            self._track(order)
-            self.hub.publish(OrderUpdate(update_message(order), order, order.logs))
-        await queue.enqueue([order.id for order in stored])
+            if remote is None:
+                self._dispatch(order)
+        if remote is not None:
+            # Job id = order id: an order stored by an earlier try (its acknowledgement lost) is queued
+            # again harmlessly, so a retried submission never leaves an order without a job.
+            await remote.enqueue([order.id for order in stored if not order.is_terminal])
+        else:
+            self.limits.poke()
         return stored
 
     def _heard_from_worker(self, update: OrderUpdate) -> None:

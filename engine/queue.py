@@ -11,11 +11,15 @@ import asyncio
 from collections import deque
 from collections.abc import Callable, Coroutine, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from engine.clock import Clock
+from engine.domain import OrderUpdate
 from engine.ratelimit import SlidingWindowLimiter
 from engine.retry import RetryPolicy
+
+if TYPE_CHECKING:
+    from engine.storage import OrderStore
 
 # A coroutine function, not any awaitable: each attempt runs as its own task.
 Handler = Callable[[str], Coroutine[Any, Any, None]]
@@ -74,6 +78,15 @@ class RemoteQueue(Protocol):
 
     async def enqueue(self, order_ids: Sequence[str]) -> None:
         """Queue stored orders for the workers, in order; repeated ids are no-ops."""
+
+    async def listen(
+        self, store: OrderStore, publish: Callable[[OrderUpdate], None], following: Callable[[], Sequence[str]]
+    ) -> None:
+        """Start hearing the workers' updates (each passed to `publish` with its order as stored).
+
+        Returns once listening; an order of `following()` that ended unheard (a lost message, a
+        Redis reconnect) is still published from the database within about a second.
+        """
 
 
 class InProcessQueue:
