@@ -55,9 +55,7 @@ async def test_a_cluster_limit_order_is_refused_and_a_market_order_is_bound_rese
         assert order is not None
         assert order.terms.slippage == Decimal("0.02")
         assert order.terms.quoted_price is not None
-        assert order.terms.price_bound == (order.terms.quoted_price * Decimal("1.02")).quantize(
-            order.terms.price_bound
-        )
+        assert order.terms.price_bound == (order.terms.quoted_price * Decimal("1.02")).quantize(order.terms.price_bound)
         assert account is not None
         _started, stored_balances, fills = account
         totals = {balance.token: balance.total for balance in stored_balances}
