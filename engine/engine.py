@@ -123,12 +123,16 @@ class Engine(EngineReads):
                 remaining_s = max(0.0, (order.retry_at - now).total_seconds())
             entry = resumed_entry(self._transitions, order, self.owner_id, remaining_s)
             self._track(order)
-            self._save(await self._transitions.apply(order, [entry], durable=False))
+            # Everything from here on acts on the order as stored with its `resumed` entry: the limit
+            # book once held the copy from before it, and its expiry's log entry took the same place
+            # in the log (UNIQUE constraint failed: order_logs), so the order never expired.
+            resumed = await self._transitions.apply(order, [entry], durable=False)
+            self._save(resumed)
             if remaining_s:
                 scale = self.clock.time_scale
                 self.queue.add_after(order.id, remaining_s / scale if scale > 0 else 0.0)
             else:
-                self._dispatch(order)
+                self._dispatch(resumed)
 
     async def stop(self) -> None:
         """Stop starting attempts, let the ones in flight finish, hand back the rest, close storage.
