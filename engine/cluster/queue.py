@@ -95,6 +95,13 @@ class ClusterProducer:
                 "a worker queues them when it starts (dexdesk worker)",
             ) from None
 
+    async def retry_failed(self) -> None:
+        """Move every job in `failed` back to waiting; its order decides, when it runs, whether anything is left."""
+        try:
+            await self.queue.retryJobs({"state": "failed"})
+        except _ERRORS as error:
+            raise self.unavailable(error, "failed jobs stay failed until the next try") from None
+
     async def stats(self) -> ClusterStats:
         try:
             counts = await self.queue.getJobCounts("waiting", "prioritized", "delayed", "active")

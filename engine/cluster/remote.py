@@ -111,7 +111,10 @@ class ClusterQueue:
                     if len(batch) < FOLLOW_BATCH_LIMIT:
                         continue
                 if batch:
-                    await self._hand_on(batch)
+                    try:
+                        await self._hand_on(batch)
+                    except Exception as error:  # noqa: BLE001  (the change feed still reports the ends)
+                        log.warning("could not read %d heard updates' orders (%s)", len(batch), describe_error(error))
                     batch = []
                 if message is None and loop.time() - settled_at >= SETTLE_S:
                     settled_at = loop.time()
@@ -125,14 +128,13 @@ class ClusterQueue:
         assert self._publish is not None
         try:
             changed, self._cursor = await ownership.changes_since(self._store, self._cursor)
+            following = set(self._following())
+            for _mark, order in changed:
+                if order.is_terminal and order.id in following:
+                    # Read whole (the feed's rows carry no logs): the end is shown with its reason.
+                    self._publish(external_update(await self._store.get(order.id) or order))
         except Exception as error:  # noqa: BLE001  (a database hiccup: the next quiet moment looks again)
-            log.warning("could not read the database's change feed (%s); looking again", error)
-            return
-        following = set(self._following())
-        for _mark, order in changed:
-            if order.is_terminal and order.id in following:
-                # Read whole (the feed's rows carry no logs): the end is shown with its reason.
-                self._publish(external_update(await self._store.get(order.id) or order))
+            log.warning("could not read the database's change feed (%s); looking again", describe_error(error))
 
     async def _hand_on(self, batch: list[dict[str, Any]]) -> None:
         assert self._store is not None

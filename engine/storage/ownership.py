@@ -333,3 +333,22 @@ async def held_elsewhere(store: OrderStore) -> dict[str, datetime]:
 
     held: dict[str, datetime] = await store._with_retries(work)
     return held
+
+
+async def orphaned(store: OrderStore, now: datetime) -> list[str]:
+    """Unfinished orders nobody live owns (no owner, or an owner whose lease ran out), oldest first.
+
+    What a cluster's reconciler gives a job again: one of these may have lost its job (a Redis
+    restarted empty, a job failed during an outage) and nobody would ever run it otherwise.
+    """
+    query = (
+        select(orders.c.id)
+        .where(orders.c.status.in_(_ACTIVE), or_(orders.c.owner.is_(None), ~_owner_alive(now)))
+        .order_by(orders.c.seq)
+    )
+
+    async def work(connection: AsyncConnection) -> list[str]:
+        return [row[0] for row in await connection.execute(query)]
+
+    found: list[str] = await store._with_retries(work)
+    return found
