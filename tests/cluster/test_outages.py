@@ -1,4 +1,4 @@
-"""Issue 21: a PostgreSQL outage under three workers strands no order.
+"""Issue 21: a PostgreSQL outage under three workers, or a Redis restarted empty under two, strands no order.
 
 PostgreSQL "stops" for 6 s behind a proxy (every connection cut, new ones refused; the shared
 server itself is never stopped) while three real `dexdesk worker`s run 200 orders a real
@@ -61,6 +61,41 @@ async def test_postgres_away_for_six_seconds_under_three_workers_strands_no_orde
         assert producer.returncode == 0, err.decode()
         assert b"Traceback" not in err, err.decode()
         store = OrderStore(direct_url)
+        await store.open()
+        try:
+            ids = [order.id for order in await store.list_orders(limit=None)]
+            assert len(ids) == ORDERS
+            await assert_nothing_lost(store, ids)
+        finally:
+            await store.close()
+        await running.stop()
+        for worker in running.workers:
+            assert "Traceback" not in worker.log.read_text(), worker.log.read_text()[-3000:]
+
+
+async def test_redis_restarted_empty_under_two_workers_strands_no_order(tmp_path: Path) -> None:
+    """The queue's Redis is SIGKILLed and started again empty (no persistence): every job it held is gone."""
+    options = ("--time-scale", "0.2", "--rate-limit", "0", "--seed", "6", "--concurrency", "5")
+    async with cluster(tmp_path, *options) as running:
+        for _ in range(2):
+            await running.start_worker("--lease", "3")
+        producer = await asyncio.create_subprocess_exec(
+            DEXDESK, "run", "--orders", str(ORDERS), "--json", *running.args(),
+            env=running.env(), stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+        )  # fmt: skip
+        try:
+            await eventually(lambda: _ended(running.db_url), "the first orders to end", within=60, every=0.1)
+            await running.redis.kill()
+            await running.redis.start()
+            TALLY.fault("the queue's Redis restarted empty under 2 workers")
+            _out, err = await asyncio.wait_for(producer.communicate(), 120)
+        finally:
+            if producer.returncode is None:
+                producer.kill()
+                await producer.wait()
+        assert producer.returncode == 0, err.decode()
+        assert b"Traceback" not in err, err.decode()
+        store = OrderStore(running.db_url)
         await store.open()
         try:
             ids = [order.id for order in await store.list_orders(limit=None)]
