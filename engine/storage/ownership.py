@@ -76,12 +76,17 @@ async def claim(store: OrderStore, *, now: datetime, until: datetime) -> list[Or
     """Take every unfinished order that is unowned or whose owner's lease ran out; returns them with logs, oldest first.
 
     Renews this owner's own lease in the same transaction, so what it claims is covered at once.
+    Its own orders are never taken, even when its lease ran out (a renewal late under load): the
+    claim would bump their versions and fail every write of the attempts it has in flight, and it
+    dropped them as "taken over by another process" (93,482 of 100,000 orders, with no other
+    process on the file). Owners are compared, not times; the renewal here covers them again.
     """
 
     async def work(connection: AsyncConnection) -> list[Order]:
+        theirs = or_(orders.c.owner.is_(None), (orders.c.owner != store.owner_id) & ~_owner_alive(now))
         claimed = await connection.execute(
             update(orders)
-            .where(orders.c.status.in_(_ACTIVE), or_(orders.c.owner.is_(None), ~_owner_alive(now)))
+            .where(orders.c.status.in_(_ACTIVE), theirs)
             .values(owner=store.owner_id, version=orders.c.version + 1)
             .returning(orders.c.id)
         )
