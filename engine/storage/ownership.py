@@ -312,6 +312,40 @@ async def changes_since(store: OrderStore, cursor: FeedCursor) -> tuple[list[tup
     return changed
 
 
+async def changes_since_counted(
+    store: OrderStore, cursor: FeedCursor
+) -> tuple[list[tuple[int, Order, int]], FeedCursor]:
+    """`changes_since`, with each row's log length (what its state has seen of its log)."""
+
+    async def work(connection: AsyncConnection) -> tuple[list[tuple[int, Order, int]], FeedCursor]:
+        return await change_feed.read_counted(connection, cursor, store.owner_id)
+
+    changed: tuple[list[tuple[int, Order, int]], FeedCursor] = await store._with_retries(work)
+    return changed
+
+
+async def log_slices(store: OrderStore, spans: dict[str, tuple[int, int]]) -> dict[str, list[LogEntry]]:
+    """Each order's log entries from index `start` up to (not including) `end`, oldest first."""
+
+    async def work(connection: AsyncConnection) -> dict[str, list[LogEntry]]:
+        found: dict[str, list[LogEntry]] = {order_id: [] for order_id in spans}
+        ids = sorted(spans)
+        for begin in range(0, len(ids), 500):
+            query = (
+                select(order_logs)
+                .where(order_logs.c.order_id.in_(ids[begin : begin + 500]))
+                .order_by(order_logs.c.order_id, order_logs.c.idx)
+            )
+            for row in (await connection.execute(query)).mappings():
+                start, end = spans[row["order_id"]]
+                if start <= row["idx"] < end:
+                    found[row["order_id"]].append(log_from_row(row))
+        return found
+
+    result: dict[str, list[LogEntry]] = await store._with_retries(work)
+    return result
+
+
 async def others_active(store: OrderStore, now: datetime) -> int:
     """Unfinished orders held by other live processes (their owner's lease has not run out)."""
     query = select(func.count()).where(
