@@ -101,6 +101,8 @@ async def running_engine(
         await engine.stop()
         if mirror is not None:
             await mirror.stop()
+            if (line := mirror.unflushed_line()) is not None:
+                print(f"dexdesk: {line}", file=sys.stderr, flush=True)
 
 
 @asynccontextmanager
