@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import secrets
 import sys
 from collections.abc import AsyncIterator, Callable
@@ -98,9 +99,13 @@ async def running_engine(
     try:
         yield engine
     finally:
-        await engine.stop()
+        # Ctrl-C or SIGTERM cancelled the command (even if it caught that to choose its exit status):
+        # stop within 2 s, leaving the attempts in flight to `resume`.
+        task = asyncio.current_task()
+        interrupted = task is not None and task.cancelling() > 0
+        await engine.stop(interrupted=interrupted)
         if mirror is not None:
-            await mirror.stop()
+            await mirror.stop(flush_timeout_s=0.5 if interrupted else 2.0)
             if (line := mirror.unflushed_line()) is not None:
                 print(f"dexdesk: {line}", file=sys.stderr, flush=True)
 

@@ -37,6 +37,8 @@ from engine.validation import OrderRequest, validate_order
 
 log = logging.getLogger(__name__)
 
+INTERRUPTED_HAND_BACK_S = 1.0
+
 
 class Engine(EngineReads):
     def __init__(
@@ -134,21 +136,32 @@ class Engine(EngineReads):
             else:
                 self._dispatch(resumed)
 
-    async def stop(self) -> None:
+    async def stop(self, *, interrupted: bool = False) -> None:
         """Stop starting attempts, let the ones in flight finish, hand back the rest, close storage.
 
         Orders still queued or backing off stay stored as they are, unowned, so another process
-        takes them at once (or the next start here resumes them).
+        takes them at once (or the next start here resumes them). `interrupted` (Ctrl-C, SIGTERM):
+        the attempts in flight stop where they stand instead (a swap takes 2-3 s, and an interrupted
+        command ends within 2 s), and handing back waits at most `INTERRUPTED_HAND_BACK_S`; what is
+        not handed back is taken over once its lease runs out.
         """
         await self.limits.stop()
         if self._dispatcher is not None:
             self._dispatcher.cancel()
             await asyncio.gather(self._dispatcher, return_exceptions=True)
             self._dispatcher = None
-        drain = getattr(self.queue, "drain_in_flight", None)
+        drain = getattr(self.queue, "abandon_in_flight" if interrupted else "drain_in_flight", None)
         if drain is not None:
             await drain()
         await self._coordinator.stop()
+        try:
+            hand_back = self._hand_back()
+            await (asyncio.wait_for(hand_back, INTERRUPTED_HAND_BACK_S) if interrupted else hand_back)
+        except TimeoutError:
+            log.warning("unfinished orders not handed back in time; others take them when the lease runs out")
+        await self.store.close()
+
+    async def _hand_back(self) -> None:
         await self.store.flush()
         try:
             if self.store.fatal is None:  # a database that refused for good is not written again
@@ -157,7 +170,6 @@ class Engine(EngineReads):
             log.warning(
                 "could not hand back unfinished orders; others take them when the lease runs out", exc_info=True
             )
-        await self.store.close()
 
     def reconfigure(self, settings: EngineSettings) -> None:
         """Apply new numbers to the running engine; queued orders are kept."""

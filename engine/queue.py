@@ -209,6 +209,18 @@ class InProcessQueue:
         self._settling.discard(task)
         self._wakeup.set()
 
+    async def abandon_in_flight(self) -> None:
+        """Stop the attempts in flight where they stand (an interrupted command must end within 2 s).
+
+        Each keeps its last stored state: a SUBMITTED swap was stored with its signed transaction
+        before it was sent, and the next start re-sends that very transaction, which lands at most
+        once. Attempts whose outcome is already queued for commit are let finish.
+        """
+        for task in self._in_flight:
+            task.cancel()
+        while self._in_flight or self._settling:
+            await asyncio.gather(*self._in_flight, *self._settling, return_exceptions=True)
+
     async def drain_in_flight(self) -> None:
         """Let attempts already started finish (a clean stop never abandons a swap mid-flight)."""
         while self._in_flight or self._settling:
