@@ -18,7 +18,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from app import __version__, cluster_commands
 from app.console import order_detail, orders_table, update_lines, write_plain_table
 from app.limits import MAX_RUN_ORDERS, ORDERS_RULE
-from app.wiring import build_engine, build_mirror, open_store, running_engine
+from app.wiring import build_engine, build_mirror, open_store, running_engine, within_lock_wait
 from engine.cluster.config import ClusterUnavailable
 from engine.demo import random_requests
 from engine.domain import Order, OrderStatus, OrderUpdate
@@ -282,7 +282,7 @@ async def resume(args: argparse.Namespace, settings: Settings) -> int:
             markup=False,
         )
         return ExitCode.OK
-    async with running_engine(settings, on_mirror_state=_MirrorReporter()) as engine:
+    async with running_engine(settings, on_mirror_state=_MirrorReporter(), lock_wait_s=settings.lease_s) as engine:
         await engine.wait_abandoned()
         await engine.wait_idle()
         count = engine.resumed
@@ -346,7 +346,7 @@ async def cancel(args: argparse.Namespace, settings: Settings) -> int:
         mirror.start()
     try:
         order_id = await _one_order_id(engine.store, args.order_id)
-        result = await engine.cancel(order_id)
+        result = await within_lock_wait(engine.store, settings.lease_s, engine.cancel(order_id))
     finally:
         await engine.store.close()
         if mirror is not None:

@@ -5,16 +5,20 @@ from __future__ import annotations
 import asyncio
 import secrets
 import sys
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import replace
+from datetime import UTC, datetime
+from typing import TypeVar
 
 from engine.cluster.config import ClusterConfig, refuse_unshared_database
 from engine.cluster.remote import ClusterQueue
 from engine.engine import Engine, EngineSettings
 from engine.mirror import MirrorState, RedisMirror
 from engine.settings import Settings
-from engine.storage import OrderStore
+from engine.storage import OrderStore, StorageUnavailable, ownership
+
+T = TypeVar("T")
 
 
 def pick_seed(settings: Settings) -> int:
@@ -87,13 +91,65 @@ def _tell_once(store: OrderStore) -> None:
         print(f"dexdesk: {notice}", file=sys.stderr)
 
 
+async def within_lock_wait(store: OrderStore, bound_s: float, work: Awaitable[T]) -> T:
+    """`work`, given up after `bound_s` on SQLite while another process's write holds the file.
+
+    A SQLite writer stalled inside its transaction (SIGSTOP, a frozen VM) cannot be broken from
+    outside: `cancel` and `resume` retried "database is locked" until killed. They now give up
+    after one lease with one line (StorageUnavailable, exit status 2) naming who may hold it.
+    PostgreSQL needs no such bound: its sessions time out (see engine/storage/connect.py).
+    """
+    if store.dialect != "sqlite":
+        return await work
+    try:
+        return await asyncio.wait_for(work, bound_s)
+    except TimeoutError:
+        raise StorageUnavailable(await _lock_holder_line(store, bound_s)) from None
+
+
+async def _lock_holder_line(store: OrderStore, waited_s: float) -> str:
+    why = store.last_error or "database is locked"
+    try:
+        listed = await ownership.owners_listed(store)
+    except Exception:  # noqa: BLE001  (the line is still said, without names)
+        listed = []
+    if listed:
+        now = datetime.now(UTC)
+        holders = ", ".join(
+            f"{owner} (lease {'ends in' if until >= now else 'ended'} {abs((until - now).total_seconds()):.0f} s"
+            f"{'' if until >= now else ' ago'})"
+            for owner, until in listed[:3]
+        )
+        who = f"processes holding orders in it (host:pid:tag): {holders}"
+    else:
+        who = "no dexdesk process holds orders in it (another program may be writing it)"
+    return (
+        f"gave up after {waited_s:g} s: {store.display_url} stays locked by another process's unfinished write "
+        f"({why}); {who}; end or continue that process, then try again"
+    )
+
+
 @asynccontextmanager
 async def running_engine(
-    settings: Settings, *, on_mirror_state: Callable[[MirrorState], None] | None = None
+    settings: Settings,
+    *,
+    on_mirror_state: Callable[[MirrorState], None] | None = None,
+    lock_wait_s: float | None = None,
 ) -> AsyncIterator[Engine]:
-    """An engine that has resumed every unfinished order, mirrored to Redis if a URL is set; stopped cleanly."""
+    """An engine that has resumed every unfinished order, mirrored to Redis if a URL is set; stopped cleanly.
+
+    `lock_wait_s`: on SQLite, give up starting after that long behind another process's write (see
+    `within_lock_wait`); storage is closed and StorageUnavailable raised.
+    """
     engine = build_engine(settings)
-    await engine.start()
+    if lock_wait_s is None:
+        await engine.start()
+    else:
+        try:
+            await within_lock_wait(engine.store, lock_wait_s, engine.start())
+        except StorageUnavailable:
+            await engine.stop(interrupted=True)
+            raise
     _tell_once(engine.store)
     mirror = start_mirror(engine, settings, on_mirror_state)
     try:

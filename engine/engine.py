@@ -158,7 +158,7 @@ class Engine(EngineReads):
             hand_back = self._hand_back()
             await (asyncio.wait_for(hand_back, INTERRUPTED_HAND_BACK_S) if interrupted else hand_back)
         except TimeoutError:
-            log.warning("unfinished orders not handed back in time; others take them when the lease runs out")
+            log.info("unfinished orders not handed back in time; others take them when the lease runs out")
         await self.store.close()
 
     async def _hand_back(self) -> None:

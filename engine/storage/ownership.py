@@ -391,3 +391,15 @@ async def orphaned(store: OrderStore, now: datetime) -> list[str]:
 
     found: list[str] = await store._with_retries(work)
     return found
+
+
+async def owners_listed(store: OrderStore) -> list[tuple[str, datetime]]:
+    """Every process with a lease row (host:pid:tag) and its lease's end, latest first: who may hold a lock."""
+    query = select(owners.c.id, owners.c.lease_until).order_by(owners.c.lease_until.desc())
+
+    async def work(connection: AsyncConnection) -> list[tuple[str, datetime]]:
+        return [(str(row[0]), row[1]) for row in await connection.execute(query)]
+
+    # One plain read, no retries: it is asked while a writer holds the file, and readers are not blocked.
+    listed: list[tuple[str, datetime]] = await store._run(work)
+    return listed
