@@ -50,6 +50,7 @@ log = logging.getLogger(__name__)
 
 _STORAGE_RETRY_S = 1.0
 _JOB_RETRY_S = 1.0
+_FULL_PASS_EVERY = 6
 _CLAIM_RETRY_S = 0.5
 
 
@@ -123,6 +124,7 @@ class ClusterWorker:
         self._renewal: asyncio.Task[None] | None = None
         self._reconciler: asyncio.Task[None] | None = None
         self._producer = ClusterProducer(config)
+        self._queued_on_run: str | None = None  # the Redis (run id) every orphan was last queued on
         self._stopping = asyncio.Event()
         self._lease_renewed_at = float("-inf")  # monotonic time of the last renewal of this worker's lease
         self._claims = ClaimBatcher(self._claim_many)
@@ -150,17 +152,28 @@ class ClusterWorker:
         self._reconciler = asyncio.create_task(self._reconcile_every_lease(), name="dexdesk-worker-reconciler")
 
     async def _reconcile_every_lease(self) -> None:
-        """Every lease: each unfinished order nobody live owns gets a job again, and no job stays failed.
+        """Every lease: no job stays failed, and after a lost Redis every unfinished order nobody owns is queued.
 
         The stored order is the truth, the queue only a way to it: a Redis restarted empty lost
-        jobs, an outage may have failed some, a producer may have stored orders it could not
-        queue. Job id = order id, so an order that has its job keeps just that one.
+        jobs (known by its new run id), an outage may have failed some, a producer may have stored
+        orders it could not queue. Job id = order id, so an order that has its job keeps just that
+        one. The full pass lists every orphan and costs Redis one script call per order, so it
+        runs when Redis changed or a pass failed, and otherwise every `_FULL_PASS_EVERY` leases.
         """
+        passes = 0
         while True:
             await asyncio.sleep(self.config.lease_s)
+            passes += 1
             try:
-                await self.reconcile()
-            except Exception as error:  # noqa: BLE001  (the next lease tries again)
+                await self._producer.retry_failed()
+                run_id = await self._producer.server_run_id()
+                if run_id != self._queued_on_run or passes % _FULL_PASS_EVERY == 0:
+                    queued = await self.reconcile()
+                    if run_id != self._queued_on_run and self._queued_on_run is not None:
+                        log.info("Redis changed (run id); re-queued %d unfinished orders nobody owns", queued)
+                    self._queued_on_run = run_id
+            except Exception as error:  # noqa: BLE001  (the next lease tries again, with a full pass)
+                self._queued_on_run = None
                 log.warning("could not reconcile the queue with the database (%s)", describe_error(error))
 
     async def reconcile(self) -> int:
@@ -180,10 +193,12 @@ class ClusterWorker:
         """
         producer = ClusterProducer(self.config)
         try:
+            run_id = await producer.server_run_id()
             unfinished = await unfinished_ids(self.store)
             if unfinished:
                 await producer.enqueue(unfinished)
                 self.requeued = len(unfinished)
+            self._queued_on_run = run_id
         except ClusterUnavailable as error:
             log.warning("could not re-queue unfinished orders: %s", error)
         finally:
