@@ -104,7 +104,11 @@ async def within_lock_wait(store: OrderStore, bound_s: float, work: Awaitable[T]
     try:
         return await asyncio.wait_for(work, bound_s)
     except TimeoutError:
-        raise StorageUnavailable(await _lock_holder_line(store, bound_s)) from None
+        raise LockWaitExceeded(await _lock_holder_line(store, bound_s)) from None
+
+
+class LockWaitExceeded(StorageUnavailable):
+    """A SQLite file stayed locked by another process's write for longer than the bound (one line)."""
 
 
 async def _lock_holder_line(store: OrderStore, waited_s: float) -> str:
@@ -147,8 +151,8 @@ async def running_engine(
     else:
         try:
             await within_lock_wait(engine.store, lock_wait_s, engine.start())
-        except StorageUnavailable:
-            await engine.stop(interrupted=True)
+        except LockWaitExceeded:
+            await engine.stop(interrupted=True)  # hands back what it claimed if it can, within 1 s
             raise
     _tell_once(engine.store)
     mirror = start_mirror(engine, settings, on_mirror_state)
