@@ -5,8 +5,9 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import signal
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 from engine.exit_codes import ExitCode
@@ -288,14 +289,29 @@ def main(argv: Sequence[str] | None = None) -> int:
             return int(handler(args, settings))  # benches run their own event loop (virtual time, Qt)
         choose_loop = getattr(args, "loop_factory", None)  # `serve` runs on uvloop where it is installed
         with asyncio.Runner(loop_factory=choose_loop() if choose_loop else None) as runner:
-            return int(runner.run(handler(args, settings)))
-    except KeyboardInterrupt:
+            return int(runner.run(_stopped_by_sigterm_too(handler(args, settings))))
+    except (KeyboardInterrupt, asyncio.CancelledError):
         note = getattr(
             args, "interrupt_note", "interrupted: unfinished orders are kept and resume with `dexdesk resume`"
         )
         if note:
             print(note, file=sys.stderr)
         return ExitCode.INTERRUPTED
+
+
+async def _stopped_by_sigterm_too(command: Awaitable[int]) -> int:
+    """SIGTERM stops a command as Ctrl-C does (asyncio.Runner only handles SIGINT): same cleanup, same 130.
+
+    `serve` and `worker` install their own handlers for both, which take over while they run.
+    """
+    task = asyncio.current_task()
+    loop = asyncio.get_running_loop()
+    if task is not None:
+        loop.add_signal_handler(signal.SIGTERM, task.cancel)
+    try:
+        return await command
+    finally:
+        loop.remove_signal_handler(signal.SIGTERM)
 
 
 def entry_point() -> None:

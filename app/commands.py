@@ -7,8 +7,7 @@ import asyncio
 import sys
 import time
 from collections import Counter
-from collections.abc import Awaitable, Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Awaitable, Callable
 from decimal import Decimal, InvalidOperation
 from functools import wraps
 from typing import Any
@@ -20,7 +19,7 @@ from sqlalchemy.engine import make_url
 from app import __version__, cluster_commands
 from app.console import order_detail, orders_table, update_lines, write_plain_table
 from app.limits import MAX_RUN_ORDERS, ORDERS_RULE
-from app.wiring import build_engine, build_mirror, open_store, running_engine
+from app.wiring import build_engine, build_mirror, open_store, running_engine, within_lock_wait
 from engine.cluster.config import ClusterUnavailable
 from engine.demo import random_requests
 from engine.domain import Order, OrderStatus, OrderUpdate
@@ -112,8 +111,8 @@ async def submit(args: argparse.Namespace, settings: Settings) -> int:
         expires_in=args.expires,
         slippage=_slippage_fraction(args.slippage),
     )
-    if settings.queue_url:
-        return await cluster_commands.submit(args, settings, request)
+    # One submit path in every mode: with a queue URL the engine is a cluster producer whose
+    # orders `dexdesk worker`s run, bound, reserved and stored exactly as in one process.
     async with running_engine(settings, on_mirror_state=_MirrorReporter()) as engine:
         printer = _UpdatePrinter(as_json=args.json, verbose=args.wait)
         engine.subscribe(printer)
@@ -122,8 +121,8 @@ async def submit(args: argparse.Namespace, settings: Settings) -> int:
                 # The id is chosen before the first try to store it, so a try whose commit
                 # acknowledgement was lost is recognised, never stored twice.
                 order = (await engine.submit_many([request]))[0]
-            except InvalidOrder:
-                raise  # refused (a paper-account shortfall): nothing stored, one line and exit 2
+            except (InvalidOrder, ClusterUnavailable):
+                raise  # refused before anything was stored (bad input, a shortfall, no queue): one line, exit 2
             except Exception as error:  # noqa: BLE001  (one line for the user, never a traceback)
                 err.print(
                     f"dexdesk: cannot tell whether order {request.order_id} was stored ({error}); "
@@ -199,8 +198,6 @@ async def run(args: argparse.Namespace, settings: Settings) -> int:
         raise InvalidOrder([FieldError("orders", ORDERS_RULE)])
     pairs = [_pair(name) for name in args.pairs.split(",")] if args.pairs else None
     requests = random_requests(default_catalog(), args.orders, seed=settings.seed, pairs=pairs)
-    if settings.queue_url:
-        return await _run_on_cluster(args, settings, requests)
     async with running_engine(settings, on_mirror_state=_MirrorReporter()) as engine:
         finished: dict[str, Order] = {}
         ours: set[str] = set()
@@ -262,31 +259,6 @@ async def run(args: argparse.Namespace, settings: Settings) -> int:
     return ExitCode.OK
 
 
-async def _run_on_cluster(args: argparse.Namespace, settings: Settings, requests: list[Any]) -> int:
-    @contextmanager
-    def progress() -> Iterator[Callable[[int], None]]:
-        bar = Progress(
-            TextColumn("[bold]orders (cluster)"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TimeElapsedColumn(),
-            console=err,
-            disable=args.json,
-        )
-        task = bar.add_task("orders", total=len(requests))
-        with bar:
-            yield lambda done: bar.update(task, completed=done)
-
-    finals, wall = await cluster_commands.run(requests, settings, progress)
-    summary = _summary(finals, wall)
-    if args.json:
-        print(dumps(summary))
-    else:
-        _print_summary(summary)
-    # As in one process: FAILED orders are outcomes of the simulation, not a failed run.
-    return ExitCode.OK
-
-
 def _summary(orders: list[Order], wall_s: float) -> dict[str, Any]:
     statuses = Counter(order.status for order in orders)
     venues = Counter(str(order.dex) for order in orders if order.status is OrderStatus.CONFIRMED)
@@ -325,7 +297,7 @@ async def resume(args: argparse.Namespace, settings: Settings) -> int:
             markup=False,
         )
         return ExitCode.OK
-    async with running_engine(settings, on_mirror_state=_MirrorReporter()) as engine:
+    async with running_engine(settings, on_mirror_state=_MirrorReporter(), lock_wait_s=settings.lease_s) as engine:
         await engine.wait_abandoned()
         await engine.wait_idle()
         count = engine.resumed
@@ -393,7 +365,7 @@ async def cancel(args: argparse.Namespace, settings: Settings) -> int:
         mirror.start()
     try:
         order_id = await _one_order_id(engine.store, args.order_id)
-        result = await engine.cancel(order_id)
+        result = await within_lock_wait(engine.store, settings.lease_s, engine.cancel(order_id))
     finally:
         await engine.store.close()
         if mirror is not None:

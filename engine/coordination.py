@@ -19,6 +19,7 @@ from typing import Any
 
 from engine.clock import Clock
 from engine.domain import Order, OrderStatus, OrderUpdate, update_message
+from engine.missed_states import Heard, may_have_skipped, missed_updates
 from engine.storage import OrderStore, StorageUnavailable, ownership
 from engine.storage.change_feed import FeedCursor
 
@@ -58,11 +59,15 @@ class Coordinator:
         self._task: asyncio.Task[None] | None = None
         self._last_renewal = 0.0
         self._last_takeover = 0.0
+        # What was last announced of each unfinished order another process runs (engine/missed_states.py).
+        self._heard: dict[str, Heard] = {}
+        self._since = clock.utc_now()
 
     def lease_until(self) -> Any:
         return self.clock.utc_now() + timedelta(seconds=self.lease_s)
 
     async def start(self) -> None:
+        self._since = self.clock.utc_now()
         self.cursor = await ownership.feed_cursor_now(self.store)
         self._last_renewal = self._last_takeover = self.clock.monotonic()
         self._task = asyncio.create_task(self._run(), name="dexdesk-coordination")
@@ -102,14 +107,31 @@ class Coordinator:
         await self.poll()
 
     async def poll(self) -> int:
-        """Publish what other processes changed since the last poll; returns how many orders."""
-        changed, self.cursor = await ownership.changes_since(self.store, self.cursor)
+        """Publish what other processes changed since the last poll, every state in order; returns how many orders.
+
+        The feed gives each order's latest row; the states it went through since it was last
+        heard here are read back from its log (engine/missed_states.py), only for the orders
+        whose row does not follow on from what was heard.
+        """
+        changed, self.cursor = await ownership.changes_since_counted(self.store, self.cursor)
         own = self.store.own_change_seqs
-        seen = 0
-        for mark, order in changed:
-            if mark in own:
-                continue
-            seen += 1
+        theirs = [(order, count) for mark, order, count in changed if mark not in own]
+        spans = {
+            order.id: (self._heard[order.id].log_count if order.id in self._heard else 0, count)
+            for order, count in theirs
+            if may_have_skipped(self._heard.get(order.id), order, self._since)
+        }
+        slices = await ownership.log_slices(self.store, spans) if spans else {}
+        for order, count in theirs:
+            if order.id in slices:
+                heard = self._heard.get(order.id)
+                before = heard.status if heard is not None else None
+                for update in missed_updates(order, slices[order.id], before, self._since):
+                    self.on_external(update)
             self.on_external(external_update(order))
+            if order.is_terminal:
+                self._heard.pop(order.id, None)
+            else:
+                self._heard[order.id] = Heard(order.status, order.attempts, count)
         own.difference_update({mark for mark in own if self.cursor.covers(mark)})
-        return seen
+        return len(theirs)

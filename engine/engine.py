@@ -15,7 +15,7 @@ import logging
 from collections.abc import Awaitable, Callable, Iterable
 from typing import Any
 
-from engine.account.model import Reservation, reservation_for
+from engine.account.model import reservation_for
 from engine.active_orders import ActiveOrders
 from engine.clock import Clock
 from engine.cluster.config import refuse_limit_orders_in_cluster
@@ -36,6 +36,8 @@ from engine.storage.summary import SummaryCounter
 from engine.validation import OrderRequest, validate_order
 
 log = logging.getLogger(__name__)
+
+INTERRUPTED_HAND_BACK_S = 1.0
 
 
 class Engine(EngineReads):
@@ -98,9 +100,9 @@ class Engine(EngineReads):
             # A cluster producer: workers run (and resume) every order; this engine only submits
             # and passes on what the workers publish.
             self._last_seq = await self.store.max_seq()
-            attach = getattr(self.queue, "attach", None)
-            if attach is not None:
-                attach(self.store, self._heard_from_worker)
+            if isinstance(self.queue, RemoteQueue):
+                # Listening before the first submission: an order that ends at once is still heard.
+                await self.queue.listen(self.store, self._heard_from_worker, self._active.ids)
             self._dispatcher = asyncio.create_task(self.queue.run(self._attempt), name="dexdesk-dispatcher")
             return []
         await self._coordinator.start()
@@ -125,28 +127,43 @@ class Engine(EngineReads):
                 remaining_s = max(0.0, (order.retry_at - now).total_seconds())
             entry = resumed_entry(self._transitions, order, self.owner_id, remaining_s)
             self._track(order)
-            self._save(await self._transitions.apply(order, [entry], durable=False))
+            # Everything from here on acts on the order as stored with its `resumed` entry: the limit
+            # book once held the copy from before it, and its expiry's log entry took the same place
+            # in the log (UNIQUE constraint failed: order_logs), so the order never expired.
+            resumed = await self._transitions.apply(order, [entry], durable=False)
+            self._save(resumed)
             if remaining_s:
                 scale = self.clock.time_scale
                 self.queue.add_after(order.id, remaining_s / scale if scale > 0 else 0.0)
             else:
-                self._dispatch(order)
+                self._dispatch(resumed)
 
-    async def stop(self) -> None:
+    async def stop(self, *, interrupted: bool = False) -> None:
         """Stop starting attempts, let the ones in flight finish, hand back the rest, close storage.
 
         Orders still queued or backing off stay stored as they are, unowned, so another process
-        takes them at once (or the next start here resumes them).
+        takes them at once (or the next start here resumes them). `interrupted` (Ctrl-C, SIGTERM):
+        the attempts in flight stop where they stand instead (a swap takes 2-3 s, and an interrupted
+        command ends within 2 s), and handing back waits at most `INTERRUPTED_HAND_BACK_S`; what is
+        not handed back is taken over once its lease runs out.
         """
         await self.limits.stop()
         if self._dispatcher is not None:
             self._dispatcher.cancel()
             await asyncio.gather(self._dispatcher, return_exceptions=True)
             self._dispatcher = None
-        drain = getattr(self.queue, "drain_in_flight", None)
+        drain = getattr(self.queue, "abandon_in_flight" if interrupted else "drain_in_flight", None)
         if drain is not None:
             await drain()
         await self._coordinator.stop()
+        try:
+            hand_back = self._hand_back()
+            await (asyncio.wait_for(hand_back, INTERRUPTED_HAND_BACK_S) if interrupted else hand_back)
+        except TimeoutError:
+            log.info("unfinished orders not handed back in time; others take them when the lease runs out")
+        await self.store.close()
+
+    async def _hand_back(self) -> None:
         await self.store.flush()
         try:
             if self.store.fatal is None:  # a database that refused for good is not written again
@@ -155,7 +172,6 @@ class Engine(EngineReads):
             log.warning(
                 "could not hand back unfinished orders; others take them when the lease runs out", exc_info=True
             )
-        await self.store.close()
 
     def reconfigure(self, settings: EngineSettings) -> None:
         """Apply new numbers to the running engine; queued orders are kept."""
@@ -189,6 +205,8 @@ class Engine(EngineReads):
         remote = self.queue if isinstance(self.queue, RemoteQueue) else None
         if remote is not None:
             refuse_limit_orders_in_cluster(requests)
+            # Refused before anything is stored: an order no worker would hear about is never kept.
+            await remote.check()
         # A cluster producer stores its orders unowned: the worker that takes a job claims its order.
         owner = None if remote is not None else self.owner_id
         fresh = [
@@ -196,8 +214,6 @@ class Engine(EngineReads):
             for index, request in enumerate(requests)
         ]
         reservations = [item for item in map(reservation_for, fresh) if item is not None]
-        if remote is not None:
-            return await self._submit_remote(remote, fresh, reservations)
         results = await self.store.insert(fresh, reservations)
         stored = []
         for order, created in results:
@@ -207,21 +223,14 @@ class Engine(EngineReads):
             self._last_seq = max(self._last_seq, order.seq)
             self._track(order)
             self.hub.publish(OrderUpdate(update_message(order), order, order.logs))
-            self._dispatch(order)
-        self.limits.poke()
-        return stored
-
-    async def _submit_remote(
-        self, queue: RemoteQueue, fresh: list[Order], reservations: list[Reservation]
-    ) -> list[Order]:
-        """Cluster mode: refuse if the queue is down, else store PENDING, announce, and enqueue for the workers."""
-        await queue.check()
-        stored = [order for order, _created in await self.store.insert(fresh, reservations)]
-        for order in stored:
-            self._last_seq = max(self._last_seq, order.seq)
-            self._track(order)
-            self.hub.publish(OrderUpdate(update_message(order), order, order.logs))
-        await queue.enqueue([order.id for order in stored])
+            if remote is None:
+                self._dispatch(order)
+        if remote is not None:
+            # Job id = order id: an order stored by an earlier try (its acknowledgement lost) is queued
+            # again harmlessly, so a retried submission never leaves an order without a job.
+            await remote.enqueue([order.id for order in stored if not order.is_terminal])
+        else:
+            self.limits.poke()
         return stored
 
     def _heard_from_worker(self, update: OrderUpdate) -> None:

@@ -130,11 +130,13 @@ class RedisMirror:
         self._wake = asyncio.Event()
         self._idle = asyncio.Event()
         self._idle.set()
+        self._down = asyncio.Event()  # set while the last connect failed
         self._state_listeners: list[Callable[[MirrorState], None]] = []
         self._task: asyncio.Task[None] | None = None
         self._stopping = False
         self._lookup: Callable[[str], Awaitable[Order | None]] | None = None
         self.repaired = 0
+        self.unflushed = 0
         self._detach: Callable[[], None] | None = None
 
     # -- wiring ---------------------------------------------------------------------------
@@ -151,6 +153,9 @@ class RedisMirror:
         and publishes the end of every order that ended meanwhile (see `_repair`).
         """
         self._lookup = lookup
+        # Not idle until the first connect has checked: a short-lived command (`resume` with nothing
+        # to do) stops its mirror at once, and `stop` waits for idle (briefly) before it closes.
+        self._idle.clear()
 
     async def ensure_ended(self, order: Order) -> None:
         """Publish an ended order's last state unless Redis already holds it as ended.
@@ -216,18 +221,44 @@ class RedisMirror:
             return
         deadline = asyncio.get_running_loop().time() + flush_timeout_s
         cancel_grace_s = min(0.5, flush_timeout_s / 2)
-        if self.state.connected:
+        if self.state.status in ("connected", "connecting"):
+            # Still connecting counts: a short command would otherwise close before its first
+            # connect corrected what Redis lists as active. A Redis found down ends the wait.
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._idle.wait(), flush_timeout_s - cancel_grace_s)
+                await asyncio.wait_for(self._idle_or_down(), flush_timeout_s - cancel_grace_s)
         self._stopping = True
         self._wake.set()
         task.cancel()
         remaining = max(0.0, deadline - asyncio.get_running_loop().time())
         done, _ = await asyncio.wait({task}, timeout=max(remaining, 0.05))
         if not done:
-            log.warning("Redis mirror did not stop within %.1f s; leaving it to finish on its own", flush_timeout_s)
+            log.info("Redis mirror did not stop within %.1f s; leaving it to finish on its own", flush_timeout_s)
         self._task = None
+        self.unflushed = self.pending
         self._set_state(MirrorState("stopped", self.state.url))
+
+    def unflushed_line(self) -> str | None:
+        """After `stop`: one line for the user when updates were left unsent (a slow or absent Redis), else None.
+
+        A run that ended while Redis slept used to exit 0 with no word, leaving its orders listed
+        active in Redis with stale snapshots; the next process that connects a mirror corrects
+        them from the database (`repair_from`), and `watch --db` reads the database meanwhile.
+        """
+        if not self.unflushed:
+            return None
+        return (
+            f"Redis mirror could not flush {self.unflushed} update(s) to {self.state.url} before exit; "
+            "the next dexdesk process that connects to it corrects them from the database"
+        )
+
+    async def _idle_or_down(self) -> None:
+        idle = asyncio.ensure_future(self._idle.wait())
+        down = asyncio.ensure_future(self._down.wait())
+        try:
+            await asyncio.wait({idle, down}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            idle.cancel()
+            down.cancel()
 
     async def flushed(self) -> None:
         """Wait until everything queued so far has been written (tests, clean shutdowns)."""
@@ -279,6 +310,10 @@ class RedisMirror:
     # -- the background side ---------------------------------------------------------------
 
     def _set_state(self, state: MirrorState) -> None:
+        if state.status == "disconnected":
+            self._down.set()
+        else:
+            self._down.clear()
         if state == self.state:
             return
         self.state = state

@@ -11,11 +11,15 @@ import asyncio
 from collections import deque
 from collections.abc import Callable, Coroutine, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from engine.clock import Clock
+from engine.domain import OrderUpdate
 from engine.ratelimit import SlidingWindowLimiter
 from engine.retry import RetryPolicy
+
+if TYPE_CHECKING:
+    from engine.storage import OrderStore
 
 # A coroutine function, not any awaitable: each attempt runs as its own task.
 Handler = Callable[[str], Coroutine[Any, Any, None]]
@@ -74,6 +78,15 @@ class RemoteQueue(Protocol):
 
     async def enqueue(self, order_ids: Sequence[str]) -> None:
         """Queue stored orders for the workers, in order; repeated ids are no-ops."""
+
+    async def listen(
+        self, store: OrderStore, publish: Callable[[OrderUpdate], None], following: Callable[[], Sequence[str]]
+    ) -> None:
+        """Start hearing the workers' updates (each passed to `publish` with its order as stored).
+
+        Returns once listening; an order of `following()` that ended unheard (a lost message, a
+        Redis reconnect) is still published from the database within about a second.
+        """
 
 
 class InProcessQueue:
@@ -195,6 +208,18 @@ class InProcessQueue:
         self._in_flight.discard(task)
         self._settling.discard(task)
         self._wakeup.set()
+
+    async def abandon_in_flight(self) -> None:
+        """Stop the attempts in flight where they stand (an interrupted command must end within 2 s).
+
+        Each keeps its last stored state: a SUBMITTED swap was stored with its signed transaction
+        before it was sent, and the next start re-sends that very transaction, which lands at most
+        once. Attempts whose outcome is already queued for commit are let finish.
+        """
+        for task in self._in_flight:
+            task.cancel()
+        while self._in_flight or self._settling:
+            await asyncio.gather(*self._in_flight, *self._settling, return_exceptions=True)
 
     async def drain_in_flight(self) -> None:
         """Let attempts already started finish (a clean stop never abandons a swap mid-flight)."""

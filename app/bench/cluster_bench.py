@@ -37,7 +37,7 @@ from redis.asyncio import Redis
 from app.bench.databases import scratch_database
 from app.bench.report import emit
 from engine.cluster.config import ClusterConfig
-from engine.cluster.producer import TERMINAL_NAMES, UpdateFollower, now_ms, submit_to_cluster
+from engine.cluster.producer import TERMINAL_NAMES, UpdateFollower, now_ms
 from engine.cluster.queue import ClusterProducer
 from engine.cluster.worker import unfinished_ids
 from engine.demo import random_requests
@@ -163,8 +163,9 @@ async def _end_to_end(
     store: OrderStore, producer: ClusterProducer, follower: UpdateFollower, requests: list[Any]
 ) -> list[float]:
     """Store and queue every order, then hear each one end on Redis (and every attempt start)."""
-    submitted = await submit_to_cluster(store, producer, requests)
-    ours = {order.id for order in submitted}
+    await producer.check()
+    ours = set(await _backlog(store, requests))
+    await producer.enqueue(list(ours))
     remaining = set(ours)
     starts: list[float] = []
     async for message in follower.messages(idle_s=IDLE_S):

@@ -1,9 +1,8 @@
-"""What a producer does in cluster mode: store the order PENDING, queue it, follow it from Redis.
+"""What a producer hears in cluster mode: every update message the workers publish on Redis.
 
-Producers (the CLI, the desk, the API) never run orders here. The order is checked, the queue is
-checked, and only then is the order stored, so a Redis outage refuses the order instead of
-storing one no worker will hear about; if Redis goes away between the two, the caller is told,
-and the next worker to start queues what was stored.
+Producers (the CLI, the desk, the API) submit through `Engine.submit_many` like one process does
+(validate, bind the terms, reserve, store, queue; engine/cluster/remote.py is their queue) and
+never run orders here; this module is how they hear the workers.
 """
 
 from __future__ import annotations
@@ -12,7 +11,7 @@ import asyncio
 import contextlib
 import json
 import logging
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
@@ -21,11 +20,8 @@ from redis.asyncio import Redis
 from redis.asyncio.client import PubSub
 from redis.exceptions import RedisError
 
-from engine.cluster.queue import ClusterProducer
-from engine.domain import Order, OrderStatus
+from engine.domain import OrderStatus
 from engine.mirror_keys import CHANNEL_PATTERN, CHANNEL_PREFIX, describe_error
-from engine.storage import OrderStore
-from engine.validation import OrderRequest
 
 log = logging.getLogger(__name__)
 
@@ -35,17 +31,6 @@ TERMINAL_NAMES = frozenset(str(status) for status in OrderStatus if status.is_te
 def now_ms() -> datetime:
     moment = datetime.now(UTC)
     return moment.replace(microsecond=moment.microsecond // 1000 * 1000)
-
-
-async def submit_to_cluster(
-    store: OrderStore, producer: ClusterProducer, requests: Iterable[OrderRequest]
-) -> list[Order]:
-    """Store the orders PENDING and queue them; refuses (ClusterUnavailable) before storing if Redis is down."""
-    await producer.check()
-    now = now_ms()
-    stored = [order for order, _created in await store.insert([request.to_order(now) for request in requests])]
-    await producer.enqueue([order.id for order in stored])
-    return stored
 
 
 class UpdateFollower:

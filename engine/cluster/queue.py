@@ -95,6 +95,21 @@ class ClusterProducer:
                 "a worker queues them when it starts (dexdesk worker)",
             ) from None
 
+    async def server_run_id(self) -> str:
+        """The Redis server process's random id: it changes on every restart, and a restart may have emptied it."""
+        try:
+            info = await self.client.info("server")
+        except _ERRORS as error:
+            raise self.unavailable(error, "the queue cannot be checked now") from None
+        return str(info.get("run_id", ""))
+
+    async def retry_failed(self) -> None:
+        """Move every job in `failed` back to waiting; its order decides, when it runs, whether anything is left."""
+        try:
+            await self.queue.retryJobs({"state": "failed"})
+        except _ERRORS as error:
+            raise self.unavailable(error, "failed jobs stay failed until the next try") from None
+
     async def stats(self) -> ClusterStats:
         try:
             counts = await self.queue.getJobCounts("waiting", "prioritized", "delayed", "active")

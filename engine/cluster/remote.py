@@ -12,18 +12,24 @@ import logging
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from redis.exceptions import RedisError
+
 from engine.cluster.config import ClusterConfig, ClusterUnavailable
 from engine.cluster.producer import UpdateFollower
 from engine.cluster.queue import ClusterProducer, ClusterStats
+from engine.coordination import external_update
 from engine.domain import Order, OrderUpdate
+from engine.mirror_keys import describe_error
 from engine.queue import Handler, QueueSettings, QueueStats
-from engine.storage import OrderStore
+from engine.storage import OrderStore, ownership
+from engine.storage.change_feed import FeedCursor
 
 log = logging.getLogger(__name__)
 
 REFRESH_S = 0.5
 FOLLOW_BATCH_S = 0.05
 FOLLOW_BATCH_LIMIT = 500
+SETTLE_S = 1.0
 
 
 class ClusterQueue:
@@ -37,6 +43,9 @@ class ClusterQueue:
         self.problem: str | None = None
         self._store: OrderStore | None = None
         self._publish: Callable[[OrderUpdate], None] | None = None
+        self._following: Callable[[], Sequence[str]] = list
+        self._follower: UpdateFollower | None = None
+        self._cursor = FeedCursor(0)
 
     async def check(self) -> None:
         await self.producer.check()
@@ -50,10 +59,25 @@ class ClusterQueue:
     def add_after(self, order_id: str, delay_s: float) -> None:
         """Retries are the workers' business in cluster mode."""
 
-    def attach(self, store: OrderStore, publish: Callable[[OrderUpdate], None]) -> None:
-        """Where the workers' updates go: each heard message, with its order as stored, to `publish`."""
+    async def listen(
+        self, store: OrderStore, publish: Callable[[OrderUpdate], None], following: Callable[[], Sequence[str]]
+    ) -> None:
+        """Subscribe to the workers' updates now, before anything is submitted, and read the feed from here.
+
+        A worker at time scale 0 can end an order within milliseconds of its job: a subscription
+        still being confirmed would miss it, and `dexdesk submit` would wait forever. What is missed
+        anyway (Redis dropping the subscription) is found in the database's change feed.
+        """
         self._store = store
         self._publish = publish
+        self._following = following
+        self._cursor = await ownership.feed_cursor_now(store)
+        self._follower = UpdateFollower(self.config.queue_url)
+        try:
+            await self._follower.start()
+        except (RedisError, OSError) as error:
+            # The follower reconnects on its own; the change feed covers the gap meanwhile.
+            log.info("update feed not yet heard (%s); reading the database meanwhile", describe_error(error))
 
     async def run(self, handler: Handler) -> None:
         follower = asyncio.create_task(self._follow(), name="dexdesk-cluster-follower")
@@ -71,11 +95,15 @@ class ClusterQueue:
 
         Messages heard together are passed on together, each order read from the database once
         per batch, so a burst of thousands of updates costs one read per order, not per message.
+        In a quiet moment, at most once a `SETTLE_S`, the change feed says which followed orders
+        ended unheard.
         """
-        if self._store is None or self._publish is None:
+        follower = self._follower
+        if self._store is None or self._publish is None or follower is None:
             return
-        follower = UpdateFollower(self.config.queue_url)
         batch: list[dict[str, Any]] = []
+        loop = asyncio.get_running_loop()
+        settled_at = loop.time()
         try:
             async for message in follower.messages(idle_s=FOLLOW_BATCH_S):
                 if message is not None:
@@ -83,10 +111,30 @@ class ClusterQueue:
                     if len(batch) < FOLLOW_BATCH_LIMIT:
                         continue
                 if batch:
-                    await self._hand_on(batch)
+                    try:
+                        await self._hand_on(batch)
+                    except Exception as error:  # noqa: BLE001  (the change feed still reports the ends)
+                        log.warning("could not read %d heard updates' orders (%s)", len(batch), describe_error(error))
                     batch = []
+                if message is None and loop.time() - settled_at >= SETTLE_S:
+                    settled_at = loop.time()
+                    await self._settle()
         finally:
             await follower.close()
+
+    async def _settle(self) -> None:
+        """Publish the followed orders the feed shows ended: their last message was not heard."""
+        assert self._store is not None
+        assert self._publish is not None
+        try:
+            changed, self._cursor = await ownership.changes_since(self._store, self._cursor)
+            following = set(self._following())
+            for _mark, order in changed:
+                if order.is_terminal and order.id in following:
+                    # Read whole (the feed's rows carry no logs): the end is shown with its reason.
+                    self._publish(external_update(await self._store.get(order.id) or order))
+        except Exception as error:  # noqa: BLE001  (a database hiccup: the next quiet moment looks again)
+            log.warning("could not read the database's change feed (%s); looking again", describe_error(error))
 
     async def _hand_on(self, batch: list[dict[str, Any]]) -> None:
         assert self._store is not None

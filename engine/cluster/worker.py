@@ -40,7 +40,7 @@ from engine.domain import ACTIVE_STATES, Order
 from engine.engine import EngineSettings, new_owner_id
 from engine.events import UpdateHub
 from engine.mirror import RedisMirror
-from engine.mirror_keys import DEFAULT_NAMESPACE, client_options
+from engine.mirror_keys import DEFAULT_NAMESPACE, client_options, describe_error
 from engine.pairs import PairCatalog, default_catalog
 from engine.pipeline import AttemptRunner, Transitions
 from engine.router import MockDexRouter
@@ -49,6 +49,8 @@ from engine.storage import OrderStore, StorageFailure, ownership
 log = logging.getLogger(__name__)
 
 _STORAGE_RETRY_S = 1.0
+_JOB_RETRY_S = 1.0
+_FULL_PASS_EVERY = 6
 _CLAIM_RETRY_S = 0.5
 
 
@@ -120,6 +122,9 @@ class ClusterWorker:
         self._worker: Worker | None = None
         self._heartbeat: asyncio.Task[None] | None = None
         self._renewal: asyncio.Task[None] | None = None
+        self._reconciler: asyncio.Task[None] | None = None
+        self._producer = ClusterProducer(config)
+        self._queued_on_run: str | None = None  # the Redis (run id) every orphan was last queued on
         self._stopping = asyncio.Event()
         self._lease_renewed_at = float("-inf")  # monotonic time of the last renewal of this worker's lease
         self._claims = ClaimBatcher(self._claim_many)
@@ -144,6 +149,40 @@ class ClusterWorker:
         self._worker.on("error", lambda error, *_: log.warning("queue: %s", error))
         self._heartbeat = asyncio.create_task(self._beat(), name="dexdesk-worker-heartbeat")
         self._renewal = asyncio.create_task(self._renew(), name="dexdesk-worker-lease")
+        self._reconciler = asyncio.create_task(self._reconcile_every_lease(), name="dexdesk-worker-reconciler")
+
+    async def _reconcile_every_lease(self) -> None:
+        """Every lease: no job stays failed, and after a lost Redis every unfinished order nobody owns is queued.
+
+        The stored order is the truth, the queue only a way to it: a Redis restarted empty lost
+        jobs (known by its new run id), an outage may have failed some, a producer may have stored
+        orders it could not queue. Job id = order id, so an order that has its job keeps just that
+        one. The full pass lists every orphan and costs Redis one script call per order, so it
+        runs when Redis changed or a pass failed, and otherwise every `_FULL_PASS_EVERY` leases.
+        """
+        passes = 0
+        while True:
+            await asyncio.sleep(self.config.lease_s)
+            passes += 1
+            try:
+                await self._producer.retry_failed()
+                run_id = await self._producer.server_run_id()
+                if run_id != self._queued_on_run or passes % _FULL_PASS_EVERY == 0:
+                    queued = await self.reconcile()
+                    if run_id != self._queued_on_run and self._queued_on_run is not None:
+                        log.info("Redis changed (run id); re-queued %d unfinished orders nobody owns", queued)
+                    self._queued_on_run = run_id
+            except Exception as error:  # noqa: BLE001  (the next lease tries again, with a full pass)
+                self._queued_on_run = None
+                log.warning("could not reconcile the queue with the database (%s)", describe_error(error))
+
+    async def reconcile(self) -> int:
+        """Queue every unfinished order no live process owns and retry failed jobs; returns how many were queued."""
+        orphans = await ownership.orphaned(self.store, self.clock.utc_now())
+        if orphans:
+            await self._producer.enqueue(orphans)
+        await self._producer.retry_failed()
+        return len(orphans)
 
     async def _requeue_unfinished(self) -> None:
         """Orders stored but never queued (a producer lost Redis between the two) get their job now.
@@ -154,10 +193,12 @@ class ClusterWorker:
         """
         producer = ClusterProducer(self.config)
         try:
+            run_id = await producer.server_run_id()
             unfinished = await unfinished_ids(self.store)
             if unfinished:
                 await producer.enqueue(unfinished)
                 self.requeued = len(unfinished)
+            self._queued_on_run = run_id
         except ClusterUnavailable as error:
             log.warning("could not re-queue unfinished orders: %s", error)
         finally:
@@ -171,7 +212,7 @@ class ClusterWorker:
             await self._worker.close()
             self._worker = None
         log.info("stopped taking jobs; closing the mirror and the database")
-        for task in (self._heartbeat, self._renewal):
+        for task in (self._heartbeat, self._renewal, self._reconciler):
             if task is not None:
                 task.cancel()
                 await asyncio.gather(task, return_exceptions=True)
@@ -185,6 +226,7 @@ class ClusterWorker:
             )
         with contextlib.suppress(RedisError, OSError):
             await self.registry.leave(self.worker_id)
+        await self._producer.close()
         await self.mirror.stop()
         await self.store.close()
         with contextlib.suppress(RedisError, OSError):
@@ -198,8 +240,8 @@ class ClusterWorker:
                 renewed_at = time.monotonic()
                 await ownership.renew(self.store, self._lease_until())
                 self._lease_renewed_at = renewed_at
-            except Exception:
-                log.warning("could not renew the lease on this worker's orders", exc_info=True)
+            except Exception as error:  # noqa: BLE001  (tried again at the next third of the lease)
+                log.warning("could not renew the lease on this worker's orders (%s)", describe_error(error))
 
     async def _beat(self) -> None:
         while True:
@@ -212,6 +254,21 @@ class ClusterWorker:
             await asyncio.sleep(HEARTBEAT_S)
 
     async def _process(self, job: Any, token: str) -> str:
+        """Run the job's order to its end; a job that cannot go on now is retried later, never failed.
+
+        BullMQ parks a job whose processor raises in `failed`, where nothing takes it again: a
+        6 s PostgreSQL outage left a quarter of a cluster's orders there, unfinished. The order's
+        stored state decides what happens when the job comes back.
+        """
+        try:
+            return await self._run_job(job, token)
+        except DelayedError:
+            raise
+        except Exception as error:  # noqa: BLE001  (one line; the job comes back, the order is not lost)
+            log.warning("order %s: %s; its job is tried again in %g s", job.id, describe_error(error), _JOB_RETRY_S)
+            await self._hand_back(job, token, _JOB_RETRY_S)
+
+    async def _run_job(self, job: Any, token: str) -> str:
         order_id = str(job.data.get("orderId") if isinstance(job.data, dict) else None or job.id)
         if job.stalledCounter:
             log.info("order %s taken over (its job stalled %d time(s))", order_id, job.stalledCounter)
@@ -276,8 +333,8 @@ class ClusterWorker:
         self.in_flight += 1
         try:
             result = await self.runner.run(order, lambda _committed: None, started_at=started_at)
-        except StorageFailure:
-            log.exception("order %s keeps its last stored state; trying again from there", order.id)
+        except StorageFailure as error:
+            log.warning("order %s keeps its last stored state (%s); trying again from there", order.id, error)
             self.transitions.forget(order.id)
             await asyncio.sleep(_STORAGE_RETRY_S)
             stored = await self.store.get(order.id)

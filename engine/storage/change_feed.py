@@ -95,6 +95,18 @@ async def read(
     connection: AsyncConnection, cursor: FeedCursor, owner: str
 ) -> tuple[list[tuple[int, Order]], FeedCursor]:
     """Rows changed since `cursor` that `owner` does not hold, by mark, without logs; and the cursor after them."""
+    counted, after = await read_counted(connection, cursor, owner)
+    return [(mark, order) for mark, order, _count in counted], after
+
+
+async def read_counted(
+    connection: AsyncConnection, cursor: FeedCursor, owner: str
+) -> tuple[list[tuple[int, Order, int]], FeedCursor]:
+    """`read`, with each row's log length: the log entries up to it are what that row's state has seen.
+
+    A reader that heard an order at an earlier log length reads the entries in between to hear
+    the states the row went through meanwhile (see engine/missed_states.py).
+    """
     others = or_(orders.c.owner.is_(None), orders.c.owner != owner)
     if connection.dialect.name == "postgresql":
         query = (
@@ -105,26 +117,33 @@ async def read(
         rows = list((await connection.execute(query)).mappings())
         after = FeedCursor(int(rows[0]["xmax"]), frozenset(int(xid) for xid in rows[0]["xip"]))
         return await _with_terms(
-            connection, [(int(row["change_seq"]), order_from_row(row)) for row in rows if row["id"] is not None]
+            connection,
+            [
+                (int(row["change_seq"]), order_from_row(row), int(row["log_count"]))
+                for row in rows
+                if row["id"] is not None
+            ],
         ), after
     # SQLite: every mark up to the counter's value is committed (one writer at a time), so read
     # up to it, page by page; a row changed again meanwhile carries a higher mark and comes next time.
     high = (await connection.execute(select(change_counter.c.value).where(change_counter.c.id == 1))).scalar_one()
-    changed: list[tuple[int, Order]] = []
+    changed: list[tuple[int, Order, int]] = []
     beyond: Any = orders.c.change_seq >= cursor.floor
     while True:
         query = select(orders).where(others, beyond, orders.c.change_seq <= high)
         page = list(
             (await connection.execute(query.order_by(orders.c.change_seq, orders.c.seq).limit(PAGE))).mappings()
         )
-        changed.extend((int(row["change_seq"]), order_from_row(row)) for row in page)
+        changed.extend((int(row["change_seq"]), order_from_row(row), int(row["log_count"])) for row in page)
         if len(page) < PAGE:
             return await _with_terms(connection, changed), FeedCursor(int(high) + 1)
         mark, seq = page[-1]["change_seq"], page[-1]["seq"]
         beyond = or_(orders.c.change_seq > mark, and_(orders.c.change_seq == mark, orders.c.seq > seq))
 
 
-async def _with_terms(connection: AsyncConnection, changed: list[tuple[int, Order]]) -> list[tuple[int, Order]]:
+async def _with_terms(
+    connection: AsyncConnection, changed: list[tuple[int, Order, int]]
+) -> list[tuple[int, Order, int]]:
     """Another process's waiting limit order is heard with its limit (see limit_terms)."""
-    found = await with_limit_terms(connection, [order for _mark, order in changed])
-    return [(mark, order) for (mark, _old), order in zip(changed, found, strict=True)]
+    found = await with_limit_terms(connection, [order for _mark, order, _count in changed])
+    return [(mark, order, count) for (mark, _old, count), order in zip(changed, found, strict=True)]

@@ -12,6 +12,14 @@ from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from engine.storage.changes import StorageUnavailable
 from engine.storage.postgres_url import postgres_options
 
+# Bounds on every dexdesk session, below the default 10 s lease. A process stalled inside a write
+# transaction (SIGSTOP, a swapped-out machine) held its orders' row locks, and the claims, cancels
+# and resumes of every other process waited on them for 10 minutes, far past its lease. Now the
+# server ends such a session after 5 s idle in its transaction (its locks go with it, and it finds
+# its connection gone when it wakes, which it retries like any lost connection), and a lock wait
+# gives up after 3 s and is retried (`canceling statement due to lock timeout` is transient).
+POSTGRES_BOUNDS = {"lock_timeout": "3s", "idle_in_transaction_session_timeout": "5s"}
+
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor = dbapi_connection.cursor()
@@ -38,6 +46,7 @@ def engine_for(url: str) -> AsyncEngine:
         connect_args["timeout"] = 2.0
     elif parsed.get_backend_name() == "postgresql":
         parsed, connect_args, _schema = postgres_options(parsed)
+        connect_args["server_settings"] = {**POSTGRES_BOUNDS, **connect_args.get("server_settings", {})}
         options.update(pool_pre_ping=True, pool_size=5, max_overflow=5)
     engine = create_async_engine(parsed, connect_args=connect_args, **options)
     if parsed.get_backend_name() == "sqlite":

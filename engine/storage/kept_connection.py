@@ -15,6 +15,7 @@ import asyncio
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 T = TypeVar("T")
@@ -25,6 +26,8 @@ T = TypeVar("T")
 # that grows with the table (0.25-0.3 ms a batch at 2,000 orders). The connection is never
 # handed back to the pool, so the setting stays with it.
 _POSTGRES_SETUP = "SET enable_seqscan = off"
+# asyncpg's errors for a connection that is gone (not a statement the server refused).
+_DRIVER_DISCONNECTS = frozenset({"InterfaceError", "PostgresConnectionError"})
 
 
 class KeptConnection:
@@ -42,20 +45,23 @@ class KeptConnection:
             try:
                 async with connection.begin():
                     return await work(connection, *args)
-            except BaseException:
+            except BaseException as error:
                 await self.drop()
-                raise
+                raise _as_disconnect(error) from error
 
     async def _open(self) -> AsyncConnection:
-        connection = await self.engine.connect()
+        try:
+            connection = await self.engine.connect()
+        except BaseException as error:
+            raise _as_disconnect(error) from error
         if self.engine.dialect.name == "postgresql":
             try:
                 driver: Any = (await connection.get_raw_connection()).driver_connection
                 await driver.execute(_POSTGRES_SETUP)
-            except BaseException:
+            except BaseException as error:
                 await connection.invalidate()
                 await connection.close()
-                raise
+                raise _as_disconnect(error) from error
         return connection
 
     @property
@@ -75,3 +81,22 @@ class KeptConnection:
                 await connection.close()
             except Exception:  # noqa: BLE001 - a connection already gone has nothing left to close
                 pass
+
+
+def _as_disconnect(error: BaseException) -> BaseException:
+    """A raw socket or driver error (not wrapped by SQLAlchemy) as the dropped connection it is.
+
+    The driver-level setup above and a connection cut mid-transaction raise asyncpg's and the
+    socket's own errors (`Connection reset by peer`, `unexpected connection_lost() call`). The
+    store's retry loop knows SQLAlchemy's errors only, so raw, each one failed its state changes
+    for good: under a 6 s PostgreSQL outage a worker parked its jobs in BullMQ's `failed`. As an
+    invalidated connection's error they are retried like any other lost connection.
+    """
+    if isinstance(error, DBAPIError) or not isinstance(error, Exception):
+        return error
+    raw = isinstance(error, OSError) or any(
+        cls.__module__.startswith("asyncpg") and cls.__name__ in _DRIVER_DISCONNECTS for cls in type(error).__mro__
+    )
+    if not raw:
+        return error
+    return DBAPIError(None, None, error, connection_invalidated=True)

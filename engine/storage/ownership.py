@@ -76,12 +76,17 @@ async def claim(store: OrderStore, *, now: datetime, until: datetime) -> list[Or
     """Take every unfinished order that is unowned or whose owner's lease ran out; returns them with logs, oldest first.
 
     Renews this owner's own lease in the same transaction, so what it claims is covered at once.
+    Its own orders are never taken, even when its lease ran out (a renewal late under load): the
+    claim would bump their versions and fail every write of the attempts it has in flight, and it
+    dropped them as "taken over by another process" (93,482 of 100,000 orders, with no other
+    process on the file). Owners are compared, not times; the renewal here covers them again.
     """
 
     async def work(connection: AsyncConnection) -> list[Order]:
+        theirs = or_(orders.c.owner.is_(None), (orders.c.owner != store.owner_id) & ~_owner_alive(now))
         claimed = await connection.execute(
             update(orders)
-            .where(orders.c.status.in_(_ACTIVE), or_(orders.c.owner.is_(None), ~_owner_alive(now)))
+            .where(orders.c.status.in_(_ACTIVE), theirs)
             .values(owner=store.owner_id, version=orders.c.version + 1)
             .returning(orders.c.id)
         )
@@ -92,7 +97,7 @@ async def claim(store: OrderStore, *, now: datetime, until: datetime) -> list[Or
         await _heartbeat(connection, store.owner_id, until)
         return found
 
-    result: list[Order] = await store._with_retries(work)
+    result: list[Order] = await store.transaction(work)
     return result
 
 
@@ -185,7 +190,7 @@ async def renew(store: OrderStore, until: datetime) -> None:
     async def work(connection: AsyncConnection) -> None:
         await _heartbeat(connection, store.owner_id, until)
 
-    await store._with_retries(work)
+    await store.transaction(work)
 
 
 async def release(store: OrderStore) -> int:
@@ -198,7 +203,7 @@ async def release(store: OrderStore) -> int:
         await connection.execute(delete(owners).where(owners.c.id == store.owner_id))
         return int(result.rowcount)
 
-    count: int = await store._with_retries(work)
+    count: int = await store.transaction(work)
     return count
 
 
@@ -279,7 +284,7 @@ async def cancel(store: OrderStore, order_ids: Sequence[str], *, now: datetime, 
             for order_id in order_ids
         ]
 
-    result: list[Cancelled] = await store._with_retries(work)
+    result: list[Cancelled] = await store.transaction(work)
     return result
 
 
@@ -289,7 +294,7 @@ async def feed_cursor_now(store: OrderStore) -> FeedCursor:
     async def work(connection: AsyncConnection) -> FeedCursor:
         return await change_feed.cursor_now(connection)
 
-    cursor: FeedCursor = await store._with_retries(work)
+    cursor: FeedCursor = await store.transaction(work)
     return cursor
 
 
@@ -303,8 +308,42 @@ async def changes_since(store: OrderStore, cursor: FeedCursor) -> tuple[list[tup
     async def work(connection: AsyncConnection) -> tuple[list[tuple[int, Order]], FeedCursor]:
         return await change_feed.read(connection, cursor, store.owner_id)
 
-    changed: tuple[list[tuple[int, Order]], FeedCursor] = await store._with_retries(work)
+    changed: tuple[list[tuple[int, Order]], FeedCursor] = await store.transaction(work)
     return changed
+
+
+async def changes_since_counted(
+    store: OrderStore, cursor: FeedCursor
+) -> tuple[list[tuple[int, Order, int]], FeedCursor]:
+    """`changes_since`, with each row's log length (what its state has seen of its log)."""
+
+    async def work(connection: AsyncConnection) -> tuple[list[tuple[int, Order, int]], FeedCursor]:
+        return await change_feed.read_counted(connection, cursor, store.owner_id)
+
+    changed: tuple[list[tuple[int, Order, int]], FeedCursor] = await store.transaction(work)
+    return changed
+
+
+async def log_slices(store: OrderStore, spans: dict[str, tuple[int, int]]) -> dict[str, list[LogEntry]]:
+    """Each order's log entries from index `start` up to (not including) `end`, oldest first."""
+
+    async def work(connection: AsyncConnection) -> dict[str, list[LogEntry]]:
+        found: dict[str, list[LogEntry]] = {order_id: [] for order_id in spans}
+        ids = sorted(spans)
+        for begin in range(0, len(ids), 500):
+            query = (
+                select(order_logs)
+                .where(order_logs.c.order_id.in_(ids[begin : begin + 500]))
+                .order_by(order_logs.c.order_id, order_logs.c.idx)
+            )
+            for row in (await connection.execute(query)).mappings():
+                start, end = spans[row["order_id"]]
+                if start <= row["idx"] < end:
+                    found[row["order_id"]].append(log_from_row(row))
+        return found
+
+    result: dict[str, list[LogEntry]] = await store.transaction(work)
+    return result
 
 
 async def others_active(store: OrderStore, now: datetime) -> int:
@@ -316,7 +355,7 @@ async def others_active(store: OrderStore, now: datetime) -> int:
     async def work(connection: AsyncConnection) -> int:
         return int((await connection.execute(query)).scalar_one())
 
-    count: int = await store._with_retries(work)
+    count: int = await store.transaction(work)
     return count
 
 
@@ -331,5 +370,36 @@ async def held_elsewhere(store: OrderStore) -> dict[str, datetime]:
     async def work(connection: AsyncConnection) -> dict[str, datetime]:
         return {row[0]: row[1] for row in await connection.execute(query)}
 
-    held: dict[str, datetime] = await store._with_retries(work)
+    held: dict[str, datetime] = await store.transaction(work)
     return held
+
+
+async def orphaned(store: OrderStore, now: datetime) -> list[str]:
+    """Unfinished orders nobody live owns (no owner, or an owner whose lease ran out), oldest first.
+
+    What a cluster's reconciler gives a job again: one of these may have lost its job (a Redis
+    restarted empty, a job failed during an outage) and nobody would ever run it otherwise.
+    """
+    query = (
+        select(orders.c.id)
+        .where(orders.c.status.in_(_ACTIVE), or_(orders.c.owner.is_(None), ~_owner_alive(now)))
+        .order_by(orders.c.seq)
+    )
+
+    async def work(connection: AsyncConnection) -> list[str]:
+        return [row[0] for row in await connection.execute(query)]
+
+    found: list[str] = await store.transaction(work)
+    return found
+
+
+async def owners_listed(store: OrderStore) -> list[tuple[str, datetime]]:
+    """Every process with a lease row (host:pid:tag) and its lease's end, latest first: who may hold a lock."""
+    query = select(owners.c.id, owners.c.lease_until).order_by(owners.c.lease_until.desc())
+
+    async def work(connection: AsyncConnection) -> list[tuple[str, datetime]]:
+        return [(str(row[0]), row[1]) for row in await connection.execute(query)]
+
+    # One plain read, no retries: it is asked while a writer holds the file, and readers are not blocked.
+    listed: list[tuple[str, datetime]] = await store._run(work)
+    return listed

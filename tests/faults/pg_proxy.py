@@ -1,5 +1,7 @@
 """A TCP proxy to PostgreSQL that drops the client's connection right after COMMIT is acknowledged.
 
+It also stands in for a PostgreSQL outage (`cut` … `restore`) without stopping the shared server.
+
 The server has committed; the client never hears so (it waits for ReadyForQuery, which never comes).
 That is the fault of issue 9: a writer that treats it as a failure and retries blindly writes twice
 or trips over its own rows. The proxy speaks just enough of the wire protocol to see message
@@ -29,6 +31,7 @@ class CommitDroppingProxy:
     port: int = field(default_factory=free_port)
     commits: int = 0
     dropped: int = 0
+    down: bool = False
     _server: asyncio.Server | None = None
     _links: set[asyncio.StreamWriter] = field(default_factory=set)
 
@@ -47,7 +50,19 @@ class CommitDroppingProxy:
     def url(self, schema: str) -> str:
         return f"postgresql+asyncpg://postgres@127.0.0.1:{self.port}/test?schema={schema}"
 
+    def cut(self) -> None:
+        """PostgreSQL goes away: every open link is cut and new connections are refused until `restore`."""
+        self.down = True
+        for writer in list(self._links):
+            writer.close()
+
+    def restore(self) -> None:
+        self.down = False
+
     async def _serve(self, client_reader: asyncio.StreamReader, client_writer: asyncio.StreamWriter) -> None:
+        if self.down:
+            client_writer.close()  # as a stopped server: the connection is dropped at once
+            return
         self._links.add(client_writer)
         server_writer: asyncio.StreamWriter | None = None
         try:
