@@ -11,9 +11,9 @@ from app.commands import err, out, reports_problems
 from app.wiring import build_engine
 from engine.account.model import DEFAULT_START
 from engine.account.view import AccountView
-from engine.exit_codes import ExitCode
-from engine.jsonfmt import dumps
-from engine.settings import Settings
+from engine.config.settings import Settings
+from engine.model.exit_codes import ExitCode
+from engine.model.jsonfmt import dumps
 from ui.formatting import PairFormats
 
 

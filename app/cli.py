@@ -10,7 +10,7 @@ import sys
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
-from engine.exit_codes import ExitCode
+from engine.model.exit_codes import ExitCode
 
 # Everything heavy (pydantic, SQLAlchemy, the engine) is imported inside `main`, under
 # `entry_point`'s Ctrl-C handling: an interrupt while modules load must not print a traceback.
@@ -247,7 +247,7 @@ async def version_lines(database_url: str) -> list[str]:
 
 def main(argv: Sequence[str] | None = None) -> int:
     from app import __version__
-    from engine.settings import Settings, SettingsError, resolve
+    from engine.config.settings import Settings, SettingsError, resolve
 
     parser = build_parser()
     args = parser.parse_args(_attach_dash_values(sys.argv[1:] if argv is None else argv))

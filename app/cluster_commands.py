@@ -12,9 +12,9 @@ from app.wiring import engine_settings_for
 from engine.cluster.config import DEFAULT_LEASE_S, ClusterConfig, ClusterUnavailable
 from engine.cluster.queue import ClusterProducer
 from engine.cluster.worker import ClusterWorker
-from engine.exit_codes import ExitCode
-from engine.mirror_keys import display_url
-from engine.settings import Settings
+from engine.config.settings import Settings
+from engine.listeners.mirror_keys import display_url
+from engine.model.exit_codes import ExitCode
 
 
 def cluster_config(settings: Settings, lease_s: float = DEFAULT_LEASE_S) -> ClusterConfig:

@@ -21,19 +21,19 @@ from app.console import order_detail, orders_table, update_lines, write_plain_ta
 from app.limits import MAX_RUN_ORDERS, ORDERS_RULE
 from app.wiring import build_engine, build_mirror, open_store, running_engine, within_lock_wait
 from engine.cluster.config import ClusterUnavailable
-from engine.demo import random_requests
-from engine.domain import Order, OrderStatus, OrderUpdate
-from engine.exit_codes import ExitCode
-from engine.jsonfmt import dumps
-from engine.mirror import MirrorState, probe
-from engine.pairs import default_catalog
-from engine.paths import data_dir, settings_path
-from engine.report_target import ReportTargetError, choose_target
-from engine.reports import export_csv
-from engine.settings import Settings
+from engine.config.paths import data_dir, settings_path
+from engine.config.settings import Settings
+from engine.listeners.mirror import MirrorState, probe
+from engine.model.domain import Order, OrderStatus, OrderUpdate
+from engine.model.exit_codes import ExitCode
+from engine.model.jsonfmt import dumps
+from engine.model.validation import FieldError, InvalidOrder, validate_order, validate_pair
+from engine.reporting.report_target import ReportTargetError, choose_target
+from engine.reporting.reports import export_csv
 from engine.storage import DatabaseMissing, StorageFailure, StorageUnavailable
 from engine.storage.migrate import head_revision
-from engine.validation import FieldError, InvalidOrder, validate_order, validate_pair
+from engine.trading.demo import random_requests
+from engine.trading.pairs import default_catalog
 
 MIN_ID_PREFIX = 4
 MAX_LIST_LIMIT = 1_000_000

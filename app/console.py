@@ -8,9 +8,9 @@ from rich.console import Console, JustifyMethod
 from rich.table import Table
 from rich.text import Text
 
-from engine.domain import LogEntry, Order, OrderStatus, OrderUpdate, format_timestamp
-from engine.jsonfmt import format_decimal
-from engine.log_kinds import LogKind
+from engine.model.domain import LogEntry, Order, OrderStatus, OrderUpdate, format_timestamp
+from engine.model.jsonfmt import format_decimal
+from engine.model.log_kinds import LogKind
 
 STATUS_STYLE = {
     OrderStatus.PENDING: "yellow",

@@ -12,9 +12,9 @@ from pathlib import Path
 from app.system_check import desk_problem
 from app.wiring import build_engine, start_mirror
 from engine.cluster.config import ClusterUnavailable
-from engine.exit_codes import ExitCode
-from engine.paths import config_dir
-from engine.settings import Settings
+from engine.config.paths import config_dir
+from engine.config.settings import Settings
+from engine.model.exit_codes import ExitCode
 
 
 def layout_file() -> Path:

@@ -17,8 +17,8 @@ from dataclasses import replace
 
 from app.wiring import build_engine, start_mirror
 from engine.cluster.config import ClusterUnavailable
-from engine.exit_codes import ExitCode
-from engine.settings import Settings
+from engine.config.settings import Settings
+from engine.model.exit_codes import ExitCode
 from engine.storage import StorageUnavailable
 
 TOKEN_VARIABLE = "DEXDESK_API_TOKEN"

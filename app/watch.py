@@ -25,9 +25,9 @@ from redis.asyncio import Redis
 from redis.asyncio.client import PubSub
 from redis.exceptions import AuthenticationError, RedisError, ResponseError
 
-from engine.exit_codes import ExitCode
-from engine.mirror_keys import CHANNEL_PATTERN, MirrorKeys, client_options, describe_error, display_url
-from engine.settings import Settings
+from engine.config.settings import Settings
+from engine.listeners.mirror_keys import CHANNEL_PATTERN, MirrorKeys, client_options, describe_error, display_url
+from engine.model.exit_codes import ExitCode
 
 Write = Callable[[str], None]
 _TERMINAL = ("CONFIRMED", "FAILED", "CANCELLED")
@@ -91,8 +91,8 @@ def _database_check(db_url: str) -> Callable[[str], Awaitable[str | None]]:
     """With --db: the order's end as the database has it, as the JSON line the mirror would publish."""
 
     async def check(order_id: str) -> str | None:
-        from engine.domain import update_message
-        from engine.jsonfmt import dumps
+        from engine.model.domain import update_message
+        from engine.model.jsonfmt import dumps
         from engine.storage import OrderStore, StorageUnavailable
 
         store = OrderStore(db_url)

@@ -13,9 +13,9 @@ from typing import TypeVar
 
 from engine.cluster.config import ClusterConfig, refuse_unshared_database
 from engine.cluster.remote import ClusterQueue
-from engine.engine import Engine, EngineSettings
-from engine.mirror import MirrorState, RedisMirror
-from engine.settings import Settings
+from engine.config.settings import Settings
+from engine.listeners.mirror import MirrorState, RedisMirror
+from engine.runtime.engine import Engine, EngineSettings
 from engine.storage import OrderStore, StorageUnavailable, ownership
 
 T = TypeVar("T")

@@ -11,8 +11,8 @@ from pathlib import Path
 import asyncpg
 import pytest
 
-from engine.domain import Order
-from engine.engine import Engine, EngineSettings, engine_settings
+from engine.model.domain import Order
+from engine.runtime.engine import Engine, EngineSettings, engine_settings
 from engine.storage import OrderStore
 from tests.services import POSTGRES_ADMIN_URL, require
 

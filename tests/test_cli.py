@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from app.cli import main
-from engine.reports import COLUMNS
+from engine.reporting.reports import COLUMNS
 from tests.faults.support import DEXDESK, dexdesk_env
 
 CONTRACT_KEYS = {"orderId", "status", "timestamp", "dex", "executionPrice", "txHash", "error", "attempt", "retryInMs"}
@@ -53,7 +53,7 @@ def test_submit_wait_prints_the_id_then_readable_lines(db: list[str], capsys: py
 
 def test_failed_order_exits_1_and_keeps_its_reason(db: list[str], capsys: pytest.CaptureFixture[str]) -> None:
     # The failure rate is a saved setting (the desk's Settings dialog), not a flag.
-    from engine.settings import Settings, save
+    from engine.config.settings import Settings, save
 
     save(Settings(failure_rate=1.0))
     status = main(["submit", "--pair", "BONK-USDC", "--amount", "50000", "--direction", "BUY", "--json", *db])
@@ -66,7 +66,7 @@ def test_failed_order_exits_1_and_keeps_its_reason(db: list[str], capsys: pytest
 
 def test_a_run_whose_orders_fail_still_did_its_job(db: list[str], capsys: pytest.CaptureFixture[str]) -> None:
     # FAILED orders are outcomes the simulation produces on purpose: the summary counts them, exit 0.
-    from engine.settings import Settings, save
+    from engine.config.settings import Settings, save
 
     save(Settings(failure_rate=1.0))
     assert main(["run", "--orders", "4", "--json", *db]) == 0

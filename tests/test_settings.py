@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from engine.settings import Settings, load_saved, resolve, save, save_changes
+from engine.config.settings import Settings, load_saved, resolve, save, save_changes
 
 
 def test_flag_beats_environment_beats_file_beats_default(monkeypatch: pytest.MonkeyPatch) -> None:

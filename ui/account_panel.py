@@ -24,8 +24,8 @@ from PySide6.QtWidgets import (
 
 from engine.account.model import DEFAULT_START
 from engine.account.view import AccountView, Position
-from engine.engine import Engine
-from engine.validation import InvalidOrder
+from engine.model.validation import InvalidOrder
+from engine.runtime.engine import Engine
 from ui.bridge import EngineBridge
 from ui.formatting import PairFormats
 from ui.tables import cell, read_only_table

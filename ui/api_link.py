@@ -12,8 +12,8 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, Signal
 
-from engine.engine import Engine
-from engine.mirror import MirrorState
+from engine.listeners.mirror import MirrorState
+from engine.runtime.engine import Engine
 
 if TYPE_CHECKING:
     from engine.api import ApiServer

@@ -14,9 +14,9 @@ from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableView, QWidget
 
 from engine.account.model import notional, slippage_bps
-from engine.domain import Direction, Order, OrderStatus, format_timestamp
-from engine.execution_figures import order_fee
-from engine.pairs import PairCatalog
+from engine.model.domain import Direction, Order, OrderStatus, format_timestamp
+from engine.model.execution_figures import order_fee
+from engine.trading.pairs import PairCatalog
 from ui.bridge import EngineBridge
 from ui.formatting import PairFormats, short_id
 

@@ -20,8 +20,8 @@ from collections.abc import Callable
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
-from engine.domain import Order, OrderUpdate
-from engine.engine import Engine
+from engine.model.domain import Order, OrderUpdate
+from engine.runtime.engine import Engine
 
 FRAME_MS = 16
 BUSY_FRAME_MS = 50  # when the last batch went out less than BUSY_GAP_S ago

@@ -17,11 +17,11 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from decimal import ROUND_DOWN, Decimal
 
-from engine.demo import random_requests
-from engine.domain import Direction
-from engine.jsonfmt import format_decimal
-from engine.pairs import PairCatalog, PairSpec
-from engine.validation import OrderRequest
+from engine.model.domain import Direction
+from engine.model.jsonfmt import format_decimal
+from engine.model.validation import OrderRequest
+from engine.trading.demo import random_requests
+from engine.trading.pairs import PairCatalog, PairSpec
 
 SHARE = Decimal("0.8")  # of the available balance: room for the price moving between plan and execution
 PRICE_MARGIN = Decimal("1.02")  # on a BUY's quoted price, for price impact at sizes above the minimum

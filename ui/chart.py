@@ -20,8 +20,8 @@ import pyqtgraph as pg
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
-from engine.domain import Direction, Order, Venue
-from engine.engine import Engine
+from engine.model.domain import Direction, Order, Venue
+from engine.runtime.engine import Engine
 from ui.chart_model import ChartModel, LimitLine, Sample, effective_prices
 
 SAMPLE_MS = 1000

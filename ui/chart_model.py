@@ -10,8 +10,8 @@ from collections import deque
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from engine.domain import Direction, Order, OrderStatus, OrderType, Venue, format_timestamp
-from engine.router import FEES
+from engine.model.domain import Direction, Order, OrderStatus, OrderType, Venue, format_timestamp
+from engine.trading.router import FEES
 
 SAMPLES_KEPT = 7200
 
@@ -43,7 +43,7 @@ class Sample:
 def effective_prices(sample: Sample) -> dict[tuple[Venue, Direction], float]:
     """What a small BUY pays and a small SELL receives on each venue, fees included.
 
-    These are the prices limit orders trigger on and fills execute at (engine/router.py), so the
+    These are the prices limit orders trigger on and fills execute at (engine/trading/router.py), so the
     chart draws these rather than the bare pool prices: a limit line is crossed exactly when its
     venue's line crosses it, and a fill sits on its venue's line (larger orders also pay price
     impact, so they sit a little beyond it).

@@ -19,11 +19,11 @@ from typing import Any
 from PySide6.QtCore import QObject, Qt
 from PySide6.QtWidgets import QDialogButtonBox, QInputDialog, QWidget
 
-from engine.domain import Direction, Order
-from engine.engine import Engine
-from engine.report_target import ReportTargetError
+from engine.model.domain import Direction, Order
+from engine.model.validation import InvalidOrder
+from engine.reporting.report_target import ReportTargetError
+from engine.runtime.engine import Engine
 from engine.storage.report_reader import sqlite_file
-from engine.validation import InvalidOrder
 from ui.board.view import BoardView
 from ui.burst_plan import BurstPlan, plan_burst
 from ui.dialogs.csv_dialog import PLAIN_CSV, CsvSaveDialog, database_files

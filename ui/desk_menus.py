@@ -13,7 +13,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QMenu
 
-from engine.domain import Direction
+from engine.model.domain import Direction
 from ui.ticket import BUY_SHORTCUT, FOCUS_SHORTCUT, SELL_SHORTCUT
 
 if TYPE_CHECKING:

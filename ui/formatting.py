@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from decimal import Decimal
 
-from engine.pairs import PairCatalog
+from engine.trading.pairs import PairCatalog
 
 SHORT_ID_LENGTH = 8
 SHORT_HASH_LENGTH = 8

@@ -13,8 +13,8 @@ from typing import Any
 
 from PySide6.QtCore import QObject, Signal
 
-from engine.domain import Order
-from engine.engine import Engine
+from engine.model.domain import Order
+from engine.runtime.engine import Engine
 from ui.account_panel import AccountPanel
 from ui.blotter import FillsBlotter
 from ui.board.gc_policy import freeze_survivors

@@ -19,11 +19,11 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QMoveEvent, QResizeEvent, QShowEvent
 from PySide6.QtWidgets import QDockWidget, QLabel, QMainWindow, QWidget
 
-from engine.domain import Direction, Order
-from engine.engine import Engine
-from engine.router import RoutingDecision
-from engine.settings import Settings
-from engine.validation import InvalidOrder, OrderRequest
+from engine.config.settings import Settings
+from engine.model.domain import Direction, Order
+from engine.model.validation import InvalidOrder, OrderRequest
+from engine.runtime.engine import Engine
+from engine.trading.router import RoutingDecision
 from ui.account_panel import AccountPanel
 from ui.api_link import ApiLink
 from ui.blotter import FillsBlotter

@@ -14,9 +14,9 @@ from collections.abc import Callable
 
 from PySide6.QtCore import QObject, Signal
 
-from engine.engine import Engine
-from engine.mirror import MirrorState, RedisMirror
-from engine.settings import Settings
+from engine.config.settings import Settings
+from engine.listeners.mirror import MirrorState, RedisMirror
+from engine.runtime.engine import Engine
 
 MirrorStarter = Callable[[Engine, Settings, Callable[[MirrorState], None]], RedisMirror | None]
 

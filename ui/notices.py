@@ -16,7 +16,7 @@ from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QIcon, QPixmap
 from PySide6.QtWidgets import QSystemTrayIcon
 
-from engine.domain import Order, OrderStatus
+from engine.model.domain import Order, OrderStatus
 from ui.bridge import EngineBridge
 from ui.formatting import PairFormats, short_id
 from ui.status_bar import span_text

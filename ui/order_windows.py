@@ -13,8 +13,8 @@ from typing import Any
 from PySide6.QtCore import QObject, Qt
 from PySide6.QtWidgets import QWidget
 
-from engine.domain import Order
-from engine.engine import Engine
+from engine.model.domain import Order
+from engine.runtime.engine import Engine
 from ui.board.view import BoardView
 from ui.bridge import EngineBridge
 from ui.dialogs.detail import OrderDetail

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from PySide6.QtCore import QObject, QTimer
 from PySide6.QtWidgets import QAbstractButton, QMessageBox, QWidget
 
-from engine.engine import Engine
+from engine.runtime.engine import Engine
 from ui.status_bar import span_text
 
 COUNTDOWN_MS = 250

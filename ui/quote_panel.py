@@ -21,10 +21,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from engine.domain import Direction, OrderType
-from engine.pairs import PairCatalog
-from engine.router import RoutingDecision
-from engine.validation import OrderRequest
+from engine.model.domain import Direction, OrderType
+from engine.model.validation import OrderRequest
+from engine.trading.pairs import PairCatalog
+from engine.trading.router import RoutingDecision
 from ui.formatting import group_decimal, impact_text, percent
 from ui.tables import cell, header_item, read_only_table
 from ui.theme import MUTED_TEXT, WINNER_TEXT

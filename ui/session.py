@@ -15,9 +15,9 @@ from pathlib import Path
 from PySide6.QtWidgets import QApplication, QMessageBox
 
 from engine.account.model import DEFAULT_START
-from engine.engine import Engine
-from engine.exit_codes import ExitCode
-from engine.settings import Settings
+from engine.config.settings import Settings
+from engine.model.exit_codes import ExitCode
+from engine.runtime.engine import Engine
 from engine.storage import StorageUnavailable
 from ui.main_window import MainWindow
 from ui.mirror_link import MirrorStarter

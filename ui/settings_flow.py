@@ -13,8 +13,8 @@ from typing import Any
 from PySide6.QtCore import QObject, Qt
 from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
 
-from engine.engine import Engine
-from engine.settings import Settings, save_changes
+from engine.config.settings import Settings, save_changes
+from engine.runtime.engine import Engine
 from ui.api_link import ApiLink
 from ui.board.view import BoardView
 from ui.dialogs.settings import SettingsDialog

@@ -15,9 +15,9 @@ import math
 from PySide6.QtCore import QTimer, Signal
 from PySide6.QtWidgets import QLabel, QStatusBar, QWidget
 
-from engine.engine import Engine
-from engine.mirror import MirrorState
-from engine.queue import QueueStats
+from engine.listeners.mirror import MirrorState
+from engine.runtime.engine import Engine
+from engine.runtime.queue import QueueStats
 from ui.mirror_link import mirror_text
 from ui.theme import ERROR_TEXT, current_theme
 

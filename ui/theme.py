@@ -12,7 +12,7 @@ from string import Template
 from PySide6.QtGui import QColor, QFont, QPalette
 from PySide6.QtWidgets import QApplication
 
-from engine.domain import Direction, OrderStatus
+from engine.model.domain import Direction, OrderStatus
 
 BUY_COLOR = QColor("#26c281")
 SELL_COLOR = QColor("#f0545c")

@@ -32,10 +32,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from engine.domain import Direction, OrderType
-from engine.pairs import PairCatalog
-from engine.router import RoutingDecision
-from engine.validation import InvalidOrder, OrderRequest, validate_order
+from engine.model.domain import Direction, OrderType
+from engine.model.validation import InvalidOrder, OrderRequest, validate_order
+from engine.trading.pairs import PairCatalog
+from engine.trading.router import RoutingDecision
 from ui.bridge import EngineBridge
 from ui.formatting import group_decimal
 from ui.pair_box import PairBox

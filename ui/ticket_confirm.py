@@ -12,10 +12,10 @@ from decimal import Decimal
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QMessageBox, QWidget
 
-from engine.domain import Direction, OrderType
-from engine.pairs import PairSpec
-from engine.router import RoutingDecision
-from engine.validation import OrderRequest
+from engine.model.domain import Direction, OrderType
+from engine.model.validation import OrderRequest
+from engine.trading.pairs import PairSpec
+from engine.trading.router import RoutingDecision
 from ui.formatting import group_decimal, percent
 
 

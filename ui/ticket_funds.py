@@ -15,9 +15,9 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QWidget
 
-from engine.domain import Direction, OrderType
-from engine.pairs import PairSpec
-from engine.validation import OrderRequest
+from engine.model.domain import Direction, OrderType
+from engine.model.validation import OrderRequest
+from engine.trading.pairs import PairSpec
 from ui.formatting import PairFormats, group_decimal
 
 if TYPE_CHECKING:

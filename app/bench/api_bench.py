@@ -27,9 +27,9 @@ from websockets.exceptions import ConnectionClosed
 
 from app.bench.databases import scratch_database
 from app.bench.report import emit, percentile
-from engine.demo import random_requests
-from engine.jsonfmt import dumps
-from engine.pairs import default_catalog
+from engine.model.jsonfmt import dumps
+from engine.trading.demo import random_requests
+from engine.trading.pairs import default_catalog
 
 TERMINAL = ("CONFIRMED", "FAILED", "CANCELLED")
 START_TIMEOUT_S = 60.0

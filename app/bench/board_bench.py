@@ -23,8 +23,8 @@ from typing import TYPE_CHECKING, Any
 
 from app.bench.databases import fill, scratch_database
 from app.bench.report import emit, percentile, rss_mb
-from engine.engine import Engine, engine_settings
-from engine.settings import Settings
+from engine.config.settings import Settings
+from engine.runtime.engine import Engine, engine_settings
 from engine.storage import OrderStore
 
 if TYPE_CHECKING:  # Qt is imported only when the bench runs
@@ -94,7 +94,7 @@ def _interaction_stalls(window: Any) -> dict[str, float]:
     """Longest stall of a sort by each column (both ways), each status filter, and a search typed key by key."""
     from PySide6.QtCore import Qt
 
-    from engine.domain import OrderStatus
+    from engine.model.domain import OrderStatus
     from ui.board.columns import COLUMNS, Column
 
     board = window.board

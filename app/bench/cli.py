@@ -9,7 +9,7 @@ from collections.abc import Callable
 from typing import Any
 
 from app.limits import MAX_RUN_ORDERS, ORDERS_RULE
-from engine.exit_codes import ExitCode
+from engine.model.exit_codes import ExitCode
 
 BENCHES = {
     "engine": ("engine_bench", 10_000, "N orders through the full pipeline at time scale 0, and the storage ceiling"),

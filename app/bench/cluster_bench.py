@@ -40,10 +40,10 @@ from engine.cluster.config import ClusterConfig
 from engine.cluster.producer import TERMINAL_NAMES, UpdateFollower, now_ms
 from engine.cluster.queue import ClusterProducer
 from engine.cluster.worker import unfinished_ids
-from engine.demo import random_requests
-from engine.pairs import default_catalog
-from engine.settings import Settings, resolve
+from engine.config.settings import Settings, resolve
 from engine.storage import OrderStore
+from engine.trading.demo import random_requests
+from engine.trading.pairs import default_catalog
 
 DEXDESK = str(Path(sys.executable).with_name("dexdesk"))
 POLL_S = 0.05

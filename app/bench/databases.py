@@ -15,11 +15,11 @@ from pathlib import Path
 import asyncpg
 from sqlalchemy.engine import make_url
 
-from engine.demo import random_requests
-from engine.domain import LogEntry, Order, OrderStatus, Route, Venue
-from engine.log_kinds import LogKind
-from engine.pairs import default_catalog
+from engine.model.domain import LogEntry, Order, OrderStatus, Route, Venue
+from engine.model.log_kinds import LogKind
 from engine.storage import OrderStore
+from engine.trading.demo import random_requests
+from engine.trading.pairs import default_catalog
 
 
 @asynccontextmanager

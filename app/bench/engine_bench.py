@@ -19,11 +19,11 @@ from typing import Any
 
 from app.bench.databases import scratch_database
 from app.bench.report import emit, peak_rss_mb, percentile
-from engine.demo import random_requests
-from engine.domain import Order, OrderStatus, OrderUpdate
-from engine.engine import Engine, engine_settings
-from engine.pairs import default_catalog
+from engine.model.domain import Order, OrderStatus, OrderUpdate
+from engine.runtime.engine import Engine, engine_settings
 from engine.storage import Change, OrderStore
+from engine.trading.demo import random_requests
+from engine.trading.pairs import default_catalog
 
 # The one state an attempt waits for before going on: SUBMITTED is stored before the swap is
 # sent. ROUTING and BUILDING are queued without waiting, and an attempt's last state (CONFIRMED,

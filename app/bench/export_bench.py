@@ -1,7 +1,7 @@
 """`dexdesk bench export`: CSV rows/s for a database of N orders, through the product's own export.
 
 The database is filled through the storage layer in big batches (finished orders with a short
-log), which takes a fraction of running them; then `engine.reports.export_csv` writes the report
+log), which takes a fraction of running them; then `engine.reporting.reports.export_csv` writes the report
 exactly as `dexdesk export` and the desk do, and only that is timed. Meanwhile a probe task asks
 the loop for a 5 ms sleep over and over: how late it wakes is how long the desk's loop stalled
 (`loop_stall_max_ms`), the hitch a trader would feel while exporting.
@@ -18,7 +18,7 @@ from typing import Any
 
 from app.bench.databases import filled_store
 from app.bench.report import emit, percentile
-from engine.reports import export_csv
+from engine.reporting.reports import export_csv
 from engine.storage import OrderStore
 
 PROBE_S = 0.005

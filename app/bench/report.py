@@ -11,7 +11,7 @@ import psutil
 from rich.console import Console
 from rich.table import Table
 
-from engine.jsonfmt import dumps
+from engine.model.jsonfmt import dumps
 
 
 def percentile(values: Sequence[float], share: float) -> float:

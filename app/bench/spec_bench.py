@@ -16,12 +16,12 @@ from typing import Any
 
 from app.bench.databases import scratch_database
 from app.bench.report import emit
-from engine.clock import VirtualTimeLoop, run_virtual
-from engine.demo import random_requests
-from engine.domain import OrderStatus, OrderUpdate
-from engine.engine import Engine, engine_settings
-from engine.pairs import default_catalog
+from engine.model.clock import VirtualTimeLoop, run_virtual
+from engine.model.domain import OrderStatus, OrderUpdate
+from engine.runtime.engine import Engine, engine_settings
 from engine.storage import OrderStore
+from engine.trading.demo import random_requests
+from engine.trading.pairs import default_catalog
 
 RATE_PER_MIN = 100
 CONCURRENCY = 10

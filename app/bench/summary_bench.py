@@ -16,7 +16,7 @@ from typing import Any
 
 from app.bench.databases import filled_store
 from app.bench.report import emit
-from engine.engine import Engine, engine_settings
+from engine.runtime.engine import Engine, engine_settings
 
 RUNS = 7
 

@@ -6,7 +6,7 @@ ways showed USDC unrealized +6,199, +1,301 and −3,324. Now `account reset` sto
 account trades in (the engine's market seed) and its time base:
 
 - `wall` (started at a time scale above 0): market time is the wall clock, seconds since
-  2025-01-01 (engine/market.py), the market every process at time scale 1 sees; marks are read
+  2025-01-01 (engine/trading/market.py), the market every process at time scale 1 sees; marks are read
   now.
 - `orders` (started at time scale 0): market time moves 2 s per order, so the mark is the market
   at the next order's moment (n + 1) × 2 s, a pure function of the database.
@@ -24,8 +24,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 
-from engine.market import EPOCH, Market
-from engine.pairs import PairCatalog, PairSpec
+from engine.trading.market import EPOCH, Market
+from engine.trading.pairs import PairCatalog, PairSpec
 
 WALL = "wall"
 ORDERS = "orders"

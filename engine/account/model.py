@@ -13,10 +13,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
 
-from engine.domain import Direction, Order, OrderStatus, Venue
-from engine.execution_figures import order_fee, order_slippage_bps
-from engine.router import FEES
-from engine.validation import FieldError, InvalidOrder
+from engine.model.domain import Direction, Order, OrderStatus, Venue
+from engine.model.execution_figures import order_fee, order_slippage_bps
+from engine.model.validation import FieldError, InvalidOrder
+from engine.trading.router import FEES
 
 DEFAULT_START = "USDC=10000,USDT=10000,SOL=10"
 
@@ -170,7 +170,7 @@ def notional(order: Order) -> Decimal | None:
 def slippage_bps(order: Order) -> Decimal | None:
     """How much worse than the price it was sent at a CONFIRMED order filled, in bps (negative: better).
 
-    The one definition (engine/execution_figures.py `order_slippage_bps`), so the board and the
+    The one definition (engine/model/execution_figures.py `order_slippage_bps`), so the board and the
     blotter show the number the CSV, the detail view and the summary show.
     """
     return order_slippage_bps(order)

@@ -18,7 +18,7 @@ from decimal import Decimal
 from typing import Any
 
 from engine.account.model import Balance, Fill
-from engine.domain import Direction, format_timestamp
+from engine.model.domain import Direction, format_timestamp
 
 
 @dataclass(slots=True)

@@ -10,9 +10,9 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 
-from engine.domain import Order
-from engine.engine import Engine
-from engine.validation import InvalidOrder, OrderRequest
+from engine.model.domain import Order
+from engine.model.validation import InvalidOrder, OrderRequest
+from engine.runtime.engine import Engine
 
 MAX_BATCH = 500
 

@@ -34,7 +34,7 @@ from engine.api.orders import READ_RESPONSES, add_order_routes
 from engine.api.problems import install_problem_handlers, json_response
 from engine.api.schemas import Health
 from engine.api.service import add_service_routes
-from engine.engine import Engine
+from engine.runtime.engine import Engine
 
 HEALTH_TIMEOUT_S = 2.0
 BEARER_DOC = (

@@ -12,9 +12,9 @@ from __future__ import annotations
 from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 from typing import Any
 
-from engine.domain import Direction
-from engine.pairs import PairCatalog, PairSpec
-from engine.validation import MAX_EXPIRY_S, MAX_NUMBER_TEXT, MAX_SLIPPAGE, MAX_USER_LABEL
+from engine.model.domain import Direction
+from engine.model.validation import MAX_EXPIRY_S, MAX_NUMBER_TEXT, MAX_SLIPPAGE, MAX_USER_LABEL
+from engine.trading.pairs import PairCatalog, PairSpec
 
 USER_LABEL_PATTERN = f"^[ -~]{{1,{MAX_USER_LABEL}}}$"  # printable ASCII, as `validate_user_label` reads it
 # A USDC-paid swap buys BASE at the price of the moment: the QUOTE amounts it accepts are bounded
@@ -62,7 +62,7 @@ def _fraction_from(places: int | None, min_leading_zeros: int | None) -> list[st
 def decimal_pattern(places: int | None, minimum: Decimal | None, maximum: Decimal | None) -> str:
     """A plain decimal string (optional `+`, digits, one point) whose value is above 0 (or at least
     `minimum`, a power of ten), at most `maximum` (a whole number), with at most `places` decimal
-    places once trailing zeros are dropped; as `engine.validation.parse_amount` and the rules read it."""
+    places once trailing zeros are dropped; as `engine.model.validation.parse_amount` and the rules read it."""
     fraction = r"(\.[0-9]*)?" if places is None else rf"(\.[0-9]{{0,{places}}}0*)?"
     min_digits = 1
     below_one = True

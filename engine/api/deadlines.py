@@ -20,7 +20,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 from engine.api.problems import send_json
-from engine.jsonfmt import dumps
+from engine.model.jsonfmt import dumps
 
 CLOSE = (b"connection", b"close")
 

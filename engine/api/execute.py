@@ -27,11 +27,9 @@ from engine.api.idempotency import (
 from engine.api.orders import BODY_RESPONSES, documented_body, empty_fields
 from engine.api.problems import json_response, read_object
 from engine.api.schemas import ExecuteCreated, ExecuteProblem, Problem
-from engine.domain import Direction
-from engine.engine import Engine
-from engine.jsonfmt import format_decimal
-from engine.pairs import PairSpec
-from engine.validation import (
+from engine.model.domain import Direction
+from engine.model.jsonfmt import format_decimal
+from engine.model.validation import (
     FieldError,
     InvalidOrder,
     OrderRequest,
@@ -39,6 +37,8 @@ from engine.validation import (
     validate_order,
     validate_user_label,
 )
+from engine.runtime.engine import Engine
+from engine.trading.pairs import PairSpec
 
 EXECUTE_FIELDS = ("tokenIn", "tokenOut", "amount", "amountIn", "slippage", "orderType", "type", "userId")
 

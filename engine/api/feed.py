@@ -17,9 +17,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from engine.domain import Order, OrderStatus, OrderUpdate, format_timestamp
-from engine.engine import Engine
-from engine.jsonfmt import dumps
+from engine.model.domain import Order, OrderStatus, OrderUpdate, format_timestamp
+from engine.model.jsonfmt import dumps
+from engine.runtime.engine import Engine
 
 _STEP = {OrderStatus.ROUTING: 1, OrderStatus.BUILDING: 2, OrderStatus.SUBMITTED: 3}
 READERS = 8

@@ -18,9 +18,9 @@ from decimal import Decimal
 from typing import Any
 
 from engine.api.problems import ApiProblem
-from engine.domain import Order
-from engine.jsonfmt import dumps, format_decimal
-from engine.validation import FieldError, InvalidOrder, OrderRequest
+from engine.model.domain import Order
+from engine.model.jsonfmt import dumps, format_decimal
+from engine.model.validation import FieldError, InvalidOrder, OrderRequest
 
 # Idempotency keys become order ids: the same key always names the same order, on every server.
 IDEMPOTENCY_NAMESPACE = uuid.UUID("6f0c7d4e-2b1a-5c3d-9e8f-0a1b2c3d4e5f")

@@ -22,8 +22,8 @@ from engine.api.orders import create, created_body
 from engine.api.problems import ApiProblem, BodyTooLarge, bad_input_body, send_json
 from engine.api.streams import lowercase_text, stream_everything, stream_order
 from engine.cluster.config import ClusterUnavailable
-from engine.engine import Engine
-from engine.validation import InvalidOrder
+from engine.model.validation import InvalidOrder
+from engine.runtime.engine import Engine
 
 ORDER_STREAM_PREFIX = "/ws/orders/"
 

@@ -15,8 +15,8 @@ from collections.abc import Callable
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 from prometheus_client.exposition import CONTENT_TYPE_LATEST, generate_latest
 
-from engine.domain import OrderStatus, OrderUpdate
-from engine.engine import Engine
+from engine.model.domain import OrderStatus, OrderUpdate
+from engine.runtime.engine import Engine
 
 CONTENT_TYPE = CONTENT_TYPE_LATEST
 # Orders answered by this server whose end it still waits to hear, for the latency histogram; past

@@ -19,10 +19,8 @@ from engine.api.idempotency import (
 )
 from engine.api.problems import ApiProblem, json_response, looks_like_order_id, parse_object
 from engine.api.schemas import BadInput, CancelOutcome, OrderCreated, OrderDetail, OrderPage, Problem
-from engine.domain import Order, OrderStatus
-from engine.engine import Engine
-from engine.pairs import PairCatalog
-from engine.validation import (
+from engine.model.domain import Order, OrderStatus
+from engine.model.validation import (
     FieldError,
     InvalidOrder,
     OrderRequest,
@@ -30,6 +28,8 @@ from engine.validation import (
     validate_pair,
     validate_user_label,
 )
+from engine.runtime.engine import Engine
+from engine.trading.pairs import PairCatalog
 
 ORDER_FIELDS = ("pair", "amount", "direction", "type", "limitPrice", "expiresIn", "slippage", "userId")
 CREATED_MESSAGE = "Order created and queued for processing"

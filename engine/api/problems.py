@@ -19,14 +19,14 @@ from starlette.responses import Response
 from starlette.types import Send
 
 from engine.cluster.config import ClusterUnavailable
-from engine.jsonfmt import dumps
-from engine.validation import FieldError, InvalidOrder
+from engine.model.jsonfmt import dumps
+from engine.model.validation import FieldError, InvalidOrder
 
 JSON = "application/json"
 
 
 def json_response(body: Any, status_code: int = 200, headers: dict[str, str] | None = None) -> Response:
-    """JSON written by `engine.jsonfmt`: decimals as plain numbers, the same bytes the CLI prints."""
+    """JSON written by `engine.model.jsonfmt`: decimals as plain numbers, the same bytes the CLI prints."""
     return Response(dumps(body), status_code=status_code, media_type=JSON, headers=headers)
 
 

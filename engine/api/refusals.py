@@ -10,7 +10,7 @@ from typing import Any
 
 from starlette.types import Receive, Scope, Send
 
-from engine.jsonfmt import dumps
+from engine.model.jsonfmt import dumps
 
 
 async def refuse_websocket(

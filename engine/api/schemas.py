@@ -1,6 +1,6 @@
 """The shapes the API answers with, for the OpenAPI document.
 
-Handlers write their JSON with `engine.jsonfmt` (decimals as plain numbers, exactly the bytes the
+Handlers write their JSON with `engine.model.jsonfmt` (decimals as plain numbers, exactly the bytes the
 CLI prints), so these models describe responses; they never build them. Field names are the
 contract's, camelCase.
 """

@@ -17,9 +17,9 @@ from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from engine.api.feed import TERMINAL_NAMES, Follower, UpdateFeed, covered
 from engine.api.problems import looks_like_order_id
-from engine.domain import Order, OrderUpdate, update_message
-from engine.engine import Engine
-from engine.jsonfmt import dumps
+from engine.model.domain import Order, OrderUpdate, update_message
+from engine.model.jsonfmt import dumps
+from engine.runtime.engine import Engine
 
 Render = Callable[[dict[str, Any], str | None], str]
 CLOSE_NORMAL = 1000

@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 
 from sqlalchemy.engine import make_url
 
-from engine.domain import OrderType
-from engine.validation import FieldError, InvalidOrder, OrderRequest
+from engine.config.settings import QUEUE_NAME
 
-QUEUE_NAME = "dexdesk-orders"
 DEFAULT_LEASE_S = 10.0
 DEFAULT_RATE_WINDOW_S = 60.0
 # How long a worker's blocking wait for a job lasts before it loops; the worker's Redis socket
@@ -48,15 +45,4 @@ def refuse_unshared_database(database_url: str) -> None:
         raise ClusterUnavailable(
             f"cluster mode needs a PostgreSQL database shared by every producer and worker "
             f"(--db postgresql://…); {backend} is a file only one machine can reach"
-        )
-
-
-def refuse_limit_orders_in_cluster(requests: Sequence[OrderRequest]) -> None:
-    """Cluster workers take market orders; a waiting limit order lives in one process's limit book.
-
-    Refused as bad input (nothing stored) rather than stored and run at once by a worker.
-    """
-    if any(request.order_type is OrderType.LIMIT for request in requests):
-        raise InvalidOrder(
-            [FieldError("type", "limit orders wait in the in-process engine; in cluster mode send market orders")]
         )

@@ -20,8 +20,8 @@ from redis.asyncio import Redis
 from redis.asyncio.client import PubSub
 from redis.exceptions import RedisError
 
-from engine.domain import OrderStatus
-from engine.mirror_keys import CHANNEL_PATTERN, CHANNEL_PREFIX, describe_error
+from engine.listeners.mirror_keys import CHANNEL_PATTERN, CHANNEL_PREFIX, describe_error
+from engine.model.domain import OrderStatus
 
 log = logging.getLogger(__name__)
 

@@ -20,7 +20,7 @@ from redis.exceptions import RedisError
 from engine.cluster.config import ClusterConfig, ClusterUnavailable
 from engine.cluster.limiter import ClusterRateLimiter
 from engine.cluster.registry import WorkerInfo, WorkerRegistry
-from engine.mirror_keys import client_options, describe_error, display_url
+from engine.listeners.mirror_keys import client_options, describe_error, display_url
 
 JOB_NAME = "order"
 _BULK = 500

@@ -17,10 +17,10 @@ from redis.exceptions import RedisError
 from engine.cluster.config import ClusterConfig, ClusterUnavailable
 from engine.cluster.producer import UpdateFollower
 from engine.cluster.queue import ClusterProducer, ClusterStats
-from engine.coordination import external_update
-from engine.domain import Order, OrderUpdate
-from engine.mirror_keys import describe_error
-from engine.queue import Handler, QueueSettings, QueueStats
+from engine.listeners.mirror_keys import describe_error
+from engine.model.domain import Order, OrderUpdate
+from engine.runtime.coordination import external_update
+from engine.runtime.queue import Handler, QueueSettings, QueueStats
 from engine.storage import OrderStore, ownership
 from engine.storage.change_feed import FeedCursor
 

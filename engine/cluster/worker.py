@@ -30,21 +30,21 @@ from redis.asyncio import Redis
 from redis.asyncio.connection import parse_url
 from redis.exceptions import RedisError
 
-from engine.clock import Clock
 from engine.cluster.claims import ClaimBatcher
 from engine.cluster.config import DRAIN_DELAY_S, ClusterConfig, ClusterUnavailable, refuse_unshared_database
 from engine.cluster.limiter import ClusterRateLimiter, Stopped, rank_for
 from engine.cluster.queue import ClusterProducer
 from engine.cluster.registry import HEARTBEAT_S, WorkerInfo, WorkerRegistry
-from engine.domain import ACTIVE_STATES, Order
-from engine.engine import EngineSettings, new_owner_id
-from engine.events import UpdateHub
-from engine.mirror import RedisMirror
-from engine.mirror_keys import DEFAULT_NAMESPACE, client_options, describe_error
-from engine.pairs import PairCatalog, default_catalog
-from engine.pipeline import AttemptRunner, Transitions
-from engine.router import MockDexRouter
+from engine.listeners.mirror import RedisMirror
+from engine.listeners.mirror_keys import DEFAULT_NAMESPACE, client_options, describe_error
+from engine.model.clock import Clock
+from engine.model.domain import ACTIVE_STATES, Order
+from engine.runtime.engine import EngineSettings, new_owner_id
+from engine.runtime.events import UpdateHub
+from engine.runtime.pipeline import AttemptRunner, Transitions
 from engine.storage import OrderStore, StorageFailure, ownership
+from engine.trading.pairs import PairCatalog, default_catalog
+from engine.trading.router import MockDexRouter
 
 log = logging.getLogger(__name__)
 

@@ -24,8 +24,8 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from engine.account.model import Balance, Fill, Reservation, Shortfall, fill_for, settlement_deltas
-from engine.domain import Direction, Order, format_timestamp, parse_timestamp
-from engine.jsonfmt import dumps, format_decimal
+from engine.model.domain import Direction, Order, format_timestamp, parse_timestamp
+from engine.model.jsonfmt import dumps, format_decimal
 from engine.storage.changes import Change
 from engine.storage.schema import ExactDecimal, UtcTimestamp, metadata
 

@@ -26,7 +26,7 @@ from sqlalchemy import BigInteger, ColumnElement, and_, column, or_, select, tex
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from engine.domain import Order
+from engine.model.domain import Order
 from engine.storage.limit_terms import with_limit_terms
 from engine.storage.rows import order_from_row
 from engine.storage.schema import change_counter, orders
@@ -105,7 +105,7 @@ async def read_counted(
     """`read`, with each row's log length: the log entries up to it are what that row's state has seen.
 
     A reader that heard an order at an earlier log length reads the entries in between to hear
-    the states the row went through meanwhile (see engine/missed_states.py).
+    the states the row went through meanwhile (see engine/runtime/missed_states.py).
     """
     others = or_(orders.c.owner.is_(None), orders.c.owner != owner)
     if connection.dialect.name == "postgresql":

@@ -6,7 +6,7 @@ import asyncio
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from engine.domain import LogEntry, Order
+from engine.model.domain import LogEntry, Order
 
 
 class StorageFailure(RuntimeError):

@@ -31,8 +31,8 @@ from typing import Any
 
 from sqlalchemy.exc import OperationalError
 
-from engine.domain import Order, format_timestamp
-from engine.jsonfmt import dumps, format_decimal
+from engine.model.domain import Order, format_timestamp
+from engine.model.jsonfmt import dumps, format_decimal
 from engine.storage.account_store import settle_postgres, settle_sqlite
 from engine.storage.change_feed import POSTGRES_MARK
 from engine.storage.changes import Change

@@ -16,8 +16,8 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from engine.domain import Direction, Order, OrderStatus, parse_timestamp
-from engine.execution_figures import order_fee, sent_price, settled_figures
+from engine.model.domain import Direction, Order, OrderStatus, parse_timestamp
+from engine.model.execution_figures import order_fee, sent_price, settled_figures
 
 FIGURE_COLUMNS = ("quoted_price", "slippage_bps", "notional", "fee", "confirm_ms")
 NO_FIGURES: tuple[None, ...] = (None,) * len(FIGURE_COLUMNS)

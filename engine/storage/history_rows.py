@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-from engine.domain import MARKET_TERMS, Direction, Order, OrderStatus, OrderTerms, Route, Venue
+from engine.model.domain import MARKET_TERMS, Direction, Order, OrderStatus, OrderTerms, Route, Venue
 from engine.storage.changes import StorageUnavailable
 from engine.storage.errors import permanent_problem
 from engine.storage.limit_terms import with_limit_terms_sqlite

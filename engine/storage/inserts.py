@@ -12,7 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from engine.account.model import Reservation
-from engine.domain import Order
+from engine.model.domain import Order
 from engine.storage import account_store
 from engine.storage.rows import log_rows, order_from_row, order_row
 from engine.storage.schema import order_logs, orders

@@ -18,8 +18,8 @@ from decimal import Decimal
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from engine.domain import Order, OrderStatus, OrderTerms, OrderType
-from engine.log_kinds import WAITING_AGAIN
+from engine.model.domain import Order, OrderStatus, OrderTerms, OrderType
+from engine.model.log_kinds import WAITING_AGAIN
 from engine.storage.schema import order_logs
 
 _CHUNK = 500

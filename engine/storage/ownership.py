@@ -25,9 +25,9 @@ from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from engine.domain import ACTIVE_STATES, LogEntry, Order, OrderStatus
-from engine.lifecycle import CANCELLABLE, check_transition
-from engine.log_kinds import LogKind
+from engine.model.domain import ACTIVE_STATES, LogEntry, Order, OrderStatus
+from engine.model.lifecycle import CANCELLABLE, check_transition
+from engine.model.log_kinds import LogKind
 from engine.storage import account_store, change_feed
 from engine.storage.change_feed import FeedCursor
 from engine.storage.rows import log_from_row, log_rows, order_from_row

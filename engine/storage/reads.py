@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from engine.domain import Order, OrderStatus
+from engine.model.domain import Order, OrderStatus
 from engine.storage.limit_terms import with_limit_terms
 from engine.storage.rows import log_from_row, order_from_row
 from engine.storage.schema import ledger, order_logs, orders

@@ -18,7 +18,7 @@ from urllib.parse import quote
 
 from sqlalchemy.engine import make_url
 
-from engine.domain import OrderStatus
+from engine.model.domain import OrderStatus
 from engine.storage.changes import StorageUnavailable
 from engine.storage.errors import permanent_problem
 

@@ -8,7 +8,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from engine.domain import (
+from engine.model.domain import (
     MARKET_TERMS,
     Direction,
     LogEntry,
@@ -19,8 +19,8 @@ from engine.domain import (
     Venue,
     format_timestamp,
 )
-from engine.jsonfmt import dumps, format_decimal
-from engine.log_kinds import WAITING_AGAIN, infer_kind
+from engine.model.jsonfmt import dumps, format_decimal
+from engine.model.log_kinds import WAITING_AGAIN, infer_kind
 from engine.storage.figure_columns import FIGURE_COLUMNS, figure_values
 
 
@@ -99,7 +99,7 @@ def order_from_row(row: Mapping[Any, Any], logs: tuple[LogEntry, ...] = ()) -> O
 def _terms_from_figures(row: Mapping[Any, Any]) -> OrderTerms:
     """Read without its logs, a CONFIRMED order still knows the price it was sent at: its stored figure.
 
-    Slippage is measured against that price everywhere (engine/execution_figures.py `sent_price`),
+    Slippage is measured against that price everywhere (engine/model/execution_figures.py `sent_price`),
     so a board row read from a list shows the number the CSV and the summary show.
     """
     sent = row.get("quoted_price")

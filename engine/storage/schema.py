@@ -36,8 +36,8 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import NUMERIC, TIMESTAMP
 from sqlalchemy.types import TypeEngine
 
-from engine.domain import format_timestamp, parse_timestamp
-from engine.jsonfmt import format_decimal
+from engine.model.domain import format_timestamp, parse_timestamp
+from engine.model.jsonfmt import format_decimal
 
 
 class ExactDecimal(TypeDecorator[Decimal]):

@@ -24,7 +24,7 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from engine.account.model import Balance, Fill, Reservation
-from engine.domain import Order, OrderStatus
+from engine.model.domain import Order, OrderStatus
 from engine.storage import account_store, change_feed, migrate, reads
 from engine.storage.changes import Change, DatabaseMissing, StorageUnavailable
 from engine.storage.connect import engine_for, one_line

@@ -26,7 +26,7 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from engine.domain import ACTIVE_STATES
+from engine.model.domain import ACTIVE_STATES
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,7 +10,7 @@ from decimal import Decimal
 import httpx
 import pytest
 
-from engine.jsonfmt import dumps
+from engine.model.jsonfmt import dumps
 from tests.api.client import CONTRACT_KEYS, TERMINAL, Followed, follow
 from tests.api.server import ServeProcess
 from tests.faults.support import eventually

@@ -12,15 +12,15 @@ from alembic import command
 from sqlalchemy import select, text
 from sqlalchemy.engine import Connection
 
-from engine.demo import random_requests
-from engine.domain import LogEntry, Order, OrderStatus, utc_now
-from engine.log_kinds import LogKind
-from engine.pairs import default_catalog
+from engine.model.domain import LogEntry, Order, OrderStatus, utc_now
+from engine.model.log_kinds import LogKind
 from engine.storage import Change, OrderStore, ownership
 from engine.storage.change_feed import FeedCursor
 from engine.storage.fast_write import write_postgres
 from engine.storage.migrate import _config, head_revision
 from engine.storage.schema import change_counter, orders
+from engine.trading.demo import random_requests
+from engine.trading.pairs import default_catalog
 from tests.conftest import postgres_schema
 
 

@@ -11,7 +11,7 @@ from typing import Any, TypeVar
 import pytest
 from pytestqt.qtbot import QtBot
 
-from engine.domain import OrderUpdate
+from engine.model.domain import OrderUpdate
 from tests.cluster.support import cluster
 from tests.ui.conftest import Desk, quiet_settings
 

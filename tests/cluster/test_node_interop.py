@@ -13,10 +13,10 @@ import pytest
 
 from engine.cluster.config import QUEUE_NAME
 from engine.cluster.producer import now_ms
-from engine.domain import OrderStatus
-from engine.pairs import default_catalog
+from engine.model.domain import OrderStatus
+from engine.model.validation import validate_order
 from engine.storage import OrderStore
-from engine.validation import validate_order
+from engine.trading.pairs import default_catalog
 from tests.cluster.support import cluster, messages
 from tests.faults.support import eventually
 

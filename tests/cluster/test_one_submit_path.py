@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from engine.domain import OrderStatus
+from engine.model.domain import OrderStatus
 from engine.storage import OrderStore
 from tests.cluster.support import cluster
 from tests.conftest import stored_orders

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from engine.validation import InvalidOrder
+from engine.model.validation import InvalidOrder
 from tests.conftest import running
 
 CASES = [
@@ -50,8 +50,8 @@ async def test_pair_and_direction_are_case_insensitive_and_stored_upper_case(db_
 
 
 def test_every_bad_field_is_reported_at_once() -> None:
-    from engine.pairs import default_catalog
-    from engine.validation import validate_order
+    from engine.model.validation import validate_order
+    from engine.trading.pairs import default_catalog
 
     with pytest.raises(InvalidOrder) as refused:
         validate_order("XYZ", "abc", "up", default_catalog())

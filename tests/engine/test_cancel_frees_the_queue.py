@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from engine.demo import random_requests
-from engine.domain import OrderStatus
-from engine.engine import Engine, engine_settings
-from engine.pairs import default_catalog
+from engine.model.domain import OrderStatus
+from engine.runtime.engine import Engine, engine_settings
+from engine.trading.demo import random_requests
+from engine.trading.pairs import default_catalog
 from tests.engine.virtual import Timeline, on_virtual_time
 
 

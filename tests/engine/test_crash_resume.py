@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from engine.domain import OrderStatus
+from engine.model.domain import OrderStatus
 from engine.storage import OrderStore
 from tests.faults.support import DEXDESK, assert_nothing_lost, dexdesk_env
 

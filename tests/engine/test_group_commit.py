@@ -7,8 +7,8 @@ from typing import Any
 import pytest
 
 from app.bench.databases import finished_orders
-from engine.domain import LogEntry, OrderStatus
-from engine.log_kinds import LogKind
+from engine.model.domain import LogEntry, OrderStatus
+from engine.model.log_kinds import LogKind
 from engine.storage import Change, OrderStore, StorageFailure
 
 

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from engine.engine import engine_settings
-from engine.validation import validate_order
+from engine.model.validation import validate_order
+from engine.runtime.engine import engine_settings
 from tests.conftest import running
 
 

@@ -11,9 +11,9 @@ import itertools
 import json
 from decimal import Decimal
 
-from engine.domain import OrderStatus, OrderUpdate
-from engine.jsonfmt import dumps
-from engine.log_kinds import LogKind
+from engine.model.domain import OrderStatus, OrderUpdate
+from engine.model.jsonfmt import dumps
+from engine.model.log_kinds import LogKind
 from tests.conftest import running
 
 HAPPY_PATH = ["PENDING", "ROUTING", "BUILDING", "SUBMITTED", "CONFIRMED"]
@@ -90,7 +90,7 @@ async def test_order_goes_through_every_state_and_is_stored_as_announced(db_url:
 
 
 async def test_logs_only_grow_and_failure_reasons_persist(db_url: str) -> None:
-    from engine.engine import engine_settings
+    from engine.runtime.engine import engine_settings
 
     updates: list[OrderUpdate] = []
     settings = engine_settings(time_scale=0, rate_limit=0, seed=3, failure_rate=1.0)

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from engine.demo import random_requests
-from engine.engine import Engine, engine_settings
-from engine.pairs import default_catalog
+from engine.runtime.engine import Engine, engine_settings
+from engine.trading.demo import random_requests
+from engine.trading.pairs import default_catalog
 from tests.engine.virtual import Timeline, on_virtual_time
 
 

@@ -8,11 +8,11 @@ from decimal import Decimal
 from pathlib import Path
 
 from app.bench.databases import finished_orders
-from engine.domain import OrderStatus
-from engine.engine import engine_settings
-from engine.reports import HEADER, CsvReport, export_csv, write_csv
+from engine.model.domain import OrderStatus
+from engine.model.validation import validate_order
+from engine.reporting.reports import HEADER, CsvReport, export_csv, write_csv
+from engine.runtime.engine import engine_settings
 from engine.storage import OrderStore
-from engine.validation import validate_order
 from tests.conftest import running
 
 

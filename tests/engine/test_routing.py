@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from engine.clock import Clock
-from engine.demo import random_requests
-from engine.domain import Direction, OrderStatus
-from engine.engine import engine_settings
-from engine.pairs import default_catalog
-from engine.router import MockDexRouter, RouterSettings
+from engine.model.clock import Clock
+from engine.model.domain import Direction, OrderStatus
+from engine.runtime.engine import engine_settings
+from engine.trading.demo import random_requests
+from engine.trading.pairs import default_catalog
+from engine.trading.router import MockDexRouter, RouterSettings
 from tests.conftest import running
 
 

@@ -12,12 +12,12 @@ from bisect import bisect_left
 
 import pytest
 
-from engine.clock import VirtualTimeLoop, run_virtual
-from engine.demo import random_requests
-from engine.domain import OrderStatus, OrderUpdate
-from engine.engine import Engine, engine_settings
-from engine.pairs import default_catalog
+from engine.model.clock import VirtualTimeLoop, run_virtual
+from engine.model.domain import OrderStatus, OrderUpdate
+from engine.runtime.engine import Engine, engine_settings
 from engine.storage import OrderStore
+from engine.trading.demo import random_requests
+from engine.trading.pairs import default_catalog
 
 SETTINGS = engine_settings(time_scale=1, concurrency=10, rate_limit=100, failure_rate=0.0, seed=3)
 

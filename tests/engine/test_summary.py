@@ -10,10 +10,10 @@ import asyncpg
 import pytest
 
 from app.bench.databases import finished_orders
-from engine.domain import Direction, Order, OrderStatus
-from engine.engine import engine_settings
-from engine.execution_figures import SettledFigures, notional, settled_figures
-from engine.validation import validate_order
+from engine.model.domain import Direction, Order, OrderStatus
+from engine.model.execution_figures import SettledFigures, notional, settled_figures
+from engine.model.validation import validate_order
+from engine.runtime.engine import engine_settings
 from tests.conftest import _pg_dsn, running
 
 

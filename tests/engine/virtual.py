@@ -6,9 +6,9 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
-from engine.clock import VirtualTimeLoop, run_virtual
-from engine.domain import OrderUpdate
-from engine.engine import Engine, EngineSettings
+from engine.model.clock import VirtualTimeLoop, run_virtual
+from engine.model.domain import OrderUpdate
+from engine.runtime.engine import Engine, EngineSettings
 from engine.storage import OrderStore
 
 T = TypeVar("T")

@@ -12,7 +12,7 @@ from collections.abc import AsyncIterator
 from redis.asyncio import Redis
 from redis.asyncio.client import PubSub
 
-from engine.mirror_keys import CHANNEL_PATTERN, CHANNEL_PREFIX, MirrorKeys
+from engine.listeners.mirror_keys import CHANNEL_PATTERN, CHANNEL_PREFIX, MirrorKeys
 from tests.services import REDIS_URL
 
 TERMINAL = ("CONFIRMED", "FAILED")

@@ -16,7 +16,7 @@ from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from engine.domain import OrderStatus
+from engine.model.domain import OrderStatus
 from engine.storage import OrderStore
 
 REPO = Path(__file__).resolve().parents[2]

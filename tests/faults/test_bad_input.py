@@ -16,9 +16,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from app.cli import main
-from engine.domain import Direction
-from engine.pairs import default_catalog
-from engine.validation import InvalidOrder, OrderRequest, validate_order
+from engine.model.domain import Direction
+from engine.model.validation import InvalidOrder, OrderRequest, validate_order
+from engine.trading.pairs import default_catalog
 from tests.faults.support import DEXDESK, TALLY, dexdesk_env
 
 CATALOG = default_catalog()

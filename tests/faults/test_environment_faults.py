@@ -39,7 +39,7 @@ def _interrupted_cleanly(process: subprocess.Popen[str], what: str) -> str:
     return "\n".join(real)
 
 
-@pytest.mark.parametrize("module", ["pydantic", "sqlalchemy", "engine.settings"])
+@pytest.mark.parametrize("module", ["pydantic", "sqlalchemy", "engine.config.settings"])
 def test_ctrl_c_while_modules_import_exits_130_quietly(module: str, tmp_path: Path) -> None:
     """Python reports each import as it finishes (PYTHONPROFILEIMPORTTIME): interrupt right after this one."""
     process = subprocess.Popen(

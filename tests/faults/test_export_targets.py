@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from app.cli import main
-from engine.reports import HEADER, export_csv
+from engine.reporting.reports import HEADER, export_csv
 from engine.storage import OrderStore
 from tests.faults.hardening import dexdesk, one_line, sqlite_with_orders
 

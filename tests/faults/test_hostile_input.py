@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from app.cli import main
-from engine.router import _percents
+from engine.trading.router import _percents
 from tests.faults.hardening import dexdesk, one_line, sqlite_with_orders
 
 REFUSED = [

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 from redis.asyncio import Redis
 
-from engine.mirror_keys import MirrorKeys
+from engine.listeners.mirror_keys import MirrorKeys
 from tests.faults.support import DEXDESK, TALLY, ThrowawayRedis, dexdesk_env, eventually
 
 pytestmark = pytest.mark.slow

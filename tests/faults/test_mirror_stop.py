@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from engine.mirror import RedisMirror
+from engine.listeners.mirror import RedisMirror
 from tests.faults.hardening import HARDENING, dexdesk
 from tests.faults.support import TALLY, eventually, free_port
 from tests.services import REDIS_URL, require

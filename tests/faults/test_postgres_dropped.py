@@ -12,11 +12,11 @@ import asyncpg
 import pytest
 from sqlalchemy import event
 
-from engine.demo import random_requests
-from engine.domain import OrderUpdate
-from engine.engine import Engine, engine_settings
-from engine.pairs import default_catalog
+from engine.model.domain import OrderUpdate
+from engine.runtime.engine import Engine, engine_settings
 from engine.storage import OrderStore
+from engine.trading.demo import random_requests
+from engine.trading.pairs import default_catalog
 from tests.conftest import postgres_schema
 from tests.faults.support import TALLY, assert_nothing_lost, eventually
 from tests.services import POSTGRES_ADMIN_URL

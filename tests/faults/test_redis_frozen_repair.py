@@ -15,11 +15,11 @@ from pathlib import Path
 import pytest
 from redis.asyncio import Redis
 
-from engine.demo import random_requests
-from engine.engine import engine_settings
-from engine.mirror import RedisMirror
-from engine.mirror_keys import MirrorKeys
-from engine.pairs import default_catalog
+from engine.listeners.mirror import RedisMirror
+from engine.listeners.mirror_keys import MirrorKeys
+from engine.runtime.engine import engine_settings
+from engine.trading.demo import random_requests
+from engine.trading.pairs import default_catalog
 from tests.conftest import running
 from tests.faults.hardening import HARDENING, dexdesk
 from tests.faults.support import TALLY, ThrowawayRedis, eventually

@@ -13,13 +13,13 @@ import pytest
 from redis.asyncio import Redis
 
 from app.watch import follow_all
-from engine.demo import random_requests
-from engine.domain import OrderUpdate
-from engine.engine import engine_settings
-from engine.jsonfmt import dumps
-from engine.mirror import RedisMirror
-from engine.mirror_keys import MirrorKeys
-from engine.pairs import default_catalog
+from engine.listeners.mirror import RedisMirror
+from engine.listeners.mirror_keys import MirrorKeys
+from engine.model.domain import OrderUpdate
+from engine.model.jsonfmt import dumps
+from engine.runtime.engine import engine_settings
+from engine.trading.demo import random_requests
+from engine.trading.pairs import default_catalog
 from tests.conftest import running
 from tests.faults.support import TALLY, ThrowawayRedis, assert_nothing_lost, eventually
 

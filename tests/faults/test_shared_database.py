@@ -16,8 +16,8 @@ from pathlib import Path
 
 import pytest
 
-from engine.domain import OrderStatus, parse_timestamp
-from engine.log_kinds import LogKind
+from engine.model.domain import OrderStatus, parse_timestamp
+from engine.model.log_kinds import LogKind
 from engine.storage import OrderStore
 from tests.conftest import postgres_schema
 from tests.faults.support import DEXDESK, TALLY, assert_nothing_lost, dexdesk_env, eventually

@@ -11,10 +11,10 @@ import sys
 
 import pytest
 
-from engine.demo import random_requests
-from engine.domain import OrderUpdate
-from engine.engine import engine_settings
-from engine.pairs import default_catalog
+from engine.model.domain import OrderUpdate
+from engine.runtime.engine import engine_settings
+from engine.trading.demo import random_requests
+from engine.trading.pairs import default_catalog
 from tests.conftest import running
 from tests.faults.support import TALLY, assert_nothing_lost, eventually
 

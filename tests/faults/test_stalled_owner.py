@@ -17,10 +17,10 @@ import pytest
 from sqlalchemy import update
 
 from engine.cluster.producer import now_ms
-from engine.pairs import default_catalog
+from engine.model.validation import validate_order
 from engine.storage import OrderStore
 from engine.storage.schema import orders
-from engine.validation import validate_order
+from engine.trading.pairs import default_catalog
 from tests.conftest import postgres_schema
 from tests.faults.support import DEXDESK, TALLY, dexdesk_env
 

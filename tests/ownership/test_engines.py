@@ -7,10 +7,10 @@ from decimal import Decimal
 
 import pytest
 
-from engine.clock import VirtualTimeLoop, run_virtual
-from engine.domain import Direction, OrderStatus, OrderType, OrderUpdate
-from engine.engine import Engine, engine_settings
-from engine.log_kinds import LogKind
+from engine.model.clock import VirtualTimeLoop, run_virtual
+from engine.model.domain import Direction, OrderStatus, OrderType, OrderUpdate
+from engine.model.log_kinds import LogKind
+from engine.runtime.engine import Engine, engine_settings
 from engine.storage import OrderStore
 from tests.conftest import running
 from tests.faults.support import eventually

@@ -14,12 +14,12 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import update
 
-from engine.demo import random_requests
-from engine.domain import OrderStatus, OrderUpdate
-from engine.engine import engine_settings
-from engine.pairs import default_catalog
+from engine.model.domain import OrderStatus, OrderUpdate
+from engine.runtime.engine import engine_settings
 from engine.storage import ownership
 from engine.storage.schema import owners
+from engine.trading.demo import random_requests
+from engine.trading.pairs import default_catalog
 from tests.conftest import running
 from tests.faults.support import eventually
 

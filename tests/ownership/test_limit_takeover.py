@@ -13,9 +13,9 @@ from collections import Counter
 from dataclasses import replace
 from decimal import Decimal
 
-from engine.domain import Direction, OrderStatus
-from engine.engine import Engine, EngineSettings, engine_settings
-from engine.log_kinds import LogKind
+from engine.model.domain import Direction, OrderStatus
+from engine.model.log_kinds import LogKind
+from engine.runtime.engine import Engine, EngineSettings, engine_settings
 from engine.storage import OrderStore
 
 

@@ -15,9 +15,9 @@ from pathlib import Path
 import asyncpg
 import pytest
 
-from engine.domain import OrderStatus
-from engine.log_kinds import LogKind
-from engine.reports import export_csv, write_csv
+from engine.model.domain import OrderStatus
+from engine.model.log_kinds import LogKind
+from engine.reporting.reports import export_csv, write_csv
 from engine.storage import OrderStore
 from engine.storage.migrate import head_revision
 from tests.conftest import _pg_dsn, postgres_schema, running

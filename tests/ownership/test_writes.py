@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import asyncio
 
-from engine.demo import random_requests
-from engine.domain import LogEntry, Order, OrderStatus, utc_now
-from engine.log_kinds import LogKind
-from engine.pairs import default_catalog
+from engine.model.domain import LogEntry, Order, OrderStatus, utc_now
+from engine.model.log_kinds import LogKind
 from engine.storage import Change, OrderLost, OrderStore, ownership
+from engine.trading.demo import random_requests
+from engine.trading.pairs import default_catalog
 
 
 def _routing(order: Order) -> Change:

@@ -8,9 +8,9 @@ from decimal import Decimal
 import pytest
 
 from engine.account.model import format_amount
-from engine.domain import OrderStatus
-from engine.engine import Engine, engine_settings
-from engine.validation import InvalidOrder
+from engine.model.domain import OrderStatus
+from engine.model.validation import InvalidOrder
+from engine.runtime.engine import Engine, engine_settings
 from tests.conftest import running
 
 SETTLED = engine_settings(time_scale=0, rate_limit=0, seed=4, failure_rate=0)

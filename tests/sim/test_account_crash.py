@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from engine.account.model import tokens_of
-from engine.domain import Direction, OrderStatus
+from engine.model.domain import Direction, OrderStatus
 from engine.storage import OrderStore
 from tests.engine.test_crash_resume import _finished_lines
 from tests.faults.support import DEXDESK, dexdesk_env

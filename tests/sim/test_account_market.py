@@ -12,9 +12,9 @@ import pytest
 from sqlalchemy import delete, select, update
 
 from engine.account.market import ORDERS, START_MARKS_KEY, TIME_BASE_KEY, AccountMarket
-from engine.domain import Direction, Order, OrderStatus
-from engine.engine import Engine, engine_settings
-from engine.execution_figures import sent_price, slippage_bps
+from engine.model.domain import Direction, Order, OrderStatus
+from engine.model.execution_figures import sent_price, slippage_bps
+from engine.runtime.engine import Engine, engine_settings
 from engine.storage import OrderStore
 from engine.storage.account_store import account_meta
 from engine.storage.schema import orders

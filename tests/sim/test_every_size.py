@@ -9,11 +9,11 @@ from decimal import Decimal
 
 import pytest
 
-from engine.domain import Direction, OrderStatus, OrderType
-from engine.engine import engine_settings
-from engine.pairs import default_catalog
+from engine.model.domain import Direction, OrderStatus, OrderType
+from engine.model.validation import InvalidOrder, OrderRequest
+from engine.runtime.engine import engine_settings
 from engine.storage import OrderStore, ownership
-from engine.validation import InvalidOrder, OrderRequest
+from engine.trading.pairs import default_catalog
 from tests.conftest import running
 
 

@@ -6,12 +6,12 @@ import asyncio
 from datetime import timedelta
 from decimal import Decimal
 
-from engine.domain import Direction, OrderStatus
-from engine.engine import Engine, engine_settings
-from engine.limits import EXPIRED
-from engine.log_kinds import LogKind
-from engine.market import Market
+from engine.model.domain import Direction, OrderStatus
+from engine.model.log_kinds import LogKind
+from engine.runtime.engine import Engine, engine_settings
+from engine.runtime.limits import EXPIRED
 from engine.storage import OrderStore
+from engine.trading.market import Market
 from tests.conftest import running
 from tests.engine.virtual import Timeline, on_virtual_time
 

@@ -6,11 +6,11 @@ import itertools
 import random
 from decimal import Decimal
 
-from engine.clock import Clock
-from engine.domain import Direction, Venue
-from engine.market import STEP_S, VENUE_SPREAD, Market
-from engine.pairs import default_catalog
-from engine.router import MockDexRouter, RouterSettings
+from engine.model.clock import Clock
+from engine.model.domain import Direction, Venue
+from engine.trading.market import STEP_S, VENUE_SPREAD, Market
+from engine.trading.pairs import default_catalog
+from engine.trading.router import MockDexRouter, RouterSettings
 
 
 def test_the_same_seed_gives_the_same_market_whatever_order_it_is_read_in() -> None:

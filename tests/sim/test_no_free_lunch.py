@@ -15,11 +15,11 @@ from decimal import Decimal
 
 import pytest
 
-from engine.clock import Clock
-from engine.domain import Direction, Venue
-from engine.market import VENUE_SPREAD, Market
-from engine.pairs import PairSpec, default_catalog
-from engine.router import FEES, MockDexRouter, RouterSettings
+from engine.model.clock import Clock
+from engine.model.domain import Direction, Venue
+from engine.trading.market import VENUE_SPREAD, Market
+from engine.trading.pairs import PairSpec, default_catalog
+from engine.trading.router import FEES, MockDexRouter, RouterSettings
 
 MOMENTS = 10_000
 SEEDS = 5

@@ -6,11 +6,11 @@ from dataclasses import replace
 from datetime import timedelta
 from decimal import Decimal
 
-from engine.demo import random_requests
-from engine.domain import OrderStatus
-from engine.engine import Engine, engine_settings
-from engine.log_kinds import LogKind
-from engine.pairs import default_catalog
+from engine.model.domain import OrderStatus
+from engine.model.log_kinds import LogKind
+from engine.runtime.engine import Engine, engine_settings
+from engine.trading.demo import random_requests
+from engine.trading.pairs import default_catalog
 from tests.engine.virtual import Timeline, on_virtual_time
 
 TOLERANCE = Decimal("0.01")

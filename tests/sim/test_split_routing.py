@@ -8,15 +8,15 @@ from decimal import Decimal
 
 import pytest
 
-from engine.clock import Clock
-from engine.demo import random_requests
-from engine.domain import Direction, OrderStatus
-from engine.engine import engine_settings
-from engine.log_kinds import LogKind
-from engine.pairs import PairSpec, default_catalog
-from engine.quotes import Quote
-from engine.router import FEES, SPLIT_MIN_BPS, MockDexRouter, RouterSettings
-from engine.validation import validate_order
+from engine.model.clock import Clock
+from engine.model.domain import Direction, OrderStatus
+from engine.model.log_kinds import LogKind
+from engine.model.validation import validate_order
+from engine.runtime.engine import engine_settings
+from engine.trading.demo import random_requests
+from engine.trading.pairs import PairSpec, default_catalog
+from engine.trading.quotes import Quote
+from engine.trading.router import FEES, SPLIT_MIN_BPS, MockDexRouter, RouterSettings
 from tests.conftest import postgres_schema, running
 
 MOMENTS = 1500

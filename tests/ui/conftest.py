@@ -19,8 +19,8 @@ from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 
 from app.wiring import build_engine, start_mirror
-from engine.engine import Engine
-from engine.settings import Settings
+from engine.config.settings import Settings
+from engine.runtime.engine import Engine
 from ui.main_window import MainWindow
 
 T = TypeVar("T")

@@ -10,8 +10,8 @@ from typing import Any
 from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
 
-from engine.domain import Direction, Order, OrderStatus, Venue
-from engine.pairs import default_catalog
+from engine.model.domain import Direction, Order, OrderStatus, Venue
+from engine.trading.pairs import default_catalog
 from tests.ui.conftest import Desk, quiet_settings
 from ui.board.model import BoardModel, Column
 

@@ -10,8 +10,8 @@ from decimal import Decimal
 from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
 
-from engine.domain import OrderStatus, Venue
-from engine.pairs import default_catalog
+from engine.model.domain import OrderStatus, Venue
+from engine.trading.pairs import default_catalog
 from tests.ui.test_board import make_order
 from ui.board.columns import COLUMNS, Column, ColumnSpec
 from ui.board.model import COPY_ROLE, BoardModel

@@ -14,8 +14,8 @@ from typing import Any
 from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
 
-from engine.domain import Direction, Order, OrderStatus, Venue
-from engine.pairs import default_catalog
+from engine.model.domain import Direction, Order, OrderStatus, Venue
+from engine.trading.pairs import default_catalog
 from tests.ui.test_board import make_order
 from ui.board.columns import COLUMNS, Column, elapsed_seconds
 from ui.board.filter import BoardFilter

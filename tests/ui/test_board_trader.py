@@ -14,10 +14,10 @@ from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 
-from engine.domain import Direction, Order, OrderStatus, Venue
-from engine.pairs import default_catalog
-from engine.reports import COLUMNS as CSV_COLUMNS
-from engine.validation import OrderRequest
+from engine.model.domain import Direction, Order, OrderStatus, Venue
+from engine.model.validation import OrderRequest
+from engine.reporting.reports import COLUMNS as CSV_COLUMNS
+from engine.trading.pairs import default_catalog
 from tests.ui.conftest import Desk, quiet_settings
 from tests.ui.test_board import make_order
 from ui.board.columns import Column

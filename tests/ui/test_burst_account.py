@@ -7,7 +7,7 @@ from decimal import Decimal
 from PySide6.QtWidgets import QDialogButtonBox, QInputDialog
 
 from engine.account.model import DEFAULT_START
-from engine.domain import Direction, OrderStatus
+from engine.model.domain import Direction, OrderStatus
 from tests.ui.conftest import Desk
 
 

@@ -7,7 +7,7 @@ from decimal import Decimal
 
 from PySide6.QtCore import Qt
 
-from engine.domain import Direction, Venue
+from engine.model.domain import Direction, Venue
 from tests.ui.conftest import Desk
 
 

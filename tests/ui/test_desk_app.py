@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from engine.domain import OrderStatus
+from engine.model.domain import OrderStatus
 from tests.ui.conftest import Desk
 
 

@@ -6,7 +6,7 @@ from typing import Any
 
 from PySide6.QtCore import Qt
 
-from engine.domain import OrderStatus
+from engine.model.domain import OrderStatus
 from tests.ui.conftest import Desk, quiet_settings
 
 

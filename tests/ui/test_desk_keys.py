@@ -6,7 +6,7 @@ import pytest
 from PySide6.QtCore import QRect, Qt
 from PySide6.QtWidgets import QLineEdit
 
-from engine.domain import Direction
+from engine.model.domain import Direction
 from tests.ui.conftest import Desk
 from ui.desk_layout import fit_to_screen
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import httpx
 
-from engine.domain import OrderStatus
+from engine.model.domain import OrderStatus
 from tests.api.client import follow
 from tests.faults.support import free_port
 from tests.ui.conftest import Desk

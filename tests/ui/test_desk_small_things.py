@@ -6,8 +6,8 @@ from decimal import Decimal
 
 from PySide6.QtWidgets import QApplication
 
-from engine.domain import Direction
-from engine.validation import OrderRequest
+from engine.model.domain import Direction
+from engine.model.validation import OrderRequest
 from tests.ui.conftest import Desk
 from ui.theme import apply_theme
 

@@ -14,9 +14,9 @@ from pathlib import Path
 from PySide6.QtCore import QSortFilterProxyModel
 from PySide6.QtWidgets import QFileSystemModel, QLineEdit, QTreeView
 
-from engine.domain import Direction
+from engine.model.domain import Direction
+from engine.model.validation import OrderRequest
 from engine.storage.report_reader import sqlite_file
-from engine.validation import OrderRequest
 from tests.lock_probe import lock_holders
 from tests.ui.conftest import Desk
 

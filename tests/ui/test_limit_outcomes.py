@@ -5,9 +5,9 @@ from __future__ import annotations
 import csv
 from pathlib import Path
 
-from engine.domain import OrderStatus
-from engine.outcomes import EXPIRED
-from engine.reports import HEADER, export_csv
+from engine.model.domain import OrderStatus
+from engine.model.outcomes import EXPIRED
+from engine.reporting.reports import HEADER, export_csv
 from tests.ui.conftest import Desk
 from ui.board.columns import Column
 from ui.theme import ERROR_TEXT, MUTED_TEXT, NEUTRAL_END_COLOR, STATUS_COLORS

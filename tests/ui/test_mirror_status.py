@@ -14,9 +14,9 @@ from redis import Redis as SyncRedis
 from redis.asyncio import Redis
 
 from app.wiring import build_engine, start_mirror
-from engine.domain import OrderStatus
-from engine.mirror_keys import MirrorKeys
-from engine.settings import resolve
+from engine.config.settings import resolve
+from engine.listeners.mirror_keys import MirrorKeys
+from engine.model.domain import OrderStatus
 from tests.faults.support import free_port
 from tests.services import REDIS_URL, require
 from tests.ui.conftest import Desk, quiet_settings

@@ -7,9 +7,9 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from engine.domain import Direction, OrderStatus
-from engine.execution_figures import sent_price
-from engine.reports import export_csv
+from engine.model.domain import Direction, OrderStatus
+from engine.model.execution_figures import sent_price
+from engine.reporting.reports import export_csv
 from tests.ui.conftest import Desk, quiet_settings
 from ui.board.columns import Column
 

@@ -6,8 +6,8 @@ import csv
 from pathlib import Path
 from typing import Any
 
-from engine.reports import COLUMNS
-from engine.settings import resolve
+from engine.config.settings import resolve
+from engine.reporting.reports import COLUMNS
 from tests.ui.conftest import Desk, quiet_settings
 from ui.board.model import Column
 

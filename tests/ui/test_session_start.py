@@ -9,7 +9,7 @@ from PySide6.QtWidgets import QApplication, QMessageBox
 from pytestqt.qtbot import QtBot
 
 from app.wiring import build_engine
-from engine.exit_codes import ExitCode
+from engine.model.exit_codes import ExitCode
 from tests.ui.conftest import quiet_settings
 from ui.session import run_desk
 

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from engine.domain import OrderStatus
+from engine.model.domain import OrderStatus
 from tests.faults.support import DEXDESK, dexdesk_env
 from tests.ui.conftest import Desk
 

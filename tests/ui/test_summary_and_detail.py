@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from engine.domain import OrderStatus
-from engine.reports import ADDED_COLUMNS, COLUMNS, OUTCOME_COLUMN
+from engine.model.domain import OrderStatus
+from engine.reporting.reports import ADDED_COLUMNS, COLUMNS, OUTCOME_COLUMN
 from tests.ui.conftest import Desk, quiet_settings
 from ui.formatting import share_text
 

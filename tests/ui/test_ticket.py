@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from PySide6.QtCore import Qt
 
-from engine.domain import Direction, OrderStatus
+from engine.model.domain import Direction, OrderStatus
 from tests.ui.conftest import Desk
 
 

@@ -7,7 +7,7 @@ from decimal import Decimal
 
 from PySide6.QtWidgets import QMessageBox
 
-from engine.domain import Direction, OrderType
+from engine.model.domain import Direction, OrderType
 from tests.ui.conftest import Desk
 
 

@@ -8,9 +8,9 @@ from decimal import Decimal
 from PySide6.QtCore import Qt
 
 from engine.account.model import notional, slippage_bps
-from engine.demo import random_requests
-from engine.domain import OrderStatus
-from engine.pairs import default_catalog
+from engine.model.domain import OrderStatus
+from engine.trading.demo import random_requests
+from engine.trading.pairs import default_catalog
 from tests.ui.conftest import Desk
 from ui.board.columns import Column
 

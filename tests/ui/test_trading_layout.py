@@ -8,7 +8,7 @@ import pytest
 from PySide6.QtCore import QRect, QSize
 from PySide6.QtWidgets import QDockWidget, QWidget
 
-from engine.domain import OrderStatus
+from engine.model.domain import OrderStatus
 from tests.ui.conftest import Desk
 
 UNLIMITED = QSize(16_777_215, 16_777_215)

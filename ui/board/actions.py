@@ -2,7 +2,7 @@
 
 Copies always take the full value (`COPY_ROLE`: the whole id, the whole signature, the exact
 amount), never the elided text on screen. "Copy row as CSV" writes the export's own columns
-(`engine.reports`), header first, so a paste lands in a spreadsheet the way an export opens.
+(`engine.reporting.reports`), header first, so a paste lands in a spreadsheet the way an export opens.
 """
 
 from __future__ import annotations
@@ -15,9 +15,9 @@ from PySide6.QtCore import QObject, QPoint, Qt, Signal
 from PySide6.QtGui import QAction, QGuiApplication, QKeySequence
 from PySide6.QtWidgets import QHeaderView, QMenu, QTableView
 
-from engine.domain import Order
-from engine.reports import COLUMNS as CSV_COLUMNS
-from engine.reports import csv_row
+from engine.model.domain import Order
+from engine.reporting.reports import COLUMNS as CSV_COLUMNS
+from engine.reporting.reports import csv_row
 from ui.board.columns import COLUMNS
 from ui.board.model import COPY_ROLE, ORDER_ROLE
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from engine.domain import Order
+from engine.model.domain import Order
 from ui.board.columns import COLUMNS, local_today
 from ui.board.context import BoardContext
 

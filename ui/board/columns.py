@@ -26,8 +26,8 @@ import numpy as np
 from PySide6.QtGui import QColor
 
 from engine.account.model import notional, slippage_bps
-from engine.domain import ACTIVE_STATES, Direction, Order, OrderStatus, OrderType
-from engine.outcomes import Outcome, is_neutral_end, outcome
+from engine.model.domain import ACTIVE_STATES, Direction, Order, OrderStatus, OrderType
+from engine.model.outcomes import Outcome, is_neutral_end, outcome
 from ui.board.context import BoardContext
 from ui.formatting import duration, local_timestamp, seconds_between, short_hash, short_id
 from ui.theme import ERROR_TEXT, MUTED_TEXT, SIDE_COLORS
@@ -95,7 +95,10 @@ def is_retrying(order: Order) -> bool:
 
 
 def is_waiting_limit(order: Order) -> bool:
-    """A limit order watching the market: PENDING, but in no queue (engine/limits.py) until its price is reached."""
+    """A limit order watching the market: PENDING, but in no queue until its price is reached.
+
+    The book that watches it is engine/runtime/limits.py.
+    """
     return (
         order.status is OrderStatus.PENDING
         and order.terms.type is OrderType.LIMIT
@@ -144,7 +147,7 @@ def status_text(order: Order, context: BoardContext) -> str:
     """The status word, and for a waiting order what it waits for: its place in the queue or its retry."""
     ended = outcome(order)
     if ended is Outcome.EXPIRED:
-        return "EXPIRED price not reached"  # its own outcome, neutral (engine/outcomes.py)
+        return "EXPIRED price not reached"  # its own outcome, neutral (engine/model/outcomes.py)
     if order.status in (OrderStatus.FAILED, OrderStatus.CANCELLED) and order.error:
         return f"{order.status} {order.error}"  # the reason beside the chip (in full in the Error column)
     if order.status is not OrderStatus.PENDING:

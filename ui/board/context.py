@@ -6,8 +6,8 @@ from bisect import bisect_left, insort
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from engine.domain import Order, OrderStatus
-from engine.pairs import PairCatalog
+from engine.model.domain import Order, OrderStatus
+from engine.trading.pairs import PairCatalog
 from ui.formatting import PairFormats
 
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from engine.domain import ACTIVE_STATES, Order, OrderStatus
+from engine.model.domain import ACTIVE_STATES, Order, OrderStatus
 from ui.board.columns import RUNNING_STATES, STATUS_RANK, matches_search
 from ui.board.keys import BoardKeys, Slots
 

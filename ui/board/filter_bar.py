@@ -23,8 +23,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from engine.domain import OrderStatus
-from engine.pairs import PairCatalog
+from engine.model.domain import OrderStatus
+from engine.trading.pairs import PairCatalog
 from ui.board.columns import RUNNING_STATES
 from ui.board.filter import PRESETS, BoardFilter
 

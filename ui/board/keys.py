@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from engine.domain import Order
+from engine.model.domain import Order
 from ui.board.columns import COLUMNS, STATUS_RANK, Column, text_keys
 
 Slots = npt.NDArray[np.int64]

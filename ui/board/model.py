@@ -38,8 +38,8 @@ from PySide6.QtCore import (
     Signal,
 )
 
-from engine.domain import Order, OrderStatus
-from engine.pairs import PairCatalog
+from engine.model.domain import Order, OrderStatus
+from engine.trading.pairs import PairCatalog
 from ui.board.cells import RowCells
 from ui.board.columns import COLUMNS, Column, ColumnSpec, copy_text, elapsed_seconds
 from ui.board.context import BoardContext

@@ -22,9 +22,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from engine.domain import OrderStatus
-from engine.outcomes import is_neutral_end
-from engine.pairs import PairCatalog
+from engine.model.domain import OrderStatus
+from engine.model.outcomes import is_neutral_end
+from engine.trading.pairs import PairCatalog
 from ui.board.actions import BoardActions
 from ui.board.columns import RUNNING_STATES, is_retrying
 from ui.board.filter import BoardFilter

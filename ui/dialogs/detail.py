@@ -25,8 +25,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from engine.domain import Direction, Order, OrderStatus, OrderType
-from engine.execution_figures import (
+from engine.model.domain import Direction, Order, OrderStatus, OrderType
+from engine.model.execution_figures import (
     notional,
     order_fee,
     order_slippage_bps,
@@ -34,8 +34,8 @@ from engine.execution_figures import (
     slippage_bps,
     slippage_words,
 )
-from engine.outcomes import Outcome, is_neutral_end, outcome
-from engine.pairs import PairCatalog
+from engine.model.outcomes import Outcome, is_neutral_end, outcome
+from engine.trading.pairs import PairCatalog
 from ui.dialogs.order_story import attempts, state_spans
 from ui.formatting import (
     PairFormats,
@@ -256,7 +256,7 @@ class OrderDetail(QDialog):
             self.facts["Venue"].setText(str(order.dex) if order.dex else "—")
         executed = order.execution_price if order.tx_hash else None
         # Slippage has one definition everywhere: against the price the order was sent at (its
-        # quote, or its limit), which is what its bound is built on (engine/execution_figures.py).
+        # quote, or its limit), which is what its bound is built on (engine/model/execution_figures.py).
         sent = sent_price(order)
         price = formats.price(order.pair, executed)
         self.facts["Execution price"].setText(f"{price} {quote_token}" if price else "—")

@@ -12,8 +12,8 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from engine.domain import LogEntry, Order, OrderStatus
-from engine.log_kinds import LogKind
+from engine.model.domain import LogEntry, Order, OrderStatus
+from engine.model.log_kinds import LogKind
 
 
 @dataclass(frozen=True, slots=True)

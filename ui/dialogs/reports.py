@@ -13,9 +13,9 @@ from pathlib import Path
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QProgressDialog, QWidget
 
-from engine.domain import Order
-from engine.engine import Engine
-from engine.reports import write_csv
+from engine.model.domain import Order
+from engine.reporting.reports import write_csv
+from engine.runtime.engine import Engine
 
 
 async def export_all(engine: Engine, path: Path, parent: QWidget | None, *, bom: bool = True) -> int:

@@ -28,8 +28,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from engine.paths import default_db_url
-from engine.settings import Settings
+from engine.config.paths import default_db_url
+from engine.config.settings import Settings
 
 
 class SettingsDialog(QDialog):

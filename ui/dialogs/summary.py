@@ -3,7 +3,7 @@
 It says what it covers (every order in the database, whatever the board's filter shows), keeps
 notional bought and sold apart per QUOTE token, shows fees, slippage against the quote in bps,
 retry rate and median time to CONFIRMED per venue, and never rounds 8,211 of 8,212 up to 100 %.
-The figures come from `engine.summary()` (SQL aggregates, off the loop); while the dialog is
+The figures come from `engine.reporting.summary()` (SQL aggregates, off the loop); while the dialog is
 open it asks again at most once a second, and only after orders changed.
 """
 
@@ -18,8 +18,8 @@ from typing import Any
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QDialog, QLabel, QTableWidget, QVBoxLayout, QWidget
 
-from engine.engine import Engine
-from engine.summary import Figures, OrderSummary
+from engine.reporting.summary import Figures, OrderSummary
+from engine.runtime.engine import Engine
 from ui.formatting import PairFormats, duration, group_decimal, share_text
 from ui.tables import cell, read_only_table, section_title
 from ui.theme import ERROR_TEXT, MUTED_TEXT, WINNER_TEXT

@@ -20,7 +20,7 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
-from engine.log_kinds import infer_kind
+from engine.model.log_kinds import infer_kind
 
 revision = "0002"
 down_revision = "0001"

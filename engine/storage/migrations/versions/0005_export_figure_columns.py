@@ -23,7 +23,7 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
-from engine.jsonfmt import format_decimal
+from engine.model.jsonfmt import format_decimal
 from engine.storage.figure_columns import FIGURE_COLUMNS, NO_FIGURES, stored_figure_values
 
 revision = "0005"

@@ -9,7 +9,7 @@ account started by an earlier release is given the market every unseeded session
 0, on the wall clock), the one its trades most likely ran in, and no starting cost basis (its
 start was never marked). Every order and fill is kept as it is.
 
-Slippage has one definition (engine/execution_figures.py `sent_price`): against the price the
+Slippage has one definition (engine/model/execution_figures.py `sent_price`): against the price the
 order was sent at (its quote, or its limit), no longer the routing quote. A CONFIRMED order that
 stored its terms (every order since 0.2) gets its stored `quoted_price` and `slippage_bps`
 recomputed that way; the summary's totals follow through their triggers (revision 0005). An
@@ -27,8 +27,8 @@ from decimal import Decimal
 import sqlalchemy as sa
 from alembic import op
 
-from engine.domain import Direction, OrderTerms, OrderType
-from engine.execution_figures import slippage_bps
+from engine.model.domain import Direction, OrderTerms, OrderType
+from engine.model.execution_figures import slippage_bps
 from engine.storage.schema import ExactDecimal
 
 revision = "0008"

@@ -1,0 +1,1 @@
+"""Settings (flag, environment, saved file, default) and where dexdesk keeps its files."""

@@ -1,0 +1,1 @@
+"""The Redis mirror for external listeners and the names it writes under."""

@@ -1,0 +1,485 @@
+"""The Redis mirror: every committed update, published for external listeners (key names in `mirror_keys`).
+
+The engine must never wait on Redis, so the listener the engine calls only appends to memory;
+one background task sends what has queued up, in order, in pipelined batches. While Redis is away
+the backlog of publishes is bounded (oldest dropped first, counted) but each order's latest state
+is always kept and written once Redis is back, so late listeners still find how every order ended.
+Reconnects back off exponentially; after one, the snapshots of active orders are put back in case
+Redis restarted empty.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import uuid
+from collections import Counter, OrderedDict, deque
+from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from redis.asyncio import Redis
+from redis.exceptions import RedisError
+
+from engine.listeners.mirror_keys import (
+    PUBLISH_SCRIPT,
+    REFRESH_SCRIPT,
+    SNAPSHOT_TTL_S,
+    MirrorKeys,
+    client_options,
+    describe_error,
+    display_url,
+)
+from engine.model.domain import Order, OrderUpdate, update_message
+from engine.model.jsonfmt import dumps
+from engine.runtime.events import UpdateSource
+
+log = logging.getLogger(__name__)
+
+Status = Literal["connecting", "connected", "disconnected", "stopped"]
+_MIRROR_ERRORS = (RedisError, OSError, ValueError)
+_REPAIR_LIMIT = 10_000
+
+
+class _RedisRestarted(RedisError):
+    """The server answering is not the one the snapshots were written to: reconnect, and put them back."""
+
+
+async def _server_run_id(client: Redis) -> str:
+    """The server process's random id (`INFO server`): it changes on every restart, and a restart may empty it."""
+    info = await client.info("server")
+    return str(info.get("run_id", ""))
+
+
+@dataclass(frozen=True, slots=True)
+class MirrorState:
+    """What a status bar shows: connected or not, and why not."""
+
+    status: Status
+    url: str
+    reason: str | None = None
+    retry_in_s: float | None = None
+
+    @property
+    def connected(self) -> bool:
+        return self.status == "connected"
+
+    @property
+    def text(self) -> str:
+        if self.status == "connected":
+            return f"Redis mirror: connected to {self.url}"
+        if self.status == "disconnected":
+            retry = f"; retrying in {self.retry_in_s:g} s" if self.retry_in_s else ""
+            return f"Redis mirror: disconnected from {self.url} ({self.reason}){retry}"
+        return f"Redis mirror: {self.status} ({self.url})"
+
+
+@dataclass(slots=True)
+class _Item:
+    """One update waiting to be written; the JSON text is made only when it is about to be sent."""
+
+    order_id: str
+    message: dict[str, Any]
+    terminal: bool
+    pid: int
+    sent: bool = False
+
+    @property
+    def line(self) -> str:
+        return dumps(self.message)
+
+
+class RedisMirror:
+    """Subscribe it to an engine (`attach`), `start()` it, `stop()` it after the engine."""
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        namespace: str | None = None,
+        backlog_limit: int = 10_000,
+        terminal_limit: int = 100_000,
+        batch_size: int = 500,
+        snapshot_ttl_s: int = SNAPSHOT_TTL_S,
+        min_backoff_s: float = 0.2,
+        max_backoff_s: float = 10.0,
+        health_interval_s: float = 5.0,
+    ) -> None:
+        self.url = url
+        self.keys = MirrorKeys(namespace) if namespace else MirrorKeys()
+        self.backlog_limit = backlog_limit
+        self.terminal_limit = terminal_limit
+        self.batch_size = batch_size
+        self.snapshot_ttl_s = snapshot_ttl_s
+        self.min_backoff_s = min_backoff_s
+        self.max_backoff_s = max_backoff_s
+        self.health_interval_s = health_interval_s
+        self.state = MirrorState("stopped", display_url(url))
+        self.published = 0
+        self.dropped = 0
+        self.snapshots_dropped = 0
+        self.connects = 0
+        self._source = uuid.uuid4().hex[:12]
+        self._pid = 0
+        self._backlog: deque[_Item] = deque()
+        self._queued: Counter[str] = Counter()
+        self._unsent: dict[str, _Item] = {}
+        self._unsent_terminal: OrderedDict[str, _Item] = OrderedDict()
+        self._active: dict[str, _Item] = {}
+        self._wake = asyncio.Event()
+        self._idle = asyncio.Event()
+        self._idle.set()
+        self._down = asyncio.Event()  # set while the last connect failed
+        self._state_listeners: list[Callable[[MirrorState], None]] = []
+        self._task: asyncio.Task[None] | None = None
+        self._stopping = False
+        self._lookup: Callable[[str], Awaitable[Order | None]] | None = None
+        self.repaired = 0
+        self.unflushed = 0
+        self._detach: Callable[[], None] | None = None
+
+    # -- wiring ---------------------------------------------------------------------------
+
+    def attach(self, source: UpdateSource) -> None:
+        """Listen to committed updates: an engine's, or anything else that announces them."""
+        self._detach = source.subscribe(self)
+
+    def repair_from(self, lookup: Callable[[str], Awaitable[Order | None]]) -> None:
+        """Where to look up orders Redis still lists as active but this mirror does not know.
+
+        A process that exited while Redis was frozen or away could not write how its orders
+        ended; the database knows. On each connect the mirror checks `{ns}:active` against it
+        and publishes the end of every order that ended meanwhile (see `_repair`).
+        """
+        self._lookup = lookup
+        # Not idle until the first connect has checked: a short-lived command (`resume` with nothing
+        # to do) stops its mirror at once, and `stop` waits for idle (briefly) before it closes.
+        self._idle.clear()
+
+    async def ensure_ended(self, order: Order) -> None:
+        """Publish an ended order's last state unless Redis already holds it as ended.
+
+        A process can commit an order's end and die before its mirror sends it; whoever finds the
+        order ended afterwards (a cluster worker handed the dead worker's job) calls this, so
+        listeners still hear the end once. If Redis cannot be asked, the end is queued anyway:
+        a listener may then hear it twice, never not at all.
+        """
+        if not order.is_terminal:
+            return
+        client: Redis | None = None
+        try:
+            client = Redis.from_url(self.url, **client_options())
+            status = await client.hget(self.keys.snapshot(order.id), "status")
+        except _MIRROR_ERRORS:
+            status = None
+        finally:
+            if client is not None:
+                with contextlib.suppress(*_MIRROR_ERRORS):
+                    await client.aclose()
+        text = status.decode() if isinstance(status, bytes) else status
+        if text is not None and text == str(order.status):
+            return
+        self(OrderUpdate(update_message(order), order, ()))
+
+    def adopt(self, orders: Iterable[Order]) -> None:
+        """Know about orders that were active before this mirror existed (resumed ones).
+
+        They are not published (nothing happened to them yet); their snapshot is put back only if
+        Redis lost it.
+        """
+        for order in orders:
+            if order.is_terminal or order.id in self._active:
+                continue
+            self._pid += 1
+            self._active[order.id] = _Item(order.id, update_message(order), False, self._pid, sent=True)
+
+    def on_state(self, callback: Callable[[MirrorState], None]) -> Callable[[], None]:
+        """Call `callback(state)` on every change of state (the desk's status bar, the CLI)."""
+        self._state_listeners.append(callback)
+        return lambda: self._state_listeners.remove(callback) if callback in self._state_listeners else None
+
+    def start(self) -> None:
+        if self._task is None:
+            self._stopping = False
+            self._set_state(MirrorState("connecting", self.state.url))
+            self._task = asyncio.create_task(self._run(), name="dexdesk-redis-mirror")
+
+    async def stop(self, flush_timeout_s: float = 2.0) -> None:
+        """Send what is queued if Redis is there (briefly), then close. Never raises, never outlives the timeout.
+
+        A cancel can be swallowed: on Python 3.11 `asyncio.wait_for` inside redis-py's connect
+        returns the connection when the cancel lands as it completes, and the task goes on. So
+        the task also checks a stop flag at every step, and this waits for it with a deadline
+        instead of awaiting it unbounded.
+        """
+        if self._detach is not None:
+            self._detach()
+            self._detach = None
+        task = self._task
+        if task is None:
+            return
+        deadline = asyncio.get_running_loop().time() + flush_timeout_s
+        cancel_grace_s = min(0.5, flush_timeout_s / 2)
+        if self.state.status in ("connected", "connecting"):
+            # Still connecting counts: a short command would otherwise close before its first
+            # connect corrected what Redis lists as active. A Redis found down ends the wait.
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._idle_or_down(), flush_timeout_s - cancel_grace_s)
+        self._stopping = True
+        self._wake.set()
+        task.cancel()
+        remaining = max(0.0, deadline - asyncio.get_running_loop().time())
+        done, _ = await asyncio.wait({task}, timeout=max(remaining, 0.05))
+        if not done:
+            log.info("Redis mirror did not stop within %.1f s; leaving it to finish on its own", flush_timeout_s)
+        self._task = None
+        self.unflushed = self.pending
+        self._set_state(MirrorState("stopped", self.state.url))
+
+    def unflushed_line(self) -> str | None:
+        """After `stop`: one line for the user when updates were left unsent (a slow or absent Redis), else None.
+
+        A run that ended while Redis slept used to exit 0 with no word, leaving its orders listed
+        active in Redis with stale snapshots; the next process that connects a mirror corrects
+        them from the database (`repair_from`), and `watch --db` reads the database meanwhile.
+        """
+        if not self.unflushed:
+            return None
+        return (
+            f"Redis mirror could not flush {self.unflushed} update(s) to {self.state.url} before exit; "
+            "the next dexdesk process that connects to it corrects them from the database"
+        )
+
+    async def _idle_or_down(self) -> None:
+        idle = asyncio.ensure_future(self._idle.wait())
+        down = asyncio.ensure_future(self._down.wait())
+        try:
+            await asyncio.wait({idle, down}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            idle.cancel()
+            down.cancel()
+
+    async def flushed(self) -> None:
+        """Wait until everything queued so far has been written (tests, clean shutdowns)."""
+        await self._idle.wait()
+
+    @property
+    def pending(self) -> int:
+        return len(self._backlog) + len(self._unsent) + len(self._unsent_terminal)
+
+    # -- the engine's side: memory only, never blocks ------------------------------------
+
+    def __call__(self, update: OrderUpdate) -> None:
+        if update.external:
+            return  # another process changed it and published it; publishing again would repeat it
+        order_id = update.order_id
+        terminal = update.order.is_terminal
+        self._pid += 1
+        item = _Item(order_id, update.message, terminal, self._pid)
+        while len(self._backlog) >= self.backlog_limit:
+            self._drop_oldest()
+        # Superseded: this newer state is queued, so an older unsent one must not be written after it.
+        self._unsent.pop(order_id, None)
+        self._unsent_terminal.pop(order_id, None)
+        if terminal:
+            self._active.pop(order_id, None)
+        else:
+            self._active[order_id] = item
+        self._backlog.append(item)
+        self._queued[order_id] += 1
+        self._idle.clear()
+        self._wake.set()
+
+    def _drop_oldest(self) -> None:
+        """Forget the oldest publish; if it was its order's latest state, keep it as a snapshot to write."""
+        old = self._backlog.popleft()
+        self.dropped += 1
+        self._queued[old.order_id] -= 1
+        if self._queued[old.order_id] > 0:
+            return
+        del self._queued[old.order_id]
+        if not old.terminal:
+            self._unsent[old.order_id] = old
+            return
+        self._unsent_terminal[old.order_id] = old
+        while len(self._unsent_terminal) > self.terminal_limit:
+            self._unsent_terminal.popitem(last=False)
+            self.snapshots_dropped += 1
+
+    # -- the background side ---------------------------------------------------------------
+
+    def _set_state(self, state: MirrorState) -> None:
+        if state.status == "disconnected":
+            self._down.set()
+        else:
+            self._down.clear()
+        if state == self.state:
+            return
+        self.state = state
+        for callback in tuple(self._state_listeners):
+            try:
+                callback(state)
+            except Exception:
+                log.exception("mirror state listener %r failed", callback)
+
+    async def _run(self) -> None:
+        delay = self.min_backoff_s
+        while not self._stop_requested():
+            client: Redis | None = None
+            try:
+                client = Redis.from_url(self.url, **client_options())
+                server_run = await _server_run_id(client)
+                publish_sha = await client.script_load(PUBLISH_SCRIPT)
+                refresh_sha = await client.script_load(REFRESH_SCRIPT)
+                if self._stop_requested():
+                    return  # stop() came while connecting and its cancel was swallowed
+                self.connects += 1
+                self._set_state(MirrorState("connected", self.state.url))
+                delay = self.min_backoff_s
+                await self._refresh(client, refresh_sha)
+                await self._repair(client)
+                await self._drain(client, publish_sha, server_run)
+            except _MIRROR_ERRORS as error:
+                reason = describe_error(error)
+                # info, not warning: the state listeners (status bar, the CLI's stderr line) tell the user once
+                log.info("Redis mirror disconnected (%s); retrying in %.1f s", reason, delay)
+                self._set_state(MirrorState("disconnected", self.state.url, reason, delay))
+            finally:
+                if client is not None:
+                    with contextlib.suppress(*_MIRROR_ERRORS):
+                        await client.aclose()
+            if self._stop_requested():
+                return
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, self.max_backoff_s)
+
+    def _stop_requested(self) -> bool:
+        """A method, not the bare flag, so a check after an await is not 'known' to type checkers."""
+        return self._stopping
+
+    async def _refresh(self, client: Redis, sha: str) -> None:
+        """Put back the snapshots of active orders whose latest state was already written once."""
+        items = [item for item in self._active.values() if item.sent]
+        for start in range(0, len(items), self.batch_size):
+            pipe = client.pipeline(transaction=False)
+            for item in items[start : start + self.batch_size]:
+                pipe.evalsha(
+                    sha,
+                    2,
+                    self.keys.snapshot(item.order_id),
+                    self.keys.active,
+                    item.order_id,
+                    item.line,
+                    item.message["status"],
+                    self.snapshot_ttl_s,
+                )
+            await pipe.execute()
+
+    async def _repair(self, client: Redis) -> None:
+        """Publish the end of orders Redis lists as active that the database says have ended.
+
+        Only orders this mirror does not track are looked up (its own are current), at most
+        `_REPAIR_LIMIT` per connect; an id the database does not hold (another database's order
+        in a shared namespace) is left alone. The ends go through the normal queue, so each is
+        written with the snapshot, the set and the PUBLISH together, and late listeners see it.
+        """
+        if self._lookup is None:
+            return
+        known = self._active.keys() | self._unsent.keys() | self._unsent_terminal.keys() | self._queued.keys()
+        candidates: list[str] = []
+        async for raw in client.sscan_iter(self.keys.active, count=500):
+            order_id = raw.decode() if isinstance(raw, bytes) else str(raw)
+            if order_id not in known:
+                candidates.append(order_id)
+            if len(candidates) >= _REPAIR_LIMIT or self._stop_requested():
+                break
+        for order_id in candidates:
+            if self._stop_requested():
+                return
+            try:
+                order = await self._lookup(order_id)
+            except Exception as error:  # noqa: BLE001 - the database's trouble is the engine's to report
+                log.info("Redis mirror: cannot check orders in the database now (%s)", error)
+                return
+            if order is not None and order.is_terminal and order_id not in self._queued:
+                self(OrderUpdate(update_message(order), order, ()))
+                self.repaired += 1
+        if self.repaired:
+            log.info("Redis mirror: published the end of %d orders that ended while Redis was away", self.repaired)
+
+    async def _drain(self, client: Redis, sha: str, server_run: str) -> None:
+        while not self._stop_requested():
+            if not self.pending:
+                self._idle.set()
+                self._wake.clear()
+                try:
+                    await asyncio.wait_for(self._wake.wait(), self.health_interval_s)
+                except TimeoutError:
+                    # Notice an outage while idle, so the status bar is honest, and a restart: redis-py may
+                    # reconnect a pooled connection by itself (8.2 does), so a Redis that came back empty
+                    # between two checks is known by its new run id, not by an error.
+                    if await _server_run_id(client) != server_run:
+                        raise _RedisRestarted("Redis restarted") from None
+                continue
+            batch = self._take_batch()
+            pipe = client.pipeline(transaction=False)
+            for item in batch:
+                pipe.evalsha(
+                    sha,
+                    2,
+                    self.keys.snapshot(item.order_id),
+                    self.keys.active,
+                    item.order_id,
+                    item.line,
+                    item.message["status"],
+                    "1" if item.terminal else "0",
+                    self.snapshot_ttl_s,
+                    self._source,
+                    item.pid,
+                    self.keys.channel(item.order_id),
+                )
+            await pipe.execute()
+            self._settle(batch)
+
+    def _take_batch(self) -> list[_Item]:
+        """Latest states whose publishes were dropped first (each order's own publishes stay in order)."""
+        batch = [*self._unsent.values(), *self._unsent_terminal.values()][: self.batch_size]
+        room = self.batch_size - len(batch)
+        batch.extend(self._backlog[index] for index in range(min(room, len(self._backlog))))
+        return batch
+
+    def _settle(self, batch: list[_Item]) -> None:
+        """Forget what landed; items dropped or superseded meanwhile are left where they are."""
+        last_pid = 0
+        for item in batch:
+            item.sent = True
+            if self._unsent.get(item.order_id) is item:
+                del self._unsent[item.order_id]
+            elif self._unsent_terminal.get(item.order_id) is item:
+                del self._unsent_terminal[item.order_id]
+            else:
+                last_pid = max(last_pid, item.pid)
+        while self._backlog and self._backlog[0].pid <= last_pid:
+            done = self._backlog.popleft()
+            self._queued[done.order_id] -= 1
+            if self._queued[done.order_id] <= 0:
+                del self._queued[done.order_id]
+        self.published += len(batch)
+
+
+async def probe(url: str, namespace: str | None = None) -> tuple[MirrorState, int | None]:
+    """Connect once and report the state and the number of active orders mirrored (for `info`)."""
+    keys = MirrorKeys(namespace) if namespace else MirrorKeys()
+    shown = display_url(url)
+    client: Redis | None = None
+    try:
+        client = Redis.from_url(url, **client_options())
+        active = await client.scard(keys.active)
+        return MirrorState("connected", shown), int(active)
+    except _MIRROR_ERRORS as error:
+        return MirrorState("disconnected", shown, describe_error(error)), None
+    finally:
+        if client is not None:
+            with contextlib.suppress(*_MIRROR_ERRORS):
+                await client.aclose()

@@ -1,0 +1,465 @@
+"""The engine: takes validated orders, stores them, runs them through the queue, announces updates.
+
+Commands flow in (`submit`, `submit_many`, `cancel`, `reconfigure`, `stop`); committed updates flow
+out through `hub`, with other processes' changes to the same database (`external`). Starting
+claims every unfinished order nobody else holds and resumes it, oldest first; each order is run by
+exactly one engine at a time (its owner, see engine/storage/ownership.py), and a clean stop hands
+back what it still holds.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import logging
+from collections.abc import Awaitable, Callable, Iterable, Sequence
+from typing import Any
+
+from engine.account.model import reservation_for
+from engine.model.clock import Clock
+from engine.model.domain import Direction, Order, OrderStatus, OrderTerms, OrderType, OrderUpdate, update_message
+from engine.model.validation import FieldError, InvalidOrder, OrderRequest, validate_order
+from engine.runtime.active_orders import ActiveOrders
+from engine.runtime.coordination import Coordinator
+from engine.runtime.engine_config import CancelResult, EngineSettings, StorageHealth, engine_settings, new_owner_id
+from engine.runtime.engine_reads import EngineReads
+from engine.runtime.events import UpdateHub
+from engine.runtime.limits import LimitBook
+from engine.runtime.pipeline import AttemptRunner, Transitions
+from engine.runtime.queue import InProcessQueue, OrderQueue, QueueStats, RemoteQueue
+from engine.runtime.ratelimit import SharedWindowLimiter
+from engine.runtime.resume_note import resumed_entry
+from engine.storage import OrderLost, OrderStore, StorageFailure, ownership, rate_window
+from engine.storage.summary import SummaryCounter
+from engine.trading.pairs import PairCatalog, default_catalog
+from engine.trading.router import MockDexRouter, Router, worst_price
+
+log = logging.getLogger(__name__)
+
+INTERRUPTED_HAND_BACK_S = 1.0
+
+
+class Engine(EngineReads):
+    def __init__(
+        self,
+        store: OrderStore,
+        settings: EngineSettings | None = None,
+        *,
+        catalog: PairCatalog | None = None,
+        queue: OrderQueue | None = None,
+        owner_id: str | None = None,
+    ) -> None:
+        self.settings = settings or EngineSettings()
+        self.owner_id = owner_id or store.owner_id or new_owner_id()
+        store.owner_id = self.owner_id
+        self.store = store
+        self.catalog = catalog or default_catalog()
+        self.clock = Clock(self.settings.time_scale)
+        self.hub = UpdateHub()
+        self.router: Router = MockDexRouter(self.catalog, self.settings.router, self.clock)
+        # The rate limit's window lives in the database: it holds across restarts and processes.
+        shared_window = SharedWindowLimiter(
+            self.clock,
+            self.settings.queue.limiter_max,
+            self.settings.queue.limiter_duration_s,
+            functools.partial(rate_window.admit, store),
+        )
+        self.queue: OrderQueue = queue or InProcessQueue(self.settings.queue, self.clock, shared_window)
+        self._transitions = Transitions(store, self.hub, self.clock)
+        self._runner = AttemptRunner(
+            self._transitions, self.router, self.settings.queue.retry, self._retry_later, self._wait_again
+        )
+        self._active = ActiveOrders(on_leave=self._left)
+        self._dispatcher: asyncio.Task[None] | None = None
+        self.resumed = 0
+        self._last_seq = 0
+        self._coordinator = Coordinator(
+            store,
+            self.clock,
+            lease_s=self.settings.lease_s,
+            feed_interval_s=self.settings.feed_interval_s,
+            on_external=self._external,
+            on_takeover=self._resume,
+        )
+        self._summary_counter = SummaryCounter()
+        self.limits = LimitBook(self._transitions, self.router, lambda: self._last_seq + 1, self._enqueue, self._save)
+        self.hub.subscribe(self.limits.forget)
+
+    # -- life cycle -----------------------------------------------------------------------
+
+    async def open_for_reading(self) -> None:
+        """Open storage without running anything (commands that read the account or quote)."""
+        await self.store.open()
+        self._last_seq = await self.store.max_seq()
+
+    async def start(self) -> list[Order]:
+        """Open storage, claim and queue every unfinished order nobody holds (oldest first), start processing."""
+        await self.store.open()
+        if not getattr(self.queue, "runs_orders", True):
+            # A cluster producer: workers run (and resume) every order; this engine only submits
+            # and passes on what the workers publish.
+            self._last_seq = await self.store.max_seq()
+            if isinstance(self.queue, RemoteQueue):
+                # Listening before the first submission: an order that ends at once is still heard.
+                await self.queue.listen(self.store, self._heard_from_worker, self._active.ids)
+            self._dispatcher = asyncio.create_task(self.queue.run(self._attempt), name="dexdesk-dispatcher")
+            return []
+        await self._coordinator.start()
+        self._last_seq = await self.store.max_seq()
+        claimed = await ownership.claim(self.store, now=self.clock.utc_now(), until=self._coordinator.lease_until())
+        await self._resume(claimed)
+        if claimed:
+            log.info("resuming %d unfinished orders", len(claimed))
+        self._dispatcher = asyncio.create_task(self.queue.run(self._attempt), name="dexdesk-dispatcher")
+        self.limits.start()
+        return claimed
+
+    async def _resume(self, claimed: list[Order]) -> None:
+        """Queue orders just claimed, each with a `resumed` log entry; a backed-off one waits what is left."""
+        now = self._transitions.now()
+        for order in claimed:
+            if order.id in self._active:
+                continue
+            self.resumed += 1
+            remaining_s = 0.0
+            if order.status is OrderStatus.PENDING and order.retry_at is not None:
+                remaining_s = max(0.0, (order.retry_at - now).total_seconds())
+            entry = resumed_entry(self._transitions, order, self.owner_id, remaining_s)
+            self._track(order)
+            # Everything from here on acts on the order as stored with its `resumed` entry: the limit
+            # book once held the copy from before it, and its expiry's log entry took the same place
+            # in the log (UNIQUE constraint failed: order_logs), so the order never expired.
+            resumed = await self._transitions.apply(order, [entry], durable=False)
+            self._save(resumed)
+            if remaining_s:
+                scale = self.clock.time_scale
+                self.queue.add_after(order.id, remaining_s / scale if scale > 0 else 0.0)
+            else:
+                self._dispatch(resumed)
+
+    async def stop(self, *, interrupted: bool = False) -> None:
+        """Stop starting attempts, let the ones in flight finish, hand back the rest, close storage.
+
+        Orders still queued or backing off stay stored as they are, unowned, so another process
+        takes them at once (or the next start here resumes them). `interrupted` (Ctrl-C, SIGTERM):
+        the attempts in flight stop where they stand instead (a swap takes 2-3 s, and an interrupted
+        command ends within 2 s), and handing back waits at most `INTERRUPTED_HAND_BACK_S`; what is
+        not handed back is taken over once its lease runs out.
+        """
+        await self.limits.stop()
+        if self._dispatcher is not None:
+            self._dispatcher.cancel()
+            await asyncio.gather(self._dispatcher, return_exceptions=True)
+            self._dispatcher = None
+        drain = getattr(self.queue, "abandon_in_flight" if interrupted else "drain_in_flight", None)
+        if drain is not None:
+            await drain()
+        await self._coordinator.stop()
+        try:
+            hand_back = self._hand_back()
+            await (asyncio.wait_for(hand_back, INTERRUPTED_HAND_BACK_S) if interrupted else hand_back)
+        except TimeoutError:
+            log.info("unfinished orders not handed back in time; others take them when the lease runs out")
+        await self.store.close()
+
+    async def _hand_back(self) -> None:
+        await self.store.flush()
+        try:
+            if self.store.fatal is None:  # a database that refused for good is not written again
+                await ownership.release(self.store)
+        except Exception:
+            log.warning(
+                "could not hand back unfinished orders; others take them when the lease runs out", exc_info=True
+            )
+
+    def reconfigure(self, settings: EngineSettings) -> None:
+        """Apply new numbers to the running engine; queued orders are kept."""
+        self.settings = settings
+        self.clock.time_scale = settings.time_scale
+        self.router.settings = settings.router
+        self.queue.reconfigure(settings.queue)
+        self._runner.retry = settings.queue.retry
+
+    # -- commands -------------------------------------------------------------------------
+
+    def validate(self, pair: object, amount: object, direction: object, **terms: object) -> OrderRequest:
+        """Check an order's input; `terms` are validate_order's type, limit_price, expires_in, slippage."""
+        return validate_order(pair, amount, direction, self.catalog, **terms)
+
+    async def submit(self, pair: object, amount: object, direction: object, **terms: object) -> Order:
+        """Validate, store as PENDING, announce, queue. Bad input raises InvalidOrder and stores nothing."""
+        request = self.validate(pair, amount, direction, **terms)
+        return (await self.submit_many([request]))[0]
+
+    async def submit_many(self, requests: Iterable[OrderRequest]) -> list[Order]:
+        """Store a batch of validated orders in one transaction, then queue them in order.
+
+        Idempotent per `OrderRequest.order_id`: an id already stored comes back as stored, with no
+        second order made and nothing announced. A market order is bound by the quote it was sent
+        from (the ticket's, or the engine's own quote now) widened by its slippage tolerance; a
+        limit order by its limit. With a paper account a shortfall raises InvalidOrder, nothing stored.
+        """
+        now = self._transitions.now()
+        requests = list(requests)
+        remote = self.queue if isinstance(self.queue, RemoteQueue) else None
+        if remote is not None:
+            _refuse_limit_orders_for_workers(requests)
+            # Refused before anything is stored: an order no worker would hear about is never kept.
+            await remote.check()
+        # A cluster producer stores its orders unowned: the worker that takes a job claims its order.
+        owner = None if remote is not None else self.owner_id
+        fresh = [
+            request.to_order(now, self._terms(request, now, self._last_seq + 1 + index)).evolve(owner=owner)
+            for index, request in enumerate(requests)
+        ]
+        reservations = [item for item in map(reservation_for, fresh) if item is not None]
+        results = await self.store.insert(fresh, reservations)
+        stored = []
+        for order, created in results:
+            stored.append(order)
+            if not created or order.id in self._active:
+                continue
+            self._last_seq = max(self._last_seq, order.seq)
+            self._track(order)
+            self.hub.publish(OrderUpdate(update_message(order), order, order.logs))
+            if remote is None:
+                self._dispatch(order)
+        if remote is not None:
+            # Job id = order id: an order stored by an earlier try (its acknowledgement lost) is queued
+            # again harmlessly, so a retried submission never leaves an order without a job.
+            await remote.enqueue([order.id for order in stored if not order.is_terminal])
+        else:
+            self.limits.poke()
+        return stored
+
+    def _heard_from_worker(self, update: OrderUpdate) -> None:
+        """A worker's update (cluster mode): this engine's own orders end here too, for `wait_terminal`/`wait_idle`."""
+        if update.order_id in self._active:
+            self._save(update.order)
+        self.hub.publish(update)
+
+    def _terms(self, request: OrderRequest, now: Any, next_seq: int) -> OrderTerms:
+        if request.order_type is OrderType.LIMIT:
+            return request.terms(now, None, None)
+        quoted = request.quoted_price
+        if quoted is None:
+            decision = self.router.indicative(request.pair, request.amount, request.direction, next_seq)
+            quoted = decision.chosen.effective_price
+        tolerance = request.slippage if request.slippage is not None else self.settings.router.slippage_tolerance
+        places = self.catalog[request.pair].price_decimals
+        return request.terms(now, quoted, worst_price(quoted, request.direction, tolerance, places))
+
+    def _dispatch(self, order: Order) -> None:
+        """A limit order that has not triggered waits in the book; everything else joins the queue."""
+        if order.terms.type is OrderType.LIMIT and order.trigger_time is None and order.attempts == 0:
+            self.limits.add(order)
+        else:
+            self.queue.add(order.id)
+
+    def _enqueue(self, order: Order) -> None:
+        self.queue.add(order.id)
+
+    async def cancel(self, order_id: str) -> CancelResult:
+        """Cancel an order whose swap has not been sent, whichever process runs it.
+
+        One versioned write; the owner notices at its next write (or its next look at the change
+        feed) and drops the order before sending any swap, since SUBMITTED is stored before sending.
+        """
+        [result] = await ownership.cancel(self.store, [order_id], now=self._transitions.now(), by=self._by())
+        return self._cancelled(result)
+
+    async def cancel_queued(self) -> int:
+        """Cancel every order of this engine that waits without having started its swap (queued or backing off)."""
+        waiting = [order.id for order in self._active.orders() if order.status is OrderStatus.PENDING]
+        if not waiting:
+            return 0
+        results = await ownership.cancel(self.store, waiting, now=self._transitions.now(), by=self._by())
+        return sum(1 for result in results if self._cancelled(result).outcome == "cancelled")
+
+    def _by(self) -> str:
+        return f"process {self.owner_id}"
+
+    def _cancelled(self, result: ownership.Cancelled) -> CancelResult:
+        order = result.order
+        if result.outcome == "unknown" or order is None:
+            return CancelResult("unknown", "no order has this id", None)
+        if result.outcome == "too_late":
+            return CancelResult("too_late", ownership.too_late_reason(order.status), order)
+        self.hub.publish(OrderUpdate(update_message(order), order, order.logs[-1:]))
+        discard = getattr(self.queue, "discard", None)  # in-process queue; a cluster's workers re-check the order
+        if callable(discard):
+            discard({order.id})  # no ghost in the line: it would take a rate-limit start for nothing
+        self._end(order)
+        was = (order.logs[-1].data or {}).get("from", "a waiting state") if order.logs else "a waiting state"
+        return CancelResult("cancelled", f"cancelled in {was}; no swap was sent", order)
+
+    # -- observation ----------------------------------------------------------------------
+
+    def active_orders(self) -> list[Order]:
+        """The unfinished orders this engine owns (other processes' orders are theirs to wait for)."""
+        return self._active.orders()
+
+    def owned_count(self) -> int:
+        return len(self._active)
+
+    async def others_active_count(self) -> int:
+        """Unfinished orders held by other live processes on the same database."""
+        return await ownership.others_active(self.store, self.clock.utc_now())
+
+    def stats(self) -> QueueStats:
+        return self.queue.stats()
+
+    def start_delay(self, count: int) -> float:
+        """How long until `count` more orders would all have started: what a Burst is told before it is sent."""
+        # The in-process queue knows its limiter exactly; a cluster's shared window is not projected here.
+        delay = getattr(self.queue, "start_delay", None)
+        return float(delay(count)) if callable(delay) else 0.0
+
+    def cluster_text(self) -> str | None:
+        """The cluster's figures in one line (workers alive, queued, in flight, window), or None when not a cluster."""
+        text = getattr(self.queue, "text", None)
+        return text if isinstance(text, str) else None
+
+    def subscribe(self, listener: Callable[[OrderUpdate], None]) -> Callable[[], None]:
+        return self.hub.subscribe(listener)
+
+    async def wait_terminal(self, order_id: str) -> Order:
+        """Wait until the order ends (CONFIRMED, FAILED or CANCELLED); returns at once if it already has.
+
+        Works for orders other processes run too: their end arrives through the change feed.
+        """
+        future = self._active.waiter(order_id)  # before reading: an end announced while we read still reaches us
+        if order_id not in self._active:
+            stored = await self.store.get(order_id)
+            if stored is None or stored.is_terminal:
+                self._active.drop_waiter(order_id, future)
+                if stored is None:
+                    raise KeyError(order_id)
+                return stored
+        result: Order = await self._until_idle_or_broken(future)
+        return result
+
+    async def wait_abandoned(self) -> None:
+        """Wait until every unfinished order other processes hold is either theirs for sure or ours.
+
+        A process that died holds its orders until its lease runs out; a live one renews its
+        lease every third of it. So each order held elsewhere is watched until it ends, or its
+        lease is renewed (a live owner: left to it), or it is taken over here once the lease
+        expires. `dexdesk resume` uses this to finish what a crashed process left.
+        """
+        watched = await ownership.held_elsewhere(self.store)
+        while watched:
+            await asyncio.sleep(self.settings.feed_interval_s)
+            now = await ownership.held_elsewhere(self.store)
+            watched = {
+                order_id: lease
+                for order_id, lease in watched.items()
+                if order_id in now and now[order_id] <= lease and order_id not in self._active
+            }
+
+    def running_count(self) -> int:
+        """Active orders that are not waiting limit orders (those wait for their price, not for the engine)."""
+        return sum(1 for order_id in self._active.ids() if order_id not in self.limits)
+
+    async def wait_running_done(self, poll_s: float = 0.2) -> None:
+        """Wait until every active order is a waiting limit order (or none is left): what a closing desk waits for."""
+        while self.running_count():
+            if not self.limits:
+                await self._active.idle.wait()
+                return
+            await asyncio.sleep(poll_s)
+
+    async def wait_idle(self) -> None:
+        """Wait until no order is active: everything queued has reached a terminal state.
+
+        Raises `StorageUnavailable` if the database refuses for good meanwhile (read-only,
+        damaged): no order could move on, so waiting would be forever.
+        """
+        await self._until_idle_or_broken(self._active.idle.wait())
+
+    async def _until_idle_or_broken(self, waiting: Awaitable[Any]) -> Any:
+        task = asyncio.ensure_future(waiting)
+        broken = asyncio.ensure_future(self.store.broken.wait())
+        try:
+            await asyncio.wait({task, broken}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            broken.cancel()
+            if not task.done():
+                task.cancel()
+        if task.done() and not task.cancelled():
+            return task.result()
+        assert self.store.fatal is not None
+        raise self.store.fatal
+
+    # -- internals ------------------------------------------------------------------------
+
+    def _track(self, order: Order) -> None:
+        self._active.track(order)
+
+    def _save(self, order: Order) -> None:
+        self._active.save(order)
+
+    def _end(self, order: Order) -> None:
+        self._active.end(order)
+
+    def _left(self, order_id: str) -> None:
+        """An order left the active set: nothing more of it is written here, and a limit may start."""
+        self._transitions.forget(order_id)
+        self.limits.poke()
+
+    def _external(self, update: OrderUpdate) -> None:
+        """Another process changed an order: announce it; if it was one of ours, it is ours no more."""
+        order = update.order
+        if order.id in self._active and order.owner != self.owner_id:
+            log.warning("order %s was changed by another process (%s); dropped here", order.id, order.status)
+            self._end(order)
+        elif order.is_terminal:
+            self._active.ended(order)
+        self.hub.publish(update)
+
+    def _wait_again(self, order: Order) -> None:
+        """A triggered limit order missed its limit at landing: it waits in the book again."""
+        if order.id in self._active:
+            self.limits.add(order)
+
+    def _retry_later(self, order_id: str, delay_s: float) -> None:
+        self.queue.add_after(order_id, delay_s)
+
+    async def _attempt(self, order_id: str) -> None:
+        order = self._active.get(order_id)
+        if order is None:
+            return
+        try:
+            # The in-process queue frees the slot once the outcome is queued for commit (a
+            # cluster's queue has no such step: its workers run the attempts).
+            await self._runner.run(order, self._save, outcome_queued=getattr(self.queue, "outcome_queued", None))
+        except OrderLost:
+            log.warning("order %s was taken over or cancelled by another process; dropped here", order_id)
+            self._end(await self.store.get(order_id) or order)
+        except StorageFailure as error:
+            if self.store.fatal is None:
+                log.exception("order %s keeps its last stored state and resumes on the next start", order_id)
+            self._end(order)
+            self._active.failed(order_id, error)
+
+
+__all__ = [
+    "CancelResult",
+    "Direction",
+    "Engine",
+    "EngineSettings",
+    "StorageHealth",
+    "engine_settings",
+    "new_owner_id",
+]
+
+
+def _refuse_limit_orders_for_workers(requests: Sequence[OrderRequest]) -> None:
+    """Cluster workers take market orders; a waiting limit order lives in one process's limit book.
+
+    Refused as bad input (nothing stored) rather than stored and run at once by a worker.
+    """
+    if any(request.order_type is OrderType.LIMIT for request in requests):
+        raise InvalidOrder(
+            [FieldError("type", "limit orders wait in the in-process engine; in cluster mode send market orders")]
+        )

@@ -1,0 +1,227 @@
+"""The order queue behind a small interface, so BullMQ over Redis can replace it later.
+
+The interface speaks BullMQ's words: `concurrency`, a `limiter` of `max` starts per `duration`,
+`attempts` and exponential `backoff`. The in-process queue below is FIFO by submission; a retry
+whose back-off has run out goes to the head of the line, since it has already waited its turn.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import deque
+from collections.abc import Callable, Coroutine, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
+
+from engine.model.clock import Clock
+from engine.model.domain import OrderUpdate
+from engine.runtime.ratelimit import SlidingWindowLimiter
+from engine.runtime.retry import RetryPolicy
+
+if TYPE_CHECKING:
+    from engine.storage import OrderStore
+
+# A coroutine function, not any awaitable: each attempt runs as its own task.
+Handler = Callable[[str], Coroutine[Any, Any, None]]
+
+
+@dataclass(frozen=True, slots=True)
+class QueueSettings:
+    concurrency: int = 10
+    limiter_max: int = 100
+    limiter_duration_s: float = 60.0
+    retry: RetryPolicy = field(default_factory=RetryPolicy)
+
+
+@dataclass(frozen=True, slots=True)
+class QueueStats:
+    waiting: int
+    delayed: int
+    in_flight: int
+    concurrency: int
+    window_used: int
+    window_max: int
+    next_start_in_s: float | None = None
+    """When the rate limit holds orders back: seconds until the next one may start."""
+    drain_in_s: float | None = None
+    """When the rate limit holds orders back: seconds until the last queued order starts."""
+
+
+class OrderQueue(Protocol):
+    """What the engine needs from a queue; nothing here knows about routing or states."""
+
+    settings: QueueSettings
+
+    def add(self, order_id: str) -> None:
+        """Queue an order's next attempt at the back of the line."""
+
+    def add_after(self, order_id: str, delay_s: float) -> None:
+        """Queue a retry once its back-off has passed."""
+
+    async def run(self, handler: Handler) -> None:
+        """Start attempts, one `handler(order_id)` call each, until cancelled."""
+
+    def stats(self) -> QueueStats: ...
+
+    def reconfigure(self, settings: QueueSettings) -> None:
+        """Apply new concurrency and limiter numbers without dropping anything queued."""
+
+
+@runtime_checkable
+class RemoteQueue(Protocol):
+    """A queue whose orders other processes run (the cluster): checked before storing, fed after."""
+
+    runs_orders: bool
+
+    async def check(self) -> None:
+        """Raise (one line for the user) if an order stored now could not be queued."""
+
+    async def enqueue(self, order_ids: Sequence[str]) -> None:
+        """Queue stored orders for the workers, in order; repeated ids are no-ops."""
+
+    async def listen(
+        self, store: OrderStore, publish: Callable[[OrderUpdate], None], following: Callable[[], Sequence[str]]
+    ) -> None:
+        """Start hearing the workers' updates (each passed to `publish` with its order as stored).
+
+        Returns once listening; an order of `following()` that ended unheard (a lost message, a
+        Redis reconnect) is still published from the database within about a second.
+        """
+
+
+class InProcessQueue:
+    """An asyncio queue with a concurrency cap and a sliding-window rate limit."""
+
+    def __init__(self, settings: QueueSettings, clock: Clock, limiter: SlidingWindowLimiter | None = None) -> None:
+        self.settings = settings
+        self.clock = clock
+        self.limiter = limiter or SlidingWindowLimiter(clock, settings.limiter_max, settings.limiter_duration_s)
+        self._waiting: deque[str] = deque()
+        self._delayed: set[asyncio.Task[None]] = set()
+        self._delayed_by_id: dict[str, asyncio.Task[None]] = {}
+        self._in_flight: set[asyncio.Task[None]] = set()
+        # Attempts whose outcome is queued for the group commit: they only wait for it and announce,
+        # so they no longer hold a slot (the next order's first states join the same commit).
+        self._settling: set[asyncio.Task[None]] = set()
+        self._wakeup = asyncio.Event()
+        self._held: str | None = None  # taken from the line, waiting for the rate limit: still queued
+        self._held_dropped = False
+
+    def add(self, order_id: str) -> None:
+        self._waiting.append(order_id)
+        self._wakeup.set()
+
+    def add_after(self, order_id: str, delay_s: float) -> None:
+        async def release() -> None:
+            await self.clock.simulate(delay_s)
+            self._waiting.appendleft(order_id)
+            self._wakeup.set()
+
+        task = asyncio.create_task(release(), name=f"backoff-{order_id[:8]}")
+        self._delayed.add(task)
+        self._delayed_by_id[order_id] = task
+
+        def done(finished: asyncio.Task[None]) -> None:
+            self._delayed.discard(finished)
+            if self._delayed_by_id.get(order_id) is finished:
+                del self._delayed_by_id[order_id]
+
+        task.add_done_callback(done)
+
+    def discard(self, order_ids: set[str]) -> None:
+        if not order_ids:
+            return
+        self._waiting = deque(order_id for order_id in self._waiting if order_id not in order_ids)
+        if self._held in order_ids:
+            self._held_dropped = True  # the dispatcher gives its start back when the limiter lets it go
+        for order_id in order_ids & self._delayed_by_id.keys():
+            self._delayed_by_id[order_id].cancel()
+
+    def reconfigure(self, settings: QueueSettings) -> None:
+        self.settings = settings
+        self.limiter.max_starts = settings.limiter_max
+        self.limiter.duration_s = settings.limiter_duration_s
+        self._wakeup.set()
+
+    def stats(self) -> QueueStats:
+        waiting = len(self._waiting) + (self._held is not None and not self._held_dropped)
+        held_back = bool(waiting) and self.limiter.enabled and self.limiter.used() >= self.settings.limiter_max
+        return QueueStats(
+            waiting=waiting,
+            delayed=len(self._delayed),
+            in_flight=len(self._in_flight),
+            concurrency=self.settings.concurrency,
+            window_used=self.limiter.used() if self.limiter.enabled else 0,
+            window_max=self.settings.limiter_max,
+            next_start_in_s=self.limiter.start_delay(1) if held_back else None,
+            drain_in_s=self.limiter.start_delay(waiting) if held_back else None,
+        )
+
+    def start_delay(self, count: int) -> float:
+        """Seconds until `count` more orders (behind everything queued) have all started, by the rate limit."""
+        held = self._held is not None and not self._held_dropped
+        return self.limiter.start_delay(len(self._waiting) + held + len(self._delayed) + count)
+
+    async def _next_slot(self) -> str:
+        """Wait for a queued order and a free slot; `_wakeup` is set by adds and finished attempts."""
+        while not self._waiting or len(self._in_flight) >= self.settings.concurrency:
+            self._wakeup.clear()
+            await self._wakeup.wait()
+        return self._waiting.popleft()
+
+    async def run(self, handler: Handler) -> None:
+        try:
+            while True:
+                order_id = await self._next_slot()
+                self._held = order_id
+                try:
+                    await self.limiter.acquire()
+                except asyncio.CancelledError:
+                    self._waiting.appendleft(order_id)
+                    raise
+                finally:
+                    self._held = None
+                if self._held_dropped:
+                    self._held_dropped = False
+                    self.limiter.give_back()
+                    continue
+                task = asyncio.create_task(handler(order_id), name=f"attempt-{order_id[:8]}")
+                self._in_flight.add(task)
+                task.add_done_callback(self._attempt_finished)
+        finally:
+            for task in self._delayed:
+                task.cancel()
+
+    def outcome_queued(self) -> None:
+        """The running attempt's last state is queued for commit: its slot may start the next order.
+
+        Called from the attempt's own task. It still waits for that commit before it announces
+        the state (and ends), but it has no more work that counts against the concurrency.
+        """
+        task = asyncio.current_task()
+        if task is not None and task in self._in_flight:
+            self._in_flight.discard(task)
+            self._settling.add(task)
+            self._wakeup.set()
+
+    def _attempt_finished(self, task: asyncio.Task[None]) -> None:
+        self._in_flight.discard(task)
+        self._settling.discard(task)
+        self._wakeup.set()
+
+    async def abandon_in_flight(self) -> None:
+        """Stop the attempts in flight where they stand (an interrupted command must end within 2 s).
+
+        Each keeps its last stored state: a SUBMITTED swap was stored with its signed transaction
+        before it was sent, and the next start re-sends that very transaction, which lands at most
+        once. Attempts whose outcome is already queued for commit are let finish.
+        """
+        for task in self._in_flight:
+            task.cancel()
+        while self._in_flight or self._settling:
+            await asyncio.gather(*self._in_flight, *self._settling, return_exceptions=True)
+
+    async def drain_in_flight(self) -> None:
+        """Let attempts already started finish (a clean stop never abandons a swap mid-flight)."""
+        while self._in_flight or self._settling:
+            await asyncio.gather(*self._in_flight, *self._settling, return_exceptions=True)

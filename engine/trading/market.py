@@ -1,0 +1,199 @@
+"""The simulated market: each pair's reference price and each venue's pool price, as functions of market time.
+
+A reference price is a seeded random walk in simulated time. It is built from octaves of value
+noise whose amplitude grows with the square root of their period, which is what makes it walk
+like Brownian motion at every scale from a second to most of a day, while staying near the
+pair's listed price over days (so a desk left running for a week still shows a plausible SOL).
+Every value is a pure function of (seed, pair, time): any moment can be read in any order, so
+the chart can draw the last ten minutes at once and a seed replays the same market whatever
+order concurrent tasks happen to ask in.
+
+Each venue's pool price is the reference times its spread, and the two spreads are built so the
+market has no free lunch. Both share a centre that wanders slowly (ten minutes to an hour) across
+the task's ranges (Raydium 0.98–1.02, Meteora 0.97–1.02; the centre stays inside both, so these
+are outer bounds), and the venues sit either side of that centre by a gap that wanders on its own
+(minutes to half an hour) but never exceeds `VENUE_GAP_MAX` (0.25 %). That is what arbitrage does
+to real pools: were one pool's price further from the other's than their fees, a bot would buy on
+the cheap one and sell on the dear one until it was not. With the gap inside 0.25 %, buying on
+the best venue and selling the same amount on the best venue loses at least the smaller venue fee
+(0.2 %) of its value at every moment and size — price impact only adds to the loss (see
+tests/sim/test_no_free_lunch.py). Within the band the better venue still changes: Meteora's lower
+fee wins while the pools are close, Raydium wins buys when its pool is more than 0.1 % cheaper and
+sells when it is more than 0.1 % dearer, and size moves the choice to the deeper pool.
+
+Market time is simulated seconds. With a time scale above 0 it starts from the wall clock
+(seconds since 2025-01-01, so every process on a database sees the same market at time scale 1)
+and runs with the engine's clock (`time_scale` 0.5 runs it at twice real speed). At time scale 0
+nothing waits, so the market moves a fixed `STEP_S` per order instead: the n-th order routes at
+market time n × STEP_S (a different stretch of the walk from the wall clock's).
+"""
+
+from __future__ import annotations
+
+import math
+from datetime import UTC, datetime
+
+from engine.model.clock import Clock
+from engine.model.domain import Venue
+from engine.trading.pairs import PairSpec
+
+STEP_S = 2.0
+"""Simulated seconds the market moves per order at time scale 0."""
+EPOCH = datetime(2025, 1, 1, tzinfo=UTC)
+
+VENUE_SPREAD: dict[Venue, tuple[float, float]] = {Venue.RAYDIUM: (0.98, 1.02), Venue.METEORA: (0.97, 1.02)}
+"""The task's ranges for each venue's pool price over the reference: outer bounds, never left."""
+VENUE_GAP_MAX = 0.0025
+"""Largest log-distance between the two pools' prices: the arbitrage band (see the module's docstring)."""
+
+# Reference walk: octave periods in seconds, 1 s up to about 18 h, each four times the last.
+_WALK_PERIODS = tuple(4.0**power for power in range(0, 9))
+# Per-second volatility of the walk as a share of the pair's listed per-order volatility.
+_VOLATILITY_PER_SQRT_S = 0.25
+# The venues' shared centre: slow octaves, 10 minutes to an hour.
+_CENTRE_PERIODS = (600.0, 1800.0, 3600.0)
+# The gap between the venues: 3 minutes to half an hour, so the better venue changes now and then,
+# not from one order to the next.
+_GAP_PERIODS = (180.0, 600.0, 1800.0)
+# The centre's bounds: inside every venue's range with room for half the widest gap either side.
+_CENTRE_LOW = max(low for low, _ in VENUE_SPREAD.values()) * math.exp(VENUE_GAP_MAX / 2)
+_CENTRE_HIGH = min(high for _, high in VENUE_SPREAD.values()) * math.exp(-VENUE_GAP_MAX / 2)
+_MASK = (1 << 64) - 1
+
+
+def _mix(value: int) -> int:
+    """splitmix64's finaliser: a fast, well-spread hash of a 64-bit integer."""
+    value = (value + 0x9E3779B97F4A7C15) & _MASK
+    value = ((value ^ (value >> 30)) * 0xBF58476D1CE4E5B9) & _MASK
+    value = ((value ^ (value >> 27)) * 0x94D049BB133111EB) & _MASK
+    return value ^ (value >> 31)
+
+
+def _stable_hash(text: str) -> int:
+    result = 0xCBF29CE484222325
+    for byte in text.encode():
+        result = ((result ^ byte) * 0x100000001B3) & _MASK
+    return result
+
+
+class _Noise:
+    """Smooth value noise: seeded values in [-√3, √3] (unit variance) at integer knots, eased between.
+
+    The two knots around the last `x` are kept: consecutive reads (the n-th order at time scale 0
+    reads n × 2 s, the chart reads along its time axis) stay between the same knots in every
+    octave but the fastest, so most reads hash nothing. The value is still a pure function of `x`.
+    """
+
+    __slots__ = ("_below", "_rise", "_start", "key")
+
+    def __init__(self, key: int) -> None:
+        self.key = key
+        self._below: int | None = None
+        self._start = 0.0
+        self._rise = 0.0
+
+    def knot(self, index: int) -> float:
+        raw = _mix(self.key ^ (index & _MASK))
+        return (raw / _MASK * 2.0 - 1.0) * math.sqrt(3.0)
+
+    def at(self, x: float) -> float:
+        below = math.floor(x)
+        if below != self._below:
+            start = self.knot(below)
+            self._below, self._start, self._rise = below, start, self.knot(below + 1) - start
+        frac = x - below
+        return self._start + self._rise * (frac * frac * (3.0 - 2.0 * frac))
+
+
+class Market:
+    """Prices by pair, venue and market time; `now()` says what market time it is."""
+
+    def __init__(self, seed: int, clock: Clock) -> None:
+        self.seed = seed
+        self.clock = clock
+        self._walks: dict[str, list[tuple[_Noise, float, float]]] = {}
+        self._spreads: dict[tuple[str, str], list[tuple[_Noise, float]]] = {}
+        self._recent: dict[tuple[str, float], float] = {}
+        self._anchor_time = 0.0
+        self._anchor_clock: float | None = None
+        self._anchor_scale = clock.time_scale
+
+    # -- market time ------------------------------------------------------------------------
+
+    def anchor(self, market_time: float) -> None:
+        """Make it `market_time` now; from here it runs with the clock at its time scale."""
+        self._anchor_time = market_time
+        self._anchor_clock = self.clock.monotonic()
+        self._anchor_scale = self.clock.time_scale
+
+    def now(self, next_seq: int) -> float:
+        """Market time now; at time scale 0 it is the time the order numbered `next_seq` will see."""
+        scale = self.clock.time_scale
+        if scale <= 0:
+            return self.order_time(next_seq)
+        if self._anchor_clock is None:
+            self.anchor((self.clock.utc_now() - EPOCH).total_seconds())
+        elif scale != self._anchor_scale:
+            # The user changed the time scale: carry on from where the market is, at the new speed.
+            self.anchor(self._anchor_time + (self.clock.monotonic() - (self._anchor_clock or 0.0)) / self._anchor_scale)
+        assert self._anchor_clock is not None
+        return self._anchor_time + (self.clock.monotonic() - self._anchor_clock) / scale
+
+    @staticmethod
+    def order_time(seq: int) -> float:
+        return seq * STEP_S
+
+    # -- prices -----------------------------------------------------------------------------
+
+    def reference(self, spec: PairSpec, at: float) -> float:
+        """The pair's reference price at market time `at` (both venues' quotes of a moment share it)."""
+        key = (spec.pair, at)
+        cached = self._recent.get(key)
+        if cached is not None:
+            return cached
+        if len(self._recent) > 4096:
+            self._recent.clear()
+        price = self._reference(spec, at)
+        self._recent[key] = price
+        return price
+
+    def _reference(self, spec: PairSpec, at: float) -> float:
+        octaves = self._walks.get(spec.pair)
+        if octaves is None:
+            sigma = spec.volatility * _VOLATILITY_PER_SQRT_S
+            base = _stable_hash(f"{self.seed}:{spec.pair}:walk")
+            # Each octave carries its share of the variance; together Var ≈ σ² × period at each scale.
+            octaves = [
+                (_Noise(_mix(base + index)), period, sigma * math.sqrt(period / 4.0))
+                for index, period in enumerate(_WALK_PERIODS)
+            ]
+            self._walks[spec.pair] = octaves
+        move = sum(amplitude * noise.at(at / period) for noise, period, amplitude in octaves)
+        return float(spec.price) * math.exp(move)
+
+    def spread(self, spec: PairSpec, venue: Venue, at: float) -> float:
+        """The venue's pool price over the reference: the shared centre, moved half the gap up or down."""
+        centre = self._centre(spec, at)
+        half_gap = self._gap(spec, at) / 2
+        return centre * math.exp(half_gap if venue is Venue.RAYDIUM else -half_gap)
+
+    def _centre(self, spec: PairSpec, at: float) -> float:
+        wander = self._wander(spec.pair, "centre", _CENTRE_PERIODS, at)
+        return _CENTRE_LOW + (_CENTRE_HIGH - _CENTRE_LOW) * (0.5 + 0.5 * math.tanh(0.8 * wander))
+
+    def _gap(self, spec: PairSpec, at: float) -> float:
+        """Raydium's log-price over Meteora's, strictly inside ±VENUE_GAP_MAX."""
+        return VENUE_GAP_MAX * math.tanh(0.9 * self._wander(spec.pair, "gap", _GAP_PERIODS, at))
+
+    def _wander(self, pair: str, part: str, periods: tuple[float, ...], at: float) -> float:
+        """Smooth noise of about unit variance, made of one octave per period."""
+        key = (pair, part)
+        octaves = self._spreads.get(key)
+        if octaves is None:
+            base = _stable_hash(f"{self.seed}:{pair}:{part}:spread")
+            octaves = [(_Noise(_mix(base + index)), period) for index, period in enumerate(periods)]
+            self._spreads[key] = octaves
+        return sum(noise.at(at / period) for noise, period in octaves) / math.sqrt(len(octaves))
+
+    def pool_price(self, spec: PairSpec, venue: Venue, at: float) -> float:
+        return self.reference(spec, at) * self.spread(spec, venue, at)
