@@ -10,7 +10,7 @@ from collections import deque
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from engine.model.domain import Direction, Order, OrderStatus, OrderType, Venue, format_timestamp
+from engine.model.domain import Direction, Order, OrderStatus, Venue, format_timestamp
 from engine.trading.router import FEES
 
 SAMPLES_KEPT = 7200
@@ -64,16 +64,6 @@ def fill_tooltip(order: Order) -> str:
     )
 
 
-def is_waiting_limit(order: Order) -> bool:
-    return (
-        order.terms.type is OrderType.LIMIT
-        and order.status is OrderStatus.PENDING
-        and order.trigger_time is None
-        and order.attempts == 0
-        and order.terms.price_bound is not None
-    )
-
-
 class ChartModel:
     """Per pair: recent market samples, fills (one per CONFIRMED order) and waiting limit lines."""
 
@@ -114,7 +104,7 @@ class ChartModel:
                     fill_tooltip(order),
                 )
                 changed = True
-            if is_waiting_limit(order):
+            if order.is_waiting_limit and order.terms.price_bound is not None:
                 price = order.terms.price_bound
                 assert price is not None
                 word = "≤" if order.direction is Direction.BUY else "≥"

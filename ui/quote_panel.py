@@ -21,7 +21,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from engine.model.domain import Direction, OrderType
+from engine.model.domain import Direction, OrderType, Venue
 from engine.model.validation import OrderRequest
 from engine.trading.pairs import PairCatalog
 from engine.trading.router import RoutingDecision
@@ -29,7 +29,7 @@ from ui.formatting import group_decimal, impact_text, percent
 from ui.tables import cell, header_item, read_only_table
 from ui.theme import MUTED_TEXT, WINNER_TEXT
 
-VENUES = ("raydium", "meteora")
+VENUES = tuple(str(venue) for venue in Venue)  # the columns, in the order the router lists the venues
 QUOTE_ROWS = ("Price", "Fee", "Price impact", "Max spent", "Route")
 
 

@@ -260,6 +260,20 @@ class Order:
     def is_terminal(self) -> bool:
         return self.status.is_terminal
 
+    @property
+    def is_waiting_limit(self) -> bool:
+        """A limit order watching the market: PENDING, in no queue, until its price is reached.
+
+        The one definition the engine (which book an order goes to), the board and the chart share;
+        the book that watches such an order is engine/runtime/limits.py.
+        """
+        return (
+            self.status is OrderStatus.PENDING
+            and self.terms.type is OrderType.LIMIT
+            and self.trigger_time is None
+            and self.attempts == 0
+        )
+
     def to_json(self, *, with_logs: bool = True) -> dict[str, Any]:
         """The order with docs/contract.md's field names, as `show --json` and `list --json` print it."""
         data: dict[str, Any] = {

@@ -251,7 +251,7 @@ class Engine(EngineReads):
 
     def _dispatch(self, order: Order) -> None:
         """A limit order that has not triggered waits in the book; everything else joins the queue."""
-        if order.terms.type is OrderType.LIMIT and order.trigger_time is None and order.attempts == 0:
+        if order.is_waiting_limit:
             self.limits.add(order)
         else:
             self.queue.add(order.id)

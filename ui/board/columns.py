@@ -26,7 +26,7 @@ import numpy as np
 from PySide6.QtGui import QColor
 
 from engine.account.model import notional, slippage_bps
-from engine.model.domain import ACTIVE_STATES, Direction, Order, OrderStatus, OrderType
+from engine.model.domain import ACTIVE_STATES, Direction, Order, OrderStatus
 from engine.model.outcomes import Outcome, is_neutral_end, outcome
 from ui.board.context import BoardContext
 from ui.formatting import duration, local_timestamp, seconds_between, short_hash, short_id
@@ -94,19 +94,6 @@ def is_retrying(order: Order) -> bool:
     return order.status is OrderStatus.PENDING and order.attempts > 0
 
 
-def is_waiting_limit(order: Order) -> bool:
-    """A limit order watching the market: PENDING, but in no queue until its price is reached.
-
-    The book that watches it is engine/runtime/limits.py.
-    """
-    return (
-        order.status is OrderStatus.PENDING
-        and order.terms.type is OrderType.LIMIT
-        and order.trigger_time is None
-        and order.attempts == 0
-    )
-
-
 def limit_text(order: Order, context: BoardContext) -> str:
     """ "≤ 144.5500": a BUY waits for the price to fall to its limit, a SELL for it to rise."""
     sign = "≤" if order.direction is Direction.BUY else "≥"
@@ -121,7 +108,7 @@ def _limit_tip(order: Order, context: BoardContext) -> str:
 
 def board_price(order: Order) -> Decimal | None:
     """What the Price column shows: the executed or quoted price, or a waiting limit order's limit."""
-    return order.terms.limit_price if is_waiting_limit(order) else order.execution_price
+    return order.terms.limit_price if order.is_waiting_limit else order.execution_price
 
 
 _today: list[Any] = [-1.0, None]  # [monotonic second it was read, today's local date]
@@ -152,7 +139,7 @@ def status_text(order: Order, context: BoardContext) -> str:
         return f"{order.status} {order.error}"  # the reason beside the chip (in full in the Error column)
     if order.status is not OrderStatus.PENDING:
         return str(order.status)
-    if is_waiting_limit(order):
+    if order.is_waiting_limit:
         # The limit itself is in the Price column; the countdown is read at paint (once a second).
         return f"PENDING {expiry_text(order, context) or 'waits for price'}"
     if is_retrying(order):
@@ -179,14 +166,14 @@ def expiry_text(order: Order, context: BoardContext) -> str:
 
 
 def price_text(order: Order, context: BoardContext) -> str:
-    if is_waiting_limit(order):
+    if order.is_waiting_limit:
         return f"{limit_text(order, context)} limit"
     text = context.formats.price(order.pair, order.execution_price)
     return f"{text} quoted" if is_quote(order) else text
 
 
 def _status_tip(order: Order, context: BoardContext) -> str | None:
-    if is_waiting_limit(order):
+    if order.is_waiting_limit:
         return _limit_tip(order, context)
     if order.status is OrderStatus.PENDING and not is_retrying(order):
         return "Waiting in this desk's queue: position among orders not yet started (retries due go first)"
@@ -194,7 +181,7 @@ def _status_tip(order: Order, context: BoardContext) -> str | None:
 
 
 def _price_tip(order: Order, context: BoardContext) -> str | None:
-    if is_waiting_limit(order):
+    if order.is_waiting_limit:
         return _limit_tip(order, context)
     return "Quoted price: the swap has not executed yet" if is_quote(order) else None
 
@@ -260,7 +247,7 @@ class Column(enum.Enum):
         " a waiting limit order's limit",
         price_text, lambda order: _number(board_price(order)), numeric=True,
         copy=lambda order: _optional(board_price(order), "{}"),
-        colour=lambda order, _c: MUTED_TEXT if is_quote(order) or is_waiting_limit(order) else None,
+        colour=lambda order, _c: MUTED_TEXT if is_quote(order) or order.is_waiting_limit else None,
         cell_tip=_price_tip,
     )  # fmt: skip
     NOTIONAL = ColumnSpec(

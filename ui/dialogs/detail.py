@@ -25,7 +25,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from engine.model.domain import Direction, Order, OrderStatus, OrderType
+from engine.model.domain import Direction, Order, OrderStatus, OrderType, Venue
 from engine.model.execution_figures import (
     notional,
     order_fee,
@@ -160,7 +160,7 @@ class OrderDetail(QDialog):
         grid.setColumnStretch(4, 1)
 
         self.timeline = wrapping(read_only_table(["State", "Entered", "Time in state", "What happened"], right=(2,)))
-        self.quotes = read_only_table(["", "raydium", "meteora"], right=(1, 2))
+        self.quotes = read_only_table(["", *(str(venue) for venue in Venue)], right=(1, 2))
         for column in (1, 2):
             self.quotes.horizontalHeader().setSectionResizeMode(column, QHeaderView.ResizeMode.Stretch)
         self.quote_attempt = QComboBox()
