@@ -19,10 +19,8 @@ from starlette.websockets import WebSocket
 from engine.api.admission import Admission
 from engine.api.feed import UpdateFeed
 from engine.api.orders import create, created_body
-from engine.api.problems import ApiProblem, BodyTooLarge, bad_input_body, send_json
+from engine.api.problems import REFUSALS, refusal, send_json
 from engine.api.streams import lowercase_text, stream_everything, stream_order
-from engine.cluster.config import ClusterUnavailable
-from engine.model.validation import InvalidOrder
 from engine.runtime.engine import Engine
 
 ORDER_STREAM_PREFIX = "/ws/orders/"
@@ -92,17 +90,8 @@ class FastLanes:
             order = await create(self.engine, self.admission, body, header(scope, b"idempotency-key"))
         except ClientGone:
             return
-        except InvalidOrder as invalid:
-            await send_json(send, 400, bad_input_body(invalid.errors))
-            return
-        except ApiProblem as refused:
-            await send_json(send, refused.status_code, {"error": refused.error})
-            return
-        except ClusterUnavailable as unreachable:  # cluster mode: the queue is down, nothing was stored
-            await send_json(send, 503, {"error": str(unreachable)})
-            return
-        except BodyTooLarge:
-            await send_json(send, 413, {"error": "the request body is larger than 64 KiB"})
+        except REFUSALS as refused:  # answered as FastAPI's handlers answer them (engine/api/problems.py)
+            await send_json(send, *refusal(refused))
             return
         location = f"/api/orders/{order.id}".encode()
         await send_json(send, 201, created_body(order), [(b"location", location)])

@@ -2,6 +2,9 @@
 
 Bad input answers 400 naming every bad field with the desk's and the CLI's words; FastAPI's own
 validation errors (query parameters) are turned into the same shape, so no client ever sees a 422.
+`refusal()` is the one mapping from an error to its status and body: FastAPI's exception handlers
+and the fast lanes (engine/api/lanes.py) both answer through it, so a route answers the same
+bytes whichever way its request came in.
 """
 
 from __future__ import annotations
@@ -64,6 +67,24 @@ class ApiProblem(Exception):
 
 class BodyTooLarge(Exception):
     """A streamed body grew past the limit after its headers were accepted."""
+
+
+# The errors a handler or a lane may raise to refuse a request (anything else is a 500).
+Refusal = InvalidOrder | ApiProblem | BodyTooLarge | ClusterUnavailable
+REFUSALS = (InvalidOrder, ApiProblem, BodyTooLarge, ClusterUnavailable)
+
+
+def refusal(error: Refusal) -> tuple[int, dict[str, Any]]:
+    """The status code and JSON body a refusal is answered with."""
+    match error:
+        case InvalidOrder():
+            return 400, bad_input_body(error.errors)
+        case ApiProblem():
+            return error.status_code, {"error": error.error}
+        case BodyTooLarge():
+            return 413, {"error": "the request body is larger than 64 KiB"}
+        case ClusterUnavailable():  # cluster mode: the queue is down, nothing was stored
+            return 503, {"error": str(error)}
 
 
 def _reject_constant(name: str) -> Any:
@@ -131,9 +152,10 @@ def allowed_methods(app: FastAPI, path: str) -> list[str]:
 
 
 def install_problem_handlers(app: FastAPI) -> None:
-    async def invalid_order(_request: Request, error: Exception) -> Response:
-        assert isinstance(error, InvalidOrder)
-        return bad_input(error.errors)
+    async def refused(_request: Request, error: Exception) -> Response:
+        assert isinstance(error, REFUSALS)
+        status, body = refusal(error)
+        return json_response(body, status)
 
     async def invalid_request(_request: Request, error: Exception) -> Response:
         assert isinstance(error, RequestValidationError)
@@ -141,16 +163,6 @@ def install_problem_handlers(app: FastAPI) -> None:
             FieldError(str(item["loc"][-1]) if item.get("loc") else "request", _rule(item)) for item in error.errors()
         ]
         return bad_input(errors)
-
-    async def api_problem(_request: Request, error: Exception) -> Response:
-        assert isinstance(error, ApiProblem)
-        return problem(error.status_code, error.error)
-
-    async def queue_unreachable(_request: Request, error: Exception) -> Response:
-        return problem(503, str(error))
-
-    async def too_large(_request: Request, _error: Exception) -> Response:
-        return problem(413, "the request body is larger than 64 KiB")
 
     async def http_error(request: Request, error: Exception) -> Response:
         assert isinstance(error, StarletteHTTPException)
@@ -160,11 +172,9 @@ def install_problem_handlers(app: FastAPI) -> None:
             headers["allow"] = ", ".join(allowed_methods(app, request.url.path))
         return problem(error.status_code, str(error.detail), headers)
 
-    app.add_exception_handler(InvalidOrder, invalid_order)
+    for kind in REFUSALS:
+        app.add_exception_handler(kind, refused)
     app.add_exception_handler(RequestValidationError, invalid_request)
-    app.add_exception_handler(ApiProblem, api_problem)
-    app.add_exception_handler(BodyTooLarge, too_large)
-    app.add_exception_handler(ClusterUnavailable, queue_unreachable)
     app.add_exception_handler(StarletteHTTPException, http_error)
 
 

@@ -8,9 +8,9 @@ claims made while one transaction runs go together in the next, like the store's
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Awaitable, Callable, Sequence
 
+from engine.storage.batching import Batcher
 from engine.storage.ownership import Claim
 
 ClaimMany = Callable[[Sequence[str]], Awaitable[dict[str, Claim]]]
@@ -19,36 +19,17 @@ ClaimMany = Callable[[Sequence[str]], Awaitable[dict[str, Claim]]]
 class ClaimBatcher:
     def __init__(self, claim_many: ClaimMany) -> None:
         self._claim_many = claim_many
-        self._waiting: dict[str, list[asyncio.Future[Claim]]] = {}
-        self._task: asyncio.Task[None] | None = None
+        # One loop turn: the jobs started in this turn of the loop join the batch.
+        self._batcher: Batcher[str, Claim] = Batcher(self._claim_batch, name="dexdesk-worker-claims", gather_turns=1)
 
     async def claim(self, order_id: str) -> Claim:
         """The claim of one order, made in the next batch (a database error reaches every caller of that batch)."""
-        future: asyncio.Future[Claim] = asyncio.get_running_loop().create_future()
-        self._waiting.setdefault(order_id, []).append(future)
-        if self._task is None or self._task.done():
-            self._task = asyncio.create_task(self._drain(), name="dexdesk-worker-claims")
-        return await future
-
-    async def _drain(self) -> None:
-        while self._waiting:
-            await asyncio.sleep(0)  # jobs started in this turn of the loop join the batch
-            batch, self._waiting = self._waiting, {}
-            try:
-                claims = await self._claim_many(list(batch))
-            except Exception as error:  # noqa: BLE001 - handed to every caller of this batch
-                for futures in batch.values():
-                    for future in futures:
-                        if not future.done():
-                            future.set_exception(error)
-                continue
-            for order_id, futures in batch.items():
-                for future in futures:
-                    if not future.done():
-                        future.set_result(claims[order_id])
+        return await self._batcher.submit(order_id)
 
     async def close(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            await asyncio.gather(self._task, return_exceptions=True)
-            self._task = None
+        await self._batcher.close()
+
+    async def _claim_batch(self, order_ids: list[str]) -> list[Claim | BaseException]:
+        # The same order asked twice in one batch is claimed once; both callers hear that claim.
+        claims = await self._claim_many(list(dict.fromkeys(order_ids)))
+        return [claims[order_id] for order_id in order_ids]

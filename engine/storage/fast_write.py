@@ -198,26 +198,25 @@ def _columns(rows: Sequence[tuple[Any, ...]], width: int) -> list[Any]:
 async def write_sqlite(driver: Any, batch: Sequence[Change], owner: str) -> BatchResult:
     """Write a batch on an aiosqlite connection; sqlite3 opens the transaction, the caller commits it.
 
-    The rows are built here, on the loop; the statements then run in one call on aiosqlite's own
-    thread (`_statements_sqlite`): each statement through aiosqlite's API is a thread hop (a
-    future, a queue, a wake-up through the loop's self-pipe), there were about nine per batch,
-    and on a loaded machine each hop also waits to be scheduled. The paper account settles after, in the
-    same transaction.
+    The rows are built here, on the loop, and each statement carries the whole batch
+    (`executemany`), so a batch costs a fixed few trips to aiosqlite's thread, not one per row:
+    the change sequence, the updates, the ledger and log rows. Each trip is a future, a queue and
+    a wake-up through the loop's self-pipe, and on a loaded machine a wait to be scheduled. Only
+    aiosqlite's public API is used. The paper account settles after, in the same transaction.
     """
     folds = _fold(batch)
-    updates = [
-        (*_update_row(fold.order, fold.expected_version, format_decimal, format_timestamp), owner)
-        for fold in folds.values()
-    ]
-    logs, executions = _log_and_ledger_rows(list(folds.values()), format_decimal, format_timestamp)
+    ids = list(folds)
     try:
-        # aiosqlite runs every call on the thread that owns the sqlite3 connection; `_execute` is
-        # how its own methods get there, and it is what lets the whole batch make one trip.
-        ids = list(folds)
-        seq, stored = await driver._execute(_statements_sqlite, driver._conn, ids, updates, logs, executions)
-        lost: set[str] = set()
+        seq = int((await driver.execute_fetchall(_BUMP))[0][0])
+        updates = []
+        for fold in folds.values():
+            row = _update_row(fold.order, fold.expected_version, format_decimal, format_timestamp)
+            updates.append((*row[:-2], seq, *row[-2:], owner))  # ... change_seq, then WHERE id, version, owner
         written = list(folds.values())
-        if stored is not None:  # some rows did not match: only the rows this batch wrote get logs
+        lost: set[str] = set()
+        if (await driver.executemany(_SQLITE_UPDATE, updates)).rowcount != len(updates):
+            # Some rows did not match: only the rows this batch wrote get logs and ledger entries.
+            stored = await _stored_sqlite(driver, ids)
             matched = {
                 order_id
                 for order_id, row in stored.items()
@@ -225,8 +224,11 @@ async def write_sqlite(driver: Any, batch: Sequence[Change], owner: str) -> Batc
             }
             _already, lost = _settle(folds, [i for i in ids if i not in matched], stored, owner)
             written = [folds[order_id] for order_id in ids if order_id in matched]
-            logs, executions = _log_and_ledger_rows(written, format_decimal, format_timestamp)
-            await driver._execute(_rows_sqlite, driver._conn, logs, executions)
+        logs, executions = _log_and_ledger_rows(written, format_decimal, format_timestamp)
+        if executions:
+            await driver.executemany(_SQLITE_LEDGER, executions)
+        if logs:
+            await driver.executemany(_SQLITE_LOG, logs)
         # The paper account settles the written orders that ended, in this same transaction.
         await settle_sqlite(driver, [change for fold in written for change in fold.changes])
     except sqlite3.OperationalError as error:  # "database is locked" and its kin: retry the batch
@@ -234,42 +236,15 @@ async def write_sqlite(driver: Any, batch: Sequence[Change], owner: str) -> Batc
     return BatchResult(seq, lost)
 
 
-def _statements_sqlite(
-    connection: sqlite3.Connection,
-    ids: list[str],
-    updates: list[tuple[Any, ...]],
-    logs: list[tuple[Any, ...]],
-    executions: list[tuple[Any, ...]],
-) -> tuple[int, dict[str, tuple[str | None, int, int]] | None]:
-    """The batch's statements, on aiosqlite's thread: the change sequence, then every row.
-
-    When every conditional update matched (the usual case) the log and ledger rows go in too and
-    None comes back; otherwise nothing more is written and the stored (owner, version, change_seq)
-    of the batch's orders come back, for the loop to tell written from lost.
-    """
-    seq = int(connection.execute(_BUMP).fetchone()[0])
-    # Each row ends with (id, expected version, owner); the sequence goes just before them.
-    cursor = connection.executemany(_SQLITE_UPDATE, [(*row[:-3], seq, *row[-3:]) for row in updates])
-    if cursor.rowcount != len(updates):
-        stored: dict[str, tuple[str | None, int, int]] = {}
-        for start in range(0, len(ids), _LOOKUP_CHUNK):
-            chunk = ids[start : start + _LOOKUP_CHUNK]
-            marks = ", ".join("?" * len(chunk))
-            query = f"SELECT id, owner, version, change_seq FROM orders WHERE id IN ({marks})"
-            stored.update({row[0]: (row[1], row[2], row[3]) for row in connection.execute(query, chunk)})
-        return seq, stored
-    _rows_sqlite(connection, logs, executions)
-    return seq, None
-
-
-def _rows_sqlite(
-    connection: sqlite3.Connection, logs: list[tuple[Any, ...]], executions: list[tuple[Any, ...]]
-) -> None:
-    """The batch's log lines and ledger entries (of the orders it wrote), on aiosqlite's thread."""
-    if executions:
-        connection.executemany(_SQLITE_LEDGER, executions)
-    if logs:
-        connection.executemany(_SQLITE_LOG, logs)
+async def _stored_sqlite(driver: Any, ids: list[str]) -> dict[str, tuple[str | None, int, int]]:
+    """The stored (owner, version, change_seq) of the batch's orders, to tell written from lost."""
+    stored: dict[str, tuple[str | None, int, int]] = {}
+    for start in range(0, len(ids), _LOOKUP_CHUNK):
+        chunk = ids[start : start + _LOOKUP_CHUNK]
+        marks = ", ".join("?" * len(chunk))
+        query = f"SELECT id, owner, version, change_seq FROM orders WHERE id IN ({marks})"
+        stored.update({row[0]: (row[1], row[2], row[3]) for row in await driver.execute_fetchall(query, chunk)})
+    return stored
 
 
 async def write_postgres(driver: Any, batch: Sequence[Change], owner: str) -> BatchResult:
