@@ -186,8 +186,9 @@ def _routable(catalog: PairCatalog, pair: str) -> PairSpec | None:
     """The routable pair `pair` names, or None (unknown tokens, a listed pair either way, no intermediate).
 
     Its BASE amounts are bounded so that on every hop of some intermediate the amount that hop's
-    pair trades stays within that pair's limits and below its shallower pool, at the listed
-    prices with `ROUTE_MARGIN` to spare; the bounds are a power of ten and a whole number of one
+    pair trades stays within that pair's limits and below half its shallower pool, at the listed
+    prices with `ROUTE_MARGIN` to spare (the other half absorbs the first hop's impact on what the
+    second moves); the bounds are a power of ten and a whole number of one
     significant digit, as the OpenAPI document writes them.
     """
     parts = pair.split("-")
@@ -210,7 +211,8 @@ def _routable(catalog: PairCatalog, pair: str) -> PairSpec | None:
             assert hop is not None
             hops.append(hop)
             per_base = worth / catalog.value(hop.base)  # hop BASE units per unit of our BASE
-            ceiling = min(hop.max_amount, Decimal(repr(min(hop.liquidity.values()))))
+            # Half the shallower pool: a hop's impact then at most doubles what the next hop moves.
+            ceiling = min(hop.max_amount, Decimal(repr(min(hop.liquidity.values()))) / 2)
             low = max(low, hop.min_amount / per_base * ROUTE_MARGIN)
             high = min(high, ceiling / per_base / ROUTE_MARGIN)
         low = Decimal(1).scaleb(int(low.log10().to_integral_value(ROUND_CEILING)))

@@ -45,7 +45,8 @@ def test_the_intermediate_nets_to_zero_each_hop_takes_its_better_venue_and_no_ro
         for decision in (sold, bought):
             first, second = decision.chosen.hops
             assert first.amount_out == second.amount_in  # what one hop gives, the other takes
-            assert first.token_out == second.token_in == spec.via[0].token
+            carrier = next(via.token for via in spec.via if via.min_amount <= size <= via.max_amount)
+            assert first.token_out == second.token_in == carrier  # the first intermediate that carries it
             if decision.chosen.direction is Direction.SELL:
                 assert (first.token_in, first.amount_in, second.token_out) == (spec.base, size, spec.quote)
                 assert decision.chosen.effective_price == (second.amount_out / size).quantize(places, ROUND_HALF_EVEN)
@@ -146,3 +147,18 @@ async def test_a_seed_replays_the_same_two_hop_routes_and_outcomes_on_both_datab
     assert outcomes[0] == outcomes[1]
     hopped = [route for *_rest, route in outcomes[0] if route is not None and route.hops]
     assert len(hopped) >= 6, "the routable orders went through two hops"
+
+
+def test_every_routable_pair_routes_its_smallest_and_largest_amount_both_ways() -> None:
+    catalog = default_catalog()
+    router = MockDexRouter(catalog, RouterSettings(seed=2), Clock(0))
+    rng = random.Random(2)
+    for name in catalog.routable_names():
+        spec = catalog[name]
+        for amount in (spec.min_amount, spec.max_amount):
+            for side in ("BUY", "SELL"):
+                request = validate_order(name, amount, side, catalog)
+                for at in (rng.uniform(0, 30 * 86400) for _ in range(5)):
+                    decision = router.quote_at(name, request.amount, request.direction, at)
+                    assert decision.chosen.effective_price > 0
+                    assert len(decision.chosen.hops) == 2
