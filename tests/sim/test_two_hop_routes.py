@@ -20,7 +20,7 @@ from engine.domain import Direction, OrderStatus
 from engine.engine import engine_settings
 from engine.log_kinds import LogKind
 from engine.pairs import default_catalog
-from engine.router import MockDexRouter, RouterSettings
+from engine.router import FEES, MockDexRouter, RouterSettings
 from engine.validation import InvalidOrder, validate_order
 from tests.conftest import postgres_schema, running
 
@@ -127,6 +127,16 @@ async def test_a_two_hop_order_confirms_with_each_hop_stored_and_the_account_set
     assert balances["RAY"].total == 10000 - sign * 3 * price
     assert balances["USDC"].total == 1000  # the intermediate nets to zero
     assert all(balance.reserved == 0 for balance in view.balances)
+    # Fees: both hops', in RAY. SOL-USDC then RAY-USDC (SELL) or the reverse (BUY): each hop sells
+    # its pair's BASE (keeps 1 - f) or buys it (keeps 1 / (1 + f)).
+    kept = Decimal(1)
+    for hop in hops:
+        rate = FEES[hop.venue]
+        kept *= 1 - rate if hop.token_in == hop.pair.split("-")[0] else 1 / (1 + rate)
+    moved = 3 * price
+    fee = moved * (1 / kept - 1) if direction == "SELL" else moved * (1 - kept)
+    [position] = [position for position in view.positions if position.pair == "SOL-RAY"]
+    assert position.fees == fee.quantize(Decimal("1e-12"))
 
 
 async def test_a_seed_replays_the_same_two_hop_routes_and_outcomes_on_both_databases(sqlite_url: str) -> None:
