@@ -14,7 +14,10 @@ account trades in (the engine's market seed) and its time base:
 It also stores each starting token's mark at reset, its cost basis: tokens the account starts
 with are a position bought at that price, so selling them closes a long instead of opening a
 short. A token's position lives in its home pair, the first listed pair with it as BASE (SOL in
-SOL-USDC); a token that is no pair's BASE (USDT) is only ever a QUOTE currency and needs none.
+SOL-USDC); every other pair with it as BASE (SOL-USDT, SOL-RAY) has its mark at reset stored too
+(size 0), so starting tokens sold there are drawn from the home holding at that pair's own cost
+basis rather than opening a short. A token that is no listed pair's BASE (USDT) is a QUOTE
+currency and has none.
 """
 
 from __future__ import annotations
@@ -65,17 +68,36 @@ def home_pair(token: str, catalog: PairCatalog) -> PairSpec | None:
 
 
 def reference_mark(market: Market, spec: PairSpec, at: float) -> Decimal:
-    """The pair's reference price at market time `at`, to the pair's price places."""
+    """The pair's reference price at market time `at`, to the pair's price places.
+
+    A routable pair (SOL-RAY) has no market of its own: its mark is its first intermediate's two
+    listed pairs' reference prices chained (SOL→USDC × USDC→RAY), the price its route trades around.
+    """
+    if spec.via:
+        price = 1.0
+        token = spec.base
+        for hop in spec.via[0].hops:
+            reference = market.reference(hop, at)
+            price, token = (price * reference, hop.quote) if hop.base == token else (price / reference, hop.base)
+        return Decimal(repr(price)).quantize(Decimal(1).scaleb(-spec.price_decimals))
     return Decimal(repr(market.reference(spec, at))).quantize(Decimal(1).scaleb(-spec.price_decimals))
 
 
 def start_marks(
     balances: dict[str, Decimal], catalog: PairCatalog, market: Market, at: float
 ) -> dict[str, tuple[Decimal, Decimal]]:
-    """Each starting token's home pair, with its size and its mark at reset (zero balances have none)."""
+    """Each starting token's home pair, with its size and its mark at reset (zero balances have none),
+    then every other pair, listed or routable, with that token as BASE, with size 0 and its mark at
+    reset: the cost basis of starting tokens sold there (engine/account/view.py draws them)."""
     marks: dict[str, tuple[Decimal, Decimal]] = {}
+    others: dict[str, tuple[Decimal, Decimal]] = {}
     for token, amount in balances.items():
-        spec = home_pair(token, catalog)
-        if spec is not None and amount > 0:
-            marks[spec.pair] = (amount, reference_mark(market, spec, at))
-    return marks
+        home = home_pair(token, catalog)
+        if home is None or amount <= 0:
+            continue
+        marks[home.pair] = (amount, reference_mark(market, home, at))
+        for name in [*catalog.names, *catalog.routable_names()]:
+            spec = catalog[name]
+            if spec.base == token and name != home.pair:
+                others[name] = (Decimal(0), reference_mark(market, spec, at))
+    return {**marks, **others}

@@ -5,8 +5,9 @@ cost: a BUY that adds to a long (or a SELL that adds to a short) moves the avera
 the position realizes `(exit − average) × size` in the QUOTE token. The tokens the account started
 with open their home pair's position at their mark at reset (engine/account/market.py), so
 selling them closes a long rather than opening a short. Unrealized PnL marks the open position to
-the pair's reference price now, in the account's own market. Everything is in each pair's QUOTE
-token.
+the pair's reference price now, in the account's own market. A starting token sold on another
+pair than its home is drawn from the home holding at that pair's mark at reset (`_draw_starting`).
+Everything is in each pair's QUOTE token.
 """
 
 from __future__ import annotations
@@ -119,12 +120,46 @@ def build_view(
     mark: Callable[[str], Decimal | None],
     start_marks: dict[str, tuple[Decimal, Decimal]] | None = None,
 ) -> AccountView:
-    """Positions from the starting holdings (pair → size, mark at reset) and then each fill, in fill order."""
+    """Positions from the starting holdings (pair → size, mark at reset) and then each fill, in fill order.
+
+    A starting token is one holding, shown in its home pair. A SELL of it on another pair (SOL on
+    SOL-USDT or SOL-RAY) that would open a short there first draws what is left of the starting
+    holding from the home pair, at that pair's own mark at reset (stored with size 0): the sale
+    closes a long, as it did on the home pair, and the starting SOL is never counted twice.
+    """
     positions: dict[str, Position] = {}
+    costs: dict[str, Decimal] = {}  # pair → its mark at reset: the cost basis of starting BASE sold there
+    homes: dict[str, Position] = {}  # token → the position holding its starting amount
     for pair, (size, cost) in (start_marks or {}).items():
-        positions[pair] = Position(pair, size=size, average_cost=cost, starting=size)
+        costs[pair] = cost
+        if size > 0:
+            positions[pair] = Position(pair, size=size, average_cost=cost, starting=size)
+            homes[pair.split("-")[0]] = positions[pair]
     for fill in fills:
-        positions.setdefault(fill.pair, Position(fill.pair)).add(fill)
+        position = positions.setdefault(fill.pair, Position(fill.pair))
+        home = homes.get(fill.pair.split("-")[0])
+        if fill.direction is Direction.SELL and home is not None and home is not position and fill.pair in costs:
+            _draw_starting(home, position, fill.amount, costs[fill.pair])
+        position.add(fill)
     for position in positions.values():
         position.mark = mark(position.pair)
     return AccountView(started_at, balances, sorted(positions.values(), key=lambda p: p.pair))
+
+
+def _draw_starting(home: Position, position: Position, selling: Decimal, cost: Decimal) -> None:
+    """Move what of the home pair's starting holding a sale on `position`'s pair needs to stay long.
+
+    Only what is still held from the start (never more than the home position holds) moves, and
+    never into a short, which that holding could not have been part of."""
+    if position.size < 0:
+        return
+    take = min(selling - position.size, home.starting, max(home.size, Decimal(0)))
+    if take <= 0:
+        return
+    home.size -= take
+    home.starting -= take
+    if home.size == 0:
+        home.average_cost = Decimal(0)
+    position.average_cost = (position.average_cost * position.size + cost * take) / (position.size + take)
+    position.size += take
+    position.starting += take

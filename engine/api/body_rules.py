@@ -143,9 +143,9 @@ def _amount(spec: PairSpec) -> dict[str, Any]:
 
 
 def order_body_schema(catalog: PairCatalog) -> dict[str, Any]:
-    """`POST /api/orders`: one branch per pair and order type."""
+    """`POST /api/orders`: one branch per pair and order type (a routable pair, e.g. SOL-RAY, market only)."""
     branches = []
-    for name in catalog.names:
+    for name in [*catalog.names, *catalog.routable_names()]:
         spec = catalog[name]
         common = {
             "pair": {"enum": _either_case(name)},
@@ -167,7 +167,8 @@ def order_body_schema(catalog: PairCatalog) -> dict[str, Any]:
             "expiresIn": _nullable(decimal_schema(None, None, MAX_EXPIRY_S, "seconds, above 0 and at most a year")),
         }
         required = ["pair", "amount", "direction"]
-        for properties, needed in ((market, required), (limit, [*required, "type", "limitPrice"])):
+        shapes = [(market, required), (limit, [*required, "type", "limitPrice"])]
+        for properties, needed in shapes if spec.listed else shapes[:1]:  # a routable pair: market orders only
             branches.append(
                 {"type": "object", "properties": properties, "required": needed, "additionalProperties": False}
             )
@@ -190,32 +191,33 @@ def execute_body_schema(catalog: PairCatalog) -> dict[str, Any]:
     """`POST /api/orders/execute`: one branch per token pair and side, `amount` or `amountIn`, `type` or `orderType`."""
     branches = []
     kind = {"anyOf": [{"enum": _either_case("market")}, NULL]}
-    for name in catalog.names:
-        spec = catalog[name]
-        for direction in Direction:
-            if direction is Direction.SELL:
-                tokens, amount = (spec.base, spec.quote), _amount(spec)
-            else:
-                low, high = quote_bounds(spec)
-                tokens, amount = (spec.quote, spec.base), decimal_schema(None, low, high, f"{spec.quote} to spend")
-            for amount_key, other_amount in (("amount", "amountIn"), ("amountIn", "amount")):
-                for kind_key, other_kind in (("type", "orderType"), ("orderType", "type")):
-                    properties = {
-                        "tokenIn": {"enum": _either_case(tokens[0])},
-                        "tokenOut": {"enum": _either_case(tokens[1])},
-                        amount_key: amount,
-                        other_amount: False,
-                        "slippage": slippage_schema(),
-                        kind_key: kind,
-                        other_kind: False,
-                        "userId": user_label_schema(),
+    sides = [(catalog[name], direction) for name in catalog.names for direction in Direction]
+    # Two listed tokens no listed pair trades: the routable pair tokenIn-tokenOut, sold (engine/api/execute.py).
+    sides += [(catalog[name], Direction.SELL) for name in catalog.routable_names()]
+    for spec, direction in sides:
+        if direction is Direction.SELL:
+            tokens, amount = (spec.base, spec.quote), _amount(spec)
+        else:
+            low, high = quote_bounds(spec)
+            tokens, amount = (spec.quote, spec.base), decimal_schema(None, low, high, f"{spec.quote} to spend")
+        for amount_key, other_amount in (("amount", "amountIn"), ("amountIn", "amount")):
+            for kind_key, other_kind in (("type", "orderType"), ("orderType", "type")):
+                properties = {
+                    "tokenIn": {"enum": _either_case(tokens[0])},
+                    "tokenOut": {"enum": _either_case(tokens[1])},
+                    amount_key: amount,
+                    other_amount: False,
+                    "slippage": slippage_schema(),
+                    kind_key: kind,
+                    other_kind: False,
+                    "userId": user_label_schema(),
+                }
+                branches.append(
+                    {
+                        "type": "object",
+                        "properties": properties,
+                        "required": ["tokenIn", "tokenOut", amount_key],
+                        "additionalProperties": False,
                     }
-                    branches.append(
-                        {
-                            "type": "object",
-                            "properties": properties,
-                            "required": ["tokenIn", "tokenOut", amount_key],
-                            "additionalProperties": False,
-                        }
-                    )
+                )
     return {"anyOf": branches, "example": {"tokenIn": "SOL", "tokenOut": "USDC", "amount": 1.5}}

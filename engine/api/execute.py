@@ -3,7 +3,9 @@
 Many clients written for the task speak this shape. A token pair maps onto a listed pair and a
 direction: selling the BASE token (SOL → USDC on SOL-USDC) is a SELL of `amount` SOL; paying
 with the QUOTE token (USDC → SOL) is a BUY whose SOL amount is the USDC amount at the current
-indicative price, rounded down to the pair's decimals (the answer says so).
+indicative price, rounded down to the pair's decimals (the answer says so). Two listed tokens
+that no listed pair trades (SOL → RAY) are the routable pair named `tokenIn-tokenOut`, sold:
+a SELL of `amount` tokenIn that the router carries through one intermediate token (engine/trading/hops.py).
 """
 
 from __future__ import annotations
@@ -66,8 +68,15 @@ def _find_pair(engine: Engine, token_in: str, token_out: str) -> tuple[PairSpec,
             return spec, Direction.SELL
         if (spec.base, spec.quote) == (token_out, token_in):
             return spec, Direction.BUY
-    listed = ", ".join(engine.catalog.names)
-    return FieldError("tokenOut", f"no listed pair trades {token_in[:16]} for {token_out[:16]} (listed: {listed})")
+    routed = engine.catalog.routable(f"{token_in}-{token_out}")
+    if routed is not None:
+        return routed, Direction.SELL
+    tokens = ", ".join(engine.catalog.tokens)
+    return FieldError(
+        "tokenOut",
+        f"no listed pair or route through one listed token trades {token_in[:16]} for {token_out[:16]} "
+        f"(listed tokens: {tokens})",
+    )
 
 
 def parse_execution(payload: dict[str, Any], engine: Engine) -> Execution:
@@ -106,6 +115,9 @@ def parse_execution(payload: dict[str, Any], engine: Engine) -> Execution:
     if direction is Direction.SELL:
         request = _validated(spec.pair, raw_amount, direction, slippage, engine)
         message = f"Order created and queued for processing: SELL {request.amount} {spec.base} on {spec.pair}"
+        if not spec.listed:
+            vias = " or ".join(via.token for via in spec.via)
+            message += f", routed through {vias} (no listed pair trades {spec.base} for {spec.quote})"
         execution = Execution(request, message)
     else:
         execution = _buy_with_quote(spec, raw_amount, slippage, engine)

@@ -170,6 +170,52 @@ class RouteLeg:
 
 
 @dataclass(frozen=True, slots=True)
+class RouteHop:
+    """One hop of a two-hop route (engine/trading/hops.py): a listed pair's pool on one venue, the tokens
+    in the order they flow and the amounts quoted, and once landed, the amounts executed."""
+
+    pair: str
+    venue: Venue
+    token_in: str
+    token_out: str
+    amount_in: Decimal
+    amount_out: Decimal
+    price: Decimal
+    fee: Decimal
+    price_impact: Decimal
+    executed: bool = False  # the amounts and price above are the landed ones
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "pair": self.pair,
+            "venue": str(self.venue),
+            "tokenIn": self.token_in,
+            "tokenOut": self.token_out,
+            "amountIn": str(self.amount_in),
+            "amountOut": str(self.amount_out),
+            "price": str(self.price),
+            "fee": str(self.fee),
+            "priceImpact": str(self.price_impact),
+            "executed": self.executed,
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> RouteHop:
+        return cls(
+            data["pair"],
+            Venue(data["venue"]),
+            data["tokenIn"],
+            data["tokenOut"],
+            Decimal(str(data["amountIn"])),
+            Decimal(str(data["amountOut"])),
+            Decimal(str(data["price"])),
+            Decimal(str(data["fee"])),
+            Decimal(str(data["priceImpact"])),
+            bool(data.get("executed", False)),
+        )
+
+
+@dataclass(frozen=True, slots=True)
 class Route:
     """What an attempt carries from BUILDING to SUBMITTED, kept so a restart can finish it.
 
@@ -184,6 +230,8 @@ class Route:
     market_time: float | None = None
     # A split order's legs (engine/trading/router.py); empty for a single-venue route, whose venue is `venue`.
     legs: tuple[RouteLeg, ...] = ()
+    # A two-hop route's hops in the order the tokens flow (engine/trading/hops.py); `venue` is the first's.
+    hops: tuple[RouteHop, ...] = ()
 
     def to_json(self) -> dict[str, Any]:
         data: dict[str, Any] = {
@@ -195,6 +243,8 @@ class Route:
             data["marketTime"] = self.market_time
         if self.legs:
             data["legs"] = [leg.to_json() for leg in self.legs]
+        if self.hops:
+            data["hops"] = [hop.to_json() for hop in self.hops]
         return data
 
     @classmethod
@@ -206,6 +256,7 @@ class Route:
             data["signature"],
             float(moment) if moment is not None else None,
             tuple(RouteLeg.from_json(leg) for leg in data.get("legs") or ()),
+            tuple(RouteHop.from_json(hop) for hop in data.get("hops") or ()),
         )
 
 

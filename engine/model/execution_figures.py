@@ -53,7 +53,19 @@ def settled_figures(
 
 
 def order_fee(order: Order) -> Decimal | None:
-    """The venue fees inside a CONFIRMED order's notional: each leg's own for a split, else its venue's."""
+    """The venue fees inside a CONFIRMED order's notional: each leg's own for a split, both hops' for
+    two hops, else its venue's."""
+    hops = order.route.hops if order.route is not None else ()
+    moved = notional(order.amount, order.execution_price)
+    if hops and moved is not None:
+        # Two hops: both fees, in the order's QUOTE. Each hop keeps 1/(1+f) of a BUY of its BASE
+        # and 1-f of a SELL; what the route kept is the product, so a BUY paid moved × (1 - kept)
+        # in fees and a SELL gave up moved × (1/kept - 1), as one venue's fee_share is for one hop.
+        kept = Decimal(1)
+        for hop in hops:
+            rate = FEES[hop.venue]
+            kept *= 1 / (1 + rate) if hop.token_in == hop.pair.split("-")[1] else 1 - rate
+        return moved * (1 - kept) if order.direction is Direction.BUY else moved * (1 / kept - 1)
     legs = order.route.legs if order.route is not None else ()
     if legs and all(leg.executed_price is not None for leg in legs):
         total = Decimal(0)

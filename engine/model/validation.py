@@ -116,7 +116,14 @@ def validate_pair(raw: object, catalog: PairCatalog) -> str | FieldError:
         return FieldError("pair", f"must be one of the listed pairs, in ASCII ({listed})")
     name = text.upper()
     if catalog.get(name) is None:
-        return FieldError("pair", f"must be one of the listed pairs ({listed})")
+        tokens = name.split("-")
+        if len(tokens) == 2 and catalog.hop_pair(tokens[0], tokens[1]) is not None:
+            return FieldError("pair", f"is listed the other way round: trade it as {tokens[1]}-{tokens[0]}")
+        return FieldError(
+            "pair",
+            f"must be one of the listed pairs ({listed}) or two listed tokens the router joins through a third, "
+            "e.g. SOL-RAY",
+        )
     return name
 
 
@@ -207,6 +214,10 @@ def validate_order(
         depth_error = _check_depth(amount_result, direction_result, catalog[pair_result])
         if depth_error:
             errors.append(depth_error)
+    if isinstance(pair_result, str) and extras.order_type is OrderType.LIMIT and not catalog[pair_result].listed:
+        errors.append(
+            FieldError("type", f"limit orders need a listed pair; {pair_result} is routed through another token")
+        )
     if errors:
         raise InvalidOrder(errors)
     assert isinstance(pair_result, str)
@@ -301,6 +312,9 @@ def _check_pair_limits(amount: Decimal, pair: str, catalog: PairCatalog) -> Fiel
         return FieldError("amount", f"must be at least {spec.min_amount} {spec.base}")
     if amount > spec.max_amount:
         return FieldError("amount", f"must be at most {spec.max_amount} {spec.base}")
+    if spec.via and not any(via.min_amount <= amount <= via.max_amount for via in spec.via):
+        ranges = ", ".join(f"{via.min_amount}-{via.max_amount} via {via.token}" for via in spec.via)
+        return FieldError("amount", f"no intermediate carries {amount} {spec.base} for {pair} ({ranges})")
     return None
 
 
@@ -322,8 +336,8 @@ def _check_depth(amount: Decimal, direction: Direction, spec: PairSpec) -> Field
     The router quotes both venues for every order, so a BUY must be below the shallower pool's
     depth (a SELL adds to the pool and is never refused for depth).
     """
-    if direction is not Direction.BUY:
-        return None
+    if direction is not Direction.BUY or not spec.listed:
+        return None  # a routable pair's limits already keep each hop below its pools' depth
     venue, depth = min(spec.liquidity.items(), key=lambda item: item[1])
     depth_text = f"{Decimal(repr(depth)).normalize():,f}"
     if amount >= Decimal(repr(depth)):

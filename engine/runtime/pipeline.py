@@ -235,8 +235,7 @@ class AttemptRunner:
         sent = t.entry(
             OrderStatus.SUBMITTED,
             LogKind.SUBMITTED,
-            f"transaction {built.route.signature[:12]}… sent to "
-            f"{' + '.join(str(leg.venue) for leg in chosen.legs) or chosen.venue}; waiting for confirmation",
+            f"transaction {built.route.signature[:12]}… sent to {_venues_text(chosen)}; waiting for confirmation",
             {"signature": built.route.signature, "venue": str(chosen.venue)},
             at=at,
         )
@@ -265,6 +264,14 @@ class AttemptRunner:
             route = replace(order.route, legs=execution.legs)
             data["legs"] = [leg.to_json() for leg in execution.legs]
             where = " + ".join(f"{leg.venue} {leg.amount} at {leg.executed_price}" for leg in execution.legs)
+        if execution.hops:
+            # Two hops: each hop's landed amounts are kept on the route (the intermediate nets to zero).
+            route = replace(order.route, hops=execution.hops)
+            data["hops"] = [hop.to_json() for hop in execution.hops]
+            where = " then ".join(
+                f"{hop.venue} {hop.amount_in} {hop.token_in} → {hop.amount_out} {hop.token_out}"
+                for hop in execution.hops
+            )
         confirmed = t.entry(
             OrderStatus.CONFIRMED,
             LogKind.CONFIRMED,
@@ -394,3 +401,12 @@ def _quote_line(quote: Quote) -> str:
         f"{quote.venue} quote: {quote.effective_price} effective (pool {quote.pool_price}, "
         f"fee {quote.fee_rate * 100:.2f}%, impact {impact:.4f}%)"
     )
+
+
+def _venues_text(chosen: Quote) -> str:
+    """Where a swap was sent: one venue, a split's venues, or a two-hop route's in the order they trade."""
+    if chosen.legs:
+        return " + ".join(str(leg.venue) for leg in chosen.legs)
+    if chosen.hops:
+        return " then ".join(str(hop.venue) for hop in chosen.hops)
+    return str(chosen.venue)

@@ -10,6 +10,43 @@ from engine.model.domain import Direction, Venue
 
 
 @dataclass(frozen=True, slots=True)
+class HopQuote:
+    """One hop of a two-hop route: a swap of `amount_in` of one token for `amount_out` of another on
+    one venue's pool of a listed pair. `price` is that pair's QUOTE per BASE for this swap, fee and
+    impact included, so a trader reads it like any quote of the pair."""
+
+    pair: str
+    venue: Venue
+    token_in: str
+    token_out: str
+    amount_in: Decimal
+    amount_out: Decimal
+    pool_price: Decimal
+    fee_rate: Decimal
+    price_impact: Decimal
+    price: Decimal
+    fee: Decimal  # the venue's fee in the hop pair's QUOTE token, as every fee in dexdesk is
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "pair": self.pair,
+            "venue": str(self.venue),
+            "tokenIn": self.token_in,
+            "tokenOut": self.token_out,
+            "amountIn": self.amount_in,
+            "amountOut": self.amount_out,
+            "poolPrice": self.pool_price,
+            "feeRate": self.fee_rate,
+            "fee": self.fee,
+            "priceImpact": self.price_impact,
+            "price": self.price,
+        }
+
+    def text(self) -> str:
+        return f"{self.venue} {self.amount_in} {self.token_in} → {self.amount_out} {self.token_out} on {self.pair}"
+
+
+@dataclass(frozen=True, slots=True)
 class Quote:
     """One venue's price for one order, as an aggregator shows it."""
 
@@ -25,6 +62,9 @@ class Quote:
     # A split across both venues (engine/trading/split.py): each leg's own quote; `venue` is the larger
     # leg's, and the figures above are the legs' amount-weighted (fee: notional-weighted) average.
     legs: tuple[Quote, ...] = ()
+    # A two-hop route (engine/trading/hops.py): each hop in the order the tokens flow; `venue` is the first
+    # hop's, `effective_price` the whole route's in this order's pair, fee and impact compounded.
+    hops: tuple[HopQuote, ...] = ()
 
     def to_json(self) -> dict[str, Any]:
         side = "maxSpent" if self.direction is Direction.BUY else "minReceived"
@@ -38,10 +78,14 @@ class Quote:
         }
         if self.legs:
             data["legs"] = [{**leg.to_json(), "amount": leg.amount} for leg in self.legs]
+        if self.hops:
+            data["hops"] = [hop.to_json() for hop in self.hops]
         return data
 
     def legs_text(self) -> str:
-        """ "raydium 12,000 at 150.1 + meteora 8,000 at 150.3" for a split; "" otherwise."""
+        """ "raydium 12,000 at 150.1 + meteora 8,000 at 150.3" for a split, the hops of a two-hop route, else ""."""
+        if self.hops:
+            return " then ".join(hop.text() for hop in self.hops)
         return " + ".join(f"{leg.venue} {leg.amount} at {leg.effective_price}" for leg in self.legs)
 
 
@@ -53,14 +97,28 @@ class RoutingDecision:
 
     @property
     def other(self) -> Quote:
-        """What the choice beat: the other venue, or for a split the better single venue."""
-        if self.chosen.legs:
+        """What the choice beat: the other venue, or for a split or two hops the better compared quote."""
+        if self.chosen.legs or self.chosen.hops:
             buying = self.chosen.direction is Direction.BUY
             return min(self.quotes, key=lambda quote: quote.effective_price if buying else -quote.effective_price)
         return self.quotes[1] if self.chosen is self.quotes[0] else self.quotes[0]
 
     def reason(self) -> str:
         better = "lower" if self.chosen.direction is Direction.BUY else "higher"
+        if self.chosen.hops:
+            via = self.chosen.hops[0].token_out
+            if self.quotes[0].hops:  # no listed pair: the compared quotes are the other two-hop routes
+                why = "no listed pair trades these tokens"
+                compared = (
+                    f"the best single-venue route ({self.other.venue} on both hops) at {self.other.effective_price}"
+                )
+            else:
+                why = "the two hops beat the direct pair"
+                compared = f"{self.other.venue} direct at {self.other.effective_price}"
+            return (
+                f"two hops via {via} ({why}): {self.chosen.legs_text()}; average {self.chosen.effective_price} "
+                f"is {better} than {compared} by {self.margin_bps} bps after both hops' fees and impact"
+            )
         if self.chosen.legs:
             return (
                 f"split {self.chosen.legs_text()}: average {self.chosen.effective_price} is {better} than "
@@ -80,4 +138,6 @@ class RoutingDecision:
         }
         if self.chosen.legs:
             data["split"] = self.chosen.to_json()
+        if self.chosen.hops:
+            data["twoHop"] = {**self.chosen.to_json(), "via": self.chosen.hops[0].token_out}
         return data

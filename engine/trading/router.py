@@ -18,11 +18,12 @@ from functools import partial
 from typing import Protocol
 
 from engine.model.clock import Clock
-from engine.model.domain import Direction, Order, OrderType, Route, RouteLeg, Venue
+from engine.model.domain import Direction, Order, OrderType, Route, RouteHop, RouteLeg, Venue
 from engine.trading.base58 import b58encode
+from engine.trading.hops import TwoHopQuoter
 from engine.trading.market import Market
 from engine.trading.pairs import PairCatalog, PairSpec
-from engine.trading.quotes import Quote, RoutingDecision
+from engine.trading.quotes import HopQuote, Quote, RoutingDecision
 from engine.trading.split import split_quote
 
 FEES: dict[Venue, Decimal] = {Venue.RAYDIUM: Decimal("0.003"), Venue.METEORA: Decimal("0.002")}
@@ -71,6 +72,7 @@ class Execution:
     price: Decimal
     tx_hash: str
     legs: tuple[RouteLeg, ...] = ()  # a split's legs with their executed prices
+    hops: tuple[RouteHop, ...] = ()  # a two-hop route's hops with their executed amounts
 
 
 def worst_price(effective_price: Decimal, direction: Direction, slippage: Decimal, places: int) -> Decimal:
@@ -132,6 +134,10 @@ class MockDexRouter:
         # quote was made for (order n at n × STEP_S), so that decision is kept until it routes:
         # quoting is the costliest step of an attempt, and it is a pure function of these inputs.
         self._indicated: dict[_DecisionKey, RoutingDecision] = {}
+        self.two_hop = TwoHopQuoter(catalog, FEES, self._pool)
+
+    def _pool(self, spec: PairSpec, venue: Venue, at: float) -> Decimal:
+        return Decimal(repr(self.market.pool_price(spec, venue, at)))
 
     def _rng(self, order_seq: int, attempt: int, purpose: str, trigger: float | None = None) -> random.Random:
         # A limit order that went back to waiting counts its attempts afresh when it triggers
@@ -193,8 +199,35 @@ class MockDexRouter:
     def quote_at(
         self, pair: str, amount: Decimal, direction: Direction, at: float, slippage: Decimal | None = None
     ) -> RoutingDecision:
-        """Both venues' quotes and the choice at market time `at`."""
+        """Both venues' quotes and the choice at market time `at`; a routable pair's two hops.
+
+        A listed pair is always traded on its own pools (split or not). Two hops are not weighed
+        against it: the market walks each listed pair's reference on its own (engine/trading/market.py),
+        so a triangle such as SOL-USDT × USDC-USDT drifts up to ~20 % off SOL-USDC, and a route
+        "better" through it would be that drift, a free round trip, not a better route.
+        """
         spec = self.catalog[pair]
+        if not spec.listed:
+            tolerance = self.settings.slippage_tolerance if slippage is None else slippage
+            return self._two_hop_decision(spec, amount, direction, at, tolerance)
+        return self._direct_decision(spec, amount, direction, at, slippage)
+
+    def _two_hop_decision(
+        self, spec: PairSpec, amount: Decimal, direction: Direction, at: float, tolerance: Decimal
+    ) -> RoutingDecision:
+        found = self.two_hop.candidates(spec, amount, direction, at, tolerance)
+        if found is None:
+            raise SwapFailed(f"no intermediate's pools can carry {amount} {spec.base} for {spec.pair} now")
+        chosen, *singles = found
+        buying = direction is Direction.BUY
+        other = min(singles, key=lambda quote: quote.effective_price if buying else -quote.effective_price)
+        worse = other.effective_price
+        margin = abs(worse - chosen.effective_price) / worse * 10000 if worse else Decimal(0)
+        return RoutingDecision((singles[0], singles[1]), chosen, margin.quantize(Decimal("0.1"), ROUND_HALF_EVEN))
+
+    def _direct_decision(
+        self, spec: PairSpec, amount: Decimal, direction: Direction, at: float, slippage: Decimal | None
+    ) -> RoutingDecision:
         first, second = (self.quote_for(spec, amount, direction, venue, at, slippage) for venue in _VENUES)
         decision = self.decide((first, second))
         tolerance = self.settings.slippage_tolerance if slippage is None else slippage
@@ -259,7 +292,8 @@ class MockDexRouter:
         chosen = decision.chosen
         signature = self._signature(order.seq, attempt, order.trigger_time)
         legs = tuple(RouteLeg(leg.venue, leg.amount, leg.effective_price) for leg in chosen.legs)
-        route = Route(chosen.venue, chosen.effective_price, signature, chosen.market_time, legs)
+        hops = tuple(_route_hop(hop) for hop in chosen.hops)
+        route = Route(chosen.venue, chosen.effective_price, signature, chosen.market_time, legs, hops)
         return BuiltSwap(route, tuple(notes))
 
     def _landed(self, spec: PairSpec, amount: Decimal, direction: Direction, venue: Venue, at: float) -> Decimal:
@@ -306,7 +340,12 @@ class MockDexRouter:
             replace(leg, executed_price=self._landed(spec, leg.amount, order.direction, leg.venue, landed_at))
             for leg in route.legs
         )
-        if executed_legs:
+        executed_hops: tuple[RouteHop, ...] = ()
+        if route.hops:
+            executed_hops = self._landed_hops(order, route.hops, landed_at)
+            moved = executed_hops[-1].amount_out if order.direction is Direction.SELL else executed_hops[0].amount_in
+            executed = (moved / order.amount).quantize(Decimal(1).scaleb(-spec.price_decimals), ROUND_HALF_EVEN)
+        elif executed_legs:
             # One order, one price: the whole fill's average, each leg at its own pool when it lands.
             total = sum((leg.amount * (leg.executed_price or 0) for leg in executed_legs), Decimal(0))
             executed = (total / order.amount).quantize(Decimal(1).scaleb(-spec.price_decimals), ROUND_HALF_EVEN)
@@ -324,7 +363,39 @@ class MockDexRouter:
             tolerance = order.terms.slippage if order.terms.slippage is not None else self.settings.slippage_tolerance
             # As many places as it takes: "1.00% exceeds tolerance 1.00%" would hide the difference.
             raise SwapFailed(f"slippage {_percents(worse_by, tolerance)}: quoted {reference}, executed {executed}")
-        return Execution(executed, route.signature, executed_legs)
+        return Execution(executed, route.signature, executed_legs, executed_hops)
+
+    def _landed_hops(self, order: Order, hops: tuple[RouteHop, ...], at: float) -> tuple[RouteHop, ...]:
+        """The same hops on the same venues, on the pools as they are when the swap lands.
+
+        A SELL sends exactly `amount` into the first hop and each hop takes all the previous one
+        gave; a BUY asks the last hop for exactly `amount` and each hop for exactly what the next
+        takes: the intermediate token nets to zero whatever the pools did meanwhile."""
+        selling = order.direction is Direction.SELL
+        landed: dict[int, HopQuote] = {}
+        carried = order.amount
+        for index in range(len(hops)) if selling else reversed(range(len(hops))):
+            hop = hops[index]
+            found = self.two_hop.hop(hop.token_in, hop.token_out, hop.venue, at, carried, selling)
+            if found is None:
+                raise SwapFailed(f"{hop.venue}'s {hop.pair} pool could not carry the hop when it landed")
+            landed[index] = found
+            carried = found.amount_out if selling else found.amount_in
+        return tuple(replace(_route_hop(landed[index]), executed=True) for index in range(len(hops)))
+
+
+def _route_hop(hop: HopQuote) -> RouteHop:
+    return RouteHop(
+        hop.pair,
+        hop.venue,
+        hop.token_in,
+        hop.token_out,
+        hop.amount_in,
+        hop.amount_out,
+        hop.price,
+        hop.fee,
+        hop.price_impact,
+    )
 
 
 def _percents(slippage: Decimal, tolerance: Decimal) -> str:

@@ -104,7 +104,7 @@ async def test_metrics_parse_with_prometheus_clients_own_parser(server: ServePro
         assert families["dexdesk_websocket_connections"].samples[0].value >= 1  # the board feed open above
 
 
-def test_the_label_is_the_reports_last_column(server: ServeProcess, tmp_path: Path) -> None:
+def test_the_label_is_a_report_column_after_the_figures(server: ServeProcess, tmp_path: Path) -> None:
     with httpx.Client(base_url=server.url) as client:
         body = {"pair": "SOL-USDC", "amount": "1", "direction": "BUY", "userId": 'desk "A", team 2'}
         created = client.post("/api/orders", json=body).json()["orderId"]
@@ -119,6 +119,6 @@ def test_the_label_is_the_reports_last_column(server: ServeProcess, tmp_path: Pa
     assert exported.returncode == 0, exported.stderr
     with report.open(encoding="utf-8-sig", newline="") as handle:
         rows = {row["id"]: row for row in csv.DictReader(handle)}
-        assert list(rows[created])[-1] == "userId"
+        assert list(rows[created])[-3:] == ["fee", "userId", "outcome"], "docs/csv.md's order"
     assert rows[created]["userId"] == 'desk "A", team 2'
     assert {row["userId"] for order_id, row in rows.items() if order_id != created} <= {"", "user123", "someone-else"}

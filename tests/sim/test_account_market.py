@@ -56,7 +56,7 @@ async def test_account_json_is_identical_whatever_seed_or_time_scale_it_is_read_
 
 def _realized_in_fill_order(orders: list[Order], start: dict[str, tuple[Decimal, Decimal]]) -> dict[str, Decimal]:
     """Average cost and realized PnL recomputed from the stored orders alone, in the order they executed."""
-    books: dict[str, list[Decimal]] = {pair: [size, cost, Decimal(0)] for pair, (size, cost) in start.items()}
+    books = {pair: [size, cost, Decimal(0)] for pair, (size, cost) in start.items() if size}  # home pairs
     confirmed = [order for order in orders if order.status is OrderStatus.CONFIRMED]
     for order in sorted(confirmed, key=lambda order: (order.updated_at, order.seq)):
         assert order.execution_price is not None

@@ -244,7 +244,23 @@ class OrderDetail(QDialog):
         self.facts["Order id"].setText(order.id)
         self._render_terms(quote_token)
         legs = order.route.legs if order.route is not None else ()
-        if legs:  # a split: each venue's part, at its executed price once landed (else its quote)
+        hops = order.route.hops if order.route is not None else ()
+        if hops:  # two hops: each venue in the order the tokens flow, with what went in and came out
+            self.facts["Venue"].setText(
+                " then ".join(
+                    f"{hop.venue} {_token_amount(hop.amount_in)} {hop.token_in} → "
+                    f"{_token_amount(hop.amount_out)} {hop.token_out}"
+                    for hop in hops
+                )
+            )
+            self.facts["Venue"].setToolTip(
+                "\n".join(
+                    f"{hop.pair} on {hop.venue}: price {hop.price}, fee {hop.fee}, "
+                    f"impact {impact_text(hop.price_impact)} ({'as landed' if hop.executed else 'as quoted'})"
+                    for hop in hops
+                )
+            )
+        elif legs:  # a split: each venue's part, at its executed price once landed (else its quote)
             self.facts["Venue"].setText(
                 " + ".join(
                     f"{leg.venue} {formats.amount(order.pair, leg.amount)}"
@@ -396,24 +412,30 @@ class OrderDetail(QDialog):
                 lambda quote: f"{bound_total or group_decimal(Decimal(str(quote[limit_key])), places)} {quote_token}",
             ),
         ]
+        # Two hops: the columns are the single-venue routes the chosen one (each hop's better venue) beat.
+        starred = None if isinstance(decision.get("twoHop"), dict) else decision["chosen"]
         self.quotes.setRowCount(len(rows) + 1)
         for row, (title, render) in enumerate(rows):
             self.quotes.setItem(row, 0, cell(title, color=MUTED_TEXT))
             for column, venue in enumerate(venues, start=1):
                 quote = by_venue.get(venue)
-                chosen = venue == decision["chosen"]
+                chosen = venue == starred
                 text_value = render(quote) if quote else "—"
                 self.quotes.setItem(row, column, cell(text_value, right=True, color=WINNER_TEXT if chosen else None))
         verdict_row = len(rows)
         self.quotes.setItem(verdict_row, 0, cell("Route", color=MUTED_TEXT))
         for column, venue in enumerate(venues, start=1):
-            chosen = venue == decision["chosen"]
+            chosen = venue == starred
             self.quotes.setItem(
                 verdict_row,
                 column,
                 cell(f"★ +{decision['marginBps']} bps" if chosen else "", right=True, color=WINNER_TEXT),
             )
         better = "lower" if buying else "higher"
+        two_hop = decision.get("twoHop")
+        if isinstance(two_hop, dict):
+            self.quote_verdict.setText(_two_hop_verdict(two_hop, decision, better, places, quote_token))
+            return
         split = decision.get("split")
         if isinstance(split, dict):
             legs = " + ".join(
@@ -473,3 +495,27 @@ class OrderDetail(QDialog):
     def _copy_hash(self) -> None:
         if self.order.tx_hash:
             QGuiApplication.clipboard().setText(self.order.tx_hash)
+
+
+def _two_hop_verdict(two_hop: dict[str, Any], decision: dict[str, Any], better: str, places: int, token: str) -> str:
+    """Each hop as quoted (venue, amounts, its pair's price, fee, impact) and why this route.
+
+    The two columns above are the routes that keep one venue on both hops; the chosen route
+    takes each hop's better venue, so it is measured against the better of those two."""
+    hops = "; then ".join(
+        f"{hop['venue']} {_token_amount(Decimal(str(hop['amountIn'])))} {hop['tokenIn']} → "
+        f"{_token_amount(Decimal(str(hop['amountOut'])))} {hop['tokenOut']} on {hop['pair']} at "
+        f"{hop['price']} (fee {percent(Decimal(str(hop['feeRate'])))}, "
+        f"impact {impact_text(Decimal(str(hop['priceImpact'])))})"
+        for hop in two_hop.get("hops", [])
+    )
+    average = group_decimal(Decimal(str(two_hop["effectivePrice"])), places)
+    return (
+        f"Two hops via {two_hop['via']} (no listed pair trades these tokens): {hops}. Average {average} {token}, "
+        f"{better} than keeping one venue on both hops (the columns above) by {decision['marginBps']} bps."
+    )
+
+
+def _token_amount(value: Decimal) -> str:
+    """A hop's amount as the route computed it (12 places at most), grouped, without trailing zeros."""
+    return f"{value.normalize():,f}"
