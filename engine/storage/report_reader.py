@@ -40,7 +40,7 @@ REPORT_COLUMNS = (
     "slippage_bps",
     "notional",
     "fee",
-    # The client's label (the API's `userId`), after the figures (revision 0007); the outcome is added after it by the report.
+    # The client's label (the API's `userId`), after the figures (revision 0007); the report adds the outcome.
     "user_label",
 )
 _BUSY_TIMEOUT_S = 5.0
