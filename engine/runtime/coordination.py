@@ -14,7 +14,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from engine.model.clock import Clock
@@ -61,7 +61,8 @@ class Coordinator:
         self._last_takeover = 0.0
         # What was last announced of each unfinished order another process runs (engine/runtime/missed_states.py).
         self._heard: dict[str, Heard] = {}
-        self._since = clock.utc_now()
+        # Set on the loop's clock at start(); an engine may be built before its loop runs (the desk's).
+        self._since = datetime.now(UTC)
 
     def lease_until(self) -> Any:
         return self.clock.utc_now() + timedelta(seconds=self.lease_s)
