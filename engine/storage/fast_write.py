@@ -36,10 +36,18 @@ from engine.model.jsonfmt import dumps, format_decimal
 from engine.storage.account_store import settle_postgres, settle_sqlite
 from engine.storage.change_feed import POSTGRES_MARK
 from engine.storage.changes import Change
-from engine.storage.figure_columns import figure_values
+from engine.storage.order_codec import (
+    LEDGER_COLUMNS,
+    LOG_COLUMNS,
+    STATE_COLUMNS,
+    UPDATE_KEY,
+    as_is,
+    postgres_write,
+    sqlite_insert,
+    sqlite_update,
+    state_values,
+)
 
-_LOG_COLUMNS = ("order_id", "idx", "timestamp", "status", "message", "data", "kind")
-_LEDGER_COLUMNS = ("signature", "order_id", "venue", "price", "executed_at")
 _BUMP = "UPDATE change_counter SET value = value + 1 WHERE id = 1 RETURNING value"
 _LOOKUP_CHUNK = 500
 
@@ -75,24 +83,8 @@ def _fold(batch: Sequence[Change]) -> dict[str, _Fold]:
 
 
 def _update_row(order: Order, expected: int, decimal: Any, timestamp: Any) -> tuple[Any, ...]:
-    price = order.execution_price
-    route = order.route
-    return (
-        str(order.status),
-        str(order.dex) if order.dex else None,
-        decimal(price) if price is not None else None,
-        order.tx_hash,
-        order.attempts,
-        order.error,
-        timestamp(order.updated_at),
-        dumps(route.to_json()) if route else None,
-        len(order.logs),
-        order.version,
-        timestamp(order.retry_at) if order.retry_at is not None else None,
-        *figure_values(order, decimal),
-        order.id,
-        expected,
-    )
+    """The order's state (order_codec.STATE_COLUMNS), then the key its conditional update matches."""
+    return (*state_values(order, decimal, timestamp), order.id, expected)
 
 
 def _log_and_ledger_rows(
@@ -125,50 +117,11 @@ def _log_and_ledger_rows(
     return logs, executions
 
 
-def _insert(table: str, columns: Sequence[str], placeholder: Any) -> str:
-    values = ", ".join(placeholder(i) for i in range(1, len(columns) + 1))
-    return f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({values})"
-
-
-_SQLITE_UPDATE = (
-    "UPDATE orders SET status = ?, dex = ?, execution_price = ?, tx_hash = ?, attempts = ?, error = ?, "
-    "updated_at = ?, route = ?, log_count = ?, version = ?, retry_at = ?, "
-    "quoted_price = ?, slippage_bps = ?, notional = ?, fee = ?, confirm_ms = ?, change_seq = ? "
-    "WHERE id = ? AND version = ? AND owner = ?"
-)
-_SQLITE_LOG = _insert("order_logs", _LOG_COLUMNS, lambda _i: "?")
-_SQLITE_LEDGER = _insert("ledger", _LEDGER_COLUMNS, lambda _i: "?")
-
-# One statement, one round trip: the conditional updates, then the log lines and ledger entries of
-# exactly the orders they matched (a data-modifying CTE's RETURNING is what the others read).
-_POSTGRES_WRITE = f"""
-WITH updated AS (
-    UPDATE orders AS o SET status = v.status, dex = v.dex, execution_price = v.execution_price,
-        tx_hash = v.tx_hash, attempts = v.attempts, error = v.error, updated_at = v.updated_at,
-        route = v.route, log_count = v.log_count, version = v.version, retry_at = v.retry_at,
-        quoted_price = v.quoted_price, slippage_bps = v.slippage_bps, notional = v.notional, fee = v.fee,
-        confirm_ms = v.confirm_ms, change_seq = {POSTGRES_MARK}
-    FROM unnest($1::text[], $2::text[], $3::numeric[], $4::text[], $5::int[], $6::text[],
-                $7::timestamptz[], $8::text[], $9::int[], $10::int[], $11::timestamptz[],
-                $12::numeric[], $13::numeric[], $14::numeric[], $15::numeric[], $16::bigint[], $17::text[], $18::int[])
-        AS v(status, dex, execution_price, tx_hash, attempts, error, updated_at, route, log_count, version,
-             retry_at, quoted_price, slippage_bps, notional, fee, confirm_ms, id, expected)
-    WHERE o.id = v.id AND o.version = v.expected AND o.owner = $19
-    RETURNING o.id, o.change_seq
-), logged AS (
-    INSERT INTO order_logs (order_id, idx, timestamp, status, message, data, kind)
-    SELECT * FROM unnest($20::text[], $21::int[], $22::timestamptz[], $23::text[], $24::text[], $25::text[],
-                         $26::text[]) AS l(order_id, idx, timestamp, status, message, data, kind)
-    WHERE l.order_id IN (SELECT id FROM updated)
-), executed AS (
-    INSERT INTO ledger (signature, order_id, venue, price, executed_at)
-    SELECT * FROM unnest($27::text[], $28::text[], $29::text[], $30::numeric[], $31::timestamptz[])
-        AS g(signature, order_id, venue, price, executed_at)
-    WHERE g.order_id IN (SELECT id FROM updated)
-)
-SELECT id, change_seq FROM updated
-"""
-_UPDATE_WIDTH = 18  # the arrays `_update_row` makes for the statement above: $1 … $18
+_SQLITE_UPDATE = sqlite_update()
+_SQLITE_LOG = sqlite_insert("order_logs", LOG_COLUMNS)
+_SQLITE_LEDGER = sqlite_insert("ledger", LEDGER_COLUMNS)
+_POSTGRES_WRITE = postgres_write(POSTGRES_MARK)
+_UPDATE_WIDTH = len(STATE_COLUMNS) + len(UPDATE_KEY)  # the arrays `_update_row` makes for the statement
 _POSTGRES_LOOKUP = "SELECT id, owner, version, change_seq FROM orders WHERE id = ANY($1::text[])"
 
 
@@ -184,10 +137,6 @@ def _settle(
         else:
             lost.add(order_id)
     return already, lost
-
-
-def _as_is(value: Any) -> Any:
-    return value
 
 
 def _columns(rows: Sequence[tuple[Any, ...]], width: int) -> list[Any]:
@@ -256,11 +205,11 @@ async def write_postgres(driver: Any, batch: Sequence[Change], owner: str) -> Ba
     import asyncpg  # only PostgreSQL users pay for the import
 
     folds = _fold(batch)
-    rows = [_update_row(fold.order, fold.expected_version, _as_is, _as_is) for fold in folds.values()]
-    logs, executions = _log_and_ledger_rows(list(folds.values()), _as_is, _as_is)
+    rows = [_update_row(fold.order, fold.expected_version, as_is, as_is) for fold in folds.values()]
+    logs, executions = _log_and_ledger_rows(list(folds.values()), as_is, as_is)
     updates = _columns(rows, _UPDATE_WIDTH)
     # Every order's log and ledger rows go along; the statement keeps those of the orders it updated.
-    appended = _columns(logs, len(_LOG_COLUMNS)) + _columns(executions, len(_LEDGER_COLUMNS))
+    appended = _columns(logs, len(LOG_COLUMNS)) + _columns(executions, len(LEDGER_COLUMNS))
     try:
         async with driver.transaction():
             returned = await driver.fetch(_POSTGRES_WRITE, *updates, owner, *appended)

@@ -21,36 +21,22 @@ from engine.model.domain import (
 )
 from engine.model.jsonfmt import dumps, format_decimal
 from engine.model.log_kinds import WAITING_AGAIN, infer_kind
-from engine.storage.figure_columns import FIGURE_COLUMNS, figure_values
+from engine.storage.order_codec import STATE_NAMES, as_is, state_values
 
 
 def order_row(order: Order) -> dict[str, Any]:
+    """The whole row SQLAlchemy inserts at submission: the order's identity, then its state (order_codec)."""
     return {
         "id": order.id,
         "pair": order.pair,
         "direction": str(order.direction),
         "amount": order.amount,
-        "status": str(order.status),
-        "dex": str(order.dex) if order.dex else None,
-        "execution_price": order.execution_price,
-        "tx_hash": order.tx_hash,
-        "attempts": order.attempts,
-        "error": order.error,
         "created_at": order.created_at,
-        "updated_at": order.updated_at,
-        "route": dumps(order.route.to_json()) if order.route else None,
-        "log_count": len(order.logs),
-        "version": order.version,
         "owner": order.owner,
-        "retry_at": order.retry_at,
         "user_label": order.user_label,
         "request_key": order.request_key,
-        **dict(zip(FIGURE_COLUMNS, figure_values(order, _as_is), strict=True)),
+        **dict(zip(STATE_NAMES, state_values(order, as_is, as_is), strict=True)),
     }
-
-
-def _as_is(value: Decimal) -> Decimal:
-    return value  # SQLAlchemy's column types store it
 
 
 def log_rows(order_id: str, first_index: int, entries: Sequence[LogEntry]) -> list[dict[str, Any]]:

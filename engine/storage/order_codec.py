@@ -1,0 +1,132 @@
+"""The stored order row, declared once: which columns a state change rewrites, their PostgreSQL
+types, and how each is read off an `Order`.
+
+Three writers store the same row: SQLAlchemy's insert at submission (`rows.order_row`, a dict),
+the SQLite group commit (a tuple per order for `executemany`) and the PostgreSQL group commit (one
+array per column for `unnest`). Each used to spell the columns out by hand, the last with its
+parameters numbered `$1` … `$31`; now the statements and the rows are made from `STATE_COLUMNS`, so
+a column added here reaches all three or none. `tests/ownership/test_order_codec.py` writes orders
+through both group commits and compares every stored value with what the insert stores.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from decimal import Decimal
+from typing import Any
+
+from engine.model.domain import Order
+from engine.model.jsonfmt import dumps
+from engine.storage.figure_columns import FIGURE_COLUMNS, figure_values
+
+Encode = Callable[[Any], Any]
+
+# (column, PostgreSQL type of its unnest array), in the order `state_values` gives them.
+STATE_COLUMNS: tuple[tuple[str, str], ...] = (
+    ("status", "text"),
+    ("dex", "text"),
+    ("execution_price", "numeric"),
+    ("tx_hash", "text"),
+    ("attempts", "int"),
+    ("error", "text"),
+    ("updated_at", "timestamptz"),
+    ("route", "text"),
+    ("log_count", "int"),
+    ("version", "int"),
+    ("retry_at", "timestamptz"),
+    *zip(FIGURE_COLUMNS, ("numeric", "numeric", "numeric", "numeric", "bigint"), strict=True),
+)
+STATE_NAMES = tuple(name for name, _type in STATE_COLUMNS)
+LOG_COLUMNS: tuple[tuple[str, str], ...] = (
+    ("order_id", "text"),
+    ("idx", "int"),
+    ("timestamp", "timestamptz"),
+    ("status", "text"),
+    ("message", "text"),
+    ("data", "text"),
+    ("kind", "text"),
+)
+LEDGER_COLUMNS: tuple[tuple[str, str], ...] = (
+    ("signature", "text"),
+    ("order_id", "text"),
+    ("venue", "text"),
+    ("price", "numeric"),
+    ("executed_at", "timestamptz"),
+)
+# What a conditional update matches on, after the state: the order's id and the version it expects.
+UPDATE_KEY: tuple[tuple[str, str], ...] = (("id", "text"), ("expected", "int"))
+
+
+def state_values(order: Order, decimal: Encode, timestamp: Encode) -> tuple[Any, ...]:
+    """The order's values for `STATE_COLUMNS`; `decimal` and `timestamp` give each database's stored form."""
+    price, route, retry_at = order.execution_price, order.route, order.retry_at
+    return (
+        str(order.status),
+        str(order.dex) if order.dex else None,
+        decimal(price) if price is not None else None,
+        order.tx_hash,
+        order.attempts,
+        order.error,
+        timestamp(order.updated_at),
+        dumps(route.to_json()) if route else None,
+        len(order.logs),
+        order.version,
+        timestamp(retry_at) if retry_at is not None else None,
+        *figure_values(order, decimal),
+    )
+
+
+def as_is(value: Decimal | Any) -> Any:
+    """SQLAlchemy's column types and asyncpg take Decimal and datetime as they are."""
+    return value
+
+
+def sqlite_update() -> str:
+    """The SQLite group commit's conditional update: the state, the change mark, then the key and owner."""
+    assignments = ", ".join(f"{name} = ?" for name in (*STATE_NAMES, "change_seq"))
+    return f"UPDATE orders SET {assignments} WHERE id = ? AND version = ? AND owner = ?"
+
+
+def sqlite_insert(table: str, columns: Sequence[tuple[str, str]]) -> str:
+    names = ", ".join(name for name, _type in columns)
+    return f"INSERT INTO {table} ({names}) VALUES ({', '.join('?' for _ in columns)})"
+
+
+def postgres_write(change_mark: str) -> str:
+    """The PostgreSQL group commit in one statement, one round trip.
+
+    The conditional updates, then the log lines and ledger entries of exactly the orders they
+    matched (a data-modifying CTE's RETURNING is what the others read). Parameters, in order: one
+    array per `STATE_COLUMNS` and `UPDATE_KEY` column, the owner, one per `LOG_COLUMNS` column and
+    one per `LEDGER_COLUMNS` column.
+    """
+    numbers = iter(range(1, 1000))
+
+    def arrays(columns: Sequence[tuple[str, str]]) -> str:
+        return ", ".join(f"${next(numbers)}::{kind}[]" for _name, kind in columns)
+
+    def names(columns: Sequence[tuple[str, str]]) -> str:
+        return ", ".join(name for name, _type in columns)
+
+    update_arrays = arrays((*STATE_COLUMNS, *UPDATE_KEY))
+    owner = f"${next(numbers)}"
+    log_arrays = arrays(LOG_COLUMNS)
+    ledger_arrays = arrays(LEDGER_COLUMNS)
+    assignments = ", ".join(f"{name} = v.{name}" for name in STATE_NAMES)
+    return f"""
+WITH updated AS (
+    UPDATE orders AS o SET {assignments}, change_seq = {change_mark}
+    FROM unnest({update_arrays}) AS v({names((*STATE_COLUMNS, *UPDATE_KEY))})
+    WHERE o.id = v.id AND o.version = v.expected AND o.owner = {owner}
+    RETURNING o.id, o.change_seq
+), logged AS (
+    INSERT INTO order_logs ({names(LOG_COLUMNS)})
+    SELECT * FROM unnest({log_arrays}) AS l({names(LOG_COLUMNS)})
+    WHERE l.order_id IN (SELECT id FROM updated)
+), executed AS (
+    INSERT INTO ledger ({names(LEDGER_COLUMNS)})
+    SELECT * FROM unnest({ledger_arrays}) AS g({names(LEDGER_COLUMNS)})
+    WHERE g.order_id IN (SELECT id FROM updated)
+)
+SELECT id, change_seq FROM updated
+"""
