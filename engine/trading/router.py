@@ -11,7 +11,6 @@ replays the same quotes, routes and outcomes whatever order the concurrent tasks
 
 from __future__ import annotations
 
-import random
 from dataclasses import dataclass, replace
 from decimal import ROUND_HALF_EVEN, Decimal
 from functools import partial
@@ -20,6 +19,7 @@ from typing import Protocol
 from engine.model.clock import Clock
 from engine.model.domain import Direction, Order, OrderType, Route, RouteHop, RouteLeg, Venue
 from engine.trading.base58 import b58encode
+from engine.trading.draws import Draws
 from engine.trading.hops import TwoHopQuoter
 from engine.trading.market import Market
 from engine.trading.pairs import PairCatalog, PairSpec
@@ -139,11 +139,11 @@ class MockDexRouter:
     def _pool(self, spec: PairSpec, venue: Venue, at: float) -> Decimal:
         return Decimal(repr(self.market.pool_price(spec, venue, at)))
 
-    def _rng(self, order_seq: int, attempt: int, purpose: str, trigger: float | None = None) -> random.Random:
+    def _draws(self, order_seq: int, attempt: int, purpose: str, trigger: float | None = None) -> Draws:
         # A limit order that went back to waiting counts its attempts afresh when it triggers
         # again: the trigger's market time keeps that attempt's signature and draws its own.
         episode = "" if trigger is None else f":{trigger!r}"
-        return random.Random(f"{self.settings.seed}:{order_seq}:{attempt}{episode}:{purpose}")
+        return Draws(self.settings.seed, f"{order_seq}:{attempt}{episode}:{purpose}")
 
     def quote_for(
         self,
@@ -303,10 +303,7 @@ class MockDexRouter:
         await self.clock.simulate(self.settings.build_latency_s)
 
     def _signature(self, order_seq: int, attempt: int, trigger: float | None = None) -> str:
-        rng = self._rng(order_seq, attempt, "signature", trigger)
-        # A leading byte of 2 or more keeps the base58 text at 87–88 characters, as Solana's are.
-        raw = bytes([rng.randint(2, 255)]) + rng.randbytes(63)
-        return b58encode(raw)
+        return b58encode(self._draws(order_seq, attempt, "signature", trigger).signature_bytes())
 
     def bound(self, order: Order, quoted: Decimal) -> tuple[Decimal, str]:
         """The worst price this attempt may execute at, and how to explain missing it."""
@@ -325,7 +322,7 @@ class MockDexRouter:
 
     async def execute(self, order: Order, route: Route, attempt: int) -> Execution:
         """Send the signed swap and wait for it to land; fail like a network or a moving price would."""
-        rng = self._rng(order.seq, attempt, "execute", order.trigger_time)
+        rng = self._draws(order.seq, attempt, "execute", order.trigger_time)
         duration = rng.uniform(*self.settings.execution_s)
         await self.clock.simulate(duration)
         if rng.random() < self.settings.failure_rate:

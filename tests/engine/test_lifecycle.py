@@ -51,7 +51,7 @@ ATTEMPT_STATES = ["ROUTING", "BUILDING", "SUBMITTED"]
 FAILED_STATES = ["PENDING", *ATTEMPT_STATES, "PENDING", *ATTEMPT_STATES, "PENDING", *ATTEMPT_STATES, "FAILED"]
 SEED_3_REASONS = [
     "transaction expired: blockhash not found",
-    "transaction expired: blockhash not found",
+    "transaction dropped by the leader",
     "RPC node timed out after 30 s",
 ]
 
