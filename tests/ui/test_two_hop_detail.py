@@ -9,7 +9,7 @@ from tests.ui.conftest import Desk
 def test_a_two_hop_orders_detail_view_gives_each_hop_and_why(desk: Desk) -> None:
     order = desk.run(desk.engine.submit("SOL-RAY", "2", "SELL"))
     desk.wait_idle()
-    dialog = desk.window.open_detail(order.id)
+    dialog = desk.window.order_windows.open_detail(order.id)
     assert dialog is not None
     desk.qtbot.waitUntil(lambda: dialog.order.status is OrderStatus.CONFIRMED and dialog.order.logs != (), timeout=5000)
     venue = dialog.facts["Venue"].text()
