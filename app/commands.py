@@ -6,7 +6,6 @@ import argparse
 import asyncio
 import sys
 import time
-from collections import Counter
 from collections.abc import Awaitable, Callable
 from decimal import Decimal, InvalidOperation
 from functools import wraps
@@ -19,6 +18,7 @@ from sqlalchemy.engine import make_url
 from app import __version__, cluster_commands
 from app.console import order_detail, orders_table, update_lines, write_plain_table
 from app.limits import MAX_RUN_ORDERS, ORDERS_RULE
+from app.run_tally import RunTally
 from app.wiring import build_engine, build_mirror, open_store, running_engine, within_lock_wait
 from engine.cluster.config import ClusterUnavailable
 from engine.config.paths import data_dir, settings_path
@@ -199,7 +199,7 @@ async def run(args: argparse.Namespace, settings: Settings) -> int:
     pairs = [_pair(name) for name in args.pairs.split(",")] if args.pairs else None
     requests = random_requests(default_catalog(), args.orders, seed=settings.seed, pairs=pairs)
     async with running_engine(settings, on_mirror_state=_MirrorReporter()) as engine:
-        finished: dict[str, Order] = {}
+        tally = RunTally()
         ours: set[str] = set()
         progress = Progress(
             TextColumn("[bold]orders"),
@@ -215,38 +215,38 @@ async def run(args: argparse.Namespace, settings: Settings) -> int:
 
         def on_update(update: OrderUpdate) -> None:
             if update.order.is_terminal and update.order_id in ours:
-                finished[update.order_id] = update.order
+                tally.add(update.order)
                 stats = engine.stats()
                 progress.update(
                     task,
-                    completed=len(finished),
+                    completed=len(tally.ended),
                     detail=f"in flight {stats.in_flight}/{stats.concurrency}  queued {stats.waiting}",
                 )
 
         engine.subscribe(on_update)
         started = time.perf_counter()
         # Stored before the bar appears: a database that refuses leaves one line, not a bar too.
-        submitted = await engine.submit_many(requests)
-        ours.update(order.id for order in submitted)
+        ours.update(order.id for order in await engine.submit_many(requests))
+        del requests  # only the ids are needed from here on
         with progress:
             # Idle: every order reached its end, or stopped short because its state could not be stored.
             await engine.wait_idle()
             elsewhere = 0
-            for order_id in ours - finished.keys():
+            for order_id in ours - tally.ended:
                 stored = await engine.order(order_id)
                 if stored is not None and stored.is_terminal:
-                    finished[order_id] = stored
+                    tally.add(stored)
                 elif stored is not None and stored.owner not in (None, engine.owner_id):
                     elsewhere += 1  # taken over by another process (this one stalled past its lease)
         wall = time.perf_counter() - started
-    summary = _summary(list(finished.values()), wall)
+    summary = tally.summary(wall)
     if args.json:
         print(dumps(summary))
     else:
         _print_summary(summary)
     if elsewhere:
         err.print(f"dexdesk: {elsewhere} of {len(ours)} orders are being finished by another process", markup=False)
-    stopped = len(ours) - len(finished) - elsewhere
+    stopped = len(ours) - len(tally.ended) - elsewhere
     if stopped:
         err.print(
             f"dexdesk: {stopped} of {len(ours)} orders stopped short: their state could not be stored; "
@@ -257,24 +257,6 @@ async def run(args: argparse.Namespace, settings: Settings) -> int:
     # FAILED orders are outcomes the simulation produces on purpose (network failures, slippage),
     # already in the summary; they do not make the run a failure.
     return ExitCode.OK
-
-
-def _summary(orders: list[Order], wall_s: float) -> dict[str, Any]:
-    statuses = Counter(order.status for order in orders)
-    venues = Counter(str(order.dex) for order in orders if order.status is OrderStatus.CONFIRMED)
-    confirmed = statuses[OrderStatus.CONFIRMED]
-    return {
-        "orders": len(orders),
-        "confirmed": confirmed,
-        "failed": statuses[OrderStatus.FAILED],
-        "cancelled": statuses[OrderStatus.CANCELLED],
-        "retried": sum(1 for order in orders if order.attempts > 1),
-        "venueShare": {venue: round(count / confirmed, 4) for venue, count in sorted(venues.items())}
-        if confirmed
-        else {},
-        "ordersPerSecond": round(len(orders) / wall_s, 1) if wall_s > 0 else None,
-        "wallSeconds": round(wall_s, 3),
-    }
 
 
 def _print_summary(summary: dict[str, Any]) -> None:
