@@ -1,0 +1,83 @@
+"""What a trader saw in a real window (Xvfb, 1366×768 and 1920×1080) on the merged desk, fixed."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QRect
+from PySide6.QtGui import QTextDocument
+
+from engine.domain import OrderStatus
+from tests.ui.conftest import Desk
+from tests.ui.test_trading_layout import UNLIMITED
+from ui.board.columns import Column
+from ui.desk_layout import dock_sizes
+
+
+def test_the_chart_key_sits_above_the_plot_and_covers_no_price(desk: Desk) -> None:
+    """An in-plot legend hid the newest prices and a 40,000 SOL BUY's fill marker at the top."""
+    chart = desk.window.chart
+    chart.set_pair("SOL-USDC")
+    assert chart.plot.getPlotItem().legend is None, "nothing drawn over the lines"
+    document = QTextDocument()
+    document.setHtml(chart.key.text())
+    key = document.toPlainText().replace("\xa0", " ")  # what the trader reads
+    for entry in ("reference", "raydium", "meteora", "BUY pays", "SELL gets", "BUY fill", "SELL fill", "waiting limit"):
+        assert entry in key, entry
+    layout = chart.layout()
+    assert layout is not None
+    assert layout.indexOf(chart.key) < layout.indexOf(chart.plot), "the key is above the plot, outside it"
+
+
+def test_the_account_gets_its_width_when_the_window_was_sized_after_the_layout(desk: Desk) -> None:
+    """Arranged while hidden, Qt shared the width out again on show: the account got ~420 of its
+    500 px at 1366 and the positions' Avg cost / Realized headers were clipped."""
+    window = desk.window
+    window.hide()
+    window.setMaximumSize(UNLIMITED)
+    available = QRect(0, 0, 1366, 728)
+    window.setGeometry(available)
+    window.desk_layout.arrange(available)
+    window.show()
+    _ticket, account_width, _height = dock_sizes(available)
+    widths: list[int] = []
+
+    def account_has_its_width() -> bool:
+        widths.append(window.docks.account.width())
+        return abs(widths[-1] - account_width) <= 12
+
+    desk.qtbot.waitUntil(account_has_its_width, timeout=5000)
+    positions = window.account_panel.positions
+    header = positions.horizontalHeader()
+    metrics = header.fontMetrics()
+    for column in range(1, 5):  # Size, Avg cost, Mark, Unreal.: readable in full
+        title = positions.horizontalHeaderItem(column).text()
+        assert header.sectionSize(column) >= metrics.horizontalAdvance(title) + 8, title
+
+
+def test_a_split_order_names_both_venues_on_the_board(desk: Desk) -> None:
+    split = desk.run(desk.engine.submit("SOL-USDC", "40000", "BUY"))
+    single = desk.run(desk.engine.submit("SOL-USDC", "1", "BUY"))
+    desk.wait_idle()
+    model = desk.window.board.model
+    shown = {}
+    for order_id in (split.id, single.id):
+        order = model.get(order_id)
+        assert order is not None
+        assert order.status is OrderStatus.CONFIRMED
+        shown[order_id] = Column.VENUE.spec.display(order, model.context)
+    assert shown[split.id] == "raydium+meteora", "a split read as raydium alone"
+    assert shown[single.id] in ("raydium", "meteora")
+    assert desk.window.board.table.columnWidth(
+        list(Column).index(Column.VENUE)
+    ) >= desk.window.board.table.fontMetrics().horizontalAdvance("raydium+meteora")
+
+
+def test_an_expired_limit_is_announced_as_expired_not_failed(desk: Desk) -> None:
+    notices: list[str] = []
+    desk.window.notices.notice.connect(notices.append)
+    order = desk.run(desk.engine.submit("SOL-USDC", "1", "BUY", order_type="limit", limit_price="1", expires_in="0.5"))
+    desk.window.notices.sent(order)
+    desk.run(desk.engine.wait_terminal(order.id))
+    desk.window.bridge.flush()
+    desk.qtbot.waitUntil(lambda: len(notices) >= 2, timeout=5000)
+    assert notices[-1].startswith("EXPIRED BUY 1 SOL-USDC — price not reached — "), notices[-1]
+    assert "FAILED" not in notices[-1]
