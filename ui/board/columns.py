@@ -259,7 +259,7 @@ class Column(enum.Enum):
     )  # fmt: skip
     VENUE = ColumnSpec.text(
         "Venue",
-        112,
+        132,
         "The DEX the router chose; a split order names each venue it filled on",
         lambda order: venue_text(order),
     )
