@@ -68,6 +68,10 @@ class AccountPanel(QWidget):
         # Every figure column shares the width: a long Avg cost no longer pushes Mark and PnL off screen.
         self.positions.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
         self.positions.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.ResizeToContents)
+        for table in (self.balances, self.positions):
+            # A stretched last section on top of Stretch columns kept ~24 px more than the view has:
+            # "Realized" and its figures were cut off at the account's right edge (1366×768).
+            table.horizontalHeader().setStretchLastSection(False)
         for table in (self.balances, self.positions):  # the columns share the width: no sideways scrolling
             table.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.reset_error = QLabel()

@@ -81,3 +81,18 @@ def test_an_expired_limit_is_announced_as_expired_not_failed(desk: Desk) -> None
     desk.qtbot.waitUntil(lambda: len(notices) >= 2, timeout=5000)
     assert notices[-1].startswith("EXPIRED BUY 1 SOL-USDC — price not reached — "), notices[-1]
     assert "FAILED" not in notices[-1]
+
+
+def test_the_account_tables_end_inside_the_panel(desk: Desk) -> None:
+    """At 1366×768 the positions' last column, Realized, was cut off at the dock's right edge."""
+    panel = desk.window.account_panel
+    desk.run(desk.engine.reset_account("USDC=10000,USDT=10000,SOL=10"))
+    desk.run(panel.reload())
+    panel.resize(480, 300)
+    for table in (panel.balances, panel.positions):
+        header = table.horizontalHeader()
+        desk.qtbot.waitUntil(lambda table=table: table.viewport().width() > 0, timeout=5000)
+        assert header.length() <= table.viewport().width(), "every column inside the view, Realized included"
+        last = table.columnCount() - 1
+        title = table.horizontalHeaderItem(last).text()
+        assert header.sectionSize(last) >= header.fontMetrics().horizontalAdvance(title), title
