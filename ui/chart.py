@@ -215,7 +215,10 @@ class PriceChart(QWidget):
             color = BUY_COLOR if limit.direction is Direction.BUY else SELL_COLOR
             line = pg.InfiniteLine(
                 pos=limit.price, angle=0, pen=pg.mkPen(color, width=1, style=pg.QtCore.Qt.PenStyle.DashLine),
-                label=limit.label, labelOpts={"position": 0.12, "color": color, "fill": "#0d1117cc"},
+                # Left-aligned near the left edge: centred at 12 % of the width, "limit SELL 2 ≥ 151.4"
+                # lost its first letters under the price axis at 1366×768.
+                label=limit.label, labelOpts={"position": 0.02, "anchors": [(0, 0), (0, 1)], "color": color,
+                                              "fill": "#0d1117cc"},
             )  # fmt: skip
             self.plot.addItem(line)
             self._limit_lines.append(line)

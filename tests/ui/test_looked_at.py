@@ -96,3 +96,21 @@ def test_the_account_tables_end_inside_the_panel(desk: Desk) -> None:
         last = table.columnCount() - 1
         title = table.horizontalHeaderItem(last).text()
         assert header.sectionSize(last) >= header.fontMetrics().horizontalAdvance(title), title
+
+
+def test_a_limit_lines_label_is_read_in_full_inside_the_plot(desk: Desk) -> None:
+    chart = desk.window.chart
+    chart.set_pair("SOL-USDC")
+    desk.run(desk.engine.submit("SOL-USDC", "2", "SELL", order_type="limit", limit_price="100000"))
+    desk.window.bridge.flush()
+    desk.qtbot.waitUntil(lambda: len(chart._limit_lines) == 1, timeout=5000)
+    chart.plot.resize(470, 260)
+    view = chart.plot.getViewBox()
+    view.setYRange(90_000, 110_000)
+    label = chart._limit_lines[0].label
+    desk.qtbot.waitUntil(lambda: label.isVisible() and view.sceneBoundingRect().width() > 0, timeout=5000)
+    label.updatePosition()
+    assert label.toPlainText().startswith("limit SELL 2")
+    box, text = view.sceneBoundingRect(), label.sceneBoundingRect()
+    assert text.left() >= box.left(), "its first letters were cut off under the price axis"
+    assert text.right() <= box.right()
