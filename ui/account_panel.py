@@ -149,7 +149,9 @@ class AccountPanel(QWidget):
                 color = MUTED_TEXT if column == 2 and not held else None
                 self.balances.setItem(row, column, cell(text, right=True, color=color))
         self.positions.setRowCount(len(view.positions))
-        for row, position in enumerate(view.positions):
+        # Largest first, as the balances: by name, a burst's BONK and BTC dust took the two rows the
+        # dock shows at 1366×768 and the SOL position just traded was below the fold.
+        for row, position in enumerate(sorted(view.positions, key=self._position_order)):
             self._show_position(row, position)
         parts = [
             f"{currency}: realized {token(currency, r)}, unrealized {token(currency, u)}, fees {token(currency, f)}"
@@ -177,6 +179,10 @@ class AccountPanel(QWidget):
         ]
         for column, (text, color) in enumerate(texts, start=1):
             self.positions.setItem(row, column, cell(text, right=True, color=color))
+
+    def _position_order(self, position: Position) -> tuple[Decimal, str]:
+        worth = abs(position.size) * (position.mark if position.mark is not None else position.average_cost)
+        return -self._dollars(position.quote, worth), position.pair
 
     def _dollars(self, token: str, amount: Decimal) -> Decimal:
         """Roughly what `amount` of a token is worth in dollars, at the catalog's reference prices

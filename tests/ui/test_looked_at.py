@@ -114,3 +114,16 @@ def test_a_limit_lines_label_is_read_in_full_inside_the_plot(desk: Desk) -> None
     box, text = view.sceneBoundingRect(), label.sceneBoundingRect()
     assert text.left() >= box.left(), "its first letters were cut off under the price axis"
     assert text.right() <= box.right()
+
+
+def test_the_largest_position_is_the_first_row(desk: Desk) -> None:
+    """By name, a burst's BONK and BTC dust took the two rows the dock shows at 1366×768."""
+    panel = desk.window.account_panel
+    desk.run(desk.engine.reset_account("USDC=1000,SOL=100"))
+    for pair, amount in (("BONK-USDC", "100000"), ("BTC-USDC", "0.001")):
+        order = desk.run(desk.engine.submit(pair, amount, "BUY"))
+        desk.run(desk.engine.wait_terminal(order.id))
+    desk.run(panel.reload())
+    pairs = [panel.positions.item(row, 0).text() for row in range(panel.positions.rowCount())]
+    assert pairs[0] == "SOL-USDC", pairs
+    assert set(pairs) >= {"SOL-USDC", "BONK-USDC", "BTC-USDC"}
