@@ -37,7 +37,10 @@ GAIN = QColor("#3fb950")
 LOSS = QColor("#f85149")
 
 
-def _signed_color(value: Any) -> QColor | None:
+def _signed_color(value: Any, shown: str) -> QColor | None:
+    """Green or red only when the figure on screen is not zero (no red "0.00" for a -0.001 mark move)."""
+    if not shown.strip("-0.,"):
+        return None
     return GAIN if value > 0 else LOSS if value < 0 else None
 
 
@@ -174,8 +177,8 @@ class AccountPanel(QWidget):
             (self.formats.amount(pair, position.size), None),
             (price(pair, position.average_cost), None),
             (price(pair, position.mark), None),
-            (money(quote, position.unrealized), _signed_color(position.unrealized)),
-            (money(quote, position.realized), _signed_color(position.realized)),
+            (unrealized := money(quote, position.unrealized), _signed_color(position.unrealized, unrealized)),
+            (realized := money(quote, position.realized), _signed_color(position.realized, realized)),
         ]
         for column, (text, color) in enumerate(texts, start=1):
             self.positions.setItem(row, column, cell(text, right=True, color=color))

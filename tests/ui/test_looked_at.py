@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QRect
+from dataclasses import replace
+from decimal import Decimal
+
+from PySide6.QtCore import QRect, Qt
 from PySide6.QtGui import QTextDocument
 
 from engine.domain import OrderStatus
 from tests.ui.conftest import Desk
 from tests.ui.test_trading_layout import UNLIMITED
+from ui.account_panel import GAIN, LOSS
 from ui.board.columns import Column
 from ui.desk_layout import dock_sizes
+from ui.formatting import group_decimal
 
 
 def test_the_chart_key_sits_above_the_plot_and_covers_no_price(desk: Desk) -> None:
@@ -127,3 +132,32 @@ def test_the_largest_position_is_the_first_row(desk: Desk) -> None:
     pairs = [panel.positions.item(row, 0).text() for row in range(panel.positions.rowCount())]
     assert pairs[0] == "SOL-USDC", pairs
     assert set(pairs) >= {"SOL-USDC", "BONK-USDC", "BTC-USDC"}
+
+
+def test_what_rounds_to_zero_is_shown_without_a_sign_or_a_losss_red(desk: Desk) -> None:
+    """A freshly reset account showed unrealized "-0.00" in red for a -0.001 USDC mark move."""
+    assert group_decimal(Decimal("-0.001"), 2) == "0.00"
+    assert group_decimal(Decimal("-0.0000"), 4) == "0.0000"
+    assert group_decimal(Decimal("-0.01"), 2) == "-0.01"
+    assert group_decimal(Decimal("-1234.5"), 2) == "-1,234.50"
+    panel = desk.window.account_panel
+    desk.run(desk.engine.reset_account("USDC=1000,SOL=10"))
+    desk.run(panel.reload())
+    view = panel.view
+    assert view is not None
+    tiny = replace(view.positions[0], mark=view.positions[0].average_cost - Decimal("0.00001"))
+    panel.show_view(replace(view, positions=[tiny]))
+    unrealized = panel.positions.item(0, 4)
+    assert unrealized.text() in ("0.00", "0.0000")
+    assert unrealized.foreground().color() not in (GAIN, LOSS)
+
+
+def test_the_limit_price_placeholder_names_the_pairs_tokens(desk: Desk) -> None:
+    ticket = desk.window.ticket
+    for pair, words in (("SOL-USDC", "price in USDC per SOL"), ("JUP-SOL", "price in SOL per JUP")):
+        ticket.pair_line.setFocus()
+        ticket.pair_line.selectAll()
+        desk.qtbot.keyClicks(ticket.pair_line, pair.lower())
+        desk.qtbot.keyClick(ticket.pair_line, Qt.Key.Key_Return)
+        assert ticket.pair.currentText() == pair
+        assert ticket.limit_price.placeholderText() == words
