@@ -161,3 +161,23 @@ def test_the_limit_price_placeholder_names_the_pairs_tokens(desk: Desk) -> None:
         desk.qtbot.keyClick(ticket.pair_line, Qt.Key.Key_Return)
         assert ticket.pair.currentText() == pair
         assert ticket.limit_price.placeholderText() == words
+
+
+def test_the_tickets_quote_is_read_in_full_for_a_large_order(desk: Desk) -> None:
+    """At 1366×768 a 40,000 SOL BUY's quote read "6,580,988.1646 U…" and "best by 32.7 b…"."""
+    ticket = desk.window.ticket
+    desk.run(desk.engine.reset_account("USDC=10000000,SOL=10"))
+    ticket.resize(370, ticket.height())
+    desk.qtbot.keyClicks(ticket.amount, "40000")
+    desk.qtbot.waitUntil(
+        lambda: ticket.quotes.item(3, 1) is not None and ticket.quotes.item(3, 1).text() != "", timeout=5000
+    )
+    table = ticket.quotes
+    metrics = table.fontMetrics()
+    for row in (3, 4):
+        for column in (1, 2):
+            text = table.item(row, column).text()
+            if row == 3:
+                assert text.endswith(" USDC")
+                assert len(text.split(" ")[0].split(".")[1]) == 2, "a USDC total in cents"
+            assert metrics.horizontalAdvance(text) <= table.columnWidth(column), text
