@@ -37,7 +37,10 @@ GAIN = QColor("#3fb950")
 LOSS = QColor("#f85149")
 
 
-def _signed_color(value: Any) -> QColor | None:
+def _signed_color(value: Any, shown: str) -> QColor | None:
+    """Green or red only when the figure on screen is not zero (no red "0.00" for a -0.001 mark move)."""
+    if not shown.strip("-0.,"):
+        return None
     return GAIN if value > 0 else LOSS if value < 0 else None
 
 
@@ -68,6 +71,10 @@ class AccountPanel(QWidget):
         # Every figure column shares the width: a long Avg cost no longer pushes Mark and PnL off screen.
         self.positions.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
         self.positions.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.ResizeToContents)
+        for table in (self.balances, self.positions):
+            # A stretched last section on top of Stretch columns kept ~24 px more than the view has:
+            # "Realized" and its figures were cut off at the account's right edge (1366×768).
+            table.horizontalHeader().setStretchLastSection(False)
         for table in (self.balances, self.positions):  # the columns share the width: no sideways scrolling
             table.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.reset_error = QLabel()
@@ -145,7 +152,9 @@ class AccountPanel(QWidget):
                 color = MUTED_TEXT if column == 2 and not held else None
                 self.balances.setItem(row, column, cell(text, right=True, color=color))
         self.positions.setRowCount(len(view.positions))
-        for row, position in enumerate(view.positions):
+        # Largest first, as the balances: by name, a burst's BONK and BTC dust took the two rows the
+        # dock shows at 1366×768 and the SOL position just traded was below the fold.
+        for row, position in enumerate(sorted(view.positions, key=self._position_order)):
             self._show_position(row, position)
         parts = [
             f"{currency}: realized {token(currency, r)}, unrealized {token(currency, u)}, fees {token(currency, f)}"
@@ -168,11 +177,15 @@ class AccountPanel(QWidget):
             (self.formats.amount(pair, position.size), None),
             (price(pair, position.average_cost), None),
             (price(pair, position.mark), None),
-            (money(quote, position.unrealized), _signed_color(position.unrealized)),
-            (money(quote, position.realized), _signed_color(position.realized)),
+            (unrealized := money(quote, position.unrealized), _signed_color(position.unrealized, unrealized)),
+            (realized := money(quote, position.realized), _signed_color(position.realized, realized)),
         ]
         for column, (text, color) in enumerate(texts, start=1):
             self.positions.setItem(row, column, cell(text, right=True, color=color))
+
+    def _position_order(self, position: Position) -> tuple[Decimal, str]:
+        worth = abs(position.size) * (position.mark if position.mark is not None else position.average_cost)
+        return -self._dollars(position.quote, worth), position.pair
 
     def _dollars(self, token: str, amount: Decimal) -> Decimal:
         """Roughly what `amount` of a token is worth in dollars, at the catalog's reference prices

@@ -31,6 +31,28 @@ FOLLOW_WINDOW_S = 180.0
 COLORS = {"reference": "#c9d1d9", Venue.RAYDIUM: "#a371f7", Venue.METEORA: "#f0883e"}
 BUY_COLOR = "#3fb950"
 SELL_COLOR = "#f85149"
+PLOT_BACKGROUND = "#0d1117"
+
+
+def chart_key() -> str:
+    """The chart's legend as one line of coloured text: a venue is a colour, a side a line style."""
+
+    def swatch(color: str, text: str) -> str:
+        return f'<span style="color:{color}">{text}</span>'
+
+    def keep(text: str) -> str:  # a line breaks between entries, never inside one
+        return text.replace(" ", "&nbsp;")
+
+    entries = [
+        swatch(COLORS["reference"], "━") + "&nbsp;reference",
+        *(swatch(COLORS[venue], "━") + f"&nbsp;{venue}" for venue in Venue),
+        keep("solid: BUY pays"),
+        keep("dotted: SELL gets"),
+        swatch(BUY_COLOR, "▲") + keep(" BUY fill"),
+        swatch(SELL_COLOR, "▼") + keep(" SELL fill"),
+        keep("dashed: waiting limit"),
+    ]
+    return " &nbsp; ".join(entries)
 
 
 class PriceChart(QWidget):
@@ -42,12 +64,17 @@ class PriceChart(QWidget):
         pg.setConfigOptions(antialias=True)
         self.title = QLabel()
         self.title.setObjectName("sectionTitle")
+        self.title.setMinimumWidth(1)
         self.plot = pg.PlotWidget(axisItems={"bottom": pg.DateAxisItem(utcOffset=0)})
-        self.plot.setBackground("#0d1117")
+        self.plot.setBackground(PLOT_BACKGROUND)
         self.plot.showGrid(x=True, y=True, alpha=0.15)
-        # Seven entries in two rows along the top, on a dark ground, so the legend hides little of the lines.
-        legend = self.plot.addLegend(offset=(10, 4), labelTextColor="#c9d1d9", brush=pg.mkBrush("#0d1117cc"))
-        legend.setColumnCount(4)
+        # The key sits above the plot, not in it: a legend inside the view covered the newest prices
+        # and the fill of a large order (seen at 1366×768: a 40,000 SOL BUY's ▲ hidden under it).
+        self.key = QLabel(chart_key())
+        self.key.setObjectName("chartKey")
+        self.key.setWordWrap(True)
+        self.key.setMinimumWidth(1)  # it wraps: its one-line width is no reason to take the account's
+        self.key.setStyleSheet(f"background:{PLOT_BACKGROUND}; color:{COLORS['reference']}; padding:2px 6px;")
         self.plot.setLabel("left", "price")
         self._reference = self.plot.plot(pen=pg.mkPen(COLORS["reference"], width=1), name="reference")
         dotted = pg.QtCore.Qt.PenStyle.DotLine
@@ -84,7 +111,9 @@ class PriceChart(QWidget):
         header.addWidget(self.live)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
+        layout.setSpacing(0)
         layout.addLayout(header)
+        layout.addWidget(self.key)
         layout.addWidget(self.plot)
         self._timer = QTimer(self)
         self._timer.setInterval(SAMPLE_MS)
@@ -125,7 +154,8 @@ class PriceChart(QWidget):
             return
         self.pair = name
         spec = self.engine.catalog[name]
-        self.title.setText(f"{name} · what BUY pays and SELL gets on each venue, fees in, {spec.quote} per {spec.base}")
+        # Short, so the chart can give the account its width; the key below says which line is which.
+        self.title.setText(f"{name} · {spec.quote} per {spec.base}, fees in")
         self._backfill()
         self.sample()
         self.redraw()
@@ -185,7 +215,10 @@ class PriceChart(QWidget):
             color = BUY_COLOR if limit.direction is Direction.BUY else SELL_COLOR
             line = pg.InfiniteLine(
                 pos=limit.price, angle=0, pen=pg.mkPen(color, width=1, style=pg.QtCore.Qt.PenStyle.DashLine),
-                label=limit.label, labelOpts={"position": 0.12, "color": color, "fill": "#0d1117cc"},
+                # Left-aligned near the left edge: centred at 12 % of the width, "limit SELL 2 ≥ 151.4"
+                # lost its first letters under the price axis at 1366×768.
+                label=limit.label, labelOpts={"position": 0.02, "anchors": [(0, 0), (0, 1)], "color": color,
+                                              "fill": "#0d1117cc"},
             )  # fmt: skip
             self.plot.addItem(line)
             self._limit_lines.append(line)

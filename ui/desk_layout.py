@@ -76,6 +76,7 @@ class DeskLayout(QObject):
             (Qt.Corner.BottomRightCorner, Qt.DockWidgetArea.BottomDockWidgetArea),
         ):
             window.setCorner(corner, area)  # the ticket runs the full height; chart and account to the right edge
+        self._sizes_after_show: QRect | None = None
         self.keeper = LayoutKeeper(self.save, self)
         self.keeper.watch_header(board.table.horizontalHeader())
         self.keeper.watch_dock(docks.ticket)
@@ -85,7 +86,7 @@ class DeskLayout(QObject):
         """The trading layout for a screen's free area: every dock docked, shown, side by side."""
         docks, window = self.docks, self.window
         top = Qt.DockWidgetArea.TopDockWidgetArea
-        horizontal, vertical = Qt.Orientation.Horizontal, Qt.Orientation.Vertical
+        horizontal = Qt.Orientation.Horizontal
         for dock in docks.all():
             window.removeDockWidget(dock)
             dock.setFloating(False)
@@ -100,10 +101,29 @@ class DeskLayout(QObject):
             dock.setFloating(False)  # a dock that floated comes back into the window
             dock.show()
         docks.account.raise_()
-        ticket_width, account_width, top_height = dock_sizes(available)
-        window.resizeDocks([docks.ticket, docks.account], [ticket_width, account_width], horizontal)
-        window.resizeDocks([docks.chart], [top_height], vertical)
+        self._size_docks(available)
+        if not window.isVisible():
+            # A hidden window has not laid its docks out yet: showing it shares the space out again
+            # (the account got ~420 of its 500 px at 1366, its columns clipped). Size them once shown.
+            self._sizes_after_show = available
         self._hide_stale_tab_bars()
+
+    def _size_docks(self, available: QRect) -> None:
+        docks, window = self.docks, self.window
+        ticket_width, account_width, top_height = dock_sizes(available)
+        horizontal = Qt.Orientation.Horizontal
+        window.resizeDocks([docks.ticket], [ticket_width], horizontal)
+        # The chart and the account share the top area: both sizes given, or Qt shares out the rest itself.
+        chart_width = max(window.width() - ticket_width - account_width, 1)
+        window.resizeDocks([docks.chart, docks.account], [chart_width, account_width], horizontal)
+        window.resizeDocks([docks.chart], [top_height], Qt.Orientation.Vertical)
+
+    def shown(self) -> None:
+        """The window is on screen: give the docks the sizes an arrangement made while it was hidden."""
+        available, self._sizes_after_show = self._sizes_after_show, None
+        if available is not None:
+            with self.keeper.paused():
+                self._size_docks(available)
 
     def _hide_stale_tab_bars(self) -> None:
         """Qt keeps the tab bar of a tab group the arrangement dissolved (the fills behind the account,
@@ -134,15 +154,17 @@ class DeskLayout(QObject):
         with self.keeper.paused():
             geometry = self.store.value("window/geometry")
             state = self.store.value("window/state")
-            restored = isinstance(state, QByteArray) and not state.isEmpty()
-            if not (restored and self.window.restoreState(state, LAYOUT_VERSION)):
-                self.arrange(available)
+            # The window's size first, then the docks: docks sized in the not-yet-sized window were
+            # scaled down with it (the account got ~400 of its 500 px at 1366, its columns clipped).
             if isinstance(geometry, QByteArray) and not geometry.isEmpty():
                 self.window.restoreGeometry(geometry)
                 if not available.contains(self.window.frameGeometry()):
                     self.window.setGeometry(fit_to_screen(available, (self.window.width(), self.window.height())))
             else:
                 self.window.setGeometry(fit_to_screen(available))
+            restored = isinstance(state, QByteArray) and not state.isEmpty()
+            if not (restored and self.window.restoreState(state, LAYOUT_VERSION)):
+                self.arrange(available)
             self.board.restore_state(self.store)
 
     def restore_default(self, available: QRect) -> None:

@@ -31,8 +31,12 @@ def elide_middle(text: str, keep: int = 14) -> str:
 
 
 def group_decimal(value: Decimal, places: int) -> str:
-    """Fixed places with thousands separators: 12,345.6700."""
-    return f"{value:,.{places}f}"
+    """Fixed places with thousands separators: 12,345.6700. What rounds to zero has no sign: an
+    unrealized PnL of -0.001 USDC read "-0.00" in a loss's red on a freshly reset account."""
+    text = f"{value:,.{places}f}"
+    if text.startswith("-") and not text.strip("-0.,"):
+        return text[1:]
+    return text
 
 
 class PairFormats:

@@ -17,6 +17,7 @@ from PySide6.QtGui import QIcon, QPixmap
 from PySide6.QtWidgets import QSystemTrayIcon
 
 from engine.model.domain import Order, OrderStatus
+from engine.model.outcomes import Outcome, outcome
 from ui.bridge import EngineBridge
 from ui.formatting import PairFormats, short_id
 from ui.status_bar import span_text
@@ -82,12 +83,16 @@ class OrderNotices(QObject):
             price = self.formats.price(order.pair, order.execution_price)
             venue = f" on {order.dex}" if order.dex else ""
             text = f"{head} at {price}{venue} — {short_id(order.id)}"
+        elif outcome(order) is Outcome.EXPIRED:
+            # Its own outcome, as on the board: "FAILED … — expired" read as if something went wrong.
+            head = f"EXPIRED {order.direction} {self._amount(order)} {order.pair}"
+            text = f"{head} — price not reached — {short_id(order.id)}"
         elif order.status is OrderStatus.FAILED:
             text = f"{head} — {order.error or 'no reason given'} — {short_id(order.id)}"
         else:
             text = f"{head} — {short_id(order.id)}"
         self.notice.emit(text)
-        self._desktop(f"Order {order.status}", text)
+        self._desktop(f"Order {text.split(' ', 1)[0]}", text)
 
     def _burst_done(self, burst: _Burst) -> None:
         parts = [f"{count:,} {str(status).lower()}" for status, count in sorted(burst.counts.items())]

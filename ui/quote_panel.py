@@ -25,7 +25,7 @@ from engine.model.domain import Direction, OrderType, Venue
 from engine.model.validation import OrderRequest
 from engine.trading.pairs import PairCatalog
 from engine.trading.router import RoutingDecision
-from ui.formatting import group_decimal, impact_text, percent
+from ui.formatting import PairFormats, group_decimal, impact_text, percent
 from ui.tables import cell, header_item, read_only_table
 from ui.theme import MUTED_TEXT, WINNER_TEXT
 
@@ -37,6 +37,7 @@ class QuotePanel(QWidget):
     def __init__(self, catalog: PairCatalog, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.catalog = catalog
+        self.formats = PairFormats(catalog)
         self.decision: RoutingDecision | None = None
         self._quoted_at = 0.0
         self.quote_age = QLabel()
@@ -91,8 +92,10 @@ class QuotePanel(QWidget):
                 group_decimal(quote.effective_price, spec.price_decimals),
                 percent(quote.fee_rate),
                 impact_text(quote.price_impact),
-                f"{group_decimal(worst_total(request, quote.limit_total), spec.price_decimals)} {spec.quote}",
-                f"best by {decision.margin_bps} bps" if winner else "",
+                # A total at its token's decimals (cents of USDC), and short: at 370 px the ticket read
+                # "6,580,988.1646 U…" and "best by 32.7 b…".
+                f"{self.formats.token(spec.quote, worst_total(request, quote.limit_total))} {spec.quote}",
+                f"best +{decision.margin_bps} bps" if winner else "",
             ]
             for row, text in enumerate(figures):
                 self.quotes.setItem(row, column, cell(text, right=True, color=WINNER_TEXT if winner else None))

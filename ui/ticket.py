@@ -294,7 +294,8 @@ class OrderTicket(QWidget):
     def _changed(self, *, show_pair_error: bool = False) -> None:
         spec = self.catalog.get(self.pair.currentText().strip().upper())
         self.base_label.setText(spec.base if spec else "")
-        if spec is not None:
+        if spec is not None:  # the pair's own words, not the placeholder "QUOTE per BASE"
+            self.limit_price.setPlaceholderText(f"price in {spec.quote} per {spec.base}")
             places = f"{spec.decimals} decimal{'s' if spec.decimals != 1 else ''}" if spec.decimals else "whole units"
             self.limits.setText(f"min {spec.min_amount:,f} · max {spec.max_amount:,f} · {places}")
         else:

@@ -130,6 +130,15 @@ def board_time(order: Order, _context: BoardContext) -> str:
     return local.strftime("%d %b %H:%M:%S")
 
 
+def venue_text(order: Order) -> str | None:
+    """The venue, or for a split every venue in its legs' order ("raydium+meteora"): a split
+    40,000 SOL BUY read "raydium" alone, as if meteora had no part in its price."""
+    legs = order.route.legs if order.route is not None else ()
+    if legs:
+        return "+".join(dict.fromkeys(str(leg.venue) for leg in legs))
+    return str(order.dex) if order.dex else None
+
+
 def status_text(order: Order, context: BoardContext) -> str:
     """The status word, and for a waiting order what it waits for: its place in the queue or its retry."""
     ended = outcome(order)
@@ -239,7 +248,10 @@ class Column(enum.Enum):
         status_text, lambda order: STATUS_RANK[order.status], cell_tip=_status_tip,
     )  # fmt: skip
     VENUE = ColumnSpec.text(
-        "Venue", 72, "The DEX the router chose", lambda order: str(order.dex) if order.dex else None
+        "Venue",
+        132,
+        "The DEX the router chose; a split order names each venue it filled on",
+        lambda order: venue_text(order),
     )
     PRICE = ColumnSpec(
         "Price", 140,
