@@ -7,17 +7,12 @@ from storage; whichever snapshot knows more of the log wins, so a late read neve
 
 from __future__ import annotations
 
-from decimal import Decimal
-from typing import Any
-
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import (
-    QComboBox,
     QDialog,
     QGridLayout,
     QHBoxLayout,
-    QHeaderView,
     QLabel,
     QPushButton,
     QTableWidget,
@@ -25,7 +20,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from engine.model.domain import Direction, Order, OrderStatus, OrderType, Venue
+from engine.model.domain import Direction, Order, OrderStatus, OrderType
 from engine.model.execution_figures import (
     notional,
     order_fee,
@@ -36,6 +31,7 @@ from engine.model.execution_figures import (
 )
 from engine.model.outcomes import Outcome, is_neutral_end, outcome
 from engine.trading.pairs import PairCatalog
+from ui.dialogs.detail_quotes import QuotesPanel, token_amount
 from ui.dialogs.order_story import attempts, state_spans
 from ui.formatting import (
     PairFormats,
@@ -44,10 +40,9 @@ from ui.formatting import (
     group_decimal,
     impact_text,
     local_timestamp,
-    percent,
     seconds_between,
 )
-from ui.tables import cell, header_item, read_only_table, section_title
+from ui.tables import cell, read_only_table, section_title
 from ui.theme import (
     ERROR_TEXT,
     MUTED_TEXT,
@@ -60,6 +55,24 @@ from ui.theme import (
 
 CANCELLABLE = (OrderStatus.PENDING, OrderStatus.ROUTING, OrderStatus.BUILDING)
 CANCELLED_NOTE = "Cancelled: no swap was sent"
+# The facts shown two to a row, then those that get a whole line (the error wraps, the hash is never elided).
+PAIRED_FACTS = (
+    "Order id",
+    "Type",
+    "Limit price",
+    "Expires at",
+    "Bound",
+    "Venue",
+    "Execution price",
+    "Sent at",
+    "Slippage",
+    "Attempts",
+    "Notional",
+    "Fee",
+    "Created",
+    "Updated",
+)
+WHOLE_LINE_FACTS = ("Error", "Tx hash")
 
 
 def default_size(widget: QWidget) -> tuple[int, int]:
@@ -88,6 +101,19 @@ class OrderDetail(QDialog):
         self.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         self.resize(*default_size(self))
 
+        layout = QVBoxLayout(self)
+        layout.addLayout(self._header())
+        layout.addLayout(self._facts_grid())
+        self._tables(layout)
+        self._tick = QTimer(self)
+        self._tick.setInterval(500)
+        self._tick.timeout.connect(self._render_timeline)
+        self.update_order(order)
+
+    # -- building -------------------------------------------------------------------------
+
+    def _header(self) -> QHBoxLayout:
+        """The order in words, its status chip, and Cancel with a note on whether it still can be."""
         self.headline = QLabel()
         font = self.headline.font()
         font.setPointSizeF(font.pointSizeF() * 1.35)
@@ -101,7 +127,6 @@ class OrderDetail(QDialog):
         top.addSpacing(12)
         top.addWidget(self.status_chip)
         top.addStretch(1)
-
         self.cancel_button = QPushButton("Cancel order")
         self.cancel_button.setToolTip(
             "Cancel this order if its swap has not been sent yet (queued, backing off, routing or building). "
@@ -112,27 +137,14 @@ class OrderDetail(QDialog):
         self.cancel_note.setObjectName("hint")
         top.addWidget(self.cancel_note)
         top.addWidget(self.cancel_button)
+        return top
 
+    def _facts_grid(self) -> QGridLayout:
+        """The order's facts two to a row; the error and the full hash get a line each."""
         self.facts: dict[str, QLabel] = {}
         grid = QGridLayout()
         grid.setHorizontalSpacing(14)
-        paired = [
-            "Order id",
-            "Type",
-            "Limit price",
-            "Expires at",
-            "Bound",
-            "Venue",
-            "Execution price",
-            "Sent at",
-            "Slippage",
-            "Attempts",
-            "Notional",
-            "Fee",
-            "Created",
-            "Updated",
-        ]
-        for number, name in enumerate([*paired, "Error", "Tx hash"]):
+        for number, name in enumerate([*PAIRED_FACTS, *WHOLE_LINE_FACTS]):
             caption = QLabel(name)
             caption.setStyleSheet(f"color: {MUTED_TEXT.name()};")
             value = QLabel()
@@ -140,12 +152,12 @@ class OrderDetail(QDialog):
             value.setFont(monospace_font())
             value.setWordWrap(name == "Error")
             self.facts[name] = value
-            if number < len(paired):
+            if number < len(PAIRED_FACTS):
                 row, pair_column = divmod(number, 2)
                 grid.addWidget(caption, row, pair_column * 3)
                 grid.addWidget(value, row, pair_column * 3 + 1)
             else:  # long values get a whole line: the full hash, never an elided one
-                row = len(paired) // 2 + number - len(paired)
+                row = len(PAIRED_FACTS) // 2 + number - len(PAIRED_FACTS)
                 grid.addWidget(caption, row, 0)
                 grid.addWidget(value, row, 1, 1, 4)
         self.copy_hash = QPushButton("Copy")
@@ -155,62 +167,45 @@ class OrderDetail(QDialog):
         self.copy_id.setToolTip("Copy the full order id")
         self.copy_id.clicked.connect(lambda: QGuiApplication.clipboard().setText(self.order.id))
         grid.addWidget(self.copy_id, 0, 2)
-        grid.addWidget(self.copy_hash, len(paired) // 2 + 1, 5)
+        grid.addWidget(self.copy_hash, len(PAIRED_FACTS) // 2 + 1, 5)
         grid.setColumnStretch(1, 1)
         grid.setColumnStretch(4, 1)
+        return grid
 
+    def _tables(self, layout: QVBoxLayout) -> None:
+        """Timeline beside Quotes, then the attempts with their signatures, then the whole log."""
         self.timeline = wrapping(read_only_table(["State", "Entered", "Time in state", "What happened"], right=(2,)))
-        self.quotes = read_only_table(["", *(str(venue) for venue in Venue)], right=(1, 2))
-        for column in (1, 2):
-            self.quotes.horizontalHeader().setSectionResizeMode(column, QHeaderView.ResizeMode.Stretch)
-        self.quote_attempt = QComboBox()
-        self.quote_attempt.currentIndexChanged.connect(lambda: self._render_quotes())
-        self.quote_verdict = QLabel()
-        self.quote_verdict.setWordWrap(True)
+        self.quote_panel = QuotesPanel(self.catalog, self._render_quotes)
+        self.quotes, self.quote_attempt, self.quote_verdict = (
+            self.quote_panel.table,
+            self.quote_panel.attempt,
+            self.quote_panel.verdict,
+        )
         self.attempt_table = wrapping(
             read_only_table(
                 ["#", "Started", "Venue", "Route quote", "Executed", "vs route quote", "Outcome", "Back-off", "Error"],
                 right=(0, 3, 4, 5, 7),
             )
         )
+        # At most three attempts: their table keeps its size and the timeline and log get the rest.
+        self.attempt_table.setFixedHeight(self.attempt_table.horizontalHeader().sizeHint().height() + 3 * 24 + 6)
         self.signatures = QLabel()
         self.signatures.setFont(monospace_font())
         self.signatures.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.signatures.setToolTip("Each attempt's full transaction signature, for looking it up on the chain")
         self.log_table = wrapping(read_only_table(["Time", "State", "Message"]))
-
         middle = QHBoxLayout()
         timeline_box = QVBoxLayout()
         timeline_box.addWidget(section_title("Timeline"))
         timeline_box.addWidget(self.timeline)
-        quotes_box = QVBoxLayout()
-        quotes_title = QHBoxLayout()
-        quotes_title.addWidget(section_title("Quotes"))
-        quotes_title.addStretch(1)
-        quotes_title.addWidget(self.quote_attempt)
-        quotes_box.addLayout(quotes_title)
-        quotes_box.addWidget(self.quotes)
-        quotes_box.addWidget(self.quote_verdict)
         middle.addLayout(timeline_box, 3)
-        middle.addLayout(quotes_box, 2)
-
-        layout = QVBoxLayout(self)
-        layout.addLayout(top)
-        layout.addLayout(grid)
-        # At most three attempts: their table keeps its size and the timeline and log get the rest.
-        self.attempt_table.setFixedHeight(self.attempt_table.horizontalHeader().sizeHint().height() + 3 * 24 + 6)
+        middle.addWidget(self.quote_panel, 2)
         layout.addLayout(middle, 4)
         layout.addWidget(section_title("Attempts"))
         layout.addWidget(self.attempt_table)
         layout.addWidget(self.signatures)
         layout.addWidget(section_title("Log"))
         layout.addWidget(self.log_table, 3)
-
-        self._decisions: dict[int, Any] = {}
-        self._tick = QTimer(self)
-        self._tick.setInterval(500)
-        self._tick.timeout.connect(self._render_timeline)
-        self.update_order(order)
 
     # -- updates --------------------------------------------------------------------------
 
@@ -248,8 +243,8 @@ class OrderDetail(QDialog):
         if hops:  # two hops: each venue in the order the tokens flow, with what went in and came out
             self.facts["Venue"].setText(
                 " then ".join(
-                    f"{hop.venue} {_token_amount(hop.amount_in)} {hop.token_in} → "
-                    f"{_token_amount(hop.amount_out)} {hop.token_out}"
+                    f"{hop.venue} {token_amount(hop.amount_in)} {hop.token_in} → "
+                    f"{token_amount(hop.amount_out)} {hop.token_out}"
                     for hop in hops
                 )
             )
@@ -371,87 +366,11 @@ class OrderDetail(QDialog):
         signed = [story for story in stories if story.signature]
         self.signatures.setText("\n".join(f"attempt {story.number} signature  {story.signature}" for story in signed))
         self.signatures.setVisible(bool(signed))
-        with_quotes = [story for story in stories if story.decision is not None]
-        self._decisions = {story.number: story.decision for story in with_quotes}
-        labels = [f"attempt {story.number}" for story in with_quotes]
-        current = [self.quote_attempt.itemText(number) for number in range(self.quote_attempt.count())]
-        if labels != current:
-            self.quote_attempt.blockSignals(True)
-            self.quote_attempt.clear()
-            self.quote_attempt.addItems(labels)
-            self.quote_attempt.setCurrentIndex(len(labels) - 1)
-            self.quote_attempt.blockSignals(False)
-        self.quote_attempt.setVisible(len(labels) > 1)
+        self.quote_panel.set_attempts({story.number: story.decision for story in stories if story.decision is not None})
         self._render_quotes()
 
     def _render_quotes(self) -> None:
-        text = self.quote_attempt.currentText()
-        decision = self._decisions.get(int(text.split()[-1])) if text else None
-        if decision is None:
-            self.quotes.setRowCount(0)
-            self.quote_verdict.setText("No quotes yet: the order has not been routed.")
-            return
-        by_venue = {quote["venue"]: quote for quote in decision["quotes"]}
-        venues = [header_item(self.quotes, column).text() for column in (1, 2)]
-        buying = self.order.direction is Direction.BUY
-        places = self._formats.price_places(self.order.pair)
-        spec = self.catalog.get(self.order.pair)
-        quote_token = spec.quote if spec else ""
-        limit_key, limit_title = ("maxSpent", "Max spent") if buying else ("minReceived", "Min received")
-        bound = self.order.terms.price_bound
-        # The order's own bound (its limit, or its sent quote widened by its slippage) is what the
-        # swap was held to, whichever venue won; a quote's own +tolerance figure is not.
-        bound_total = group_decimal(self.order.amount * bound, places) if bound is not None else None
-        rows: list[tuple[str, Any]] = [
-            ("Pool price", lambda quote: group_decimal(Decimal(str(quote["poolPrice"])), places)),
-            ("Fee", lambda quote: percent(Decimal(str(quote["feeRate"])))),
-            ("Price impact", lambda quote: impact_text(Decimal(str(quote["priceImpact"])))),
-            ("Effective price", lambda quote: group_decimal(Decimal(str(quote["effectivePrice"])), places)),
-            (
-                limit_title,
-                lambda quote: f"{bound_total or group_decimal(Decimal(str(quote[limit_key])), places)} {quote_token}",
-            ),
-        ]
-        # Two hops: the columns are the single-venue routes the chosen one (each hop's better venue) beat.
-        starred = None if isinstance(decision.get("twoHop"), dict) else decision["chosen"]
-        self.quotes.setRowCount(len(rows) + 1)
-        for row, (title, render) in enumerate(rows):
-            self.quotes.setItem(row, 0, cell(title, color=MUTED_TEXT))
-            for column, venue in enumerate(venues, start=1):
-                quote = by_venue.get(venue)
-                chosen = venue == starred
-                text_value = render(quote) if quote else "—"
-                self.quotes.setItem(row, column, cell(text_value, right=True, color=WINNER_TEXT if chosen else None))
-        verdict_row = len(rows)
-        self.quotes.setItem(verdict_row, 0, cell("Route", color=MUTED_TEXT))
-        for column, venue in enumerate(venues, start=1):
-            chosen = venue == starred
-            self.quotes.setItem(
-                verdict_row,
-                column,
-                cell(f"★ +{decision['marginBps']} bps" if chosen else "", right=True, color=WINNER_TEXT),
-            )
-        better = "lower" if buying else "higher"
-        two_hop = decision.get("twoHop")
-        if isinstance(two_hop, dict):
-            self.quote_verdict.setText(_two_hop_verdict(two_hop, decision, better, places, quote_token))
-            return
-        split = decision.get("split")
-        if isinstance(split, dict):
-            legs = " + ".join(
-                f"{leg['venue']} {leg['amount']} at {group_decimal(Decimal(str(leg['effectivePrice'])), places)}"
-                for leg in split.get("legs", [])
-            )
-            average = group_decimal(Decimal(str(split["effectivePrice"])), places)
-            self.quote_verdict.setText(
-                f"Split {legs}: average {average}, {better} than the better single venue by "
-                f"{decision['marginBps']} bps after fees and impact (sizes equalise both pools' marginal prices)."
-            )
-            return
-        self.quote_verdict.setText(
-            f"{decision['chosen']} chosen: effective price {better} by {decision['marginBps']} bps "
-            "after fees and impact."
-        )
+        self.quote_panel.show_decision(self.order)
 
     def _render_log(self) -> None:
         entries = self.order.logs
@@ -495,27 +414,3 @@ class OrderDetail(QDialog):
     def _copy_hash(self) -> None:
         if self.order.tx_hash:
             QGuiApplication.clipboard().setText(self.order.tx_hash)
-
-
-def _two_hop_verdict(two_hop: dict[str, Any], decision: dict[str, Any], better: str, places: int, token: str) -> str:
-    """Each hop as quoted (venue, amounts, its pair's price, fee, impact) and why this route.
-
-    The two columns above are the routes that keep one venue on both hops; the chosen route
-    takes each hop's better venue, so it is measured against the better of those two."""
-    hops = "; then ".join(
-        f"{hop['venue']} {_token_amount(Decimal(str(hop['amountIn'])))} {hop['tokenIn']} → "
-        f"{_token_amount(Decimal(str(hop['amountOut'])))} {hop['tokenOut']} on {hop['pair']} at "
-        f"{hop['price']} (fee {percent(Decimal(str(hop['feeRate'])))}, "
-        f"impact {impact_text(Decimal(str(hop['priceImpact'])))})"
-        for hop in two_hop.get("hops", [])
-    )
-    average = group_decimal(Decimal(str(two_hop["effectivePrice"])), places)
-    return (
-        f"Two hops via {two_hop['via']} (no listed pair trades these tokens): {hops}. Average {average} {token}, "
-        f"{better} than keeping one venue on both hops (the columns above) by {decision['marginBps']} bps."
-    )
-
-
-def _token_amount(value: Decimal) -> str:
-    """A hop's amount as the route computed it (12 places at most), grouped, without trailing zeros."""
-    return f"{value.normalize():,f}"
