@@ -23,7 +23,7 @@ from app.wiring import build_engine, build_mirror, open_store, running_engine, w
 from engine.cluster.config import ClusterUnavailable
 from engine.config.paths import data_dir, settings_path
 from engine.config.settings import Settings
-from engine.listeners.mirror import MirrorState, probe
+from engine.listeners.mirror_state import MirrorState, probe
 from engine.model.domain import Order, OrderStatus, OrderUpdate
 from engine.model.exit_codes import ExitCode
 from engine.model.jsonfmt import dumps

@@ -14,7 +14,8 @@ from typing import TypeVar
 from engine.cluster.config import ClusterConfig, refuse_unshared_database
 from engine.cluster.remote import ClusterQueue
 from engine.config.settings import Settings
-from engine.listeners.mirror import MirrorState, RedisMirror
+from engine.listeners.mirror import RedisMirror
+from engine.listeners.mirror_state import MirrorState
 from engine.runtime.engine import Engine, EngineSettings
 from engine.storage import OrderStore, StorageUnavailable, ownership
 

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, Signal
 
-from engine.listeners.mirror import MirrorState
+from engine.listeners.mirror_state import MirrorState
 from engine.runtime.engine import Engine
 
 if TYPE_CHECKING:

@@ -15,7 +15,8 @@ from collections.abc import Callable
 from PySide6.QtCore import QObject, Signal
 
 from engine.config.settings import Settings
-from engine.listeners.mirror import MirrorState, RedisMirror
+from engine.listeners.mirror import RedisMirror
+from engine.listeners.mirror_state import MirrorState
 from engine.runtime.engine import Engine
 
 MirrorStarter = Callable[[Engine, Settings, Callable[[MirrorState], None]], RedisMirror | None]

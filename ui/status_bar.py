@@ -15,7 +15,7 @@ import math
 from PySide6.QtCore import QTimer, Signal
 from PySide6.QtWidgets import QLabel, QStatusBar, QWidget
 
-from engine.listeners.mirror import MirrorState
+from engine.listeners.mirror_state import MirrorState
 from engine.runtime.engine import Engine
 from engine.runtime.queue import QueueStats
 from ui.mirror_link import mirror_text

@@ -9,7 +9,7 @@ import ipaddress
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from engine.listeners.mirror import MirrorState
+from engine.listeners.mirror_state import MirrorState
 
 MAX_BODY_BYTES = 64 * 1024
 REQUEST_TIMEOUT_S = 10.0

@@ -17,7 +17,7 @@ import uuid
 from collections import Counter, OrderedDict, deque
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any
 
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
@@ -31,13 +31,13 @@ from engine.listeners.mirror_keys import (
     describe_error,
     display_url,
 )
+from engine.listeners.mirror_state import MirrorState
 from engine.model.domain import Order, OrderUpdate, update_message
 from engine.model.jsonfmt import dumps
 from engine.runtime.events import UpdateSource
 
 log = logging.getLogger(__name__)
 
-Status = Literal["connecting", "connected", "disconnected", "stopped"]
 _MIRROR_ERRORS = (RedisError, OSError, ValueError)
 _REPAIR_LIMIT = 10_000
 
@@ -50,29 +50,6 @@ async def _server_run_id(client: Redis) -> str:
     """The server process's random id (`INFO server`): it changes on every restart, and a restart may empty it."""
     info = await client.info("server")
     return str(info.get("run_id", ""))
-
-
-@dataclass(frozen=True, slots=True)
-class MirrorState:
-    """What a status bar shows: connected or not, and why not."""
-
-    status: Status
-    url: str
-    reason: str | None = None
-    retry_in_s: float | None = None
-
-    @property
-    def connected(self) -> bool:
-        return self.status == "connected"
-
-    @property
-    def text(self) -> str:
-        if self.status == "connected":
-            return f"Redis mirror: connected to {self.url}"
-        if self.status == "disconnected":
-            retry = f"; retrying in {self.retry_in_s:g} s" if self.retry_in_s else ""
-            return f"Redis mirror: disconnected from {self.url} ({self.reason}){retry}"
-        return f"Redis mirror: {self.status} ({self.url})"
 
 
 @dataclass(slots=True)
@@ -466,20 +443,3 @@ class RedisMirror:
             if self._queued[done.order_id] <= 0:
                 del self._queued[done.order_id]
         self.published += len(batch)
-
-
-async def probe(url: str, namespace: str | None = None) -> tuple[MirrorState, int | None]:
-    """Connect once and report the state and the number of active orders mirrored (for `info`)."""
-    keys = MirrorKeys(namespace) if namespace else MirrorKeys()
-    shown = display_url(url)
-    client: Redis | None = None
-    try:
-        client = Redis.from_url(url, **client_options())
-        active = await client.scard(keys.active)
-        return MirrorState("connected", shown), int(active)
-    except _MIRROR_ERRORS as error:
-        return MirrorState("disconnected", shown, describe_error(error)), None
-    finally:
-        if client is not None:
-            with contextlib.suppress(*_MIRROR_ERRORS):
-                await client.aclose()

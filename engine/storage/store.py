@@ -13,19 +13,18 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime
 from decimal import Decimal
 from typing import Any, TypeVar
 
-from sqlalchemy import String, select, type_coerce
-from sqlalchemy.engine import Row, make_url
+from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from engine.account.model import Balance, Fill, Reservation
-from engine.model.domain import Order, OrderStatus
-from engine.storage import account_store, change_feed, migrate, reads
+from engine.account.model import Reservation
+from engine.model.domain import Order
+from engine.storage import account_store, change_feed, migrate
 from engine.storage.changes import Change, DatabaseMissing, StorageUnavailable
 from engine.storage.connect import engine_for, one_line
 from engine.storage.errors import is_transient, permanent_problem, refuse_foreign_tables
@@ -35,11 +34,8 @@ from engine.storage.group_commit import GroupCommit
 from engine.storage.inserts import insert_orders
 from engine.storage.kept_connection import KeptConnection
 from engine.storage.postgres_url import ensure_schema, postgres_options
-from engine.storage.report_reader import REPORT_COLUMNS
-from engine.storage.rows import report_cells
-from engine.storage.schema import ExactDecimal, UtcTimestamp, orders
 from engine.storage.sqlite_lock import LockLost, LockWatch
-from engine.storage.summary import SummaryCounter, SummaryRows
+from engine.storage.store_reads import StoreReads
 
 log = logging.getLogger(__name__)
 
@@ -50,7 +46,7 @@ Work = Callable[..., Awaitable[T]]
 _RETRY_DELAYS_S = (0.05, 0.1, 0.25, 0.5, 1.0, 2.0)
 
 
-class OrderStore:
+class OrderStore(StoreReads):
     def __init__(self, url: str, owner_id: str = "") -> None:
         self.url = url
         # Every state change is written only while this owner holds the order (see fast_write).
@@ -358,108 +354,3 @@ class OrderStore:
             await account_store.reset(connection, balances, now, market)
 
         await self._with_retries(work)
-
-    # -- reads ----------------------------------------------------------------------------
-
-    async def read_account(self) -> tuple[datetime, list[Balance], list[Fill]] | None:
-        """The paper account's start, balances and fills, or None if none was started."""
-
-        async def work(connection: AsyncConnection) -> tuple[datetime, list[Balance], list[Fill]] | None:
-            return await account_store.read_account(connection)
-
-        return await self._with_retries(work)
-
-    async def read_account_meta(self) -> dict[str, str]:
-        """The paper account's stored facts: its start and its market (engine/account/market.py)."""
-        return await self._with_retries(account_store.read_account_meta)
-
-    async def get(self, order_id: str) -> Order | None:
-        """One stored order with its whole log."""
-        return await self._with_retries(reads.get, order_id)
-
-    async def find_by_prefix(self, prefix: str) -> list[str]:
-        """Order ids starting with `prefix`, so people can type the short id the board shows."""
-        return await self._with_retries(reads.find_by_prefix, prefix)
-
-    async def list_orders(
-        self,
-        *,
-        status: OrderStatus | None = None,
-        pair: str | None = None,
-        limit: int | None = None,
-        newest_first: bool = True,
-        before_seq: int | None = None,
-        user_label: str | None = None,
-    ) -> list[Order]:
-        """Orders without their logs (a board or a list never needs thousands of log lines).
-
-        `before_seq` pages back through history (the desk loads the newest page first, then older ones).
-        """
-        query = reads.page_query(status, pair, limit, newest_first, before_seq, user_label)
-        return await self._with_retries(reads.orders_page, query, limit)
-
-    async def stream(
-        self, *, status: OrderStatus | None = None, pair: str | None = None, chunk: int = 5000
-    ) -> AsyncIterator[list[Order]]:
-        """Orders oldest first in chunks, for exports that must not hold a whole database in memory."""
-        last_seq = 0
-        while True:
-            page = await self._with_retries(reads.orders_after, status, pair, last_seq, chunk)
-            if not page:
-                return
-            yield page
-            last_seq = page[-1].seq
-
-    async def stream_report(
-        self, *, status: OrderStatus | None = None, pair: str | None = None, chunk: int = 20000
-    ) -> AsyncIterator[list[tuple[Any, ...]]]:
-        """The CSV report's cells, oldest first in chunks, without building an Order per row.
-
-        Columns in the report's order (id, createdAt, updatedAt, pair, direction, amount, status,
-        dex, executionPrice, txHash, attempts, error), then the added columns stored when the
-        order was CONFIRMED (quotedPrice, slippageBps, notional, fee). SQLite already stores decimals and
-        timestamps as the contract's text, so they come back as that text, untouched; PostgreSQL
-        gives Decimal and datetime, which `report_cells` turns into the same text.
-        """
-        last_seq = 0
-        while True:
-            query = reads.filtered(select(orders.c.seq, *_REPORT_COLUMNS), status, pair).where(orders.c.seq > last_seq)
-            query = query.order_by(orders.c.seq).limit(chunk)
-
-            async def work(connection: AsyncConnection, query: Any = query) -> Sequence[Row[Any]]:
-                return (await connection.execute(query)).all()
-
-            page = await self._with_retries(work)
-            if not page:
-                return
-            last_seq = page[-1][0]
-            yield [row[1:] for row in page] if self.dialect == "sqlite" else [report_cells(row[1:]) for row in page]
-
-    async def max_seq(self) -> int:
-        """The highest order sequence stored (0 for an empty database)."""
-        return await self._with_retries(reads.max_seq)
-
-    async def counts_by_status(self) -> dict[OrderStatus, int]:
-        return await self._with_retries(reads.counts_by_status)
-
-    async def summary_rows(self, counter: SummaryCounter) -> SummaryRows:
-        """The summary's grouped aggregates over every stored order (see `engine.storage.summary`)."""
-
-        async def work(connection: AsyncConnection) -> SummaryRows:
-            return await counter.count(connection, self.dialect)
-
-        result: SummaryRows = await self._with_retries(work)
-        return result
-
-    async def executions(self) -> dict[str, int]:
-        """Executions per order id from the mock chain's ledger (a proof of 'never executed twice')."""
-        return await self._with_retries(reads.executions)
-
-
-# Stored text read as text: no parsing into datetime/Decimal only to format it back for the report.
-_REPORT_COLUMNS = tuple(
-    type_coerce(orders.c[name], String())
-    if isinstance(orders.c[name].type, ExactDecimal | UtcTimestamp)
-    else orders.c[name]
-    for name in REPORT_COLUMNS
-)
