@@ -9,7 +9,6 @@ grows, so the figures keep their place while they tick.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import math
 
 from PySide6.QtCore import QTimer, Signal
@@ -157,8 +156,13 @@ class DeskStatusBar(QStatusBar):
         """Other processes' active orders are a database count: asked every 2 s, one question at a time."""
         if self._others_task is not None and not self._others_task.done():
             return
-        with contextlib.suppress(RuntimeError):  # no running loop (a desk closing down)
-            self._others_task = asyncio.ensure_future(self._count_others())
+        try:
+            loop = asyncio.get_event_loop()
+        except RuntimeError:  # no loop any more (a desk closing down): nothing to ask with
+            return
+        if loop.is_closed():
+            return  # made no coroutine that would never be awaited
+        self._others_task = loop.create_task(self._count_others())
 
     async def _count_others(self) -> None:
         try:
