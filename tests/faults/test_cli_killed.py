@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pytest
 
+from engine.model.log_kinds import LogKind
 from engine.storage import OrderStore
 from tests.faults.support import DEXDESK, TALLY, assert_nothing_lost, dexdesk_env, eventually
 
@@ -100,7 +101,11 @@ async def test_cli_killed_in_every_state_resumes_and_ends_each_order_once(tmp_pa
         for order_id, signature in submitted_routes.items():
             order = await store.get(order_id)
             assert order is not None
-            resent = next(i for i, entry in enumerate(order.logs) if "re-sending signed transaction" in entry.message)
+            resent = next(
+                i
+                for i, entry in enumerate(order.logs)
+                if entry.kind == LogKind.RESUMED and entry.data and entry.data.get("signature") == signature
+            )
             outcome = order.logs[resent + 1]
             # The re-sent transaction either lands under the signature it was built with, or fails
             # like any attempt (and a later attempt builds a new one); it never lands under a new hash.
