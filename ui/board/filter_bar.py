@@ -66,33 +66,8 @@ class FilterBar(QWidget):
         self.search.setClearButtonEnabled(True)
         self.search.setObjectName("boardSearch")
         self.search.setMinimumWidth(180)  # with the chart, account and fills docks open it collapsed to "Se…"
-        self.statuses = QToolButton()
-        self.statuses.setObjectName("statusFilter")
-        self.statuses.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
-        self.statuses.setToolTip("Show only some statuses (tick several)")
-        self.status_menu = QMenu(self.statuses)
-        self.status_actions: dict[OrderStatus, QAction] = {}
-        for name, preset in PRESETS.items():
-            action = self.status_menu.addAction(f"{name}: {' + '.join(str(s) for s in OrderStatus if s in preset)}")
-            action.triggered.connect(lambda _checked=False, preset=preset: self.set_statuses(preset))
-        self.status_menu.addAction(f"{ALL} statuses", lambda: self.set_statuses(frozenset()))
-        self.status_menu.addSeparator()
-        for status in OrderStatus:
-            action = self.status_menu.addAction(str(status))
-            action.setCheckable(True)
-            action.toggled.connect(self._emit)
-            self.status_actions[status] = action
-        self.statuses.setMenu(self.status_menu)
-        self.running = QPushButton("Running")
-        self.running.setObjectName("runningView")
-        self.running.setCheckable(True)
-        self.running.setToolTip("Show only orders in flight: ROUTING, BUILDING, SUBMITTED (Ctrl+R)")
-        self.running_shortcut = QAction("Running orders only", self)
-        self.running_shortcut.setShortcut("Ctrl+R")
-        self.running_shortcut.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
-        self.running_shortcut.triggered.connect(self.running.toggle)  # at once, not a button's animated click
-        self.addAction(self.running_shortcut)
-        self.running.toggled.connect(lambda on: self.set_statuses(RUNNING_STATES if on else frozenset()))
+        self._status_menu()
+        self._running_view()
         self.pair = QComboBox()
         self.pair.setObjectName("pairFilter")
         self.pair.addItem(ALL, None)
@@ -137,6 +112,39 @@ class FilterBar(QWidget):
         self._quiet = False
         self._shown = BoardFilter()
         self._highlight(self._shown)
+
+    def _status_menu(self) -> None:
+        """Status: presets (Active, Ended, …), All, then a tick per status, several at once."""
+        self.statuses = QToolButton()
+        self.statuses.setObjectName("statusFilter")
+        self.statuses.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
+        self.statuses.setToolTip("Show only some statuses (tick several)")
+        self.status_menu = QMenu(self.statuses)
+        self.status_actions: dict[OrderStatus, QAction] = {}
+        for name, preset in PRESETS.items():
+            action = self.status_menu.addAction(f"{name}: {' + '.join(str(s) for s in OrderStatus if s in preset)}")
+            action.triggered.connect(lambda _checked=False, preset=preset: self.set_statuses(preset))
+        self.status_menu.addAction(f"{ALL} statuses", lambda: self.set_statuses(frozenset()))
+        self.status_menu.addSeparator()
+        for status in OrderStatus:
+            action = self.status_menu.addAction(str(status))
+            action.setCheckable(True)
+            action.toggled.connect(self._emit)
+            self.status_actions[status] = action
+        self.statuses.setMenu(self.status_menu)
+
+    def _running_view(self) -> None:
+        """The "Running" toggle and its Ctrl+R: orders in flight only."""
+        self.running = QPushButton("Running")
+        self.running.setObjectName("runningView")
+        self.running.setCheckable(True)
+        self.running.setToolTip("Show only orders in flight: ROUTING, BUILDING, SUBMITTED (Ctrl+R)")
+        self.running_shortcut = QAction("Running orders only", self)
+        self.running_shortcut.setShortcut("Ctrl+R")
+        self.running_shortcut.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
+        self.running_shortcut.triggered.connect(self.running.toggle)  # at once, not a button's animated click
+        self.addAction(self.running_shortcut)
+        self.running.toggled.connect(lambda on: self.set_statuses(RUNNING_STATES if on else frozenset()))
 
     # -- reading and writing the filter ---------------------------------------------------
 
