@@ -41,7 +41,8 @@ def test_the_built_wheel_submits_an_order_from_outside_the_checkout(tmp_path: Pa
     assert installed.returncode == 0, installed.stderr
 
     where = _run(
-        [str(python), "-c", "import engine.pairs, dexdesk_resources; print(engine.pairs.__file__)"], cwd=outside
+        [str(python), "-c", "import engine.trading.pairs, dexdesk_resources; print(engine.trading.pairs.__file__)"],
+        cwd=outside,
     )
     assert Path(where.stdout.strip()).is_relative_to(venv), where.stdout + where.stderr
 

@@ -27,7 +27,7 @@ from engine.trading.pairs import default_catalog
 
 # The one state an attempt waits for before going on: SUBMITTED is stored before the swap is
 # sent. ROUTING and BUILDING are queued without waiting, and an attempt's last state (CONFIRMED,
-# FAILED, or PENDING for a retry) frees its slot for the next order once queued (see engine.pipeline).
+# FAILED, or PENDING for a retry) frees its slot for the next order once queued (see engine/runtime/pipeline.py).
 _WAITED = frozenset({OrderStatus.SUBMITTED})
 
 
