@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import sys
 import time
 from collections.abc import Awaitable, Callable
@@ -23,6 +24,7 @@ from app.wiring import build_engine, build_mirror, open_store, running_engine, w
 from engine.cluster.config import ClusterUnavailable
 from engine.config.paths import data_dir, settings_path
 from engine.config.settings import Settings
+from engine.listeners.mirror_keys import display_url
 from engine.listeners.mirror_state import MirrorState, probe
 from engine.model.domain import Order, OrderStatus, OrderUpdate
 from engine.model.exit_codes import ExitCode
@@ -77,6 +79,21 @@ class _MirrorReporter:
             self.last = key
             reason = f" ({state.reason}); the engine carries on and reconnects by itself" if state.reason else ""
             err.print(f"dexdesk: Redis mirror {state.status} ({state.url}){reason}", markup=False)
+
+
+def _say_where_updates_go(args: argparse.Namespace, settings: Settings) -> None:
+    """A Redis URL the user did not give this command (the desk's saved Settings) is named first, on stderr.
+
+    `run` publishes every update to the mirror; without this line a run could fill someone's Redis
+    because of a setting saved long ago in the desk.
+    """
+    if not settings.redis_url or getattr(args, "redis_url", None) or os.environ.get("DEXDESK_REDIS_URL"):
+        return
+    err.print(
+        f"dexdesk: publishing every update to Redis at {display_url(settings.redis_url)}, from the saved "
+        f"settings ({settings_path()}); --redis '' or the desk's Settings → Redis mirror to stop",
+        markup=False,
+    )
 
 
 def _status_filter(raw: str | None) -> OrderStatus | None:
@@ -198,6 +215,7 @@ async def run(args: argparse.Namespace, settings: Settings) -> int:
         raise InvalidOrder([FieldError("orders", ORDERS_RULE)])
     pairs = [_pair(name) for name in args.pairs.split(",")] if args.pairs else None
     requests = random_requests(default_catalog(), args.orders, seed=settings.seed, pairs=pairs)
+    _say_where_updates_go(args, settings)
     async with running_engine(settings, on_mirror_state=_MirrorReporter()) as engine:
         tally = RunTally()
         ours: set[str] = set()

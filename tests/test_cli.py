@@ -256,3 +256,21 @@ def test_an_order_cancelled_elsewhere_ends_submit_with_why_and_resume_counts_agr
     assert out.strip().startswith(f"{order_id} CANCELLED: ")
     reason = out.strip().removeprefix(f"{order_id} CANCELLED: ")
     assert reason.strip()
+
+
+def test_a_run_names_the_redis_url_it_took_from_the_desks_saved_settings(
+    db: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A Redis URL saved in the desk's Settings is not silent: `run` says first where its updates go."""
+    from engine.config.settings import Settings, save
+
+    save(Settings(redis_url="redis://127.0.0.1:1/0"))  # nothing listens there: the run carries on without it
+    status = main(["run", "--orders", "3", "--json", *db])
+    said = capsys.readouterr().err.splitlines()
+    assert status == 0
+    assert said[0].startswith("dexdesk: publishing every update to Redis at redis://127.0.0.1:1/0, from the saved")
+    assert "settings.json" in said[0]
+
+    save(Settings())
+    main(["run", "--orders", "1", "--json", "--redis", "redis://127.0.0.1:1/0", *db])
+    assert "from the saved settings" not in capsys.readouterr().err, "a URL given on the command line is known"
