@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 import sys
 import time
 from collections.abc import Awaitable, Callable
@@ -19,13 +18,13 @@ from sqlalchemy.engine import make_url
 from app import __version__, cluster_commands
 from app.console import order_detail, orders_table, update_lines, write_plain_table
 from app.limits import MAX_RUN_ORDERS, ORDERS_RULE
+from app.mirror_lines import MirrorReporter, say_where_updates_go
 from app.run_tally import RunTally
 from app.wiring import build_engine, build_mirror, open_store, running_engine, within_lock_wait
 from engine.cluster.config import ClusterUnavailable
 from engine.config.paths import data_dir, settings_path
 from engine.config.settings import Settings
-from engine.listeners.mirror_keys import display_url
-from engine.listeners.mirror_state import MirrorState, probe
+from engine.listeners.mirror_state import probe
 from engine.model.domain import Order, OrderStatus, OrderUpdate
 from engine.model.exit_codes import ExitCode
 from engine.model.jsonfmt import dumps
@@ -67,35 +66,6 @@ def reports_problems(handler: Handler) -> Handler:
     return wrapper
 
 
-class _MirrorReporter:
-    """Tells the user on stderr when the Redis mirror connects or loses Redis (stdout stays clean)."""
-
-    def __init__(self) -> None:
-        self.last: tuple[str, str | None] | None = None
-
-    def __call__(self, state: MirrorState) -> None:
-        key = (state.status, state.reason)
-        if state.status in ("connected", "disconnected") and key != self.last:
-            self.last = key
-            reason = f" ({state.reason}); the engine carries on and reconnects by itself" if state.reason else ""
-            err.print(f"dexdesk: Redis mirror {state.status} ({state.url}){reason}", markup=False)
-
-
-def _say_where_updates_go(args: argparse.Namespace, settings: Settings) -> None:
-    """A Redis URL the user did not give this command (the desk's saved Settings) is named first, on stderr.
-
-    `run` publishes every update to the mirror; without this line a run could fill someone's Redis
-    because of a setting saved long ago in the desk.
-    """
-    if not settings.redis_url or getattr(args, "redis_url", None) or os.environ.get("DEXDESK_REDIS_URL"):
-        return
-    err.print(
-        f"dexdesk: publishing every update to Redis at {display_url(settings.redis_url)}, from the saved "
-        f"settings ({settings_path()}); --redis '' or the desk's Settings → Redis mirror to stop",
-        markup=False,
-    )
-
-
 def _status_filter(raw: str | None) -> OrderStatus | None:
     if raw is None:
         return None
@@ -130,7 +100,7 @@ async def submit(args: argparse.Namespace, settings: Settings) -> int:
     )
     # One submit path in every mode: with a queue URL the engine is a cluster producer whose
     # orders `dexdesk worker`s run, bound, reserved and stored exactly as in one process.
-    async with running_engine(settings, on_mirror_state=_MirrorReporter()) as engine:
+    async with running_engine(settings, on_mirror_state=MirrorReporter()) as engine:
         printer = _UpdatePrinter(as_json=args.json, verbose=args.wait)
         engine.subscribe(printer)
         try:
@@ -215,8 +185,8 @@ async def run(args: argparse.Namespace, settings: Settings) -> int:
         raise InvalidOrder([FieldError("orders", ORDERS_RULE)])
     pairs = [_pair(name) for name in args.pairs.split(",")] if args.pairs else None
     requests = random_requests(default_catalog(), args.orders, seed=settings.seed, pairs=pairs)
-    _say_where_updates_go(args, settings)
-    async with running_engine(settings, on_mirror_state=_MirrorReporter()) as engine:
+    say_where_updates_go(args, settings)
+    async with running_engine(settings, on_mirror_state=MirrorReporter()) as engine:
         tally = RunTally()
         ours: set[str] = set()
         progress = Progress(
@@ -297,7 +267,7 @@ async def resume(args: argparse.Namespace, settings: Settings) -> int:
             markup=False,
         )
         return ExitCode.OK
-    async with running_engine(settings, on_mirror_state=_MirrorReporter(), lock_wait_s=settings.lease_s) as engine:
+    async with running_engine(settings, on_mirror_state=MirrorReporter(), lock_wait_s=settings.lease_s) as engine:
         await engine.wait_abandoned()
         await engine.wait_idle()
         count = engine.resumed
