@@ -23,6 +23,7 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWi
 from engine.model.domain import Direction, Order, Venue
 from engine.runtime.engine import Engine
 from ui.chart_model import ChartModel, LimitLine, Sample, effective_prices
+from ui.theme import Theme, follow_theme
 
 SAMPLE_MS = 1000
 BACKFILL_S = 600
@@ -32,9 +33,11 @@ COLORS = {"reference": "#c9d1d9", Venue.RAYDIUM: "#a371f7", Venue.METEORA: "#f08
 BUY_COLOR = "#3fb950"
 SELL_COLOR = "#f85149"
 PLOT_BACKGROUND = "#0d1117"
+# On a light theme the plot is the theme's base and the reference line a dark grey, so it still reads.
+LIGHT_REFERENCE = "#57606a"
 
 
-def chart_key() -> str:
+def chart_key(reference: str = COLORS["reference"]) -> str:
     """The chart's legend as one line of coloured text: a venue is a colour, a side a line style."""
 
     def swatch(color: str, text: str) -> str:
@@ -44,7 +47,7 @@ def chart_key() -> str:
         return text.replace(" ", "&nbsp;")
 
     entries = [
-        swatch(COLORS["reference"], "━") + "&nbsp;reference",
+        swatch(reference, "━") + "&nbsp;reference",
         *(swatch(COLORS[venue], "━") + f"&nbsp;{venue}" for venue in Venue),
         keep("solid: BUY pays"),
         keep("dotted: SELL gets"),
@@ -119,7 +122,22 @@ class PriceChart(QWidget):
         self._timer.setInterval(SAMPLE_MS)
         self._timer.timeout.connect(self.sample)
         self._timer.start()
+        follow_theme(self.use_theme)
         self.set_pair(self.pair)
+
+    def use_theme(self, theme: Theme) -> None:
+        """The plot paints its own colours: on a light desk, a light plot (Settings → theme)."""
+        dark = theme.name == "dark"
+        background = PLOT_BACKGROUND if dark else theme.base
+        reference = COLORS["reference"] if dark else LIGHT_REFERENCE
+        self.plot.setBackground(background)
+        for side in ("left", "bottom"):
+            axis = self.plot.getAxis(side)
+            axis.setPen(pg.mkPen(theme.muted))
+            axis.setTextPen(pg.mkPen(theme.muted))
+        self._reference.setPen(pg.mkPen(reference, width=1))
+        self.key.setText(chart_key(reference))
+        self.key.setStyleSheet(f"background:{background}; color:{theme.text}; padding:2px 6px;")
 
     def stop(self) -> None:
         self._timer.stop()

@@ -6,6 +6,8 @@ light as a setting. Status and side colours are shared by the board, the detail 
 
 from __future__ import annotations
 
+import weakref
+from collections.abc import Callable
 from dataclasses import dataclass
 from string import Template
 
@@ -197,6 +199,16 @@ def dark_palette() -> QPalette:
     return DARK.palette()
 
 
+# Widgets that paint outside the palette (the chart's plot) follow a theme change through these.
+_listeners: list[weakref.WeakMethod[Callable[[Theme], None]]] = []
+
+
+def follow_theme(method: Callable[[Theme], None]) -> None:
+    """Call a widget's bound `method(theme)` now and on every theme change, for as long as the widget lives."""
+    _listeners.append(weakref.WeakMethod(method))
+    method(_current)
+
+
 def apply_theme(app: QApplication, name: str = "dark") -> Theme:
     """Fusion draws the same on every platform, so screenshots match what users see.
 
@@ -217,6 +229,15 @@ def apply_theme(app: QApplication, name: str = "dark") -> Theme:
         (SELL_COLOR, theme.sell_text),
     ):
         shared.setRgba(QColor(value).rgba())
+    for reference in list(_listeners):
+        method = reference()
+        if method is None:
+            _listeners.remove(reference)
+            continue
+        try:
+            method(theme)
+        except RuntimeError:  # the widget's C++ side is gone (a closed desk)
+            _listeners.remove(reference)
     return theme
 
 

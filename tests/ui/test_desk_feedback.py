@@ -161,9 +161,13 @@ def test_the_light_theme_is_a_setting_applied_at_once(desk: Desk) -> None:
         assert desk.window.settings.theme == "light"
         assert app.palette().window().color().lightness() > 200
         assert MUTED_TEXT.name() == "#5f6877"
+        chart = desk.window.chart
+        assert chart.plot.backgroundBrush().color().lightness() > 200, "the chart follows the desk's theme"
+        assert "#0d1117" not in chart.key.styleSheet()
     finally:
         apply_theme(app, "dark")
     assert app.palette().window().color().lightness() < 60
+    assert desk.window.chart.plot.backgroundBrush().color().name() == "#0d1117", "and back"
 
 
 def test_the_rate_counter_names_the_window_it_counts(open_desk: Any, sqlite_url: str) -> None:
