@@ -44,7 +44,8 @@ class QueueStats:
     next_start_in_s: float | None = None
     """When the rate limit holds orders back: seconds until the next one may start."""
     drain_in_s: float | None = None
-    """When the rate limit holds orders back: seconds until the last queued order starts."""
+    """Seconds until the last queued order starts: exact by the rate limit when it holds orders back,
+    else estimated from how long recent attempts held their slots (None while nothing is known)."""
 
 
 class OrderQueue(Protocol):
@@ -106,6 +107,10 @@ class InProcessQueue:
         self._wakeup = asyncio.Event()
         self._held: str | None = None  # taken from the line, waiting for the rate limit: still queued
         self._held_dropped = False
+        # How long an attempt holds its slot, smoothed over the last few (on the engine's clock):
+        # with the rate limit not the bound, the queue drains at concurrency / this.
+        self._started: dict[asyncio.Task[None], float] = {}
+        self._slot_s: float | None = None
 
     def add(self, order_id: str) -> None:
         self._waiting.append(order_id)
@@ -146,6 +151,10 @@ class InProcessQueue:
     def stats(self) -> QueueStats:
         waiting = len(self._waiting) + (self._held is not None and not self._held_dropped)
         held_back = bool(waiting) and self.limiter.enabled and self.limiter.used() >= self.settings.limiter_max
+        by_rate = self.limiter.start_delay(waiting) if held_back else 0.0
+        # Under the rate limit the slots are the bound: the last queued order starts once the
+        # attempts ahead of it have each held a slot for about the recent attempts' time.
+        by_slots = waiting * self._slot_s / self.settings.concurrency if waiting and self._slot_s else 0.0
         return QueueStats(
             waiting=waiting,
             delayed=len(self._delayed),
@@ -154,7 +163,7 @@ class InProcessQueue:
             window_used=self.limiter.used() if self.limiter.enabled else 0,
             window_max=self.settings.limiter_max,
             next_start_in_s=self.limiter.start_delay(1) if held_back else None,
-            drain_in_s=self.limiter.start_delay(waiting) if held_back else None,
+            drain_in_s=max(by_rate, by_slots) or None,
         )
 
     def start_delay(self, count: int) -> float:
@@ -187,6 +196,7 @@ class InProcessQueue:
                     continue
                 task = asyncio.create_task(handler(order_id), name=f"attempt-{order_id[:8]}")
                 self._in_flight.add(task)
+                self._started[task] = self.clock.monotonic()
                 task.add_done_callback(self._attempt_finished)
         finally:
             for task in self._delayed:
@@ -202,12 +212,21 @@ class InProcessQueue:
         if task is not None and task in self._in_flight:
             self._in_flight.discard(task)
             self._settling.add(task)
+            self._slot_freed(task)
             self._wakeup.set()
 
     def _attempt_finished(self, task: asyncio.Task[None]) -> None:
         self._in_flight.discard(task)
         self._settling.discard(task)
+        self._slot_freed(task)
         self._wakeup.set()
+
+    def _slot_freed(self, task: asyncio.Task[None]) -> None:
+        started = self._started.pop(task, None)
+        if started is None:
+            return
+        held = self.clock.monotonic() - started
+        self._slot_s = held if self._slot_s is None else 0.8 * self._slot_s + 0.2 * held
 
     async def abandon_in_flight(self) -> None:
         """Stop the attempts in flight where they stand (an interrupted command must end within 2 s).

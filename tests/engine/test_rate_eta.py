@@ -41,12 +41,35 @@ def test_a_full_window_says_when_the_next_and_the_last_queued_order_start(sqlite
     on_virtual_time(sqlite_url, settings, scenario)
 
 
-def test_without_a_rate_limit_nothing_is_estimated(sqlite_url: str) -> None:
+def test_without_a_rate_limit_nothing_is_estimated_before_an_attempt_has_held_a_slot(sqlite_url: str) -> None:
     settings = engine_settings(time_scale=0, rate_limit=0, seed=3)
 
     async def scenario(engine: Engine, _timeline: Timeline) -> None:
         assert engine.start_delay(10_000) == 0.0
         await engine.submit_many(random_requests(default_catalog(), 20, seed=1))
         assert engine.stats().drain_in_s is None
+
+    on_virtual_time(sqlite_url, settings, scenario)
+
+
+def test_under_the_rate_limit_the_eta_follows_the_slots(sqlite_url: str) -> None:
+    """With the window never full the slots are the bound: the queue still says when its last order starts."""
+    settings = engine_settings(
+        time_scale=1, concurrency=2, rate_limit=0, failure_rate=0.0, slippage_tolerance="0.5", seed=3
+    )
+    requests = random_requests(default_catalog(), 12, seed=5)
+
+    async def scenario(engine: Engine, timeline: Timeline) -> None:
+        start = engine.clock.monotonic()
+        await engine.submit_many(requests)
+        await engine.clock.sleep_until(start + 7)  # the first two attempts have held their slots and ended
+        stats = engine.stats()
+        assert stats.next_start_in_s is None, "nothing waits for the rate limit"
+        assert stats.drain_in_s is not None, "the ETA does not disappear under the limit"
+        asked_at = engine.clock.monotonic()
+
+        await engine.wait_idle()
+        last_start = max(moment for moment, _ in timeline.starts())
+        assert stats.drain_in_s == pytest.approx(last_start - asked_at, rel=0.25)
 
     on_virtual_time(sqlite_url, settings, scenario)
