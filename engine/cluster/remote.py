@@ -33,7 +33,7 @@ SETTLE_S = 1.0
 
 
 class ClusterQueue:
-    runs_orders = False
+    """A cluster producer's queue: orders go to the workers through `remote` (this object itself)."""
 
     def __init__(self, config: ClusterConfig, settings: QueueSettings) -> None:
         self.config = config
@@ -58,6 +58,26 @@ class ClusterQueue:
 
     def add_after(self, order_id: str, delay_s: float) -> None:
         """Retries are the workers' business in cluster mode."""
+
+    @property
+    def remote(self) -> ClusterQueue:
+        return self
+
+    def discard(self, order_ids: set[str]) -> None:
+        """Nothing waits here: a worker that takes a cancelled order's job re-checks the order and drops it."""
+
+    def start_delay(self, count: int) -> float:
+        """The cluster's shared window is not projected here: the workers' limiter decides."""
+        return 0.0
+
+    def outcome_queued(self) -> None:
+        """No attempt runs here, so no slot is held."""
+
+    async def drain_in_flight(self) -> None:
+        """The workers' attempts are theirs to finish."""
+
+    async def abandon_in_flight(self) -> None:
+        """The workers' attempts are theirs to finish."""
 
     async def listen(
         self, store: OrderStore, publish: Callable[[OrderUpdate], None], following: Callable[[], Sequence[str]]

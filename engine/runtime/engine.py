@@ -27,7 +27,7 @@ from engine.runtime.engine_waits import EngineWaits
 from engine.runtime.events import UpdateHub
 from engine.runtime.limits import LimitBook
 from engine.runtime.pipeline import AttemptRunner, Transitions
-from engine.runtime.queue import InProcessQueue, OrderQueue, QueueStats, RemoteQueue
+from engine.runtime.queue import InProcessQueue, OrderQueue, QueueStats
 from engine.runtime.ratelimit import SharedWindowLimiter
 from engine.runtime.resume_note import resumed_entry
 from engine.storage import OrderLost, OrderStore, StorageFailure, ownership, rate_window
@@ -96,13 +96,13 @@ class Engine(EngineReads, EngineWaits):
     async def start(self) -> list[Order]:
         """Open storage, claim and queue every unfinished order nobody holds (oldest first), start processing."""
         await self.store.open()
-        if not getattr(self.queue, "runs_orders", True):
+        remote = self.queue.remote
+        if remote is not None:
             # A cluster producer: workers run (and resume) every order; this engine only submits
             # and passes on what the workers publish.
             self._last_seq = await self.store.max_seq()
-            if isinstance(self.queue, RemoteQueue):
-                # Listening before the first submission: an order that ends at once is still heard.
-                await self.queue.listen(self.store, self._heard_from_worker, self._active.ids)
+            # Listening before the first submission: an order that ends at once is still heard.
+            await remote.listen(self.store, self._heard_from_worker, self._active.ids)
             self._dispatcher = asyncio.create_task(self.queue.run(self._attempt), name="dexdesk-dispatcher")
             return []
         await self._coordinator.start()
@@ -152,9 +152,7 @@ class Engine(EngineReads, EngineWaits):
             self._dispatcher.cancel()
             await asyncio.gather(self._dispatcher, return_exceptions=True)
             self._dispatcher = None
-        drain = getattr(self.queue, "abandon_in_flight" if interrupted else "drain_in_flight", None)
-        if drain is not None:
-            await drain()
+        await (self.queue.abandon_in_flight() if interrupted else self.queue.drain_in_flight())
         await self._coordinator.stop()
         try:
             hand_back = self._hand_back()
@@ -202,7 +200,7 @@ class Engine(EngineReads, EngineWaits):
         """
         now = self._transitions.now()
         requests = list(requests)
-        remote = self.queue if isinstance(self.queue, RemoteQueue) else None
+        remote = self.queue.remote
         if remote is not None:
             _refuse_limit_orders_for_workers(requests)
             # Refused before anything is stored: an order no worker would hear about is never kept.
@@ -287,9 +285,7 @@ class Engine(EngineReads, EngineWaits):
         if result.outcome == "too_late":
             return CancelResult("too_late", ownership.too_late_reason(order.status), order)
         self.hub.publish(OrderUpdate(update_message(order), order, order.logs[-1:]))
-        discard = getattr(self.queue, "discard", None)  # in-process queue; a cluster's workers re-check the order
-        if callable(discard):
-            discard({order.id})  # no ghost in the line: it would take a rate-limit start for nothing
+        self.queue.discard({order.id})  # no ghost in the line: it would take a rate-limit start for nothing
         self._end(order)
         was = (order.logs[-1].data or {}).get("from", "a waiting state") if order.logs else "a waiting state"
         return CancelResult("cancelled", f"cancelled in {was}; no swap was sent", order)
@@ -312,14 +308,11 @@ class Engine(EngineReads, EngineWaits):
 
     def start_delay(self, count: int) -> float:
         """How long until `count` more orders would all have started: what a Burst is told before it is sent."""
-        # The in-process queue knows its limiter exactly; a cluster's shared window is not projected here.
-        delay = getattr(self.queue, "start_delay", None)
-        return float(delay(count)) if callable(delay) else 0.0
+        return self.queue.start_delay(count)
 
     def cluster_text(self) -> str | None:
         """The cluster's figures in one line (workers alive, queued, in flight, window), or None when not a cluster."""
-        text = getattr(self.queue, "text", None)
-        return text if isinstance(text, str) else None
+        return self.queue.text
 
     def subscribe(self, listener: Callable[[OrderUpdate], None]) -> Callable[[], None]:
         return self.hub.subscribe(listener)
@@ -363,9 +356,8 @@ class Engine(EngineReads, EngineWaits):
         if order is None:
             return
         try:
-            # The in-process queue frees the slot once the outcome is queued for commit (a
-            # cluster's queue has no such step: its workers run the attempts).
-            await self._runner.run(order, self._save, outcome_queued=getattr(self.queue, "outcome_queued", None))
+            # The queue frees the slot once the outcome is queued for commit, not when it is announced.
+            await self._runner.run(order, self._save, outcome_queued=self.queue.outcome_queued)
         except OrderLost:
             log.warning("order %s was taken over or cancelled by another process; dropped here", order_id)
             self._end(await self.store.get(order_id) or order)

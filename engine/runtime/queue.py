@@ -11,7 +11,7 @@ import asyncio
 from collections import deque
 from collections.abc import Callable, Coroutine, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Protocol
 
 from engine.model.clock import Clock
 from engine.model.domain import OrderUpdate
@@ -49,9 +49,37 @@ class QueueStats:
 
 
 class OrderQueue(Protocol):
-    """What the engine needs from a queue; nothing here knows about routing or states."""
+    """What the engine needs from a queue; nothing here knows about routing or states.
+
+    Two kinds: `InProcessQueue`, whose `run` starts this engine's attempts, and a cluster's queue
+    (engine/cluster/remote.py), whose workers run them and which this engine feeds through `remote`.
+    The engine asks only what is written here, never which kind it has.
+    """
 
     settings: QueueSettings
+
+    @property
+    def remote(self) -> RemoteQueue | None:
+        """The cluster this queue hands stored orders to, or None when this engine runs them itself."""
+
+    @property
+    def text(self) -> str | None:
+        """One line for a status bar about a cluster (workers, queued, in flight), or None."""
+
+    def discard(self, order_ids: set[str]) -> None:
+        """Forget cancelled orders still waiting in line, so none takes a rate-limit start for nothing."""
+
+    def start_delay(self, count: int) -> float:
+        """Seconds until `count` more orders (behind everything queued) have all started, by the rate limit."""
+
+    def outcome_queued(self) -> None:
+        """The running attempt's last state is queued for commit: its slot may start the next order."""
+
+    async def drain_in_flight(self) -> None:
+        """Let attempts already started finish (a clean stop never abandons a swap mid-flight)."""
+
+    async def abandon_in_flight(self) -> None:
+        """Stop the attempts in flight where they stand (an interrupted command ends within 2 s)."""
 
     def add(self, order_id: str) -> None:
         """Queue an order's next attempt at the back of the line."""
@@ -68,11 +96,8 @@ class OrderQueue(Protocol):
         """Apply new concurrency and limiter numbers without dropping anything queued."""
 
 
-@runtime_checkable
 class RemoteQueue(Protocol):
     """A queue whose orders other processes run (the cluster): checked before storing, fed after."""
-
-    runs_orders: bool
 
     async def check(self) -> None:
         """Raise (one line for the user) if an order stored now could not be queued."""
@@ -92,6 +117,9 @@ class RemoteQueue(Protocol):
 
 class InProcessQueue:
     """An asyncio queue with a concurrency cap and a sliding-window rate limit."""
+
+    remote: RemoteQueue | None = None  # this engine runs its orders itself
+    text: str | None = None  # no cluster to describe
 
     def __init__(self, settings: QueueSettings, clock: Clock, limiter: SlidingWindowLimiter | None = None) -> None:
         self.settings = settings
