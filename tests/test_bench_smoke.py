@@ -20,7 +20,15 @@ KEYS = {
     "spec": {"max_starts_per_window", "max_in_flight", "backlog_vs_ideal"},
     "board": {"lag_p50_ms", "lag_p99_ms", "lag_max_ms", "rss_mb", "first_paint_s"},
     "export": {"rows_per_s"},
-    "api": {"posts_per_s", "ws_messages_per_s", "latency_p50_ms", "latency_p99_ms", "errors"},
+    "api": {
+        "posts_per_s",
+        "orders_per_s_end_to_end",
+        "ws_messages_per_s",
+        "latency_p50_ms",
+        "latency_p99_ms",
+        "cpu_ms_per_order_all",
+        "errors",
+    },
 }
 SMALL = {
     "engine": ["--orders", "200"],

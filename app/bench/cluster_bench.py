@@ -20,7 +20,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import math
 import os
 import signal
 import sys
@@ -36,6 +35,7 @@ from redis.asyncio import Redis
 
 from app.bench.databases import scratch_database
 from app.bench.report import emit
+from app.bench.server_cpu import cpu_s, server_cpu_s, spent
 from engine.cluster.config import ClusterConfig
 from engine.cluster.producer import TERMINAL_NAMES, UpdateFollower, now_ms
 from engine.cluster.queue import ClusterProducer
@@ -64,45 +64,6 @@ class Run:
     worker_cpu_s: list[float]
     producer_cpu_s: float
     server_cpu_s: dict[str, float]
-
-
-SERVERS = {"postgres": "postgres", "redis-server": "redis"}  # process name → the figure's name
-
-
-def _cpu_s(pid: int | str) -> float:
-    """CPU seconds (user + system) a live process has used: on a shared machine wall time alone misleads."""
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
-        return float("nan")
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-def _server_cpu_s() -> dict[str, dict[str, float]]:
-    """CPU seconds of each PostgreSQL and Redis process this machine runs, by pid.
-
-    What the servers spend per order is what bounds a cluster sharing their cores; a server on
-    another machine is simply not seen (its figure stays 0).
-    """
-    found: dict[str, dict[str, float]] = {name: {} for name in SERVERS.values()}
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            name = (entry / "comm").read_text().strip()
-        except OSError:
-            continue
-        if name in SERVERS:
-            found[SERVERS[name]][entry.name] = _cpu_s(entry.name)
-    return found
-
-
-def _spent(before: dict[str, dict[str, float]], after: dict[str, dict[str, float]]) -> dict[str, float]:
-    """CPU seconds each server spent between two readings (backends that came and went count from 0)."""
-    return {
-        server: sum(cpu - before[server].get(pid, 0.0) for pid, cpu in after[server].items() if not math.isnan(cpu))
-        for server in after
-    }
 
 
 async def _start_workers(
@@ -218,8 +179,8 @@ async def one_run(
                     await follower.start()  # a subscriber nobody reads would fill Redis's output buffer
                 requests = random_requests(default_catalog(), orders, seed=workers)
                 backlog = [] if end_to_end else await _backlog(store, requests)
-                cpu_before = [_cpu_s(process.pid) for process in processes]
-                servers_before = _server_cpu_s()
+                cpu_before = [cpu_s(process.pid) for process in processes]
+                servers_before = server_cpu_s()
                 producer_before = time.process_time()
                 started = time.perf_counter()
                 starts: list[float] = []
@@ -229,8 +190,8 @@ async def one_run(
                     await _drain(store, producer, backlog)
                 wall = time.perf_counter() - started
                 producer_cpu = time.process_time() - producer_before
-                worker_cpu = [_cpu_s(p.pid) - before for p, before in zip(processes, cpu_before, strict=True)]
-                server_cpu = _spent(servers_before, _server_cpu_s())
+                worker_cpu = [cpu_s(p.pid) - before for p, before in zip(processes, cpu_before, strict=True)]
+                server_cpu = spent(servers_before, server_cpu_s())
             finally:
                 await _stop_workers(processes)
                 await follower.close()
