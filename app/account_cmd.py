@@ -7,7 +7,8 @@ import argparse
 from rich.console import Console
 from rich.table import Table
 
-from app.commands import err, out, reports_problems
+from app.commands import reports_problems
+from app.console import err, out
 from app.wiring import build_engine
 from engine.account.model import DEFAULT_START
 from engine.account.view import AccountView

@@ -11,12 +11,11 @@ from decimal import Decimal, InvalidOperation
 from functools import wraps
 from typing import Any
 
-from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from sqlalchemy.engine import make_url
 
 from app import __version__, cluster_commands
-from app.console import order_detail, orders_table, update_lines, write_plain_table
+from app.console import err, order_detail, orders_table, out, update_lines, write_plain_table
 from app.limits import MAX_RUN_ORDERS, ORDERS_RULE
 from app.mirror_lines import MirrorReporter, say_where_updates_go
 from app.run_tally import RunTally
@@ -40,9 +39,6 @@ MIN_ID_PREFIX = 4
 MAX_LIST_LIMIT = 1_000_000
 RICH_TABLE_ROWS = 500
 Handler = Callable[[argparse.Namespace, Settings], Awaitable[int]]
-
-out = Console(highlight=False, soft_wrap=True, width=None if sys.stdout.isatty() else 200)
-err = Console(stderr=True, highlight=False, soft_wrap=True)
 
 
 def reports_problems(handler: Handler) -> Handler:

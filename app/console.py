@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from typing import TextIO
 
 from rich.console import Console, JustifyMethod
@@ -11,6 +12,11 @@ from rich.text import Text
 from engine.model.domain import LogEntry, Order, OrderStatus, OrderUpdate, format_timestamp
 from engine.model.jsonfmt import format_decimal
 from engine.model.log_kinds import LogKind
+
+# The commands' two streams: results on stdout (plain and wide when piped), everything said to the
+# user on stderr, so `dexdesk … --json | jq` reads only results.
+out = Console(highlight=False, soft_wrap=True, width=None if sys.stdout.isatty() else 200)
+err = Console(stderr=True, highlight=False, soft_wrap=True)
 
 STATUS_STYLE = {
     OrderStatus.PENDING: "yellow",

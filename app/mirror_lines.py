@@ -5,14 +5,11 @@ from __future__ import annotations
 import argparse
 import os
 
-from rich.console import Console
-
+from app.console import err
 from engine.config.paths import settings_path
 from engine.config.settings import Settings
 from engine.listeners.mirror_keys import display_url
 from engine.listeners.mirror_state import MirrorState
-
-err = Console(stderr=True, highlight=False, soft_wrap=True)
 
 
 class MirrorReporter:
