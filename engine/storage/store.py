@@ -128,13 +128,17 @@ class OrderStore(StoreReads):
 
     async def _while_opening(self, work: Any) -> Any:
         """A step of opening, retried a few times only: a database that cannot be reached at all is
-        reported at once, while a connection dropped mid-answer (a lost acknowledgement) is tried again.
+        reported at once, while a connection dropped mid-answer (a lost acknowledgement) is tried again,
+        and so is a SQLite file locked by another process building or upgrading its schema (SQLite can
+        answer "locked" at once, without its busy wait, when two connections would otherwise deadlock).
         Both steps are safe to repeat (the schema is created only if missing; the revision is a read)."""
-        for delay in (*_RETRY_DELAYS_S[:3], None):
+        for delay in (*_RETRY_DELAYS_S, None):
             try:
                 return await self._run(work)
             except (OperationalError, DBAPIError) as error:
-                if delay is None or not (isinstance(error, DBAPIError) and error.connection_invalidated):
+                dropped = isinstance(error, DBAPIError) and error.connection_invalidated
+                locked = self.dialect == "sqlite" and is_transient(error, self.url)
+                if delay is None or not (dropped or locked):
                     raise
                 await asyncio.sleep(delay)
         return None
