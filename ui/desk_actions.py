@@ -97,9 +97,19 @@ class DeskActions(QObject):
             return []
         eta = self.burst_eta(count)
         submitted: list[Order] = []
-        for start in range(0, count, chunk):
-            submitted.extend(await self.engine.submit_many(plan.requests(start, min(chunk, count - start))))
-        self.notices.burst_sent(submitted)
+        burst = self.notices.burst_opened()
+        try:
+            for start in range(0, count, chunk):
+                requests = plan.requests(start, min(chunk, count - start))
+                ids = [request.order_id for request in requests]
+                self.notices.burst_expects(burst, ids)
+                try:
+                    submitted.extend(await self.engine.submit_many(requests))
+                except BaseException:
+                    self.notices.burst_refused(burst, ids)
+                    raise
+        finally:
+            self.notices.burst_closed(burst)
         self.notify(f"Burst of {len(submitted):,} orders queued{f' — the last starts in ≈ {eta}' if eta else ''}")
         return submitted
 

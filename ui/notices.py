@@ -26,11 +26,14 @@ NOTICE_MS = 8000
 
 
 @dataclass(slots=True)
-class _Burst:
-    waiting: set[str]
+class Burst:
+    """A burst being sent: its orders' ids are known before they are stored, so none ends unheard."""
+
     started: float
-    size: int
+    waiting: set[str] = field(default_factory=set)
+    size: int = 0
     counts: dict[OrderStatus, int] = field(default_factory=dict)
+    sending: bool = True
 
 
 class OrderNotices(QObject):
@@ -43,7 +46,7 @@ class OrderNotices(QObject):
         self.formats = formats
         self._desktop_enabled = desktop
         self._mine: set[str] = set()
-        self._bursts: list[_Burst] = []
+        self._bursts: list[Burst] = []
         self._tray: QSystemTrayIcon | None = None
         self.desktop_messages: list[tuple[str, str]] = []  # what went to the tray, newest last (for the record)
 
@@ -51,10 +54,40 @@ class OrderNotices(QObject):
         self._mine.add(order.id)
         self.notice.emit(f"{order.direction} {self._amount(order)} {order.pair} sent — {short_id(order.id)}")
 
-    def burst_sent(self, orders: Iterable[Order]) -> None:
-        ids = {order.id for order in orders if not order.is_terminal}
-        if ids:
-            self._bursts.append(_Burst(ids, time.monotonic(), len(ids)))
+    def burst_opened(self) -> Burst:
+        """A burst starts: follow its orders from before they are stored.
+
+        At time scale 0 its first orders can end while later chunks are still being stored; a
+        burst registered only after the last chunk then waited for endings already heard and
+        never said it was done.
+        """
+        burst = Burst(time.monotonic())
+        self._bursts.append(burst)
+        return burst
+
+    def burst_expects(self, burst: Burst, order_ids: Iterable[str]) -> None:
+        """These orders are about to be stored as part of the burst."""
+        ids = set(order_ids)
+        burst.waiting |= ids
+        burst.size += len(ids)
+
+    def burst_refused(self, burst: Burst, order_ids: Iterable[str]) -> None:
+        """A chunk was refused whole: nothing of it was stored, nothing of it will end."""
+        ids = set(order_ids) & burst.waiting
+        burst.waiting -= ids
+        burst.size -= len(ids)
+
+    def burst_closed(self, burst: Burst) -> None:
+        """Every chunk is stored (or refused): the burst is done once its last order ends."""
+        burst.sending = False
+        self._finish_if_done(burst)
+
+    def _finish_if_done(self, burst: Burst) -> None:
+        if burst.sending or burst.waiting or burst not in self._bursts:
+            return
+        self._bursts.remove(burst)
+        if burst.size:
+            self._burst_done(burst)
 
     def follow(self, bridge: EngineBridge) -> None:
         """Subscribe to the engine's updates, to hear the endings of the orders this desk sent."""
@@ -73,9 +106,7 @@ class OrderNotices(QObject):
             for order in ended:
                 burst.waiting.discard(order.id)
                 burst.counts[order.status] = burst.counts.get(order.status, 0) + 1
-            if not burst.waiting:
-                self._bursts.remove(burst)
-                self._burst_done(burst)
+            self._finish_if_done(burst)
 
     def _ended(self, order: Order) -> None:
         head = f"{order.status} {order.direction} {self._amount(order)} {order.pair}"
@@ -94,7 +125,7 @@ class OrderNotices(QObject):
         self.notice.emit(text)
         self._desktop(f"Order {text.split(' ', 1)[0]}", text)
 
-    def _burst_done(self, burst: _Burst) -> None:
+    def _burst_done(self, burst: Burst) -> None:
         parts = [f"{count:,} {str(status).lower()}" for status, count in sorted(burst.counts.items())]
         took = span_text(time.monotonic() - burst.started)
         text = f"Burst of {burst.size:,} done in {took}: {', '.join(parts)}"
