@@ -67,7 +67,9 @@ account_fills = Table(
     Column("executed_at", UtcTimestamp, nullable=False),
 )
 
-_STARTED = "started_at"
+# The account_meta key whose row says a paper account exists (the intake lane asks for it by this key).
+STARTED_KEY = "started_at"
+_STARTED = STARTED_KEY
 _START_BALANCES = "start_balances"
 
 

@@ -30,7 +30,7 @@ async def insert_orders(
 ) -> list[tuple[Order, bool]]:
     """Each order as stored, and whether this call (or an earlier try of it) created it; see OrderStore.insert."""
     ids = [order.id for order in new_orders]
-    existing = await _orders_by_id(connection, ids)
+    existing = await orders_by_id(connection, ids)
     fresh = [order for order in new_orders if order.id not in existing]
     if fresh:
         rows = [{**order_row(order), "change_seq": change_seq} for order in fresh]
@@ -48,11 +48,11 @@ async def insert_orders(
             results.append((order.evolve(seq=created[order.id]), True))
             continue
         stored = existing[order.id]
-        results.append((order.evolve(seq=stored.seq), True) if _earlier_try(stored, order, owner) else (stored, False))
+        results.append((order.evolve(seq=stored.seq), True) if earlier_try(stored, order, owner) else (stored, False))
     return results
 
 
-def _earlier_try(stored: Order, order: Order, owner: str) -> bool:
+def earlier_try(stored: Order, order: Order, owner: str) -> bool:
     """Whether the stored row is this very order, written by an earlier try of this insert.
 
     Ours, untouched since (version 0), and the same order: an id reused for a different order (an
@@ -76,7 +76,7 @@ async def _seqs_by_id(connection: AsyncConnection, ids: Sequence[str]) -> dict[s
     return found
 
 
-async def _orders_by_id(connection: AsyncConnection, ids: Sequence[str]) -> dict[str, Order]:
+async def orders_by_id(connection: AsyncConnection, ids: Sequence[str]) -> dict[str, Order]:
     found: dict[str, Order] = {}
     for start in range(0, len(ids), _CHUNK):
         query = select(orders).where(orders.c.id.in_(ids[start : start + _CHUNK]))

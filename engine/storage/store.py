@@ -5,7 +5,7 @@ single transaction (engine/storage/group_commit.py, with the statements of fast_
 wakes each waiting order. An order announces a change only after its `commit()` returns (or the
 future `enqueue()` gave it resolves), so nothing is ever announced that is not stored. A locked
 SQLite file or a dropped PostgreSQL connection makes every transaction here retry until it
-lands; orders wait, none is lost. The queries are in reads.py, new orders in inserts.py,
+lands; orders wait, none is lost. The queries are in reads.py, new orders in intake.py (own lane),
 connecting in connect.py, the connections kept for the group commit and claims in kept_connection.py.
 """
 
@@ -31,7 +31,7 @@ from engine.storage.errors import is_transient, permanent_problem, refuse_foreig
 from engine.storage.fast_write import BatchResult, write_postgres, write_sqlite
 from engine.storage.file_identity import FileWatch
 from engine.storage.group_commit import GroupCommit
-from engine.storage.inserts import insert_orders
+from engine.storage.intake import Stored, store_new_orders
 from engine.storage.kept_connection import KeptConnection
 from engine.storage.postgres_url import ensure_schema, postgres_options
 from engine.storage.sqlite_lock import LockLost, LockWatch
@@ -60,6 +60,7 @@ class OrderStore(StoreReads):
         self._group = GroupCommit(self._write)
         self._writer = KeptConnection(self.engine)  # the group commit's
         self._serial = KeptConnection(self.engine)  # run_serially's
+        self._intake = KeptConnection(self.engine)  # new orders' own lane (intake.py)
         self._in_flight = 0
         self.retries = 0  # transactions retried through a lock or a lost connection, for diagnostics
         self.last_error: str | None = None
@@ -193,6 +194,7 @@ class OrderStore(StoreReads):
     async def _drop_kept_connections(self) -> None:
         await self._writer.drop()
         await self._serial.drop()
+        await self._intake.drop()
 
     # -- writes ---------------------------------------------------------------------------
 
@@ -210,12 +212,16 @@ class OrderStore(StoreReads):
         """
         if not new_orders:
             return []
+        stored: Stored = await self._with_retries(
+            store_new_orders, new_orders, reservations, self.owner_id, run=self._run_on_intake_connection
+        )
+        results, mark = stored
+        self.own_change_seqs.add(mark)
+        return results
 
-        async def work(connection: AsyncConnection) -> list[tuple[Order, bool]]:
-            seq = await self.bump_change_seq(connection)
-            return await insert_orders(connection, new_orders, reservations, owner=self.owner_id, change_seq=seq)
-
-        return await self._with_retries(work)
+    async def _run_on_intake_connection(self, work: Work[T], *args: Any) -> T:
+        """`_run` for new orders, on their own kept connection: never behind the group commit's batch."""
+        return await self._run_kept(self._intake, work, *args)
 
     async def commit(self, change: Change) -> None:
         """Queue a state change for the next group commit and wait until it is durable."""
@@ -325,7 +331,8 @@ class OrderStore(StoreReads):
     def _has_open_connection(self) -> bool:
         """A connection known to be open now (a kept one, or one resting in the pool), so the lock must be held."""
         resting = getattr(self.engine.pool, "checkedin", None)
-        return self._writer.is_open or self._serial.is_open or (callable(resting) and resting() > 0)
+        kept = self._writer.is_open or self._serial.is_open or self._intake.is_open
+        return kept or (callable(resting) and resting() > 0)
 
     @property
     def lock_losses(self) -> int:
@@ -340,6 +347,7 @@ class OrderStore(StoreReads):
                 return
             await self._writer.reset()
             await self._serial.reset()
+            await self._intake.reset()
             await self.engine.dispose()
             self._lock.lost = False
             log.warning("database %s reopened after its lock was lost", self.display_url)
