@@ -71,12 +71,19 @@ def missed_updates(
             runs[-1][1].append(entry)
         else:
             runs.append((status, [entry]))
+    # Each run's attempt number: an attempt starts at ROUTING, so a run is that many attempts short of
+    # the row's. A snapshot carrying the row's own count made a retry's PENDING look later than the
+    # next attempt's ROUTING, and a WebSocket follower skipped that attempt's states as already sent.
+    attempts = [
+        order.attempts - sum(1 for later, _ in runs[index + 1 :] if later is OrderStatus.ROUTING)
+        for index in range(len(runs))
+    ]
     if runs and runs[-1][0] is order.status:
         runs.pop()
     updates: list[OrderUpdate] = []
     route: dict[str, Any] = {}
     previous = before
-    for status, group in runs:
+    for (status, group), attempt_count in zip(runs, attempts, strict=False):
         for entry in group:
             if entry.kind == LogKind.BUILT and entry.data:
                 route = entry.data
@@ -85,7 +92,7 @@ def missed_updates(
             previous = status
             continue
         previous = status
-        updates.append(_update(order, status, last, route))
+        updates.append(_update(order.evolve(attempts=max(attempt_count, 0)), status, last, route))
     return updates
 
 
