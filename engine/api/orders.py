@@ -96,7 +96,10 @@ def parse_new_order(payload: dict[str, Any], catalog: PairCatalog) -> OrderReque
 async def create(engine: Engine, admission: Admission, body: bytes, idempotency_key: str | None) -> Order:
     """`POST /api/orders`: the order stored (or found again by its key); raises InvalidOrder or ApiProblem."""
     parsed = parse_new_order(parse_object(body), engine.catalog)
-    request = with_idempotency_key(parsed, idempotency_key, order_fingerprint(parsed))
+    # The fingerprint (a SHA-256) only for a request that names itself with a key: nothing compares it otherwise.
+    request = (
+        parsed if idempotency_key is None else with_idempotency_key(parsed, idempotency_key, order_fingerprint(parsed))
+    )
     order = await admission.submit(request)
     check_same_request(order, request)
     return order
