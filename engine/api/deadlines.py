@@ -19,7 +19,7 @@ from typing import Any
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
-from engine.api.problems import send_json
+from engine.api.problems import body_too_large, send_json
 from engine.model.jsonfmt import dumps
 
 CLOSE = (b"connection", b"close")
@@ -104,7 +104,7 @@ class BodyDeadline:
             return
         if messages is None:
             # No `connection: close`: uvicorn reads and drops the rest, so the client still hears the 413.
-            await send_json(send, 413, {"error": "the request body is larger than 64 KiB"})
+            await send_json(send, 413, body_too_large(self.max_bytes))
             return
         await self.app(scope, _replay(messages, receive), send)
 

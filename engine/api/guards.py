@@ -12,7 +12,7 @@ import hmac
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from engine.api.problems import BodyTooLarge, send_json
+from engine.api.problems import BodyTooLarge, body_too_large, send_json
 from engine.api.refusals import refuse_websocket
 
 # The docs page, its assets and the schema carry no orders: a browser can open them and then use
@@ -104,7 +104,7 @@ class BodyLimit:
         for name, value in scope.get("headers", ()):
             if name == b"content-length":
                 if value.isdigit() and int(value) > self.max_bytes:
-                    await send_json(send, 413, {"error": "the request body is larger than 64 KiB"}, [])
+                    await send_json(send, 413, body_too_large(self.max_bytes), [])
                     return
                 await self.app(scope, receive, send)  # the server never delivers more than it announced
                 return
@@ -116,7 +116,7 @@ class BodyLimit:
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
                 if received > self.max_bytes:
-                    raise BodyTooLarge
+                    raise BodyTooLarge(self.max_bytes)
             return message
 
         await self.app(scope, counting, send)

@@ -68,6 +68,17 @@ class ApiProblem(Exception):
 class BodyTooLarge(Exception):
     """A streamed body grew past the limit after its headers were accepted."""
 
+    def __init__(self, max_bytes: int) -> None:
+        super().__init__(max_bytes)
+        self.max_bytes = max_bytes
+
+
+def body_too_large(max_bytes: int) -> dict[str, str]:
+    """The 413 answer's body, the one wording for each of the three places a body is refused for its size
+    (announced too large, streamed past the limit, read past it before the deadline)."""
+    size = f"{max_bytes // 1024} KiB" if max_bytes % 1024 == 0 else f"{max_bytes} bytes"
+    return {"error": f"the request body is larger than {size}"}
+
 
 # The errors a handler or a lane may raise to refuse a request (anything else is a 500).
 Refusal = InvalidOrder | ApiProblem | BodyTooLarge | ClusterUnavailable
@@ -82,7 +93,7 @@ def refusal(error: Refusal) -> tuple[int, dict[str, Any]]:
         case ApiProblem():
             return error.status_code, {"error": error.error}
         case BodyTooLarge():
-            return 413, {"error": "the request body is larger than 64 KiB"}
+            return 413, body_too_large(error.max_bytes)
         case ClusterUnavailable():  # cluster mode: the queue is down, nothing was stored
             return 503, {"error": str(error)}
 

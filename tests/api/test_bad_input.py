@@ -97,7 +97,8 @@ async def test_an_unreadable_body_is_a_400(client: httpx.AsyncClient, content: b
 async def test_a_body_over_64_kib_is_refused_with_413(client: httpx.AsyncClient) -> None:
     before = await _count(client)
     padded = {**GOOD, "note": "x" * 70_000}
-    assert (await client.post("/api/orders", json=padded)).status_code == 413
+    announced = await client.post("/api/orders", json=padded)
+    assert announced.status_code == 413
 
     async def chunks() -> AsyncIterator[bytes]:  # no Content-Length: the limit is counted as it streams
         for _ in range(10):
@@ -106,6 +107,7 @@ async def test_a_body_over_64_kib_is_refused_with_413(client: httpx.AsyncClient)
     streamed = await client.post("/api/orders", content=chunks(), headers={"content-type": "application/json"})
     assert streamed.status_code == 413
     assert streamed.json() == {"error": "the request body is larger than 64 KiB"}
+    assert announced.json() == streamed.json()  # one wording (engine.api.problems.body_too_large)
     assert await _count(client) == before
 
 
