@@ -47,6 +47,7 @@ class Tally:
     last_frame: float = 0.0
     sent_at: dict[str, float] = field(default_factory=dict)
     ended_at: dict[str, float] = field(default_factory=dict)
+    answered_in: list[float] = field(default_factory=list)  # each POST's send → 201, seconds
     problems: list[str] = field(default_factory=list)
 
     def error(self, what: str) -> None:
@@ -167,6 +168,7 @@ async def client(host: str, port: int, bodies: list[bytes], tally: Tally) -> Non
                 connection = HttpConnection(host, port)
                 continue
             tally.last_post = time.perf_counter()
+            tally.answered_in.append(tally.last_post - sent)
             if status != 201:
                 tally.error(f"POST answered {status}: {answer[:200]!r}")
                 continue
@@ -227,6 +229,9 @@ async def measure(db_url: str | None, orders: int, clients: int, concurrency: in
         "orders_per_s_end_to_end": len(tally.ended_at) / end_to_end_s,
         "ws_messages": tally.frames,
         "ws_messages_per_s": tally.frames / frame_s,
+        # How long a POST waits for its answer (its own order's commit): what ingestion costs a client.
+        "post_answer_p50_ms": percentile(tally.answered_in, 0.5) * 1000,
+        "post_answer_p99_ms": percentile(tally.answered_in, 0.99) * 1000,
         "latency_p50_ms": percentile(latencies, 0.5) * 1000,
         "latency_p99_ms": percentile(latencies, 0.99) * 1000,
         "errors": tally.errors,
@@ -255,6 +260,7 @@ def main(args: argparse.Namespace) -> int:
         ("POST requests/s", f"{result['posts_per_s']:,.0f}"),
         ("orders/s end to end (first POST → all ended)", f"{result['orders_per_s_end_to_end']:,.0f}"),
         ("WebSocket messages/s", f"{result['ws_messages_per_s']:,.0f} ({result['ws_messages']:,} messages)"),
+        ("POST → 201 p50 / p99", f"{result['post_answer_p50_ms']:,.1f} / {result['post_answer_p99_ms']:,.1f} ms"),
         ("POST → CONFIRMED p50 / p99", f"{result['latency_p50_ms']:,.0f} / {result['latency_p99_ms']:,.0f} ms"),
         (
             "CPU seconds: server / clients / wall",
