@@ -193,9 +193,18 @@ async def _postgres(
     rows = [_row(order, as_is, as_is) for order in new_orders]
     logs = _log_rows(new_orders, as_is)
     account_key = STARTED_KEY if reserving else None
-    returned = await driver.fetch(
-        _POSTGRES_INSERT, account_key, *_columns(rows, len(ROW_COLUMNS)), *_columns(logs, len(LOG_COLUMNS))
-    )
+    import asyncpg  # only PostgreSQL users pay for the import
+
+    try:
+        returned = await driver.fetch(
+            _POSTGRES_INSERT, account_key, *_columns(rows, len(ROW_COLUMNS)), *_columns(logs, len(LOG_COLUMNS))
+        )
+    except (asyncpg.PostgresConnectionError, asyncpg.InterfaceError):
+        raise  # a lost connection: the kept connection invalidates itself and the store retries
+    except asyncpg.PostgresError as error:
+        # The server's refusal as SQLAlchemy's error, so the store's retry loop judges it (a lock
+        # timeout behind a stalled process inserting the same id is tried again, not a 500).
+        raise OperationalError(_POSTGRES_INSERT, None, error) from error
     if returned and returned[-1][0] is None:
         return None
     created = {row[0]: int(row[1]) for row in returned}

@@ -4,10 +4,12 @@ the paper account when there is one. Real SQLite files and real PostgreSQL schem
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
+import asyncpg
 import pytest
 from sqlalchemy import select
 
@@ -20,6 +22,9 @@ from engine.storage.inserts import insert_orders
 from engine.storage.schema import order_logs, orders
 from engine.trading.demo import random_requests
 from engine.trading.pairs import default_catalog
+from tests.conftest import postgres_schema
+from tests.faults.support import eventually
+from tests.services import POSTGRES_ADMIN_URL
 
 NOW = datetime(2026, 12, 6, 8, 0, tzinfo=UTC)
 
@@ -125,3 +130,35 @@ async def test_with_a_paper_account_the_lane_reserves_and_refuses_a_shortfall(db
     assert [row["order_id"] for row in held] == [affordable[0].id]
     assert sol["reserved"] == affordable[0].amount
     assert rows == {}
+
+
+async def test_an_insert_behind_another_process_s_unfinished_insert_of_the_same_id_waits_and_lands() -> None:
+    """PostgreSQL: the lane's statement meets a stalled transaction holding the same new id; its lock
+    timeout is retried by the store (not an error for the POST), and the order lands once the other ends."""
+    async with postgres_schema() as url:
+        store = OrderStore(url, owner_id="host:1:test")
+        await store.open()
+        blocker = await asyncpg.connect(POSTGRES_ADMIN_URL.replace("postgresql+asyncpg://", "postgresql://"))
+        try:
+            [order] = _new_orders(1, seed=9)
+            schema = url.rpartition("schema=")[2]
+            transaction = blocker.transaction()
+            await transaction.start()
+            await blocker.execute(
+                f'INSERT INTO "{schema}".orders (id, pair, direction, amount, status, attempts, created_at, '
+                "updated_at, log_count) VALUES ($1, $2, $3, $4, 'PENDING', 0, now(), now(), 0)",
+                order.id,
+                order.pair,
+                str(order.direction),
+                order.amount,
+            )
+            inserting = asyncio.create_task(store.insert([order]))
+            await eventually(lambda: store.retries >= 1, "the lane to retry past the lock timeout", within=20)
+            assert not inserting.done()
+            await transaction.rollback()
+            [(stored, created)] = await asyncio.wait_for(inserting, 20)
+        finally:
+            await blocker.close()
+            await store.close()
+    assert created
+    assert stored.id == order.id
