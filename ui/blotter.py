@@ -27,6 +27,7 @@ from ui.order_rows import NO_EXPONENT, STATUS_CODE, OrderRows
 
 COLUMNS = ("Time", "Order", "Pair", "Side", "Amount", "Price", "Venue", "Notional", "Fee", "Slippage (bps)")
 RIGHT = frozenset({4, 5, 7, 8, 9})
+WIDTHS = (72, 76, 84, 44, 104, 104, 80, 124, 104, 96)
 BUY = QColor("#3fb950")
 SELL = QColor("#f85149")
 Index = QModelIndex | QPersistentModelIndex
@@ -199,11 +200,12 @@ class FillsBlotter(QTableView):
         self.verticalHeader().setDefaultSectionSize(22)
         self.setAlternatingRowColors(True)
         header = self.horizontalHeader()
-        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-        # Fit the rows on screen only. Qt's default measures 1,000 rows per column after every
-        # reset (every batch with a fill): ~10,000 `data()` calls each time, which was most of the
-        # desk's loop while orders streamed or history loaded (py-spy of the board bench).
-        header.setResizeContentsPrecision(0)
+        # Fixed widths that fit the figures, never sized to contents: a view that is not on screen (the
+        # Fills tab behind the Account at 1366 px) measured every one of its rows for that, so a theme
+        # change with a trading day of fills held the desk for minutes (seen with 20,000).
+        header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+        for column, width in enumerate(WIDTHS):
+            header.resizeSection(column, width)
         header.setStretchLastSection(True)
 
     def apply(self, orders: Iterable[Order]) -> None:
