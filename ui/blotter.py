@@ -27,7 +27,7 @@ from ui.order_rows import NO_EXPONENT, STATUS_CODE, OrderRows
 
 COLUMNS = ("Time", "Order", "Pair", "Side", "Amount", "Price", "Venue", "Notional", "Fee", "Slippage (bps)")
 RIGHT = frozenset({4, 5, 7, 8, 9})
-WIDTHS = (72, 76, 84, 44, 104, 104, 80, 124, 104, 96)
+WIDTHS = (72, 76, 100, 44, 104, 108, 76, 150, 130, 96)  # fit 1,828,602.34 USDC and BONK-USDC
 BUY = QColor("#3fb950")
 SELL = QColor("#f85149")
 Index = QModelIndex | QPersistentModelIndex
