@@ -39,7 +39,18 @@ def test_the_boards_default_columns_through_slippage_fit_a_1366_screen(desk: Des
     assert right_edge <= table.viewport().width(), f"Slip. ends at {right_edge} px of {table.viewport().width()}"
     shown = [column for column in COLUMNS if not header.isSectionHidden(column.index)]
     assert shown == list(COLUMNS), "every column is still there, to the right"
-    for column in (Column.TIME, Column.ID, Column.PAIR, Column.AMOUNT, Column.PRICE, Column.NOTIONAL, Column.SLIPPAGE):
+    on_screen = sorted(COLUMNS, key=lambda column: header.visualIndex(column.index))
+    assert on_screen.index(Column.ID) == on_screen.index(Column.SLIPPAGE) + 1, "the Id follows Slip."
+    for column in (
+        Column.TIME,
+        Column.ID,
+        Column.PAIR,
+        Column.AMOUNT,
+        Column.VENUE,
+        Column.PRICE,
+        Column.NOTIONAL,
+        Column.SLIPPAGE,
+    ):
         index = desk.window.board.model.index(0, column.index)
         text = index.data()
         width = table.fontMetrics().horizontalAdvance(text) + 16  # the cell's padding, both sides

@@ -1,8 +1,8 @@
 """The board's columns, each declared in ONE place, as rows of data (the way vn.py declares a monitor).
 
-A column is one `ColumnSpec`: its title and header tooltip, width (the defaults through Slip. fit
-the ~960 px a 1366-px screen leaves the board; Tx hash and the rest are a scroll to the right) and
-alignment, how a cell reads (`display`), what Ctrl+C and "copy row as CSV" take from it (`copy`: full
+A column is one `ColumnSpec`: its title and header tooltip, width (by default the columns through
+Slip. fit the ~960 px a 1366-px screen leaves the board, with Id shown after Slip.: ui/board/view.py)
+and alignment, how a cell reads (`display`), what Ctrl+C and "copy row as CSV" take from it (`copy`: full
 ids and hashes, never the elided text), its colour and cell tooltip, and its sort key. Adding a
 column is one entry in `Column`.
 
@@ -225,7 +225,7 @@ class ColumnSpec:
 
 class Column(enum.Enum):
     TIME = ColumnSpec(
-        "Time", 114, "When the order was received (local time; the date when not today)",
+        "Time", 112, "When the order was received (local time; the date when not today)",
         board_time, lambda order: order.created_at.timestamp(), fixed=True,
         copy=lambda order: local_timestamp(order.created_at), colour=lambda _o, _c: MUTED_TEXT,
         cell_tip=lambda order, _c: local_timestamp(order.created_at),
@@ -235,13 +235,13 @@ class Column(enum.Enum):
         display=lambda order, _c: short_id(order.id),
         copy=lambda order: order.id, colour=lambda _o, _c: MUTED_TEXT, cell_tip=lambda order, _c: order.id,
     )  # fmt: skip
-    PAIR = ColumnSpec.text("Pair", 84, "BASE-QUOTE", lambda order: order.pair, fixed=True)
+    PAIR = ColumnSpec.text("Pair", 88, "BASE-QUOTE", lambda order: order.pair, fixed=True)
     SIDE = ColumnSpec.text(
-        "Side", 44, "BUY spends QUOTE for the amount of BASE; SELL sells it", lambda order: order.direction.value,
+        "Side", 48, "BUY spends QUOTE for the amount of BASE; SELL sells it", lambda order: order.direction.value,
         fixed=True, colour=lambda order, _c: SIDE_COLORS[order.direction],
     )  # fmt: skip
     AMOUNT = ColumnSpec(
-        "Amount", 100, "Amount of the BASE token",
+        "Amount", 98, "Amount of the BASE token",
         lambda order, context: context.formats.amount(order.pair, order.amount), lambda order: float(order.amount),
         numeric=True, copy=lambda order: str(order.amount), fixed=True,
     )  # fmt: skip
@@ -251,7 +251,7 @@ class Column(enum.Enum):
     )  # fmt: skip
     VENUE = ColumnSpec.text(
         "Venue",
-        84,
+        132,
         "The DEX the router chose; a split order names each venue it filled on",
         lambda order: venue_text(order),
     )
@@ -265,7 +265,7 @@ class Column(enum.Enum):
         cell_tip=_price_tip,
     )  # fmt: skip
     NOTIONAL = ColumnSpec(
-        "Notional", 98, "What a confirmed order paid or received: amount × price, in QUOTE",
+        "Notional", 112, "What a confirmed order paid or received: amount × price, in QUOTE",
         lambda order, _c: _optional(notional(order), "{:,.2f}"), lambda order: _number(notional(order)),
         numeric=True, copy=lambda order: _optional(notional(order), "{}"),
     )  # fmt: skip
