@@ -18,7 +18,17 @@ KEYS = {
         "ceiling_ratio",
     },
     "spec": {"max_starts_per_window", "max_in_flight", "backlog_vs_ideal"},
-    "board": {"lag_p50_ms", "lag_p99_ms", "lag_max_ms", "rss_mb", "first_paint_s"},
+    "board": {
+        "lag_p50_ms",
+        "lag_p99_ms",
+        "lag_max_ms",
+        "rss_mb",
+        "first_paint_s",
+        "all_on_board_s",  # issue 26's three targets, under plain names, and each with its target
+        "rss_all_on_board_mb",
+        "stream_lag_p99_ms",
+        "targets",
+    },
     "export": {"rows_per_s"},
     "api": {
         "posts_per_s",

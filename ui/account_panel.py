@@ -33,6 +33,8 @@ from ui.theme import MUTED_TEXT
 
 REFRESH_MS = 500
 MARK_MS = 5000
+ROW_HEIGHT = 22  # compact rows: the account shares its dock's height with the chart
+BALANCE_ROWS = 3  # the balances never take more; the positions get the rest
 GAIN = QColor("#3fb950")
 LOSS = QColor("#f85149")
 
@@ -77,6 +79,15 @@ class AccountPanel(QWidget):
             table.horizontalHeader().setStretchLastSection(False)
         for table in (self.balances, self.positions):  # the columns share the width: no sideways scrolling
             table.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+            # Compact rows, and no title row above the positions (its words are the Pair header's
+            # tooltip): at 1366×768 the positions showed one or two rows under a burst's balances.
+            table.verticalHeader().setDefaultSectionSize(ROW_HEIGHT)
+        pair_header = self.positions.horizontalHeaderItem(0)
+        if pair_header is not None:
+            pair_header.setToolTip("Positions: PnL in each pair's quote token")
+        self.positions.setMinimumHeight(
+            self.positions.horizontalHeader().sizeHint().height() + 2 * self.positions.frameWidth() + 4 * ROW_HEIGHT
+        )
         self.reset_error = QLabel()
         self.reset_error.setObjectName("fieldError")  # red, where Reset is: a refused reset is not a hint
         self.reset_error.setWordWrap(True)
@@ -87,13 +98,10 @@ class AccountPanel(QWidget):
         top.addWidget(title)
         top.addStretch(1)
         top.addWidget(self.reset_button)
-        positions_title = QLabel("Positions (PnL in each pair's quote token)")
-        positions_title.setObjectName("sectionTitle")
         layout = QVBoxLayout(self)
         layout.addLayout(top)
         layout.addWidget(self.reset_error)
         layout.addWidget(self.balances)
-        layout.addWidget(positions_title)
         layout.addWidget(self.positions, 3)
         layout.addWidget(self.summary)
         self._debounce = QTimer(self)
@@ -199,12 +207,12 @@ class AccountPanel(QWidget):
         return Decimal(0)
 
     def _fit_balances(self) -> None:
-        """The balances table no taller than its rows (a handful of tokens: the positions get the rest),
-        and never asking for more than three rows' height, so the dock stays as the layout made it."""
+        """The balances table no taller than its rows and at most three of them (largest holdings first;
+        the rest scroll), so the positions keep four rows at 1366×768 however many tokens a burst left."""
         table = self.balances
         heights = [table.rowHeight(row) for row in range(table.rowCount())]
         chrome = table.horizontalHeader().height() + 2 * table.frameWidth()
-        table.setMaximumHeight(chrome + sum(heights) if heights else 16_777_215)
+        table.setMaximumHeight(chrome + sum(heights[:BALANCE_ROWS]) if heights else 16_777_215)
         table.setMinimumHeight(chrome + sum(heights[:2]))
 
     def ask_reset(self) -> None:

@@ -1,14 +1,18 @@
 """The fills blotter: every executed order, newest first, with notional, fee paid and slippage vs quote.
 
-A model/view table (one row per fill, no item per cell), fed by the same order batches as the board.
+A model/view table (one row per fill, no item per cell), fed by the same order batches as the board,
+and by history pages as packed columns (ui/order_rows.py): an `Order` is built only for a row on screen.
 """
 
 from __future__ import annotations
 
+from array import array
 from collections.abc import Iterable
 from decimal import Decimal
-from typing import Any
+from typing import Any, Protocol
 
+import numpy as np
+import numpy.typing as npt
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableView, QWidget
@@ -19,23 +23,43 @@ from engine.model.execution_figures import order_fee
 from engine.trading.pairs import PairCatalog
 from ui.bridge import EngineBridge
 from ui.formatting import PairFormats, short_id
+from ui.order_rows import NO_EXPONENT, STATUS_CODE, OrderRows
 
 COLUMNS = ("Time", "Order", "Pair", "Side", "Amount", "Price", "Venue", "Notional", "Fee", "Slippage (bps)")
 RIGHT = frozenset({4, 5, 7, 8, 9})
+WIDTHS = (72, 76, 100, 44, 104, 108, 76, 150, 130, 96)  # fit 1,828,602.34 USDC and BONK-USDC
 BUY = QColor("#3fb950")
 SELL = QColor("#f85149")
 Index = QModelIndex | QPersistentModelIndex
 
 
+class SharedRows(Protocol):
+    """Where the desk's orders already live (the board's model): the blotter lists fills out of it."""
+
+    @property
+    def rows(self) -> OrderRows: ...
+
+    def slot_of(self, order_id: str) -> int | None: ...
+
+
 class FillsModel(QAbstractTableModel):
-    def __init__(self, catalog: PairCatalog) -> None:
+    """Fills newest first, as row numbers into packed orders (`OrderRows`); an `Order` is built per row shown.
+
+    On the desk the rows are the board's own (`shared`): a fill costs the blotter 9 bytes (its row
+    number and a "listed" flag), not a second copy of the order (issue 24 item 6: RSS with a trading
+    day on the board). Alone (a test), it packs what it is given into rows of its own.
+    """
+
+    def __init__(self, catalog: PairCatalog, shared: SharedRows | None = None) -> None:
         super().__init__()
         self.formats = PairFormats(catalog)
-        self._fills: list[Order] = []  # newest first
-        self._ids: set[str] = set()
+        self._shared = shared
+        self._rows = shared.rows if shared is not None else OrderRows()
+        self._shown = array("q")  # row numbers in `_rows`, newest fill first
+        self._listed = bytearray()  # per row number: 1 once it is listed
 
     def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self._fills)
+        return 0 if parent.isValid() else len(self._shown)
 
     def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
         return 0 if parent.isValid() else len(COLUMNS)
@@ -49,26 +73,79 @@ class FillsModel(QAbstractTableModel):
         return None
 
     def fills(self) -> list[Order]:
-        return list(self._fills)
+        return [self._rows[row] for row in self._shown]
 
     def apply(self, orders: Iterable[Order]) -> None:
+        """Live updates: each newly CONFIRMED order becomes a fill (on the desk the board has it already)."""
         fresh = [
-            order
-            for order in orders
-            if order.status is OrderStatus.CONFIRMED and order.execution_price is not None and order.id not in self._ids
+            order for order in orders if order.status is OrderStatus.CONFIRMED and order.execution_price is not None
         ]
         if not fresh:
             return
-        fresh.sort(key=lambda order: order.updated_at, reverse=True)
-        self.beginResetModel()
-        self._fills = sorted([*fresh, *self._fills], key=lambda order: order.updated_at, reverse=True)
-        self._ids.update(order.id for order in fresh)
-        self.endResetModel()
+        if self._shared is None:
+            known = {self._rows.ids[row] for row in self._shown}
+            fresh = [order for order in fresh if order.id not in known]
+            first = len(self._rows)
+            self._rows.extend(order.evolve(logs=()) if order.logs else order for order in fresh)
+            self._list(list(range(first, len(self._rows))))
+        else:
+            self._list([slot for slot in map(self._shared.slot_of, (order.id for order in fresh)) if slot is not None])
+
+    def apply_rows(self, chunk: OrderRows) -> None:
+        """A page of history, packed: its fills are listed without building an `Order` for any of them."""
+        confirmed = STATUS_CODE[OrderStatus.CONFIRMED]
+        codes = np.frombuffer(chunk.status, dtype=np.int8)
+        priced = np.frombuffer(chunk.price.exponents, dtype=np.int8) != NO_EXPONENT
+        priced[list(chunk.price.odd)] = True  # a price of more than 18 digits is kept aside, not absent
+        wanted = np.flatnonzero((codes == confirmed) & priced)
+        if not len(wanted):
+            return
+        if self._shared is None:
+            self._list((wanted + self._rows.absorb(chunk)).tolist())
+        else:
+            slot_of = self._shared.slot_of
+            self._list([slot for slot in (slot_of(chunk.ids[row]) for row in wanted.tolist()) if slot is not None])
+
+    def _list(self, rows: list[int]) -> None:
+        listed = self._listed
+        if len(listed) < len(self._rows):
+            listed.extend(bytes(len(self._rows) - len(listed)))
+        fresh = [row for row in rows if not listed[row]]
+        if not fresh:
+            return
+        for row in fresh:
+            listed[row] = 1
+        self._place(np.asarray(fresh, dtype=np.int64))
+
+    def _place(self, rows: npt.NDArray[np.int64]) -> None:
+        """List new fills newest first: on top or at the bottom when they are all newer or older than what is
+        listed (as live fills and history pages are), else one re-sort of the whole list."""
+        updated = np.frombuffer(self._rows.updated, dtype=np.int64)
+        rows = rows[np.argsort(-updated[rows], kind="stable")]
+        shown = np.frombuffer(self._shown, dtype=np.int64)
+        count = len(rows)
+        if not len(shown) or updated[rows[-1]] >= updated[shown[0]]:
+            del shown
+            self.beginInsertRows(QModelIndex(), 0, count - 1)
+            self._shown[0:0] = array("q", rows.tobytes())
+            self.endInsertRows()
+        elif updated[rows[0]] <= updated[shown[-1]]:
+            del shown
+            start = len(self._shown)
+            self.beginInsertRows(QModelIndex(), start, start + count - 1)
+            self._shown.frombytes(rows.tobytes())
+            self.endInsertRows()
+        else:
+            every = np.concatenate((shown, rows))
+            del shown
+            self.beginResetModel()
+            self._shown = array("q", every[np.argsort(-updated[every], kind="stable")].tobytes())
+            self.endResetModel()
 
     def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if not index.isValid():
             return None
-        order = self._fills[index.row()]
+        order = self._rows[self._shown[index.row()]]
         column = index.column()
         if role == Qt.ItemDataRole.DisplayRole:
             return self._text(order, column)
@@ -113,9 +190,9 @@ class FillsBlotter(QTableView):
         """Subscribe to the engine's updates: a CONFIRMED order becomes a fill row."""
         bridge.orders_changed.connect(lambda batch: self.apply(batch.values()))
 
-    def __init__(self, catalog: PairCatalog, parent: QWidget | None = None) -> None:
+    def __init__(self, catalog: PairCatalog, parent: QWidget | None = None, shared: SharedRows | None = None) -> None:
         super().__init__(parent)
-        self.fills_model = FillsModel(catalog)
+        self.fills_model = FillsModel(catalog, shared)
         self.setModel(self.fills_model)
         self.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
@@ -123,12 +200,16 @@ class FillsBlotter(QTableView):
         self.verticalHeader().setDefaultSectionSize(22)
         self.setAlternatingRowColors(True)
         header = self.horizontalHeader()
-        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-        # Fit the rows on screen only. Qt's default measures 1,000 rows per column after every
-        # reset (every batch with a fill): ~10,000 `data()` calls each time, which was most of the
-        # desk's loop while orders streamed or history loaded (py-spy of the board bench).
-        header.setResizeContentsPrecision(0)
+        # Fixed widths that fit the figures, never sized to contents: a view that is not on screen (the
+        # Fills tab behind the Account at 1366 px) measured every one of its rows for that, so a theme
+        # change with a trading day of fills held the desk for minutes (seen with 20,000).
+        header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+        for column, width in enumerate(WIDTHS):
+            header.resizeSection(column, width)
         header.setStretchLastSection(True)
 
     def apply(self, orders: Iterable[Order]) -> None:
         self.fills_model.apply(orders)
+
+    def apply_rows(self, chunk: OrderRows) -> None:
+        self.fills_model.apply_rows(chunk)

@@ -23,9 +23,11 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWi
 from engine.model.domain import Direction, Order, Venue
 from engine.runtime.engine import Engine
 from ui.chart_model import ChartModel, LimitLine, Sample, effective_prices
+from ui.formatting import PairFormats
 from ui.theme import Theme, follow_theme
 
 SAMPLE_MS = 1000
+REDRAW_MS = 250  # fills and limits redraw at most four times a second, however fast orders stream
 BACKFILL_S = 600
 BACKFILL_STEP_S = 2.0
 FOLLOW_WINDOW_S = 180.0
@@ -62,7 +64,7 @@ class PriceChart(QWidget):
     def __init__(self, engine: Engine, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.engine = engine
-        self.model = ChartModel()
+        self.model = ChartModel(PairFormats(engine.catalog))
         self.pair = engine.catalog.names[0]
         pg.setConfigOptions(antialias=True)
         self.title = QLabel()
@@ -122,6 +124,10 @@ class PriceChart(QWidget):
         self._timer.setInterval(SAMPLE_MS)
         self._timer.timeout.connect(self.sample)
         self._timer.start()
+        self._redraw_timer = QTimer(self)
+        self._redraw_timer.setSingleShot(True)
+        self._redraw_timer.setInterval(REDRAW_MS)
+        self._redraw_timer.timeout.connect(self.redraw)
         follow_theme(self.use_theme)
         self.set_pair(self.pair)
 
@@ -159,9 +165,9 @@ class PriceChart(QWidget):
             now = time.time()
             self.plot.setXRange(now - FOLLOW_WINDOW_S, now + 5, padding=0)
 
-    @staticmethod
-    def _tip(x: float, y: float, data: object) -> str:
-        return str(data)
+    def _tip(self, x: float, y: float, data: object) -> str:
+        """A fill's tooltip, written when the pointer is over it (`data` is its row in the pair's fills)."""
+        return self.model.tooltip(self.pair, int(data))  # type: ignore[call-overload]
 
     # -- inputs ---------------------------------------------------------------------------
 
@@ -181,7 +187,12 @@ class PriceChart(QWidget):
 
     def apply(self, orders: Iterable[Order]) -> None:
         if self.model.apply(orders):
-            self.redraw()
+            self.schedule_redraw()
+
+    def schedule_redraw(self) -> None:
+        """Redraw soon, once for everything that changed meanwhile (a 300-order burst is not 300 redraws)."""
+        if not self._redraw_timer.isActive():
+            self._redraw_timer.start()
 
     def sample(self) -> None:
         """Read the market now for the pair on show."""
@@ -210,11 +221,11 @@ class PriceChart(QWidget):
     # -- drawing --------------------------------------------------------------------------
 
     def redraw(self) -> None:
+        self._redraw_timer.stop()
         self._draw_curves()
-        fills = self.model.fills(self.pair)
         for item, side in ((self._buys, Direction.BUY), (self._sells, Direction.SELL)):
-            mine = [fill for fill in fills if fill.direction is side]
-            item.setData(x=[f.x for f in mine], y=[f.price for f in mine], data=[f.tooltip for f in mine])
+            xs, ys, rows = self.model.points(self.pair, side)
+            item.setData(x=xs, y=ys, data=rows)
         self._draw_limits(self.model.limits(self.pair))
 
     def _draw_curves(self) -> None:

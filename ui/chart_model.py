@@ -2,16 +2,36 @@
 
 Kept free of pyqtgraph so a test can hold it against the stored orders: every CONFIRMED order of
 the pair is one fill at its execution price and time, every limit order still waiting is one line.
+Fills are kept as columns per pair (`PairFills`), fed straight from a history page's packed rows;
+a fill's tooltip is written only when the pointer is over it.
 """
 
 from __future__ import annotations
 
+from array import array
 from collections import deque
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
 
 from engine.model.domain import Direction, Order, OrderStatus, Venue, format_timestamp
 from engine.trading.router import FEES
+from ui.formatting import PairFormats
+from ui.order_rows import (
+    DIRECTION_CODE,
+    DIRECTIONS,
+    NO_EXPONENT,
+    NO_VENUE,
+    STATUS_CODE,
+    VENUE_CODE,
+    VENUES,
+    OrderRows,
+    exact_float,
+)
 
 SAMPLES_KEPT = 7200
 
@@ -56,20 +76,63 @@ def effective_prices(sample: Sample) -> dict[tuple[Venue, Direction], float]:
     }
 
 
-def fill_tooltip(order: Order) -> str:
-    price = order.execution_price
-    return (
-        f"{order.direction} {order.amount} {order.pair} @ {price} on {order.dex}\n"
-        f"order {order.id[:8]} · {format_timestamp(order.updated_at)[11:19]} UTC"
-    )
+class PairFills:
+    """One pair's fills as columns: 8-byte times, prices and amounts, one-byte sides and venues.
+
+    A fill used to be a `FillMark` with its tooltip text made up front (~600 bytes, 100,000 of them
+    after a trading day); the tooltip is made when the pointer is over the point.
+    """
+
+    __slots__ = ("amount", "ids", "known", "price", "side", "venue", "x")
+
+    def __init__(self) -> None:
+        self.ids: list[str] = []
+        self.known: set[str] = set()
+        self.x = array("d")
+        self.price = array("d")
+        self.amount = array("d")
+        self.side = array("b")
+        self.venue = array("b")
+
+    def add(self, order_id: str, x: float, price: float, side: int, amount: float, venue: int) -> bool:
+        if order_id in self.known:
+            return False
+        self.known.add(order_id)
+        self.ids.append(order_id)
+        self.x.append(x)
+        self.price.append(price)
+        self.side.append(side)
+        self.amount.append(amount)
+        self.venue.append(venue)
+        return True
+
+    def points(
+        self, direction: Direction
+    ) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64], npt.NDArray[np.int64]]:
+        """x, price and row index of every fill on one side, for the scatter plot (data = the row, for its tooltip)."""
+        chosen = np.flatnonzero(np.frombuffer(self.side, dtype=np.int8) == DIRECTION_CODE[direction])
+        return np.frombuffer(self.x)[chosen], np.frombuffer(self.price)[chosen], chosen
+
+    def tooltip(self, row: int, pair: str, formats: PairFormats | None) -> str:
+        amount, price = self.amount[row], self.price[row]
+        amount_places = formats.amount_places(pair) if formats else 4
+        price_places = formats.price_places(pair) if formats else 6
+        venue = self.venue[row]
+        moment = datetime.fromtimestamp(self.x[row], UTC)
+        return (
+            f"{DIRECTIONS[self.side[row]]} {amount:,.{amount_places}f} {pair} @ {price:,.{price_places}f}"
+            f" on {VENUES[venue] if venue != NO_VENUE else '?'}\n"
+            f"order {self.ids[row][:8]} · {format_timestamp(moment)[11:19]} UTC"
+        )
 
 
 class ChartModel:
     """Per pair: recent market samples, fills (one per CONFIRMED order) and waiting limit lines."""
 
-    def __init__(self) -> None:
+    def __init__(self, formats: PairFormats | None = None) -> None:
+        self.formats = formats
         self._samples: dict[str, deque[Sample]] = {}
-        self._fills: dict[str, dict[str, FillMark]] = {}
+        self._fills: dict[str, PairFills] = {}
         self._limits: dict[str, dict[str, LimitLine]] = {}
 
     def add_sample(self, pair: str, sample: Sample) -> None:
@@ -88,35 +151,72 @@ class ChartModel:
     def samples(self, pair: str) -> list[Sample]:
         return list(self._samples.get(pair, ()))
 
+    def _pair_fills(self, pair: str) -> PairFills:
+        fills = self._fills.get(pair)
+        if fills is None:
+            fills = self._fills[pair] = PairFills()
+        return fills
+
     def apply(self, orders: Iterable[Order]) -> bool:
-        """Take order snapshots (history or updates); True if anything drawn changed."""
+        """Take order snapshots (updates, waiting limits); True if anything drawn changed."""
         changed = False
         for order in orders:
-            fills = self._fills.setdefault(order.pair, {})
             limits = self._limits.setdefault(order.pair, {})
-            confirmed = order.status is OrderStatus.CONFIRMED and order.execution_price is not None
-            if confirmed and order.id not in fills:
-                fills[order.id] = FillMark(
-                    order.id,
-                    order.updated_at.timestamp(),
-                    float(order.execution_price),  # type: ignore[arg-type]
-                    order.direction,
-                    fill_tooltip(order),
-                )
-                changed = True
+            price = order.execution_price
+            if order.status is OrderStatus.CONFIRMED and price is not None:
+                changed = self._pair_fills(order.pair).add(
+                    order.id, order.updated_at.timestamp(), float(price), DIRECTION_CODE[order.direction],
+                    float(order.amount), NO_VENUE if order.dex is None else VENUE_CODE[order.dex],
+                ) or changed  # fmt: skip
             if order.is_waiting_limit and order.terms.price_bound is not None:
-                price = order.terms.price_bound
-                assert price is not None
+                bound = order.terms.price_bound
                 word = "≤" if order.direction is Direction.BUY else "≥"
-                label = f"limit {order.direction} {order.amount} {word} {price}"
-                limits[order.id] = LimitLine(order.id, float(price), order.direction, label)
+                label = f"limit {order.direction} {order.amount} {word} {bound}"
+                limits[order.id] = LimitLine(order.id, float(bound), order.direction, label)
                 changed = True
             elif limits.pop(order.id, None) is not None:
                 changed = True
         return changed
 
+    def apply_rows(self, rows: OrderRows) -> bool:
+        """Fills of a page of history, read off its columns (no `Order` is built); True if any is new."""
+        changed = False
+        confirmed = STATUS_CODE[OrderStatus.CONFIRMED]
+        price, amount = rows.price, rows.amount
+        for row in np.flatnonzero(np.frombuffer(rows.status, dtype=np.int8) == confirmed).tolist():
+            if row in price.odd or row in amount.odd:  # a decimal of more than 18 digits: the one slow path
+                changed = self.apply([rows[row]]) or changed
+                continue
+            if price.exponents[row] == NO_EXPONENT:
+                continue
+            changed = self._pair_fills(rows.pairs[row]).add(
+                rows.ids[row], rows.updated[row] / 1e6,
+                exact_float(price.coefficients[row], price.exponents[row]), rows.direction[row],
+                exact_float(amount.coefficients[row], amount.exponents[row]), rows.venue[row],
+            ) or changed  # fmt: skip
+        return changed
+
+    def points(self, pair: str, direction: Direction) -> tuple[Any, Any, Any]:
+        fills = self._fills.get(pair)
+        if fills is None:
+            empty = np.zeros(0)
+            return empty, empty, np.zeros(0, dtype=np.int64)
+        return fills.points(direction)
+
+    def tooltip(self, pair: str, row: int) -> str:
+        return self._fills[pair].tooltip(row, pair, self.formats)
+
     def fills(self, pair: str) -> list[FillMark]:
-        return sorted(self._fills.get(pair, {}).values(), key=lambda mark: mark.x)
+        """Every fill of `pair` as marks, oldest first (for a test or a caller that wants them whole)."""
+        fills = self._fills.get(pair)
+        if fills is None:
+            return []
+        marks = [
+            FillMark(fills.ids[row], fills.x[row], fills.price[row], DIRECTIONS[fills.side[row]],
+                     fills.tooltip(row, pair, self.formats))
+            for row in range(len(fills.ids))
+        ]  # fmt: skip
+        return sorted(marks, key=lambda mark: mark.x)
 
     def limits(self, pair: str) -> list[LimitLine]:
         return list(self._limits.get(pair, {}).values())

@@ -6,11 +6,14 @@ pair lines up on the decimal point; exact values stay in the CSV and the detail 
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 from decimal import Decimal
 
 from engine.trading.pairs import PairCatalog
 
+# "314.870785423300 USDC": a number, a space and an upper-case token not followed by a pair's "-".
+_AMOUNT_AND_TOKEN = re.compile(r"(?<![\w.,])(\d[\d,]*\.\d+) ([A-Z][A-Z0-9]*)\b(?!-)")
 SHORT_ID_LENGTH = 8
 SHORT_HASH_LENGTH = 8
 
@@ -46,6 +49,9 @@ class PairFormats:
         self._amount_places = {spec.pair: spec.decimals for spec in catalog}
         self._price_places = {spec.pair: spec.price_decimals for spec in catalog}
         self._token_places: dict[str, int] = {}
+        self._quoted = {spec.quote for spec in catalog}
+        # No pair's price has more places: a figure with more is a route's raw amount (`amounts_in`).
+        self._price_places_at_most = max(self._price_places.values(), default=8)
         for spec in catalog:
             self._token_places[spec.base] = max(self._token_places.get(spec.base, 0), spec.decimals)
 
@@ -58,12 +64,30 @@ class PairFormats:
             return ""
         return group_decimal(value, self._price_places.get(pair, 6))
 
+    def amount_places(self, pair: str) -> int:
+        return self._amount_places.get(pair, 4)
+
     def price_places(self, pair: str) -> int:
         return self._price_places.get(pair, 6)
 
     def token(self, token: str, value: Decimal) -> str:
         """An amount of a token at the token's decimals: 10.0000 SOL, 1,250,000 BONK, 9,876.54 USDC."""
         return group_decimal(value, self.token_places(token))
+
+    def amounts_in(self, text: str) -> str:
+        """A log message with each "<amount> <TOKEN>" written at the route's full precision put at the token's
+        decimals: the engine writes a hop's amounts as the route computed them (12 places, "314.870785423300
+        USDC"), which the detail view's timeline printed as they were. Figures of a price's places at most
+        ("Average 58.824590 RAY") are left as written. The message itself stays in the log."""
+
+        def shortened(found: re.Match[str]) -> str:
+            number, token = found.group(1), found.group(2)
+            places = self._token_places.get(token, 2 if token in self._quoted else -1)
+            if places < 0 or len(number.partition(".")[2]) <= max(places, self._price_places_at_most):
+                return found.group(0)
+            return f"{group_decimal(Decimal(number.replace(',', '')), places)} {token}"
+
+        return _AMOUNT_AND_TOKEN.sub(shortened, text)
 
     def token_places(self, token: str) -> int:
         """A token's decimals: the most any pair it is the base of uses; 2 for a token only ever quoted

@@ -1,26 +1,32 @@
 """The board's history at start: the newest page at once, older pages in the background in slices.
 
 Moved out of the main window (issue 25 item 3). What it measured stays with it: older pages are
-large, read and turned into orders in a worker thread, and only the insert into the board (a few
-milliseconds per thousand rows) runs on the loop, a slice per turn.
+large, read in a worker thread, and only the insert into the board (a few milliseconds per thousand
+rows) runs on the loop, a slice per turn. On SQLite an older page never becomes `Order`s at all:
+SQLite parses it into columns (engine/storage/history_columns.py), which are packed and keyed as
+they are (ui/order_rows.py, ui/board/keys.py) and shared by the board, the chart and the blotter.
 """
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Coroutine
+from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QObject, Signal
 
 from engine.model.domain import Order
 from engine.runtime.engine import Engine
+from engine.storage.history_columns import read_history_columns
+from engine.storage.report_reader import sqlite_file
 from ui.account_panel import AccountPanel
 from ui.blotter import FillsBlotter
-from ui.board.gc_policy import freeze_survivors
-from ui.board.keys import PreparedKeys
+from ui.board.gc_policy import freeze_survivors, release_free_memory
+from ui.board.keys import PreparedKeys, prepare_packed
 from ui.board.model import BoardModel
 from ui.chart import PriceChart
+from ui.packed_history import rows_from_history
 
 FIRST_PAGE = 1000
 HISTORY_PAGE = 10_000
@@ -30,6 +36,23 @@ HISTORY_SLICE = 2_000  # rows the board and the chart take per loop turn (~5 µs
 def _prepared_slices(page: list[Order]) -> list[PreparedKeys]:
     """A history page cut into the slices the board inserts one per loop turn, keys made (in a worker thread)."""
     return [BoardModel.prepare(page[at : at + HISTORY_SLICE]) for at in range(0, len(page), HISTORY_SLICE)]
+
+
+def _packed_slices(database: Path, page: int, before_seq: int) -> tuple[list[PreparedKeys], int, int]:
+    """A page of a SQLite file read as columns, slice by slice, packed and keyed with no `Order` per row
+    (in a worker thread); with how many orders it held and the oldest one's seq."""
+    slices: list[PreparedKeys] = []
+    count = 0
+    while count < page:
+        columns = read_history_columns(database, limit=min(HISTORY_SLICE, page - count), before_seq=before_seq)
+        if not len(columns):
+            break
+        slices.append(prepare_packed(rows_from_history(columns)))
+        count += len(columns)
+        before_seq = columns.seq[-1]
+        if len(columns) < HISTORY_SLICE:
+            break
+    return slices, count, before_seq
 
 
 class HistoryLoader(QObject):
@@ -66,25 +89,36 @@ class HistoryLoader(QObject):
             return
         self.spawn(self._load_older(newest[-1].seq, page))
 
+    async def _read_page(self, page: int, before_seq: int) -> tuple[list[PreparedKeys], int, int]:
+        """Up to `page` older orders as slices ready to insert: straight from a SQLite file's columns,
+        or (PostgreSQL) from the store's snapshots, packed in a worker thread."""
+        database = sqlite_file(self.engine.store.url)
+        if database is not None:
+            return await asyncio.to_thread(_packed_slices, database, page, before_seq)
+        older = await self.engine.history_page(limit=page, before_seq=before_seq)
+        count, last_seq = len(older), older[-1].seq if older else before_seq
+        return await asyncio.to_thread(_prepared_slices, older), count, last_seq
+
     async def _load_older(self, before_seq: int, page: int) -> None:
         while True:
-            # Read, snapshots and the board's sort keys all in worker threads; the loop only inserts,
-            # a slice per turn (a whole page of 10,000 held it ~25-60 ms at a time).
-            older = await self.engine.history_page(limit=page, before_seq=before_seq)
-            slices = await asyncio.to_thread(_prepared_slices, older)
+            # Read and packed in worker threads (the page's `Order`s are dropped there: the board, the
+            # chart and the blotter keep columns, ui/order_rows.py); the loop only inserts, a slice per
+            # turn (a whole page of 10,000 held it ~25-60 ms at a time).
+            slices, count, last_seq = await self._read_page(page, before_seq)
             drawn = False
             for prepared in slices:
                 self.board.append_history(prepared)
-                # The chart's fills per slice too (~6-17 µs a row), drawn once per page: a whole
-                # page held the loop 280-340 ms under load, its redraw ~40-90 ms more.
-                drawn = self.chart.model.apply(prepared.orders) or drawn
+                # The chart's fills and the blotter's per slice too, straight from the packed columns.
+                drawn = self.chart.model.apply_rows(prepared.rows) or drawn
+                self.blotter.apply_rows(prepared.rows)
                 await asyncio.sleep(0)
+            del slices
             if drawn:
-                self.chart.redraw()
-            self.blotter.apply(older)
+                self.chart.schedule_redraw()
             freeze_survivors()
-            if len(older) < page:
+            if count < page:
                 break
-            before_seq = older[-1].seq
+            before_seq = last_seq
             await asyncio.sleep(0)  # let the window paint and the engine run between pages
+        release_free_memory()
         self.loaded.emit()

@@ -88,7 +88,7 @@ class MainWindow(QMainWindow):
         self.ticket = OrderTicket(engine.catalog, self._indicative_quote, self)
         self.chart = PriceChart(engine, self)
         self.account_panel = AccountPanel(engine, self)
-        self.blotter = FillsBlotter(engine.catalog, self)
+        self.blotter = FillsBlotter(engine.catalog, self, shared=self.board.model)
         left, top = Qt.DockWidgetArea.LeftDockWidgetArea, Qt.DockWidgetArea.TopDockWidgetArea
         self.docks = Docks(
             ticket=self._dock("Order ticket", "ticketDock", self.ticket, left),

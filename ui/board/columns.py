@@ -1,8 +1,10 @@
 """The board's columns, each declared in ONE place, as rows of data (the way vn.py declares a monitor).
 
-A column is one `ColumnSpec`: its title and header tooltip, width and alignment, how a cell reads
-(`display`), what Ctrl+C and "copy row as CSV" take from it (`copy`: full ids and hashes, never the
-elided text), its colour and cell tooltip, and its sort key. Adding a column is one entry in `Column`.
+A column is one `ColumnSpec`: its title and header tooltip, width (by default the columns through
+Slip. fit the ~960 px a 1366-px screen leaves the board, with Id shown after Slip.: ui/board/view.py)
+and alignment, how a cell reads (`display`), what Ctrl+C and "copy row as CSV" take from it (`copy`: full
+ids and hashes, never the elided text), its colour and cell tooltip, and its sort key. Adding a
+column is one entry in `Column`.
 
 Sort keys are plain ints and floats, so the model can sort 100,000 of them with numpy in a few
 milliseconds: text columns sort by `text_key` (the first eight characters, in code-point order; rows
@@ -223,7 +225,7 @@ class ColumnSpec:
 
 class Column(enum.Enum):
     TIME = ColumnSpec(
-        "Time", 140, "When the order was received (local time; the date when not today)",
+        "Time", 112, "When the order was received (local time; the date when not today)",
         board_time, lambda order: order.created_at.timestamp(), fixed=True,
         copy=lambda order: local_timestamp(order.created_at), colour=lambda _o, _c: MUTED_TEXT,
         cell_tip=lambda order, _c: local_timestamp(order.created_at),
@@ -235,16 +237,16 @@ class Column(enum.Enum):
     )  # fmt: skip
     PAIR = ColumnSpec.text("Pair", 88, "BASE-QUOTE", lambda order: order.pair, fixed=True)
     SIDE = ColumnSpec.text(
-        "Side", 52, "BUY spends QUOTE for the amount of BASE; SELL sells it", lambda order: order.direction.value,
+        "Side", 48, "BUY spends QUOTE for the amount of BASE; SELL sells it", lambda order: order.direction.value,
         fixed=True, colour=lambda order, _c: SIDE_COLORS[order.direction],
     )  # fmt: skip
     AMOUNT = ColumnSpec(
-        "Amount", 112, "Amount of the BASE token",
+        "Amount", 98, "Amount of the BASE token",
         lambda order, context: context.formats.amount(order.pair, order.amount), lambda order: float(order.amount),
         numeric=True, copy=lambda order: str(order.amount), fixed=True,
     )  # fmt: skip
     STATUS = ColumnSpec(
-        "Status", 200, "Where the order is in its life; waiting orders show their queue place or their retry",
+        "Status", 150, "Where the order is in its life; waiting orders show their queue place or their retry",
         status_text, lambda order: STATUS_RANK[order.status], cell_tip=_status_tip,
     )  # fmt: skip
     VENUE = ColumnSpec.text(
@@ -254,7 +256,7 @@ class Column(enum.Enum):
         lambda order: venue_text(order),
     )
     PRICE = ColumnSpec(
-        "Price", 140,
+        "Price", 124,
         "QUOTE per BASE, fees included: executed once CONFIRMED, marked 'quoted' (muted) before;"
         " a waiting limit order's limit",
         price_text, lambda order: _number(board_price(order)), numeric=True,
@@ -268,7 +270,7 @@ class Column(enum.Enum):
         numeric=True, copy=lambda order: _optional(notional(order), "{}"),
     )  # fmt: skip
     SLIPPAGE = ColumnSpec(
-        "Slip. (bps)", 92,
+        "Slip. (bps)", 86,
         "How much worse than the price it was sent at (its quote, or its limit) it filled, in basis points;"
         " the same number as the blotter, the detail view, the CSV's slippageBps and the Summary",
         lambda order, _c: _optional(slippage_bps(order), "{:+}"), lambda order: _number(slippage_bps(order)),

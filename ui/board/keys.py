@@ -18,8 +18,10 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from engine.model.domain import Order
-from ui.board.columns import COLUMNS, STATUS_RANK, Column, text_keys
+from engine.model.domain import Direction, Order, OrderStatus, OrderType
+from engine.model.execution_figures import slippage_bps
+from ui.board.columns import COLUMNS, EMPTY_NUMBER, STATUS_RANK, Column, text_key, text_keys
+from ui.order_rows import DIRECTIONS, NO_EXPONENT, VENUES, DecimalColumn, OrderRows, exact_float
 
 Slots = npt.NDArray[np.int64]
 
@@ -39,7 +41,7 @@ CATEGORIES: dict[str, Callable[[Order], str]] = {
 class PreparedKeys:
     """Everything the board keeps per order, computed for a page of orders (pure: safe in a worker thread)."""
 
-    orders: Sequence[Order]
+    rows: OrderRows  # the orders themselves, packed (ui/order_rows.py): the page's `Order`s need not live on
     status: array[int]
     columns: dict[Column, array[Any]]
     categories: dict[str, list[str]]
@@ -48,6 +50,8 @@ class PreparedKeys:
 
 
 def prepare_keys(orders: Sequence[Order]) -> PreparedKeys:
+    rows = OrderRows()
+    rows.extend(orders)
     columns = {}
     for column in COLUMNS:
         text_value = column.spec.text_value
@@ -58,13 +62,160 @@ def prepare_keys(orders: Sequence[Order]) -> PreparedKeys:
         keys.extend(map(column.spec.sort_key, orders))
         columns[column] = keys
     return PreparedKeys(
-        orders,
+        rows,
         array("b", (STATUS_RANK[order.status] for order in orders)),
         columns,
         {name: list(map(value, orders)) for name, value in CATEGORIES.items()},
         frozenset("".join(order.id for order in orders)),
         frozenset("".join(order.tx_hash or "" for order in orders)),
     )
+
+
+_DECIMAL_DIGITS = 10**28  # a Decimal product of fewer digits is exact in the default context
+_BUY = DIRECTIONS.index(Direction.BUY)
+
+
+def prepare_packed(rows: OrderRows) -> PreparedKeys:
+    """`prepare_keys` for a page already packed (read as columns): each column's keys from the columns,
+    with no `Order` built except for the few orders still running (a test holds both to each other)."""
+    count = len(rows)
+    status = np.frombuffer(rows.status, dtype=np.int8)
+    finished = np.frombuffer(rows.status, dtype=np.int8) >= STATUS_RANK[OrderStatus.CONFIRMED]
+    confirmed = status == STATUS_RANK[OrderStatus.CONFIRMED]
+    created = np.frombuffer(rows.created, dtype=np.int64)
+    updated = np.frombuffer(rows.updated, dtype=np.int64)
+    amounts = _floats(rows.amount)
+    prices = _floats(rows.price)
+    venues = [venue_of(rows, row) for row in range(count)]
+    keys: dict[Column, Any] = {
+        Column.TIME: created / 1e6,
+        Column.ID: text_keys(rows.ids),
+        Column.PAIR: text_keys(rows.pairs),
+        Column.SIDE: text_keys([DIRECTIONS[code].value for code in rows.direction]),
+        Column.AMOUNT: amounts,
+        Column.STATUS: status.astype(np.float64),
+        Column.VENUE: text_keys([venue or "" for venue in venues]),
+        Column.PRICE: prices,
+        Column.NOTIONAL: _notionals(rows, confirmed),
+        Column.SLIPPAGE: _slippages(rows, confirmed),
+        Column.TX_HASH: text_keys([tx_hash or "" for tx_hash in rows.tx_hashes]),
+        Column.ATTEMPTS: np.frombuffer(rows.attempts, dtype=np.int16).astype(np.float64),
+        Column.ELAPSED: np.where(finished, np.maximum(0.0, (updated - created) / 1e6), -created / 1e6),
+        Column.ERROR: text_keys([error or "" for error in rows.errors]),
+        Column.USER: text_keys([label or "" for label in rows.labels]),
+    }
+    columns: dict[Column, array[Any]] = {}
+    for column in COLUMNS:
+        kept = keys[column]
+        if isinstance(kept, array):
+            columns[column] = kept
+        else:
+            columns[column] = _empty_column(column)
+            columns[column].frombytes(np.ascontiguousarray(kept, dtype=np.float64).tobytes())
+    for row, order in rows.running.items():  # the few still running: from their whole `Order`
+        for column in COLUMNS:
+            spec = column.spec
+            columns[column][row] = text_key(spec.text_value(order)) if spec.text_value else spec.sort_key(order)
+        venues[row] = CATEGORIES["venue"](order) or None
+    return PreparedKeys(
+        rows,
+        array("b", rows.status),
+        columns,
+        {
+            "pair": rows.pairs,
+            "side": [DIRECTIONS[code].value for code in rows.direction],
+            "venue": [VENUES[code].value if code >= 0 else "" for code in rows.venue],
+        },
+        frozenset("".join(rows.ids)),
+        frozenset("".join(tx_hash or "" for tx_hash in rows.tx_hashes)),
+    )
+
+
+def venue_of(rows: OrderRows, row: int) -> str | None:
+    """`venue_text` of a packed row: a split names each venue of its legs."""
+    route = rows.odd_routes.get(row)
+    if route is not None and route.legs:
+        return "+".join(dict.fromkeys(str(leg.venue) for leg in route.legs))
+    code = rows.venue[row]
+    return VENUES[code].value if code >= 0 else None
+
+
+def _floats(column: DecimalColumn) -> npt.NDArray[np.float64]:
+    """float() of every decimal (EMPTY_NUMBER for none), correctly rounded like float(Decimal)."""
+    values = np.fromiter(
+        (
+            EMPTY_NUMBER if exponent == NO_EXPONENT else exact_float(coefficient, exponent)
+            for coefficient, exponent in zip(column.coefficients, column.exponents, strict=True)
+        ),
+        dtype=np.float64,
+        count=len(column.exponents),
+    )
+    for row, value in column.odd.items():
+        values[row] = float(value)
+    return values
+
+
+def _notionals(rows: OrderRows, confirmed: npt.NDArray[np.bool_]) -> npt.NDArray[np.float64]:
+    """float(amount × price) of each CONFIRMED row, in integers (a Decimal product is exact to 28 digits)."""
+    values = np.full(len(rows), EMPTY_NUMBER)
+    amount, price = rows.amount, rows.price
+    for row in np.flatnonzero(confirmed).tolist():
+        price_exponent = price.exponents[row]
+        if price_exponent == NO_EXPONENT or row in amount.odd:
+            if row in price.odd or row in amount.odd:
+                values[row] = float(amount.get(row) * price.get(row))  # type: ignore[operator]
+            continue
+        product = amount.coefficients[row] * price.coefficients[row]
+        if abs(product) < _DECIMAL_DIGITS:
+            values[row] = exact_float(product, amount.exponents[row] + price_exponent)
+        else:
+            values[row] = float(amount.get(row) * price.get(row))  # type: ignore[operator]
+    return values
+
+
+def _slippages(rows: OrderRows, confirmed: npt.NDArray[np.bool_]) -> npt.NDArray[np.float64]:
+    """`slippage_bps` of each CONFIRMED row against the price it was sent at (`sent_price`)."""
+    values = np.full(len(rows), EMPTY_NUMBER)
+    for row in np.flatnonzero(confirmed).tolist():
+        terms = rows.odd_terms.get(row)
+        if terms is not None and terms.type is OrderType.LIMIT and terms.price_bound is not None:
+            sent = terms.price_bound
+        elif terms is not None and terms.quoted_price is not None:
+            sent = terms.quoted_price
+        elif terms is None and rows.quoted.exponents[row] != NO_EXPONENT:
+            bps = _tenths_of_bps(rows, row)
+            if bps is not None:
+                values[row] = bps
+            continue
+        else:
+            route = rows.odd_routes.get(row)
+            sent = route.quoted_price if route is not None else rows.route_quote.get(row)  # type: ignore[assignment]
+        bps_decimal = slippage_bps(DIRECTIONS[rows.direction[row]], sent, rows.price.get(row))
+        if bps_decimal is not None:
+            values[row] = float(bps_decimal)
+    return values
+
+
+def _tenths_of_bps(rows: OrderRows, row: int) -> float | None:
+    """`slippage_bps` against the stored quote in integers: the executed and quoted prices on one exponent,
+    (executed − quoted) / quoted in tenths of a bp rounded half to even, as the Decimal quantize does."""
+    quoted, price = rows.quoted, rows.price
+    if price.exponents[row] == NO_EXPONENT:
+        return None
+    executed, quote = price.coefficients[row], quoted.coefficients[row]
+    shift = price.exponents[row] - quoted.exponents[row]
+    if shift > 0:
+        executed *= 10**shift
+    else:
+        quote *= 10**-shift
+    if quote <= 0:  # never from the engine; the Decimal definition decides
+        bps = slippage_bps(DIRECTIONS[rows.direction[row]], quoted.get(row), price.get(row))
+        return None if bps is None else float(bps)
+    worse = executed - quote if rows.direction[row] == _BUY else quote - executed
+    tenths, rest = divmod(worse * 100_000, quote)
+    if 2 * rest > quote or (2 * rest == quote and tenths % 2):
+        tenths += 1
+    return tenths / 10
 
 
 class Category:
@@ -100,9 +251,9 @@ class BoardKeys:
         self.hash_chars: set[str] = set()
 
     def add(self, prepared: PreparedKeys) -> None:
-        orders = prepared.orders
-        self.ids.extend(order.id for order in orders)
-        self.hashes.extend(order.tx_hash or "" for order in orders)
+        rows = prepared.rows
+        self.ids.extend(rows.ids)
+        self.hashes.extend(tx_hash or "" for tx_hash in rows.tx_hashes)
         self.id_chars |= prepared.id_chars
         self.hash_chars |= prepared.hash_chars
         self.status.extend(prepared.status)

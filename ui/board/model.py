@@ -1,8 +1,9 @@
 """The order board's model: one row per order, keyed by id, updated in place; it sorts and filters itself.
 
 Columns are declared as data (`ui/board/columns.py`); cells are formatted on demand for the few
-rows on screen, from the engine's immutable `Order` snapshots (kept without their logs): no per-cell
-objects, so 100,000 orders stay cheap.
+rows on screen, from `Order` snapshots built for those rows only: finished orders are kept packed as
+columns (`ui/order_rows.py`, ~300 bytes an order instead of ~2 kB of objects), running ones whole.
+No per-cell objects, so 100,000 orders stay cheap.
 
 Every order gets a slot (its arrival number on the board) that never changes. New orders
 (`_live`, oldest first, shown reversed on top) and older history pages (`_history`, newest first,
@@ -45,6 +46,7 @@ from ui.board.columns import COLUMNS, Column, ColumnSpec, copy_text, elapsed_sec
 from ui.board.context import BoardContext
 from ui.board.filter import BoardFilter
 from ui.board.keys import BoardKeys, PreparedKeys, prepare_keys
+from ui.order_rows import STATUSES, OrderRows
 
 ORDER_ROLE = Qt.ItemDataRole.UserRole + 2
 COPY_ROLE = Qt.ItemDataRole.UserRole + 3  # the full value of a cell (whole id, whole hash)
@@ -66,7 +68,7 @@ class BoardModel(QAbstractTableModel):
     def __init__(self, catalog: PairCatalog, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.context = BoardContext.for_catalog(catalog)
-        self._orders: list[Order] = []  # by slot
+        self._orders = OrderRows()  # by slot: finished orders packed as columns, built when shown
         self._slot: dict[str, int] = {}
         # Typed arrays, not lists: 8 bytes a row instead of ~36 (a pointer and an int object).
         self._live = array("q")  # slots of new orders, oldest first (shown reversed, on top)
@@ -200,6 +202,14 @@ class BoardModel(QAbstractTableModel):
         row = self._row_of_slot(slot)
         return None if row < 0 else row
 
+    @property
+    def rows(self) -> OrderRows:
+        """Every order on the board by slot (the blotter lists its fills out of them)."""
+        return self._orders
+
+    def slot_of(self, order_id: str) -> int | None:
+        return self._slot.get(order_id)
+
     def get(self, order_id: str) -> Order | None:
         slot = self._slot.get(order_id)
         return None if slot is None else self._orders[slot]
@@ -224,22 +234,29 @@ class BoardModel(QAbstractTableModel):
     # -- updates --------------------------------------------------------------------------
 
     def _store(self, orders: Sequence[Order], lane: array[int], prepared: PreparedKeys | None = None) -> list[int]:
-        """Give each order a slot on `lane` (the live or the history list); returns the slots."""
-        first = len(self._orders)
-        slots = list(range(first, first + len(orders)))
+        """Give each order a slot on `lane` (the live or the history list); returns the slots.
+
+        `prepared` carries the orders already packed (a history page, packed in a worker thread).
+        """
+        prepared = prepared or prepare_keys(orders)
+        rows = prepared.rows
+        first = self._orders.absorb(rows)
+        count = len(rows)
+        slots = list(range(first, first + count))
         start = len(lane)
-        self._orders.extend(orders)
-        self._slot.update(zip((order.id for order in orders), slots, strict=True))
+        self._slot.update(zip(rows.ids, slots, strict=True))
         lane.extend(slots)
         if lane is self._live:
-            self._lane.extend(-(index + 1) for index in range(start, start + len(orders)))
+            self._lane.extend(-(index + 1) for index in range(start, start + count))
         else:
-            self._lane.extend(range(start, start + len(orders)))
-        self._keys.add(prepared or prepare_keys(orders))
-        for order in orders:
+            self._lane.extend(range(start, start + count))
+        self._keys.add(prepared)
+        for order in rows.running.values():
             self.context.queue.track(None, order)
-            self.status_counts[order.status] += 1
-            self.max_seq = max(self.max_seq, order.seq)
+        for code, many in Counter(rows.status).items():
+            self.status_counts[STATUSES[code]] += many
+        if count:
+            self.max_seq = max(self.max_seq, max(rows.seq))
         return slots
 
     def apply(self, batch: dict[str, Order]) -> None:
@@ -308,19 +325,20 @@ class BoardModel(QAbstractTableModel):
     def append_history(self, older: Iterable[Order] | PreparedKeys) -> int:
         """Add a page of stored orders below everything shown; orders already on the board are skipped."""
         prepared = older if isinstance(older, PreparedKeys) else self.prepare(list(older))
-        page = prepared.orders
-        if any(order.id in self._slot for order in page):
-            prepared = self.prepare([order for order in page if order.id not in self._slot])
-            page = prepared.orders
-        if not page:
+        known = self._slot
+        if any(order_id in known for order_id in prepared.rows.ids):  # rare: they arrived live meanwhile
+            rows = prepared.rows
+            prepared = self.prepare([rows[row] for row in range(len(rows)) if rows.ids[row] not in known])
+        page = prepared.rows
+        if not len(page):
             return 0
         if self._view is None:
             start = len(self._orders)
             self.beginInsertRows(QModelIndex(), start, start + len(page) - 1)
-            self._store(page, self._history, prepared)
+            self._store((), self._history, prepared)
             self.endInsertRows()
         else:
-            slots = self._store(page, self._history, prepared)
+            slots = self._store((), self._history, prepared)
             shown = self._filter.select(np.asarray(slots, dtype=np.int64), self._keys)
             if shown:
                 start = len(self._view)

@@ -235,6 +235,10 @@ class BoardView(QWidget):
         for column in COLUMNS:
             header.setSectionHidden(column.index, False)
             header.resizeSection(column.index, column.spec.width)
+        # On screen the Id follows Slip.: at 1366×768 the board is ~960 px wide, and Time through
+        # Slip. (what a trader reads while orders run) fit it only without the Id; the Id, Tx hash and
+        # the rest are a scroll to the right. The model's columns keep their order (copy, CSV).
+        header.moveSection(header.visualIndex(Column.ID.index), header.visualIndex(Column.SLIPPAGE.index))
 
     def _tick_visible(self) -> None:
         """Waiting times, retry countdowns and queue places move on their own: repaint the rows on screen."""

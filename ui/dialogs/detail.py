@@ -242,10 +242,12 @@ class OrderDetail(QDialog):
         hops = order.route.hops if order.route is not None else ()
         if hops:  # two hops: each venue in the order the tokens flow, with what went in and came out
             self.facts["Venue"].setText(
-                " then ".join(
-                    f"{hop.venue} {token_amount(hop.amount_in)} {hop.token_in} → "
-                    f"{token_amount(hop.amount_out)} {hop.token_out}"
-                    for hop in hops
+                formats.amounts_in(  # each amount at its token's decimals (the route's 12 are in the log)
+                    " then ".join(
+                        f"{hop.venue} {token_amount(hop.amount_in)} {hop.token_in} → "
+                        f"{token_amount(hop.amount_out)} {hop.token_out}"
+                        for hop in hops
+                    )
                 )
             )
             self.facts["Venue"].setToolTip(
@@ -336,7 +338,8 @@ class OrderDetail(QDialog):
             self.timeline.setItem(row, 0, cell(str(span.status), color=STATUS_COLORS[span.status]))
             self.timeline.setItem(row, 1, cell(clock_time(span.entered)))
             self.timeline.setItem(row, 2, cell(spent, right=True))
-            self.timeline.setItem(row, 3, cell(span.note, tooltip=span.note))
+            # Hop amounts at their token's decimals; the exact figures stay in the tooltip and the log.
+            self.timeline.setItem(row, 3, cell(self._formats.amounts_in(span.note), tooltip=span.note))
         self.timeline.resizeRowsToContents()
 
     def _render_attempts(self) -> None:

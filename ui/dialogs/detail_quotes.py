@@ -108,7 +108,9 @@ class QuotesPanel(QWidget):
         better = "lower" if buying else "higher"
         two_hop = decision.get("twoHop")
         if isinstance(two_hop, dict):
-            self.verdict.setText(_two_hop_verdict(two_hop, decision, better, places, quote_token))
+            self.verdict.setText(
+                self._formats.amounts_in(_two_hop_verdict(two_hop, decision, better, places, quote_token))
+            )
             return
         split = decision.get("split")
         if isinstance(split, dict):

@@ -1,0 +1,121 @@
+"""Packed rows give back exactly the orders they were made of, and keep a finished order small.
+
+The board, the blotter and the chart keep history as columns (ui/order_rows.py) and build an `Order`
+only for a row on screen, a copy or a dialog: that `Order` must be the stored one, field for field.
+"""
+
+from __future__ import annotations
+
+import tracemalloc
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+
+from engine.model.domain import Direction, OrderStatus, OrderTerms, OrderType, Route, RouteLeg, Venue
+from engine.trading.demo import random_requests
+from engine.trading.pairs import default_catalog
+from tests.ui.conftest import Desk
+from tests.ui.test_board import make_order
+from ui.order_rows import OrderRows
+
+SIGNATURE = "5J7K8L9MnPqRsTuVwXyZ" * 4 + "abcdefgh"
+
+
+def test_every_kind_of_order_comes_back_exactly() -> None:
+    start = datetime(2025, 12, 12, 10, 0, 0, 123456, tzinfo=UTC)
+    confirmed = make_order(
+        1,
+        status=OrderStatus.CONFIRMED,
+        amount=Decimal("10.5000"),
+        execution_price=Decimal("148.93124411"),
+        dex=Venue.METEORA,
+        tx_hash=SIGNATURE,
+        attempts=2,
+        error=None,
+        created_at=start,
+        updated_at=start + timedelta(seconds=3, microseconds=7),
+        route=Route(Venue.METEORA, Decimal("148.9"), SIGNATURE, 12.5),
+        terms=OrderTerms(quoted_price=Decimal("148.90")),
+        version=6,
+        owner="host:1:desk",
+        user_label="alice",
+        request_key="k1",
+    )
+    split = replace(
+        confirmed,
+        id="00000002-0000-4000-8000-000000000000",
+        seq=2,
+        route=Route(
+            Venue.RAYDIUM,
+            Decimal("1.1"),
+            "other",
+            None,
+            (
+                RouteLeg(Venue.RAYDIUM, Decimal("1"), Decimal("1.1")),
+                RouteLeg(Venue.METEORA, Decimal("2"), Decimal("1.2")),
+            ),
+        ),
+    )
+    limit = make_order(
+        3,
+        status=OrderStatus.FAILED,
+        direction=Direction.SELL,
+        error="price not reached before expiry",
+        terms=OrderTerms(OrderType.LIMIT, price_bound=Decimal("150"), expires_at=start),
+        retry_at=start,
+        trigger_time=99.25,
+    )
+    huge = make_order(4, status=OrderStatus.CANCELLED, amount=Decimal("1234567890.1234567890123"))
+    running = make_order(5, status=OrderStatus.ROUTING)
+    orders = [confirmed, split, limit, huge, running]
+
+    rows = OrderRows()
+    rows.extend(orders[:2])
+    chunk = OrderRows()
+    chunk.extend(orders[2:])
+    assert rows.absorb(chunk) == 2
+    assert [rows.build(row) for row in range(len(rows))] == orders
+    assert str(rows[0].amount) == "10.5000", "exponents kept"
+    assert str(rows[0].terms.quoted_price) == "148.90"
+    assert rows.state()["running"] == 1
+
+    ended = replace(running, status=OrderStatus.CONFIRMED, execution_price=Decimal("2.5"), tx_hash=SIGNATURE)
+    rows[4] = ended
+    assert rows[4] == ended
+    assert not rows.is_running(4)
+
+
+def test_orders_a_real_engine_stored_come_back_exactly(desk: Desk) -> None:
+    desk.run(desk.engine.submit_many(random_requests(default_catalog(), 80, seed=11)))
+    desk.wait_idle()
+    stored = desk.run(desk.engine.orders_page(limit=1000))
+    assert len(stored) == 80
+    rows = OrderRows()
+    rows.extend(stored)
+    assert [rows.build(row) for row in range(len(rows))] == stored
+
+
+def test_a_finished_order_costs_a_few_hundred_bytes_not_kilobytes() -> None:
+    count = 5000
+    orders = [
+        make_order(
+            number,
+            status=OrderStatus.CONFIRMED,
+            amount=Decimal(number) / 100,
+            execution_price=Decimal("148.9312") + Decimal(number) / 10_000,
+            dex=Venue.RAYDIUM,
+            tx_hash=f"{number:0>12}" + SIGNATURE[:76],
+            route=Route(Venue.RAYDIUM, Decimal("148.9"), f"{number:0>12}" + SIGNATURE[:76], 1.0 + number),
+            terms=OrderTerms(quoted_price=Decimal("148.9")),
+        )
+        for number in range(count)
+    ]
+    tracemalloc.start()
+    before = tracemalloc.get_traced_memory()[0]
+    rows = OrderRows()
+    rows.extend(orders)
+    kept = tracemalloc.get_traced_memory()[0] - before
+    tracemalloc.stop()
+    # Beyond the id and hash strings the orders already had: the columns, under 200 bytes an order.
+    assert kept / count < 200, kept / count
+    assert rows.build(count - 1) == orders[-1]
