@@ -28,7 +28,7 @@ from engine.trading.pairs import default_catalog
 # The one state an attempt waits for before going on: SUBMITTED is stored before the swap is
 # sent. ROUTING and BUILDING are queued without waiting, and an attempt's last state (CONFIRMED,
 # FAILED, or PENDING for a retry) frees its slot for the next order once queued (see engine/runtime/pipeline.py).
-_WAITED = frozenset({OrderStatus.SUBMITTED})
+_WAITED = frozenset({str(OrderStatus.SUBMITTED)})
 
 
 @dataclass
@@ -56,8 +56,8 @@ async def run_engine(url: str, count: int, *, concurrency: int, seed: int) -> En
     def on_update(update: OrderUpdate) -> None:
         now = time.perf_counter()
         run.state_changes += 1
-        status = update.order.status
-        if status is OrderStatus.PENDING and update.order.attempts == 0:
+        status = update.status
+        if status is OrderStatus.PENDING and update.attempts == 0:
             return  # the insert; replayed as one batch, not as a change
         run.changes.setdefault(update.order_id, []).append(update)
         if status is OrderStatus.ROUTING:
@@ -85,17 +85,21 @@ async def run_ceiling(url: str, run: EngineRun, *, concurrency: int) -> float:
     store = OrderStore(url, owner_id=run.inserted[0].owner or "" if run.inserted else "")
     await store.open()
     try:
+        # The changes are made before the clock starts, as the engine makes its own in its pass.
+        replay: dict[str, list[Change]] = {}
+        for order_id, updates in run.changes.items():
+            earlier: Change | None = None
+            made = replay[order_id] = []
+            for update in updates:
+                earlier = Change(update.order, update.new_logs, update.status is OrderStatus.CONFIRMED, after=earlier)
+                made.append(earlier)
         pending = deque(order.id for order in run.inserted)
 
         async def writer() -> None:
             while pending:
-                earlier: Change | None = None
-                for update in run.changes.get(pending.popleft(), ()):
-                    status = update.order.status
-                    change = Change(update.order, update.new_logs, status is OrderStatus.CONFIRMED, after=earlier)
+                for change in replay.get(pending.popleft(), ()):
                     stored = store.enqueue(change)
-                    earlier = change
-                    if status in _WAITED:  # wait where the engine waits
+                    if change.state[0] in _WAITED:  # wait where the engine waits
                         await stored
 
         t0 = time.perf_counter()
