@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import enum
 import uuid
-from collections.abc import Callable
 from dataclasses import dataclass, field, fields
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -363,7 +362,8 @@ class OrderUpdate:
     committed snapshot and `new_logs` the log entries this change appended, for listeners that
     show more than the message. The engine's own pass (engine/runtime/live_order.py) announces
     without building a snapshot: `order` is then built on first use, from `build`, and kept, so
-    only a listener that asks for one (the desk's board, a detail view) pays for it.
+    only a listener that asks for one (the desk's board, a detail view) pays for it. `build` is one
+    flat tuple, `(function, *arguments)`: an update kept by a listener holds one object more, not three.
     `order_id`, `status`, `version`, `attempts` and `updated_at` never need the snapshot.
     """
 
@@ -388,7 +388,7 @@ class OrderUpdate:
         new_logs: tuple[LogEntry, ...] = (),
         external: bool = False,
         *,
-        build: Callable[[], Order] | None = None,
+        build: tuple[Any, ...] | None = None,
         state: tuple[str, OrderStatus, int, int, datetime] | None = None,
         text: str | None = None,
     ) -> None:
@@ -412,7 +412,8 @@ class OrderUpdate:
         order = self._order
         if order is None:
             assert self._build is not None
-            order = self._order = self._build()
+            function, *arguments = self._build
+            order = self._order = function(*arguments)
             self._build = None
         return order
 

@@ -60,7 +60,7 @@ def _compact(value: Any) -> str:
     if kind is Decimal:
         return format_decimal(value)
     if kind is dict:
-        return "{" + ",".join([f"{_key(key)}:{_compact(item)}" for key, item in value.items()]) + "}"
+        return "{" + ",".join([f"{encode_basestring(str(key))}:{_compact(item)}" for key, item in value.items()]) + "}"
     if kind is int:
         return int.__repr__(value)
     if value is None:
@@ -74,11 +74,7 @@ def _compact(value: Any) -> str:
     if isinstance(value, Decimal):
         return format_decimal(value)
     if isinstance(value, dict):
-        return "{" + ",".join([f"{_key(key)}:{_compact(item)}" for key, item in value.items()]) + "}"
+        return "{" + ",".join([f"{encode_basestring(str(key))}:{_compact(item)}" for key, item in value.items()]) + "}"
     if isinstance(value, list | tuple):
         return "[" + ",".join([_compact(item) for item in value]) + "]"
     return _encode_scalar(value)
-
-
-def _key(key: Any) -> str:
-    return encode_basestring(key if type(key) is str else str(key))

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
-from functools import partial
 from typing import Any
 
 from engine.model.domain import LogEntry, Order, OrderStatus, Route, Venue
@@ -130,11 +129,13 @@ class LiveOrder:
             snapshot = self._snapshot = _build(self.base, self._values(), self.logs, len(self.logs))
         return snapshot
 
-    def frozen(self) -> partial[Order]:
-        """A way to build the snapshot of this very state later, whatever changes come after it."""
-        if self._snapshot is not None:
-            return partial(_known, self._snapshot)
-        return partial(_build, self.base, self._values(), self.logs, len(self.logs))
+    def frozen(self) -> tuple[Any, ...]:
+        """How to build the snapshot of this very state later, whatever changes come after it.
+
+        `(function, *arguments)` in one flat tuple (see `OrderUpdate`): the log list is shared, and
+        only ever grows, so its length now says which lines are this state's.
+        """
+        return (_build_flat, self.base, self.logs, len(self.logs), *self._values())
 
     def _values(self) -> tuple[Any, ...]:
         return (
@@ -152,10 +153,10 @@ class LiveOrder:
         )
 
 
+def _build_flat(base: Order, logs: list[LogEntry], count: int, *values: Any) -> Order:
+    return _build(base, values, logs, count)
+
+
 def _build(base: Order, values: tuple[Any, ...], logs: list[LogEntry], count: int) -> Order:
     """The snapshot of a state: the log only ever grows, so its first `count` lines are that state's."""
     return base.evolve(logs=tuple(logs[:count]), **dict(zip(FIELDS, values, strict=True)))
-
-
-def _known(snapshot: Order) -> Order:
-    return snapshot
