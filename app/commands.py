@@ -169,7 +169,7 @@ class _UpdatePrinter:
         if update.order_id != self.order_id:
             return
         if self.as_json:
-            sys.stdout.write(dumps(update.message) + "\n")
+            sys.stdout.write(update.text + "\n")
             sys.stdout.flush()
         elif self.verbose:
             out.print(update_lines(update))

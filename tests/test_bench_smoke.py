@@ -16,6 +16,10 @@ KEYS = {
         "latency_p99_ms",
         "peak_rss_mb",
         "ceiling_ratio",
+        "cpu_ms_per_order",
+        "loop_cpu_ms_per_order",
+        "gc_ms_per_order",
+        "server_cpu_ms_per_order",
     },
     "spec": {"max_starts_per_window", "max_in_flight", "backlog_vs_ideal"},
     "board": {

@@ -20,7 +20,7 @@ from collections.abc import Callable
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
-from engine.model.domain import Order, OrderUpdate
+from engine.model.domain import OrderUpdate
 from engine.runtime.engine import Engine
 
 FRAME_MS = 16
@@ -36,7 +36,7 @@ class EngineBridge(QObject):
     def __init__(self, engine: Engine, parent: QObject | None = None, *, frame_ms: int = FRAME_MS) -> None:
         super().__init__(parent)
         self.engine = engine
-        self._pending: dict[str, Order] = {}
+        self._pending: dict[str, OrderUpdate] = {}
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
         self._frame_ms = frame_ms
@@ -49,7 +49,8 @@ class EngineBridge(QObject):
 
     def _on_update(self, update: OrderUpdate) -> None:
         # Called in the engine's task: only remember, never touch widgets here.
-        self._pending[update.order.id] = update.order
+        # The update, not its snapshot: the snapshot is built at the flush, for the latest state only.
+        self._pending[update.order_id] = update
         self.updates_seen += 1
         if not self._timer.isActive():
             busy = time.monotonic() - self._last_flush < BUSY_GAP_S
@@ -60,7 +61,8 @@ class EngineBridge(QObject):
         self._timer.stop()
         if not self._pending:
             return
-        batch, self._pending = self._pending, {}
+        batch = {order_id: update.order for order_id, update in self._pending.items()}
+        self._pending = {}
         self._last_flush = time.monotonic()
         self.batches_emitted += 1
         self.orders_changed.emit(batch)

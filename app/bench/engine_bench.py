@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import time
 from collections import deque
 from dataclasses import dataclass, field
@@ -19,6 +20,7 @@ from typing import Any
 
 from app.bench.databases import scratch_database
 from app.bench.report import emit, peak_rss_mb, percentile
+from app.bench.server_cpu import server_cpu_s, spent
 from engine.model.domain import Order, OrderStatus, OrderUpdate
 from engine.runtime.engine import Engine, engine_settings
 from engine.storage import Change, OrderStore
@@ -28,7 +30,7 @@ from engine.trading.pairs import default_catalog
 # The one state an attempt waits for before going on: SUBMITTED is stored before the swap is
 # sent. ROUTING and BUILDING are queued without waiting, and an attempt's last state (CONFIRMED,
 # FAILED, or PENDING for a retry) frees its slot for the next order once queued (see engine/runtime/pipeline.py).
-_WAITED = frozenset({OrderStatus.SUBMITTED})
+_WAITED = frozenset({str(OrderStatus.SUBMITTED)})
 
 
 @dataclass
@@ -43,6 +45,12 @@ class EngineRun:
     inserted: list[Order] = field(default_factory=list)
     changes: dict[str, list[OrderUpdate]] = field(default_factory=dict)
     peak_rss_mb: float = 0.0
+    # CPU seconds in the timed window: the whole process (every thread), the loop's thread alone, the
+    # garbage collector's share, and this machine's PostgreSQL processes.
+    cpu_s: float = 0.0
+    loop_cpu_s: float = 0.0
+    gc_s: float = 0.0
+    server_cpu_s: float = 0.0
 
 
 async def run_engine(url: str, count: int, *, concurrency: int, seed: int) -> EngineRun:
@@ -56,8 +64,8 @@ async def run_engine(url: str, count: int, *, concurrency: int, seed: int) -> En
     def on_update(update: OrderUpdate) -> None:
         now = time.perf_counter()
         run.state_changes += 1
-        status = update.order.status
-        if status is OrderStatus.PENDING and update.order.attempts == 0:
+        status = update.status
+        if status is OrderStatus.PENDING and update.attempts == 0:
             return  # the insert; replayed as one batch, not as a change
         run.changes.setdefault(update.order_id, []).append(update)
         if status is OrderStatus.ROUTING:
@@ -66,15 +74,30 @@ async def run_engine(url: str, count: int, *, concurrency: int, seed: int) -> En
             run.latencies_s.append(now - t0)
             run.attempt_latencies_s.append(now - started_at[update.order_id])
 
+    collecting = [0.0]
+
+    def timed_collection(phase: str, _info: dict[str, Any]) -> None:
+        # The CPU time of the thread collecting (start and stop run on it): wall time would count the neighbours.
+        if phase == "start":
+            collecting[0] = time.thread_time()
+        else:
+            run.gc_s += time.thread_time() - collecting[0]
+
     await engine.start()
+    gc.callbacks.append(timed_collection)
     try:
         engine.subscribe(on_update)
+        servers = server_cpu_s()
+        cpu, loop_cpu = time.process_time(), time.thread_time()
         t0 = time.perf_counter()
         run.inserted = await engine.submit_many(requests)
         await engine.wait_idle()
         run.elapsed_s = time.perf_counter() - t0
+        run.cpu_s, run.loop_cpu_s = time.process_time() - cpu, time.thread_time() - loop_cpu
+        run.server_cpu_s = spent(servers, server_cpu_s())["postgres"]
         run.peak_rss_mb = peak_rss_mb()
     finally:
+        gc.callbacks.remove(timed_collection)
         await engine.stop()
     return run
 
@@ -85,17 +108,21 @@ async def run_ceiling(url: str, run: EngineRun, *, concurrency: int) -> float:
     store = OrderStore(url, owner_id=run.inserted[0].owner or "" if run.inserted else "")
     await store.open()
     try:
+        # The changes are made before the clock starts, as the engine makes its own in its pass.
+        replay: dict[str, list[Change]] = {}
+        for order_id, updates in run.changes.items():
+            earlier: Change | None = None
+            made = replay[order_id] = []
+            for update in updates:
+                earlier = Change(update.order, update.new_logs, update.status is OrderStatus.CONFIRMED, after=earlier)
+                made.append(earlier)
         pending = deque(order.id for order in run.inserted)
 
         async def writer() -> None:
             while pending:
-                earlier: Change | None = None
-                for update in run.changes.get(pending.popleft(), ()):
-                    status = update.order.status
-                    change = Change(update.order, update.new_logs, status is OrderStatus.CONFIRMED, after=earlier)
+                for change in replay.get(pending.popleft(), ()):
                     stored = store.enqueue(change)
-                    earlier = change
-                    if status in _WAITED:  # wait where the engine waits
+                    if change.state[0] in _WAITED:  # wait where the engine waits
                         await stored
 
         t0 = time.perf_counter()
@@ -112,11 +139,12 @@ async def measure(db_url: str | None, count: int, *, concurrency: int, seed: int
         run = await run_engine(url, count, concurrency=concurrency, seed=seed)
     async with scratch_database(db_url) as url:
         ceiling_s = await run_ceiling(url, run, concurrency=concurrency)
+    postgres = not (db_url is None or db_url.startswith("sqlite"))
     engine_rate = run.state_changes / run.elapsed_s
     ceiling_rate = run.state_changes / ceiling_s
     return {
         "orders": count,
-        "database": "sqlite" if db_url is None or db_url.startswith("sqlite") else "postgresql",
+        "database": "postgresql" if postgres else "sqlite",
         "elapsed_s": run.elapsed_s,
         "orders_per_s": count / run.elapsed_s,
         "state_changes": run.state_changes,
@@ -126,6 +154,10 @@ async def measure(db_url: str | None, count: int, *, concurrency: int, seed: int
         "attempt_p50_ms": percentile(run.attempt_latencies_s, 0.5) * 1000,
         "attempt_p99_ms": percentile(run.attempt_latencies_s, 0.99) * 1000,
         "peak_rss_mb": run.peak_rss_mb,
+        "cpu_ms_per_order": run.cpu_s / count * 1000,
+        "loop_cpu_ms_per_order": run.loop_cpu_s / count * 1000,
+        "gc_ms_per_order": run.gc_s / count * 1000,
+        "server_cpu_ms_per_order": run.server_cpu_s / count * 1000 if postgres else 0.0,
         "ceiling_state_changes_per_s": ceiling_rate,
         "ceiling_ratio": engine_rate / ceiling_rate,
     }
@@ -142,6 +174,12 @@ def main(args: argparse.Namespace) -> int:
         ("submit → CONFIRMED p50 / p99", f"{result['latency_p50_ms']:,.0f} / {result['latency_p99_ms']:,.0f} ms"),
         ("attempt start → CONFIRMED p50 / p99", f"{result['attempt_p50_ms']:.1f} / {result['attempt_p99_ms']:.1f} ms"),
         ("peak RSS", f"{result['peak_rss_mb']:.0f} MB"),
+        (
+            "CPU per order: process / loop thread / in GC",
+            f"{result['cpu_ms_per_order'] * 1000:,.0f} / {result['loop_cpu_ms_per_order'] * 1000:,.0f}"
+            f" / {result['gc_ms_per_order'] * 1000:,.0f} µs",
+        ),
+        ("PostgreSQL CPU per order (this machine)", f"{result['server_cpu_ms_per_order'] * 1000:,.0f} µs"),
         ("storage ceiling (state changes/s)", f"{result['ceiling_state_changes_per_s']:,.0f}"),
         ("engine ÷ ceiling", f"{result['ceiling_ratio']:.2f}"),
     ]

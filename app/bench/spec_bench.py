@@ -46,11 +46,11 @@ async def _scenario(url: str, count: int, seed: int, loop: VirtualTimeLoop, fail
 
     def on_update(update: OrderUpdate) -> None:
         nonlocal most_in_flight, failed
-        if update.order.status is OrderStatus.ROUTING:  # each attempt announces ROUTING as it starts
+        if update.status is OrderStatus.ROUTING:  # each attempt announces ROUTING as it starts
             first_starts.setdefault(update.order_id, len(starts))
             starts.append(loop.time())
             most_in_flight = max(most_in_flight, engine.stats().in_flight)
-        elif update.order.status is OrderStatus.FAILED:
+        elif update.status is OrderStatus.FAILED:
             failed += 1
 
     await engine.start()

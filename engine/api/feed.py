@@ -18,7 +18,6 @@ from datetime import datetime
 from typing import Any
 
 from engine.model.domain import Order, OrderStatus, OrderUpdate, format_timestamp
-from engine.model.jsonfmt import dumps
 from engine.runtime.engine import Engine
 
 _STEP = {OrderStatus.ROUTING: 1, OrderStatus.BUILDING: 2, OrderStatus.SUBMITTED: 3}
@@ -63,7 +62,7 @@ def snapshot_progress(update: OrderUpdate) -> Progress | None:
             update.order.updated_at
         ):
             return None
-    return progress(update.order)
+    return (update.version, update.attempts, _step(update.status, bool(update.attempts)), update.updated_at)
 
 
 def covered(update: OrderUpdate, position: Progress | None, state: Order) -> bool:
@@ -162,7 +161,7 @@ class UpdateFeed:
 
     def _on_update(self, update: OrderUpdate) -> None:
         followers = self._by_order.get(update.order_id)
-        heard = Heard(update, dumps(update.message), snapshot_progress(update))
+        heard = Heard(update, update.text, snapshot_progress(update))
         self._remember(heard)
         for follower in (*(followers or ()), *self._everything):
             follower.push(heard)

@@ -61,10 +61,12 @@ class _Item:
     terminal: bool
     pid: int
     sent: bool = False
+    # The update's own JSON line when it came from one (made once for every listener), else made here.
+    text: str | None = None
 
     @property
     def line(self) -> str:
-        return dumps(self.message)
+        return self.text if self.text is not None else dumps(self.message)
 
 
 class RedisMirror:
@@ -251,9 +253,9 @@ class RedisMirror:
         if update.external:
             return  # another process changed it and published it; publishing again would repeat it
         order_id = update.order_id
-        terminal = update.order.is_terminal
+        terminal = update.status.is_terminal
         self._pid += 1
-        item = _Item(order_id, update.message, terminal, self._pid)
+        item = _Item(order_id, update.message, terminal, self._pid, text=update.text)
         while len(self._backlog) >= self.backlog_limit:
             self._drop_oldest()
         # Superseded: this newer state is queued, so an older unsent one must not be written after it.

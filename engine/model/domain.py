@@ -11,7 +11,7 @@ from dataclasses import dataclass, field, fields
 from datetime import UTC, datetime
 from decimal import Decimal
 from operator import attrgetter
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 
 class OrderStatus(enum.StrEnum):
@@ -352,55 +352,17 @@ _ORDER_INDEX = {item.name: index for index, item in enumerate(fields(Order))}
 _order_values = attrgetter(*_ORDER_INDEX)
 
 
-@dataclass(frozen=True, slots=True)
-class OrderUpdate:
-    """One committed state change, as announced to the desk, the CLI and Redis.
+# The update message and `OrderUpdate` live in engine/model/updates.py (this module stays the order's
+# vocabulary); every module imports them from here, as before the split.
+if TYPE_CHECKING:
+    pass
 
-    `message` is exactly the contract's update message; `order` is the committed snapshot and
-    `new_logs` the log entries this change appended, for listeners that show more than the message.
-    """
-
-    message: dict[str, Any]
-    order: Order
-    new_logs: tuple[LogEntry, ...]
-    # True for a change another process made, seen through the change feed: the Redis mirror
-    # leaves it alone (that process published it), the desk shows it like any other.
-    external: bool = False
-
-    @property
-    def order_id(self) -> str:
-        return self.order.id
-
-    @property
-    def status(self) -> OrderStatus:
-        return self.order.status
+_MOVED = frozenset({"OrderUpdate", "state_message", "update_message"})
 
 
-_ERROR_STATES = frozenset({OrderStatus.FAILED, OrderStatus.CANCELLED})
+def __getattr__(name: str) -> Any:
+    if name in _MOVED:
+        from engine.model import updates
 
-
-def update_message(
-    order: Order,
-    *,
-    attempt: int | None = None,
-    retry_in_ms: int | None = None,
-) -> dict[str, Any]:
-    """Build the contract's update message: the seed's keys, optional ones only when meaningful."""
-    message: dict[str, Any] = {
-        "orderId": order.id,
-        "status": str(order.status),
-        "timestamp": format_timestamp(order.updated_at),
-    }
-    if order.dex is not None:
-        message["dex"] = str(order.dex)
-    if order.execution_price is not None and order.status in (OrderStatus.BUILDING, OrderStatus.CONFIRMED):
-        message["executionPrice"] = order.execution_price
-    if order.status is OrderStatus.CONFIRMED and order.tx_hash:
-        message["txHash"] = order.tx_hash
-    if order.error is not None and (order.status in _ERROR_STATES or retry_in_ms is not None):
-        message["error"] = order.error
-    if attempt is not None:
-        message["attempt"] = attempt
-    if retry_in_ms is not None:
-        message["retryInMs"] = retry_in_ms
-    return message
+        return getattr(updates, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

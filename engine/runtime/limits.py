@@ -94,7 +94,7 @@ class LimitBook:
 
     def forget(self, update: OrderUpdate) -> None:
         """A waiting order ended elsewhere (cancelled): stop watching it."""
-        if update.order.is_terminal:
+        if update.status.is_terminal:
             self._waiting.pop(update.order_id, None)
 
     def start(self) -> None:

@@ -197,7 +197,7 @@ async def read_account_meta(connection: AsyncConnection) -> dict[str, str]:
 
 
 def _terminal(batch: Iterable[Change]) -> dict[str, Order]:
-    return {change.order.id: change.order for change in batch if change.order.is_terminal}
+    return {change.order_id: change.ended for change in batch if change.ended is not None}
 
 
 def _apply(

@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
 
-from engine.model.domain import LogEntry, Order
+from engine.model.domain import LogEntry, Order, format_timestamp
+from engine.model.jsonfmt import dumps
+from engine.storage.order_codec import as_is, state_values
 
 
 class StorageFailure(RuntimeError):
@@ -29,24 +33,116 @@ class DatabaseMissing(StorageUnavailable):
     """A read-only command found no database there (read-only commands never create one)."""
 
 
-@dataclass(slots=True)
-class Change:
-    """One order's state change: its new snapshot, the log lines it appends, and an execution if any.
+# A log line as the group commit stores it: (order_id, idx, timestamp, timestamp as SQLite's text,
+# status, message, data as JSON text or None, kind). The text forms are made once, by whoever made the line.
+LogRow = tuple[str, int, datetime, str, str, str, str | None, str]
+# An execution for the mock chain's ledger: (signature, order_id, venue, price, executed_at, its SQLite text).
+LedgerRow = tuple[str, str, str, Decimal, datetime, str]
 
-    The snapshot's `version` is one more than the stored version the change was made from; the
-    write lands only if the row still has that version and this writer as its owner.
+
+class Change:
+    """One order's state change as the group commit writes it: the row's new values, the log lines it
+    appends and the execution it records, if any.
+
+    `version` is one more than the stored version the change was made from; the write lands only
+    if the row still has that version and this writer as its owner. `state` holds the values of
+    `order_codec.STATE_COLUMNS` as PostgreSQL takes them (Decimal, datetime), `updated_text` the
+    change's time as SQLite stores it. The engine's pass makes them directly (`Change.prepared`,
+    see engine/runtime/live_order.py), with no `Order` snapshot per state; `Change(order, new_logs)`
+    makes them from a snapshot (tests, the benchmark's replay). `ended` is the snapshot of an order
+    that ended, which the paper account settles from in the same transaction.
     """
 
-    order: Order
-    new_logs: Sequence[LogEntry]
-    executed: bool = False
-    done: asyncio.Future[None] | None = field(default=None, repr=False)
-    # An earlier change of the same order still queued or in flight: if it cannot be stored,
-    # neither is this one, so a stored order never skips a state or has a gap in its log.
-    after: Change | None = field(default=None, repr=False)
+    __slots__ = (
+        "after",
+        "done",
+        "ended",
+        "ledger",
+        "logs",
+        "new_logs",
+        "order",
+        "order_id",
+        "state",
+        "updated_text",
+        "version",
+    )
+
+    def __init__(
+        self,
+        order: Order,
+        new_logs: Sequence[LogEntry],
+        executed: bool = False,
+        *,
+        after: Change | None = None,
+    ) -> None:
+        self.order: Order | None = order
+        self.new_logs = new_logs
+        self.order_id = order.id
+        self.version = order.version
+        self.state: tuple[Any, ...] = state_values(order, as_is, as_is)
+        self.updated_text = format_timestamp(order.updated_at)
+        first = len(order.logs) - len(new_logs)
+        self.logs: tuple[LogRow, ...] = tuple(
+            log_row(order.id, first + offset, entry) for offset, entry in enumerate(new_logs)
+        )
+        route, price = order.route, order.execution_price
+        self.ledger: LedgerRow | None = None
+        if executed and route is not None and price is not None:
+            self.ledger = (route.signature, order.id, str(route.venue), price, order.updated_at, self.updated_text)
+        self.ended: Order | None = order if order.is_terminal else None
+        self.done: asyncio.Future[None] | None = None
+        # An earlier change of the same order still queued or in flight: if it cannot be stored,
+        # neither is this one, so a stored order never skips a state or has a gap in its log.
+        self.after = after
+
+    @classmethod
+    def prepared(
+        cls,
+        order_id: str,
+        version: int,
+        state: tuple[Any, ...],
+        updated_text: str,
+        logs: tuple[LogRow, ...],
+        *,
+        ledger: LedgerRow | None = None,
+        ended: Order | None = None,
+        after: Change | None = None,
+    ) -> Change:
+        """A change whose row values are already made: no snapshot, nothing worked out twice."""
+        change = cls.__new__(cls)
+        change.order = ended
+        change.new_logs = ()
+        change.order_id = order_id
+        change.version = version
+        change.state = state
+        change.updated_text = updated_text
+        change.logs = logs
+        change.ledger = ledger
+        change.ended = ended
+        change.done = None
+        change.after = after
+        return change
 
     @property
     def failed(self) -> bool:
         return (
             self.done is not None and self.done.done() and (self.done.cancelled() or self.done.exception() is not None)
         )
+
+    def __repr__(self) -> str:
+        return f"Change({self.order_id}, version={self.version}, status={self.state[0]})"
+
+
+def log_row(order_id: str, index: int, entry: LogEntry, timestamp_text: str | None = None) -> LogRow:
+    """One log line as stored; `timestamp_text` when the caller has already formatted the entry's time."""
+    data = entry.data
+    return (
+        order_id,
+        index,
+        entry.timestamp,
+        timestamp_text or format_timestamp(entry.timestamp),
+        str(entry.status),
+        entry.message,
+        dumps(data) if data is not None else None,
+        str(entry.kind),
+    )

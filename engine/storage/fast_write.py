@@ -31,8 +31,7 @@ from typing import Any
 
 from sqlalchemy.exc import OperationalError
 
-from engine.model.domain import Order, format_timestamp
-from engine.model.jsonfmt import dumps, format_decimal
+from engine.model.jsonfmt import format_decimal
 from engine.storage.account_store import settle_postgres, settle_sqlite
 from engine.storage.change_feed import POSTGRES_MARK
 from engine.storage.changes import Change
@@ -41,11 +40,10 @@ from engine.storage.order_codec import (
     LOG_COLUMNS,
     STATE_COLUMNS,
     UPDATE_KEY,
-    as_is,
     postgres_write,
     sqlite_insert,
+    sqlite_state,
     sqlite_update,
-    state_values,
 )
 
 _BUMP = "UPDATE change_counter SET value = value + 1 WHERE id = 1 RETURNING value"
@@ -65,55 +63,44 @@ class _Fold:
     """One order's changes in a batch, folded into one row update."""
 
     expected_version: int
-    order: Order
+    last: Change
     changes: list[Change]
 
 
 def _fold(batch: Sequence[Change]) -> dict[str, _Fold]:
     folds: dict[str, _Fold] = {}
     for change in batch:
-        order = change.order
-        fold = folds.get(order.id)
+        fold = folds.get(change.order_id)
         if fold is None:
-            folds[order.id] = _Fold(order.version - 1, order, [change])
+            folds[change.order_id] = _Fold(change.version - 1, change, [change])
         else:
-            fold.order = order
+            fold.last = change
             fold.changes.append(change)
     return folds
 
 
-def _update_row(order: Order, expected: int, decimal: Any, timestamp: Any) -> tuple[Any, ...]:
-    """The order's state (order_codec.STATE_COLUMNS), then the key its conditional update matches."""
-    return (*state_values(order, decimal, timestamp), order.id, expected)
-
-
-def _log_and_ledger_rows(
-    folds: Sequence[_Fold], decimal: Any, timestamp: Any
-) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]:
+def _sqlite_logs_and_ledger(folds: Sequence[_Fold]) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]:
+    """The log and ledger rows as SQLite stores them: timestamps and decimals as text (made once, upstream)."""
     logs = []
     executions = []
     for fold in folds:
         for change in fold.changes:
-            order = change.order
-            first_index = len(order.logs) - len(change.new_logs)
-            for offset, entry in enumerate(change.new_logs):
-                data = entry.data
-                logs.append(
-                    (
-                        order.id,
-                        first_index + offset,
-                        timestamp(entry.timestamp),
-                        str(entry.status),
-                        entry.message,
-                        dumps(data) if data is not None else None,
-                        str(entry.kind),
-                    )
-                )
-            route, price = order.route, order.execution_price
-            if change.executed and route is not None and price is not None:
-                executions.append(
-                    (route.signature, order.id, str(route.venue), decimal(price), timestamp(order.updated_at))
-                )
+            logs.extend([(row[0], row[1], *row[3:]) for row in change.logs])
+            ledger = change.ledger
+            if ledger is not None:
+                executions.append((*ledger[:3], format_decimal(ledger[3]), ledger[5]))
+    return logs, executions
+
+
+def _postgres_logs_and_ledger(folds: Sequence[_Fold]) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]:
+    """The log and ledger rows as asyncpg takes them: Decimal and datetime as they are."""
+    logs = []
+    executions = []
+    for fold in folds:
+        for change in fold.changes:
+            logs.extend([(*row[:3], *row[4:]) for row in change.logs])
+            if change.ledger is not None:
+                executions.append(change.ledger[:5])
     return logs, executions
 
 
@@ -121,7 +108,7 @@ _SQLITE_UPDATE = sqlite_update()
 _SQLITE_LOG = sqlite_insert("order_logs", LOG_COLUMNS)
 _SQLITE_LEDGER = sqlite_insert("ledger", LEDGER_COLUMNS)
 _POSTGRES_WRITE = postgres_write(POSTGRES_MARK)
-_UPDATE_WIDTH = len(STATE_COLUMNS) + len(UPDATE_KEY)  # the arrays `_update_row` makes for the statement
+_UPDATE_WIDTH = len(STATE_COLUMNS) + len(UPDATE_KEY)  # the arrays each update row makes for the statement
 _POSTGRES_LOOKUP = "SELECT id, owner, version, change_seq FROM orders WHERE id = ANY($1::text[])"
 
 
@@ -132,7 +119,7 @@ def _settle(
     already, lost = set(), set()
     for order_id in unmatched:
         row = stored.get(order_id)
-        if row is not None and row[0] == owner and row[1] == folds[order_id].order.version:
+        if row is not None and row[0] == owner and row[1] == folds[order_id].last.version:
             already.add(order_id)
         else:
             lost.add(order_id)
@@ -158,9 +145,10 @@ async def write_sqlite(driver: Any, batch: Sequence[Change], owner: str) -> Batc
     try:
         seq = int((await driver.execute_fetchall(_BUMP))[0][0])
         updates = []
-        for fold in folds.values():
-            row = _update_row(fold.order, fold.expected_version, format_decimal, format_timestamp)
-            updates.append((*row[:-2], seq, *row[-2:], owner))  # ... change_seq, then WHERE id, version, owner
+        for order_id, fold in folds.items():
+            last = fold.last
+            # The state, the change mark, then WHERE id, version, owner.
+            updates.append((*sqlite_state(last.state, last.updated_text), seq, order_id, fold.expected_version, owner))
         written = list(folds.values())
         lost: set[str] = set()
         if (await driver.executemany(_SQLITE_UPDATE, updates)).rowcount != len(updates):
@@ -169,11 +157,11 @@ async def write_sqlite(driver: Any, batch: Sequence[Change], owner: str) -> Batc
             matched = {
                 order_id
                 for order_id, row in stored.items()
-                if row[2] == seq and row[0] == owner and row[1] == folds[order_id].order.version
+                if row[2] == seq and row[0] == owner and row[1] == folds[order_id].last.version
             }
             _already, lost = _settle(folds, [i for i in ids if i not in matched], stored, owner)
             written = [folds[order_id] for order_id in ids if order_id in matched]
-        logs, executions = _log_and_ledger_rows(written, format_decimal, format_timestamp)
+        logs, executions = _sqlite_logs_and_ledger(written)
         if executions:
             await driver.executemany(_SQLITE_LEDGER, executions)
         if logs:
@@ -205,8 +193,8 @@ async def write_postgres(driver: Any, batch: Sequence[Change], owner: str) -> Ba
     import asyncpg  # only PostgreSQL users pay for the import
 
     folds = _fold(batch)
-    rows = [_update_row(fold.order, fold.expected_version, as_is, as_is) for fold in folds.values()]
-    logs, executions = _log_and_ledger_rows(list(folds.values()), as_is, as_is)
+    rows = [(*fold.last.state, order_id, fold.expected_version) for order_id, fold in folds.items()]
+    logs, executions = _postgres_logs_and_ledger(list(folds.values()))
     updates = _columns(rows, _UPDATE_WIDTH)
     # Every order's log and ledger rows go along; the statement keeps those of the orders it updated.
     appended = _columns(logs, len(LOG_COLUMNS)) + _columns(executions, len(LEDGER_COLUMNS))

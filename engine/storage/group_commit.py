@@ -72,8 +72,8 @@ class GroupCommit:
             return self._fail(outcomes, StorageFailure(f"could not store the state change: {error}"))
         self.commits += 1
         return [
-            OrderLost(f"order {change.order.id} was changed by another process; dropped here")
-            if outcome is None and change.order.id in lost
+            OrderLost(f"order {change.order_id} was changed by another process; dropped here")
+            if outcome is None and change.order_id in lost
             else outcome
             for change, outcome in zip(batch, outcomes, strict=True)
         ]

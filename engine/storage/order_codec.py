@@ -15,8 +15,8 @@ from collections.abc import Callable, Sequence
 from decimal import Decimal
 from typing import Any
 
-from engine.model.domain import Order
-from engine.model.jsonfmt import dumps
+from engine.model.domain import Order, format_timestamp
+from engine.model.jsonfmt import dumps, format_decimal
 from engine.storage.figure_columns import FIGURE_COLUMNS, figure_values
 
 Encode = Callable[[Any], Any]
@@ -74,6 +74,29 @@ def state_values(order: Order, decimal: Encode, timestamp: Encode) -> tuple[Any,
         timestamp(retry_at) if retry_at is not None else None,
         *figure_values(order, decimal),
     )
+
+
+_DECIMALS = frozenset(index for index, (_name, kind) in enumerate(STATE_COLUMNS) if kind == "numeric")
+_TIMESTAMPS = frozenset(index for index, (_name, kind) in enumerate(STATE_COLUMNS) if kind == "timestamptz")
+_UPDATED_AT = STATE_NAMES.index("updated_at")
+# What SQLite stores for each state column, given its value as PostgreSQL takes it.
+_SQLITE_FORMS: tuple[Encode | None, ...] = tuple(
+    format_decimal if index in _DECIMALS else format_timestamp if index in _TIMESTAMPS else None
+    for index in range(len(STATE_COLUMNS))
+)
+
+
+def sqlite_state(state: tuple[Any, ...], updated_text: str) -> list[Any]:
+    """`state_values(order, as_is, as_is)` in SQLite's stored form: decimals and timestamps as text.
+
+    `updated_text` is the change's time already formatted (the update message carries the same text).
+    """
+    values = [
+        value if form is None or value is None else form(value)
+        for value, form in zip(state, _SQLITE_FORMS, strict=True)
+    ]
+    values[_UPDATED_AT] = updated_text
+    return values
 
 
 def as_is(value: Decimal | Any) -> Any:
