@@ -70,16 +70,9 @@ def home_pair(token: str, catalog: PairCatalog) -> PairSpec | None:
 def reference_mark(market: Market, spec: PairSpec, at: float) -> Decimal:
     """The pair's reference price at market time `at`, to the pair's price places.
 
-    A routable pair (SOL-RAY) has no market of its own: its mark is its first intermediate's two
-    listed pairs' reference prices chained (SOL→USDC × USDC→RAY), the price its route trades around.
+    Listed or routable alike: a pair's reference is its BASE's price over its QUOTE's
+    (engine/trading/market.py), so SOL-RAY's mark is the price its route trades around.
     """
-    if spec.via:
-        price = 1.0
-        token = spec.base
-        for hop in spec.via[0].hops:
-            reference = market.reference(hop, at)
-            price, token = (price * reference, hop.quote) if hop.base == token else (price / reference, hop.base)
-        return Decimal(repr(price)).quantize(Decimal(1).scaleb(-spec.price_decimals))
     return Decimal(repr(market.reference(spec, at))).quantize(Decimal(1).scaleb(-spec.price_decimals))
 
 

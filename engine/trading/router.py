@@ -129,7 +129,7 @@ class MockDexRouter:
         self.catalog = catalog
         self.settings = settings
         self.clock = clock
-        self.market = Market(settings.seed if settings.market_seed is None else settings.market_seed, clock)
+        self.market = Market(settings.seed if settings.market_seed is None else settings.market_seed, clock, catalog)
         # At time scale 0 an order's first attempt routes at the very market moment its indicative
         # quote was made for (order n at n × STEP_S), so that decision is kept until it routes:
         # quoting is the costliest step of an attempt, and it is a pure function of these inputs.
