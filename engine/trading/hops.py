@@ -16,18 +16,29 @@ the other takes. Amounts are Decimal with `TOKEN_PLACES` places, rounded against
 For a fixed intermediate, the better venue of each hop, taken in turn, is the best route: the
 second hop's result only grows with what the first gives (and the first's need only shrinks with
 what the second needs). Hops are not split across venues.
+
+A listed pair (SOL-USDT) is also weighed against two hops through each intermediate that joins its
+tokens (SOL→USDC→USDT), as Jupiter does: the hops win when they give more (SELL) or cost less (BUY)
+than the best direct route, one venue or split, by at least `TWO_HOP_MIN_BPS` (`over_direct`). The
+market keeps every pool within 0.125 % of one consistent price per token (engine/trading/market.py),
+so two hops can lean up to about 10 bps better than the direct pools at the smallest size; past
+that margin only what size does — a shallow direct pool's impact against deeper hop pools — pays
+for the second fee, and ordinary orders stay on their pair.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from decimal import ROUND_CEILING, ROUND_DOWN, ROUND_HALF_EVEN, Decimal
 
-from engine.model.domain import Direction, Venue
+from engine.model.domain import Direction, RouteHop, Venue
 from engine.trading.pairs import PairCatalog, PairSpec
-from engine.trading.quotes import HopQuote, Quote
+from engine.trading.quotes import HopQuote, Quote, RoutingDecision
 
 TOKEN_PLACES = Decimal("1e-12")
+TWO_HOP_MIN_BPS = Decimal(10)
+"""How much more two hops must give than a listed pair's direct route to be chosen (see above)."""
 _SIX = Decimal("0.000001")
 _VENUES = tuple(Venue)
 PoolPrice = Callable[[PairSpec, Venue, float], Decimal]
@@ -136,6 +147,21 @@ class TwoHopQuoter:
         hops = self.chain(spec, via, amount, direction, at, only)
         return None if hops is None else as_quote(spec, hops, amount, direction, at, tolerance)
 
+    def best(
+        self, spec: PairSpec, vias: list[str], amount: Decimal, direction: Direction, at: float, tolerance: Decimal
+    ) -> Quote | None:
+        """The best route through any of `vias`, each hop on its better venue; None if none carries it.
+
+        Choosing the best of several intermediates is safe: the market's pools are consistent across
+        pairs to within the fees, so no choice of routes makes a free round trip."""
+        found = (self.quote(spec, via, amount, direction, at, tolerance) for via in vias)
+        usable = [quote for quote in found if quote is not None]
+        if not usable:
+            return None
+        if direction is Direction.BUY:
+            return min(usable, key=lambda quote: quote.effective_price)
+        return max(usable, key=lambda quote: quote.effective_price)
+
     def candidates(
         self, spec: PairSpec, amount: Decimal, direction: Direction, at: float, tolerance: Decimal
     ) -> tuple[Quote, Quote, Quote] | None:
@@ -201,3 +227,61 @@ def as_quote(
 
 def _base(pair: str) -> str:
     return pair.split("-")[0]
+
+
+def over_direct(
+    quoter: TwoHopQuoter, spec: PairSpec, direct: RoutingDecision, at: float, tolerance: Decimal
+) -> RoutingDecision:
+    """`direct` (a listed pair's own venues), or two hops through an intermediate when they give at least
+    `TWO_HOP_MIN_BPS` more; the decision then keeps the direct route it beat, for the log's why."""
+    vias = quoter.catalog.intermediates(spec.base, spec.quote)
+    if not vias:
+        return direct
+    best = direct.chosen
+    hopped = quoter.best(spec, vias, best.amount, best.direction, at, tolerance)
+    if hopped is None:
+        return direct
+    gain = hopped.effective_price - best.effective_price
+    if best.direction is Direction.BUY:
+        gain = -gain
+    margin = gain / best.effective_price * 10000
+    if margin < TWO_HOP_MIN_BPS:
+        return direct
+    return RoutingDecision(direct.quotes, hopped, margin.quantize(Decimal("0.1"), ROUND_HALF_EVEN), direct=best)
+
+
+def route_hop(hop: HopQuote) -> RouteHop:
+    """A quoted hop as the order's stored route keeps it."""
+    return RouteHop(
+        hop.pair,
+        hop.venue,
+        hop.token_in,
+        hop.token_out,
+        hop.amount_in,
+        hop.amount_out,
+        hop.price,
+        hop.fee,
+        hop.price_impact,
+    )
+
+
+def landed_hops(
+    quoter: TwoHopQuoter, direction: Direction, amount: Decimal, hops: tuple[RouteHop, ...], at: float
+) -> tuple[RouteHop, ...]:
+    """The same hops on the same venues, on the pools as they are when the swap lands.
+
+    A SELL sends exactly `amount` into the first hop and each hop takes all the previous one
+    gave; a BUY asks the last hop for exactly `amount` and each hop for exactly what the next
+    takes: the intermediate token nets to zero whatever the pools did meanwhile. Raises
+    LookupError naming the pool that could not carry its hop."""
+    selling = direction is Direction.SELL
+    landed: dict[int, HopQuote] = {}
+    carried = amount
+    for index in range(len(hops)) if selling else reversed(range(len(hops))):
+        hop = hops[index]
+        found = quoter.hop(hop.token_in, hop.token_out, hop.venue, at, carried, selling)
+        if found is None:
+            raise LookupError(f"{hop.venue}'s {hop.pair} pool could not carry the hop when it landed")
+        landed[index] = found
+        carried = found.amount_out if selling else found.amount_in
+    return tuple(replace(route_hop(landed[index]), executed=True) for index in range(len(hops)))
