@@ -169,9 +169,9 @@ class TwoHopQuoter:
         venue), with the route that keeps Raydium on both hops and the one that keeps Meteora (what
         the choice is measured against).
 
-        One intermediate per amount, never the best of several: USDT-JUP through SOL and through
-        USDC are different triangles of independently walking pairs, and picking the better one
-        each way would be a free round trip (USDT→JUP through one, back through the other).
+        One intermediate per amount, the first whose limits carry it (`Via`): a routable pair's limits
+        are its intermediates'. Choosing the best of several would be safe since pairs' prices are
+        consistent (see `best`, which a listed pair's two-hop choice uses), but is not done here.
         """
         via = next((via.token for via in spec.via if via.min_amount <= amount <= via.max_amount), None)
         if via is None:
