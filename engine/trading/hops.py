@@ -147,6 +147,25 @@ class TwoHopQuoter:
         hops = self.chain(spec, via, amount, direction, at, only)
         return None if hops is None else as_quote(spec, hops, amount, direction, at, tolerance)
 
+    def could_beat(self, spec: PairSpec, via: str, direct: Quote, at: float) -> bool:
+        """Whether the route through `via` could beat `direct` by `TWO_HOP_MIN_BPS` at all: its price with
+        no impact (each hop at its better pool and fee) is a bound impact only worsens, and it costs a
+        few float operations where the quote costs a dozen Decimal swaps."""
+        selling = direct.direction is Direction.SELL
+        path = (spec.base, via, spec.quote) if selling else (spec.quote, via, spec.base)
+        rate = 1.0  # what one unit of the path's first token becomes, at best
+        for first, second in ((path[0], path[1]), (path[1], path[2])):
+            hop = self.catalog.hop_pair(first, second)
+            assert hop is not None
+            rates = []
+            for venue in _VENUES:
+                pool, fee = float(self.pool_price(hop, venue, at)), float(self.fees[venue])
+                rates.append(pool * (1 - fee) if first == hop.base else 1 / (pool * (1 + fee)))
+            rate *= max(rates)
+        margin = float(TWO_HOP_MIN_BPS) / 10000 - 1e-9
+        price = float(direct.effective_price)
+        return rate >= price * (1 + margin) if selling else 1 / rate <= price * (1 - margin)
+
     def best(
         self, spec: PairSpec, vias: list[str], amount: Decimal, direction: Direction, at: float, tolerance: Decimal
     ) -> Quote | None:
@@ -234,10 +253,12 @@ def over_direct(
 ) -> RoutingDecision:
     """`direct` (a listed pair's own venues), or two hops through an intermediate when they give at least
     `TWO_HOP_MIN_BPS` more; the decision then keeps the direct route it beat, for the log's why."""
-    vias = quoter.catalog.intermediates(spec.base, spec.quote)
+    best = direct.chosen
+    vias = [
+        via for via in quoter.catalog.intermediates(spec.base, spec.quote) if quoter.could_beat(spec, via, best, at)
+    ]
     if not vias:
         return direct
-    best = direct.chosen
     hopped = quoter.best(spec, vias, best.amount, best.direction, at, tolerance)
     if hopped is None:
         return direct
