@@ -43,7 +43,17 @@ class HopQuote:
         }
 
     def text(self) -> str:
-        return f"{self.venue} {self.amount_in} {self.token_in} → {self.amount_out} {self.token_out} on {self.pair}"
+        """The hop in a log line, amounts to eight significant digits (the JSON keeps all twelve places)."""
+        amount_in, amount_out = _readable(self.amount_in), _readable(self.amount_out)
+        return f"{self.venue} {amount_in} {self.token_in} → {amount_out} {self.token_out} on {self.pair}"
+
+
+def _readable(value: Decimal) -> str:
+    """300960.362741105919 → 300960.36, 2000 → 2000, 0.000123456789 → 0.00012345679."""
+    if value == 0:
+        return "0"
+    places = max(0, 7 - value.adjusted())
+    return f"{value.quantize(Decimal(1).scaleb(-places)).normalize():f}"
 
 
 @dataclass(frozen=True, slots=True)
