@@ -16,8 +16,9 @@ with are a position bought at that price, so selling them closes a long instead 
 short. A token's position lives in its home pair, the first listed pair with it as BASE (SOL in
 SOL-USDC); every other pair with it as BASE (SOL-USDT, SOL-RAY) has its mark at reset stored too
 (size 0), so starting tokens sold there are drawn from the home holding at that pair's own cost
-basis rather than opening a short. A token that is no listed pair's BASE (USDT) is a QUOTE
-currency and has none.
+basis rather than opening a short. A token that is no listed pair's BASE (USDT) has no home
+pair: its starting amount is kept as a holding under the token's name, drawn the same way when it
+is sold on a routable pair with it as BASE (USDT-BONK).
 """
 
 from __future__ import annotations
@@ -70,16 +71,9 @@ def home_pair(token: str, catalog: PairCatalog) -> PairSpec | None:
 def reference_mark(market: Market, spec: PairSpec, at: float) -> Decimal:
     """The pair's reference price at market time `at`, to the pair's price places.
 
-    A routable pair (SOL-RAY) has no market of its own: its mark is its first intermediate's two
-    listed pairs' reference prices chained (SOL→USDC × USDC→RAY), the price its route trades around.
+    Listed or routable alike: a pair's reference is its BASE's price over its QUOTE's
+    (engine/trading/market.py), so SOL-RAY's mark is the price its route trades around.
     """
-    if spec.via:
-        price = 1.0
-        token = spec.base
-        for hop in spec.via[0].hops:
-            reference = market.reference(hop, at)
-            price, token = (price * reference, hop.quote) if hop.base == token else (price / reference, hop.base)
-        return Decimal(repr(price)).quantize(Decimal(1).scaleb(-spec.price_decimals))
     return Decimal(repr(market.reference(spec, at))).quantize(Decimal(1).scaleb(-spec.price_decimals))
 
 
@@ -88,16 +82,23 @@ def start_marks(
 ) -> dict[str, tuple[Decimal, Decimal]]:
     """Each starting token's home pair, with its size and its mark at reset (zero balances have none),
     then every other pair, listed or routable, with that token as BASE, with size 0 and its mark at
-    reset: the cost basis of starting tokens sold there (engine/account/view.py draws them)."""
+    reset: the cost basis of starting tokens sold there (engine/account/view.py draws them).
+
+    A token that is no listed pair's BASE (USDT) has no home pair: its starting amount is kept under
+    the token's own name (size, mark 0), a holding that is no position, and the routable pairs with
+    it as BASE (USDT-BONK) carry their marks at reset, so selling it there closes a long too."""
     marks: dict[str, tuple[Decimal, Decimal]] = {}
     others: dict[str, tuple[Decimal, Decimal]] = {}
     for token, amount in balances.items():
-        home = home_pair(token, catalog)
-        if home is None or amount <= 0:
+        if amount <= 0 or token not in catalog.tokens:
             continue
-        marks[home.pair] = (amount, reference_mark(market, home, at))
+        home = home_pair(token, catalog)
+        if home is None:
+            marks[token] = (amount, Decimal(0))
+        else:
+            marks[home.pair] = (amount, reference_mark(market, home, at))
         for name in [*catalog.names, *catalog.routable_names()]:
             spec = catalog[name]
-            if spec.base == token and name != home.pair:
+            if spec.base == token and (home is None or name != home.pair):
                 others[name] = (Decimal(0), reference_mark(market, spec, at))
     return {**marks, **others}

@@ -31,7 +31,7 @@ async def account_view(
         return None
     started, balances, fills = found
     account_market = AccountMarket.from_meta(await store.read_account_meta())
-    market = Market(account_market.seed, clock)
+    market = Market(account_market.seed, clock, catalog)
     at = account_market.market_time(now, next_seq)
 
     def mark(pair: str) -> Decimal | None:

@@ -122,7 +122,8 @@ def build_view(
 ) -> AccountView:
     """Positions from the starting holdings (pair → size, mark at reset) and then each fill, in fill order.
 
-    A starting token is one holding, shown in its home pair. A SELL of it on another pair (SOL on
+    A starting token is one holding, shown in its home pair (a token that is no listed pair's BASE,
+    USDT, is a holding under its own name, not shown). A SELL of it on another pair (SOL on
     SOL-USDT or SOL-RAY) that would open a short there first draws what is left of the starting
     holding from the home pair, at that pair's own mark at reset (stored with size 0): the sale
     closes a long, as it did on the home pair, and the starting SOL is never counted twice.
@@ -131,6 +132,9 @@ def build_view(
     costs: dict[str, Decimal] = {}  # pair → its mark at reset: the cost basis of starting BASE sold there
     homes: dict[str, Position] = {}  # token → the position holding its starting amount
     for pair, (size, cost) in (start_marks or {}).items():
+        if "-" not in pair:  # a token with no home pair (USDT): a holding, never shown as a position
+            homes[pair] = Position(pair, size=size, starting=size)
+            continue
         costs[pair] = cost
         if size > 0:
             positions[pair] = Position(pair, size=size, average_cost=cost, starting=size)

@@ -16,18 +16,29 @@ the other takes. Amounts are Decimal with `TOKEN_PLACES` places, rounded against
 For a fixed intermediate, the better venue of each hop, taken in turn, is the best route: the
 second hop's result only grows with what the first gives (and the first's need only shrinks with
 what the second needs). Hops are not split across venues.
+
+A listed pair (SOL-USDT) is also weighed against two hops through each intermediate that joins its
+tokens (SOL→USDC→USDT), as Jupiter does: the hops win when they give more (SELL) or cost less (BUY)
+than the best direct route, one venue or split, by at least `TWO_HOP_MIN_BPS` (`over_direct`). The
+market keeps every pool within 0.125 % of one consistent price per token (engine/trading/market.py),
+so two hops can lean up to about 10 bps better than the direct pools at the smallest size; past
+that margin only what size does — a shallow direct pool's impact against deeper hop pools — pays
+for the second fee, and ordinary orders stay on their pair.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from decimal import ROUND_CEILING, ROUND_DOWN, ROUND_HALF_EVEN, Decimal
 
-from engine.model.domain import Direction, Venue
+from engine.model.domain import Direction, RouteHop, Venue
 from engine.trading.pairs import PairCatalog, PairSpec
-from engine.trading.quotes import HopQuote, Quote
+from engine.trading.quotes import HopQuote, Quote, RoutingDecision
 
 TOKEN_PLACES = Decimal("1e-12")
+TWO_HOP_MIN_BPS = Decimal(10)
+"""How much more two hops must give than a listed pair's direct route to be chosen (see above)."""
 _SIX = Decimal("0.000001")
 _VENUES = tuple(Venue)
 PoolPrice = Callable[[PairSpec, Venue, float], Decimal]
@@ -136,6 +147,40 @@ class TwoHopQuoter:
         hops = self.chain(spec, via, amount, direction, at, only)
         return None if hops is None else as_quote(spec, hops, amount, direction, at, tolerance)
 
+    def could_beat(self, spec: PairSpec, via: str, direct: Quote, at: float) -> bool:
+        """Whether the route through `via` could beat `direct` by `TWO_HOP_MIN_BPS` at all: its price with
+        no impact (each hop at its better pool and fee) is a bound impact only worsens, and it costs a
+        few float operations where the quote costs a dozen Decimal swaps."""
+        selling = direct.direction is Direction.SELL
+        path = (spec.base, via, spec.quote) if selling else (spec.quote, via, spec.base)
+        rate = 1.0  # what one unit of the path's first token becomes, at best
+        for first, second in ((path[0], path[1]), (path[1], path[2])):
+            hop = self.catalog.hop_pair(first, second)
+            assert hop is not None
+            rates = []
+            for venue in _VENUES:
+                pool, fee = float(self.pool_price(hop, venue, at)), float(self.fees[venue])
+                rates.append(pool * (1 - fee) if first == hop.base else 1 / (pool * (1 + fee)))
+            rate *= max(rates)
+        margin = float(TWO_HOP_MIN_BPS) / 10000 - 1e-9
+        price = float(direct.effective_price)
+        return rate >= price * (1 + margin) if selling else 1 / rate <= price * (1 - margin)
+
+    def best(
+        self, spec: PairSpec, vias: list[str], amount: Decimal, direction: Direction, at: float, tolerance: Decimal
+    ) -> Quote | None:
+        """The best route through any of `vias`, each hop on its better venue; None if none carries it.
+
+        Choosing the best of several intermediates is safe: the market's pools are consistent across
+        pairs to within the fees, so no choice of routes makes a free round trip."""
+        found = (self.quote(spec, via, amount, direction, at, tolerance) for via in vias)
+        usable = [quote for quote in found if quote is not None]
+        if not usable:
+            return None
+        if direction is Direction.BUY:
+            return min(usable, key=lambda quote: quote.effective_price)
+        return max(usable, key=lambda quote: quote.effective_price)
+
     def candidates(
         self, spec: PairSpec, amount: Decimal, direction: Direction, at: float, tolerance: Decimal
     ) -> tuple[Quote, Quote, Quote] | None:
@@ -143,9 +188,9 @@ class TwoHopQuoter:
         venue), with the route that keeps Raydium on both hops and the one that keeps Meteora (what
         the choice is measured against).
 
-        One intermediate per amount, never the best of several: USDT-JUP through SOL and through
-        USDC are different triangles of independently walking pairs, and picking the better one
-        each way would be a free round trip (USDT→JUP through one, back through the other).
+        One intermediate per amount, the first whose limits carry it (`Via`): a routable pair's limits
+        are its intermediates'. Choosing the best of several would be safe since pairs' prices are
+        consistent (see `best`, which a listed pair's two-hop choice uses), but is not done here.
         """
         via = next((via.token for via in spec.via if via.min_amount <= amount <= via.max_amount), None)
         if via is None:
@@ -201,3 +246,63 @@ def as_quote(
 
 def _base(pair: str) -> str:
     return pair.split("-")[0]
+
+
+def over_direct(
+    quoter: TwoHopQuoter, spec: PairSpec, direct: RoutingDecision, at: float, tolerance: Decimal
+) -> RoutingDecision:
+    """`direct` (a listed pair's own venues), or two hops through an intermediate when they give at least
+    `TWO_HOP_MIN_BPS` more; the decision then keeps the direct route it beat, for the log's why."""
+    best = direct.chosen
+    vias = [
+        via for via in quoter.catalog.intermediates(spec.base, spec.quote) if quoter.could_beat(spec, via, best, at)
+    ]
+    if not vias:
+        return direct
+    hopped = quoter.best(spec, vias, best.amount, best.direction, at, tolerance)
+    if hopped is None:
+        return direct
+    gain = hopped.effective_price - best.effective_price
+    if best.direction is Direction.BUY:
+        gain = -gain
+    margin = gain / best.effective_price * 10000
+    if margin < TWO_HOP_MIN_BPS:
+        return direct
+    return RoutingDecision(direct.quotes, hopped, margin.quantize(Decimal("0.1"), ROUND_HALF_EVEN), direct=best)
+
+
+def route_hop(hop: HopQuote) -> RouteHop:
+    """A quoted hop as the order's stored route keeps it."""
+    return RouteHop(
+        hop.pair,
+        hop.venue,
+        hop.token_in,
+        hop.token_out,
+        hop.amount_in,
+        hop.amount_out,
+        hop.price,
+        hop.fee,
+        hop.price_impact,
+    )
+
+
+def landed_hops(
+    quoter: TwoHopQuoter, direction: Direction, amount: Decimal, hops: tuple[RouteHop, ...], at: float
+) -> tuple[RouteHop, ...]:
+    """The same hops on the same venues, on the pools as they are when the swap lands.
+
+    A SELL sends exactly `amount` into the first hop and each hop takes all the previous one
+    gave; a BUY asks the last hop for exactly `amount` and each hop for exactly what the next
+    takes: the intermediate token nets to zero whatever the pools did meanwhile. Raises
+    LookupError naming the pool that could not carry its hop."""
+    selling = direction is Direction.SELL
+    landed: dict[int, HopQuote] = {}
+    carried = amount
+    for index in range(len(hops)) if selling else reversed(range(len(hops))):
+        hop = hops[index]
+        found = quoter.hop(hop.token_in, hop.token_out, hop.venue, at, carried, selling)
+        if found is None:
+            raise LookupError(f"{hop.venue}'s {hop.pair} pool could not carry the hop when it landed")
+        landed[index] = found
+        carried = found.amount_out if selling else found.amount_in
+    return tuple(replace(route_hop(landed[index]), executed=True) for index in range(len(hops)))

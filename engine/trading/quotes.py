@@ -43,7 +43,17 @@ class HopQuote:
         }
 
     def text(self) -> str:
-        return f"{self.venue} {self.amount_in} {self.token_in} → {self.amount_out} {self.token_out} on {self.pair}"
+        """The hop in a log line, amounts to eight significant digits (the JSON keeps all twelve places)."""
+        amount_in, amount_out = _readable(self.amount_in), _readable(self.amount_out)
+        return f"{self.venue} {amount_in} {self.token_in} → {amount_out} {self.token_out} on {self.pair}"
+
+
+def _readable(value: Decimal) -> str:
+    """300960.362741105919 → 300960.36, 2000 → 2000, 0.000123456789 → 0.00012345679."""
+    if value == 0:
+        return "0"
+    places = max(0, 7 - value.adjusted())
+    return f"{value.quantize(Decimal(1).scaleb(-places)).normalize():f}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,6 +104,8 @@ class RoutingDecision:
     quotes: tuple[Quote, Quote]
     chosen: Quote
     margin_bps: Decimal
+    # A listed pair routed through two hops: the best direct route (one venue or a split) they beat.
+    direct: Quote | None = None
 
     @property
     def other(self) -> Quote:
@@ -107,14 +119,10 @@ class RoutingDecision:
         better = "lower" if self.chosen.direction is Direction.BUY else "higher"
         if self.chosen.hops:
             via = self.chosen.hops[0].token_out
-            if self.quotes[0].hops:  # no listed pair: the compared quotes are the other two-hop routes
-                why = "no listed pair trades these tokens"
-                compared = (
-                    f"the best single-venue route ({self.other.venue} on both hops) at {self.other.effective_price}"
-                )
-            else:
-                why = "the two hops beat the direct pair"
-                compared = f"{self.other.venue} direct at {self.other.effective_price}"
+            if self.direct is not None:
+                return self._two_hop_over_direct(self.direct, better)
+            why = "no listed pair trades these tokens"
+            compared = f"the best single-venue route ({self.other.venue} on both hops) at {self.other.effective_price}"
             return (
                 f"two hops via {via} ({why}): {self.chosen.legs_text()}; average {self.chosen.effective_price} "
                 f"is {better} than {compared} by {self.margin_bps} bps after both hops' fees and impact"
@@ -130,6 +138,23 @@ class RoutingDecision:
             f"{self.other.venue}'s {self.other.effective_price} by {self.margin_bps} bps after fees and impact"
         )
 
+    def _two_hop_over_direct(self, direct: Quote, better: str) -> str:
+        """Why two hops beat a listed pair's own pools: what each route gives (SELL) or costs (BUY)."""
+        chosen = self.chosen
+        via = chosen.hops[0].token_out
+        base, quote = chosen.hops[0].token_in, chosen.hops[-1].token_out
+        if chosen.direction is Direction.BUY:
+            base, quote = quote, base
+        verb = "costs" if chosen.direction is Direction.BUY else "gets"
+        places = chosen.effective_price
+        direct_route = direct.legs_text() or f"{direct.venue}"
+        return (
+            f"two hops via {via} beat the direct pair: {chosen.legs_text()}; {chosen.amount} {base} {verb} "
+            f"{_total(chosen).quantize(places)} {quote} through {via}, {_total(direct).quantize(places)} {quote} "
+            f"direct ({direct_route}): average {chosen.effective_price} is {better} than {direct.effective_price} "
+            f"by {self.margin_bps} bps after both hops' fees and impact"
+        )
+
     def to_json(self) -> dict[str, Any]:
         data: dict[str, Any] = {
             "quotes": [quote.to_json() for quote in self.quotes],
@@ -140,4 +165,15 @@ class RoutingDecision:
             data["split"] = self.chosen.to_json()
         if self.chosen.hops:
             data["twoHop"] = {**self.chosen.to_json(), "via": self.chosen.hops[0].token_out}
+        if self.direct is not None:
+            data["direct"] = {**self.direct.to_json(), "total": _total(self.direct)}
+            data["twoHop"]["total"] = _total(self.chosen)
         return data
+
+
+def _total(quote: Quote) -> Decimal:
+    """What the whole route pays (BUY) or gets (SELL) in the pair's QUOTE: the hops' own amounts when it
+    has them, else amount × effective price."""
+    if quote.hops:
+        return quote.hops[0].amount_in if quote.direction is Direction.BUY else quote.hops[-1].amount_out
+    return quote.amount * quote.effective_price

@@ -20,10 +20,10 @@ from engine.model.clock import Clock
 from engine.model.domain import Direction, Order, OrderType, Route, RouteHop, RouteLeg, Venue
 from engine.trading.base58 import b58encode
 from engine.trading.draws import Draws
-from engine.trading.hops import TwoHopQuoter
+from engine.trading.hops import TwoHopQuoter, landed_hops, over_direct, route_hop
 from engine.trading.market import Market
 from engine.trading.pairs import PairCatalog, PairSpec
-from engine.trading.quotes import HopQuote, Quote, RoutingDecision
+from engine.trading.quotes import Quote, RoutingDecision
 from engine.trading.split import split_quote
 
 FEES: dict[Venue, Decimal] = {Venue.RAYDIUM: Decimal("0.003"), Venue.METEORA: Decimal("0.002")}
@@ -129,7 +129,7 @@ class MockDexRouter:
         self.catalog = catalog
         self.settings = settings
         self.clock = clock
-        self.market = Market(settings.seed if settings.market_seed is None else settings.market_seed, clock)
+        self.market = Market(settings.seed if settings.market_seed is None else settings.market_seed, clock, catalog)
         # At time scale 0 an order's first attempt routes at the very market moment its indicative
         # quote was made for (order n at n × STEP_S), so that decision is kept until it routes:
         # quoting is the costliest step of an attempt, and it is a pure function of these inputs.
@@ -201,16 +201,16 @@ class MockDexRouter:
     ) -> RoutingDecision:
         """Both venues' quotes and the choice at market time `at`; a routable pair's two hops.
 
-        A listed pair is always traded on its own pools (split or not). Two hops are not weighed
-        against it: the market walks each listed pair's reference on its own (engine/trading/market.py),
-        so a triangle such as SOL-USDT × USDC-USDT drifts up to ~20 % off SOL-USDC, and a route
-        "better" through it would be that drift, a free round trip, not a better route.
+        A listed pair is traded on its own pools (one venue or split) unless two hops through an
+        intermediate listed token give more by at least `TWO_HOP_MIN_BPS` (engine/trading/hops.py).
         """
         spec = self.catalog[pair]
         if not spec.listed:
             tolerance = self.settings.slippage_tolerance if slippage is None else slippage
             return self._two_hop_decision(spec, amount, direction, at, tolerance)
-        return self._direct_decision(spec, amount, direction, at, slippage)
+        direct = self._direct_decision(spec, amount, direction, at, slippage)
+        tolerance = self.settings.slippage_tolerance if slippage is None else slippage
+        return over_direct(self.two_hop, spec, direct, at, tolerance)
 
     def _two_hop_decision(
         self, spec: PairSpec, amount: Decimal, direction: Direction, at: float, tolerance: Decimal
@@ -292,7 +292,7 @@ class MockDexRouter:
         chosen = decision.chosen
         signature = self._signature(order.seq, attempt, order.trigger_time)
         legs = tuple(RouteLeg(leg.venue, leg.amount, leg.effective_price) for leg in chosen.legs)
-        hops = tuple(_route_hop(hop) for hop in chosen.hops)
+        hops = tuple(route_hop(hop) for hop in chosen.hops)
         route = Route(chosen.venue, chosen.effective_price, signature, chosen.market_time, legs, hops)
         return BuiltSwap(route, tuple(notes))
 
@@ -339,7 +339,10 @@ class MockDexRouter:
         )
         executed_hops: tuple[RouteHop, ...] = ()
         if route.hops:
-            executed_hops = self._landed_hops(order, route.hops, landed_at)
+            try:
+                executed_hops = landed_hops(self.two_hop, order.direction, order.amount, route.hops, landed_at)
+            except LookupError as missing:
+                raise SwapFailed(str(missing)) from None
             moved = executed_hops[-1].amount_out if order.direction is Direction.SELL else executed_hops[0].amount_in
             executed = (moved / order.amount).quantize(Decimal(1).scaleb(-spec.price_decimals), ROUND_HALF_EVEN)
         elif executed_legs:
@@ -361,38 +364,6 @@ class MockDexRouter:
             # As many places as it takes: "1.00% exceeds tolerance 1.00%" would hide the difference.
             raise SwapFailed(f"slippage {_percents(worse_by, tolerance)}: quoted {reference}, executed {executed}")
         return Execution(executed, route.signature, executed_legs, executed_hops)
-
-    def _landed_hops(self, order: Order, hops: tuple[RouteHop, ...], at: float) -> tuple[RouteHop, ...]:
-        """The same hops on the same venues, on the pools as they are when the swap lands.
-
-        A SELL sends exactly `amount` into the first hop and each hop takes all the previous one
-        gave; a BUY asks the last hop for exactly `amount` and each hop for exactly what the next
-        takes: the intermediate token nets to zero whatever the pools did meanwhile."""
-        selling = order.direction is Direction.SELL
-        landed: dict[int, HopQuote] = {}
-        carried = order.amount
-        for index in range(len(hops)) if selling else reversed(range(len(hops))):
-            hop = hops[index]
-            found = self.two_hop.hop(hop.token_in, hop.token_out, hop.venue, at, carried, selling)
-            if found is None:
-                raise SwapFailed(f"{hop.venue}'s {hop.pair} pool could not carry the hop when it landed")
-            landed[index] = found
-            carried = found.amount_out if selling else found.amount_in
-        return tuple(replace(_route_hop(landed[index]), executed=True) for index in range(len(hops)))
-
-
-def _route_hop(hop: HopQuote) -> RouteHop:
-    return RouteHop(
-        hop.pair,
-        hop.venue,
-        hop.token_in,
-        hop.token_out,
-        hop.amount_in,
-        hop.amount_out,
-        hop.price,
-        hop.fee,
-        hop.price_impact,
-    )
 
 
 def _percents(slippage: Decimal, tolerance: Decimal) -> str:

@@ -18,16 +18,40 @@ from tests.engine.virtual import Timeline, on_virtual_time
 REAL_TIME = engine_settings(time_scale=1, rate_limit=0, seed=31, failure_rate=0)
 
 
-def _reachable_buy_limit(engine: Engine, amount: Decimal, within_s: float) -> tuple[Decimal, Decimal]:
-    """A BUY limit the market reaches within `within_s` seconds but not now: (limit, price now)."""
+_STEP_S = 0.25
+# A triggered swap lands 2.7–3.7 s of market time after its trigger (quote 0.2 s, build 0.5 s, swap
+# 2–3 s); the window looked at is a little wider.
+_LANDING = range(int(2.5 / _STEP_S), int(4.5 / _STEP_S) + 1)
+
+
+def _bouncing_buy_limit(engine: Engine, amount: Decimal, within_s: float, expires_s: float | None = None) -> Decimal:
+    """A SOL-USDC BUY limit the market touches for a moment and leaves at once, so the first trigger's
+    swap would land past it, found in this engine's own market: not reached now; with `expires_s`,
+    touched only that once before it expires; without, reached again later for long enough to fill.
+
+    The scenario is read off the market rather than trusted to a seed: each seed's market has record
+    lows, and the first one that bounces this way is the limit."""
     start = engine.market_time()
+    quote = engine.router.quote_at
+    steps = int(within_s / _STEP_S)
     prices = [
-        engine.router.quote_at("SOL-USDC", amount, Direction.BUY, start + second).chosen.effective_price
-        for second in range(0, int(within_s))
+        quote("SOL-USDC", amount, Direction.BUY, start + i * _STEP_S).chosen.effective_price for i in range(steps)
     ]
-    now, lowest = prices[0], min(prices)
-    assert lowest < now, "this seed's SOL must dip within the window"
-    return (now + lowest) / 2, now
+    lowest = prices[0]
+    for index, price in enumerate(prices):
+        if price >= lowest or index + _LANDING[-1] >= steps:
+            continue
+        lowest = price  # a record low: nothing before it reached this limit
+        landing = [prices[index + ahead] for ahead in _LANDING]
+        if min(landing) <= price:
+            continue  # the swap could land within it: no miss
+        later = [at for at in range(index + 1, steps) if prices[at] <= price]
+        if expires_s is not None:
+            if index * _STEP_S < expires_s - 10 and all(at * _STEP_S > expires_s + 5 for at in later):
+                return price
+        elif any(all(p <= price for p in prices[at : at + 20]) for at in later):
+            return price
+    raise AssertionError("this seed's SOL must touch a record low and bounce within the window")
 
 
 def test_a_limit_order_waits_without_a_slot_then_triggers_and_fills_within_its_limit(sqlite_url: str) -> None:
@@ -35,8 +59,8 @@ def test_a_limit_order_waits_without_a_slot_then_triggers_and_fills_within_its_l
 
     async def scenario(engine: Engine, timeline: Timeline) -> None:
         await engine.reset_account("USDC=100000,SOL=10")
-        limit, now = _reachable_buy_limit(engine, Decimal(5), 1800)
-        limit = limit.quantize(Decimal("0.0001"))
+        now = engine.router.quote_at("SOL-USDC", Decimal(5), Direction.BUY, engine.market_time()).chosen.effective_price
+        limit = _bouncing_buy_limit(engine, Decimal(5), 1800)
         order = await engine.submit("SOL-USDC", "5", "BUY", order_type="limit", limit_price=str(limit))
         assert order.id in engine.limits
         # While it waits, market orders use the one slot and finish: it holds none.
@@ -51,8 +75,8 @@ def test_a_limit_order_waits_without_a_slot_then_triggers_and_fills_within_its_l
         assert stored is not None
         triggered = [entry for entry in stored.logs if entry.kind == LogKind.LIMIT_TRIGGERED]
         waited_again = [entry for entry in stored.logs if entry.kind == LogKind.LIMIT_WAITING]
-        # This seed's price touches the limit and bounces: the first swaps would land past it, so
-        # the order goes back to waiting (never FAILED for that) until one lands within it.
+        # The price touches the limit and bounces: the first swap would land past it, so the order
+        # goes back to waiting (never FAILED for that) until one lands within it.
         assert len(waited_again) >= 1
         assert len(triggered) == len(waited_again) + 1
         assert all(Decimal(str(entry.data["triggerPrice"])) <= limit for entry in triggered if entry.data)
@@ -122,19 +146,26 @@ async def test_a_limit_order_at_time_scale_0_triggers_when_orders_move_the_marke
     async with running(sqlite_url, settings) as engine:
         at = Market.order_time
         quote = engine.router.quote_at
-        prices = [quote("SOL-USDC", Decimal(1), Direction.SELL, at(seq)).chosen.effective_price for seq in range(2, 80)]
-        limit = (prices[0] + max(prices)) / 2
-        order = await engine.submit(
-            "SOL-USDC", "1", "SELL", order_type="limit", limit_price=str(limit.quantize(Decimal("0.0001")))
-        )
-        for _ in range(78):
-            if order.id not in engine.limits:
+
+        def sell(moment: float) -> Decimal:
+            return quote("SOL-USDC", Decimal(1), Direction.SELL, moment).chosen.effective_price
+
+        # A limit between the price now and a stretch of 5 s (a swap's landing) the orders will move
+        # the market through: it triggers, and whatever a first landing does, it fills by that stretch.
+        now = sell(at(2))
+        stretch = max(min(sell(at(seq) + half / 2) for half in range(11)) for seq in range(3, 150))
+        assert stretch > now, "this seed's SOL must rise within 150 orders"
+        limit = ((now + stretch) / 2).quantize(Decimal("0.0001"))
+        order = await engine.submit("SOL-USDC", "1", "SELL", order_type="limit", limit_price=str(limit))
+        for _ in range(150):
+            stored = await engine.order(order.id)
+            if stored is not None and stored.status.is_terminal:
                 break
             await engine.wait_terminal((await engine.submit("USDC-USDT", "5", "BUY")).id)
         final = await engine.wait_terminal(order.id)
         assert final.status is OrderStatus.CONFIRMED, final.error
         assert final.execution_price is not None
-        assert final.execution_price >= limit.quantize(Decimal("0.0001"))
+        assert final.execution_price >= limit
 
 
 def test_a_triggered_limit_that_misses_at_landing_waits_again_until_its_expiry(sqlite_url: str) -> None:
@@ -142,25 +173,21 @@ def test_a_triggered_limit_that_misses_at_landing_waits_again_until_its_expiry(s
 
     async def scenario(engine: Engine, timeline: Timeline) -> None:
         await engine.reset_account("USDC=100000")
-        limit, _now = _reachable_buy_limit(engine, Decimal(5), 1800)
-        # Seed 31: it triggers after 91 s and 99 s, misses both times, and would next trigger
-        # after 195 s; it expires at 120 s.
+        # Touched once before its expiry at 120 s, the swap would land past it; not reached again in time.
+        limit = _bouncing_buy_limit(engine, Decimal(5), 1800, expires_s=120)
         order = await engine.submit(
-            "SOL-USDC",
-            "5",
-            "BUY",
-            order_type="limit",
-            limit_price=str(limit.quantize(Decimal("0.0001"))),
-            expires_in="120",
+            "SOL-USDC", "5", "BUY", order_type="limit", limit_price=str(limit), expires_in="120"
         )
         final = await engine.wait_terminal(order.id)
         assert final.status is OrderStatus.FAILED
         assert final.error == EXPIRED
         kinds = [entry.kind for entry in final.logs if entry.kind != LogKind.QUOTE]
-        assert kinds.count(LogKind.LIMIT_WAITING) == 2
+        misses = kinds.count(LogKind.LIMIT_WAITING)
+        assert misses >= 1
+        assert kinds.count(LogKind.LIMIT_TRIGGERED) == misses  # every trigger missed and waited again
         assert kinds[-1] == LogKind.EXPIRED
         statuses = [update.status for _moment, update in timeline.of(order.id)]
-        assert statuses.count("PENDING") == 5  # received, then twice triggered and back to waiting
+        assert statuses.count("PENDING") == 1 + 2 * misses  # received, then each time triggered and back
         assert statuses[-1] == "FAILED"
         assert (await engine.store.executions()).get(order.id) is None
         view = await engine.account()
@@ -175,15 +202,13 @@ def test_a_limit_order_waiting_again_after_a_miss_is_back_in_the_book_after_a_re
 
     async def scenario(engine: Engine, timeline: Timeline) -> None:
         await engine.reset_account("USDC=100000")
-        limit, _now = _reachable_buy_limit(engine, Decimal(5), 1800)
+        limit = _bouncing_buy_limit(engine, Decimal(5), 1800)
         missed = asyncio.Event()
         engine.subscribe(
             lambda update: missed.set() if any(e.kind == LogKind.LIMIT_WAITING for e in update.new_logs) else None
         )
-        order = await engine.submit(
-            "SOL-USDC", "5", "BUY", order_type="limit", limit_price=str(limit.quantize(Decimal("0.0001")))
-        )
-        await missed.wait()  # seed 31: its first trigger misses at landing (see the test above)
+        order = await engine.submit("SOL-USDC", "5", "BUY", order_type="limit", limit_price=str(limit))
+        await missed.wait()  # its first trigger misses at landing (`_bouncing_buy_limit`)
         await engine.stop()
         restarted = Engine(OrderStore(sqlite_url), settings)
         await restarted.start()
@@ -194,7 +219,7 @@ def test_a_limit_order_waiting_again_after_a_miss_is_back_in_the_book_after_a_re
             final = await restarted.wait_terminal(order.id)
             assert final.status is OrderStatus.CONFIRMED, final.error
             assert final.execution_price is not None
-            assert final.execution_price <= limit.quantize(Decimal("0.0001"))
+            assert final.execution_price <= limit
         finally:
             await restarted.stop()
 

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import itertools
+import math
 import random
 from decimal import Decimal
+
+import pytest
 
 from engine.model.clock import Clock
 from engine.model.domain import Direction, Venue
@@ -65,3 +68,23 @@ def test_at_time_scale_0_the_market_moves_one_step_per_order() -> None:
     later = router.indicative("SOL-USDC", Decimal("10"), Direction.BUY, 11)
     assert first.chosen.effective_price == again.chosen.effective_price
     assert first.chosen.effective_price != later.chosen.effective_price
+
+
+def test_one_price_per_token_so_every_triangle_of_references_and_pool_centres_closes() -> None:
+    market = Market(21, Clock(1))
+    catalog = default_catalog()
+    sol_usdc, sol_usdt, usdc_usdt = catalog["SOL-USDC"], catalog["SOL-USDT"], catalog["USDC-USDT"]
+    jup_usdc, jup_sol = catalog["JUP-USDC"], catalog["JUP-SOL"]
+    rng = random.Random(21)
+    for at in (rng.uniform(0, 30 * 86400) for _ in range(2000)):
+        ref = market.reference
+        assert ref(sol_usdt, at) == pytest.approx(ref(sol_usdc, at) * ref(usdc_usdt, at), rel=1e-12)
+        assert ref(jup_sol, at) == pytest.approx(ref(jup_usdc, at) / ref(sol_usdc, at), rel=1e-12)
+        # The venues' mean (the pair's centre) closes the triangle too: only the venue gap leans.
+        centre = {
+            spec.pair: math.sqrt(
+                market.pool_price(spec, Venue.RAYDIUM, at) * market.pool_price(spec, Venue.METEORA, at)
+            )
+            for spec in (sol_usdc, sol_usdt, usdc_usdt)
+        }
+        assert centre["SOL-USDT"] == pytest.approx(centre["SOL-USDC"] * centre["USDC-USDT"], rel=1e-12)

@@ -55,3 +55,24 @@ async def test_a_sale_beyond_the_starting_holding_still_draws_only_what_is_left(
     assert positions["SOL-USDC"].size == 0
     assert positions["SOL-USDT"].size == 0  # 5 bought + 1 drawn from the start, all sold
     assert positions["SOL-USDT"].starting == 1
+
+
+async def test_starting_usdt_sold_on_a_routable_pair_closes_a_holding_at_its_mark_at_reset(db_url: str) -> None:
+    """USDT is the BASE of no listed pair, so it had no home: selling it on USDT-BONK opened a short."""
+    async with running(db_url, SETTLED) as engine:
+        await engine.reset_account("USDT=1000,USDC=500")
+        final = await engine.wait_terminal((await engine.submit("USDT-BONK", "400", "SELL")).id)
+        assert final.status is OrderStatus.CONFIRMED, final.error
+        assert final.execution_price is not None
+        view = await engine.account()
+        marks = json.loads((await engine.store.read_account_meta())["start_marks"])
+    assert view is not None
+    [position] = [position for position in view.positions if position.pair == "USDT-BONK"]
+    assert position.size == 0, "no short: the 400 USDT sold were held from the start"
+    assert position.starting == 400
+    cost = Decimal(marks["USDT-BONK"][1])
+    assert position.realized == (final.execution_price - cost) * 400
+    assert all(position.size >= 0 for position in view.positions)
+    balances = {balance.token: balance.total for balance in view.balances}
+    assert balances["USDT"] == 600
+    assert balances["USDC"] == 500  # the intermediate nets to zero
