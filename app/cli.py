@@ -10,6 +10,7 @@ import sys
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
+from app.headless import fast_loop
 from engine.model.exit_codes import ExitCode
 
 # Everything heavy (pydantic, SQLAlchemy, the engine) is imported inside `main`, under
@@ -159,6 +160,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--orders", type=int, required=True, metavar="N")
     run.add_argument("--pairs", help="comma-separated pairs to draw from (default: all)")
     run.add_argument("--json", action="store_true", help="print the summary as one JSON object")
+    run.set_defaults(loop_factory=fast_loop)  # headless: uvloop, like `serve`
 
     listing = command("list", commands.list_orders, "list orders, newest first")
     listing.add_argument("--status", help="only orders in this status")

@@ -16,6 +16,7 @@ from sqlalchemy.engine import make_url
 
 from app import __version__, cluster_commands
 from app.console import err, order_detail, orders_table, out, update_lines, write_plain_table
+from app.headless import settled_collector
 from app.limits import MAX_RUN_ORDERS, ORDERS_RULE
 from app.mirror_lines import MirrorReporter, say_where_updates_go
 from app.run_tally import RunTally
@@ -198,7 +199,7 @@ async def run(args: argparse.Namespace, settings: Settings) -> int:
         task = progress.add_task("orders", total=len(requests), detail="")
 
         def on_update(update: OrderUpdate) -> None:
-            if update.order.is_terminal and update.order_id in ours:
+            if update.status.is_terminal and update.order_id in ours:
                 tally.add(update.order)
                 stats = engine.stats()
                 progress.update(
@@ -207,22 +208,23 @@ async def run(args: argparse.Namespace, settings: Settings) -> int:
                     detail=f"in flight {stats.in_flight}/{stats.concurrency}  queued {stats.waiting}",
                 )
 
-        engine.subscribe(on_update)
-        started = time.perf_counter()
-        # Stored before the bar appears: a database that refuses leaves one line, not a bar too.
-        ours.update(order.id for order in await engine.submit_many(requests))
-        del requests  # only the ids are needed from here on
-        with progress:
-            # Idle: every order reached its end, or stopped short because its state could not be stored.
-            await engine.wait_idle()
-            elsewhere = 0
-            for order_id in ours - tally.ended:
-                stored = await engine.order(order_id)
-                if stored is not None and stored.is_terminal:
-                    tally.add(stored)
-                elif stored is not None and stored.owner not in (None, engine.owner_id):
-                    elsewhere += 1  # taken over by another process (this one stalled past its lease)
-        wall = time.perf_counter() - started
+        with settled_collector():  # the engine and the market live as long as the run
+            engine.subscribe(on_update)
+            started = time.perf_counter()
+            # Stored before the bar appears: a database that refuses leaves one line, not a bar too.
+            ours.update(order.id for order in await engine.submit_many(requests))
+            del requests  # only the ids are needed from here on
+            with progress:
+                # Idle: every order reached its end, or stopped short because its state could not be stored.
+                await engine.wait_idle()
+                elsewhere = 0
+                for order_id in ours - tally.ended:
+                    stored = await engine.order(order_id)
+                    if stored is not None and stored.is_terminal:
+                        tally.add(stored)
+                    elif stored is not None and stored.owner not in (None, engine.owner_id):
+                        elsewhere += 1  # taken over by another process (this one stalled past its lease)
+            wall = time.perf_counter() - started
     summary = tally.summary(wall)
     if args.json:
         print(dumps(summary))

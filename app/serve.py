@@ -8,13 +8,12 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import gc
 import os
 import signal
 import sys
-from collections.abc import Callable
 from dataclasses import replace
 
+from app.headless import fast_loop, settled_collector
 from app.wiring import build_engine, start_mirror
 from engine.cluster.config import ClusterUnavailable
 from engine.config.settings import Settings
@@ -25,7 +24,7 @@ TOKEN_VARIABLE = "DEXDESK_API_TOKEN"
 
 
 def add_serve_command(command: argparse.ArgumentParser) -> None:
-    command.set_defaults(loop_factory=_fast_loop)
+    command.set_defaults(loop_factory=fast_loop)
     command.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
     command.add_argument("--port", type=int, default=8000, help="port to listen on (default 8000, 0 = any free)")
     command.add_argument(
@@ -98,17 +97,12 @@ async def serve(args: argparse.Namespace, settings: Settings) -> int:
         except OSError as problem:
             _say(f"cannot listen on {options.host}:{options.port}: {problem.strerror or problem}")
             return ExitCode.BAD_INPUT
-        # Everything loaded so far (FastAPI, pydantic, SQLAlchemy, the engine) lives as long as the
-        # server: out of the collector's way, a full collection walks only what requests and orders made.
-        gc.freeze()
-        # Each request and update allocates many short-lived containers: collect the young ones per
-        # 50,000 allocations rather than per 700, so fewer survivors are walked again and again.
-        gc.set_threshold(50_000, 10, 10)
-        # One line on stdout with the address, for scripts that start the server on port 0.
-        print(f"serving {server.url} (docs at {server.url}/docs); Ctrl-C stops", flush=True)
-        waiting = asyncio.create_task(stop.wait())
-        await asyncio.wait({waiting, asyncio.create_task(server.wait())}, return_when=asyncio.FIRST_COMPLETED)
-        waiting.cancel()
+        with settled_collector():
+            # One line on stdout with the address, for scripts that start the server on port 0.
+            print(f"serving {server.url} (docs at {server.url}/docs); Ctrl-C stops", flush=True)
+            waiting = asyncio.create_task(stop.wait())
+            await asyncio.wait({waiting, asyncio.create_task(server.wait())}, return_when=asyncio.FIRST_COMPLETED)
+            waiting.cancel()
         _say("stopping: orders in flight finish, queued orders resume on the next start")
     finally:
         for signum in (signal.SIGINT, signal.SIGTERM):
@@ -118,12 +112,3 @@ async def serve(args: argparse.Namespace, settings: Settings) -> int:
         if mirror is not None:
             await mirror.stop()
     return ExitCode.OK
-
-
-def _fast_loop() -> Callable[[], asyncio.AbstractEventLoop] | None:
-    """uvloop for the headless server (~1.4× the POSTs per second of asyncio's loop here); the desk keeps qasync."""
-    try:
-        import uvloop
-    except ImportError:  # not built for this platform (Windows): asyncio's own loop serves as well, slower
-        return None
-    return uvloop.new_event_loop

@@ -21,6 +21,7 @@ from typing import Any
 from app.bench.databases import scratch_database
 from app.bench.report import emit, peak_rss_mb, percentile
 from app.bench.server_cpu import server_cpu_s, spent
+from app.headless import fast_loop, settled_collector
 from engine.model.domain import Order, OrderStatus, OrderUpdate
 from engine.runtime.engine import Engine, engine_settings
 from engine.storage import Change, OrderStore
@@ -86,16 +87,17 @@ async def run_engine(url: str, count: int, *, concurrency: int, seed: int) -> En
     await engine.start()
     gc.callbacks.append(timed_collection)
     try:
-        engine.subscribe(on_update)
-        servers = server_cpu_s()
-        cpu, loop_cpu = time.process_time(), time.thread_time()
-        t0 = time.perf_counter()
-        run.inserted = await engine.submit_many(requests)
-        await engine.wait_idle()
-        run.elapsed_s = time.perf_counter() - t0
-        run.cpu_s, run.loop_cpu_s = time.process_time() - cpu, time.thread_time() - loop_cpu
-        run.server_cpu_s = spent(servers, server_cpu_s())["postgres"]
-        run.peak_rss_mb = peak_rss_mb()
+        with settled_collector():  # as `run` and `serve` once their engine started
+            engine.subscribe(on_update)
+            servers = server_cpu_s()
+            cpu, loop_cpu = time.process_time(), time.thread_time()
+            t0 = time.perf_counter()
+            run.inserted = await engine.submit_many(requests)
+            await engine.wait_idle()
+            run.elapsed_s = time.perf_counter() - t0
+            run.cpu_s, run.loop_cpu_s = time.process_time() - cpu, time.thread_time() - loop_cpu
+            run.server_cpu_s = spent(servers, server_cpu_s())["postgres"]
+            run.peak_rss_mb = peak_rss_mb()
     finally:
         gc.callbacks.remove(timed_collection)
         await engine.stop()
@@ -166,7 +168,8 @@ async def measure(db_url: str | None, count: int, *, concurrency: int, seed: int
 def main(args: argparse.Namespace) -> int:
     concurrency = getattr(args, "concurrency", None) or 10
     seed = getattr(args, "seed", None) or 0
-    result = asyncio.run(measure(getattr(args, "db_url", None), args.orders, concurrency=concurrency, seed=seed))
+    with asyncio.Runner(loop_factory=fast_loop()) as runner:  # the loop `run` and `serve` take
+        result = runner.run(measure(getattr(args, "db_url", None), args.orders, concurrency=concurrency, seed=seed))
     rows = [
         ("orders", f"{result['orders']:,} on {result['database']}, {concurrency} in flight"),
         ("orders/s", f"{result['orders_per_s']:,.0f}"),
