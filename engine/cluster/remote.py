@@ -20,7 +20,8 @@ from engine.cluster.queue import ClusterProducer, ClusterStats
 from engine.listeners.mirror_keys import describe_error
 from engine.model.domain import Order, OrderUpdate
 from engine.runtime.coordination import external_update
-from engine.runtime.queue import Handler, QueueSettings, QueueStats
+from engine.runtime.order_runner import OrderRunner
+from engine.runtime.queue import QueueSettings, QueueStats
 from engine.storage import OrderStore, ownership
 from engine.storage.change_feed import FeedCursor
 
@@ -57,7 +58,7 @@ class ClusterQueue:
         """Orders reach the cluster through `enqueue`; a resumed order already has its job."""
 
     def add_after(self, order_id: str, delay_s: float) -> None:
-        """Retries are the workers' business in cluster mode."""
+        """Retries are the workers' business in cluster mode (their transport delays the order's job)."""
 
     @property
     def remote(self) -> ClusterQueue:
@@ -99,7 +100,8 @@ class ClusterQueue:
             # The follower reconnects on its own; the change feed covers the gap meanwhile.
             log.info("update feed not yet heard (%s); reading the database meanwhile", describe_error(error))
 
-    async def run(self, handler: Handler) -> None:
+    async def run(self, runner: OrderRunner) -> None:
+        """No attempt runs here (the workers' runners run them): keep the cluster's figures fresh."""
         follower = asyncio.create_task(self._follow(), name="dexdesk-cluster-follower")
         try:
             while True:

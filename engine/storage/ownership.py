@@ -207,6 +207,26 @@ async def release(store: OrderStore) -> int:
     return count
 
 
+async def release_one(store: OrderStore, order_id: str) -> bool:
+    """Give up one unfinished order this owner holds: its next turn (a delayed job) may go to any worker.
+
+    A cluster worker backs off (or waits for a limit price) by delaying the order's job, not by
+    sleeping in it; holding the order meanwhile would leave the worker that gets the job waiting
+    on this one's lease, renewed for as long as it lives.
+    """
+
+    async def work(connection: AsyncConnection) -> bool:
+        result = await connection.execute(
+            update(orders)
+            .where(orders.c.id == order_id, orders.c.owner == store.owner_id, orders.c.status.in_(_ACTIVE))
+            .values(owner=None)
+        )
+        return bool(result.rowcount)
+
+    released: bool = await store.transaction(work)
+    return released
+
+
 @dataclass(frozen=True, slots=True)
 class Cancelled:
     outcome: CancelOutcome
