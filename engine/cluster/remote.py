@@ -64,6 +64,10 @@ class ClusterQueue:
     def remote(self) -> ClusterQueue:
         return self
 
+    def upcoming(self, count: int) -> list[str]:
+        """Nothing waits here: the line is the workers' queue."""
+        return []
+
     def discard(self, order_ids: set[str]) -> None:
         """Nothing waits here: a worker that takes a cancelled order's job re-checks the order and drops it."""
 

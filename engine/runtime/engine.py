@@ -85,12 +85,13 @@ class Engine(EngineReads, EngineWaits):
         self.limits = LimitBook(self._transitions, self.router, lambda: self._last_seq + 1, self._enqueue, self._save)
         self.hub.subscribe(self.limits.forget)
         # The one order runner every mode shares (engine/runtime/order_runner.py), with this engine's plugs.
+        self._holder = ActiveHolder(self._active, store, self._end, self.queue.upcoming)
         self.runner = OrderRunner(
             self._transitions,
             self.router,
             self.settings.queue.retry,
             gate=WindowGate(shared_window),
-            holder=ActiveHolder(self._active, store, self._end, self._transitions.forget),
+            holder=self._holder,
             limits=BookWatch(self.limits, self._active),
         )
 
@@ -161,6 +162,7 @@ class Engine(EngineReads, EngineWaits):
             await asyncio.gather(self._dispatcher, return_exceptions=True)
             self._dispatcher = None
         await (self.queue.abandon_in_flight() if interrupted else self.queue.drain_in_flight())
+        await self._holder.close()
         await self._coordinator.stop()
         try:
             hand_back = self._hand_back()
@@ -226,7 +228,10 @@ class Engine(EngineReads, EngineWaits):
             if not created or order.id in self._active:
                 continue
             self._last_seq = max(self._last_seq, order.seq)
-            self._track(order)
+            if order.is_waiting_limit and remote is None:
+                self._track(order)  # the limit book watches this very snapshot
+            else:
+                self._active.track_queued(order.id)  # read back when it starts: memory follows what is in flight
             self.hub.publish(OrderUpdate(update_message(order), order, order.logs))
             if remote is None:
                 self._dispatch(order)
@@ -276,7 +281,7 @@ class Engine(EngineReads, EngineWaits):
 
     async def cancel_queued(self) -> int:
         """Cancel every order of this engine that waits without having started its swap (queued or backing off)."""
-        waiting = [order.id for order in self._active.orders() if order.status is OrderStatus.PENDING]
+        waiting = self._active.pending_ids()
         if not waiting:
             return 0
         results = await ownership.cancel(self.store, waiting, now=self._transitions.now(), by=self._by())

@@ -6,6 +6,7 @@ the Redis kinds of these plugs are in engine/cluster/.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Callable
 from datetime import datetime
@@ -15,9 +16,12 @@ from engine.runtime.active_orders import ActiveOrders
 from engine.runtime.limits import LimitBook
 from engine.runtime.ratelimit import SlidingWindowLimiter
 from engine.runtime.runner_ports import Turn
-from engine.storage import OrderStore, StorageFailure
+from engine.storage import OrderStore, StorageFailure, ownership
 
 log = logging.getLogger(__name__)
+
+READ_AHEAD = 500
+LOW_WATER = 100
 
 
 class WindowGate:
@@ -36,22 +40,68 @@ class WindowGate:
 
 
 class ActiveHolder:
-    """An engine owns every order it runs from submission (or take-over) on: a claim is a look-up."""
+    """An engine owns every order it runs from submission (or take-over) on: a claim is a look-up.
+
+    An order queued at submission is held as its id only; its row is read back before it starts:
+    the rows of the next `READ_AHEAD` in line (`upcoming`) are read in one go, in the background,
+    once an unread one comes within `LOW_WATER` of the head, so the line never waits on a read
+    (it did: waiting for each batch's read halved `run`'s throughput on SQLite).
+    """
 
     def __init__(
         self,
         active: ActiveOrders,
         store: OrderStore,
         ended: Callable[[Order], None],
-        forget: Callable[[str], None],
+        upcoming: Callable[[int], list[str]],
     ) -> None:
         self.active = active
         self.store = store
         self._end = ended
-        self._forget = forget
+        self._upcoming = upcoming
+        self._reading: asyncio.Task[None] | None = None
+        self._batch: set[str] = set()
 
     async def claim(self, order_id: str) -> Order | None:
+        if self.active.unread(order_id) and self._reading is not None and order_id in self._batch:
+            await asyncio.wait({self._reading})  # its outcome is the read's own business
+        if self.active.unread(order_id):
+            try:
+                await self._read([order_id, *self._unread_ahead(READ_AHEAD)])
+            except StorageFailure as error:
+                log.error("order %s could not be read back; it resumes on the next start (%s)", order_id, error)
+                self.active.drop_unread(order_id, error)
+                return None
+        self._read_ahead()
         return self.active.get(order_id)
+
+    def _unread_ahead(self, count: int) -> list[str]:
+        return [other for other in self._upcoming(count) if self.active.unread(other) and other not in self._batch]
+
+    def _read_ahead(self) -> None:
+        if self._reading is not None or not self._unread_ahead(LOW_WATER):
+            return
+        self._batch = set(self._unread_ahead(READ_AHEAD))
+        self._reading = asyncio.create_task(self._read_in_background(), name="dexdesk-read-ahead")
+
+    async def _read_in_background(self) -> None:
+        try:
+            await self._read(sorted(self._batch))
+        except Exception as error:  # noqa: BLE001  (each order is read again as it starts)
+            log.info("could not read ahead the next queued orders (%s); reading each as it starts", error)
+        finally:
+            self._reading = None
+            self._batch = set()
+
+    async def _read(self, order_ids: list[str]) -> None:
+        for order in await ownership.read_orders(self.store, order_ids):
+            self.active.fill(order)
+
+    async def close(self) -> None:
+        """Stop a read ahead still running (the engine is stopping)."""
+        if self._reading is not None:
+            self._reading.cancel()
+            await asyncio.gather(self._reading, return_exceptions=True)
 
     def wanted(self, order_id: str) -> bool:
         return order_id in self.active

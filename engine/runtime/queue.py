@@ -8,6 +8,7 @@ whose back-off has run out goes to the head of the line, since it has already wa
 from __future__ import annotations
 
 import asyncio
+import itertools
 from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -67,6 +68,9 @@ class OrderQueue(Protocol):
 
     def discard(self, order_ids: set[str]) -> None:
         """Forget cancelled orders still waiting in line, so none takes a rate-limit start for nothing."""
+
+    def upcoming(self, count: int) -> list[str]:
+        """The ids next in line (at most `count`), so their rows can be read in one go as the first starts."""
 
     def start_delay(self, count: int) -> float:
         """Seconds until `count` more orders (behind everything queued) have all started, by the rate limit."""
@@ -163,6 +167,9 @@ class InProcessQueue:
                 del self._delayed_by_id[order_id]
 
         task.add_done_callback(done)
+
+    def upcoming(self, count: int) -> list[str]:
+        return list(itertools.islice(self._waiting, count))
 
     def discard(self, order_ids: set[str]) -> None:
         if not order_ids:

@@ -53,6 +53,12 @@ async def _with_logs(connection: AsyncConnection, ids: Sequence[str]) -> list[Or
     return sorted(found, key=lambda order: order.seq)
 
 
+async def read_orders(store: OrderStore, ids: Sequence[str]) -> list[Order]:
+    """Several orders with their whole logs in one transaction, oldest first (rows read back as they start)."""
+    found: list[Order] = await store.transaction(_with_logs, ids)
+    return found
+
+
 def _owner_alive(now: datetime) -> Any:
     return exists().where(owners.c.id == orders.c.owner, owners.c.lease_until >= now)
 
