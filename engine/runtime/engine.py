@@ -305,7 +305,8 @@ class Engine(EngineReads, EngineWaits):
     # -- observation ----------------------------------------------------------------------
 
     def active_orders(self) -> list[Order]:
-        """The unfinished orders this engine owns (other processes' orders are theirs to wait for)."""
+        """Snapshots of the unfinished orders this engine owns and holds whole (started, resumed, waiting
+        for a limit); an order only queued is held as its id until it starts, so `owned_count` counts them all."""
         return self._active.orders()
 
     def owned_count(self) -> int:
