@@ -8,6 +8,7 @@ import contextlib
 import signal
 import sys
 
+from app.serve import _fast_loop
 from app.wiring import engine_settings_for
 from engine.cluster.config import DEFAULT_LEASE_S, ClusterConfig, ClusterUnavailable
 from engine.cluster.queue import ClusterProducer
@@ -15,6 +16,10 @@ from engine.cluster.worker import ClusterWorker
 from engine.config.settings import Settings
 from engine.listeners.mirror_keys import display_url
 from engine.model.exit_codes import ExitCode
+
+# A worker runs on uvloop like `serve` where it is installed: asyncio's default socket writes were
+# 31 % of a worker's profile (issue 21). Chosen by app/cli.py through the command's `loop_factory`.
+worker_loop = _fast_loop
 
 
 def cluster_config(settings: Settings, lease_s: float = DEFAULT_LEASE_S) -> ClusterConfig:
