@@ -191,6 +191,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     watch.set_defaults(interrupt_note=None)
     worker = command("worker", cluster_commands.worker, "run orders from the cluster queue (headless, until stopped)")
+    worker.set_defaults(loop_factory=cluster_commands.worker_loop)
     worker.add_argument(
         "--lease",
         type=float,
@@ -289,7 +290,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if getattr(args, "sync_handler", False):
             return int(handler(args, settings))  # benches run their own event loop (virtual time, Qt)
-        choose_loop = getattr(args, "loop_factory", None)  # `serve` runs on uvloop where it is installed
+        choose_loop = getattr(args, "loop_factory", None)  # `serve` and `worker` run on uvloop where installed
         with asyncio.Runner(loop_factory=choose_loop() if choose_loop else None) as runner:
             return int(runner.run(_stopped_by_sigterm_too(handler(args, settings))))
     except (KeyboardInterrupt, asyncio.CancelledError):

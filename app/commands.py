@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import itertools
 import sys
 import time
 from collections.abc import Awaitable, Callable
@@ -33,7 +34,7 @@ from engine.reporting.report_target import ReportTargetError, choose_target
 from engine.reporting.reports import export_csv
 from engine.storage import DatabaseMissing, StorageFailure, StorageUnavailable
 from engine.storage.migrate import head_revision
-from engine.trading.demo import random_requests
+from engine.trading.demo import each_random_request
 from engine.trading.pairs import default_catalog
 
 MIN_ID_PREFIX = 4
@@ -176,12 +177,15 @@ class _UpdatePrinter:
             out.print(update_lines(update))
 
 
+RUN_CHUNK = 2000  # orders `run` makes and submits at a time
+
+
 @reports_problems
 async def run(args: argparse.Namespace, settings: Settings) -> int:
     if not 1 <= args.orders <= MAX_RUN_ORDERS:
         raise InvalidOrder([FieldError("orders", ORDERS_RULE)])
     pairs = [_pair(name) for name in args.pairs.split(",")] if args.pairs else None
-    requests = random_requests(default_catalog(), args.orders, seed=settings.seed, pairs=pairs)
+    requests = each_random_request(default_catalog(), args.orders, seed=settings.seed, pairs=pairs)
     say_where_updates_go(args, settings)
     async with running_engine(settings, on_mirror_state=MirrorReporter()) as engine:
         tally = RunTally()
@@ -196,7 +200,7 @@ async def run(args: argparse.Namespace, settings: Settings) -> int:
             disable=args.json,
             transient=False,
         )
-        task = progress.add_task("orders", total=len(requests), detail="")
+        task = progress.add_task("orders", total=args.orders, detail="")
 
         def on_update(update: OrderUpdate) -> None:
             if update.status.is_terminal and update.order_id in ours:
@@ -212,8 +216,9 @@ async def run(args: argparse.Namespace, settings: Settings) -> int:
             engine.subscribe(on_update)
             started = time.perf_counter()
             # Stored before the bar appears: a database that refuses leaves one line, not a bar too.
-            ours.update(order.id for order in await engine.submit_many(requests))
-            del requests  # only the ids are needed from here on
+            # In chunks, made as they are sent: 100,000 requests and their orders are never all in memory.
+            while chunk := list(itertools.islice(requests, RUN_CHUNK)):
+                ours.update(order.id for order in await engine.submit_many(chunk))
             with progress:
                 # Idle: every order reached its end, or stopped short because its state could not be stored.
                 await engine.wait_idle()

@@ -23,6 +23,8 @@ from datetime import UTC, datetime
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
+from engine.runtime.runner_ports import Stopped
+
 log = logging.getLogger(__name__)
 
 # KEYS: starts (zset: token → start µs), line (zset: token → rank), deadlines (zset: token → µs).
@@ -68,10 +70,6 @@ redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - tonumber(ARGV[1]))
 return redis.call('ZCARD', KEYS[1])
 """
 
-# Ranks: a due retry (or a taken-over order) goes before every first attempt, as in the in-process queue.
-RETRY_RANK_BASE = 0
-FIRST_ATTEMPT_RANK_BASE = 10**15
-
 
 @dataclass(frozen=True, slots=True)
 class Grant:
@@ -87,17 +85,9 @@ class Grant:
         return moment.replace(microsecond=moment.microsecond // 1000 * 1000)
 
 
-class Stopped(Exception):
-    """The worker is stopping: this attempt was not started and was not counted."""
-
-
 async def _wait(stop: asyncio.Event, seconds: float) -> None:
     with contextlib.suppress(TimeoutError):
         await asyncio.wait_for(stop.wait(), seconds)
-
-
-def rank_for(seq: int, *, retry: bool) -> int:
-    return (RETRY_RANK_BASE if retry else FIRST_ATTEMPT_RANK_BASE) + seq
 
 
 class ClusterRateLimiter:
@@ -174,3 +164,18 @@ class ClusterRateLimiter:
         if not self.enabled:
             return 0
         return int(await self._used(keys=self.keys[:1], args=[int(self.window_s * 1_000_000)]))
+
+
+class RedisWindowGate:
+    """The order runner's start gate in a cluster: this window, shared by every worker, until the worker stops."""
+
+    def __init__(self, limiter: ClusterRateLimiter, stopping: asyncio.Event) -> None:
+        self.limiter = limiter
+        self.stopping = stopping
+
+    async def admit(self, rank: int) -> datetime | None:
+        grant = await self.limiter.acquire(rank, self.stopping)
+        return grant.moment if grant is not None else None
+
+    def give_back(self) -> None:
+        """The start stays counted: the window lives on the Redis server, and one spare start is harmless."""

@@ -20,7 +20,8 @@ from engine.cluster.queue import ClusterProducer, ClusterStats
 from engine.listeners.mirror_keys import describe_error
 from engine.model.domain import Order, OrderUpdate
 from engine.runtime.coordination import external_update
-from engine.runtime.queue import Handler, QueueSettings, QueueStats
+from engine.runtime.order_runner import OrderRunner
+from engine.runtime.queue import QueueSettings, QueueStats
 from engine.storage import OrderStore, ownership
 from engine.storage.change_feed import FeedCursor
 
@@ -57,11 +58,15 @@ class ClusterQueue:
         """Orders reach the cluster through `enqueue`; a resumed order already has its job."""
 
     def add_after(self, order_id: str, delay_s: float) -> None:
-        """Retries are the workers' business in cluster mode."""
+        """Retries are the workers' business in cluster mode (their transport delays the order's job)."""
 
     @property
     def remote(self) -> ClusterQueue:
         return self
+
+    def upcoming(self, count: int) -> list[str]:
+        """Nothing waits here: the line is the workers' queue."""
+        return []
 
     def discard(self, order_ids: set[str]) -> None:
         """Nothing waits here: a worker that takes a cancelled order's job re-checks the order and drops it."""
@@ -99,7 +104,8 @@ class ClusterQueue:
             # The follower reconnects on its own; the change feed covers the gap meanwhile.
             log.info("update feed not yet heard (%s); reading the database meanwhile", describe_error(error))
 
-    async def run(self, handler: Handler) -> None:
+    async def run(self, runner: OrderRunner) -> None:
+        """No attempt runs here (the workers' runners run them): keep the cluster's figures fresh."""
         follower = asyncio.create_task(self._follow(), name="dexdesk-cluster-follower")
         try:
             while True:

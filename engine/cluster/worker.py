@@ -1,10 +1,12 @@
-"""A headless worker: takes orders from the cluster queue and runs them like the in-process engine does.
+"""A headless worker: the one order runner (engine/runtime/order_runner.py) fed by the cluster's queue.
 
-Same router, state machine and storage; every committed update is published on Redis through the
-mirror (`order-updates:{orderId}`). Each job is one order until it is terminal: an attempt starts
-only when the cluster's rate window lets it (a retry and a take-over count), and a failed attempt
-backs off on the engine's clock inside the job, so the order is never PENDING without a job that
-holds it, the back-off follows the time scale, and a due retry goes first in the window's line.
+Thin wiring: the runner the in-process engine uses, with the Redis plugs — a BullMQ job per order
+as its transport (engine/cluster/job_transport.py), the Redis Lua window as its start gate
+(engine/cluster/limiter.py), database claims as its holder (engine/cluster/worker_claims.py) and the
+order's own job as the watch of a waiting limit order (engine/cluster/limit_turns.py). Every
+committed update is published on Redis through the mirror (`order-updates:{orderId}`). Each job is
+one order until it is terminal; each delivery of it runs one turn, and a back-off is the job
+delayed (BullMQ's delayed set), never a sleep inside it, so the order is never PENDING without a job.
 
 A job whose worker dies (SIGKILL, power) is handed to another worker by BullMQ's stalled-job
 check once its lock lapses (`lease_s`); that worker reads the order's stored state and resumes
@@ -19,10 +21,9 @@ import contextlib
 import logging
 import time
 import uuid
-from collections.abc import Sequence
 from dataclasses import replace
 from datetime import timedelta
-from typing import Any, NoReturn
+from typing import Any
 
 from bullmq import Worker
 from bullmq.custom_errors import DelayedError
@@ -30,28 +31,29 @@ from redis.asyncio import Redis
 from redis.asyncio.connection import parse_url
 from redis.exceptions import RedisError
 
-from engine.cluster.claims import ClaimBatcher
 from engine.cluster.config import DRAIN_DELAY_S, ClusterConfig, ClusterUnavailable, refuse_unshared_database
-from engine.cluster.limiter import ClusterRateLimiter, Stopped, rank_for
+from engine.cluster.job_transport import JobTransport, job_turn
+from engine.cluster.limit_turns import LimitTurns
+from engine.cluster.limiter import ClusterRateLimiter, RedisWindowGate
 from engine.cluster.queue import ClusterProducer
 from engine.cluster.registry import HEARTBEAT_S, WorkerInfo, WorkerRegistry
+from engine.cluster.worker_claims import WorkerClaims
 from engine.listeners.mirror import RedisMirror
 from engine.listeners.mirror_keys import DEFAULT_NAMESPACE, client_options, describe_error
 from engine.model.clock import Clock
 from engine.model.domain import ACTIVE_STATES, Order
 from engine.runtime.engine import EngineSettings, new_owner_id
 from engine.runtime.events import UpdateHub
-from engine.runtime.pipeline import AttemptRunner, Transitions
-from engine.storage import OrderStore, StorageFailure, ownership
+from engine.runtime.order_runner import OrderRunner
+from engine.runtime.pipeline import Transitions
+from engine.storage import OrderStore, ownership
 from engine.trading.pairs import PairCatalog, default_catalog
 from engine.trading.router import MockDexRouter
 
 log = logging.getLogger(__name__)
 
-_STORAGE_RETRY_S = 1.0
 _JOB_RETRY_S = 1.0
 _FULL_PASS_EVERY = 6
-_CLAIM_RETRY_S = 0.5
 
 
 def bullmq_connection(url: str, socket_timeout_s: float) -> dict[str, Any]:
@@ -109,26 +111,37 @@ class ClusterWorker:
         self.hub = UpdateHub()
         self.router = MockDexRouter(catalog or default_catalog(), settings.router, self.clock)
         self.transitions = Transitions(self.store, self.hub, self.clock)
-        self._retry_in_s: dict[str, float] = {}
-        self.runner = AttemptRunner(self.transitions, self.router, settings.queue.retry, self._retry_in_s.__setitem__)
         self.mirror = RedisMirror(config.queue_url, namespace=mirror_namespace)
         self.client = Redis.from_url(config.queue_url, decode_responses=True, **client_options())
         self.limiter = ClusterRateLimiter(self.client, config.key_prefix, config.rate_limit, config.rate_window_s)
         self.registry = WorkerRegistry(self.client, config.key_prefix)
         self.info = WorkerInfo.here(self.worker_id, concurrency)
-        self.in_flight = 0
-        self.done = 0
         self.requeued = 0
+        self._stopping = asyncio.Event()
+        self.claims = WorkerClaims(
+            self.store,
+            self.transitions,
+            self.mirror,
+            self._stopping,
+            lease_s=config.lease_s,
+            lease_until=self._lease_until,
+        )
+        self.transport = JobTransport(self.store, self.worker_id)
+        # The runner the in-process engine uses too; only its plugs are the cluster's.
+        self.runner = OrderRunner(
+            self.transitions,
+            self.router,
+            settings.queue.retry,
+            gate=RedisWindowGate(self.limiter, self._stopping),
+            holder=self.claims,
+            limits=LimitTurns(self.transitions, self.router, self.store),
+        )
         self._worker: Worker | None = None
         self._heartbeat: asyncio.Task[None] | None = None
         self._renewal: asyncio.Task[None] | None = None
         self._reconciler: asyncio.Task[None] | None = None
         self._producer = ClusterProducer(config)
         self._queued_on_run: str | None = None  # the Redis (run id) every orphan was last queued on
-        self._stopping = asyncio.Event()
-        self._lease_renewed_at = float("-inf")  # monotonic time of the last renewal of this worker's lease
-        self._claims = ClaimBatcher(self._claim_many)
-        self._running: set[str] = set()  # orders a job of this worker is working on
 
     async def start(self) -> None:
         """Open storage, re-queue every unfinished order (a no-op for those with a job), start taking jobs."""
@@ -208,7 +221,9 @@ class ClusterWorker:
         """Finish the attempts in flight (a swap is never abandoned mid-flight), then let go of everything."""
         self._stopping.set()
         if self._worker is not None:
-            log.info("stopping: %d job(s) in hand, %d attempt(s) in flight", len(self._worker.jobs), self.in_flight)
+            log.info(
+                "stopping: %d job(s) in hand, %d attempt(s) in flight", len(self._worker.jobs), self.runner.in_flight
+            )
             await self._worker.close()
             self._worker = None
         log.info("stopped taking jobs; closing the mirror and the database")
@@ -216,7 +231,7 @@ class ClusterWorker:
             if task is not None:
                 task.cancel()
                 await asyncio.gather(task, return_exceptions=True)
-        await self._claims.close()
+        await self.claims.close()
         try:
             # Orders handed back to the queue are free for the next worker at once, not after the lease.
             await ownership.release(self.store)
@@ -239,14 +254,15 @@ class ClusterWorker:
             try:
                 renewed_at = time.monotonic()
                 await ownership.renew(self.store, self._lease_until())
-                self._lease_renewed_at = renewed_at
+                self.claims.lease_renewed_at = renewed_at
             except Exception as error:  # noqa: BLE001  (tried again at the next third of the lease)
                 log.warning("could not renew the lease on this worker's orders (%s)", describe_error(error))
 
     async def _beat(self) -> None:
         while True:
             lock_owner = self._worker.id if self._worker is not None else ""
-            self.info = replace(self.info, in_flight=self.in_flight, done=self.done, lock_owner=lock_owner)
+            runner = self.runner
+            self.info = replace(self.info, in_flight=runner.in_flight, done=runner.done, lock_owner=lock_owner)
             try:
                 await self.registry.beat(self.info)
             except (RedisError, OSError) as error:
@@ -254,115 +270,24 @@ class ClusterWorker:
             await asyncio.sleep(HEARTBEAT_S)
 
     async def _process(self, job: Any, token: str) -> str:
-        """Run the job's order to its end; a job that cannot go on now is retried later, never failed.
+        """One turn of the job's order; a job that cannot go on now is retried later, never failed.
 
         BullMQ parks a job whose processor raises in `failed`, where nothing takes it again: a
         6 s PostgreSQL outage left a quarter of a cluster's orders there, unfinished. The order's
         stored state decides what happens when the job comes back.
         """
-        try:
-            return await self._run_job(job, token)
-        except DelayedError:
-            raise
-        except Exception as error:  # noqa: BLE001  (one line; the job comes back, the order is not lost)
-            log.warning("order %s: %s; its job is tried again in %g s", job.id, describe_error(error), _JOB_RETRY_S)
-            await self._hand_back(job, token, _JOB_RETRY_S)
-
-    async def _run_job(self, job: Any, token: str) -> str:
         order_id = str(job.data.get("orderId") if isinstance(job.data, dict) else None or job.id)
         if job.stalledCounter:
             log.info("order %s taken over (its job stalled %d time(s))", order_id, job.stalledCounter)
-        # A job redelivered to this very worker (its lock lapsed while the worker was busy) waits
-        # for the job already running the order here, then finds it ended: one run per order.
-        while order_id in self._running:
-            waiting = asyncio.ensure_future(asyncio.sleep(_CLAIM_RETRY_S))
-            await self._unless_stopping(waiting, job, token, 0.0)
-        self._running.add(order_id)
+        turn = job_turn(order_id, self.transport, job, token)
         try:
-            order = await self._claim(order_id, job, token)
-            if order is None:
-                log.warning("job %s names order %s, which is not in the database; nothing to run", job.id, order_id)
-                return "unknown order"
-            if order.is_terminal:
-                # A redelivered job: its worker may have stored the end and died before publishing it.
-                await self.mirror.ensure_ended(order)
-            while not order.is_terminal:
-                order = await self._attempt(order, job, token)
-        finally:
-            self._running.discard(order_id)
-        self.done += 1
-        return str(order.status)
-
-    async def _claim(self, order_id: str, job: Any, token: str) -> Order | None:
-        """Hold the order in the database before running it; wait while a live process still holds it.
-
-        That process may be a worker BullMQ thought stalled (a long pause) and is still running the
-        order: it finishes, and this job then finds the order ended. A dead one's lease runs out.
-        """
-        while True:
-            claim = await self._claims.claim(order_id)
-            if claim.order is None or claim.claimed or claim.order.is_terminal:
-                return claim.order
-            waiting = asyncio.ensure_future(asyncio.sleep(_CLAIM_RETRY_S))
-            await self._unless_stopping(waiting, job, token, 0.0)
-
-    async def _claim_many(self, order_ids: Sequence[str]) -> dict[str, ownership.Claim]:
-        """One batch of claims; renews this worker's lease with it only when the renewal loop has not lately."""
-        asked_at = time.monotonic()
-        renew = asked_at - self._lease_renewed_at > self.config.lease_s / 6
-        now, until = self.clock.utc_now(), self._lease_until()
-        claims = await ownership.claim_many(self.store, order_ids, now=now, until=until, renew=renew)
-        if renew and any(claim.claimed for claim in claims.values()):
-            self._lease_renewed_at = asked_at
-        return claims
+            await self.runner.take(turn)
+        except DelayedError:
+            raise
+        except Exception as error:  # noqa: BLE001  (one line; the job comes back, the order is not lost)
+            log.warning("order %s: %s; its job is tried again in %g s", order_id, describe_error(error), _JOB_RETRY_S)
+            await self.transport.hand_back(turn, _JOB_RETRY_S)
+        return "done"
 
     def _lease_until(self) -> Any:
         return self.clock.utc_now() + timedelta(seconds=self.config.lease_s)
-
-    async def _attempt(self, order: Order, job: Any, token: str) -> Order:
-        """One attempt, once the cluster's window allows it; then the back-off if a retry follows.
-
-        A worker told to stop hands back the jobs still waiting for the window or a back-off (to
-        wait in the queue instead), and finishes only the attempts already started.
-        """
-        try:
-            grant = await self.limiter.acquire(rank_for(order.seq, retry=order.attempts > 0), self._stopping)
-        except Stopped:
-            await self._hand_back(job, token, 0.0)
-        started_at = grant.moment if grant is not None else None
-        self.in_flight += 1
-        try:
-            result = await self.runner.run(order, lambda _committed: None, started_at=started_at)
-        except StorageFailure as error:
-            log.warning("order %s keeps its last stored state (%s); trying again from there", order.id, error)
-            self.transitions.forget(order.id)
-            await asyncio.sleep(_STORAGE_RETRY_S)
-            stored = await self.store.get(order.id)
-            return stored if stored is not None else order
-        finally:
-            self.in_flight -= 1
-        delay_s = self._retry_in_s.pop(order.id, None)
-        if delay_s is not None and not result.is_terminal:
-            scaled_s = delay_s * self.clock.time_scale
-            backoff = asyncio.ensure_future(self.clock.simulate(delay_s))
-            await self._unless_stopping(backoff, job, token, scaled_s)
-        return result
-
-    async def _unless_stopping(self, wait: asyncio.Future[Any], job: Any, token: str, delay_s: float) -> None:
-        """Let `wait` finish, unless the worker stops first: then the job goes back to the queue."""
-        stopping = asyncio.ensure_future(self._stopping.wait())
-        try:
-            await asyncio.wait({wait, stopping}, return_when=asyncio.FIRST_COMPLETED)
-        finally:
-            stopping.cancel()
-        if wait.done():
-            return
-        wait.cancel()
-        await asyncio.gather(wait, return_exceptions=True)
-        await self._hand_back(job, token, delay_s)
-
-    async def _hand_back(self, job: Any, token: str, delay_s: float) -> NoReturn:
-        """Give the job back to the queue (due in `delay_s`) and end this processor without finishing it."""
-        moment = int((time.time() + delay_s) * 1000)
-        await job.moveToDelayed(moment, token)
-        raise DelayedError(f"worker {self.worker_id} stopping: job handed back to the queue")

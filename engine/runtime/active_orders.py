@@ -1,4 +1,9 @@
-"""The unfinished orders one engine runs, and whoever waits for one of them, or all, to end."""
+"""The unfinished orders one engine runs, and whoever waits for one of them, or all, to end.
+
+Memory follows what is in flight, not what is queued: an order queued at submission is kept as
+its id alone (its row is read back when it starts, engine/runtime/local_plugs.py), so `dexdesk run
+--orders 100000` no longer holds 100,000 `Order`s with their logs while they wait their turn.
+"""
 
 from __future__ import annotations
 
@@ -6,14 +11,15 @@ import asyncio
 import logging
 from collections.abc import Callable
 
-from engine.model.domain import Order
+from engine.model.domain import Order, OrderStatus
 
 log = logging.getLogger(__name__)
 
 
 class ActiveOrders:
     def __init__(self, on_leave: Callable[[str], None]) -> None:
-        self._orders: dict[str, Order] = {}
+        # None: queued since submission and not read back yet (it is PENDING, as it was stored).
+        self._orders: dict[str, Order | None] = {}
         self._waiters: dict[str, list[asyncio.Future[Order]]] = {}
         self._on_leave = on_leave
         # Set while no order is active: what `wait_idle` waits for.
@@ -27,10 +33,21 @@ class ActiveOrders:
         return len(self._orders)
 
     def get(self, order_id: str) -> Order | None:
+        """The latest snapshot kept here; None also for an order queued and not read back yet."""
         return self._orders.get(order_id)
 
     def orders(self) -> list[Order]:
-        return list(self._orders.values())
+        """The snapshots kept (orders started, resumed or waiting for a limit; not those only queued)."""
+        return [order for order in self._orders.values() if order is not None]
+
+    def pending_ids(self) -> list[str]:
+        """Orders waiting without having started their swap: queued, backing off, or waiting for a limit."""
+        return [
+            order_id for order_id, order in self._orders.items() if order is None or order.status is OrderStatus.PENDING
+        ]
+
+    def unread(self, order_id: str) -> bool:
+        return order_id in self._orders and self._orders[order_id] is None
 
     def ids(self) -> list[str]:
         return list(self._orders)
@@ -38,6 +55,16 @@ class ActiveOrders:
     def track(self, order: Order) -> None:
         self._orders[order.id] = order
         self.idle.clear()
+
+    def track_queued(self, order_id: str) -> None:
+        """A just-stored order going to the queue: its id is enough until it starts."""
+        self._orders[order_id] = None
+        self.idle.clear()
+
+    def fill(self, order: Order) -> None:
+        """The row of a queued order, read back as it starts (only if it is still here, unread)."""
+        if self.unread(order.id):
+            self._orders[order.id] = order
 
     def save(self, order: Order) -> None:
         """Keep an order's latest committed snapshot; one that ended leaves."""
@@ -57,6 +84,15 @@ class ActiveOrders:
         if not self._orders:
             self.idle.set()
         self._on_leave(order.id)
+
+    def drop_unread(self, order_id: str, error: BaseException) -> None:
+        """A queued order whose row could not be read back leaves unrun; it keeps its stored state."""
+        if self._orders.pop(order_id, ...) is ...:
+            return
+        self.failed(order_id, error)
+        if not self._orders:
+            self.idle.set()
+        self._on_leave(order_id)
 
     def ended(self, order: Order) -> None:
         """An order ended (here or in another process): whoever waits for it gets it."""

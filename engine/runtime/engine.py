@@ -12,13 +12,13 @@ from __future__ import annotations
 import asyncio
 import functools
 import logging
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from engine.account.model import reservation_for
 from engine.model.clock import Clock
 from engine.model.domain import Direction, Order, OrderStatus, OrderTerms, OrderType, OrderUpdate, update_message
-from engine.model.validation import FieldError, InvalidOrder, OrderRequest, validate_order
+from engine.model.validation import OrderRequest, validate_order
 from engine.runtime.active_orders import ActiveOrders
 from engine.runtime.coordination import Coordinator
 from engine.runtime.engine_config import CancelResult, EngineSettings, StorageHealth, engine_settings, new_owner_id
@@ -26,11 +26,13 @@ from engine.runtime.engine_reads import EngineReads
 from engine.runtime.engine_waits import EngineWaits
 from engine.runtime.events import UpdateHub
 from engine.runtime.limits import LimitBook
-from engine.runtime.pipeline import AttemptRunner, Transitions
+from engine.runtime.local_plugs import ActiveHolder, BookWatch, WindowGate
+from engine.runtime.order_runner import OrderRunner
+from engine.runtime.pipeline import Transitions
 from engine.runtime.queue import InProcessQueue, OrderQueue, QueueStats
 from engine.runtime.ratelimit import SharedWindowLimiter
 from engine.runtime.resume_note import resumed_entry
-from engine.storage import OrderLost, OrderStore, StorageFailure, ownership, rate_window
+from engine.storage import OrderStore, ownership, rate_window
 from engine.storage.summary import SummaryCounter
 from engine.trading.pairs import PairCatalog, default_catalog
 from engine.trading.router import MockDexRouter, Router, worst_price
@@ -67,9 +69,6 @@ class Engine(EngineReads, EngineWaits):
         )
         self.queue: OrderQueue = queue or InProcessQueue(self.settings.queue, self.clock, shared_window)
         self._transitions = Transitions(store, self.hub, self.clock)
-        self._runner = AttemptRunner(
-            self._transitions, self.router, self.settings.queue.retry, self._retry_later, self._wait_again
-        )
         self._active = ActiveOrders(on_leave=self._left)
         self._dispatcher: asyncio.Task[None] | None = None
         self.resumed = 0
@@ -85,6 +84,16 @@ class Engine(EngineReads, EngineWaits):
         self._summary_counter = SummaryCounter()
         self.limits = LimitBook(self._transitions, self.router, lambda: self._last_seq + 1, self._enqueue, self._save)
         self.hub.subscribe(self.limits.forget)
+        # The one order runner every mode shares (engine/runtime/order_runner.py), with this engine's plugs.
+        self._holder = ActiveHolder(self._active, store, self._end, self.queue.upcoming)
+        self.runner = OrderRunner(
+            self._transitions,
+            self.router,
+            self.settings.queue.retry,
+            gate=WindowGate(shared_window),
+            holder=self._holder,
+            limits=BookWatch(self.limits, self._active),
+        )
 
     # -- life cycle -----------------------------------------------------------------------
 
@@ -103,7 +112,7 @@ class Engine(EngineReads, EngineWaits):
             self._last_seq = await self.store.max_seq()
             # Listening before the first submission: an order that ends at once is still heard.
             await remote.listen(self.store, self._heard_from_worker, self._active.ids)
-            self._dispatcher = asyncio.create_task(self.queue.run(self._attempt), name="dexdesk-dispatcher")
+            self._dispatcher = asyncio.create_task(self.queue.run(self.runner), name="dexdesk-dispatcher")
             return []
         await self._coordinator.start()
         self._last_seq = await self.store.max_seq()
@@ -111,7 +120,7 @@ class Engine(EngineReads, EngineWaits):
         await self._resume(claimed)
         if claimed:
             log.info("resuming %d unfinished orders", len(claimed))
-        self._dispatcher = asyncio.create_task(self.queue.run(self._attempt), name="dexdesk-dispatcher")
+        self._dispatcher = asyncio.create_task(self.queue.run(self.runner), name="dexdesk-dispatcher")
         self.limits.start()
         return claimed
 
@@ -134,7 +143,7 @@ class Engine(EngineReads, EngineWaits):
             self._save(resumed)
             if remaining_s:
                 scale = self.clock.time_scale
-                self.queue.add_after(order.id, remaining_s / scale if scale > 0 else 0.0)
+                self.queue.add_after(order.id, remaining_s if scale > 0 else 0.0)
             else:
                 self._dispatch(resumed)
 
@@ -153,6 +162,7 @@ class Engine(EngineReads, EngineWaits):
             await asyncio.gather(self._dispatcher, return_exceptions=True)
             self._dispatcher = None
         await (self.queue.abandon_in_flight() if interrupted else self.queue.drain_in_flight())
+        await self._holder.close()
         await self._coordinator.stop()
         try:
             hand_back = self._hand_back()
@@ -177,7 +187,7 @@ class Engine(EngineReads, EngineWaits):
         self.clock.time_scale = settings.time_scale
         self.router.settings = settings.router
         self.queue.reconfigure(settings.queue)
-        self._runner.retry = settings.queue.retry
+        self.runner.attempts.retry = settings.queue.retry
 
     # -- commands -------------------------------------------------------------------------
 
@@ -202,7 +212,6 @@ class Engine(EngineReads, EngineWaits):
         requests = list(requests)
         remote = self.queue.remote
         if remote is not None:
-            _refuse_limit_orders_for_workers(requests)
             # Refused before anything is stored: an order no worker would hear about is never kept.
             await remote.check()
         # A cluster producer stores its orders unowned: the worker that takes a job claims its order.
@@ -219,7 +228,10 @@ class Engine(EngineReads, EngineWaits):
             if not created or order.id in self._active:
                 continue
             self._last_seq = max(self._last_seq, order.seq)
-            self._track(order)
+            if order.is_waiting_limit and remote is None:
+                self._track(order)  # the limit book watches this very snapshot
+            else:
+                self._active.track_queued(order.id)  # read back when it starts: memory follows what is in flight
             self.hub.publish(OrderUpdate(update_message(order), order, order.logs))
             if remote is None:
                 self._dispatch(order)
@@ -269,7 +281,7 @@ class Engine(EngineReads, EngineWaits):
 
     async def cancel_queued(self) -> int:
         """Cancel every order of this engine that waits without having started its swap (queued or backing off)."""
-        waiting = [order.id for order in self._active.orders() if order.status is OrderStatus.PENDING]
+        waiting = self._active.pending_ids()
         if not waiting:
             return 0
         results = await ownership.cancel(self.store, waiting, now=self._transitions.now(), by=self._by())
@@ -293,7 +305,8 @@ class Engine(EngineReads, EngineWaits):
     # -- observation ----------------------------------------------------------------------
 
     def active_orders(self) -> list[Order]:
-        """The unfinished orders this engine owns (other processes' orders are theirs to wait for)."""
+        """Snapshots of the unfinished orders this engine owns and holds whole (started, resumed, waiting
+        for a limit); an order only queued is held as its id until it starts, so `owned_count` counts them all."""
         return self._active.orders()
 
     def owned_count(self) -> int:
@@ -343,30 +356,6 @@ class Engine(EngineReads, EngineWaits):
             self._active.ended(order)
         self.hub.publish(update)
 
-    def _wait_again(self, order: Order) -> None:
-        """A triggered limit order missed its limit at landing: it waits in the book again."""
-        if order.id in self._active:
-            self.limits.add(order)
-
-    def _retry_later(self, order_id: str, delay_s: float) -> None:
-        self.queue.add_after(order_id, delay_s)
-
-    async def _attempt(self, order_id: str) -> None:
-        order = self._active.get(order_id)
-        if order is None:
-            return
-        try:
-            # The queue frees the slot once the outcome is queued for commit, not when it is announced.
-            await self._runner.run(order, self._save, outcome_queued=self.queue.outcome_queued)
-        except OrderLost:
-            log.warning("order %s was taken over or cancelled by another process; dropped here", order_id)
-            self._end(await self.store.get(order_id) or order)
-        except StorageFailure as error:
-            if self.store.fatal is None:
-                log.exception("order %s keeps its last stored state and resumes on the next start", order_id)
-            self._end(order)
-            self._active.failed(order_id, error)
-
 
 __all__ = [
     "CancelResult",
@@ -377,14 +366,3 @@ __all__ = [
     "engine_settings",
     "new_owner_id",
 ]
-
-
-def _refuse_limit_orders_for_workers(requests: Sequence[OrderRequest]) -> None:
-    """Cluster workers take market orders; a waiting limit order lives in one process's limit book.
-
-    Refused as bad input (nothing stored) rather than stored and run at once by a worker.
-    """
-    if any(request.order_type is OrderType.LIMIT for request in requests):
-        raise InvalidOrder(
-            [FieldError("type", "limit orders wait in the in-process engine; in cluster mode send market orders")]
-        )

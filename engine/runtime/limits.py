@@ -18,6 +18,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
@@ -153,49 +154,75 @@ class LimitBook:
                 await self._fail(order, f"could not be priced: {error!r}")
 
     async def _check_one(self, order: Order, now: datetime, at: float) -> None:
-        terms = order.terms
-        if terms.expires_at is not None and now >= terms.expires_at:
+        if has_expired(order, now):
             del self._waiting[order.id]
             await self._expire(order)
             return
-        limit = terms.price_bound
-        if limit is None:
-            raise ValueError("a waiting limit order has no limit price")
         if at <= self._not_before.get(order.id, -1.0):
             return
-        decision = self.router.quote_at(order.pair, order.amount, order.direction, at)
-        best = decision.chosen.effective_price
-        if limit_reached(order.direction, best, limit):
+        reached = limit_reached_at(self.router, order, at)
+        if reached is not None:
             del self._waiting[order.id]
             self._not_before.pop(order.id, None)
-            await self._trigger(order, best, limit, at, str(decision.chosen.venue))
+            triggered = await trigger(self.transitions, order, reached, at)
+            self._save(triggered)
+            self._enqueue(triggered)
 
     async def _fail(self, order: Order, error: str) -> None:
         t = self.transitions
         entry = t.entry(OrderStatus.FAILED, LogKind.FAILED, f"failed: {error}; no swap was made", {"error": error})
         self._save(await t.apply(order, [entry], status=OrderStatus.FAILED, error=error))
 
-    async def _trigger(self, order: Order, best: Decimal, limit: Decimal, at: float, venue: str) -> None:
-        t = self.transitions
-        word = "at or below" if order.direction is Direction.BUY else "at or above"
-        entry = t.entry(
-            OrderStatus.PENDING,
-            LogKind.LIMIT_TRIGGERED,
-            f"limit reached: {venue} at {best} is {word} the limit {limit}; queued",
-            {"triggerPrice": best, "limitPrice": limit, "venue": venue, "marketTime": at},
-        )
-        triggered = await t.apply(order, [entry], trigger_time=at)
-        self._save(triggered)
-        self._enqueue(triggered)
-
     async def _expire(self, order: Order) -> None:
-        t = self.transitions
-        expires = order.terms.expires_at
-        assert expires is not None
-        entry = t.entry(
-            OrderStatus.FAILED,
-            LogKind.EXPIRED,
-            "limit order expired without reaching its price; no swap was made and its reserve is released",
-            {"error": EXPIRED, "expiresAt": format_timestamp(expires)},
-        )
-        self._save(await t.apply(order, [entry], status=OrderStatus.FAILED, error=EXPIRED))
+        self._save(await expire(self.transitions, order))
+
+
+@dataclass(frozen=True, slots=True)
+class Reached:
+    """The quote that reached a limit order's price."""
+
+    best: Decimal
+    limit: Decimal
+    venue: str
+
+
+def limit_reached_at(router: Router, order: Order, at: float) -> Reached | None:
+    """Whether the best venue's effective price for the order's size reaches its limit at market time `at`."""
+    limit = order.terms.price_bound
+    if limit is None:
+        raise ValueError("a waiting limit order has no limit price")
+    decision = router.quote_at(order.pair, order.amount, order.direction, at)
+    best = decision.chosen.effective_price
+    if limit_reached(order.direction, best, limit):
+        return Reached(best, limit, str(decision.chosen.venue))
+    return None
+
+
+async def trigger(transitions: Transitions, order: Order, reached: Reached, at: float) -> Order:
+    """Store the trigger (durable): the order then runs like a market order bound by its limit."""
+    word = "at or below" if order.direction is Direction.BUY else "at or above"
+    entry = transitions.entry(
+        OrderStatus.PENDING,
+        LogKind.LIMIT_TRIGGERED,
+        f"limit reached: {reached.venue} at {reached.best} is {word} the limit {reached.limit}; queued",
+        {"triggerPrice": reached.best, "limitPrice": reached.limit, "venue": reached.venue, "marketTime": at},
+    )
+    return await transitions.apply(order, [entry], trigger_time=at)
+
+
+def has_expired(order: Order, now: datetime) -> bool:
+    expires = order.terms.expires_at
+    return expires is not None and now >= expires
+
+
+async def expire(transitions: Transitions, order: Order) -> Order:
+    """End a waiting limit order past its expiry: FAILED `expired`, which releases what it reserved."""
+    expires = order.terms.expires_at
+    assert expires is not None
+    entry = transitions.entry(
+        OrderStatus.FAILED,
+        LogKind.EXPIRED,
+        "limit order expired without reaching its price; no swap was made and its reserve is released",
+        {"error": EXPIRED, "expiresAt": format_timestamp(expires)},
+    )
+    return await transitions.apply(order, [entry], status=OrderStatus.FAILED, error=EXPIRED)

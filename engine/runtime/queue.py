@@ -1,4 +1,4 @@
-"""The order queue behind a small interface, so BullMQ over Redis can replace it later.
+"""The order queue behind a small interface; the in-process one is the order runner's in-process transport.
 
 The interface speaks BullMQ's words: `concurrency`, a `limiter` of `max` starts per `duration`,
 `attempts` and exponential `backoff`. The in-process queue below is FIFO by submission; a retry
@@ -8,21 +8,21 @@ whose back-off has run out goes to the head of the line, since it has already wa
 from __future__ import annotations
 
 import asyncio
+import itertools
 from collections import deque
-from collections.abc import Callable, Coroutine, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from engine.model.clock import Clock
 from engine.model.domain import OrderUpdate
 from engine.runtime.ratelimit import SlidingWindowLimiter
 from engine.runtime.retry import RetryPolicy
+from engine.runtime.runner_ports import Turn
 
 if TYPE_CHECKING:
+    from engine.runtime.order_runner import OrderRunner
     from engine.storage import OrderStore
-
-# A coroutine function, not any awaitable: each attempt runs as its own task.
-Handler = Callable[[str], Coroutine[Any, Any, None]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,6 +69,9 @@ class OrderQueue(Protocol):
     def discard(self, order_ids: set[str]) -> None:
         """Forget cancelled orders still waiting in line, so none takes a rate-limit start for nothing."""
 
+    def upcoming(self, count: int) -> list[str]:
+        """The ids next in line (at most `count`), so their rows can be read in one go as the first starts."""
+
     def start_delay(self, count: int) -> float:
         """Seconds until `count` more orders (behind everything queued) have all started, by the rate limit."""
 
@@ -85,10 +88,10 @@ class OrderQueue(Protocol):
         """Queue an order's next attempt at the back of the line."""
 
     def add_after(self, order_id: str, delay_s: float) -> None:
-        """Queue a retry once its back-off has passed."""
+        """Queue a retry once its back-off has passed (`delay_s` real seconds, on the loop's clock)."""
 
-    async def run(self, handler: Handler) -> None:
-        """Start attempts, one `handler(order_id)` call each, until cancelled."""
+    async def run(self, runner: OrderRunner) -> None:
+        """Deliver orders to `runner` until cancelled (a cluster's queue delivers to the workers' runners instead)."""
 
     def stats(self) -> QueueStats: ...
 
@@ -116,7 +119,11 @@ class RemoteQueue(Protocol):
 
 
 class InProcessQueue:
-    """An asyncio queue with a concurrency cap and a sliding-window rate limit."""
+    """An asyncio queue with a concurrency cap: the in-process `Transport` of the order runner.
+
+    Its dispatcher admits one order at a time (the runner's claim and start gate, the sliding
+    window), so starts keep the line's exact order, and runs the admitted attempts concurrently.
+    """
 
     remote: RemoteQueue | None = None  # this engine runs its orders itself
     text: str | None = None  # no cluster to describe
@@ -146,7 +153,7 @@ class InProcessQueue:
 
     def add_after(self, order_id: str, delay_s: float) -> None:
         async def release() -> None:
-            await self.clock.simulate(delay_s)
+            await asyncio.sleep(delay_s if delay_s > 0 else 0)
             self._waiting.appendleft(order_id)
             self._wakeup.set()
 
@@ -160,6 +167,9 @@ class InProcessQueue:
                 del self._delayed_by_id[order_id]
 
         task.add_done_callback(done)
+
+    def upcoming(self, count: int) -> list[str]:
+        return list(itertools.islice(self._waiting, count))
 
     def discard(self, order_ids: set[str]) -> None:
         if not order_ids:
@@ -206,29 +216,40 @@ class InProcessQueue:
             await self._wakeup.wait()
         return self._waiting.popleft()
 
-    async def run(self, handler: Handler) -> None:
+    async def run(self, runner: OrderRunner) -> None:
         try:
             while True:
                 order_id = await self._next_slot()
                 self._held = order_id
                 try:
-                    await self.limiter.acquire()
+                    admitted = await runner.admit(Turn(order_id, self))
                 except asyncio.CancelledError:
                     self._waiting.appendleft(order_id)
                     raise
                 finally:
                     self._held = None
-                if self._held_dropped:
                     self._held_dropped = False
-                    self.limiter.give_back()
+                if admitted is None:
                     continue
-                task = asyncio.create_task(handler(order_id), name=f"attempt-{order_id[:8]}")
+                task = asyncio.create_task(runner.finish(admitted), name=f"attempt-{order_id[:8]}")
                 self._in_flight.add(task)
                 self._started[task] = self.clock.monotonic()
                 task.add_done_callback(self._attempt_finished)
         finally:
             for task in self._delayed:
                 task.cancel()
+
+    # -- the runner's transport: how a turn ends ------------------------------------------
+
+    async def retry_later(self, turn: Turn, delay_s: float) -> None:
+        """A retry joins the head of the line once its back-off has passed (it has waited its turn)."""
+        self.add_after(turn.order_id, delay_s)
+
+    async def hand_back(self, turn: Turn, delay_s: float) -> None:
+        self.add_after(turn.order_id, delay_s)
+
+    async def ack(self, turn: Turn) -> None:
+        """Nothing to settle: the line forgot the order when it delivered it."""
 
     def outcome_queued(self) -> None:
         """The running attempt's last state is queued for commit: its slot may start the next order.

@@ -53,6 +53,12 @@ async def _with_logs(connection: AsyncConnection, ids: Sequence[str]) -> list[Or
     return sorted(found, key=lambda order: order.seq)
 
 
+async def read_orders(store: OrderStore, ids: Sequence[str]) -> list[Order]:
+    """Several orders with their whole logs in one transaction, oldest first (rows read back as they start)."""
+    found: list[Order] = await store.transaction(_with_logs, ids)
+    return found
+
+
 def _owner_alive(now: datetime) -> Any:
     return exists().where(owners.c.id == orders.c.owner, owners.c.lease_until >= now)
 
@@ -205,6 +211,26 @@ async def release(store: OrderStore) -> int:
 
     count: int = await store.transaction(work)
     return count
+
+
+async def release_one(store: OrderStore, order_id: str) -> bool:
+    """Give up one unfinished order this owner holds: its next turn (a delayed job) may go to any worker.
+
+    A cluster worker backs off (or waits for a limit price) by delaying the order's job, not by
+    sleeping in it; holding the order meanwhile would leave the worker that gets the job waiting
+    on this one's lease, renewed for as long as it lives.
+    """
+
+    async def work(connection: AsyncConnection) -> bool:
+        result = await connection.execute(
+            update(orders)
+            .where(orders.c.id == order_id, orders.c.owner == store.owner_id, orders.c.status.in_(_ACTIVE))
+            .values(owner=None)
+        )
+        return bool(result.rowcount)
+
+    released: bool = await store.transaction(work)
+    return released
 
 
 @dataclass(frozen=True, slots=True)

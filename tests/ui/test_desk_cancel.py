@@ -37,7 +37,7 @@ def test_cancel_all_queued_stops_a_burst_in_one_keystroke(open_desk: Any, sqlite
     desk: Desk = open_desk(quiet_settings(sqlite_url, rate_limit=5, slippage_tolerance="0.5"))
     desk.run(desk.window.desk_actions.burst(500))
     desk.qtbot.waitUntil(lambda: desk.engine.stats().window_used == 5, timeout=5000)
-    desk.qtbot.waitUntil(lambda: len(desk.engine.active_orders()) == 495, timeout=5000)
+    desk.qtbot.waitUntil(lambda: desk.engine.owned_count() == 495, timeout=5000)
 
     said: list[str] = []
     desk.window.toast.shown.connect(said.append)
@@ -52,7 +52,7 @@ def test_cancel_all_queued_stops_a_burst_in_one_keystroke(open_desk: Any, sqlite
     done = next(m for m in said if m.startswith("Burst of 500 done"))
     assert "495 cancelled" in done
     assert "5 confirmed" in done
-    desk.qtbot.waitUntil(lambda: not desk.engine.active_orders(), timeout=10_000)
+    desk.qtbot.waitUntil(lambda: not desk.engine.owned_count(), timeout=10_000)
     counts = desk.run(desk.engine.counts_by_status())
     assert counts.get(OrderStatus.CANCELLED) == 495
     assert counts.get(OrderStatus.CONFIRMED) == 5
@@ -65,6 +65,6 @@ def test_the_status_bar_tells_who_runs_what(open_desk: Any, sqlite_url: str) -> 
     desk: Desk = open_desk(quiet_settings(sqlite_url, rate_limit=2, slippage_tolerance="0.5"))
     desk.run(desk.window.desk_actions.burst(6))
     status = desk.window.status
-    desk.qtbot.waitUntil(lambda: len(desk.engine.active_orders()) == 4, timeout=5000)
+    desk.qtbot.waitUntil(lambda: desk.engine.owned_count() == 4, timeout=5000)
     status._ask_others()
     desk.qtbot.waitUntil(lambda: status.ownership.text() == "this desk runs 4 · others 0", timeout=5000)

@@ -113,7 +113,7 @@ def test_quitting_asks_without_a_nested_loop_counts_down_and_quits_when_told(ope
     desk: Desk = open_desk(quiet_settings(sqlite_url, rate_limit=3, slippage_tolerance="0.5"))
     window = desk.window
     desk.run(window.desk_actions.burst(10))
-    desk.qtbot.waitUntil(lambda: len(desk.engine.active_orders()) == 7, timeout=5000)
+    desk.qtbot.waitUntil(lambda: desk.engine.owned_count() == 7, timeout=5000)
     closed: list[bool] = []
     window.closed.connect(lambda: closed.append(True))
 
@@ -139,7 +139,7 @@ def test_quitting_asks_without_a_nested_loop_counts_down_and_quits_when_told(ope
 def test_the_launch_says_how_many_orders_were_resumed(open_desk: Any, sqlite_url: str) -> None:
     first: Desk = open_desk(quiet_settings(sqlite_url, rate_limit=2, slippage_tolerance="0.5"))
     first.run(first.window.desk_actions.burst(6))
-    first.qtbot.waitUntil(lambda: len(first.engine.active_orders()) == 4, timeout=5000)  # two ran, four wait
+    first.qtbot.waitUntil(lambda: first.engine.owned_count() == 4, timeout=5000)  # two ran, four wait
     first.close()  # confirm_quit: the four still queued stay stored
     second: Desk = open_desk(quiet_settings(sqlite_url))
     assert second.engine.resumed == 4
@@ -185,7 +185,7 @@ def test_quitting_can_cancel_the_queued_and_quit_when_the_ones_in_flight_end(ope
     desk: Desk = open_desk(quiet_settings(sqlite_url, rate_limit=3, slippage_tolerance="0.5"))
     window = desk.window
     desk.run(window.desk_actions.burst(10))
-    desk.qtbot.waitUntil(lambda: len(desk.engine.active_orders()) == 7, timeout=5000)
+    desk.qtbot.waitUntil(lambda: desk.engine.owned_count() == 7, timeout=5000)
     closed: list[bool] = []
     window.closed.connect(lambda: closed.append(True))
 

@@ -20,7 +20,7 @@ def test_the_chart_marks_every_fill_of_its_pair_at_its_price_and_time_and_draws_
     requests = random_requests(default_catalog(), 60, seed=4, pairs=["SOL-USDC", "JUP-USDC"])
     desk.run(engine.submit_many(requests))
     waiting = desk.run(engine.submit("SOL-USDC", "3", "BUY", order_type="limit", limit_price="1"))
-    desk.qtbot.waitUntil(lambda: len(engine.active_orders()) == 1, timeout=15_000)
+    desk.qtbot.waitUntil(lambda: engine.owned_count() == 1, timeout=15_000)
     desk.window.bridge.flush()
     desk.window.ticket.pair.setCurrentText("SOL-USDC")
     stored = desk.run(engine.orders_page(limit=1000))

@@ -1,0 +1,144 @@
+"""One order runner for every mode: claim → start gate → attempt → done / retry later / hand back.
+
+An order's life used to be written twice, in the in-process engine (its queue, active set, limit
+book, retries on queue timers) and in the cluster worker (its own claim, rate gate, attempt loop
+and a back-off slept inside the job); the copies drifted into bugs. Both now run every turn of
+every order here, and differ only in their plugs (engine/runtime/runner_ports.py): the in-process
+line and database window, or a BullMQ job and the Redis Lua window. A back-off is never a sleep
+inside a turn: the transport delivers the order again when it is due (BullMQ's delayed jobs).
+
+`admit` (claim and gate) and `finish` (the attempt and its outcome) are separate so the in-process
+line can admit one order at a time, in its exact FIFO order, and run attempts concurrently;
+a BullMQ job calls `take`, both at once, and the Redis window's line keeps the FIFO across workers.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime
+
+from engine.model.clock import Clock
+from engine.model.domain import Order
+from engine.runtime.pipeline import AttemptRunner, Transitions
+from engine.runtime.retry import RetryPolicy
+from engine.runtime.runner_ports import LimitWatch, OrderHolder, StartGate, Stopped, Turn
+from engine.storage import OrderLost, StorageFailure
+from engine.trading.router import Router
+
+log = logging.getLogger(__name__)
+
+STORAGE_RETRY_S = 1.0
+
+# Ranks in the start gate's line: a due retry (or a taken-over order) before every first attempt.
+RETRY_RANK_BASE = 0
+FIRST_ATTEMPT_RANK_BASE = 10**15
+
+
+def rank_for(order: Order) -> int:
+    """Its place in the window's line: retries first, then by submission (the in-process queue's rule too)."""
+    return (RETRY_RANK_BASE if order.attempts > 0 else FIRST_ATTEMPT_RANK_BASE) + order.seq
+
+
+@dataclass(frozen=True, slots=True)
+class Admitted:
+    """A turn past its claim and the start gate: its attempt may run."""
+
+    turn: Turn
+    order: Order
+    started_at: datetime | None
+
+
+class OrderRunner:
+    def __init__(
+        self,
+        transitions: Transitions,
+        router: Router,
+        retry: RetryPolicy,
+        *,
+        gate: StartGate,
+        holder: OrderHolder,
+        limits: LimitWatch,
+    ) -> None:
+        self.clock: Clock = transitions.clock
+        self.gate = gate
+        self.holder = holder
+        self.limits = limits
+        # Back-offs the attempt asked for (simulated seconds), read once it has returned.
+        self._retry_in: dict[str, float] = {}
+        self.attempts = AttemptRunner(transitions, router, retry, self._retry_in.__setitem__)
+        self.in_flight = 0
+        self.done = 0
+
+    async def take(self, turn: Turn) -> None:
+        """A whole turn: what a BullMQ job runs."""
+        admitted = await self.admit(turn)
+        if admitted is not None:
+            await self.finish(admitted)
+
+    async def admit(self, turn: Turn) -> Admitted | None:
+        """Claim the order and pass the start gate; None when the turn ended here (handed back, nothing to run)."""
+        try:
+            order = await self.holder.claim(turn.order_id)
+            if order is not None and order.is_waiting_limit:
+                order = await self.limits.watch(turn, order)
+                if order is None:
+                    self.holder.let_go(turn.order_id)
+                    return None
+            if order is None or order.is_terminal:
+                self.holder.let_go(turn.order_id)
+                await turn.transport.ack(turn)
+                return None
+            started_at = await self.gate.admit(rank_for(order))
+        except Stopped:
+            self.holder.let_go(turn.order_id)
+            await turn.transport.hand_back(turn, 0.0)
+            return None
+        except BaseException:
+            self.holder.let_go(turn.order_id)
+            raise
+        if not self.holder.wanted(order.id):
+            # Cancelled while it waited for the window: its start goes to the next in line.
+            self.gate.give_back()
+            self.holder.let_go(turn.order_id)
+            await turn.transport.ack(turn)
+            return None
+        return Admitted(turn, order, started_at)
+
+    async def finish(self, admitted: Admitted) -> None:
+        """Run the admitted attempt, then end the turn by its outcome."""
+        turn, order = admitted.turn, admitted.order
+        transport = turn.transport
+        self.in_flight += 1
+        try:
+            result = await self.attempts.run(
+                order, self.holder.save, started_at=admitted.started_at, outcome_queued=transport.outcome_queued
+            )
+        except OrderLost:
+            log.warning("order %s was taken over or cancelled by another process; dropped here", order.id)
+            await self.holder.lost(order)
+            await transport.ack(turn)
+            return
+        except StorageFailure as error:
+            self._retry_in.pop(order.id, None)
+            if self.holder.failed(order, error):
+                await transport.hand_back(turn, STORAGE_RETRY_S)
+            else:
+                await transport.ack(turn)
+            return
+        finally:
+            self.in_flight -= 1
+            self.holder.let_go(order.id)
+        delay_s = self._retry_in.pop(order.id, None)
+        if result.is_terminal:
+            self.done += 1
+            await transport.ack(turn)
+        elif delay_s is not None:
+            await transport.retry_later(turn, delay_s * self.clock.time_scale)
+        elif result.is_waiting_limit:
+            # Missed its limit at landing: watched again, like a limit order that never triggered.
+            again = await self.limits.watch(turn, result)
+            if again is not None:
+                await transport.hand_back(turn, 0.0)
+        else:
+            await transport.hand_back(turn, 0.0)
