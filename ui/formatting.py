@@ -14,6 +14,8 @@ from engine.trading.pairs import PairCatalog
 
 # "314.870785423300 USDC": a number, a space and an upper-case token not followed by a pair's "-".
 _AMOUNT_AND_TOKEN = re.compile(r"(?<![\w.,])(\d[\d,]*\.\d+) ([A-Z][A-Z0-9]*)\b(?!-)")
+# A figure after these words is a price ("average 58.824590 RAY"), kept at a price's places.
+_PRICE_WORDS = frozenset({"average", "price", "at", "quoted"})
 SHORT_ID_LENGTH = 8
 SHORT_HASH_LENGTH = 8
 
@@ -78,12 +80,15 @@ class PairFormats:
         """A log message with each "<amount> <TOKEN>" written at the route's full precision put at the token's
         decimals: the engine writes a hop's amounts as the route computed them (12 places, "314.870785423300
         USDC"), which the detail view's timeline printed as they were. Figures of a price's places at most
-        ("Average 58.824590 RAY") are left as written. The message itself stays in the log."""
+        after a price word ("average 58.824590 RAY") are left as written. The message itself stays in the log."""
 
         def shortened(found: re.Match[str]) -> str:
             number, token = found.group(1), found.group(2)
             places = self._token_places.get(token, 2 if token in self._quoted else -1)
-            if places < 0 or len(number.partition(".")[2]) <= max(places, self._price_places_at_most):
+            written = len(number.partition(".")[2])
+            before = found.string[: found.start()].split()
+            a_price = bool(before) and before[-1].lower() in _PRICE_WORDS
+            if places < 0 or written <= places or (a_price and written <= self._price_places_at_most):
                 return found.group(0)
             return f"{group_decimal(Decimal(number.replace(',', '')), places)} {token}"
 

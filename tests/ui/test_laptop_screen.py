@@ -92,6 +92,6 @@ def test_a_two_hop_timeline_gives_amounts_at_their_tokens_decimals(desk: Desk) -
     assert hops, notes
     for note in notes:
         assert not re.search(r"\d\.\d{5,} [A-Z]", note), note  # no token has more than 4 places
-    exact = [dialog.timeline.item(row, 3).toolTip() for row in range(dialog.timeline.rowCount())]
-    assert any(re.search(r"\d\.\d{12} USDC", tip) for tip in exact), "the exact figures stay in the tooltip"
+    tips = [dialog.timeline.item(row, 3).toolTip() for row in range(dialog.timeline.rowCount())]
+    assert any(re.search(r"\d\.\d{3,} USDC", tip) for tip in tips), "the log's own figures stay in the tooltip"
     dialog.close()
