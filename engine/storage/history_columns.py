@@ -15,15 +15,11 @@ import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
 
 from engine.model.domain import TERMINAL_STATES, Order
-from engine.storage.changes import StorageUnavailable
-from engine.storage.errors import permanent_problem
-from engine.storage.history_rows import HISTORY_COLUMNS, order_from_stored_text
+from engine.storage.history_rows import HISTORY_COLUMNS, order_from_stored_text, read_page
 from engine.storage.limit_terms import with_limit_terms_sqlite
 
-_BUSY_TIMEOUT_S = 5.0
 _JULIAN_EPOCH_MS = 210_866_760_000_000  # the Unix epoch on SQLite's julian day clock, in ms
 _TERMINAL = tuple(str(status) for status in TERMINAL_STATES)
 
@@ -115,15 +111,8 @@ def _columns(rows: list[tuple[Any, ...]], running: dict[int, Order]) -> HistoryC
 
 def read_history_columns(path: Path, *, limit: int, before_seq: int | None = None) -> HistoryColumns:
     """Up to `limit` orders newest first, older than `before_seq` when given. Blocking: call it in a thread."""
-    where = " WHERE seq < ?" if before_seq is not None else ""
-    sql = f"SELECT {', '.join(sql for _name, sql in _SELECTED)} FROM orders{where} ORDER BY seq DESC LIMIT ?"
-    parameters = (before_seq, limit) if before_seq is not None else (limit,)
-    try:
-        connection = sqlite3.connect(f"file:{quote(str(path.resolve()))}?mode=ro", uri=True, timeout=_BUSY_TIMEOUT_S)
-    except sqlite3.Error as error:
-        raise StorageUnavailable(f"cannot read database {path}: {error}") from error
-    try:
-        rows = connection.execute(sql, parameters).fetchall()
+
+    def columns(connection: sqlite3.Connection, rows: list[tuple[Any, ...]]) -> HistoryColumns:
         status_at = _NAMES.index("statuses")
         unfinished = {row[1]: index for index, row in enumerate(rows) if row[status_at] not in _TERMINAL}
         running: dict[int, Order] = {}
@@ -133,8 +122,5 @@ def read_history_columns(path: Path, *, limit: int, before_seq: int | None = Non
             orders = [order_from_stored_text(row) for row in connection.execute(whole, list(unfinished))]
             running = {unfinished[order.seq]: order for order in with_limit_terms_sqlite(connection, orders)}
         return _columns(rows, running)
-    except sqlite3.Error as error:
-        problem = permanent_problem(error, f"sqlite:///{path}")
-        raise StorageUnavailable(problem or f"cannot read database {path}: {error}") from error
-    finally:
-        connection.close()
+
+    return read_page(path, [sql for _name, sql in _SELECTED], columns, limit=limit, before_seq=before_seq)

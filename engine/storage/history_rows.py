@@ -13,11 +13,11 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import quote
 
 from engine.model.domain import MARKET_TERMS, Direction, Order, OrderStatus, OrderTerms, Route, Venue
@@ -47,6 +47,7 @@ HISTORY_COLUMNS = (
     "quoted_price",
 )
 _BUSY_TIMEOUT_S = 5.0
+T = TypeVar("T")
 _DIRECTIONS = {direction.value: direction for direction in Direction}
 _STATUSES = {status.value: status for status in OrderStatus}
 _VENUES = {venue.value: venue for venue in Venue}
@@ -87,16 +88,37 @@ def order_from_stored_text(row: Sequence[Any]) -> Order:
 
 def read_history_page(path: Path, *, limit: int, before_seq: int | None = None) -> list[Order]:
     """Up to `limit` orders newest first, older than `before_seq` when given. Blocking: call it in a thread."""
+
+    def orders(connection: sqlite3.Connection, rows: list[tuple[Any, ...]]) -> list[Order]:
+        # A waiting limit order is listed with its limit.
+        return with_limit_terms_sqlite(connection, [order_from_stored_text(row) for row in rows])
+
+    return read_page(path, HISTORY_COLUMNS, orders, limit=limit, before_seq=before_seq)
+
+
+def read_page(
+    path: Path,
+    selected: Sequence[str],
+    shape: Callable[[sqlite3.Connection, list[tuple[Any, ...]]], T],
+    *,
+    limit: int,
+    before_seq: int | None,
+) -> T:
+    """One page of the orders table, newest first, read on a read-only connection of its own.
+
+    The desk reads its history in a worker thread while the engine writes on the loop's
+    connection; a problem is a `StorageUnavailable` that names the file. `shape` turns the page's
+    rows into what the caller keeps (orders, or columns) while the connection is still open.
+    """
     where = " WHERE seq < ?" if before_seq is not None else ""
-    sql = f"SELECT {', '.join(HISTORY_COLUMNS)} FROM orders{where} ORDER BY seq DESC LIMIT ?"
+    sql = f"SELECT {', '.join(selected)} FROM orders{where} ORDER BY seq DESC LIMIT ?"
     parameters = (before_seq, limit) if before_seq is not None else (limit,)
     try:
         connection = sqlite3.connect(f"file:{quote(str(path.resolve()))}?mode=ro", uri=True, timeout=_BUSY_TIMEOUT_S)
     except sqlite3.Error as error:
         raise StorageUnavailable(f"cannot read database {path}: {error}") from error
     try:
-        found = [order_from_stored_text(row) for row in connection.execute(sql, parameters)]
-        return with_limit_terms_sqlite(connection, found)  # a waiting limit order is listed with its limit
+        return shape(connection, connection.execute(sql, parameters).fetchall())
     except sqlite3.Error as error:
         problem = permanent_problem(error, f"sqlite:///{path}")
         raise StorageUnavailable(problem or f"cannot read database {path}: {error}") from error
