@@ -94,4 +94,8 @@ def test_a_two_hop_timeline_gives_amounts_at_their_tokens_decimals(desk: Desk) -
         assert not re.search(r"\d\.\d{5,} [A-Z]", note), note  # no token has more than 4 places
     tips = [dialog.timeline.item(row, 3).toolTip() for row in range(dialog.timeline.rowCount())]
     assert any(re.search(r"\d\.\d{3,} USDC", tip) for tip in tips), "the log's own figures stay in the tooltip"
+    attempt = dialog.attempt_table
+    headers = [attempt.horizontalHeaderItem(column).text() for column in range(attempt.columnCount())]
+    quoted = attempt.item(0, headers.index("Route quote")).text()
+    assert quoted == dialog.facts["Sent at"].text().split()[0], "the attempt was quoted the two-hop route's price"
     dialog.close()

@@ -101,9 +101,10 @@ def _decimal(value: Any) -> Decimal | None:
 
 
 def _chosen_quote(decision: dict[str, Any]) -> dict[str, Any] | None:
-    split = decision.get("split")
-    if isinstance(split, dict):
-        return split  # a split across both venues: its average is what the attempt was quoted
+    for route in ("split", "twoHop"):  # a split or two hops: the route's average is what the attempt was quoted
+        chosen = decision.get(route)
+        if isinstance(chosen, dict):
+            return chosen
     return next((quote for quote in decision["quotes"] if quote["venue"] == decision["chosen"]), None)
 
 
