@@ -51,12 +51,25 @@ def utc_now() -> datetime:
     return datetime.now(UTC)
 
 
+_last_formatted: list[tuple[datetime, str]] = [(datetime.min.replace(tzinfo=UTC), "")]
+
+
 def format_timestamp(moment: datetime) -> str:
-    """ISO 8601 UTC with milliseconds and `Z`, the one timestamp shape of the contract."""
+    """ISO 8601 UTC with milliseconds and `Z`, the one timestamp shape of the contract.
+
+    On the hot path: one state change formats its moment for its row, its log lines and its
+    message, so the last moment's text is kept and handed out again.
+    """
+    last, text = _last_formatted[0]
+    if moment == last:  # the same instant has the same UTC text (naive never equals aware)
+        return text
+    given = moment
     if moment.tzinfo is not UTC:
         moment = moment.astimezone(UTC)
-    # `isoformat` is C and truncates to milliseconds, as the contract's shape wants; it is on the hot path.
-    return moment.isoformat(timespec="milliseconds")[:23] + "Z"
+    # `isoformat` is C and truncates to milliseconds, as the contract's shape wants.
+    text = moment.isoformat(timespec="milliseconds")[:23] + "Z"
+    _last_formatted[0] = (given, text)
+    return text
 
 
 def parse_timestamp(text: str) -> datetime:

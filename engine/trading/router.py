@@ -41,6 +41,8 @@ _RETRY_MARKET_S = 6.0
 # Indicative decisions kept for the first attempts still to route (time scale 0): a burst of this
 # many orders submitted at once routes on them, a larger one recomputes the oldest.
 _INDICATED_MAX = 16384
+# Pool prices kept (by pair, venue, market time): far more than one burst of orders reads at once.
+_POOLS_MAX = 4096
 
 __all__ = ["FEES", "Execution", "LimitMissed", "MockDexRouter", "Quote", "Router", "RoutingDecision", "SwapFailed"]
 
@@ -134,10 +136,20 @@ class MockDexRouter:
         # quote was made for (order n at n × STEP_S), so that decision is kept until it routes:
         # quoting is the costliest step of an attempt, and it is a pure function of these inputs.
         self._indicated: dict[_DecisionKey, RoutingDecision] = {}
+        # Pool prices of recent moments: one order's quotes (both venues, a split's candidate
+        # sizes, two hops' legs, its landing) read each pool at the same moment several times.
+        self._pools: dict[tuple[str, Venue, float], Decimal] = {}
         self.two_hop = TwoHopQuoter(catalog, FEES, self._pool)
 
     def _pool(self, spec: PairSpec, venue: Venue, at: float) -> Decimal:
-        return Decimal(repr(self.market.pool_price(spec, venue, at)))
+        """The venue's pool price at `at` as a Decimal; a pure function of its inputs, so kept a while."""
+        key = (spec.pair, venue, at)
+        pool = self._pools.get(key)
+        if pool is None:
+            if len(self._pools) >= _POOLS_MAX:
+                self._pools.clear()
+            pool = self._pools[key] = Decimal(repr(self.market.pool_price(spec, venue, at)))
+        return pool
 
     def _draws(self, order_seq: int, attempt: int, purpose: str, trigger: float | None = None) -> Draws:
         # A limit order that went back to waiting counts its attempts afresh when it triggers
@@ -161,7 +173,7 @@ class MockDexRouter:
         impact = size / (depth - size) if direction is Direction.BUY else size / (depth + size)
         fee = FEES[venue]
         places = Decimal(1).scaleb(-spec.price_decimals)
-        pool = Decimal(repr(self.market.pool_price(spec, venue, at)))
+        pool = self._pool(spec, venue, at)
         impact_dec = Decimal(repr(impact)).quantize(Decimal("0.000001"), ROUND_HALF_EVEN)
         tolerance = self.settings.slippage_tolerance if slippage is None else slippage
         if direction is Direction.BUY:
