@@ -11,7 +11,6 @@ from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import (
     QDialog,
-    QGridLayout,
     QHBoxLayout,
     QLabel,
     QPushButton,
@@ -20,26 +19,20 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from engine.model.domain import Direction, Order, OrderStatus, OrderType
+from engine.model.domain import Order, OrderStatus
 from engine.model.execution_figures import (
-    notional,
-    order_fee,
-    order_slippage_bps,
-    sent_price,
     slippage_bps,
     slippage_words,
 )
 from engine.model.outcomes import Outcome, is_neutral_end, outcome
 from engine.trading.pairs import PairCatalog
-from ui.dialogs.detail_quotes import QuotesPanel, token_amount
+from ui.dialogs.detail_facts import OrderFacts
+from ui.dialogs.detail_quotes import QuotesPanel
 from ui.dialogs.order_story import attempts, state_spans
 from ui.formatting import (
     PairFormats,
     clock_time,
     duration,
-    group_decimal,
-    impact_text,
-    local_timestamp,
     seconds_between,
 )
 from ui.tables import cell, read_only_table, section_title
@@ -55,24 +48,6 @@ from ui.theme import (
 
 CANCELLABLE = (OrderStatus.PENDING, OrderStatus.ROUTING, OrderStatus.BUILDING)
 CANCELLED_NOTE = "Cancelled: no swap was sent"
-# The facts shown two to a row, then those that get a whole line (the error wraps, the hash is never elided).
-PAIRED_FACTS = (
-    "Order id",
-    "Type",
-    "Limit price",
-    "Expires at",
-    "Bound",
-    "Venue",
-    "Execution price",
-    "Sent at",
-    "Slippage",
-    "Attempts",
-    "Notional",
-    "Fee",
-    "Created",
-    "Updated",
-)
-WHOLE_LINE_FACTS = ("Error", "Tx hash")
 
 
 def default_size(widget: QWidget) -> tuple[int, int]:
@@ -103,7 +78,8 @@ class OrderDetail(QDialog):
 
         layout = QVBoxLayout(self)
         layout.addLayout(self._header())
-        layout.addLayout(self._facts_grid())
+        self.fact_grid = self._facts_grid()
+        layout.addLayout(self.fact_grid)
         self._tables(layout)
         self._tick = QTimer(self)
         self._tick.setInterval(500)
@@ -139,37 +115,9 @@ class OrderDetail(QDialog):
         top.addWidget(self.cancel_button)
         return top
 
-    def _facts_grid(self) -> QGridLayout:
-        """The order's facts two to a row; the error and the full hash get a line each."""
-        self.facts: dict[str, QLabel] = {}
-        grid = QGridLayout()
-        grid.setHorizontalSpacing(14)
-        for number, name in enumerate([*PAIRED_FACTS, *WHOLE_LINE_FACTS]):
-            caption = QLabel(name)
-            caption.setStyleSheet(f"color: {MUTED_TEXT.name()};")
-            value = QLabel()
-            value.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-            value.setFont(monospace_font())
-            value.setWordWrap(name == "Error")
-            self.facts[name] = value
-            if number < len(PAIRED_FACTS):
-                row, pair_column = divmod(number, 2)
-                grid.addWidget(caption, row, pair_column * 3)
-                grid.addWidget(value, row, pair_column * 3 + 1)
-            else:  # long values get a whole line: the full hash, never an elided one
-                row = len(PAIRED_FACTS) // 2 + number - len(PAIRED_FACTS)
-                grid.addWidget(caption, row, 0)
-                grid.addWidget(value, row, 1, 1, 4)
-        self.copy_hash = QPushButton("Copy")
-        self.copy_hash.setToolTip("Copy the full transaction hash")
-        self.copy_hash.clicked.connect(self._copy_hash)
-        self.copy_id = QPushButton("Copy")
-        self.copy_id.setToolTip("Copy the full order id")
-        self.copy_id.clicked.connect(lambda: QGuiApplication.clipboard().setText(self.order.id))
-        grid.addWidget(self.copy_id, 0, 2)
-        grid.addWidget(self.copy_hash, len(PAIRED_FACTS) // 2 + 1, 5)
-        grid.setColumnStretch(1, 1)
-        grid.setColumnStretch(4, 1)
+    def _facts_grid(self) -> OrderFacts:
+        grid = OrderFacts(self._formats, lambda: QGuiApplication.clipboard().setText(self.order.id), self._copy_hash)
+        self.facts, self.copy_hash, self.copy_id = grid.values, grid.copy_hash, grid.copy_id
         return grid
 
     def _tables(self, layout: QVBoxLayout) -> None:
@@ -235,66 +183,8 @@ class OrderDetail(QDialog):
         self.status_chip.setStyleSheet(
             f"background:{color}; color:white; font-weight:700; border-radius:10px; padding:3px 12px;"
         )
-        quote_token = spec.quote if spec else ""
-        self.facts["Order id"].setText(order.id)
-        self._render_terms(quote_token)
-        legs = order.route.legs if order.route is not None else ()
-        hops = order.route.hops if order.route is not None else ()
-        if hops:  # two hops: each venue in the order the tokens flow, with what went in and came out
-            self.facts["Venue"].setText(
-                formats.amounts_in(  # each amount at its token's decimals (the route's 12 are in the log)
-                    " then ".join(
-                        f"{hop.venue} {token_amount(hop.amount_in)} {hop.token_in} → "
-                        f"{token_amount(hop.amount_out)} {hop.token_out}"
-                        for hop in hops
-                    )
-                )
-            )
-            self.facts["Venue"].setToolTip(
-                "\n".join(
-                    f"{hop.pair} on {hop.venue}: price {hop.price}, fee {hop.fee}, "
-                    f"impact {impact_text(hop.price_impact)} ({'as landed' if hop.executed else 'as quoted'})"
-                    for hop in hops
-                )
-            )
-        elif legs:  # a split: each venue's part, at its executed price once landed (else its quote)
-            self.facts["Venue"].setText(
-                " + ".join(
-                    f"{leg.venue} {formats.amount(order.pair, leg.amount)}"
-                    f" at {formats.price(order.pair, leg.executed_price or leg.quoted_price)}"
-                    for leg in legs
-                )
-            )
-        else:
-            self.facts["Venue"].setText(str(order.dex) if order.dex else "—")
-        executed = order.execution_price if order.tx_hash else None
-        # Slippage has one definition everywhere: against the price the order was sent at (its
-        # quote, or its limit), which is what its bound is built on (engine/model/execution_figures.py).
-        sent = sent_price(order)
-        price = formats.price(order.pair, executed)
-        self.facts["Execution price"].setText(f"{price} {quote_token}" if price else "—")
-        sent_text = formats.price(order.pair, sent)
-        self.facts["Sent at"].setText(f"{sent_text} {quote_token}" if sent_text else "—")
-        self.facts["Sent at"].setToolTip("The price the order was sent at: the quote it was sent from, or its limit")
-        slip = order_slippage_bps(order) if executed is not None else None
-        self.facts["Slippage"].setText(slippage_words(slip) or "—")
-        self.facts["Slippage"].setToolTip("Executed against the price it was sent at; the same number as the CSV")
-        self.facts["Slippage"].setStyleSheet(
-            f"color: {ERROR_TEXT.name()};" if slip and slip > 0 else f"color: {WINNER_TEXT.name()};" if slip else ""
-        )
-        moved = notional(order.amount, executed)
-        fee = order_fee(order) if moved is not None else None
-        self.facts["Notional"].setText(f"{group_decimal(moved, 2)} {quote_token}" if moved is not None else "—")
-        self.facts["Fee"].setText(f"{group_decimal(fee, 4)} {quote_token}" if fee is not None else "—")
-        self.facts["Tx hash"].setText(order.tx_hash or "—")
-        self.facts["Tx hash"].setToolTip(order.tx_hash or "")
+        self.fact_grid.show(order, spec.quote if spec else "")
         self._render_cancel()
-        self.copy_hash.setEnabled(bool(order.tx_hash))
-        self.facts["Attempts"].setText(str(order.attempts))
-        self.facts["Error"].setText(order.error or "—")
-        self.facts["Error"].setStyleSheet(f"color: {ERROR_TEXT.name()};" if order.error and not neutral else "")
-        self.facts["Created"].setText(local_timestamp(order.created_at))
-        self.facts["Updated"].setText(local_timestamp(order.updated_at))
         self._render_timeline()
         self._render_attempts()
         self._render_log()
@@ -302,28 +192,6 @@ class OrderDetail(QDialog):
             self._tick.stop()
         elif not self._tick.isActive():
             self._tick.start()
-
-    def _render_terms(self, quote_token: str) -> None:
-        """What the trader agreed to: the order's type, its limit and expiry, and the worst price it accepts."""
-        order, formats = self.order, self._formats
-        terms = order.terms
-        limit = terms.limit_price
-        self.facts["Type"].setText("limit" if terms.type is OrderType.LIMIT else "market")
-        limit_text = formats.price(order.pair, limit)
-        self.facts["Limit price"].setText(f"{limit_text} {quote_token}" if limit_text else "—")
-        self.facts["Expires at"].setText(local_timestamp(terms.expires_at) if terms.expires_at else "—")
-        bound = terms.price_bound
-        if bound is None:
-            self.facts["Bound"].setText("—")
-            self.facts["Bound"].setToolTip("")
-            return
-        word = "pays at most" if order.direction is Direction.BUY else "receives at least"
-        self.facts["Bound"].setText(f"{word} {formats.price(order.pair, bound)} {quote_token}")
-        self.facts["Bound"].setToolTip(
-            "The worst execution price this order accepts: its limit"
-            if terms.type is OrderType.LIMIT
-            else "The worst execution price this order accepts: the quote it was sent from, widened by its slippage"
-        )
 
     def _render_timeline(self) -> None:
         spans = state_spans(self.order)
