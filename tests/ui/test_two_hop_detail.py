@@ -26,4 +26,7 @@ def test_a_two_hop_orders_detail_view_gives_each_hop_and_why(desk: Desk) -> None
     assert "on RAY-USDC at" in verdict
     assert "bps" in verdict
     assert dialog.facts["Execution price"].text().endswith(" RAY")
+    # The attempt's venue names both hops' venues as they trade, like the facts above, not one of them.
+    hop_venues = [part.split(" ", 1)[0] for part in venue.split(" then ")]
+    assert dialog.attempt_table.item(0, 2).text() == " then ".join(hop_venues)
     dialog.close()

@@ -70,9 +70,13 @@ def _read_into(story: AttemptStory, entry: LogEntry) -> None:
     kind = entry.kind
     if kind == LogKind.ROUTE_CHOSEN:
         story.decision = data
-        split = data.get("split")
+        split, two_hop = data.get("split"), data.get("twoHop")
         legs = split.get("legs", []) if isinstance(split, dict) else []
-        story.venue = " + ".join(str(leg["venue"]) for leg in legs) if legs else str(data["chosen"])
+        hops = two_hop.get("hops", []) if isinstance(two_hop, dict) else []
+        if hops:  # the venues in the order the tokens flow through them
+            story.venue = " then ".join(str(hop["venue"]) for hop in hops)
+        else:
+            story.venue = " + ".join(str(leg["venue"]) for leg in legs) if legs else str(data["chosen"])
     elif kind == LogKind.BUILT and story.decision is not None:
         chosen = _chosen_quote(story.decision)
         story.quoted_price = _decimal(chosen.get("effectivePrice")) if chosen else None
