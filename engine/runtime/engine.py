@@ -231,7 +231,7 @@ class Engine(EngineReads, EngineWaits):
             if order.is_waiting_limit and remote is None:
                 self._track(order)  # the limit book watches this very snapshot
             else:
-                self._active.track_queued(order.id)  # read back when it starts: memory follows what is in flight
+                self._active.track_queued(order)  # whole, or its id alone in a long line (read back as it starts)
             self.hub.publish(OrderUpdate(update_message(order), order, order.logs))
             if remote is None:
                 self._dispatch(order)
