@@ -41,6 +41,7 @@ from PySide6.QtCore import (
 
 from engine.model.domain import Order, OrderStatus
 from engine.trading.pairs import PairCatalog
+from ui.board.arrangement import arranged_slots
 from ui.board.cells import RowCells
 from ui.board.columns import COLUMNS, Column, ColumnSpec, copy_text, elapsed_seconds
 from ui.board.context import BoardContext
@@ -414,21 +415,9 @@ class BoardModel(QAbstractTableModel):
 
     def _arranged_slots(self) -> list[int] | None:
         """Slots in display order for the current sort and filter, or None for the natural order."""
-        if self._natural_sort and not self._filter.is_filtering:
-            return None
-        live = np.frombuffer(self._live, dtype=np.int64)[::-1]
-        natural = np.concatenate((live, np.frombuffer(self._history, dtype=np.int64)))
-        del live  # a view of the array: released before the array may grow again
-        if self._filter.is_filtering:
-            natural = np.array(self._filter.select(natural, self._keys), dtype=np.int64)
-        if self._natural_sort:
-            return natural.tolist()  # type: ignore[no-any-return]
-        if self._sort_descending:  # a stable sort of the natural order keeps ties newest first
-            keys = self._keys.of(self._sort_column, natural)
-            return natural[np.argsort(-keys, kind="stable")].tolist()  # type: ignore[no-any-return]
-        oldest_first = natural[::-1]  # ascending: ties oldest first
-        keys = self._keys.of(self._sort_column, oldest_first)
-        return oldest_first[np.argsort(keys, kind="stable")].tolist()  # type: ignore[no-any-return]
+        return arranged_slots(
+            self._live, self._history, self._filter, self._keys, self._sort_column, self._sort_descending
+        )
 
     def _schedule_relayout(self) -> None:
         if not self._relayout_timer.isActive():
