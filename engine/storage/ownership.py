@@ -88,8 +88,22 @@ async def claim(store: OrderStore, *, now: datetime, until: datetime) -> list[Or
     process on the file). Owners are compared, not times; the renewal here covers them again.
     """
 
+    theirs = or_(orders.c.owner.is_(None), (orders.c.owner != store.owner_id) & ~_owner_alive(now))
+
+    async def anything(connection: AsyncConnection) -> bool:
+        return (
+            await connection.execute(select(orders.c.id).where(orders.c.status.in_(_ACTIVE), theirs).limit(1))
+        ).first() is not None
+
+    # Looked for first, in a read: the claim's UPDATE scans every unfinished order, and on SQLite it
+    # holds the file's write lock while it does. With 100,000 of its own orders queued, a run's own
+    # take-over round every half lease held the lock past the group commit's 2 s busy wait ("database
+    # is locked", retried) though no other process used the file. Usually nothing is abandoned.
+    if not await store.transaction(anything):
+        await renew(store, until)
+        return []
+
     async def work(connection: AsyncConnection) -> list[Order]:
-        theirs = or_(orders.c.owner.is_(None), (orders.c.owner != store.owner_id) & ~_owner_alive(now))
         claimed = await connection.execute(
             update(orders)
             .where(orders.c.status.in_(_ACTIVE), theirs)
