@@ -33,10 +33,11 @@ _DRIVER_DISCONNECTS = frozenset({"InterfaceError", "PostgresConnectionError"})
 
 
 class KeptConnection:
-    def __init__(self, engine: AsyncEngine) -> None:
+    def __init__(self, engine: AsyncEngine, turn: asyncio.Lock | None = None) -> None:
+        """`turn`, shared by kept connections whose transactions must never overlap (SQLite's writers)."""
         self.engine = engine
         self._connection: AsyncConnection | None = None
-        self._turn = asyncio.Lock()
+        self._turn = turn or asyncio.Lock()
 
     async def run(self, work: Callable[..., Awaitable[T]], *args: Any) -> T:
         """`work(connection, *args)` in one transaction on the kept connection."""

@@ -58,9 +58,14 @@ class OrderStore(StoreReads):
         self.engine = engine_for(url)
         self.dialect = self.engine.dialect.name
         self._group = GroupCommit(self._write)
-        self._writer = KeptConnection(self.engine)  # the group commit's
-        self._serial = KeptConnection(self.engine)  # run_serially's
-        self._intake = KeptConnection(self.engine)  # new orders' own lane (intake.py)
+        # SQLite has one writer at a time per file: this process's writers take turns here rather
+        # than in SQLite's busy wait, whose 2 s ran out under load when an intake batch's transaction
+        # was stretched by a busy loop ("database is locked" from a lone `run`). PostgreSQL writes
+        # rows, not the file: there the lanes stay apart, so new orders never wait behind the group commit.
+        turn = asyncio.Lock() if self.dialect == "sqlite" else None
+        self._writer = KeptConnection(self.engine, turn)  # the group commit's
+        self._serial = KeptConnection(self.engine, turn)  # run_serially's
+        self._intake = KeptConnection(self.engine, turn)  # new orders' own lane (intake.py)
         self._in_flight = 0
         self.retries = 0  # transactions retried through a lock or a lost connection, for diagnostics
         self.last_error: str | None = None
