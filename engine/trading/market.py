@@ -131,6 +131,7 @@ class Market:
         self._walks: dict[str, list[tuple[_Noise, float, float]]] = {}
         self._spreads: dict[tuple[str, str], list[tuple[_Noise, float]]] = {}
         self._recent: dict[tuple[str, float], float] = {}
+        self._recent_wander: dict[tuple[str, str, float], float] = {}
         self._anchor_time = 0.0
         self._anchor_clock: float | None = None
         self._anchor_scale = clock.time_scale
@@ -207,14 +208,25 @@ class Market:
         return VENUE_GAP_MAX * math.tanh(0.9 * self._wander(spec.pair, "gap", _GAP_PERIODS, at))
 
     def _wander(self, name: str, part: str, periods: tuple[float, ...], at: float) -> float:
-        """Smooth noise of about unit variance, made of one octave per period."""
+        """Smooth noise of about unit variance, made of one octave per period.
+
+        Kept for the moment like token prices: both venues of a pair share its gap, and every pair
+        with a token (a two-hop check prices several at one moment) shares that token's centre."""
+        moment = (name, part, at)
+        cached = self._recent_wander.get(moment)
+        if cached is not None:
+            return cached
+        if len(self._recent_wander) > _RECENT_MAX:
+            self._recent_wander.clear()
         key = (name, part)
         octaves = self._spreads.get(key)
         if octaves is None:
             base = _stable_hash(f"{self.seed}:{name}:{part}:spread")
             octaves = [(_Noise(_mix(base + index)), period) for index, period in enumerate(periods)]
             self._spreads[key] = octaves
-        return sum(noise.at(at / period) for noise, period in octaves) / math.sqrt(len(octaves))
+        value = sum(noise.at(at / period) for noise, period in octaves) / math.sqrt(len(octaves))
+        self._recent_wander[moment] = value
+        return value
 
     def pool_price(self, spec: PairSpec, venue: Venue, at: float) -> float:
         return self.reference(spec, at) * self.spread(spec, venue, at)
