@@ -127,7 +127,7 @@ class ClusterWorker:
             lease_s=config.lease_s,
             lease_until=self._lease_until,
         )
-        self.transport = JobTransport(self.store, self.worker_id)
+        self.transport = JobTransport(self.store, self.worker_id, self.mirror)
         # The runner the in-process engine uses too; only its plugs are the cluster's.
         self.runner = OrderRunner(
             self.transitions,
