@@ -66,6 +66,10 @@ LEFT JOIN LATERAL (
 """
 
 
+# $1 order id, $2 owner, $3 unfinished states.
+RELEASE_SQL = "UPDATE orders SET owner = NULL WHERE id = $1 AND owner = $2 AND status = ANY($3::text[])"
+
+
 def _decimal(value: Decimal | None) -> Decimal | None:
     """As `schema.ExactDecimal` reads NUMERIC: the same digits SQLAlchemy's reads give."""
     return None if value is None else Decimal(format_decimal(value))
@@ -114,3 +118,16 @@ async def claim_on_driver(
     except asyncpg.PostgresError as error:
         raise DBAPIError(CLAIM_SQL, None, error) from error
     return {row["id"]: (order_from_row(order_row(row), _logs(row)), bool(row["claimed"])) for row in rows}
+
+
+async def release_on_driver(driver: Any, order_id: str, owner: str) -> bool:
+    """Give up one unfinished order this owner holds, one statement (a worker does it before each delayed turn)."""
+    import asyncpg
+
+    try:
+        status: str = await driver.execute(RELEASE_SQL, order_id, owner, _ACTIVE)
+    except (OSError, asyncpg.PostgresConnectionError, asyncpg.InterfaceError, asyncpg.InternalClientError) as error:
+        raise OperationalError(RELEASE_SQL, None, error, connection_invalidated=True) from error
+    except asyncpg.PostgresError as error:
+        raise DBAPIError(RELEASE_SQL, None, error) from error
+    return status != "UPDATE 0"

@@ -30,7 +30,7 @@ from engine.model.lifecycle import CANCELLABLE, check_transition
 from engine.model.log_kinds import LogKind
 from engine.storage import account_store, change_feed
 from engine.storage.change_feed import FeedCursor
-from engine.storage.fast_claims import claim_on_driver
+from engine.storage.fast_claims import claim_on_driver, release_on_driver
 from engine.storage.rows import log_from_row, log_rows, order_from_row
 from engine.storage.schema import order_logs, orders, owners
 from engine.storage.store import OrderStore
@@ -237,6 +237,16 @@ async def release_one(store: OrderStore, order_id: str) -> bool:
     sleeping in it; holding the order meanwhile would leave the worker that gets the job waiting
     on this one's lease, renewed for as long as it lives.
     """
+
+    if store.dialect == "postgresql":
+        # One statement on the kept connection the claims use: no pool checkout, no transaction of its own.
+
+        async def on_driver(connection: AsyncConnection) -> bool:
+            driver = (await connection.get_raw_connection()).driver_connection
+            return await release_on_driver(driver, order_id, store.owner_id)
+
+        done: bool = await store.run_serially(on_driver)
+        return done
 
     async def work(connection: AsyncConnection) -> bool:
         result = await connection.execute(

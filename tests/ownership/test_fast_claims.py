@@ -82,6 +82,12 @@ async def test_the_one_statement_claim_takes_what_the_rule_allows_and_reads_orde
             later = now + timedelta(seconds=60)
             taken = await ownership.claim_many(worker, [held.id], now=later, until=later + timedelta(seconds=30))
             assert taken[held.id].claimed
+            # Given up before a delayed turn (one statement too): free for a live competitor at once.
+            assert await ownership.release_one(worker, free.id)
+            assert not await ownership.release_one(worker, free.id)
+            assert not await ownership.release_one(worker, ended.id)
+            theirs = await ownership.claim_many(other, [free.id], now=now, until=now + timedelta(seconds=30))
+            assert theirs[free.id].claimed
         finally:
             for store in (worker, other, reader):
                 await store.close()
