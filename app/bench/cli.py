@@ -59,7 +59,19 @@ def add_bench_commands(
             )
         if name == "cluster":
             child.add_argument(
-                "--workers", type=int, default=4, metavar="N", help="measure 1, 2, 4 … up to N workers (default 4)"
+                "--workers",
+                type=int,
+                nargs="+",
+                default=[4],
+                metavar="N",
+                help="one N: measure 1, 2, 4 … up to N workers (default 4); several: exactly those counts",
+            )
+            child.add_argument(
+                "--cpu-quota",
+                type=float,
+                metavar="Q",
+                help="hold each worker to Q of one core (a cgroup CPU quota of its own; needs root), "
+                "so the servers keep the rest and N workers ÷ 1 shows the design's scaling",
             )
         if name == "spec":
             child.add_argument(

@@ -13,6 +13,10 @@ drain delay.)
 and queues every order, then hears each one end on Redis. A last run with the limit on reports
 the most attempt starts heard in any window. Every run gets its own PostgreSQL schema and its own
 queue name, so a shared Redis is safe.
+
+`--cpu-quota Q` holds each worker to Q of a core in a cgroup of its own (app/bench/cpu_quota.py),
+so that on a machine with few cores the workers behave like small machines and the servers keep
+the rest: `scaling` (N workers' orders/s ÷ one worker's) then measures the design, not the cores.
 """
 
 from __future__ import annotations
@@ -33,6 +37,7 @@ from typing import Any
 
 from redis.asyncio import Redis
 
+from app.bench.cpu_quota import CpuQuota, QuotaUnavailable
 from app.bench.databases import scratch_database
 from app.bench.report import emit
 from app.bench.server_cpu import cpu_s, server_cpu_s, spent
@@ -152,6 +157,7 @@ async def one_run(
     rate_limit: int = 0,
     window_s: float = 60.0,
     end_to_end: bool = True,
+    quota: CpuQuota | None = None,
 ) -> Run:
     assert base.queue_url is not None
     queue_name = f"bench-{uuid.uuid4().hex[:10]}"
@@ -175,6 +181,9 @@ async def one_run(
         with tempfile.TemporaryDirectory(prefix="dexdesk-bench-cluster-") as folder:
             processes = await _start_workers(workers, env, args, Path(folder))
             try:
+                if quota is not None:
+                    for process in processes:
+                        quota.hold(process.pid)
                 if end_to_end:
                     await follower.start()  # a subscriber nobody reads would fill Redis's output buffer
                 requests = random_requests(default_catalog(), orders, seed=workers)
@@ -194,6 +203,8 @@ async def one_run(
                 server_cpu = spent(servers_before, server_cpu_s())
             finally:
                 await _stop_workers(processes)
+                if quota is not None:
+                    quota.close()
                 await follower.close()
                 await producer.close()
         unfinished = await unfinished_ids(store)
@@ -227,7 +238,11 @@ def most_in_window(times: list[float], window_s: float) -> int:
     return best
 
 
-def worker_counts(most: int) -> list[int]:
+def worker_counts(asked: list[int]) -> list[int]:
+    """One count N: 1, 2, 4 … up to N; several: exactly those, smallest first."""
+    if len(asked) > 1:
+        return sorted(set(asked))
+    most = asked[0]
     counts = [1]
     while counts[-1] * 2 <= most:
         counts.append(counts[-1] * 2)
@@ -244,22 +259,32 @@ async def bench(args: argparse.Namespace) -> dict[str, Any]:
     if not settings.db_url or not settings.db_url.startswith("postgresql"):
         raise SystemExit("dexdesk bench cluster: needs --db postgresql://… (cluster mode needs a server database)")
     counts = worker_counts(args.workers)
-    runs = [await one_run(settings, settings.db_url, count, args.orders, end_to_end=False) for count in counts]
-    whole = [await one_run(settings, settings.db_url, count, args.orders) for count in counts]
+    quota: CpuQuota | None = args.quota
+    db = settings.db_url
+    runs = [await one_run(settings, db, count, args.orders, end_to_end=False, quota=quota) for count in counts]
+    whole = [await one_run(settings, db, count, args.orders, quota=quota) for count in counts]
     # Enough orders to fill the window twice, so the limit has something to hold back.
     limited_orders = min(LIMITED_ORDERS, max(2 * LIMIT, args.orders))
     limited = await one_run(
-        settings, settings.db_url, min(2, args.workers), limited_orders, rate_limit=LIMIT, window_s=WINDOW_S
+        settings, db, min(2, max(counts)), limited_orders, rate_limit=LIMIT, window_s=WINDOW_S, quota=quota
     )
     per_s = {str(run.workers): run.orders / run.wall_s for run in runs}
     whole_per_s = {str(run.workers): run.orders / run.wall_s for run in whole}
     return {
         "workers": [run.workers for run in runs],
         "orders": args.orders,
+        # Each worker's cgroup CPU quota, in cores (None: unlimited), and the cgroup version used.
+        "cpu_quota": quota.share if quota is not None else None,
+        "cgroup": quota.version if quota is not None else None,
         "orders_per_s": per_s,
-        "speedup_2_vs_1": per_s["2"] / per_s["1"] if "2" in per_s else None,
+        "speedup_2_vs_1": per_s["2"] / per_s["1"] if "2" in per_s and "1" in per_s else None,
+        # N workers' orders/s ÷ one worker's, for every N measured (with a quota: the design's scaling).
+        "scaling": _scaling(per_s),
         "orders_per_s_end_to_end": whole_per_s,
-        "speedup_2_vs_1_end_to_end": whole_per_s["2"] / whole_per_s["1"] if "2" in whole_per_s else None,
+        "speedup_2_vs_1_end_to_end": whole_per_s["2"] / whole_per_s["1"]
+        if "2" in whole_per_s and "1" in whole_per_s
+        else None,
+        "scaling_end_to_end": _scaling(whole_per_s),
         # CPU ms per order of each worker process and of the producer (the bench's own process):
         # what bounds a run on a shared 2-core machine, where orders/s also measures the neighbours.
         "worker_cpu_ms_per_order": {
@@ -282,21 +307,51 @@ async def bench(args: argparse.Namespace) -> dict[str, Any]:
     }
 
 
+def _scaling(per_s: dict[str, float]) -> dict[str, float]:
+    if "1" not in per_s:
+        return {}
+    return {workers: round(rate / per_s["1"], 3) for workers, rate in per_s.items() if workers != "1"}
+
+
 def main(args: argparse.Namespace) -> int:
-    if args.workers < 1:
+    if min(args.workers) < 1:
         raise SystemExit("dexdesk bench: --workers must be at least 1")
-    result = asyncio.run(bench(args))
+    args.quota = None
+    if args.cpu_quota is not None:
+        if not 0 < args.cpu_quota <= (os.cpu_count() or 1):
+            print(
+                f"dexdesk bench cluster: --cpu-quota must be above 0 and at most {os.cpu_count()} cores",
+                file=sys.stderr,
+            )
+            return 2
+        try:
+            args.quota = CpuQuota(args.cpu_quota).open()
+        except QuotaUnavailable as error:
+            print(
+                f"dexdesk bench cluster: --cpu-quota needs a writable cgroup CPU controller: {error}", file=sys.stderr
+            )
+            return 2
+    try:
+        result = asyncio.run(bench(args))
+    finally:
+        if args.quota is not None:
+            args.quota.close()
     rows = [
         (f"orders/s, {workers} worker(s), backlog", f"{rate:,.1f}") for workers, rate in result["orders_per_s"].items()
     ]
-    if result["speedup_2_vs_1"] is not None:
-        rows.append(("2 workers ÷ 1 worker, backlog", f"{result['speedup_2_vs_1']:.2f}×"))
+    if result["cpu_quota"] is not None:
+        rows.insert(0, ("CPU quota per worker (cgroup " + result["cgroup"] + ")", f"{result['cpu_quota']:g} core"))
+    rows += [
+        (f"{workers} workers ÷ 1 worker, backlog", f"{ratio:.2f}×") for workers, ratio in result["scaling"].items()
+    ]
     rows += [
         (f"orders/s, {workers} worker(s), end to end", f"{rate:,.1f}")
         for workers, rate in result["orders_per_s_end_to_end"].items()
     ]
-    if result["speedup_2_vs_1_end_to_end"] is not None:
-        rows.append(("2 workers ÷ 1 worker, end to end", f"{result['speedup_2_vs_1_end_to_end']:.2f}×"))
+    rows += [
+        (f"{workers} workers ÷ 1 worker, end to end", f"{ratio:.2f}×")
+        for workers, ratio in result["scaling_end_to_end"].items()
+    ]
     for workers, per_worker in result["worker_cpu_ms_per_order"].items():
         cpu = " + ".join(f"{ms:.2f}" for ms in per_worker)
         rows.append(

@@ -32,6 +32,7 @@ from redis.asyncio.connection import parse_url
 from redis.exceptions import RedisError
 
 from engine.cluster.config import DRAIN_DELAY_S, ClusterConfig, ClusterUnavailable, refuse_unshared_database
+from engine.cluster.fetching_worker import FetchingWorker
 from engine.cluster.job_transport import JobTransport, job_turn
 from engine.cluster.limit_turns import LimitTurns
 from engine.cluster.limiter import ClusterRateLimiter, RedisWindowGate
@@ -126,7 +127,7 @@ class ClusterWorker:
             lease_s=config.lease_s,
             lease_until=self._lease_until,
         )
-        self.transport = JobTransport(self.store, self.worker_id)
+        self.transport = JobTransport(self.store, self.worker_id, self.mirror)
         # The runner the in-process engine uses too; only its plugs are the cluster's.
         self.runner = OrderRunner(
             self.transitions,
@@ -158,7 +159,8 @@ class ClusterWorker:
             "name": f"dexdesk-{self.worker_id}",
             **lock_options(self.config.lease_s),
         }
-        self._worker = Worker(self.config.queue_name, self._process, options)
+        # Completes each job and takes the next in one Redis call (bullmq's Worker takes two).
+        self._worker = FetchingWorker(self.config.queue_name, self._process, options)
         self._worker.on("error", lambda error, *_: log.warning("queue: %s", error))
         self._heartbeat = asyncio.create_task(self._beat(), name="dexdesk-worker-heartbeat")
         self._renewal = asyncio.create_task(self._renew(), name="dexdesk-worker-lease")

@@ -117,6 +117,7 @@ class RedisMirror:
         self.repaired = 0
         self.unflushed = 0
         self._detach: Callable[[], None] | None = None
+        self._sent_waiters: dict[str, list[asyncio.Future[None]]] = {}
 
     # -- wiring ---------------------------------------------------------------------------
 
@@ -242,6 +243,39 @@ class RedisMirror:
     async def flushed(self) -> None:
         """Wait until everything queued so far has been written (tests, clean shutdowns)."""
         await self._idle.wait()
+
+    async def sent(self, order_id: str, timeout_s: float) -> bool:
+        """Wait until every update queued for this order has been written to Redis; False after `timeout_s`.
+
+        A cluster worker completes an order's job only once its end is on Redis: completed first,
+        a worker killed in between left the order ended in the database, its job gone (nobody would
+        look at the order again) and its end never published (tests/cluster/test_end_before_ack.py).
+        """
+        if not self._holds(order_id):
+            return True
+        waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._sent_waiters.setdefault(order_id, []).append(waiter)
+        try:
+            await asyncio.wait_for(waiter, timeout_s)
+        except TimeoutError:
+            return False
+        finally:
+            waiters = self._sent_waiters.get(order_id, [])
+            if waiter in waiters:
+                waiters.remove(waiter)
+            if not waiters:
+                self._sent_waiters.pop(order_id, None)
+        return True
+
+    def _holds(self, order_id: str) -> bool:
+        """Whether an update of this order is still to be written."""
+        return order_id in self._queued or order_id in self._unsent or order_id in self._unsent_terminal
+
+    def _wake_sent_waiters(self) -> None:
+        for order_id in [order_id for order_id in self._sent_waiters if not self._holds(order_id)]:
+            for waiter in self._sent_waiters.pop(order_id):
+                if not waiter.done():
+                    waiter.set_result(None)
 
     @property
     def pending(self) -> int:
@@ -445,3 +479,5 @@ class RedisMirror:
             if self._queued[done.order_id] <= 0:
                 del self._queued[done.order_id]
         self.published += len(batch)
+        if self._sent_waiters:
+            self._wake_sent_waiters()

@@ -30,6 +30,7 @@ from engine.model.lifecycle import CANCELLABLE, check_transition
 from engine.model.log_kinds import LogKind
 from engine.storage import account_store, change_feed
 from engine.storage.change_feed import FeedCursor
+from engine.storage.fast_claims import claim_on_driver, release_on_driver
 from engine.storage.rows import log_from_row, log_rows, order_from_row
 from engine.storage.schema import order_logs, orders, owners
 from engine.storage.store import OrderStore
@@ -173,6 +174,8 @@ async def claim_many(
     lease in the same transaction (a caller that renewed it moments ago may skip that).
     """
     wanted = sorted(set(order_ids))
+    if store.dialect == "postgresql":
+        return await _claim_many_postgres(store, wanted, now=now, until=until, renew=renew)
     values = {"ids": wanted, "claimer": store.owner_id, "now": now}
 
     async def work(connection: AsyncConnection) -> dict[str, Claim]:
@@ -200,6 +203,20 @@ async def claim_many(
         }
 
     # A worker's claims come one batch at a time (cluster/claims.py): a kept connection, no pool round trips.
+    result: dict[str, Claim] = await store.run_serially(work)
+    return result
+
+
+async def _claim_many_postgres(
+    store: OrderStore, wanted: list[str], *, now: datetime, until: datetime, renew: bool
+) -> dict[str, Claim]:
+    """`claim_many` on PostgreSQL: one statement on the kept connection's driver (engine/storage/fast_claims.py)."""
+
+    async def work(connection: AsyncConnection) -> dict[str, Claim]:
+        driver = (await connection.get_raw_connection()).driver_connection
+        found = await claim_on_driver(driver, wanted, store.owner_id, now=now, until=until, renew=renew)
+        return {order_id: Claim(*found[order_id]) if order_id in found else Claim(None, False) for order_id in wanted}
+
     result: dict[str, Claim] = await store.run_serially(work)
     return result
 
@@ -234,6 +251,16 @@ async def release_one(store: OrderStore, order_id: str) -> bool:
     sleeping in it; holding the order meanwhile would leave the worker that gets the job waiting
     on this one's lease, renewed for as long as it lives.
     """
+
+    if store.dialect == "postgresql":
+        # One statement on the kept connection the claims use: no pool checkout, no transaction of its own.
+
+        async def on_driver(connection: AsyncConnection) -> bool:
+            driver = (await connection.get_raw_connection()).driver_connection
+            return await release_on_driver(driver, order_id, store.owner_id)
+
+        done: bool = await store.run_serially(on_driver)
+        return done
 
     async def work(connection: AsyncConnection) -> bool:
         result = await connection.execute(

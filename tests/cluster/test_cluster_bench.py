@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from app.bench import cpu_quota
+from app.bench.cpu_quota import CpuQuota, QuotaUnavailable
 from tests.faults.support import DEXDESK, ThrowawayRedis, dexdesk_env
 from tests.services import POSTGRES_ADMIN_URL, require
 
@@ -57,3 +59,56 @@ async def test_bench_cluster_measures_one_and_two_workers_and_loses_nothing(tmp_
     assert result["lost"] == 0
     assert result["executed_twice"] == 0
     assert result["max_starts_per_window"] <= result["rate_limit"]
+
+
+async def test_bench_cluster_with_a_cpu_quota_holds_each_worker_and_removes_its_cgroups(tmp_path: Path) -> None:
+    require("postgres")
+    quota = CpuQuota(0.5)
+    try:
+        quota.open()
+    except QuotaUnavailable as error:
+        pytest.skip(f"no writable cgroup CPU controller here: {error}")
+    before = set(quota._root.iterdir())
+    redis = ThrowawayRedis(tmp_path / "redis")
+    await redis.start()
+    try:
+        process = await asyncio.create_subprocess_exec(
+            DEXDESK,
+            "bench",
+            "cluster",
+            "--workers",
+            "1",
+            "3",
+            "--cpu-quota",
+            "0.5",
+            "--orders",
+            "30",
+            "--db",
+            POSTGRES_ADMIN_URL,
+            "--queue",
+            redis.url,
+            "--json",
+            env=dexdesk_env(tmp_path),
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
+        )
+        out, err = await asyncio.wait_for(process.communicate(), 240)
+    finally:
+        await redis.kill()
+    assert process.returncode == 0, err.decode()
+    result = json.loads(out.decode().strip().splitlines()[-1])
+    assert result["workers"] == [1, 3]
+    assert result["cpu_quota"] == 0.5
+    assert result["cgroup"] == quota.version
+    assert set(result["scaling"]) == set(result["scaling_end_to_end"]) == {"3"}
+    assert result["lost"] == 0
+    assert result["executed_twice"] == 0
+    made = {path for path in set(quota._root.iterdir()) - before if path.name.startswith("dexdesk-bench-")}
+    assert not made, f"cgroups left behind: {made}"
+
+
+def test_no_writable_cgroup_is_one_line_not_a_traceback(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setattr(cpu_quota, "V1_ROOT", tmp_path / "no-cpu")
+    monkeypatch.setattr(cpu_quota, "V2_ROOTS", (tmp_path / "no-cgroup2",))
+    with pytest.raises(QuotaUnavailable, match=r"neither .* is mounted"):
+        CpuQuota(0.25, _root=tmp_path / "no-cpu").open()

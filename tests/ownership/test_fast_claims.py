@@ -1,0 +1,93 @@
+"""A worker's one-statement claim on PostgreSQL (engine/storage/fast_claims.py) works as the SQLAlchemy one did.
+
+The order a claim returns is what the attempt runs from, so every field must come back as
+`store.get` reads it (decimals, UTC timestamps, the route, the log and the terms in it); and it
+must take exactly the orders the rule allows: unowned, its own, or a dead owner's, never a live
+owner's, never an ended one.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from engine.model.domain import LogEntry, Order, OrderStatus, utc_now
+from engine.model.log_kinds import LogKind
+from engine.storage import Change, OrderStore, ownership
+from engine.trading.demo import random_requests
+from engine.trading.pairs import default_catalog
+from tests.conftest import postgres_schema
+
+
+async def _insert(store: OrderStore, count: int, seed: int) -> list[Order]:
+    now = utc_now()
+    fresh = [
+        request.to_order(now).evolve(owner=store.owner_id)
+        for request in random_requests(default_catalog(), count, seed=seed)
+    ]
+    return [order for order, _ in await store.insert(fresh)]
+
+
+async def _change(store: OrderStore, order: Order, status: OrderStatus, **fields: object) -> Order:
+    entry = LogEntry(utc_now(), status, LogKind.ATTEMPT_STARTED, f"now {status}", {"attempt": 1, "price": "1.50"})
+    changed = order.evolve(status=status, version=order.version + 1, logs=(*order.logs, entry), **fields)
+    await store.commit(Change(changed, [entry]))
+    return changed
+
+
+async def test_the_one_statement_claim_takes_what_the_rule_allows_and_reads_orders_as_stored() -> None:
+    async with postgres_schema() as url:
+        worker, other, reader = (OrderStore(url, owner_id=name) for name in ("worker", "other", "reader"))
+        for store in (worker, other, reader):
+            await store.open()
+        try:
+            now = utc_now()
+            free, routed, held, ended = await _insert(reader, 4, seed=3)
+            await ownership.release(reader)  # nobody owns them now
+            mine = await ownership.claim_one(reader, routed.id, now=now, until=now + timedelta(seconds=30))
+            assert mine.claimed
+            assert mine.order is not None
+            await _change(reader, mine.order, OrderStatus.ROUTING, attempts=1)
+            await ownership.release(reader)
+            claim = await ownership.claim_one(other, held.id, now=now, until=now + timedelta(seconds=30))
+            assert claim.claimed  # `other` is alive for 30 s
+            assert claim.order is not None
+            gone = await ownership.claim_one(reader, ended.id, now=now, until=now + timedelta(seconds=30))
+            assert gone.order is not None
+            await _change(reader, gone.order, OrderStatus.FAILED, error="no route")
+
+            expected = {order_id: await reader.get(order_id) for order_id in (free.id, routed.id, held.id, ended.id)}
+            claims = await ownership.claim_many(
+                worker,
+                [free.id, routed.id, held.id, ended.id, "no-such-order"],
+                now=now,
+                until=now + timedelta(seconds=30),
+            )
+
+            assert {order_id for order_id, found in claims.items() if found.claimed} == {free.id, routed.id}
+            assert claims["no-such-order"] == ownership.Claim(None, False)
+            for order_id, stored in expected.items():
+                assert stored is not None
+                read = claims[order_id].order
+                assert read is not None
+                if claims[order_id].claimed:
+                    # The claim made it this worker's, one version on.
+                    stored = stored.evolve(owner="worker", version=stored.version + 1)
+                assert read == stored, order_id
+                assert read.logs == stored.logs
+                assert read.terms == stored.terms
+            assert len(expected[routed.id].logs) == 2  # type: ignore[union-attr]
+            # Its own orders are its own again; a lapsed owner's are taken over.
+            again = await ownership.claim_many(worker, [free.id], now=now, until=now + timedelta(seconds=30))
+            assert again[free.id].claimed
+            later = now + timedelta(seconds=60)
+            taken = await ownership.claim_many(worker, [held.id], now=later, until=later + timedelta(seconds=30))
+            assert taken[held.id].claimed
+            # Given up before a delayed turn (one statement too): free for a live competitor at once.
+            assert await ownership.release_one(worker, free.id)
+            assert not await ownership.release_one(worker, free.id)
+            assert not await ownership.release_one(worker, ended.id)
+            theirs = await ownership.claim_many(other, [free.id], now=now, until=now + timedelta(seconds=30))
+            assert theirs[free.id].claimed
+        finally:
+            for store in (worker, other, reader):
+                await store.close()
