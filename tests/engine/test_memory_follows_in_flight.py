@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import pytest
 
-from engine.runtime import active_orders
 from engine.model.domain import OrderStatus, OrderUpdate
+from engine.runtime import active_orders
 from engine.runtime.engine import Engine, engine_settings
 from engine.runtime.local_plugs import READ_AHEAD
 from engine.trading.demo import random_requests
@@ -64,6 +64,7 @@ def test_a_line_shorter_than_the_bound_is_held_whole_and_never_read_back(sqlite_
         assert [order.id for order in engine.active_orders()] == [order.id for order in submitted]
         await engine.wait_idle()
         stored = await engine.orders_page(limit=300)
-        assert len(stored) == 300 and all(order.is_terminal for order in stored)
+        assert len(stored) == 300
+        assert all(order.is_terminal for order in stored)
 
     on_virtual_time(sqlite_url, settings, scenario)
