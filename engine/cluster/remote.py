@@ -20,7 +20,6 @@ from engine.cluster.queue import ClusterProducer, ClusterStats
 from engine.listeners.mirror_keys import describe_error
 from engine.model.domain import OrderUpdate
 from engine.runtime.coordination import external_update
-from engine.runtime.order_runner import OrderRunner
 from engine.runtime.queue import QueueSettings, QueueStats
 from engine.storage import OrderStore, ownership
 from engine.storage.change_feed import FeedCursor
@@ -104,8 +103,8 @@ class ClusterQueue:
             # The follower reconnects on its own; the change feed covers the gap meanwhile.
             log.info("update feed not yet heard (%s); reading the database meanwhile", describe_error(error))
 
-    async def run(self, runner: OrderRunner) -> None:
-        """No attempt runs here (the workers' runners run them): keep the cluster's figures fresh."""
+    async def run(self) -> None:
+        """No attempt runs here (the workers' runners do): hear their updates, keep the cluster's figures fresh."""
         follower = asyncio.create_task(self._follow(), name="dexdesk-cluster-follower")
         try:
             while True:

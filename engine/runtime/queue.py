@@ -53,7 +53,8 @@ class OrderQueue(Protocol):
 
     Two kinds: `InProcessQueue`, whose `run` starts this engine's attempts, and a cluster's queue
     (engine/cluster/remote.py), whose workers run them and which this engine feeds through `remote`.
-    The engine asks only what is written here, never which kind it has.
+    The engine asks only what is written here, never which kind it has; what keeps it going (`run`,
+    with or without a runner) is the engine's mode's business (engine/runtime/assembly.py).
     """
 
     settings: QueueSettings
@@ -89,9 +90,6 @@ class OrderQueue(Protocol):
 
     def add_after(self, order_id: str, delay_s: float) -> None:
         """Queue a retry once its back-off has passed (`delay_s` real seconds, on the loop's clock)."""
-
-    async def run(self, runner: OrderRunner) -> None:
-        """Deliver orders to `runner` until cancelled (a cluster's queue delivers to the workers' runners instead)."""
 
     def stats(self) -> QueueStats: ...
 
