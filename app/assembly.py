@@ -74,7 +74,7 @@ def build_engine(settings: Settings) -> Engine:
         return Engine(store, engine_settings)
     refuse_unshared_database(settings.database_url)
     queue = ClusterQueue(cluster_config(settings), engine_settings.queue)
-    return Engine(store, engine_settings, mode=cluster_producer(queue, queue.run))
+    return Engine(store, engine_settings, mode=cluster_producer(queue))
 
 
 def build_worker(settings: Settings, lease_s: float) -> ClusterWorker:

@@ -33,7 +33,7 @@ SETTLE_S = 1.0
 
 
 class ClusterQueue:
-    """A cluster producer's queue: orders go to the workers through `remote` (this object itself)."""
+    """A cluster producer's queue (a `ProducerQueue`): orders go to the workers, checked first and enqueued after."""
 
     def __init__(self, config: ClusterConfig, settings: QueueSettings) -> None:
         self.config = config
@@ -58,10 +58,6 @@ class ClusterQueue:
 
     def add_after(self, order_id: str, delay_s: float) -> None:
         """Retries are the workers' business in cluster mode (their transport delays the order's job)."""
-
-    @property
-    def remote(self) -> ClusterQueue:
-        return self
 
     def upcoming(self, count: int) -> list[str]:
         """Nothing waits here: the line is the workers' queue."""

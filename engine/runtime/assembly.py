@@ -25,7 +25,7 @@ from engine.runtime.limits import LimitBook
 from engine.runtime.local_plugs import ActiveHolder, BookWatch, WindowGate
 from engine.runtime.order_runner import OrderRunner
 from engine.runtime.pipeline import Transitions
-from engine.runtime.queue import InProcessQueue, OrderQueue
+from engine.runtime.queue import InProcessQueue, OrderQueue, ProducerQueue, RemoteQueue
 from engine.runtime.ratelimit import SharedWindowLimiter
 from engine.runtime.runner_ports import LimitWatch, OrderHolder, StartGate
 from engine.storage import OrderStore, rate_window
@@ -89,6 +89,8 @@ class EngineParts:
     holder: ActiveHolder | None
     # What runs while the engine does: the line delivering to the runner, or a producer's follower.
     work: Callable[[], Coroutine[Any, Any, None]]
+    # The cluster its stored orders go to (checked before storing, enqueued after); None: run here.
+    remote: RemoteQueue | None
 
 
 EngineMode = Callable[[Core], EngineParts]
@@ -123,17 +125,18 @@ def in_process(core: Core) -> EngineParts:
     seq, active, limits = _engine_state(core, queue.add)
     holder = ActiveHolder(active, core.store, active.end, queue.upcoming)
     runner = build_runner(core, gate=WindowGate(window), holder=holder, limits=BookWatch(limits, active))
-    return EngineParts(core, seq, active, limits, queue, runner, holder, functools.partial(queue.run, runner))
+    return EngineParts(core, seq, active, limits, queue, runner, holder, functools.partial(queue.run, runner), None)
 
 
-def cluster_producer(queue: OrderQueue, follow: Callable[[], Coroutine[Any, Any, None]]) -> EngineMode:
+def cluster_producer(queue: ProducerQueue) -> EngineMode:
     """An engine whose runner is elsewhere: it stores, announces and hands its orders to `queue`'s workers.
 
-    `follow` runs while the engine does: it hears the workers' updates and keeps the cluster's figures.
+    The queue's `run` goes on while the engine does: it hears the workers' updates and keeps the
+    cluster's figures.
     """
 
     def mode(core: Core) -> EngineParts:
         seq, active, limits = _engine_state(core, queue.add)
-        return EngineParts(core, seq, active, limits, queue, None, None, follow)
+        return EngineParts(core, seq, active, limits, queue, None, None, queue.run, queue)
 
     return mode

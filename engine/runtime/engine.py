@@ -68,6 +68,7 @@ class Engine(EngineReads, EngineWaits):
         self.runner = parts.runner
         self._holder = parts.holder
         self._work = parts.work
+        self._remote = parts.remote
         self._dispatcher: asyncio.Task[None] | None = None
         self.resumed = 0
         self._coordinator = Coordinator(
@@ -100,7 +101,7 @@ class Engine(EngineReads, EngineWaits):
     async def start(self) -> list[Order]:
         """Open storage, claim and queue every unfinished order nobody holds (oldest first), start processing."""
         await self.store.open()
-        remote = self.queue.remote
+        remote = self._remote
         if remote is not None:
             # A cluster producer: workers run (and resume) every order; this engine only submits
             # and passes on what the workers publish.
@@ -207,7 +208,7 @@ class Engine(EngineReads, EngineWaits):
         """
         now = self._transitions.now()
         requests = list(requests)
-        remote = self.queue.remote
+        remote = self._remote
         if remote is not None:
             # Refused before anything is stored: an order no worker would hear about is never kept.
             await remote.check()
