@@ -7,9 +7,9 @@ import argparse
 from rich.console import Console
 from rich.table import Table
 
+from app.assembly import build_engine
 from app.commands import reports_problems
 from app.console import err, out
-from app.wiring import build_engine
 from engine.account.model import DEFAULT_START
 from engine.account.view import AccountView
 from engine.config.settings import Settings

@@ -8,11 +8,10 @@ import contextlib
 import signal
 import sys
 
+from app.assembly import build_worker, cluster_config
 from app.headless import fast_loop, settled_collector
-from app.wiring import engine_settings_for
-from engine.cluster.config import DEFAULT_LEASE_S, ClusterConfig, ClusterUnavailable
+from engine.cluster.config import ClusterUnavailable
 from engine.cluster.queue import ClusterProducer
-from engine.cluster.worker import ClusterWorker
 from engine.config.settings import Settings
 from engine.listeners.mirror_keys import display_url
 from engine.model.exit_codes import ExitCode
@@ -20,18 +19,6 @@ from engine.model.exit_codes import ExitCode
 # A worker runs on uvloop like `serve` where it is installed: asyncio's default socket writes were
 # 31 % of a worker's profile (issue 21). Chosen by app/cli.py through the command's `loop_factory`.
 worker_loop = fast_loop
-
-
-def cluster_config(settings: Settings, lease_s: float = DEFAULT_LEASE_S) -> ClusterConfig:
-    """The cluster's shared numbers from the user's settings (the queue URL must be set)."""
-    assert settings.queue_url is not None
-    return ClusterConfig(
-        queue_url=settings.queue_url,
-        queue_name=settings.queue_name,
-        lease_s=lease_s,
-        rate_limit=settings.rate_limit,
-        rate_window_s=settings.rate_window_s,
-    )
 
 
 async def worker(args: argparse.Namespace, settings: Settings) -> int:
@@ -45,13 +32,7 @@ async def worker(args: argparse.Namespace, settings: Settings) -> int:
         print("dexdesk: lease: must be greater than 0 seconds", file=sys.stderr)
         return ExitCode.BAD_INPUT
     try:
-        node = ClusterWorker(
-            settings.database_url,
-            cluster_config(settings, args.lease),
-            engine_settings_for(settings),
-            concurrency=settings.concurrency,
-            mirror_namespace=settings.redis_prefix,
-        )
+        node = build_worker(settings, args.lease)
     except ClusterUnavailable as error:
         print(f"dexdesk: {error}", file=sys.stderr)
         return ExitCode.BAD_INPUT

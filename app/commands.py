@@ -16,12 +16,13 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from sqlalchemy.engine import make_url
 
 from app import __version__, cluster_commands
+from app.assembly import build_engine
 from app.console import err, order_detail, orders_table, out, update_lines, write_plain_table
 from app.headless import settled_collector
 from app.limits import MAX_RUN_ORDERS, ORDERS_RULE
 from app.mirror_lines import MirrorReporter, say_where_updates_go
 from app.run_tally import RunTally
-from app.wiring import build_engine, build_mirror, open_store, running_engine, within_lock_wait
+from app.wiring import build_mirror, open_store, running_engine, within_lock_wait
 from engine.cluster.config import ClusterUnavailable
 from engine.config.paths import data_dir, settings_path
 from engine.config.settings import Settings

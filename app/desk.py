@@ -9,8 +9,9 @@ import argparse
 import sys
 from pathlib import Path
 
+from app.assembly import build_engine
 from app.system_check import desk_problem
-from app.wiring import build_engine, start_mirror
+from app.wiring import start_mirror
 from engine.cluster.config import ClusterUnavailable
 from engine.config.paths import config_dir
 from engine.config.settings import Settings

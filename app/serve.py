@@ -13,8 +13,9 @@ import signal
 import sys
 from dataclasses import replace
 
+from app.assembly import build_engine
 from app.headless import fast_loop, settled_collector
-from app.wiring import build_engine, start_mirror
+from app.wiring import start_mirror
 from engine.cluster.config import ClusterUnavailable
 from engine.config.settings import Settings
 from engine.model.exit_codes import ExitCode

@@ -1,62 +1,22 @@
-"""Builds the engine and its storage from settings; every front end (CLI, desk, bench) starts here."""
+"""Starts and stops what app/assembly.py builds: the engine with its Redis mirror, and storage for reads."""
 
 from __future__ import annotations
 
 import asyncio
-import secrets
 import sys
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
-from dataclasses import replace
 from datetime import UTC, datetime
 from typing import TypeVar
 
-from engine.cluster.config import ClusterConfig, refuse_unshared_database
-from engine.cluster.remote import ClusterQueue
+from app.assembly import build_engine
 from engine.config.settings import Settings
 from engine.listeners.mirror import RedisMirror
 from engine.listeners.mirror_state import MirrorState
-from engine.runtime.engine import Engine, EngineSettings
+from engine.runtime.engine import Engine
 from engine.storage import OrderStore, StorageUnavailable, ownership
 
 T = TypeVar("T")
-
-
-def pick_seed(settings: Settings) -> int:
-    """The seed the user gave, or a fresh one (so unseeded sessions differ, as markets do)."""
-    return settings.seed if settings.seed is not None else secrets.randbelow(2**31)
-
-
-def engine_settings_for(settings: Settings) -> EngineSettings:
-    """The engine's numbers from the user's settings, by the one rule every process of a cluster shares.
-
-    The market (reference prices, spreads) comes from `--seed`, or seed 0 when none is given, so a
-    producer that binds an order to a quote and the worker that executes it see the same market;
-    only the outcomes (network failures, execution drift) are fresh without a seed. A worker that
-    drew its own market failed 287 of 1,000 orders on slippage against its producer's quotes.
-    """
-    engine_settings = settings.engine(pick_seed(settings))
-    if settings.seed is None:
-        engine_settings = replace(engine_settings, router=replace(engine_settings.router, market_seed=0))
-    return engine_settings
-
-
-def build_engine(settings: Settings) -> Engine:
-    """The engine; with a queue URL, a cluster producer whose orders `dexdesk worker`s run.
-
-    Raises ClusterUnavailable (one line) when cluster mode is asked for on a database it cannot share.
-    """
-    engine_settings = engine_settings_for(settings)
-    if not settings.queue_url:
-        return Engine(OrderStore(settings.database_url), engine_settings)
-    refuse_unshared_database(settings.database_url)
-    config = ClusterConfig(
-        settings.queue_url,
-        settings.queue_name,
-        rate_limit=settings.rate_limit,
-        rate_window_s=settings.rate_window_s,
-    )
-    return Engine(OrderStore(settings.database_url), engine_settings, queue=ClusterQueue(config, engine_settings.queue))
 
 
 def build_mirror(settings: Settings) -> RedisMirror | None:

@@ -20,7 +20,6 @@ from engine.cluster.queue import ClusterProducer, ClusterStats
 from engine.listeners.mirror_keys import describe_error
 from engine.model.domain import OrderUpdate
 from engine.runtime.coordination import external_update
-from engine.runtime.order_runner import OrderRunner
 from engine.runtime.queue import QueueSettings, QueueStats
 from engine.storage import OrderStore, ownership
 from engine.storage.change_feed import FeedCursor
@@ -34,7 +33,7 @@ SETTLE_S = 1.0
 
 
 class ClusterQueue:
-    """A cluster producer's queue: orders go to the workers through `remote` (this object itself)."""
+    """A cluster producer's queue (a `ProducerQueue`): orders go to the workers, checked first and enqueued after."""
 
     def __init__(self, config: ClusterConfig, settings: QueueSettings) -> None:
         self.config = config
@@ -59,10 +58,6 @@ class ClusterQueue:
 
     def add_after(self, order_id: str, delay_s: float) -> None:
         """Retries are the workers' business in cluster mode (their transport delays the order's job)."""
-
-    @property
-    def remote(self) -> ClusterQueue:
-        return self
 
     def upcoming(self, count: int) -> list[str]:
         """Nothing waits here: the line is the workers' queue."""
@@ -104,8 +99,8 @@ class ClusterQueue:
             # The follower reconnects on its own; the change feed covers the gap meanwhile.
             log.info("update feed not yet heard (%s); reading the database meanwhile", describe_error(error))
 
-    async def run(self, runner: OrderRunner) -> None:
-        """No attempt runs here (the workers' runners run them): keep the cluster's figures fresh."""
+    async def run(self) -> None:
+        """No attempt runs here (the workers' runners do): hear their updates, keep the cluster's figures fresh."""
         follower = asyncio.create_task(self._follow(), name="dexdesk-cluster-follower")
         try:
             while True:

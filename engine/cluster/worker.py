@@ -1,12 +1,13 @@
 """A headless worker: the one order runner (engine/runtime/order_runner.py) fed by the cluster's queue.
 
-Thin wiring: the runner the in-process engine uses, with the Redis plugs — a BullMQ job per order
-as its transport (engine/cluster/job_transport.py), the Redis Lua window as its start gate
-(engine/cluster/limiter.py), database claims as its holder (engine/cluster/worker_claims.py) and the
-order's own job as the watch of a waiting limit order (engine/cluster/limit_turns.py). Every
-committed update is published on Redis through the mirror (`order-updates:{orderId}`). Each job is
-one order until it is terminal; each delivery of it runs one turn, and a back-off is the job
-delayed (BullMQ's delayed set), never a sleep inside it, so the order is never PENDING without a job.
+Thin wiring: the runner the in-process engine uses, handed to it with the Redis plugs by
+app/assembly.py — a BullMQ job per order as its transport (engine/cluster/job_transport.py), the
+Redis Lua window as its start gate (engine/cluster/limiter.py), database claims as its holder
+(engine/cluster/worker_claims.py) and the order's own job as the watch of a waiting limit order
+(engine/cluster/limit_turns.py). Every committed update is published on Redis through the mirror
+(`order-updates:{orderId}`). Each job is one order until it is terminal; each delivery of it runs
+one turn, and a back-off is the job delayed (BullMQ's delayed set), never a sleep inside it, so
+the order is never PENDING without a job.
 
 A job whose worker dies (SIGKILL, power) is handed to another worker by BullMQ's stalled-job
 check once its lock lapses (`lease_s`); that worker reads the order's stored state and resumes
@@ -22,34 +23,22 @@ import logging
 import time
 import uuid
 from dataclasses import replace
-from datetime import timedelta
 from typing import Any
 
 from bullmq import Worker
 from bullmq.custom_errors import DelayedError
-from redis.asyncio import Redis
 from redis.asyncio.connection import parse_url
 from redis.exceptions import RedisError
 
-from engine.cluster.config import DRAIN_DELAY_S, ClusterConfig, ClusterUnavailable, refuse_unshared_database
+from engine.cluster.config import DRAIN_DELAY_S, ClusterConfig, ClusterUnavailable
 from engine.cluster.fetching_worker import FetchingWorker
 from engine.cluster.job_transport import JobTransport, job_turn
-from engine.cluster.limit_turns import LimitTurns
-from engine.cluster.limiter import ClusterRateLimiter, RedisWindowGate
 from engine.cluster.queue import ClusterProducer
 from engine.cluster.registry import HEARTBEAT_S, WorkerInfo, WorkerRegistry
-from engine.cluster.worker_claims import WorkerClaims
-from engine.listeners.mirror import RedisMirror
-from engine.listeners.mirror_keys import DEFAULT_NAMESPACE, client_options, describe_error
-from engine.model.clock import Clock
+from engine.cluster.worker_parts import WorkerParts
+from engine.listeners.mirror_keys import describe_error
 from engine.model.domain import ACTIVE_STATES, Order
-from engine.runtime.engine import EngineSettings, new_owner_id
-from engine.runtime.events import UpdateHub
-from engine.runtime.order_runner import OrderRunner
-from engine.runtime.pipeline import Transitions
 from engine.storage import OrderStore, ownership
-from engine.trading.pairs import PairCatalog, default_catalog
-from engine.trading.router import MockDexRouter
 
 log = logging.getLogger(__name__)
 
@@ -91,52 +80,29 @@ async def unfinished_ids(store: OrderStore) -> list[str]:
 
 
 class ClusterWorker:
-    def __init__(
-        self,
-        database_url: str,
-        config: ClusterConfig,
-        settings: EngineSettings,
-        *,
-        concurrency: int = 10,
-        catalog: PairCatalog | None = None,
-        mirror_namespace: str = DEFAULT_NAMESPACE,
-    ) -> None:
-        refuse_unshared_database(database_url)
+    def __init__(self, config: ClusterConfig, parts: WorkerParts, *, concurrency: int = 10) -> None:
+        """A worker on `parts` (built by app/assembly.py, the one place a runner is made for every mode)."""
         self.config = config
-        self.settings = settings
+        self.settings = parts.core.settings
         self.concurrency = concurrency
         self.worker_id = uuid.uuid4().hex[:12]
-        self.store = OrderStore(database_url)
-        self.store.owner_id = new_owner_id()
-        self.clock = Clock(settings.time_scale)
-        self.hub = UpdateHub()
-        self.router = MockDexRouter(catalog or default_catalog(), settings.router, self.clock)
-        self.transitions = Transitions(self.store, self.hub, self.clock)
-        self.mirror = RedisMirror(config.queue_url, namespace=mirror_namespace)
-        self.client = Redis.from_url(config.queue_url, decode_responses=True, **client_options())
-        self.limiter = ClusterRateLimiter(self.client, config.key_prefix, config.rate_limit, config.rate_window_s)
+        self.store = parts.core.store
+        self.clock = parts.core.clock
+        self.hub = parts.core.hub
+        self.router = parts.core.router
+        self.transitions = parts.core.transitions
+        self.mirror = parts.mirror
+        self.client = parts.client
+        self.limiter = parts.limiter
         self.registry = WorkerRegistry(self.client, config.key_prefix)
         self.info = WorkerInfo.here(self.worker_id, concurrency)
         self.requeued = 0
-        self._stopping = asyncio.Event()
-        self.claims = WorkerClaims(
-            self.store,
-            self.transitions,
-            self.mirror,
-            self._stopping,
-            lease_s=config.lease_s,
-            lease_until=self._lease_until,
-        )
+        self._stopping = parts.stopping
+        self._lease_until = parts.lease_until
+        self.claims = parts.claims
         self.transport = JobTransport(self.store, self.worker_id, self.mirror)
         # The runner the in-process engine uses too; only its plugs are the cluster's.
-        self.runner = OrderRunner(
-            self.transitions,
-            self.router,
-            settings.queue.retry,
-            gate=RedisWindowGate(self.limiter, self._stopping),
-            holder=self.claims,
-            limits=LimitTurns(self.transitions, self.router, self.store),
-        )
+        self.runner = parts.runner
         self._worker: Worker | None = None
         self._heartbeat: asyncio.Task[None] | None = None
         self._renewal: asyncio.Task[None] | None = None
@@ -290,6 +256,3 @@ class ClusterWorker:
             log.warning("order %s: %s; its job is tried again in %g s", order_id, describe_error(error), _JOB_RETRY_S)
             await self.transport.hand_back(turn, _JOB_RETRY_S)
         return "done"
-
-    def _lease_until(self) -> Any:
-        return self.clock.utc_now() + timedelta(seconds=self.config.lease_s)

@@ -10,32 +10,24 @@ back what it still holds.
 from __future__ import annotations
 
 import asyncio
-import functools
 import logging
 from collections.abc import Callable, Iterable
 from typing import Any
 
 from engine.account.model import reservation_for
-from engine.model.clock import Clock
 from engine.model.domain import Direction, Order, OrderStatus, OrderTerms, OrderType, OrderUpdate, update_message
 from engine.model.validation import OrderRequest, validate_order
-from engine.runtime.active_orders import ActiveOrders
+from engine.runtime.assembly import EngineMode, build_core, in_process
 from engine.runtime.coordination import Coordinator
 from engine.runtime.engine_config import CancelResult, EngineSettings, StorageHealth, engine_settings, new_owner_id
 from engine.runtime.engine_reads import EngineReads
 from engine.runtime.engine_waits import EngineWaits
-from engine.runtime.events import UpdateHub
-from engine.runtime.limits import LimitBook
-from engine.runtime.local_plugs import ActiveHolder, BookWatch, WindowGate
-from engine.runtime.order_runner import OrderRunner
-from engine.runtime.pipeline import Transitions
-from engine.runtime.queue import InProcessQueue, OrderQueue, QueueStats
-from engine.runtime.ratelimit import SharedWindowLimiter
+from engine.runtime.queue import OrderQueue, QueueStats
 from engine.runtime.resume_note import resumed_entry
-from engine.storage import OrderStore, ownership, rate_window
+from engine.storage import OrderStore, ownership
 from engine.storage.summary import SummaryCounter
-from engine.trading.pairs import PairCatalog, default_catalog
-from engine.trading.router import MockDexRouter, Router, worst_price
+from engine.trading.pairs import PairCatalog
+from engine.trading.router import Router, worst_price
 
 log = logging.getLogger(__name__)
 
@@ -49,30 +41,36 @@ class Engine(EngineReads, EngineWaits):
         settings: EngineSettings | None = None,
         *,
         catalog: PairCatalog | None = None,
-        queue: OrderQueue | None = None,
         owner_id: str | None = None,
+        mode: EngineMode = in_process,
     ) -> None:
+        """An engine on `store`; `mode` (engine/runtime/assembly.py) builds what it runs on, never the engine.
+
+        `in_process` runs its orders here; app/assembly.py passes `cluster_producer(queue)` for one
+        whose runner is in the workers.
+        """
         self.settings = settings or EngineSettings()
         self.owner_id = owner_id or store.owner_id or new_owner_id()
         store.owner_id = self.owner_id
         self.store = store
-        self.catalog = catalog or default_catalog()
-        self.clock = Clock(self.settings.time_scale)
-        self.hub = UpdateHub()
-        self.router: Router = MockDexRouter(self.catalog, self.settings.router, self.clock)
-        # The rate limit's window lives in the database: it holds across restarts and processes.
-        shared_window = SharedWindowLimiter(
-            self.clock,
-            self.settings.queue.limiter_max,
-            self.settings.queue.limiter_duration_s,
-            functools.partial(rate_window.admit, store),
-        )
-        self.queue: OrderQueue = queue or InProcessQueue(self.settings.queue, self.clock, shared_window)
-        self._transitions = Transitions(store, self.hub, self.clock)
-        self._active = ActiveOrders(on_leave=self._left)
+        parts = mode(build_core(store, self.settings, catalog))
+        core = parts.core
+        self.catalog = core.catalog
+        self.clock = core.clock
+        self.hub = core.hub
+        self.router: Router = core.router
+        self._transitions = core.transitions
+        self.queue: OrderQueue = parts.queue
+        self._seq = parts.seq
+        self._active = parts.active
+        self.limits = parts.limits
+        # The one order runner (engine/runtime/order_runner.py) with this mode's plugs; None in a producer.
+        self.runner = parts.runner
+        self._holder = parts.holder
+        self._work = parts.work
+        self._remote = parts.remote
         self._dispatcher: asyncio.Task[None] | None = None
         self.resumed = 0
-        self._last_seq = 0
         self._coordinator = Coordinator(
             store,
             self.clock,
@@ -82,18 +80,16 @@ class Engine(EngineReads, EngineWaits):
             on_takeover=self._resume,
         )
         self._summary_counter = SummaryCounter()
-        self.limits = LimitBook(self._transitions, self.router, lambda: self._last_seq + 1, self._enqueue, self._save)
         self.hub.subscribe(self.limits.forget)
-        # The one order runner every mode shares (engine/runtime/order_runner.py), with this engine's plugs.
-        self._holder = ActiveHolder(self._active, store, self._end, self.queue.upcoming)
-        self.runner = OrderRunner(
-            self._transitions,
-            self.router,
-            self.settings.queue.retry,
-            gate=WindowGate(shared_window),
-            holder=self._holder,
-            limits=BookWatch(self.limits, self._active),
-        )
+
+    @property
+    def _last_seq(self) -> int:
+        """The newest order seq known here (the market's position: the next order's quote is at `+ 1`)."""
+        return self._seq.last
+
+    @_last_seq.setter
+    def _last_seq(self, value: int) -> None:
+        self._seq.last = value
 
     # -- life cycle -----------------------------------------------------------------------
 
@@ -105,14 +101,14 @@ class Engine(EngineReads, EngineWaits):
     async def start(self) -> list[Order]:
         """Open storage, claim and queue every unfinished order nobody holds (oldest first), start processing."""
         await self.store.open()
-        remote = self.queue.remote
+        remote = self._remote
         if remote is not None:
             # A cluster producer: workers run (and resume) every order; this engine only submits
             # and passes on what the workers publish.
             self._last_seq = await self.store.max_seq()
             # Listening before the first submission: an order that ends at once is still heard.
             await remote.listen(self.store, self._heard_from_worker, self._active.ids)
-            self._dispatcher = asyncio.create_task(self.queue.run(self.runner), name="dexdesk-dispatcher")
+            self._dispatcher = asyncio.create_task(self._work(), name="dexdesk-dispatcher")
             return []
         await self._coordinator.start()
         self._last_seq = await self.store.max_seq()
@@ -120,7 +116,7 @@ class Engine(EngineReads, EngineWaits):
         await self._resume(claimed)
         if claimed:
             log.info("resuming %d unfinished orders", len(claimed))
-        self._dispatcher = asyncio.create_task(self.queue.run(self.runner), name="dexdesk-dispatcher")
+        self._dispatcher = asyncio.create_task(self._work(), name="dexdesk-dispatcher")
         self.limits.start()
         return claimed
 
@@ -162,7 +158,8 @@ class Engine(EngineReads, EngineWaits):
             await asyncio.gather(self._dispatcher, return_exceptions=True)
             self._dispatcher = None
         await (self.queue.abandon_in_flight() if interrupted else self.queue.drain_in_flight())
-        await self._holder.close()
+        if self._holder is not None:
+            await self._holder.close()
         await self._coordinator.stop()
         try:
             hand_back = self._hand_back()
@@ -187,7 +184,8 @@ class Engine(EngineReads, EngineWaits):
         self.clock.time_scale = settings.time_scale
         self.router.settings = settings.router
         self.queue.reconfigure(settings.queue)
-        self.runner.attempts.retry = settings.queue.retry
+        if self.runner is not None:
+            self.runner.attempts.retry = settings.queue.retry
 
     # -- commands -------------------------------------------------------------------------
 
@@ -210,7 +208,7 @@ class Engine(EngineReads, EngineWaits):
         """
         now = self._transitions.now()
         requests = list(requests)
-        remote = self.queue.remote
+        remote = self._remote
         if remote is not None:
             # Refused before anything is stored: an order no worker would hear about is never kept.
             await remote.check()
@@ -266,9 +264,6 @@ class Engine(EngineReads, EngineWaits):
             self.limits.add(order)
         else:
             self.queue.add(order.id)
-
-    def _enqueue(self, order: Order) -> None:
-        self.queue.add(order.id)
 
     async def cancel(self, order_id: str) -> CancelResult:
         """Cancel an order whose swap has not been sent, whichever process runs it.
@@ -340,11 +335,6 @@ class Engine(EngineReads, EngineWaits):
 
     def _end(self, order: Order) -> None:
         self._active.end(order)
-
-    def _left(self, order_id: str) -> None:
-        """An order left the active set: nothing more of it is written here, and a limit may start."""
-        self._transitions.forget(order_id)
-        self.limits.poke()
 
     def _external(self, update: OrderUpdate) -> None:
         """Another process changed an order: announce it; if it was one of ours, it is ours no more."""

@@ -52,15 +52,12 @@ class OrderQueue(Protocol):
     """What the engine needs from a queue; nothing here knows about routing or states.
 
     Two kinds: `InProcessQueue`, whose `run` starts this engine's attempts, and a cluster's queue
-    (engine/cluster/remote.py), whose workers run them and which this engine feeds through `remote`.
-    The engine asks only what is written here, never which kind it has.
+    (engine/cluster/remote.py, a `ProducerQueue`), whose workers run them. The engine asks only what
+    is written here, never which kind it has: its mode (engine/runtime/assembly.py) told it whether
+    its orders go to a cluster and what keeps the queue going.
     """
 
     settings: QueueSettings
-
-    @property
-    def remote(self) -> RemoteQueue | None:
-        """The cluster this queue hands stored orders to, or None when this engine runs them itself."""
 
     @property
     def text(self) -> str | None:
@@ -90,9 +87,6 @@ class OrderQueue(Protocol):
     def add_after(self, order_id: str, delay_s: float) -> None:
         """Queue a retry once its back-off has passed (`delay_s` real seconds, on the loop's clock)."""
 
-    async def run(self, runner: OrderRunner) -> None:
-        """Deliver orders to `runner` until cancelled (a cluster's queue delivers to the workers' runners instead)."""
-
     def stats(self) -> QueueStats: ...
 
     def reconfigure(self, settings: QueueSettings) -> None:
@@ -118,6 +112,13 @@ class RemoteQueue(Protocol):
         """
 
 
+class ProducerQueue(OrderQueue, RemoteQueue, Protocol):
+    """A cluster producer's queue: an `OrderQueue` to the engine, fed after storing, and followed while it runs."""
+
+    async def run(self) -> None:
+        """Hear the workers' updates and keep the cluster's figures fresh until cancelled."""
+
+
 class InProcessQueue:
     """An asyncio queue with a concurrency cap: the in-process `Transport` of the order runner.
 
@@ -125,7 +126,6 @@ class InProcessQueue:
     window), so starts keep the line's exact order, and runs the admitted attempts concurrently.
     """
 
-    remote: RemoteQueue | None = None  # this engine runs its orders itself
     text: str | None = None  # no cluster to describe
 
     def __init__(self, settings: QueueSettings, clock: Clock, limiter: SlidingWindowLimiter | None = None) -> None:

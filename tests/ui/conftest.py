@@ -18,7 +18,8 @@ import qasync
 from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 
-from app.wiring import build_engine, start_mirror
+from app.assembly import build_engine
+from app.wiring import start_mirror
 from engine.config.settings import Settings
 from engine.runtime.engine import Engine
 from ui.main_window import MainWindow

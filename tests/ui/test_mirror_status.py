@@ -13,7 +13,8 @@ from PySide6.QtWidgets import QApplication
 from redis import Redis as SyncRedis
 from redis.asyncio import Redis
 
-from app.wiring import build_engine, start_mirror
+from app.assembly import build_engine
+from app.wiring import start_mirror
 from engine.config.settings import resolve
 from engine.listeners.mirror_keys import MirrorKeys
 from engine.model.domain import OrderStatus

@@ -8,7 +8,7 @@ from pathlib import Path
 from PySide6.QtWidgets import QApplication, QMessageBox
 from pytestqt.qtbot import QtBot
 
-from app.wiring import build_engine
+from app.assembly import build_engine
 from engine.model.exit_codes import ExitCode
 from tests.ui.conftest import quiet_settings
 from ui.session import run_desk
