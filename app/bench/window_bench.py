@@ -10,7 +10,8 @@ responding":
    the default layout at the screen's size) on the X server named by DISPLAY;
 3. a thread sends `_NET_WM_PING` to the desk's top-level window every 10 ms and times each reply
    (app/bench/x11_ping.py) — from the window's first map, through the history load, to the end;
-4. once the desk's CPU is quiet (every stored order on the board), xdotool opens Order → Burst…
+4. once every stored order is on the board (the title no longer says "loading older orders") and
+   the desk's CPU is quiet, xdotool opens Order → Burst…
    (Ctrl+Shift+B), types N and presses Enter, as a trader does; the bench reads the database until
    the burst's N orders are stored and every one has ended, then pings one more second;
 5. RSS (now and peak) is read from /proc, and the desk is quit with Ctrl+Q.
@@ -47,6 +48,8 @@ STALL_S = 0.050  # a reply later than this is a stall a trader can feel (issue 2
 PING_EVERY_S = 0.010
 QUIET_SHARE = 0.30  # the desk is settled when it uses under 30 % of a core ...
 QUIET_SAMPLES = 3  # ... over three half-second samples in a row
+LOADING = "loading older orders"  # in the desk's title while the board is not whole (ui/main_window.py)
+FIRST_PAGE = 1000  # the desk's first history page (ui/history_loader.py): more, and older pages follow
 WAIT_S = 300.0  # for the window, the history load and the burst, each
 
 
@@ -202,6 +205,9 @@ async def _drive(desk: subprocess.Popen[bytes], store: OrderStore, count: int, l
     pinger.start()
     t_mapped = time.perf_counter()
     try:
+        if loaded > FIRST_PAGE:  # the newest page first; the title says so while older ones follow
+            await _until("the desk's title to say it loads older orders", lambda: LOADING in display.text(window))
+            await _until("the desk's history", lambda: LOADING not in display.text(window), every=0.05)
         await _quiet(psutil.Process(desk.pid))
         t_loaded = time.perf_counter()
         rss_loaded, _ = _memory(desk.pid)

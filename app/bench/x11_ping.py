@@ -150,6 +150,31 @@ class Display:
         finally:
             self.x.XFree(data)
 
+    def text(self, window: int, prop: str = "_NET_WM_NAME") -> str:
+        """A window's 8-bit text property (UTF-8), e.g. its title; "" when absent."""
+        actual, fmt = ctypes.c_ulong(), ctypes.c_int()
+        count, after, data = ctypes.c_ulong(), ctypes.c_ulong(), ctypes.c_void_p()
+        status = self.x.XGetWindowProperty(
+            self.handle,
+            window,
+            self.atom(prop),
+            0,
+            4096,
+            0,
+            ANY_PROPERTY_TYPE,
+            ctypes.byref(actual),
+            ctypes.byref(fmt),
+            ctypes.byref(count),
+            ctypes.byref(after),
+            ctypes.byref(data),
+        )
+        if status != 0 or not data.value:
+            return ""
+        try:
+            return ctypes.string_at(data, count.value).decode(errors="replace") if fmt.value == 8 else ""
+        finally:
+            self.x.XFree(data)
+
     def windows_of(self, pid: int) -> list[int]:
         """The managed top-level windows (`_NET_CLIENT_LIST`, kept by the window manager) of process `pid`."""
         return [w for w in self.longs(self.root, "_NET_CLIENT_LIST") if self.longs(w, "_NET_WM_PID") == [pid]]
