@@ -16,6 +16,11 @@ responding":
    the burst's N orders are stored and every one has ended, then pings one more second;
 5. RSS (now and peak) is read from /proc, and the desk is quit with Ctrl+Q.
 
+Each round trip is also split, from the GUI thread's /proc schedstat read at send and at reply,
+into the time that thread ran on a CPU and the time it waited on a run queue: on a machine other
+work loads, a late reply is often the desk not being scheduled, and the on-CPU part is the stall
+the desk makes itself (`*_on_cpu_*`).
+
 Needs an X server with a window manager (`Xvfb :99 -screen 0 1366x768x24 & openbox &`, DISPLAY=:99)
 and xdotool; without them it says so in one line and exits 1.
 """
@@ -82,12 +87,17 @@ class Phase:
     name: str
     round_trips: list[float]
     unanswered: int
+    ran: list[float]  # of each round trip, the desk's GUI thread on a CPU
+    waited: list[float]  # ... and waiting on a run queue for one (the machine's load)
 
     @classmethod
     def between(cls, name: str, log: PingLog, start: float, end: float) -> Phase:
-        trips = [trip for sent, trip in log.round_trips if start <= sent < end]
-        lost = sum(1 for sent in log.unanswered if start <= sent < end)
-        return cls(name, trips, lost)
+        sent = [at for at, _trip in log.round_trips if start <= at < end]
+        trips = [trip for at, trip in log.round_trips if start <= at < end]
+        lost = sum(1 for at in log.unanswered if start <= at < end)
+        ran = [log.on_cpu.get(at, (0.0, 0.0))[0] for at in sent]
+        waited = [log.on_cpu.get(at, (0.0, 0.0))[1] for at in sent]
+        return cls(name, trips, lost, ran, waited)
 
     def stalls(self) -> list[float]:
         """Each run of consecutive replies later than STALL_S is one stall; its length is the run's longest reply."""
@@ -115,6 +125,14 @@ class Phase:
             f"{self.name}_stalls_over_50ms": len(stalls),
             f"{self.name}_stalls_over_100ms": sum(1 for stall in stalls if stall > 0.1),
             f"{self.name}_unanswered": self.unanswered,
+            # The load-independent part: how long the desk's own work held its GUI thread within a round trip.
+            f"{self.name}_ping_max_on_cpu_ms": max(self.ran, default=0.0) * 1000,
+            f"{self.name}_ping_p99_on_cpu_ms": percentile(self.ran, 0.99) * 1000,
+            f"{self.name}_pings_over_50ms_on_cpu": sum(1 for ran in self.ran if ran > STALL_S),
+            f"{self.name}_late_pings_run_queue_share": (
+                sum(w for w, t in zip(self.waited, trips, strict=True) if t > STALL_S)
+                / max(sum(t for t in trips if t > STALL_S), 1e-9)
+            ),
         }
 
 
@@ -201,7 +219,7 @@ async def _drive(desk: subprocess.Popen[bytes], store: OrderStore, count: int, l
         return found[0] if found else None
 
     window: int = await _until("the desk's window", desk_window, every=0.02)
-    pinger = Pinger(window, PING_EVERY_S)
+    pinger = Pinger(window, PING_EVERY_S, schedstat=f"/proc/{desk.pid}/task/{desk.pid}/schedstat")
     pinger.start()
     t_mapped = time.perf_counter()
     try:
@@ -286,6 +304,12 @@ def _rows(result: dict[str, Any]) -> Sequence[tuple[str, str]]:
         (f"burst of {result['orders']:,} over {result['loaded']:,} stored", f"all ended in {result['burst_s']:.1f} s"),
         ("burst: ping p50 / p99 / max", pings("burst")),
         ("burst: stalls over 50 ms", stalls("burst")),
+        (
+            "burst: the desk's own CPU in a round trip",
+            f"p99 {result['burst_ping_p99_on_cpu_ms']:.1f} / max {result['burst_ping_max_on_cpu_ms']:.1f} ms, "
+            f"{result['burst_pings_over_50ms_on_cpu']} pings over 50 ms; late pings spent "
+            f"{result['burst_late_pings_run_queue_share']:.0%} waiting for a CPU",
+        ),
         ("history load: ping p50 / p99 / max", pings("load")),
         ("history load: stalls over 50 ms", stalls("load")),
         ("window shown / history settled", f"{result['window_s']:.1f} s / {result['history_settled_s']:.1f} s"),

@@ -188,10 +188,16 @@ class Display:
 
 @dataclass
 class PingLog:
-    """Round trips in seconds, in the order the pings were sent; `unanswered` counts pings never answered."""
+    """Round trips in seconds, in the order the pings were sent; `unanswered` counts pings never answered.
+
+    With a schedstat file (the GUI thread's /proc/PID/task/TID/schedstat), each round trip is split:
+    how much of it that thread ran on a CPU, and how long it waited on a run queue for one. A stall
+    the desk makes itself is on-CPU time; a loaded machine shows up as run-queue wait.
+    """
 
     round_trips: list[tuple[float, float]] = field(default_factory=list)  # (sent at, round trip)
     unanswered: list[float] = field(default_factory=list)  # sent at, for pings with no reply at the end
+    on_cpu: dict[float, tuple[float, float]] = field(default_factory=dict)  # sent at → (ran, waited to run)
 
 
 class Pinger(threading.Thread):
@@ -201,10 +207,11 @@ class Pinger(threading.Thread):
     a stall of 200 ms leaves a run of late replies, the first of them ~200 ms.
     """
 
-    def __init__(self, window: int, every_s: float = 0.010) -> None:
+    def __init__(self, window: int, every_s: float = 0.010, schedstat: str | None = None) -> None:
         super().__init__(name="x11-pinger", daemon=True)
         self.window = window
         self.every_s = every_s
+        self.schedstat = schedstat
         self.log = PingLog()
         self._halt = threading.Event()
         self._display = Display()
@@ -214,6 +221,15 @@ class Pinger(threading.Thread):
         self.join(10)
         return self.log
 
+    def _thread_times(self) -> tuple[int, int]:
+        """The GUI thread's nanoseconds on a CPU and waiting on a run queue so far (0, 0 if it is gone)."""
+        try:
+            with open(self.schedstat) as stats:  # type: ignore[arg-type]  # only called when set
+                ran, waited, _slices = stats.read().split()
+        except (OSError, ValueError):
+            return 0, 0
+        return int(ran), int(waited)
+
     def run(self) -> None:
         d = self._display
         x, handle = d.x, d.handle
@@ -221,6 +237,7 @@ class Pinger(threading.Thread):
         x.XSelectInput(handle, d.root, STRUCTURE_NOTIFY_MASK | SUBSTRUCTURE_NOTIFY_MASK)
         fd = x.XConnectionNumber(handle)
         sent: dict[int, float] = {}
+        times_at_send: dict[int, tuple[int, int]] = {}
         serial = 0
         next_at = time.perf_counter()
         event = XEvent()
@@ -244,6 +261,8 @@ class Pinger(threading.Thread):
                     message.xclient.data.l[1] = serial  # the timestamp field: echoed back, it names the ping
                     message.xclient.data.l[2] = self.window
                     sent[serial] = now
+                    if self.schedstat:
+                        times_at_send[serial] = self._thread_times()
                     x.XSendEvent(handle, self.window, 0, 0, ctypes.byref(message))
                     x.XFlush(handle)
                     next_at = max(next_at + self.every_s, now)
@@ -254,6 +273,10 @@ class Pinger(threading.Thread):
                         at = sent.pop(int(got.data.l[1]), None)
                         if at is not None:
                             self.log.round_trips.append((at, time.perf_counter() - at))
+                            before = times_at_send.pop(int(got.data.l[1]), None)
+                            if before is not None:
+                                ran, waited = self._thread_times()
+                                self.log.on_cpu[at] = ((ran - before[0]) / 1e9, (waited - before[1]) / 1e9)
                 select.select([fd], [], [], max(0.0, next_at - time.perf_counter()))
         finally:
             self.log.unanswered = sorted(sent.values())
