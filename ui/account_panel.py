@@ -28,7 +28,7 @@ from engine.model.validation import InvalidOrder
 from engine.runtime.engine import Engine
 from ui.bridge import EngineBridge
 from ui.formatting import PairFormats
-from ui.tables import cell, read_only_table
+from ui.tables import cell, fit_columns, read_only_table
 from ui.theme import MUTED_TEXT
 
 REFRESH_MS = 500
@@ -76,8 +76,8 @@ class AccountPanel(QWidget):
         )
         self.balances.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
         # Every figure column shares the width: a long Avg cost no longer pushes Mark and PnL off screen.
-        self.positions.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
-        self.positions.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.ResizeToContents)
+        # The positions' columns are sized to their figures within the dock's width (`fit_columns`):
+        # equal shares cut a large Size or a tiny Avg cost while the PnL columns had room to spare.
         for table in (self.balances, self.positions):
             # A stretched last section on top of Stretch columns kept ~24 px more than the view has:
             # "Realized" and its figures were cut off at the account's right edge (1366×768).
@@ -183,6 +183,7 @@ class AccountPanel(QWidget):
         self._elide_summary()
         self.summary.setToolTip(f"{text}\nPaper account since {started}")
         self._fit_balances()
+        fit_columns(self.positions)
         self.refreshed.emit()
 
     def _show_position(self, row: int, position: Position) -> None:
@@ -219,6 +220,7 @@ class AccountPanel(QWidget):
     def resizeEvent(self, event: QResizeEvent) -> None:
         super().resizeEvent(event)
         self._fit_balances()
+        fit_columns(self.positions)
         self._elide_summary()
 
     def _elide_summary(self) -> None:

@@ -16,6 +16,7 @@ from PySide6.QtWidgets import QTableWidget, QWidget
 from tests.ui.conftest import Desk
 from tests.ui.test_laptop_screen import _shot
 from tests.ui.test_trading_layout import _lay_out_for
+from ui.tables import share_width
 
 
 def _rows_cut(table: QTableWidget) -> list[int]:
@@ -70,3 +71,35 @@ def test_every_balance_row_and_the_summary_line_are_whole(desk: Desk, width: int
     assert summary.height() >= summary.fontMetrics().height(), f"summary {summary.height()} px tall"
     assert _inside(dock, summary), "the summary line lies inside the Account dock"
     assert summary.visibleRegion().boundingRect().height() >= summary.fontMetrics().height(), "not cut off"
+
+
+@pytest.mark.parametrize(("width", "height"), [(1366, 728), (1920, 1040)])
+def test_position_figures_are_whole_where_the_columns_can_share_the_width(desk: Desk, width: int, height: int) -> None:
+    """At 1920 every figure is whole; at 1366 a BONK position's 13-digit size and 10-place prices cannot
+    all be, but the PnL columns are, and no column runs off the dock's edge."""
+    _lay_out_for(desk, width, height)
+    desk.run(desk.engine.reset_account("USDC=10000,USDT=10000,SOL=10,BONK=20000000"))
+    desk.run(desk.engine.submit("BONK-USDC", "11410000", "BUY"))
+    desk.run(desk.engine.submit("SOL-USDC", "2", "BUY"))
+    desk.wait_idle()
+    panel = desk.window.account_panel
+    desk.run(panel.reload())
+    positions = panel.positions
+    desk.qtbot.waitUntil(lambda: positions.rowCount() >= 2, timeout=10_000)
+    _shot(desk.window.docks.account, f"account-positions-{width}")
+    header = positions.horizontalHeader()
+    widths = [header.sectionSize(column) for column in range(positions.columnCount())]
+    assert sum(widths) <= positions.viewport().width(), "no column off the dock's right edge"
+    metrics = positions.fontMetrics()
+    whole = range(positions.columnCount()) if width >= 1600 else (0, 4, 5)  # Pair, Unreal., Realized
+    for row in range(positions.rowCount()):
+        for column in whole:
+            text = positions.item(row, column).text()
+            assert metrics.horizontalAdvance(text) < widths[column], f"{text!r} cut in {widths[column]} px"
+
+
+def test_narrow_columns_keep_their_width_and_wide_ones_share_the_rest() -> None:
+    assert share_width([50, 60, 70], 300) == [90, 100, 110]  # all fit: the room left is shared out
+    assert share_width([40, 200, 50, 200], 400) == [40, 155, 50, 155]  # the narrow keep theirs
+    assert share_width([100, 100], 150) == [75, 75]
+    assert share_width([], 100) == []
