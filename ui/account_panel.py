@@ -10,7 +10,7 @@ import asyncio
 from decimal import Decimal
 from typing import Any
 
-from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QColor, QResizeEvent
 from PySide6.QtWidgets import (
     QHBoxLayout,
@@ -75,9 +75,10 @@ class AccountPanel(QWidget):
             ["Pair", "Size", "Avg cost", "Mark", "Unreal.", "Realized"], right=(1, 2, 3, 4, 5)
         )
         self.balances.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
-        # Every figure column shares the width: a long Avg cost no longer pushes Mark and PnL off screen.
-        # The positions' columns are sized to their figures within the dock's width (`fit_columns`):
-        # equal shares cut a large Size or a tiny Avg cost while the PnL columns had room to spare.
+        # The positions' columns are sized to their figures within the table's width (`fit_columns`,
+        # again whenever that width changes, a scroll bar appearing included): equal shares cut a large
+        # Size or a tiny Avg cost while the PnL columns had room to spare.
+        self.positions.viewport().installEventFilter(self)
         for table in (self.balances, self.positions):
             # A stretched last section on top of Stretch columns kept ~24 px more than the view has:
             # "Realized" and its figures were cut off at the account's right edge (1366×768).
@@ -220,8 +221,12 @@ class AccountPanel(QWidget):
     def resizeEvent(self, event: QResizeEvent) -> None:
         super().resizeEvent(event)
         self._fit_balances()
-        fit_columns(self.positions)
         self._elide_summary()
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if watched is self.positions.viewport() and event.type() == QEvent.Type.Resize:
+            fit_columns(self.positions)
+        return super().eventFilter(watched, event)
 
     def _elide_summary(self) -> None:
         """The PnL line on one line at the panel's width, ending "…" rather than cut mid-word at the edge."""

@@ -64,6 +64,9 @@ def test_every_balance_row_and_the_summary_line_are_whole(desk: Desk, width: int
     assert _whole_rows(balances) >= 2, "at least the two largest holdings without scrolling"
     assert _rows_cut(panel.positions) == [] or panel.positions.rowCount() > _whole_rows(panel.positions)
     assert _whole_rows(panel.positions) >= 4, "several positions beside the balances"
+    header = panel.positions.horizontalHeader()
+    columns = sum(header.sectionSize(column) for column in range(panel.positions.columnCount()))
+    assert columns <= panel.positions.viewport().width(), "Realized is not under the scroll bar"
     summary = panel.summary
     assert summary.isVisible()
     assert summary.text().startswith("US"), "the largest quote currency's PnL first"
