@@ -10,8 +10,8 @@ import asyncio
 from decimal import Decimal
 from typing import Any
 
-from PySide6.QtCore import Qt, QTimer, Signal
-from PySide6.QtGui import QColor
+from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
+from PySide6.QtGui import QColor, QResizeEvent
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QHeaderView,
@@ -28,13 +28,15 @@ from engine.model.validation import InvalidOrder
 from engine.runtime.engine import Engine
 from ui.bridge import EngineBridge
 from ui.formatting import PairFormats
-from ui.tables import cell, read_only_table
+from ui.tables import cell, fit_columns, read_only_table
 from ui.theme import MUTED_TEXT
 
 REFRESH_MS = 500
 MARK_MS = 5000
 ROW_HEIGHT = 22  # compact rows: the account shares its dock's height with the chart
 BALANCE_ROWS = 3  # the balances never take more; the positions get the rest
+MIN_BALANCE_ROWS = 2  # the two largest holdings are always in view
+POSITION_ROWS = 4  # whole position rows kept before the balances take a third row
 GAIN = QColor("#3fb950")
 LOSS = QColor("#f85149")
 
@@ -60,8 +62,11 @@ class AccountPanel(QWidget):
         self._task: asyncio.Task[None] | None = None
         self.summary = QLabel()
         self.summary.setObjectName("hint")
-        # One line (the dock shares its height with the chart): the whole PnL text is its tooltip.
+        # One line (the dock shares its height with the chart), elided with "…" at the dock's width;
+        # the whole PnL text is its tooltip.
         self.summary.setMinimumWidth(1)
+        self.summary.setWordWrap(False)
+        self._summary_text = ""
         self.reset_button = QPushButton("Reset…")
         self.reset_button.setToolTip("Start the paper account over with new balances")
         self.reset_button.clicked.connect(self.ask_reset)
@@ -70,9 +75,10 @@ class AccountPanel(QWidget):
             ["Pair", "Size", "Avg cost", "Mark", "Unreal.", "Realized"], right=(1, 2, 3, 4, 5)
         )
         self.balances.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
-        # Every figure column shares the width: a long Avg cost no longer pushes Mark and PnL off screen.
-        self.positions.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
-        self.positions.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.ResizeToContents)
+        # The positions' columns are sized to their figures within the table's width (`fit_columns`,
+        # again whenever that width changes, a scroll bar appearing included): equal shares cut a large
+        # Size or a tiny Avg cost while the PnL columns had room to spare.
+        self.positions.viewport().installEventFilter(self)
         for table in (self.balances, self.positions):
             # A stretched last section on top of Stretch columns kept ~24 px more than the view has:
             # "Realized" and its figures were cut off at the account's right edge (1366×768).
@@ -85,9 +91,8 @@ class AccountPanel(QWidget):
         pair_header = self.positions.horizontalHeaderItem(0)
         if pair_header is not None:
             pair_header.setToolTip("Positions: PnL in each pair's quote token")
-        self.positions.setMinimumHeight(
-            self.positions.horizontalHeader().sizeHint().height() + 2 * self.positions.frameWidth() + 4 * ROW_HEIGHT
-        )
+        positions_chrome = self.positions.horizontalHeader().sizeHint().height() + 2 * self.positions.frameWidth()
+        self.positions.setMinimumHeight(positions_chrome + POSITION_ROWS * ROW_HEIGHT)
         self.reset_error = QLabel()
         self.reset_error.setObjectName("fieldError")  # red, where Reset is: a refused reset is not a hint
         self.reset_error.setWordWrap(True)
@@ -164,15 +169,22 @@ class AccountPanel(QWidget):
         # dock shows at 1366×768 and the SOL position just traded was below the fold.
         for row, position in enumerate(sorted(view.positions, key=self._position_order)):
             self._show_position(row, position)
+        # The largest quote currency first: when the line is elided, what goes is SOL-quoted dust.
+        by_size = sorted(
+            view.pnl_by_currency().items(),
+            key=lambda item: (-self._dollars(item[0], abs(item[1][0]) + abs(item[1][1]) + item[1][2]), item[0]),
+        )
         parts = [
             f"{currency}: realized {token(currency, r)}, unrealized {token(currency, u)}, fees {token(currency, f)}"
-            for currency, (r, u, f) in sorted(view.pnl_by_currency().items())
+            for currency, (r, u, f) in by_size
         ]
         started = view.started_at.strftime("%Y-%m-%d %H:%M UTC")
         text = " · ".join(parts) if parts else f"Account since {started}."
-        self.summary.setText(text)
+        self._summary_text = text
+        self._elide_summary()
         self.summary.setToolTip(f"{text}\nPaper account since {started}")
         self._fit_balances()
+        fit_columns(self.positions)
         self.refreshed.emit()
 
     def _show_position(self, row: int, position: Position) -> None:
@@ -206,14 +218,45 @@ class AccountPanel(QWidget):
                 return amount * spec.price
         return Decimal(0)
 
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        self._fit_balances()
+        self._elide_summary()
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if watched is self.positions.viewport() and event.type() == QEvent.Type.Resize:
+            fit_columns(self.positions)
+        return super().eventFilter(watched, event)
+
+    def _elide_summary(self) -> None:
+        """The PnL line on one line at the panel's width, ending "…" rather than cut mid-word at the edge."""
+        label = self.summary
+        margins = label.contentsMargins()
+        room = max(1, label.width() - 2 * label.margin() - margins.left() - margins.right())
+        label.setText(label.fontMetrics().elidedText(self._summary_text, Qt.TextElideMode.ElideRight, room))
+
     def _fit_balances(self) -> None:
-        """The balances table no taller than its rows and at most three of them (largest holdings first;
-        the rest scroll), so the positions keep four rows at 1366×768 however many tokens a burst left."""
+        """The balances table exactly as tall as two or three whole rows (largest holdings first; the
+        rest scroll), never a row cut in half, and the positions keep four rows before it takes a third.
+
+        The table's height is fixed to whole rows from the room the two tables share: left to the
+        layout, 1366×768 gave it 58 px, two and a half rows of 22 px.
+        """
         table = self.balances
-        heights = [table.rowHeight(row) for row in range(table.rowCount())]
+        rows = table.rowCount()
         chrome = table.horizontalHeader().height() + 2 * table.frameWidth()
-        table.setMaximumHeight(chrome + sum(heights[:BALANCE_ROWS]) if heights else 16_777_215)
-        table.setMinimumHeight(chrome + sum(heights[:2]))
+        if rows == 0:
+            table.setFixedHeight(chrome + ROW_HEIGHT)  # the empty table keeps its header and one blank row
+            return
+        shared = table.height() + self.positions.height()
+        if not table.isVisible():
+            shared = 0  # not laid out yet: the widest fit, corrected on the first resize
+        for_positions = self.positions.minimumHeight()
+        fits = (shared - for_positions - chrome) // ROW_HEIGHT if shared else BALANCE_ROWS
+        shown = max(min(MIN_BALANCE_ROWS, rows), min(BALANCE_ROWS, rows, fits))
+        height = chrome + sum(table.rowHeight(row) for row in range(shown))
+        if table.height() != height or table.minimumHeight() != height:
+            table.setFixedHeight(height)
 
     def ask_reset(self) -> None:
         dialog = QInputDialog(self)

@@ -107,11 +107,16 @@ class PairFills:
         return True
 
     def points(
-        self, direction: Direction
+        self, direction: Direction, span: tuple[float, float] | None = None
     ) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64], npt.NDArray[np.int64]]:
-        """x, price and row index of every fill on one side, for the scatter plot (data = the row, for its tooltip)."""
-        chosen = np.flatnonzero(np.frombuffer(self.side, dtype=np.int8) == DIRECTION_CODE[direction])
-        return np.frombuffer(self.x)[chosen], np.frombuffer(self.price)[chosen], chosen
+        """x, price and row index of the fills on one side, for the scatter plot (data = the row, for its
+        tooltip); with `span`, only those whose x lies in it."""
+        wanted = np.frombuffer(self.side, dtype=np.int8) == DIRECTION_CODE[direction]
+        xs = np.frombuffer(self.x)
+        if span is not None:
+            wanted &= (xs >= span[0]) & (xs <= span[1])
+        chosen = np.flatnonzero(wanted)
+        return xs[chosen], np.frombuffer(self.price)[chosen], chosen
 
     def tooltip(self, row: int, pair: str, formats: PairFormats | None) -> str:
         amount, price = self.amount[row], self.price[row]
@@ -196,12 +201,12 @@ class ChartModel:
             ) or changed  # fmt: skip
         return changed
 
-    def points(self, pair: str, direction: Direction) -> tuple[Any, Any, Any]:
+    def points(self, pair: str, direction: Direction, span: tuple[float, float] | None = None) -> tuple[Any, Any, Any]:
         fills = self._fills.get(pair)
         if fills is None:
             empty = np.zeros(0)
             return empty, empty, np.zeros(0, dtype=np.int64)
-        return fills.points(direction)
+        return fills.points(direction, span)
 
     def tooltip(self, pair: str, row: int) -> str:
         return self._fills[pair].tooltip(row, pair, self.formats)

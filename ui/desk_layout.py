@@ -39,9 +39,19 @@ class Docks:
         return (self.ticket, self.chart, self.account, self.fills)
 
 
-def fit_to_screen(available: QRect, preferred: tuple[int, int] = PREFERRED_SIZE) -> QRect:
-    """The first-launch window: the preferred size, shrunk to the screen's free area (a 1366×768
-    laptop keeps its status bar in view), centred on it."""
+def fit_to_screen(available: QRect, preferred: tuple[int, int] | None = None) -> QRect:
+    """The first-launch window: on a wide screen (≥ WIDE) the whole free area, the size the wide
+    layout's docks are made for (`dock_sizes`); else the preferred size, shrunk to the free area (a
+    1366×768 laptop keeps its status bar in view), centred on it. With `preferred` (a restored
+    window that no longer fits), that size shrunk and centred.
+
+    At 1920×1080 the first window used to be 1480×860 in the middle of the screen with the wide
+    layout's fills strip in it: the board showed seven orders and a quarter of the screen was unused.
+    """
+    if preferred is None:
+        if available.width() >= WIDE:
+            return QRect(available)
+        preferred = PREFERRED_SIZE
     width = min(preferred[0], available.width())
     height = min(preferred[1], available.height())
     left = available.x() + (available.width() - width) // 2

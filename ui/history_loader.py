@@ -57,6 +57,7 @@ def _packed_slices(database: Path, page: int, before_seq: int) -> tuple[list[Pre
 
 class HistoryLoader(QObject):
     loaded = Signal()
+    loading_older = Signal()  # the newest page is shown; older pages follow until `loaded`
 
     def __init__(
         self,
@@ -87,6 +88,7 @@ class HistoryLoader(QObject):
         if len(newest) < first_page:
             self.loaded.emit()
             return
+        self.loading_older.emit()
         self.spawn(self._load_older(newest[-1].seq, page))
 
     async def _read_page(self, page: int, before_seq: int) -> tuple[list[PreparedKeys], int, int]:

@@ -47,6 +47,8 @@ from ui.status_bar import DeskStatusBar
 from ui.tasks import DeskTasks
 from ui.ticket import OrderTicket
 
+TITLE = "dexdesk — DEX order desk"
+
 
 class MainWindow(QMainWindow):
     closed = Signal()
@@ -69,7 +71,7 @@ class MainWindow(QMainWindow):
         self.tasks = DeskTasks(self.errors)
         self._quit_confirmed = False
         self._shown_once = False
-        self.setWindowTitle("dexdesk — DEX order desk")
+        self.setWindowTitle(TITLE)
         self.resize(*PREFERRED_SIZE)
         self.bridge = EngineBridge(engine, self)
         self.board = BoardView(engine.catalog, self)
@@ -150,6 +152,9 @@ class MainWindow(QMainWindow):
         self.board.notice.connect(self.notify)
         self.history.loaded.connect(self.board.history_loaded)
         self.history.loaded.connect(self.history_loaded)
+        # The title says the board is not whole yet (a taskbar shows it; `bench window` waits for it).
+        self.history.loading_older.connect(lambda: self.setWindowTitle(f"{TITLE} · loading older orders…"))
+        self.history.loaded.connect(lambda: self.setWindowTitle(TITLE))
         self.board.model.context.max_attempts = self.engine.settings.queue.retry.attempts
         self.board.model.context.queue.local_owner = self.engine.owner_id  # other processes' orders wait elsewhere
         self.ticket.submit_requested.connect(self._submit)

@@ -62,3 +62,41 @@ def section_title(title: str) -> QLabel:
     label = QLabel(title)
     label.setObjectName("sectionTitle")
     return label
+
+
+def share_width(wanted: list[int], room: int) -> list[int]:
+    """Column widths for `room` pixels: each column what it `wanted` when all fit, the rest shared out;
+    otherwise the narrow columns keep their width and the wide ones split what is left evenly
+    (equal shares cut an 11,410,000 BONK size while a -0.05 PnL column had room to spare)."""
+    count = len(wanted)
+    if count == 0:
+        return []
+    if sum(wanted) <= room:
+        extra, odd = divmod(room - sum(wanted), count)
+        return [width + extra + (1 if column < odd else 0) for column, width in enumerate(wanted)]
+    widths = [0] * count
+    left, open_columns = room, sorted(range(count), key=lambda column: wanted[column])
+    while open_columns:
+        share = left // len(open_columns)
+        narrowest = open_columns[0]
+        if wanted[narrowest] > share:
+            for column in open_columns:
+                widths[column] = share
+            widths[open_columns[-1]] += left - share * len(open_columns)
+            break
+        widths[narrowest] = wanted[narrowest]
+        left -= wanted[narrowest]
+        open_columns.pop(0)
+    return widths
+
+
+def fit_columns(table: QTableWidget) -> None:
+    """Size a table's columns to its figures within the viewport's width (see `share_width`)."""
+    header = table.horizontalHeader()
+    wanted = [
+        max(table.sizeHintForColumn(column), header.sectionSizeHint(column)) for column in range(table.columnCount())
+    ]
+    header.setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
+    for column, width in enumerate(share_width(wanted, table.viewport().width())):
+        if header.sectionSize(column) != width:
+            header.resizeSection(column, width)

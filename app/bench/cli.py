@@ -19,10 +19,18 @@ BENCHES = {
     "api": ("api_bench", 10_000, "a real `dexdesk serve` under C clients: POST/s, WebSocket messages/s, latency"),
     "cluster": ("cluster_bench", 2_000, "orders/s with 1, 2, 4 … `dexdesk worker` processes on one queue"),
     "summary": ("summary_bench", 100_000, "the desk's Summary (SQL aggregates) over a database of N orders"),
+    "window": (
+        "window_bench",
+        300,
+        "the desk in a real X window: _NET_WM_PING round trips while a burst of N streams over stored orders",
+    ),
 }
 
 
-EXIT_STATUS = "exit status:\n  0 measured and printed\n  2 --orders below 1, bad settings or an unusable database"
+EXIT_STATUS = (
+    "exit status:\n  0 measured and printed\n  1 window only: no X server, window manager or xdotool, "
+    "or the desk did not do what it was driven to\n  2 --orders below 1, bad settings or an unusable database"
+)
 
 
 def add_bench_commands(
@@ -32,7 +40,7 @@ def add_bench_commands(
     """Add `bench` with one sub-command per bench; their handlers take only `args` and run their own loop."""
     bench = sub.add_parser(
         "bench",
-        help="measure speed: engine, spec, board, export, api, cluster, summary",
+        help="measure speed: engine, spec, board, export, api, cluster, summary, window",
         description=__doc__,
         epilog=EXIT_STATUS,
         formatter_class=argparse.RawDescriptionHelpFormatter,
@@ -52,6 +60,14 @@ def add_bench_commands(
                 type=int,
                 metavar="N",
                 help="orders already stored for the first-paint and RSS test (default N)",
+            )
+        if name == "window":
+            child.add_argument(
+                "--loaded",
+                type=int,
+                default=100_000,
+                metavar="N",
+                help="finished orders stored before the desk opens (default 100,000)",
             )
         if name == "api":
             child.add_argument(

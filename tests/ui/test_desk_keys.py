@@ -183,7 +183,7 @@ def test_active_only_in_the_view_menu_is_checkable_and_follows_the_board(desk: D
     ("screen", "expected"),
     [
         (QRect(0, 0, 1366, 768 - 40), QRect(0, 0, 1366, 728)),
-        (QRect(0, 0, 1920, 1040), QRect(220, 90, 1480, 860)),
+        (QRect(0, 0, 1920, 1040), QRect(0, 0, 1920, 1040)),  # the wide layout's docks are sized for it
         (QRect(1920, 0, 1280, 720), QRect(1920, 0, 1280, 720)),
     ],
 )

@@ -47,9 +47,12 @@ class RowCells:
         self._rows[slot] = (order, cells)
         return cells
 
-    def check_day(self) -> None:
-        """Today's orders show a time, older ones a date: at midnight every kept Time cell is stale."""
+    def check_day(self) -> bool:
+        """Today's orders show a time, older ones a date: at midnight every kept Time cell is stale
+        (True then: the rows on screen must be painted again)."""
         today = local_today()
-        if today != self._day:
-            self._day = today
-            self._rows.clear()
+        if today == self._day:
+            return False
+        self._day = today
+        self._rows.clear()
+        return True
