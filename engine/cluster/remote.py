@@ -21,7 +21,7 @@ from engine.listeners.mirror_keys import describe_error
 from engine.model.domain import OrderUpdate
 from engine.runtime.coordination import external_update
 from engine.runtime.queue import QueueSettings, QueueStats
-from engine.storage import OrderStore, ownership
+from engine.storage import OrderStore, feed_reads, ownership
 from engine.storage.change_feed import FeedCursor
 
 log = logging.getLogger(__name__)
@@ -91,7 +91,7 @@ class ClusterQueue:
         self._store = store
         self._publish = publish
         self._following = following
-        self._cursor = await ownership.feed_cursor_now(store)
+        self._cursor = await feed_reads.feed_cursor_now(store)
         self._follower = UpdateFollower(self.config.queue_url)
         try:
             await self._follower.start()
@@ -148,7 +148,7 @@ class ClusterQueue:
         assert self._store is not None
         assert self._publish is not None
         try:
-            changed, self._cursor = await ownership.changes_since(self._store, self._cursor)
+            changed, self._cursor = await feed_reads.changes_since(self._store, self._cursor)
             following = set(self._following())
             for _mark, order in changed:
                 if order.is_terminal and order.id in following:

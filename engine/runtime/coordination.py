@@ -20,7 +20,7 @@ from typing import Any
 from engine.model.clock import Clock
 from engine.model.domain import Order, OrderStatus, OrderUpdate, update_message
 from engine.runtime.missed_states import Heard, may_have_skipped, missed_updates
-from engine.storage import OrderStore, StorageUnavailable, ownership
+from engine.storage import OrderStore, StorageUnavailable, feed_reads, ownership
 from engine.storage.change_feed import FeedCursor
 
 log = logging.getLogger(__name__)
@@ -69,7 +69,7 @@ class Coordinator:
 
     async def start(self) -> None:
         self._since = self.clock.utc_now()
-        self.cursor = await ownership.feed_cursor_now(self.store)
+        self.cursor = await feed_reads.feed_cursor_now(self.store)
         self._last_renewal = self._last_takeover = self.clock.monotonic()
         self._task = asyncio.create_task(self._run(), name="dexdesk-coordination")
 
@@ -114,7 +114,7 @@ class Coordinator:
         heard here are read back from its log (engine/runtime/missed_states.py), only for the orders
         whose row does not follow on from what was heard.
         """
-        changed, self.cursor = await ownership.changes_since_counted(self.store, self.cursor)
+        changed, self.cursor = await feed_reads.changes_since_counted(self.store, self.cursor)
         own = self.store.own_change_seqs
         theirs = [(order, count) for mark, order, count in changed if mark not in own]
         spans = {
@@ -122,7 +122,7 @@ class Coordinator:
             for order, count in theirs
             if may_have_skipped(self._heard.get(order.id), order, self._since)
         }
-        slices = await ownership.log_slices(self.store, spans) if spans else {}
+        slices = await feed_reads.log_slices(self.store, spans) if spans else {}
         for order, count in theirs:
             if order.id in slices:
                 heard = self._heard.get(order.id)

@@ -14,7 +14,7 @@ from sqlalchemy.engine import Connection
 
 from engine.model.domain import LogEntry, Order, OrderStatus, utc_now
 from engine.model.log_kinds import LogKind
-from engine.storage import Change, OrderStore, ownership
+from engine.storage import Change, OrderStore, feed_reads, ownership
 from engine.storage.change_feed import FeedCursor
 from engine.storage.fast_write import write_postgres
 from engine.storage.migrate import _config, head_revision
@@ -42,7 +42,7 @@ async def _insert(store: OrderStore, count: int, seed: int) -> list[Order]:
 
 
 async def _read(reader: OrderStore, cursor: FeedCursor) -> tuple[dict[str, tuple[int, Order]], FeedCursor]:
-    changed, after = await ownership.changes_since(reader, cursor)
+    changed, after = await feed_reads.changes_since(reader, cursor)
     ids = [order.id for _mark, order in changed]
     assert len(ids) == len(set(ids)), "one read returns each changed order once"
     return {order.id: (mark, order) for mark, order in changed}, after
@@ -56,7 +56,7 @@ async def test_a_transaction_that_started_first_and_commits_last_is_not_skipped(
         try:
             [early] = await _insert(first, 1, seed=1)
             [late] = await _insert(second, 1, seed=2)
-            cursor = await ownership.feed_cursor_now(reader)
+            cursor = await feed_reads.feed_cursor_now(reader)
 
             # `first` writes in a transaction it keeps open: it holds the lower transaction id.
             async with first.engine.connect() as held:
@@ -93,7 +93,7 @@ async def test_the_feed_shows_other_processes_changes_once_and_skips_its_own(db_
     await worker.open()
     await desk.open()
     try:
-        cursor = await ownership.feed_cursor_now(desk)
+        cursor = await feed_reads.feed_cursor_now(desk)
         stored = await _insert(worker, 3, seed=4)
         seen, cursor = await _read(desk, cursor)
         assert set(seen) == {order.id for order in stored}
