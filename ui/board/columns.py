@@ -151,8 +151,9 @@ def status_text(order: Order, context: BoardContext) -> str:
     if order.status is not OrderStatus.PENDING:
         return str(order.status)
     if order.is_waiting_limit:
-        # The limit itself is in the Price column; the countdown is read at paint (once a second).
-        return f"PENDING {expiry_text(order, context) or 'waits for price'}"
+        # The limit itself is in the Price column ("≤ 144.2000"); the countdown is read at paint (once
+        # a second). Short: at 1366 px "waits for price" was cut to "waits f…".
+        return f"PENDING {expiry_text(order, context) or 'limit'}"
     if is_retrying(order):
         of = f"retry {order.attempts + 1} of {context.max_attempts}"
         due = context.seconds_until(order.retry_at)
@@ -166,8 +167,7 @@ def status_text(order: Order, context: BoardContext) -> str:
 def expiry_text(order: Order, context: BoardContext) -> str:
     """ "expires in 4 m 05 s" (or "in 12 s") for a waiting limit order with an expiry; "" without one.
 
-    Short, so the status column shows it whole: that it waits for its price is the Price column's "≤ … limit".
-    """
+    Short, so the status column shows it whole: what price it waits for is the Price column's "≤ …"."""
     left = context.seconds_until(order.terms.expires_at)
     if left is None:
         return ""
@@ -178,7 +178,9 @@ def expiry_text(order: Order, context: BoardContext) -> str:
 
 def price_text(order: Order, context: BoardContext) -> str:
     if order.is_waiting_limit:
-        return f"{limit_text(order, context)} limit"
+        # "≤ 144.2000", muted like a quote: the sign says it is a bound, the tooltip says the rest
+        # ("≥ 146.8000 limit" was cut to "lim…" at 1366 px).
+        return limit_text(order, context)
     text = context.formats.price(order.pair, order.execution_price)
     return f"{text} quoted" if is_quote(order) else text
 
