@@ -52,10 +52,11 @@ _LOOKUP_CHUNK = 500
 
 @dataclass(slots=True)
 class BatchResult:
-    """What a group commit did: the change feed mark it stamped (0: none), and the orders it could not write."""
+    """What a group commit did: its change feed marks (one per transaction) and the orders it could not write."""
 
-    change_seq: int
+    change_seqs: list[int]
     lost: set[str] = field(default_factory=set)
+    settled: bool = False  # it settled the paper account (the next batch goes straight to a transaction)
 
 
 @dataclass(slots=True)
@@ -108,6 +109,7 @@ _SQLITE_UPDATE = sqlite_update()
 _SQLITE_LOG = sqlite_insert("order_logs", LOG_COLUMNS)
 _SQLITE_LEDGER = sqlite_insert("ledger", LEDGER_COLUMNS)
 _POSTGRES_WRITE = postgres_write(POSTGRES_MARK)
+_POSTGRES_GUARDED = postgres_write(POSTGRES_MARK, guarded=True)
 _UPDATE_WIDTH = len(STATE_COLUMNS) + len(UPDATE_KEY)  # the arrays each update row makes for the statement
 _POSTGRES_LOOKUP = "SELECT id, owner, version, change_seq FROM orders WHERE id = ANY($1::text[])"
 
@@ -170,7 +172,7 @@ async def write_sqlite(driver: Any, batch: Sequence[Change], owner: str) -> Batc
         await settle_sqlite(driver, [change for fold in written for change in fold.changes])
     except sqlite3.OperationalError as error:  # "database is locked" and its kin: retry the batch
         raise OperationalError(_SQLITE_UPDATE, None, error) from error
-    return BatchResult(seq, lost)
+    return BatchResult([seq], lost)
 
 
 async def _stored_sqlite(driver: Any, ids: list[str]) -> dict[str, tuple[str | None, int, int]]:
@@ -184,33 +186,35 @@ async def _stored_sqlite(driver: Any, ids: list[str]) -> dict[str, tuple[str | N
     return stored
 
 
-async def write_postgres(driver: Any, batch: Sequence[Change], owner: str) -> BatchResult:
-    """Write a batch on an asyncpg connection in one transaction of its own.
+async def write_postgres(driver: Any, batch: Sequence[Change], owner: str, *, settling: bool = False) -> BatchResult:
+    """Write a batch on an asyncpg connection: one statement, or one transaction where the account settles.
+
+    A batch whose ending orders hold no paper-account reservation is one statement, which is atomic
+    on its own, so it is sent alone: no BEGIN and COMMIT round trips (a cluster worker's commits are
+    small, and those two trips were half of each). The guarded statement leaves the ending orders
+    that do hold one untouched and names them; they are written again with their settlement in one
+    transaction. `settling` (the last batch settled) goes straight to the transaction, so a desk on
+    a paper account does not pay for the guarded statement every time.
 
     SQLAlchemy's asyncpg adapter only opens a transaction when it executes something itself, so
-    the transaction is asyncpg's; the caller's SQLAlchemy commit then has nothing to do.
+    the statement runs on its own (autocommit) and the transaction is asyncpg's; the caller's
+    SQLAlchemy commit then has nothing to do.
     """
     import asyncpg  # only PostgreSQL users pay for the import
 
     folds = _fold(batch)
-    rows = [(*fold.last.state, order_id, fold.expected_version) for order_id, fold in folds.items()]
-    logs, executions = _postgres_logs_and_ledger(list(folds.values()))
-    updates = _columns(rows, _UPDATE_WIDTH)
-    # Every order's log and ledger rows go along; the statement keeps those of the orders it updated.
-    appended = _columns(logs, len(LOG_COLUMNS)) + _columns(executions, len(LEDGER_COLUMNS))
+    ending = [order_id for order_id, fold in folds.items() if any(change.ended is not None for change in fold.changes)]
     try:
-        async with driver.transaction():
-            returned = await driver.fetch(_POSTGRES_WRITE, *updates, owner, *appended)
-            matched = {row[0] for row in returned}
-            seq = int(returned[0][1]) if returned else 0
-            lost: set[str] = set()
-            if len(matched) != len(folds):
-                unmatched = [order_id for order_id in folds if order_id not in matched]
-                found = await driver.fetch(_POSTGRES_LOOKUP, unmatched)
-                stored = {row[0]: (row[1], row[2], row[3]) for row in found}
-                _already, lost = _settle(folds, unmatched, stored, owner)
-            # The paper account settles the written orders that ended, in this same transaction.
-            await settle_postgres(driver, [change for i in folds if i in matched for change in folds[i].changes])
+        if settling and ending:
+            return await _write_settling(driver, folds, owner)
+        returned = await driver.fetch(_POSTGRES_GUARDED, *_statement_arrays(folds), owner, *_appended(folds), ending)
+        held = {row[0] for row in returned if row[2]}
+        seqs = [int(row[1]) for row in returned if not row[2]][:1]
+        lost = await _lost(driver, folds, {row[0] for row in returned if not row[2]} | held, owner)
+        if held:
+            settled = await _write_settling(driver, {order_id: folds[order_id] for order_id in held}, owner)
+            return BatchResult(seqs + settled.change_seqs, lost | settled.lost, settled=True)
+        return BatchResult(seqs, lost)
     except (
         OSError,
         asyncpg.PostgresConnectionError,
@@ -224,4 +228,36 @@ async def write_postgres(driver: Any, batch: Sequence[Change], owner: str) -> Ba
         # operation is in progress", InterfaceError or InternalClientError): it is unusable, not
         # misused. Invalidate it; the batch is one transaction and is retried on a fresh one.
         raise OperationalError(_POSTGRES_WRITE, None, error, connection_invalidated=True) from error
-    return BatchResult(seq, lost)
+
+
+async def _write_settling(driver: Any, folds: dict[str, _Fold], owner: str) -> BatchResult:
+    """The batch and the paper account's settlement of the orders it ends, in one transaction."""
+    async with driver.transaction():
+        returned = await driver.fetch(_POSTGRES_WRITE, *_statement_arrays(folds), owner, *_appended(folds))
+        matched = {row[0] for row in returned}
+        lost = await _lost(driver, folds, matched, owner)
+        # The paper account settles the written orders that ended, in this same transaction.
+        await settle_postgres(driver, [change for i in folds if i in matched for change in folds[i].changes])
+    return BatchResult([int(row[1]) for row in returned[:1]], lost, settled=True)
+
+
+def _statement_arrays(folds: dict[str, _Fold]) -> list[Any]:
+    """The update rows (the last state, the id, the version it was made from) as the statement's arrays."""
+    rows = [(*fold.last.state, order_id, fold.expected_version) for order_id, fold in folds.items()]
+    return _columns(rows, _UPDATE_WIDTH)
+
+
+def _appended(folds: dict[str, _Fold]) -> list[Any]:
+    """Every order's log and ledger rows; the statement keeps those of the orders it updated."""
+    logs, executions = _postgres_logs_and_ledger(list(folds.values()))
+    return _columns(logs, len(LOG_COLUMNS)) + _columns(executions, len(LEDGER_COLUMNS))
+
+
+async def _lost(driver: Any, folds: dict[str, _Fold], answered: set[str], owner: str) -> set[str]:
+    """The orders the statement did not write that another writer took (not this batch's earlier try)."""
+    if len(answered) == len(folds):
+        return set()
+    unmatched = [order_id for order_id in folds if order_id not in answered]
+    found = await driver.fetch(_POSTGRES_LOOKUP, unmatched)
+    _already, lost = _settle(folds, unmatched, {row[0]: (row[1], row[2], row[3]) for row in found}, owner)
+    return lost

@@ -115,13 +115,18 @@ def sqlite_insert(table: str, columns: Sequence[tuple[str, str]]) -> str:
     return f"INSERT INTO {table} ({names}) VALUES ({', '.join('?' for _ in columns)})"
 
 
-def postgres_write(change_mark: str) -> str:
+def postgres_write(change_mark: str, *, guarded: bool = False) -> str:
     """The PostgreSQL group commit in one statement, one round trip.
 
     The conditional updates, then the log lines and ledger entries of exactly the orders they
     matched (a data-modifying CTE's RETURNING is what the others read). Parameters, in order: one
     array per `STATE_COLUMNS` and `UPDATE_KEY` column, the owner, one per `LOG_COLUMNS` column and
-    one per `LEDGER_COLUMNS` column.
+    one per `LEDGER_COLUMNS` column. Rows: (id, change mark, held).
+
+    `guarded` (one more parameter: the ids of the orders that end in the batch) leaves alone every
+    ending order that holds a paper-account reservation and returns it with held = true: the
+    statement then needs no transaction around it, since an end that must settle the account is
+    never written without its settlement (fast_write writes those in a transaction of their own).
     """
     numbers = iter(range(1, 1000))
 
@@ -136,11 +141,18 @@ def postgres_write(change_mark: str) -> str:
     log_arrays = arrays(LOG_COLUMNS)
     ledger_arrays = arrays(LEDGER_COLUMNS)
     assignments = ", ".join(f"{name} = v.{name}" for name in STATE_NAMES)
+    held, unheld, held_rows = "", "", ""
+    if guarded:
+        held = f"""held AS (
+    SELECT r.order_id AS id FROM account_reservations AS r WHERE r.order_id = ANY(${next(numbers)}::text[])
+), """
+        unheld = " AND o.id NOT IN (SELECT id FROM held)"
+        held_rows = "\nUNION ALL SELECT id, NULL, true FROM held"
     return f"""
-WITH updated AS (
+WITH {held}updated AS (
     UPDATE orders AS o SET {assignments}, change_seq = {change_mark}
     FROM unnest({update_arrays}) AS v({names((*STATE_COLUMNS, *UPDATE_KEY))})
-    WHERE o.id = v.id AND o.version = v.expected AND o.owner = {owner}
+    WHERE o.id = v.id AND o.version = v.expected AND o.owner = {owner}{unheld}
     RETURNING o.id, o.change_seq
 ), logged AS (
     INSERT INTO order_logs ({names(LOG_COLUMNS)})
@@ -151,5 +163,5 @@ WITH updated AS (
     SELECT * FROM unnest({ledger_arrays}) AS g({names(LEDGER_COLUMNS)})
     WHERE g.order_id IN (SELECT id FROM updated)
 )
-SELECT id, change_seq FROM updated
+SELECT id, change_seq, false AS held FROM updated{held_rows}
 """

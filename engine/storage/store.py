@@ -55,6 +55,7 @@ class OrderStore(StoreReads):
         self.upgraded_from: str | None = None
         # Change sequences this store's own transactions took, so the change feed skips them.
         self.own_change_seqs: set[int] = set()
+        self._settling = False  # the last group commit settled the paper account: the next one expects to
         self.engine = engine_for(url)
         self.dialect = self.engine.dialect.name
         self._group = GroupCommit(self._write)
@@ -243,14 +244,15 @@ class OrderStore(StoreReads):
     async def _write(self, batch: list[Change]) -> BatchResult:
         """One group commit, retried until it lands, on the connection kept for the writer."""
         result: BatchResult = await self._with_retries(self._write_batch, batch, run=self._run_on_writer_connection)
-        self.own_change_seqs.add(result.change_seq)
+        self.own_change_seqs.update(result.change_seqs)
+        self._settling = result.settled
         return result
 
     async def _write_batch(self, connection: AsyncConnection, batch: list[Change]) -> BatchResult:
         """One group commit's rows, on the driver connection under the caller's transaction (see fast_write)."""
         driver = (await connection.get_raw_connection()).driver_connection
         if self.dialect == "postgresql":
-            return await write_postgres(driver, batch, self.owner_id)
+            return await write_postgres(driver, batch, self.owner_id, settling=self._settling)
         return await write_sqlite(driver, batch, self.owner_id)
 
     async def bump_change_seq(self, connection: AsyncConnection) -> int:

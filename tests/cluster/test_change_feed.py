@@ -63,9 +63,9 @@ async def test_a_transaction_that_started_first_and_commits_last_is_not_skipped(
                 driver = (await held.get_raw_connection()).driver_connection
                 outer = driver.transaction()
                 await outer.start()
-                early_mark = (await write_postgres(driver, [_routing(early)], "first")).change_seq
+                early_mark = (await write_postgres(driver, [_routing(early)], "first")).change_seqs[0]
                 # `second` starts later and commits first, with a higher id.
-                late_mark = (await second._with_retries(second._write_batch, [_routing(late)])).change_seq
+                late_mark = (await second._with_retries(second._write_batch, [_routing(late)])).change_seqs[0]
                 assert early_mark < late_mark
 
                 seen, cursor = await _read(reader, cursor)

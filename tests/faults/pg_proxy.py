@@ -7,6 +7,10 @@ That is the fault of issue 9: a writer that treats it as a failure and retries b
 or trips over its own rows. The proxy speaks just enough of the wire protocol to see message
 boundaries from the server: it answers SSL/GSS requests itself with "N" (no encryption), then
 forwards bytes both ways and cuts the link after the chosen CommandComplete("COMMIT") messages.
+
+With `autocommit`, a statement sent outside a transaction block counts as a commit too: it commits
+on its own (the group commit's single statement does, engine/storage/fast_write.py), and the
+server sends its CommandComplete and ReadyForQuery together after committing it.
 """
 
 from __future__ import annotations
@@ -27,6 +31,7 @@ class CommitDroppingProxy:
     """Forwards 127.0.0.1:`port` to PostgreSQL; `drop(n)` says whether the n-th COMMIT's ack is cut (1-based)."""
 
     drop: Callable[[int], bool]
+    autocommit: bool = False  # statements outside a transaction block count as commits too
     upstream: tuple[str, int] = ("127.0.0.1", 5432)
     port: int = field(default_factory=free_port)
     commits: int = 0
@@ -100,15 +105,24 @@ class CommitDroppingProxy:
         writer.close()
 
     async def _from_server(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        idle = True  # this connection is outside a transaction block (its last ReadyForQuery said "I")
         while True:
             header = await reader.readexactly(5)
             (length,) = struct.unpack("!i", header[1:])
             body = await reader.readexactly(length - 4)
             writer.write(header + body)
-            if header[:1] == b"C" and body.startswith(b"COMMIT"):
+            if header[:1] == b"Z":
+                idle = body[:1] == b"I"
+            if header[:1] == b"C" and self._commits(body, idle):
                 self.commits += 1
                 if self.drop(self.commits):
                     self.dropped += 1
                     await writer.drain()
                     raise ConnectionError("dropped right after COMMIT was acknowledged")
             await writer.drain()
+
+    def _commits(self, tag: bytes, idle: bool) -> bool:
+        """Whether the statement this CommandComplete ends has committed (COMMIT, or on its own outside a block)."""
+        if tag.startswith(b"COMMIT"):
+            return True
+        return self.autocommit and idle and not tag.startswith((b"BEGIN", b"ROLLBACK", b"SET", b"SHOW"))

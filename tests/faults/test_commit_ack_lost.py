@@ -1,5 +1,8 @@
 """PostgreSQL commits, but the acknowledgement never reaches dexdesk (a proxy cuts the link after COMMIT).
 
+A group commit is often one statement outside a transaction block, which commits on its own: in the
+run of 2,000 those acknowledgements are cut too.
+
 A retried write must recognise what is already committed: every order ends once, none is stuck,
 no traceback; a retried submit finds the order it stored instead of making a second one.
 """
@@ -49,7 +52,8 @@ async def _stored_ids(url: str) -> list[str]:
 async def test_a_run_of_2000_with_commit_acknowledgements_lost_ends_every_order_once(tmp_path: Path) -> None:
     from engine.storage import OrderStore
 
-    async with postgres_schema() as direct_url, CommitDroppingProxy(drop=lambda n: n % 7 == 0) as proxy:
+    every_seventh = CommitDroppingProxy(drop=lambda n: n % 7 == 0, autocommit=True)
+    async with postgres_schema() as direct_url, every_seventh as proxy:
         schema = direct_url.rsplit("schema=", 1)[1]
         env = dexdesk_env(tmp_path / "home")
         args = ["run", "--orders", "2000", "--time-scale", "0", "--rate-limit", "0", "--seed", "9", "--json"]

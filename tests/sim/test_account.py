@@ -98,3 +98,30 @@ async def test_without_an_account_orders_are_not_limited(sqlite_url: str) -> Non
         order = await engine.wait_terminal((await engine.submit("BTC-USDC", "50", "BUY")).id)
         assert order.status is OrderStatus.CONFIRMED
         assert await engine.account() is None
+
+
+async def test_orders_from_before_the_account_stay_out_and_reserved_ones_settle_exactly(db_url: str) -> None:
+    """Orders from before the account end unsettled; the reserved ones after it settle exactly, none left held.
+
+    On PostgreSQL a commit is one statement unless an ending order holds a reservation; those are
+    written again with their settlement in a transaction (engine/storage/fast_write.py).
+    """
+    async with running(db_url, SETTLED) as engine:
+        before = [await engine.submit("SOL-USDC", "1", "BUY") for _ in range(3)]
+        for order in before:
+            await engine.wait_terminal(order.id)
+        await engine.reset_account("USDC=10000,SOL=10")
+        # Queued together, they end close together: the first commit that ends one takes the guarded
+        # statement (nothing settled lately), the ones after go straight to the settling transaction.
+        requests = [("SOL-USDC", "2", "BUY"), ("SOL-USDC", "1", "SELL"), ("SOL-USDC", "0.5", "BUY")]
+        mixed = await engine.submit_many([engine.validate(*request) for request in requests])
+        ended = [await engine.wait_terminal(order.id) for order in mixed]
+        assert all(order.status is OrderStatus.CONFIRMED for order in ended)
+        bought = sum((o.amount for o in ended if o.direction.value == "BUY"), Decimal(0))
+        sold = sum((o.amount for o in ended if o.direction.value == "SELL"), Decimal(0))
+        balances = await _balances(engine)
+        assert balances["SOL"] == (Decimal(10) + bought - sold, 0)
+        assert balances["USDC"][1] == 0, "every reservation was settled, none left held"
+        view = await engine.account()
+        assert view is not None
+        assert sum(position.fills for position in view.positions) == len(mixed)
