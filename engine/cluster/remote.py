@@ -21,6 +21,7 @@ from engine.listeners.mirror_keys import describe_error
 from engine.model.domain import OrderUpdate
 from engine.runtime.coordination import external_update
 from engine.runtime.queue import QueueSettings, QueueStats
+from engine.runtime.task_stop import stop_task
 from engine.storage import OrderStore, feed_reads, ownership
 from engine.storage.change_feed import FeedCursor
 
@@ -107,8 +108,7 @@ class ClusterQueue:
                 await self.refresh()
                 await asyncio.sleep(REFRESH_S)
         finally:
-            follower.cancel()
-            await asyncio.gather(follower, return_exceptions=True)
+            await stop_task(follower)
             await self.producer.close()
 
     async def _follow(self) -> None:

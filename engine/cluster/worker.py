@@ -38,6 +38,7 @@ from engine.cluster.registry import HEARTBEAT_S, WorkerInfo, WorkerRegistry
 from engine.cluster.worker_parts import WorkerParts
 from engine.listeners.mirror_keys import describe_error
 from engine.model.domain import ACTIVE_STATES, Order
+from engine.runtime.task_stop import stop_task
 from engine.storage import OrderStore, ownership
 
 log = logging.getLogger(__name__)
@@ -197,8 +198,7 @@ class ClusterWorker:
         log.info("stopped taking jobs; closing the mirror and the database")
         for task in (self._heartbeat, self._renewal, self._reconciler):
             if task is not None:
-                task.cancel()
-                await asyncio.gather(task, return_exceptions=True)
+                await stop_task(task)
         await self.claims.close()
         try:
             # Orders handed back to the queue are free for the next worker at once, not after the lease.

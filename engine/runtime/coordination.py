@@ -20,6 +20,7 @@ from typing import Any
 from engine.model.clock import Clock
 from engine.model.domain import Order, OrderStatus, OrderUpdate, update_message
 from engine.runtime.missed_states import Heard, may_have_skipped, missed_updates
+from engine.runtime.task_stop import stop_task
 from engine.storage import OrderStore, StorageUnavailable, feed_reads, ownership
 from engine.storage.change_feed import FeedCursor
 
@@ -75,8 +76,7 @@ class Coordinator:
 
     async def stop(self) -> None:
         if self._task is not None:
-            self._task.cancel()
-            await asyncio.gather(self._task, return_exceptions=True)
+            await stop_task(self._task)
             self._task = None
 
     async def _run(self) -> None:

@@ -24,6 +24,7 @@ from engine.runtime.engine_reads import EngineReads
 from engine.runtime.engine_waits import EngineWaits
 from engine.runtime.queue import OrderQueue, QueueStats
 from engine.runtime.resume_note import resumed_entry
+from engine.runtime.task_stop import stop_task
 from engine.storage import OrderStore, ownership
 from engine.storage.summary import SummaryCounter
 from engine.trading.pairs import PairCatalog
@@ -154,8 +155,7 @@ class Engine(EngineReads, EngineWaits):
         """
         await self.limits.stop()
         if self._dispatcher is not None:
-            self._dispatcher.cancel()
-            await asyncio.gather(self._dispatcher, return_exceptions=True)
+            await stop_task(self._dispatcher)
             self._dispatcher = None
         await (self.queue.abandon_in_flight() if interrupted else self.queue.drain_in_flight())
         if self._holder is not None:

@@ -26,6 +26,7 @@ from engine.model.domain import Direction, Order, OrderStatus, OrderUpdate, form
 from engine.model.log_kinds import WAITING_AGAIN, LogKind
 from engine.model.outcomes import EXPIRED
 from engine.runtime.pipeline import Transitions
+from engine.runtime.task_stop import stop_task
 from engine.storage import OrderLost, StorageFailure
 from engine.trading.router import Router
 
@@ -109,8 +110,7 @@ class LimitBook:
         self._stopping = True
         self._wake.set()
         if self._task is not None:
-            self._task.cancel()
-            await asyncio.gather(self._task, return_exceptions=True)
+            await stop_task(self._task)
             self._task = None
 
     async def _watch(self) -> None:
