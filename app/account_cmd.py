@@ -7,8 +7,8 @@ import argparse
 from rich.console import Console
 from rich.table import Table
 
+from app.arguments import reports_problems
 from app.assembly import build_engine
-from app.commands import reports_problems
 from app.console import err, out
 from engine.account.model import DEFAULT_START
 from engine.account.view import AccountView

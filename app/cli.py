@@ -104,7 +104,7 @@ def _add_global_options(parser: argparse.ArgumentParser, *, suppress: bool) -> N
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from app import cluster_commands, commands
+    from app import cluster_commands, commands, run_commands
     from app.account_cmd import add_account_command
     from app.bench.cli import add_bench_commands
     from app.serve import add_serve_command
@@ -141,7 +141,7 @@ def build_parser() -> argparse.ArgumentParser:
         child.set_defaults(handler=handler)
         return child
 
-    submit = command("submit", commands.submit, "submit one order (market, or limit) and run it to its end")
+    submit = command("submit", run_commands.submit, "submit one order (market, or limit) and run it to its end")
     submit.add_argument("--pair", required=True, help="e.g. SOL-USDC (case-insensitive)")
     submit.add_argument("--amount", required=True, help="amount of the BASE token, e.g. 10.5")
     submit.add_argument("--direction", required=True, help="BUY or SELL (case-insensitive)")
@@ -156,7 +156,7 @@ def build_parser() -> argparse.ArgumentParser:
     submit.add_argument("--wait", action="store_true", help="print every update as it happens")
     submit.add_argument("--json", action="store_true", help="print update messages as JSON lines")
 
-    run = command("run", commands.run, "submit N random orders at once and process them all")
+    run = command("run", run_commands.run, "submit N random orders at once and process them all")
     run.add_argument("--orders", type=int, required=True, metavar="N")
     run.add_argument("--pairs", help="comma-separated pairs to draw from (default: all)")
     run.add_argument("--json", action="store_true", help="print the summary as one JSON object")
@@ -180,7 +180,7 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("--status", help="only orders in this status")
     export.add_argument("--pair", help="only orders of this pair")
 
-    command("resume", commands.resume, "finish every unfinished order and exit")
+    command("resume", run_commands.resume, "finish every unfinished order and exit")
     watch = command(
         "watch",
         watch_handler,

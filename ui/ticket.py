@@ -10,7 +10,6 @@ that while it waits. "Confirm before sending" shows the final quote and asks, as
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from dataclasses import replace
 from decimal import Decimal
@@ -36,8 +35,8 @@ from engine.model.domain import Direction, OrderType
 from engine.model.validation import InvalidOrder, OrderRequest, validate_order
 from engine.trading.pairs import PairCatalog
 from engine.trading.router import RoutingDecision
+from ui import ticket_words as words
 from ui.bridge import EngineBridge
-from ui.formatting import group_decimal
 from ui.pair_box import PairBox
 from ui.quote_panel import QuotePanel
 from ui.theme import monospace_font
@@ -46,21 +45,6 @@ from ui.ticket_funds import FundsRow, TicketAccount
 
 QuoteSource = Callable[[str, Decimal, Direction, Decimal], RoutingDecision]
 QUOTE_REFRESH_MS = 1000
-
-# "1,000" and "12,345.5" as the desk itself prints amounts; a comma anywhere else stays the engine's error.
-_GROUPED_AMOUNT = re.compile(r"[0-9]{1,3}(?:,[0-9]{3})+(?:\.[0-9]*)?")
-# A rule is said under the field with the field's name as the ticket labels it, not the API's ("limitPrice").
-_LABELS = {"pair": "Pair", "amount": "Amount", "limitPrice": "Limit price", "expiresIn": "Expires in"}
-
-
-def ungrouped(text: str) -> str:
-    """An amount typed with the desk's own thousands separators, as the engine reads it.
-
-    Spaces are left in: the one validator refuses a number with spaces around it on the desk, the
-    command line and the API alike, so the same text never means an order in one and an error in another.
-    """
-    return text.replace(",", "") if _GROUPED_AMOUNT.fullmatch(text) else text
-
 
 BUY_SHORTCUT = "F2"
 SELL_SHORTCUT = "F3"
@@ -272,7 +256,7 @@ class OrderTicket(QWidget):
         try:
             return validate_order(
                 self.pair.currentText(),
-                ungrouped(self.amount.text()),
+                words.ungrouped(self.amount.text()),
                 str(self._side),
                 self.catalog,
                 order_type=str(OrderType.LIMIT if self.is_limit else OrderType.MARKET),
@@ -287,7 +271,7 @@ class OrderTicket(QWidget):
         """What the engine refused at submit (a shortfall), shown inline above the button."""
         if problem is None and self.submit_error.property("cover"):
             return  # the account's shortfall is the cover check's to clear (see _show_cover)
-        text = "; ".join(f"{_LABELS.get(e.field, e.field)}: {e.rule}" for e in problem.errors) if problem else ""
+        text = words.problem_line(problem)
         self.submit_error.setText(text)
         self.submit_error.setVisible(bool(text))
 
@@ -296,8 +280,7 @@ class OrderTicket(QWidget):
         self.base_label.setText(spec.base if spec else "")
         if spec is not None:  # the pair's own words, not the placeholder "QUOTE per BASE"
             self.limit_price.setPlaceholderText(f"price in {spec.quote} per {spec.base}")
-            places = f"{spec.decimals} decimal{'s' if spec.decimals != 1 else ''}" if spec.decimals else "whole units"
-            self.limits.setText(f"min {spec.min_amount:,f} · max {spec.max_amount:,f} · {places}")
+            self.limits.setText(words.size_hint(spec))
         else:
             self.limits.setText("")
         limit = self.is_limit
@@ -321,40 +304,23 @@ class OrderTicket(QWidget):
         ready = typed and not isinstance(result, InvalidOrder) and not self._busy
         self.submit.setEnabled(ready)
         self.account.show_cover(None if isinstance(result, InvalidOrder) or not typed else result)
-        side_word = "Buy" if self._side is Direction.BUY else "Sell"
         # Only a valid amount is echoed, as the desk prints it: never "Sell abc SOL".
-        amount = self._amount_words(result) if not isinstance(result, InvalidOrder) else ""
+        amount = words.amount_words(result, self.catalog[result.pair]) if not isinstance(result, InvalidOrder) else ""
         price = self.limit_price.text().strip() if not isinstance(result, InvalidOrder) else ""
-        at = f" at {price}" if limit and price else ""
-        kind = "Limit " if limit else ""
-        text = f"{kind}{side_word} {amount} {spec.base if spec else ''}{at}".replace("  ", " ").strip()
-        self.submit.setText(text[0].upper() + text[1:] if text else text)
+        base = spec.base if spec else ""
+        self.submit.setText(words.submit_words(self._side, amount=amount, base=base, limit=limit, price=price))
         self.submit.setObjectName("submitBuy" if self._side is Direction.BUY else "submitSell")
         self.submit.style().unpolish(self.submit)
         self.submit.style().polish(self.submit)
 
-    def _amount_words(self, request: OrderRequest) -> str:
-        spec = self.catalog[request.pair]
-        places = max(0, -int(request.amount.as_tuple().exponent))
-        return group_decimal(request.amount, min(places, spec.decimals))
-
     def _show_errors(
         self, problem: InvalidOrder | None, *, include_missing_amount: bool = True, include_pair: bool = True
     ) -> None:
-        pair_rule = problem.for_field("pair") if problem and include_pair else None
-        amount_rule = problem.for_field("amount") if problem else None
-        limit_rule = (problem.for_field("limitPrice") or problem.for_field("expiresIn")) if problem else None
-        limit_field = "limitPrice" if problem and problem.for_field("limitPrice") else "expiresIn"
-        if amount_rule == "is required" and not include_missing_amount:
-            amount_rule = None
-        if limit_rule == "is required for a limit order" and not include_missing_amount:
-            limit_rule = None
-        for label, field, rule, editor in (
-            (self.pair_error, "pair", pair_rule, self.pair),
-            (self.amount_error, "amount", amount_rule, self.amount),
-            (self.limit_error, limit_field, limit_rule, self.limit_price),
-        ):
-            text = f"{_LABELS.get(field, field)}: {rule}" if rule else ""
+        rules = words.field_rules(problem, include_missing_amount=include_missing_amount, include_pair=include_pair)
+        labels = (self.pair_error, self.amount_error, self.limit_error)
+        editors = (self.pair, self.amount, self.limit_price)
+        for label, (field, rule), editor in zip(labels, rules, editors, strict=True):
+            text = words.rule_line(field, rule)
             if label.text() == text and label.isVisible() == bool(rule):
                 continue  # unchanged: no re-polish, no relayout of the form
             label.setText(text)
@@ -432,7 +398,7 @@ class OrderTicket(QWidget):
         self, request: OrderRequest, decision: RoutingDecision | None, through: Decimal | None = None
     ) -> None:
         spec = self.catalog[request.pair]
-        amount, slippage = self._amount_words(request), self.slippage.value()
+        amount, slippage = words.amount_words(request, spec), self.slippage.value()
         lines = confirmation_lines(request, spec, decision, amount=amount, slippage_pct=slippage, through=through)
         box = confirmation_box(self, lines, warning=through is not None)
         box.accepted.connect(lambda: self._send(request))

@@ -5,7 +5,8 @@ one background task sends what has queued up, in order, in pipelined batches. Wh
 the backlog of publishes is bounded (oldest dropped first, counted) but each order's latest state
 is always kept and written once Redis is back, so late listeners still find how every order ended.
 Reconnects back off exponentially; after one, the snapshots of active orders are put back in case
-Redis restarted empty.
+Redis restarted empty. What is still to be written, and what is given up under pressure, is kept
+by `mirror_backlog` (no Redis there); this module is the connection, the repair and the waiters.
 """
 
 from __future__ import annotations
@@ -14,14 +15,12 @@ import asyncio
 import contextlib
 import logging
 import uuid
-from collections import Counter, OrderedDict, deque
 from collections.abc import Awaitable, Callable, Iterable
-from dataclasses import dataclass
-from typing import Any
 
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
+from engine.listeners.mirror_backlog import BacklogItem, MirrorBacklog
 from engine.listeners.mirror_keys import (
     PUBLISH_SCRIPT,
     REFRESH_SCRIPT,
@@ -33,7 +32,6 @@ from engine.listeners.mirror_keys import (
 )
 from engine.listeners.mirror_state import MirrorState
 from engine.model.domain import Order, OrderUpdate, update_message
-from engine.model.jsonfmt import dumps
 from engine.runtime.events import UpdateSource
 
 log = logging.getLogger(__name__)
@@ -50,23 +48,6 @@ async def _server_run_id(client: Redis) -> str:
     """The server process's random id (`INFO server`): it changes on every restart, and a restart may empty it."""
     info = await client.info("server")
     return str(info.get("run_id", ""))
-
-
-@dataclass(slots=True)
-class _Item:
-    """One update waiting to be written; the JSON text is made only when it is about to be sent."""
-
-    order_id: str
-    message: dict[str, Any]
-    terminal: bool
-    pid: int
-    sent: bool = False
-    # The update's own JSON line when it came from one (made once for every listener), else made here.
-    text: str | None = None
-
-    @property
-    def line(self) -> str:
-        return self.text if self.text is not None else dumps(self.message)
 
 
 class RedisMirror:
@@ -87,25 +68,15 @@ class RedisMirror:
     ) -> None:
         self.url = url
         self.keys = MirrorKeys(namespace) if namespace else MirrorKeys()
-        self.backlog_limit = backlog_limit
-        self.terminal_limit = terminal_limit
-        self.batch_size = batch_size
+        self._backlog = MirrorBacklog(backlog_limit=backlog_limit, terminal_limit=terminal_limit, batch_size=batch_size)
+        self.batch_size = batch_size  # the refresh's pipelines; the backlog's batches are its own
         self.snapshot_ttl_s = snapshot_ttl_s
         self.min_backoff_s = min_backoff_s
         self.max_backoff_s = max_backoff_s
         self.health_interval_s = health_interval_s
         self.state = MirrorState("stopped", display_url(url))
-        self.published = 0
-        self.dropped = 0
-        self.snapshots_dropped = 0
         self.connects = 0
         self._source = uuid.uuid4().hex[:12]
-        self._pid = 0
-        self._backlog: deque[_Item] = deque()
-        self._queued: Counter[str] = Counter()
-        self._unsent: dict[str, _Item] = {}
-        self._unsent_terminal: OrderedDict[str, _Item] = OrderedDict()
-        self._active: dict[str, _Item] = {}
         self._wake = asyncio.Event()
         self._idle = asyncio.Event()
         self._idle.set()
@@ -168,11 +139,7 @@ class RedisMirror:
         They are not published (nothing happened to them yet); their snapshot is put back only if
         Redis lost it.
         """
-        for order in orders:
-            if order.is_terminal or order.id in self._active:
-                continue
-            self._pid += 1
-            self._active[order.id] = _Item(order.id, update_message(order), False, self._pid, sent=True)
+        self._backlog.adopt(orders)
 
     def on_state(self, callback: Callable[[MirrorState], None]) -> Callable[[], None]:
         """Call `callback(state)` on every change of state (the desk's status bar, the CLI)."""
@@ -251,7 +218,7 @@ class RedisMirror:
         a worker killed in between left the order ended in the database, its job gone (nobody would
         look at the order again) and its end never published (tests/cluster/test_end_before_ack.py).
         """
-        if not self._holds(order_id):
+        if not self._backlog.holds(order_id):
             return True
         waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self._sent_waiters.setdefault(order_id, []).append(waiter)
@@ -267,58 +234,39 @@ class RedisMirror:
                 self._sent_waiters.pop(order_id, None)
         return True
 
-    def _holds(self, order_id: str) -> bool:
-        """Whether an update of this order is still to be written."""
-        return order_id in self._queued or order_id in self._unsent or order_id in self._unsent_terminal
-
     def _wake_sent_waiters(self) -> None:
-        for order_id in [order_id for order_id in self._sent_waiters if not self._holds(order_id)]:
+        for order_id in [order_id for order_id in self._sent_waiters if not self._backlog.holds(order_id)]:
             for waiter in self._sent_waiters.pop(order_id):
                 if not waiter.done():
                     waiter.set_result(None)
 
     @property
     def pending(self) -> int:
-        return len(self._backlog) + len(self._unsent) + len(self._unsent_terminal)
+        """How many writes are still to be made (queued publishes and kept latest states)."""
+        return self._backlog.pending
+
+    @property
+    def published(self) -> int:
+        return self._backlog.published
+
+    @property
+    def dropped(self) -> int:
+        """Publishes forgotten because the backlog was full (their orders' latest states are still written)."""
+        return self._backlog.dropped
+
+    @property
+    def snapshots_dropped(self) -> int:
+        """Ended orders' latest states forgotten because too many were kept unsent."""
+        return self._backlog.snapshots_dropped
 
     # -- the engine's side: memory only, never blocks ------------------------------------
 
     def __call__(self, update: OrderUpdate) -> None:
         if update.external:
             return  # another process changed it and published it; publishing again would repeat it
-        order_id = update.order_id
-        terminal = update.status.is_terminal
-        self._pid += 1
-        item = _Item(order_id, update.message, terminal, self._pid, text=update.text)
-        while len(self._backlog) >= self.backlog_limit:
-            self._drop_oldest()
-        # Superseded: this newer state is queued, so an older unsent one must not be written after it.
-        self._unsent.pop(order_id, None)
-        self._unsent_terminal.pop(order_id, None)
-        if terminal:
-            self._active.pop(order_id, None)
-        else:
-            self._active[order_id] = item
-        self._backlog.append(item)
-        self._queued[order_id] += 1
+        self._backlog.add(update.order_id, update.message, update.status.is_terminal, update.text)
         self._idle.clear()
         self._wake.set()
-
-    def _drop_oldest(self) -> None:
-        """Forget the oldest publish; if it was its order's latest state, keep it as a snapshot to write."""
-        old = self._backlog.popleft()
-        self.dropped += 1
-        self._queued[old.order_id] -= 1
-        if self._queued[old.order_id] > 0:
-            return
-        del self._queued[old.order_id]
-        if not old.terminal:
-            self._unsent[old.order_id] = old
-            return
-        self._unsent_terminal[old.order_id] = old
-        while len(self._unsent_terminal) > self.terminal_limit:
-            self._unsent_terminal.popitem(last=False)
-            self.snapshots_dropped += 1
 
     # -- the background side ---------------------------------------------------------------
 
@@ -373,7 +321,7 @@ class RedisMirror:
 
     async def _refresh(self, client: Redis, sha: str) -> None:
         """Put back the snapshots of active orders whose latest state was already written once."""
-        items = [item for item in self._active.values() if item.sent]
+        items = self._backlog.sent_active()
         for start in range(0, len(items), self.batch_size):
             pipe = client.pipeline(transaction=False)
             for item in items[start : start + self.batch_size]:
@@ -399,7 +347,7 @@ class RedisMirror:
         """
         if self._lookup is None:
             return
-        known = self._active.keys() | self._unsent.keys() | self._unsent_terminal.keys() | self._queued.keys()
+        known = self._backlog.known_ids()
         candidates: list[str] = []
         async for raw in client.sscan_iter(self.keys.active, count=500):
             order_id = raw.decode() if isinstance(raw, bytes) else str(raw)
@@ -415,7 +363,7 @@ class RedisMirror:
             except Exception as error:  # noqa: BLE001 - the database's trouble is the engine's to report
                 log.info("Redis mirror: cannot check orders in the database now (%s)", error)
                 return
-            if order is not None and order.is_terminal and order_id not in self._queued:
+            if order is not None and order.is_terminal and not self._backlog.is_queued(order_id):
                 self(OrderUpdate(update_message(order), order, ()))
                 self.repaired += 1
         if self.repaired:
@@ -435,7 +383,7 @@ class RedisMirror:
                     if await _server_run_id(client) != server_run:
                         raise _RedisRestarted("Redis restarted") from None
                 continue
-            batch = self._take_batch()
+            batch = self._backlog.take_batch()
             pipe = client.pipeline(transaction=False)
             for item in batch:
                 pipe.evalsha(
@@ -455,29 +403,8 @@ class RedisMirror:
             await pipe.execute()
             self._settle(batch)
 
-    def _take_batch(self) -> list[_Item]:
-        """Latest states whose publishes were dropped first (each order's own publishes stay in order)."""
-        batch = [*self._unsent.values(), *self._unsent_terminal.values()][: self.batch_size]
-        room = self.batch_size - len(batch)
-        batch.extend(self._backlog[index] for index in range(min(room, len(self._backlog))))
-        return batch
-
-    def _settle(self, batch: list[_Item]) -> None:
-        """Forget what landed; items dropped or superseded meanwhile are left where they are."""
-        last_pid = 0
-        for item in batch:
-            item.sent = True
-            if self._unsent.get(item.order_id) is item:
-                del self._unsent[item.order_id]
-            elif self._unsent_terminal.get(item.order_id) is item:
-                del self._unsent_terminal[item.order_id]
-            else:
-                last_pid = max(last_pid, item.pid)
-        while self._backlog and self._backlog[0].pid <= last_pid:
-            done = self._backlog.popleft()
-            self._queued[done.order_id] -= 1
-            if self._queued[done.order_id] <= 0:
-                del self._queued[done.order_id]
-        self.published += len(batch)
+    def _settle(self, batch: list[BacklogItem]) -> None:
+        """Forget what landed, then wake whoever waits for an order that has nothing left to write."""
+        self._backlog.settle(batch)
         if self._sent_waiters:
             self._wake_sent_waiters()

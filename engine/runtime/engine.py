@@ -25,7 +25,7 @@ from engine.runtime.engine_waits import EngineWaits
 from engine.runtime.queue import OrderQueue, QueueStats
 from engine.runtime.resume_note import resumed_entry
 from engine.runtime.task_stop import stop_task
-from engine.storage import OrderStore, ownership
+from engine.storage import OrderStore, cancels, ownership
 from engine.storage.summary import SummaryCounter
 from engine.trading.pairs import PairCatalog
 from engine.trading.router import Router, worst_price
@@ -271,7 +271,7 @@ class Engine(EngineReads, EngineWaits):
         One versioned write; the owner notices at its next write (or its next look at the change
         feed) and drops the order before sending any swap, since SUBMITTED is stored before sending.
         """
-        [result] = await ownership.cancel(self.store, [order_id], now=self._transitions.now(), by=self._by())
+        [result] = await cancels.cancel(self.store, [order_id], now=self._transitions.now(), by=self._by())
         return self._cancelled(result)
 
     async def cancel_queued(self) -> int:
@@ -279,18 +279,18 @@ class Engine(EngineReads, EngineWaits):
         waiting = self._active.pending_ids()
         if not waiting:
             return 0
-        results = await ownership.cancel(self.store, waiting, now=self._transitions.now(), by=self._by())
+        results = await cancels.cancel(self.store, waiting, now=self._transitions.now(), by=self._by())
         return sum(1 for result in results if self._cancelled(result).outcome == "cancelled")
 
     def _by(self) -> str:
         return f"process {self.owner_id}"
 
-    def _cancelled(self, result: ownership.Cancelled) -> CancelResult:
+    def _cancelled(self, result: cancels.Cancelled) -> CancelResult:
         order = result.order
         if result.outcome == "unknown" or order is None:
             return CancelResult("unknown", "no order has this id", None)
         if result.outcome == "too_late":
-            return CancelResult("too_late", ownership.too_late_reason(order.status), order)
+            return CancelResult("too_late", cancels.too_late_reason(order.status), order)
         self.hub.publish(OrderUpdate(update_message(order), order, order.logs[-1:]))
         self.queue.discard({order.id})  # no ghost in the line: it would take a rate-limit start for nothing
         self._end(order)

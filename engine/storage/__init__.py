@@ -1,6 +1,6 @@
 """Storage: SQLAlchemy 2 async, SQLite by default, PostgreSQL by URL; schema by Alembic migrations."""
 
-from engine.storage import ownership
+from engine.storage import cancels, ownership
 from engine.storage.changes import Change, DatabaseMissing, OrderLost, StorageFailure, StorageUnavailable
 from engine.storage.store import OrderStore
 
@@ -11,5 +11,6 @@ __all__ = [
     "OrderStore",
     "StorageFailure",
     "StorageUnavailable",
+    "cancels",
     "ownership",
 ]

@@ -1,11 +1,11 @@
-"""Who runs which order: claims, leases, release, cancel by anyone, and who holds what.
+"""Who runs which order: claims, leases, release, and who holds what (cancel by anyone: cancels.py).
 
 An engine claims an order (sets itself as `owner`) before working on it, and keeps renewing its
 lease (its row in `owners`) while it runs: one small write per renewal however many orders it
 holds. A claim takes only orders nobody owns or whose owner's lease has run out, so a live process
 is never robbed and a dead one is taken over once its lease expires. A claim bumps the
 version, so a stalled former owner that wakes up finds every write refused. Cancelling needs no
-ownership: it is one versioned write in any process, and the owner notices at its next write.
+ownership: it is one versioned write in any process (cancels.py), and the owner notices at its next write.
 
 Writers of different processes do not queue behind one another (see change_feed.py). Two
 transactions that lock the same rows in different orders (a take-over or a cancel against a
@@ -18,28 +18,23 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, Literal
+from typing import Any
 
 from sqlalchemy import bindparam, delete, exists, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from engine.model.domain import ACTIVE_STATES, LogEntry, Order, OrderStatus
-from engine.model.lifecycle import CANCELLABLE, check_transition
-from engine.model.log_kinds import LogKind
-from engine.storage import account_store
+from engine.model.domain import ACTIVE_STATES, LogEntry, Order
 from engine.storage.fast_claims import claim_on_driver, release_on_driver
-from engine.storage.rows import log_from_row, log_rows, order_from_row
+from engine.storage.rows import log_from_row, order_from_row
 from engine.storage.schema import order_logs, orders, owners
 from engine.storage.store import OrderStore
 
 _ACTIVE = sorted(str(status) for status in ACTIVE_STATES)
-CancelOutcome = Literal["cancelled", "too_late", "unknown"]
-CANCELLED_ERROR = "cancelled before its swap was sent"
 
 
-async def _with_logs(connection: AsyncConnection, ids: Sequence[str]) -> list[Order]:
+async def orders_with_logs(connection: AsyncConnection, ids: Sequence[str]) -> list[Order]:
     """The orders with their whole logs, oldest first."""
     found: list[Order] = []
     for start in range(0, len(ids), 500):
@@ -55,7 +50,7 @@ async def _with_logs(connection: AsyncConnection, ids: Sequence[str]) -> list[Or
 
 async def read_orders(store: OrderStore, ids: Sequence[str]) -> list[Order]:
     """Several orders with their whole logs in one transaction, oldest first (rows read back as they start)."""
-    found: list[Order] = await store.transaction(_with_logs, ids)
+    found: list[Order] = await store.transaction(orders_with_logs, ids)
     return found
 
 
@@ -113,7 +108,7 @@ async def claim(store: OrderStore, *, now: datetime, until: datetime) -> list[Or
         ids = [row[0] for row in claimed]
         # Owners gone for a day leave no trace (their orders were taken over long ago).
         await connection.execute(delete(owners).where(owners.c.lease_until < now - timedelta(days=1)))
-        found = await _with_logs(connection, ids) if ids else []
+        found = await orders_with_logs(connection, ids) if ids else []
         await _heartbeat(connection, store.owner_id, until)
         return found
 
@@ -271,87 +266,6 @@ async def release_one(store: OrderStore, order_id: str) -> bool:
 
     released: bool = await store.transaction(work)
     return released
-
-
-@dataclass(frozen=True, slots=True)
-class Cancelled:
-    outcome: CancelOutcome
-    order: Order | None
-
-
-def too_late_reason(status: OrderStatus) -> str:
-    if status is OrderStatus.SUBMITTED:
-        return "already SUBMITTED: a sent swap cannot be recalled"
-    return f"already {status}: nothing left to cancel"
-
-
-async def cancel(store: OrderStore, order_ids: Sequence[str], *, now: datetime, by: str) -> list[Cancelled]:
-    """Cancel each order whose swap has not been sent, whoever owns it: versioned writes, one transaction."""
-
-    async def work(connection: AsyncConnection) -> list[Cancelled]:
-        seq = await store.bump_change_seq(connection)
-        rows: dict[str, Any] = {}
-        for start in range(0, len(order_ids), 500):
-            # Locked (in id order) until this transaction ends: no group commit changes them between
-            # this read and the versioned write below.
-            chunk = sorted(set(order_ids[start : start + 500]))
-            query = select(orders).where(orders.c.id.in_(chunk)).order_by(orders.c.id).with_for_update()
-            rows.update({row["id"]: row for row in (await connection.execute(query)).mappings()})
-        outcomes: dict[str, CancelOutcome] = {}
-        updates, logs = [], []
-        for order_id in order_ids:
-            row = rows.get(order_id)
-            if row is None:
-                outcomes[order_id] = "unknown"
-                continue
-            status = OrderStatus(row["status"])
-            if status not in CANCELLABLE or order_id in outcomes:
-                outcomes.setdefault(order_id, "too_late")
-                continue
-            check_transition(status, OrderStatus.CANCELLED)
-            outcomes[order_id] = "cancelled"
-            entry = LogEntry(
-                now,
-                OrderStatus.CANCELLED,
-                LogKind.CANCELLED,
-                f"cancelled in {status} by {by}, before any swap was sent",
-                {"by": by, "from": str(status), "owner": row["owner"]},
-            )
-            updates.append({"o_id": order_id, "o_version": row["version"], "o_log_count": row["log_count"] + 1})
-            logs.extend(log_rows(order_id, row["log_count"], [entry]))
-        if updates:
-            # The rows are locked since they were read; the version condition stays as the rule
-            # every write of an order obeys.
-            await connection.execute(
-                update(orders)
-                .where(orders.c.id == bindparam("o_id"), orders.c.version == bindparam("o_version"))
-                .values(
-                    status=str(OrderStatus.CANCELLED),
-                    version=orders.c.version + 1,
-                    owner=None,
-                    retry_at=None,
-                    execution_price=None,
-                    error=CANCELLED_ERROR,
-                    updated_at=now,
-                    log_count=bindparam("o_log_count"),
-                    change_seq=seq,
-                ),
-                updates,
-            )
-            await connection.execute(order_logs.insert(), logs)
-        cancelled = [order_id for order_id, outcome in outcomes.items() if outcome == "cancelled"]
-        await account_store.release(connection, cancelled)  # the paper account, in this same transaction
-        latest = {order.id: order for order in await _with_logs(connection, cancelled)} if cancelled else {}
-        return [
-            Cancelled(
-                outcomes[order_id],
-                latest.get(order_id) or (order_from_row(rows[order_id]) if order_id in rows else None),
-            )
-            for order_id in order_ids
-        ]
-
-    result: list[Cancelled] = await store.transaction(work)
-    return result
 
 
 async def others_active(store: OrderStore, now: datetime) -> int:

@@ -14,7 +14,7 @@ from sqlalchemy.engine import Connection
 
 from engine.model.domain import LogEntry, Order, OrderStatus, utc_now
 from engine.model.log_kinds import LogKind
-from engine.storage import Change, OrderStore, feed_reads, ownership
+from engine.storage import Change, OrderStore, cancels, feed_reads, ownership
 from engine.storage.change_feed import FeedCursor
 from engine.storage.fast_write import write_postgres
 from engine.storage.migrate import _config, head_revision
@@ -105,7 +105,7 @@ async def test_the_feed_shows_other_processes_changes_once_and_skips_its_own(db_
             stored[1].id: OrderStatus.ROUTING,
         }
         # The desk cancels one: its own change comes back marked as its own (the feed's reader skips it).
-        [cancelled] = await ownership.cancel(desk, [stored[2].id], now=utc_now(), by="a test")
+        [cancelled] = await cancels.cancel(desk, [stored[2].id], now=utc_now(), by="a test")
         assert cancelled.outcome == "cancelled"
         seen, cursor = await _read(desk, cursor)
         assert set(seen) == {stored[2].id}
@@ -166,7 +166,7 @@ async def test_one_batch_of_claims_takes_what_is_free_and_reports_the_rest_as_st
         await ownership.release(other)  # all three unowned
         [taken] = (await ownership.claim_many(other, [held.id], now=now, until=until)).values()
         assert taken.claimed
-        [cancelled] = await ownership.cancel(other, [ended.id], now=now, by="a test")
+        [cancelled] = await cancels.cancel(other, [ended.id], now=now, by="a test")
         assert cancelled.outcome == "cancelled"
 
         claims = await ownership.claim_many(worker, [free.id, held.id, ended.id, "no-such-order"], now=now, until=until)

@@ -6,7 +6,7 @@ import asyncio
 
 from engine.model.domain import LogEntry, Order, OrderStatus, utc_now
 from engine.model.log_kinds import LogKind
-from engine.storage import Change, OrderLost, OrderStore, ownership
+from engine.storage import Change, OrderLost, OrderStore, cancels
 from engine.trading.demo import random_requests
 from engine.trading.pairs import default_catalog
 
@@ -36,7 +36,7 @@ async def test_one_conflicting_change_fails_only_its_order_and_the_rest_of_the_b
     try:
         orders = await _stored_orders(writer, 3)
         # Another process cancels the middle order behind the writer's back.
-        [cancelled] = await ownership.cancel(other, [orders[1].id], now=utc_now(), by="a test")
+        [cancelled] = await cancels.cancel(other, [orders[1].id], now=utc_now(), by="a test")
         assert cancelled.outcome == "cancelled"
         commits = writer.commits
         changes = [_routing(order) for order in orders]

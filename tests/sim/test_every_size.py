@@ -12,7 +12,7 @@ import pytest
 from engine.model.domain import Direction, OrderStatus, OrderType
 from engine.model.validation import InvalidOrder, OrderRequest
 from engine.runtime.engine import engine_settings
-from engine.storage import OrderStore, ownership
+from engine.storage import OrderStore, cancels
 from engine.trading.pairs import default_catalog
 from tests.conftest import running
 
@@ -75,7 +75,7 @@ async def test_a_cancel_racing_a_trigger_logs_no_traceback(sqlite_url: str, capl
         other = OrderStore(sqlite_url)  # another process cancels it...
         await other.open()
         try:
-            [cancelled] = await ownership.cancel(other, [order.id], now=engine.clock.utc_now(), by="another process")
+            [cancelled] = await cancels.cancel(other, [order.id], now=engine.clock.utc_now(), by="another process")
         finally:
             await other.close()
         assert cancelled.outcome == "cancelled"

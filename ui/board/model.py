@@ -5,11 +5,10 @@ rows on screen, from `Order` snapshots built for those rows only: finished order
 columns (`ui/order_rows.py`, ~300 bytes an order instead of ~2 kB of objects), running ones whole.
 No per-cell objects, so 100,000 orders stay cheap.
 
-Every order gets a slot (its arrival number on the board) that never changes. New orders
-(`_live`, oldest first, shown reversed on top) and older history pages (`_history`, newest first,
-shown below) never shift another order's slot, so an update costs a dict lookup and one
-`dataChanged` for its own row. With no sort and no filter (newest first, the usual case while
-orders stream) a row's slot is arithmetic.
+Every order gets a slot (its arrival number on the board) that never changes (`ui/board/slots.py`):
+new orders on top and older history pages below never shift another order's slot, so an update
+costs a dict lookup and one `dataChanged` for its own row. With no sort and no filter (newest
+first, the usual case while orders stream) a row's slot is arithmetic.
 
 Sorted or filtered, the rows are a list of slots (`_view`) computed here with numpy over cached
 keys (`BoardKeys`) and announced with ONE `layoutChanged`; the profile of the old design showed
@@ -20,7 +19,6 @@ a row, or move it in or out of the filter, trigger one throttled re-layout, not 
 
 from __future__ import annotations
 
-from array import array
 from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import replace
@@ -46,8 +44,9 @@ from ui.board.cells import RowCells
 from ui.board.columns import COLUMNS, Column, ColumnSpec, copy_text, elapsed_seconds
 from ui.board.context import BoardContext
 from ui.board.filter import BoardFilter
-from ui.board.keys import BoardKeys, PreparedKeys, prepare_keys
-from ui.order_rows import STATUSES, OrderRows
+from ui.board.keys import PreparedKeys
+from ui.board.slots import BoardSlots, prepare_page
+from ui.order_rows import OrderRows
 
 ORDER_ROLE = Qt.ItemDataRole.UserRole + 2
 COPY_ROLE = Qt.ItemDataRole.UserRole + 3  # the full value of a cell (whole id, whole hash)
@@ -69,20 +68,14 @@ class BoardModel(QAbstractTableModel):
     def __init__(self, catalog: PairCatalog, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.context = BoardContext.for_catalog(catalog)
-        self._orders = OrderRows()  # by slot: finished orders packed as columns, built when shown
-        self._slot: dict[str, int] = {}
-        # Typed arrays, not lists: 8 bytes a row instead of ~36 (a pointer and an int object).
-        self._live = array("q")  # slots of new orders, oldest first (shown reversed, on top)
-        self._history = array("q")  # slots of stored orders, newest first (shown below)
-        self._lane = array("q")  # per slot: live index i as -(i + 1), history index h as h
-        self._keys = BoardKeys()
+        self._slots = BoardSlots(self.context)
+        self._orders = self._slots.orders  # the same object, read on every paint: one attribute away
         self._filter = BoardFilter()
         self._sort_column = Column.TIME
         self._sort_descending = True
         self._view: list[int] | None = None  # slots in display order, when sorted or filtered
         self._row_of: np.ndarray[Any, np.dtype[np.int64]] | None = None  # slot → row in _view (-1: hidden)
-        self.status_counts: Counter[OrderStatus] = Counter()
-        self.max_seq = 0
+        self.status_counts: Counter[OrderStatus] = self._slots.status_counts  # the same Counter
         self._relayout_timer = QTimer(self)
         self._relayout_timer.setSingleShot(True)
         self._relayout_timer.timeout.connect(self._relayout)
@@ -172,21 +165,13 @@ class BoardModel(QAbstractTableModel):
 
     # -- rows -----------------------------------------------------------------------------
 
-    def _natural_slot(self, row: int) -> int:
-        live = len(self._live)
-        return self._live[live - 1 - row] if row < live else self._history[row - live]
-
-    def _natural_row(self, slot: int) -> int:
-        lane = self._lane[slot]
-        return len(self._live) + lane if lane >= 0 else len(self._live) - 1 - (-lane - 1)
-
     def _slot_at(self, row: int) -> int:
-        return self._natural_slot(row) if self._view is None else self._view[row]
+        return self._slots.natural_slot(row) if self._view is None else self._view[row]
 
     def _row_of_slot(self, slot: int) -> int:
         """The row showing `slot`, or -1 when the filter hides it."""
         if self._view is None:
-            return self._natural_row(slot)
+            return self._slots.natural_row(slot)
         if self._row_of is None or len(self._row_of) < len(self._orders):
             row_of = np.full(len(self._orders), -1, dtype=np.int64)
             row_of[np.array(self._view, dtype=np.int64)] = np.arange(len(self._view), dtype=np.int64)
@@ -197,7 +182,7 @@ class BoardModel(QAbstractTableModel):
         return self._orders[self._slot_at(row)]
 
     def row_of(self, order_id: str) -> int | None:
-        slot = self._slot.get(order_id)
+        slot = self._slots.slot.get(order_id)
         if slot is None:
             return None
         row = self._row_of_slot(slot)
@@ -209,20 +194,25 @@ class BoardModel(QAbstractTableModel):
         return self._orders
 
     def slot_of(self, order_id: str) -> int | None:
-        return self._slot.get(order_id)
+        return self._slots.slot.get(order_id)
 
     def get(self, order_id: str) -> Order | None:
-        slot = self._slot.get(order_id)
+        slot = self._slots.slot.get(order_id)
         return None if slot is None else self._orders[slot]
 
     def orders(self) -> Iterator[Order]:
         """Every order on the board, newest first, whatever the filter shows."""
         for row in range(len(self._orders)):
-            yield self._orders[self._natural_slot(row)]
+            yield self._orders[self._slots.natural_slot(row)]
 
     def visible_orders(self) -> list[Order]:
         """The orders the board shows, top to bottom (what "export board view" writes)."""
         return [self.order_at(row) for row in range(self.rowCount())]
+
+    @property
+    def max_seq(self) -> int:
+        """The highest sequence number on the board."""
+        return self._slots.max_seq
 
     @property
     def total(self) -> int:
@@ -234,32 +224,6 @@ class BoardModel(QAbstractTableModel):
 
     # -- updates --------------------------------------------------------------------------
 
-    def _store(self, orders: Sequence[Order], lane: array[int], prepared: PreparedKeys | None = None) -> list[int]:
-        """Give each order a slot on `lane` (the live or the history list); returns the slots.
-
-        `prepared` carries the orders already packed (a history page, packed in a worker thread).
-        """
-        prepared = prepared or prepare_keys(orders)
-        rows = prepared.rows
-        first = self._orders.absorb(rows)
-        count = len(rows)
-        slots = list(range(first, first + count))
-        start = len(lane)
-        self._slot.update(zip(rows.ids, slots, strict=True))
-        lane.extend(slots)
-        if lane is self._live:
-            self._lane.extend(-(index + 1) for index in range(start, start + count))
-        else:
-            self._lane.extend(range(start, start + count))
-        self._keys.add(prepared)
-        for order in rows.running.values():
-            self.context.queue.track(None, order)
-        for code, many in Counter(rows.status).items():
-            self.status_counts[STATUSES[code]] += many
-        if count:
-            self.max_seq = max(self.max_seq, max(rows.seq))
-        return slots
-
     def apply(self, batch: dict[str, Order]) -> None:
         """Insert new orders on top and update known ones in place (one `dataChanged` per run of rows)."""
         fresh: list[Order] = []
@@ -269,18 +233,11 @@ class BoardModel(QAbstractTableModel):
         arranged = self._view is not None
         for order_id, snapshot in batch.items():
             order = snapshot.evolve(logs=()) if snapshot.logs else snapshot
-            slot = self._slot.get(order_id)
+            slot = self._slots.slot.get(order_id)
             if slot is None:
                 fresh.append(order)
                 continue
-            before = self._orders[slot]
-            self._orders[slot] = order
-            self._keys.replace(slot, before, order)
-            self.context.queue.track(before, order)
-            if before.status is not order.status:
-                self.status_counts[before.status] -= 1
-                self.status_counts[order.status] += 1
-            self.max_seq = max(self.max_seq, order.seq)
+            before = self._slots.replace(slot, order)
             if arranged and not relayout:
                 relayout = self._filter.accepts(before) != self._filter.accepts(order) or (
                     not self._natural_sort and sort_key(before) != sort_key(order)
@@ -298,10 +255,10 @@ class BoardModel(QAbstractTableModel):
         """Put new orders on the board; True when a re-layout must place them."""
         if self._view is None:
             self.beginInsertRows(QModelIndex(), 0, len(fresh) - 1)
-            self._store(fresh, self._live)
+            self._slots.add_live(fresh)
             self.endInsertRows()
             return False
-        slots = self._store(fresh, self._live)
+        slots = self._slots.add_live(fresh)
         shown = [slot for slot, order in zip(slots, fresh, strict=True) if self._filter.accepts(order)]
         if not shown:
             return False
@@ -321,12 +278,12 @@ class BoardModel(QAbstractTableModel):
     @staticmethod
     def prepare(older: Sequence[Order]) -> PreparedKeys:
         """A page of history with its keys computed: pure, so the desk runs it in a worker thread."""
-        return prepare_keys([order.evolve(logs=()) if order.logs else order for order in older])
+        return prepare_page(older)
 
     def append_history(self, older: Iterable[Order] | PreparedKeys) -> int:
         """Add a page of stored orders below everything shown; orders already on the board are skipped."""
         prepared = older if isinstance(older, PreparedKeys) else self.prepare(list(older))
-        known = self._slot
+        known = self._slots.slot
         if any(order_id in known for order_id in prepared.rows.ids):  # rare: they arrived live meanwhile
             rows = prepared.rows
             prepared = self.prepare([rows[row] for row in range(len(rows)) if rows.ids[row] not in known])
@@ -336,11 +293,11 @@ class BoardModel(QAbstractTableModel):
         if self._view is None:
             start = len(self._orders)
             self.beginInsertRows(QModelIndex(), start, start + len(page) - 1)
-            self._store((), self._history, prepared)
+            self._slots.add_history(prepared)
             self.endInsertRows()
         else:
-            slots = self._store((), self._history, prepared)
-            shown = self._filter.select(np.asarray(slots, dtype=np.int64), self._keys)
+            slots = self._slots.add_history(prepared)
+            shown = self._filter.select(np.asarray(slots, dtype=np.int64), self._slots.keys)
             if shown:
                 start = len(self._view)
                 self.beginInsertRows(QModelIndex(), start, start + len(shown) - 1)
@@ -413,14 +370,15 @@ class BoardModel(QAbstractTableModel):
             and not self._relayout_timer.isActive()
         )
         if narrowing:
-            self._relayout(lambda: chosen.narrow(self._view or [], self._keys))
+            self._relayout(lambda: chosen.narrow(self._view or [], self._slots.keys))
         else:
             self._relayout()
 
     def _arranged_slots(self) -> list[int] | None:
         """Slots in display order for the current sort and filter, or None for the natural order."""
+        slots = self._slots
         return arranged_slots(
-            self._live, self._history, self._filter, self._keys, self._sort_column, self._sort_descending
+            slots.live, slots.history, self._filter, slots.keys, self._sort_column, self._sort_descending
         )
 
     def _schedule_relayout(self) -> None:
