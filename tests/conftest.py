@@ -14,6 +14,7 @@ import pytest
 from engine.model.domain import Order
 from engine.runtime.engine import Engine, EngineSettings, engine_settings
 from engine.storage import OrderStore
+from tests.figures import pytest_sessionfinish, pytest_terminal_summary, pytest_testnodedown  # noqa: F401 - hooks
 from tests.services import POSTGRES_ADMIN_URL, require
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")

@@ -106,6 +106,14 @@ class Tally:
         self.faults += count
         self.lines.append(what)
 
+    def add(self, other: Tally) -> None:
+        """Sums another process's figures in: under pytest-xdist each worker keeps its own, the controller prints."""
+        self.orders += other.orders
+        self.faults += other.faults
+        self.lost += other.lost
+        self.executed_twice += other.executed_twice
+        self.lines.extend(other.lines)
+
 
 TALLY = Tally()
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import time
+import uuid
 from pathlib import Path
 
 import pytest
@@ -97,8 +98,9 @@ async def _turns(count: int) -> None:
 async def test_stop_finishes_at_every_step_of_a_connect_to_a_real_redis() -> None:
     """The race behind the hang: a cancel that lands as redis-py's connect completes is swallowed."""
     require("redis")
+    run = uuid.uuid4().hex[:12]  # the Redis is shared with other runs of this test, here or in another checkout
     for index in range(60):
-        mirror = RedisMirror(REDIS_URL, namespace=f"dexdesk-test-stop-{index}")
+        mirror = RedisMirror(REDIS_URL, namespace=f"dexdesk-test-stop-{run}-{index}")
         mirror.start()
         await _turns(index)
         await _stop_within(mirror, f"real Redis, stopped after {index} loop turns")

@@ -3,7 +3,8 @@
 Measured over 10,000 random moments per pair (five seeds, thirty days of market time, sizes
 log-uniform from the pair's minimum to its largest fillable BUY), through the router's own
 quotes, fees and price impact included: the smallest loss was 25 bps of the trade's value on
-every pair; the promise tested is the smaller venue fee, 20 bps.
+every pair; the promise tested is the smaller venue fee, 20 bps. Each run checks 4,000 moments
+per pair (as test_no_free_cycles does per cycle): 48,000 round trips, in 40 % of the time.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from engine.trading.market import VENUE_SPREAD, Market
 from engine.trading.pairs import PairSpec, default_catalog
 from engine.trading.router import FEES, MockDexRouter, RouterSettings
 
-MOMENTS = 10_000
+MOMENTS = 4_000
 SEEDS = 5
 SMALLER_FEE = min(FEES.values())
 
