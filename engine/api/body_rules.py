@@ -59,10 +59,13 @@ def _fraction_from(places: int | None, min_leading_zeros: int | None) -> list[st
     return parts
 
 
-def decimal_pattern(places: int | None, minimum: Decimal | None, maximum: Decimal | None) -> str:
+def decimal_pattern(
+    places: int | None, minimum: Decimal | None, maximum: Decimal | None, *, below: bool = False
+) -> str:
     """A plain decimal string (optional `+`, digits, one point) whose value is above 0 (or at least
-    `minimum`, a power of ten), at most `maximum` (a whole number), with at most `places` decimal
-    places once trailing zeros are dropped; as `engine.model.validation.parse_amount` and the rules read it."""
+    `minimum`, a power of ten), at most `maximum` (a whole number; `below`: less than it), with at most
+    `places` decimal places once trailing zeros are dropped; as `engine.model.validation.parse_amount`
+    and the rules read it."""
     fraction = r"(\.[0-9]*)?" if places is None else rf"(\.[0-9]{{0,{places}}}0*)?"
     min_digits = 1
     below_one = True
@@ -82,7 +85,8 @@ def decimal_pattern(places: int | None, minimum: Decimal | None, maximum: Decima
         assert maximum == maximum.to_integral_value(), "a whole number"
         whole = int(maximum)
         options += [f"{part}{fraction}" for part in _int_below(whole, min_digits)]
-        options.append(rf"{whole}(\.0*)?")
+        if not below:
+            options.append(rf"{whole}(\.0*)?")
         if whole < 1:
             below_one = False
     if below_one:
@@ -91,19 +95,20 @@ def decimal_pattern(places: int | None, minimum: Decimal | None, maximum: Decima
 
 
 def decimal_schema(
-    places: int | None, minimum: Decimal | None, maximum: Decimal | None, description: str = ""
+    places: int | None, minimum: Decimal | None, maximum: Decimal | None, description: str = "", *, below: bool = False
 ) -> dict[str, Any]:
-    """A JSON number or a plain decimal string, with the same bounds and decimal places."""
+    """A JSON number or a plain decimal string, with the same bounds and decimal places (`below`: under `maximum`)."""
     number: dict[str, Any] = {"type": "number"}
     if minimum is None:
         number["exclusiveMinimum"] = 0
     else:
         number["minimum"] = float(minimum)
     if maximum is not None:
-        number["maximum"] = float(maximum)
+        number["exclusiveMaximum" if below else "maximum"] = float(maximum)
     if places is not None:
         number["multipleOf"] = float(Decimal(1).scaleb(-places))
-    text = {"type": "string", "maxLength": MAX_NUMBER_TEXT, "pattern": decimal_pattern(places, minimum, maximum)}
+    pattern = decimal_pattern(places, minimum, maximum, below=below)
+    text = {"type": "string", "maxLength": MAX_NUMBER_TEXT, "pattern": pattern}
     schema: dict[str, Any] = {"anyOf": [number, text]}
     if description:
         schema["description"] = description
@@ -142,37 +147,71 @@ def _amount(spec: PairSpec) -> dict[str, Any]:
     return decimal_schema(spec.decimals, spec.min_amount, spec.max_amount, f"amount of {spec.base}")
 
 
+def _buy_amount(spec: PairSpec) -> dict[str, Any] | None:
+    """A BUY's amount where the shallower pool's depth is tighter than the pair's maximum: below that depth.
+
+    Validation refuses a BUY of the whole depth (engine/model/validation.py `_check_depth`): a
+    constant-product pool cannot give away its whole reserve. None where the maximum is the bound.
+    """
+    if not spec.listed or not spec.liquidity:
+        return None
+    depth = Decimal(repr(min(spec.liquidity.values())))
+    if depth > spec.max_amount or depth != depth.to_integral_value():
+        return None
+    return decimal_schema(spec.decimals, spec.min_amount, depth, f"amount of {spec.base}", below=True)
+
+
+def _sides(spec: PairSpec) -> list[dict[str, Any]]:
+    """`direction` and `amount`: one shape for both sides, or a BUY and a SELL where a pool's depth holds a BUY."""
+    buy_amount = _buy_amount(spec)
+    if buy_amount is None:
+        return [{"direction": {"enum": _either_case("BUY", "SELL")}, "amount": _amount(spec)}]
+    return [
+        {"direction": {"enum": _either_case("BUY")}, "amount": buy_amount},
+        {"direction": {"enum": _either_case("SELL")}, "amount": _amount(spec)},
+    ]
+
+
 def order_body_schema(catalog: PairCatalog) -> dict[str, Any]:
-    """`POST /api/orders`: one branch per pair and order type (a routable pair, e.g. SOL-RAY, market only)."""
+    """`POST /api/orders`: one branch per pair, order type and (where a pool's depth bounds a BUY) side.
+
+    A routable pair (e.g. SOL-RAY) takes market orders only.
+    """
     branches = []
     for name in [*catalog.names, *catalog.routable_names()]:
         spec = catalog[name]
-        common = {
-            "pair": {"enum": _either_case(name)},
-            "amount": _amount(spec),
-            "direction": {"enum": _either_case("BUY", "SELL")},
-            "slippage": slippage_schema(),
-            "userId": user_label_schema(),
-        }
-        market = {
-            **common,
-            "type": {"anyOf": [{"enum": _either_case("market")}, NULL]},
-            "limitPrice": NULL,
-            "expiresIn": NULL,
-        }
-        limit = {
-            **common,
-            "type": {"enum": _either_case("limit")},
-            "limitPrice": decimal_schema(spec.price_decimals, None, None, f"{spec.quote} per {spec.base}"),
-            "expiresIn": _nullable(decimal_schema(None, None, MAX_EXPIRY_S, "seconds, above 0 and at most a year")),
-        }
-        required = ["pair", "amount", "direction"]
-        shapes = [(market, required), (limit, [*required, "type", "limitPrice"])]
-        for properties, needed in shapes if spec.listed else shapes[:1]:  # a routable pair: market orders only
-            branches.append(
-                {"type": "object", "properties": properties, "required": needed, "additionalProperties": False}
-            )
+        for side in _sides(spec):
+            branches += _order_branches(spec, name, side)
     return {"anyOf": branches, "example": {"pair": "SOL-USDC", "amount": 10.5, "direction": "BUY"}}
+
+
+def _order_branches(spec: PairSpec, name: str, side: dict[str, Any]) -> list[dict[str, Any]]:
+    """The market (and, for a listed pair, limit) order shapes of one pair and side."""
+    common = {
+        "pair": {"enum": _either_case(name)},
+        **side,
+        "slippage": slippage_schema(),
+        "userId": user_label_schema(),
+    }
+    market = {
+        **common,
+        "type": {"anyOf": [{"enum": _either_case("market")}, NULL]},
+        "limitPrice": NULL,
+        "expiresIn": NULL,
+    }
+    limit = {
+        **common,
+        "type": {"enum": _either_case("limit")},
+        "limitPrice": decimal_schema(spec.price_decimals, None, None, f"{spec.quote} per {spec.base}"),
+        "expiresIn": _nullable(decimal_schema(None, None, MAX_EXPIRY_S, "seconds, above 0 and at most a year")),
+    }
+    required = ["pair", "amount", "direction"]
+    shapes = [(market, required), (limit, [*required, "type", "limitPrice"])]
+    kept = shapes if spec.listed else shapes[:1]  # a routable pair: market orders only
+    return [
+        {"type": "object", "properties": properties, "required": needed, "additionalProperties": False}
+        for properties, needed in kept
+    ]
 
 
 def quote_bounds(spec: PairSpec) -> tuple[Decimal, Decimal]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import AsyncIterator
 
 import httpx
@@ -187,3 +188,37 @@ async def test_what_the_document_allows_is_accepted_and_what_it_forbids_refused(
         refused = await client.post("/api/orders", json={**limit, **changes})
         assert refused.status_code == 400, changes
         assert field in {item["field"] for item in refused.json()["errors"]}
+
+
+async def test_a_buy_the_document_allows_below_a_pools_depth_is_accepted_and_the_depth_refused_by_both(
+    client: httpx.AsyncClient,
+) -> None:
+    """schemathesis: a BUY of exactly 5,000,000 JUP on JUP-SOL matched the document, yet the rules refused it.
+
+    The shallower pool (Meteora's) holds 5,000,000 JUP, and a pool cannot give away its whole
+    reserve; the pair's own maximum is higher, so the document now holds a BUY below the depth.
+    """
+    document = (await client.get("/openapi.json")).json()
+    body = document["paths"]["/api/orders"]["post"]["requestBody"]["content"]["application/json"]["schema"]
+    buys = [
+        branch["properties"]["amount"]
+        for branch in body["anyOf"]
+        if "JUP-SOL" in branch["properties"]["pair"]["enum"] and branch["properties"]["direction"]["enum"][0] == "BUY"
+    ]
+    assert buys
+    for amount in buys:
+        number, text = amount["anyOf"]
+        assert number["exclusiveMaximum"] == 5_000_000
+        assert re.fullmatch(text["pattern"], "4999999.99")
+        assert not re.fullmatch(text["pattern"], "5000000")
+        assert not re.fullmatch(text["pattern"], "+00005000000.000000000")
+    jup = {"pair": "JUP-SOL", "direction": "BUY"}
+    below = await client.post(
+        "/api/orders", json={**jup, "amount": "4999999.99", "type": "limit", "limitPrice": "0.0000012"}
+    )
+    assert below.status_code == 201, below.text
+    depth = await client.post("/api/orders", json={**jup, "amount": "5000000"})
+    assert depth.status_code == 400
+    assert "depth" in depth.text
+    sell = await client.post("/api/orders", json={"pair": "JUP-SOL", "direction": "SELL", "amount": "5000000"})
+    assert sell.status_code == 201, "a SELL adds to the pool: its bound stays the pair's maximum"
