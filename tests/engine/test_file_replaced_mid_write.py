@@ -6,7 +6,7 @@ import sqlite3
 from pathlib import Path
 
 import pytest
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from engine.storage import OrderStore, StorageUnavailable
@@ -21,10 +21,11 @@ async def test_an_error_after_the_file_was_replaced_mid_transaction_says_replace
     await other.close()
 
     async def replaced_then_failed(_connection: AsyncConnection) -> None:
-        # Another program moves its own file over ours while this transaction runs; SQLite's
-        # error then names no cause (the fault test saw a traceback about one run in four).
+        # Another program moves its own file over ours while this transaction runs: a connection
+        # opened on the new file meets rows that are not ours, and its error names no cause (the
+        # fault test saw a traceback about one run in four).
         (tmp_path / "other.db").rename(path)
-        raise OperationalError("INSERT", None, sqlite3.OperationalError("disk I/O error"))
+        raise IntegrityError("INSERT", None, sqlite3.IntegrityError("UNIQUE constraint failed: order_logs.idx"))
 
     try:
         with pytest.raises(StorageUnavailable, match="replaced by another file"):
