@@ -7,6 +7,10 @@ the first post, sees every order end: POST → CONFIRMED latency is measured the
 own backlog does not count against the server. The server runs at time scale 0 with the rate
 limit off, on a scratch database; the HTTP client is a few lines of asyncio streams, so the
 client's cost stays small next to the server's.
+
+With `--queue URL` the server is a cluster producer and one `dexdesk worker` runs the orders (a
+queue name of the run's own, so a shared Redis is safe); its CPU is a part of the total beside the
+server's. The same figures side by side with a plain `serve` say what the cluster path costs.
 """
 
 from __future__ import annotations
@@ -15,8 +19,11 @@ import argparse
 import asyncio
 import contextlib
 import json
+import os
 import sys
+import tempfile
 import time
+import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -25,6 +32,7 @@ import psutil
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed
 
+from app.bench.cluster_bench import start_workers, stop_workers
 from app.bench.databases import scratch_database
 from app.bench.report import emit, percentile
 from app.bench.server_cpu import server_cpu_s, spent
@@ -88,7 +96,15 @@ class HttpConnection:
                 await self.writer.wait_closed()
 
 
-async def start_server(db_url: str, concurrency: int) -> tuple[asyncio.subprocess.Process, str, int]:
+def run_settings(db_url: str, concurrency: int, queue_url: str | None) -> list[str]:
+    """The options the server (and a worker) run with: time scale 0, no rate limit, the run's database."""
+    options = ["--db", db_url, "--time-scale", "0", "--rate-limit", "0", "--concurrency", str(concurrency)]
+    return [*options, "--queue", queue_url] if queue_url else options
+
+
+async def start_server(
+    options: list[str], env: dict[str, str] | None = None
+) -> tuple[asyncio.subprocess.Process, str, int]:
     script = Path(sys.executable).with_name("dexdesk")
     command = (
         [str(script)] if script.exists() else [sys.executable, "-c", "from app.cli import entry_point; entry_point()"]
@@ -98,14 +114,8 @@ async def start_server(db_url: str, concurrency: int) -> tuple[asyncio.subproces
         "serve",
         "--port",
         "0",
-        "--db",
-        db_url,
-        "--time-scale",
-        "0",
-        "--rate-limit",
-        "0",
-        "--concurrency",
-        str(concurrency),
+        *options,
+        env=env,
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
     )
@@ -182,14 +192,28 @@ async def client(host: str, port: int, bodies: list[bytes], tally: Tally) -> Non
         await connection.close()
 
 
-async def measure(db_url: str | None, orders: int, clients: int, concurrency: int, seed: int) -> dict[str, Any]:
+async def measure(
+    db_url: str | None, orders: int, clients: int, concurrency: int, seed: int, queue_url: str | None = None
+) -> dict[str, Any]:
     requests = random_requests(default_catalog(), orders, seed=seed)
     bodies = [dumps({"pair": r.pair, "amount": r.amount, "direction": str(r.direction)}).encode() for r in requests]
     tally = Tally()
-    async with scratch_database(db_url) as url:
-        process, host, port = await start_server(url, concurrency)
+    async with scratch_database(db_url) as url, contextlib.AsyncExitStack() as workers:
+        options = run_settings(url, concurrency, queue_url)
+        env = None
+        worker_processes: list[psutil.Process] = []
+        if queue_url:
+            name = f"bench-api-{uuid.uuid4().hex[:10]}"
+            env = {key: value for key, value in os.environ.items() if not key.startswith("DEXDESK_")}
+            env.update(DEXDESK_QUEUE_NAME=name, DEXDESK_REDIS_PREFIX=name)
+            logs = Path(workers.enter_context(tempfile.TemporaryDirectory(prefix="dexdesk-bench-api-")))
+            started = await start_workers(1, env, [*options, "--seed", str(seed)], logs)
+            workers.push_async_callback(stop_workers, started)
+            worker_processes = [psutil.Process(worker.pid) for worker in started]
+        process, host, port = await start_server(options, env)
         server_process = psutil.Process(process.pid)
         server_cpu_before = sum(server_process.cpu_times()[:2])
+        worker_cpu_before = [sum(worker.cpu_times()[:2]) for worker in worker_processes]
         databases_before = server_cpu_s()
         client_cpu_before = time.process_time()
         began = time.perf_counter()
@@ -205,6 +229,10 @@ async def measure(db_url: str | None, orders: int, clients: int, concurrency: in
             await asyncio.gather(board, return_exceptions=True)
             wall_s = time.perf_counter() - began
             serve_cpu_s = sum(server_process.cpu_times()[:2]) - server_cpu_before
+            worker_cpu_s = sum(
+                sum(worker.cpu_times()[:2]) - before
+                for worker, before in zip(worker_processes, worker_cpu_before, strict=True)
+            )
             database_cpu_s = spent(databases_before, server_cpu_s())
             client_cpu_s = time.process_time() - client_cpu_before
         finally:
@@ -220,11 +248,14 @@ async def measure(db_url: str | None, orders: int, clients: int, concurrency: in
     # board feed's last terminal frame comes right after the last order is terminal in the database.
     end_to_end_s = max(max(tally.ended_at.values(), default=tally.first_post) - tally.first_post, 1e-9)
     parts_ms = {"server": serve_cpu_s * 1000 / orders}
+    if queue_url:
+        parts_ms["worker"] = worker_cpu_s * 1000 / orders
     parts_ms.update({name: cpu * 1000 / orders for name, cpu in database_cpu_s.items()})
     frame_s = max(tally.last_frame - tally.first_frame, 1e-9)
     return {
         "orders": orders,
         "clients": clients,
+        "cluster": bool(queue_url),
         "posts_per_s": tally.posted / post_s,
         "orders_per_s_end_to_end": len(tally.ended_at) / end_to_end_s,
         "ws_messages": tally.frames,
@@ -252,11 +283,15 @@ def main(args: argparse.Namespace) -> int:
     if clients < 1:
         raise SystemExit("dexdesk bench: --clients must be at least 1")
     concurrency = getattr(args, "concurrency", None) or 10
-    result = asyncio.run(
-        measure(getattr(args, "db_url", None), args.orders, clients, concurrency, getattr(args, "seed", None) or 0)
-    )
+    seed = getattr(args, "seed", None) or 0
+    queue_url = getattr(args, "queue_url", None)
+    result = asyncio.run(measure(getattr(args, "db_url", None), args.orders, clients, concurrency, seed, queue_url))
     rows = [
-        ("orders", f"{result['orders']:,} from {clients} clients, {concurrency} in flight"),
+        (
+            "orders",
+            f"{result['orders']:,} from {clients} clients, {concurrency} in flight"
+            + (", run by one `dexdesk worker`" if queue_url else ""),
+        ),
         ("POST requests/s", f"{result['posts_per_s']:,.0f}"),
         ("orders/s end to end (first POST → all ended)", f"{result['orders_per_s_end_to_end']:,.0f}"),
         ("WebSocket messages/s", f"{result['ws_messages_per_s']:,.0f} ({result['ws_messages']:,} messages)"),

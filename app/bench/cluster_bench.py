@@ -71,7 +71,7 @@ class Run:
     server_cpu_s: dict[str, float]
 
 
-async def _start_workers(
+async def start_workers(
     count: int, env: dict[str, str], args: list[str], logs: Path
 ) -> list[asyncio.subprocess.Process]:
     processes = []
@@ -89,7 +89,7 @@ async def _start_workers(
     return processes
 
 
-async def _stop_workers(processes: list[asyncio.subprocess.Process]) -> None:
+async def stop_workers(processes: list[asyncio.subprocess.Process]) -> None:
     for process in processes:
         if process.returncode is None:
             process.send_signal(signal.SIGTERM)
@@ -179,7 +179,7 @@ async def one_run(
         producer = ClusterProducer(config)
         follower = UpdateFollower(base.queue_url)
         with tempfile.TemporaryDirectory(prefix="dexdesk-bench-cluster-") as folder:
-            processes = await _start_workers(workers, env, args, Path(folder))
+            processes = await start_workers(workers, env, args, Path(folder))
             try:
                 if quota is not None:
                     for process in processes:
@@ -202,7 +202,7 @@ async def one_run(
                 worker_cpu = [cpu_s(p.pid) - before for p, before in zip(processes, cpu_before, strict=True)]
                 server_cpu = spent(servers_before, server_cpu_s())
             finally:
-                await _stop_workers(processes)
+                await stop_workers(processes)
                 if quota is not None:
                     quota.close()
                 await follower.close()
