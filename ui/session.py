@@ -75,10 +75,14 @@ async def run_desk(
 
 
 async def run_demo(window: MainWindow, count: int, screenshot: Path | None) -> None:
-    """Submit `count` random orders, wait until every one has finished, and save the picture if asked."""
+    """Submit `count` random orders, wait until every one has finished, and save the picture if asked.
+
+    Waits for the demo's own orders, not for the engine to be idle: a limit order waiting in the
+    database (the README's picture shows two) keeps the engine busy for as long as it waits.
+    """
     submitted = await window.desk_actions.burst(count)
     log.info("demo: %d orders submitted", len(submitted))
-    await window.engine.wait_idle()
+    await asyncio.gather(*(window.engine.wait_terminal(order.id) for order in submitted))
     window.bridge.flush()
     if screenshot is None:
         return

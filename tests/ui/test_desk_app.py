@@ -41,8 +41,17 @@ def test_a_failing_task_and_a_loop_error_are_shown_with_a_copy_button(desk: Desk
 
 @pytest.mark.slow
 def test_demo_with_screenshot_runs_every_order_and_exits_0(tmp_path: Path) -> None:
+    """With a limit order waiting in the database too: the demo waited for the engine to be idle, forever."""
     shot = tmp_path / "desk.png"
     database = tmp_path / "demo.db"
+    from tests.conftest import running
+
+    async def a_waiting_limit_order() -> None:
+        async with running(f"sqlite+aiosqlite:///{database}") as engine:
+            waiting = await engine.submit("SOL-USDC", "1", "BUY", order_type="limit", limit_price="1")
+            assert waiting.is_waiting_limit
+
+    asyncio.run(a_waiting_limit_order())
     environment = dict(os.environ, QT_QPA_PLATFORM="offscreen")
     command = [sys.executable, "-c", "from app.cli import entry_point; entry_point()"]
     command += ["--demo", "30", "--screenshot", str(shot), "--seed", "5", "--db", f"sqlite+aiosqlite:///{database}"]
@@ -57,12 +66,11 @@ def test_demo_with_screenshot_runs_every_order_and_exits_0(tmp_path: Path) -> No
     assert shot.stat().st_size > 20_000
     assert "30 demo orders" in result.stdout
 
-    from tests.conftest import running
-
     async def counts() -> dict[OrderStatus, int]:
         async with running(f"sqlite+aiosqlite:///{database}") as engine:
             return await engine.store.counts_by_status()
 
     finished = asyncio.run(counts())
+    assert finished.pop(OrderStatus.PENDING) == 1, "the limit order still waits"
     assert sum(finished.values()) == 30
     assert set(finished) <= {OrderStatus.CONFIRMED, OrderStatus.FAILED}
