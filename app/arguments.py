@@ -15,7 +15,6 @@ from functools import wraps
 from app.console import err
 from engine.cluster.config import ClusterUnavailable
 from engine.config.settings import Settings
-from engine.model.domain import OrderStatus
 from engine.model.exit_codes import ExitCode
 from engine.model.validation import FieldError, InvalidOrder, validate_pair
 from engine.storage import StorageFailure, StorageUnavailable
@@ -43,15 +42,6 @@ def reports_problems(handler: Handler) -> Handler:
             return ExitCode.FAILED
 
     return wrapper
-
-
-def status_filter(raw: str | None) -> OrderStatus | None:
-    if raw is None:
-        return None
-    name = raw.strip().upper()
-    if name not in OrderStatus.__members__:
-        raise InvalidOrder([FieldError("status", f"must be one of {', '.join(OrderStatus)}")])
-    return OrderStatus(name)
 
 
 def pair_argument(raw: str) -> str:

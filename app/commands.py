@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy.engine import make_url
 
 from app import __version__, cluster_commands
-from app.arguments import pair_filter, reports_problems, status_filter
+from app.arguments import pair_filter, reports_problems
 from app.assembly import build_engine
 from app.console import err, order_detail, orders_table, out, write_plain_table
 from app.limits import MAX_RUN_ORDERS, ORDERS_RULE
@@ -24,7 +24,7 @@ from engine.listeners.mirror_state import probe
 from engine.model.domain import OrderStatus
 from engine.model.exit_codes import ExitCode
 from engine.model.jsonfmt import dumps
-from engine.model.validation import FieldError, InvalidOrder
+from engine.model.validation import FieldError, InvalidOrder, status_filter
 from engine.reporting.report_target import ReportTargetError, choose_target
 from engine.reporting.reports import export_csv
 from engine.storage import DatabaseMissing

@@ -24,6 +24,7 @@ from engine.model.validation import (
     FieldError,
     InvalidOrder,
     OrderRequest,
+    status_filter,
     validate_order,
     validate_pair,
     validate_user_label,
@@ -112,15 +113,6 @@ def created_body(order: Order) -> dict[str, str]:
 def either_case(names: list[str]) -> list[str]:
     """Documented values: the rules read these case-insensitively, so both spellings are listed."""
     return [*names, *(name.lower() for name in names)]
-
-
-def status_filter(raw: str | None) -> OrderStatus | None:
-    if raw is None:
-        return None
-    name = raw.strip().upper()
-    if name not in OrderStatus.__members__:
-        raise InvalidOrder([FieldError("status", f"must be one of {', '.join(OrderStatus)}")])
-    return OrderStatus(name)
 
 
 def pair_filter(raw: str | None, catalog: PairCatalog) -> str | None:

@@ -321,6 +321,16 @@ def _check_pair_limits(amount: Decimal, pair: str, catalog: PairCatalog) -> Fiel
 MAX_USER_LABEL = 64
 
 
+def status_filter(raw: str | None) -> OrderStatus | None:
+    """A `status` filter (CLI `--status`, API `?status=`), any case; bad text names the field and the states."""
+    if raw is None:
+        return None
+    name = raw.strip().upper()
+    if name not in OrderStatus.__members__:
+        raise InvalidOrder([FieldError("status", f"must be one of {', '.join(OrderStatus)}")])
+    return OrderStatus(name)
+
+
 def validate_user_label(raw: object, field_name: str = "userId") -> str | FieldError | None:
     """A client's own label for an order (the public task's `userId`): optional, 1-64 printable ASCII characters."""
     if raw is None:
