@@ -11,9 +11,11 @@ from pathlib import Path
 import asyncpg
 import pytest
 
-from engine.model.domain import Order
+from engine.model.domain import Order, utc_now
 from engine.runtime.engine import Engine, EngineSettings, engine_settings
 from engine.storage import OrderStore
+from engine.trading.demo import random_requests
+from engine.trading.pairs import default_catalog
 from tests.figures import pytest_sessionfinish, pytest_terminal_summary, pytest_testnodedown  # noqa: F401 - hooks
 from tests.services import POSTGRES_ADMIN_URL, require
 
@@ -88,3 +90,13 @@ async def stored_orders(url: str) -> list[Order]:
         return await store.list_orders(limit=None)
     finally:
         await store.close()
+
+
+async def insert_owned(store: OrderStore, count: int, *, seed: int = 3) -> list[Order]:
+    """`count` random orders stored PENDING and owned by `store`, as its engine would have stored them."""
+    now = utc_now()
+    fresh = [
+        request.to_order(now).evolve(owner=store.owner_id)
+        for request in random_requests(default_catalog(), count, seed=seed)
+    ]
+    return [order for order, _ in await store.insert(fresh)]

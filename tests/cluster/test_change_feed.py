@@ -19,9 +19,7 @@ from engine.storage.change_feed import FeedCursor
 from engine.storage.fast_write import write_postgres
 from engine.storage.migrate import _config, head_revision
 from engine.storage.schema import change_counter, orders
-from engine.trading.demo import random_requests
-from engine.trading.pairs import default_catalog
-from tests.conftest import postgres_schema
+from tests.conftest import insert_owned, postgres_schema
 
 
 def _routing(order: Order) -> Change:
@@ -30,15 +28,6 @@ def _routing(order: Order) -> Change:
         order.evolve(status=OrderStatus.ROUTING, attempts=1, version=order.version + 1, logs=(*order.logs, entry)),
         [entry],
     )
-
-
-async def _insert(store: OrderStore, count: int, seed: int) -> list[Order]:
-    now = utc_now()
-    fresh = [
-        request.to_order(now).evolve(owner=store.owner_id)
-        for request in random_requests(default_catalog(), count, seed=seed)
-    ]
-    return [order for order, _ in await store.insert(fresh)]
 
 
 async def _read(reader: OrderStore, cursor: FeedCursor) -> tuple[dict[str, tuple[int, Order]], FeedCursor]:
@@ -54,8 +43,8 @@ async def test_a_transaction_that_started_first_and_commits_last_is_not_skipped(
         for store in (first, second, reader):
             await store.open()
         try:
-            [early] = await _insert(first, 1, seed=1)
-            [late] = await _insert(second, 1, seed=2)
+            [early] = await insert_owned(first, 1, seed=1)
+            [late] = await insert_owned(second, 1, seed=2)
             cursor = await feed_reads.feed_cursor_now(reader)
 
             # `first` writes in a transaction it keeps open: it holds the lower transaction id.
@@ -94,7 +83,7 @@ async def test_the_feed_shows_other_processes_changes_once_and_skips_its_own(db_
     await desk.open()
     try:
         cursor = await feed_reads.feed_cursor_now(desk)
-        stored = await _insert(worker, 3, seed=4)
+        stored = await insert_owned(worker, 3, seed=4)
         seen, cursor = await _read(desk, cursor)
         assert set(seen) == {order.id for order in stored}
         # The worker's later state changes of orders it holds reach the desk; nothing repeats.
@@ -129,7 +118,7 @@ async def test_revision_0006_keeps_every_order_and_downgrades(db_url: str) -> No
     store = OrderStore(db_url, owner_id="writer")
     await store.open()
     try:
-        stored = await _insert(store, 5, seed=5)
+        stored = await insert_owned(store, 5, seed=5)
         await store._with_retries(store._write_batch, [_routing(order) for order in stored])
         async with store.engine.begin() as connection:
             marks = dict((await connection.execute(select(orders.c.id, orders.c.change_seq))).all())
@@ -162,7 +151,7 @@ async def test_one_batch_of_claims_takes_what_is_free_and_reports_the_rest_as_st
     try:
         now = utc_now()
         until = now + timedelta(seconds=30)
-        free, held, ended = await _insert(other, 3, seed=6)
+        free, held, ended = await insert_owned(other, 3, seed=6)
         await ownership.release(other)  # all three unowned
         [taken] = (await ownership.claim_many(other, [held.id], now=now, until=until)).values()
         assert taken.claimed

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -26,8 +27,8 @@ KEYS = {
 }
 
 
-async def test_bench_cluster_measures_one_and_two_workers_and_loses_nothing(tmp_path: Path) -> None:
-    require("postgres")
+async def _bench_cluster(tmp_path: Path, *options: str, within: float) -> dict[str, Any]:
+    """Run `dexdesk bench cluster --json` with `options` on a throwaway Redis; its JSON, once it exited 0."""
     redis = ThrowawayRedis(tmp_path / "redis")
     await redis.start()
     try:
@@ -35,10 +36,7 @@ async def test_bench_cluster_measures_one_and_two_workers_and_loses_nothing(tmp_
             DEXDESK,
             "bench",
             "cluster",
-            "--workers",
-            "2",
-            "--orders",
-            "40",
+            *options,
             "--db",
             POSTGRES_ADMIN_URL,
             "--queue",
@@ -48,11 +46,17 @@ async def test_bench_cluster_measures_one_and_two_workers_and_loses_nothing(tmp_
             stdout=asyncio.subprocess.PIPE,
             stderr=asyncio.subprocess.PIPE,
         )
-        out, err = await asyncio.wait_for(process.communicate(), 180)
+        out, err = await asyncio.wait_for(process.communicate(), within)
     finally:
         await redis.kill()
     assert process.returncode == 0, err.decode()
-    result = json.loads(out.decode().strip().splitlines()[-1])
+    result: dict[str, Any] = json.loads(out.decode().strip().splitlines()[-1])
+    return result
+
+
+async def test_bench_cluster_measures_one_and_two_workers_and_loses_nothing(tmp_path: Path) -> None:
+    require("postgres")
+    result = await _bench_cluster(tmp_path, "--workers", "2", "--orders", "40", within=180)
     assert set(result) >= KEYS
     assert result["workers"] == [1, 2]
     assert set(result["orders_per_s"]) == set(result["orders_per_s_end_to_end"]) == {"1", "2"}
@@ -69,34 +73,7 @@ async def test_bench_cluster_with_a_cpu_quota_holds_each_worker_and_removes_its_
     except QuotaUnavailable as error:
         pytest.skip(f"no writable cgroup CPU controller here: {error}")
     before = set(quota._root.iterdir())
-    redis = ThrowawayRedis(tmp_path / "redis")
-    await redis.start()
-    try:
-        process = await asyncio.create_subprocess_exec(
-            DEXDESK,
-            "bench",
-            "cluster",
-            "--workers",
-            "1",
-            "3",
-            "--cpu-quota",
-            "0.5",
-            "--orders",
-            "30",
-            "--db",
-            POSTGRES_ADMIN_URL,
-            "--queue",
-            redis.url,
-            "--json",
-            env=dexdesk_env(tmp_path),
-            stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.PIPE,
-        )
-        out, err = await asyncio.wait_for(process.communicate(), 240)
-    finally:
-        await redis.kill()
-    assert process.returncode == 0, err.decode()
-    result = json.loads(out.decode().strip().splitlines()[-1])
+    result = await _bench_cluster(tmp_path, "--workers", "1", "3", "--cpu-quota", "0.5", "--orders", "30", within=240)
     assert result["workers"] == [1, 3]
     assert result["cpu_quota"] == 0.5
     assert result["cgroup"] == quota.version

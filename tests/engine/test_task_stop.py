@@ -8,34 +8,37 @@ from engine.runtime.task_stop import stop_task
 
 
 async def test_a_task_that_swallows_its_first_cancel_is_stopped_at_its_next_await() -> None:
-    swallowed = asyncio.Event()
+    calling, swallowed = asyncio.Event(), asyncio.Event()
 
     async def refresh_forever() -> None:
-        while True:
-            if not swallowed.is_set():
-                # As a client library's call that catches its cancellation and answers "no data".
-                try:
-                    await asyncio.Event().wait()
-                except asyncio.CancelledError:
-                    swallowed.set()
-            await asyncio.sleep(0.001)  # the refresh loop's pause: where a second cancel lands
+        # As a client library's call that catches its cancellation and answers "no data" ...
+        try:
+            calling.set()
+            await asyncio.Event().wait()
+        except asyncio.CancelledError:
+            swallowed.set()
+        # ... after which the refresh loop pauses: where a second cancel lands.
+        await asyncio.Event().wait()
 
     task = asyncio.create_task(refresh_forever())
-    await asyncio.sleep(0)
+    await calling.wait()
     await asyncio.wait_for(stop_task(task, every_s=0.01), timeout=5)
     assert swallowed.is_set(), "the first cancel was swallowed, as in the hang it guards against"
     assert task.cancelled()
 
 
 async def test_a_task_that_fails_while_stopping_does_not_raise_into_the_caller() -> None:
+    waiting = asyncio.Event()
+
     async def fails_on_cancel() -> None:
         try:
+            waiting.set()
             await asyncio.Event().wait()
         except asyncio.CancelledError:
             raise RuntimeError("closing failed") from None
 
     task = asyncio.create_task(fails_on_cancel())
-    await asyncio.sleep(0)
+    await waiting.wait()
     await asyncio.wait_for(stop_task(task), timeout=5)
     assert task.done()
     assert not task.cancelled()

@@ -13,18 +13,7 @@ from datetime import timedelta
 from engine.model.domain import LogEntry, Order, OrderStatus, utc_now
 from engine.model.log_kinds import LogKind
 from engine.storage import Change, OrderStore, ownership
-from engine.trading.demo import random_requests
-from engine.trading.pairs import default_catalog
-from tests.conftest import postgres_schema
-
-
-async def _insert(store: OrderStore, count: int, seed: int) -> list[Order]:
-    now = utc_now()
-    fresh = [
-        request.to_order(now).evolve(owner=store.owner_id)
-        for request in random_requests(default_catalog(), count, seed=seed)
-    ]
-    return [order for order, _ in await store.insert(fresh)]
+from tests.conftest import insert_owned, postgres_schema
 
 
 async def _change(store: OrderStore, order: Order, status: OrderStatus, **fields: object) -> Order:
@@ -41,7 +30,7 @@ async def test_the_one_statement_claim_takes_what_the_rule_allows_and_reads_orde
             await store.open()
         try:
             now = utc_now()
-            free, routed, held, ended = await _insert(reader, 4, seed=3)
+            free, routed, held, ended = await insert_owned(reader, 4, seed=3)
             await ownership.release(reader)  # nobody owns them now
             mine = await ownership.claim_one(reader, routed.id, now=now, until=now + timedelta(seconds=30))
             assert mine.claimed

@@ -7,8 +7,7 @@ import asyncio
 from engine.model.domain import LogEntry, Order, OrderStatus, utc_now
 from engine.model.log_kinds import LogKind
 from engine.storage import Change, OrderLost, OrderStore, cancels
-from engine.trading.demo import random_requests
-from engine.trading.pairs import default_catalog
+from tests.conftest import insert_owned
 
 
 def _routing(order: Order) -> Change:
@@ -19,22 +18,13 @@ def _routing(order: Order) -> Change:
     )
 
 
-async def _stored_orders(store: OrderStore, count: int) -> list[Order]:
-    now = utc_now()
-    fresh = [
-        request.to_order(now).evolve(owner=store.owner_id)
-        for request in random_requests(default_catalog(), count, seed=3)
-    ]
-    return [order for order, _ in await store.insert(fresh)]
-
-
 async def test_one_conflicting_change_fails_only_its_order_and_the_rest_of_the_batch_commits(db_url: str) -> None:
     writer = OrderStore(db_url, owner_id="writer")
     other = OrderStore(db_url, owner_id="other-process")
     await writer.open()
     await other.open()
     try:
-        orders = await _stored_orders(writer, 3)
+        orders = await insert_owned(writer, 3)
         # Another process cancels the middle order behind the writer's back.
         [cancelled] = await cancels.cancel(other, [orders[1].id], now=utc_now(), by="a test")
         assert cancelled.outcome == "cancelled"
@@ -67,7 +57,7 @@ async def test_a_batch_retried_after_its_commit_landed_is_recognised_not_written
     store = OrderStore(db_url, owner_id="writer")
     await store.open()
     try:
-        orders = await _stored_orders(store, 4)
+        orders = await insert_owned(store, 4)
         batch = [_routing(order) for order in orders]
         first = await store._with_retries(store._write_batch, batch)
         # The same batch again, as after a commit whose acknowledgement was lost.
@@ -92,7 +82,7 @@ async def test_an_id_reused_for_another_order_is_answered_with_the_stored_order_
     store = OrderStore(db_url, owner_id="writer")
     await store.open()
     try:
-        [first] = await _stored_orders(store, 1)
+        [first] = await insert_owned(store, 1)
         other = first.evolve(amount=first.amount * 3, seq=0)
         [(answered, created)] = await store.insert([other])
         assert created is False
