@@ -266,17 +266,20 @@ async def settle_sqlite(driver: Any, batch: Sequence[Change]) -> None:
         raise OperationalError("settle", None, error) from error
 
 
-async def settle_postgres(driver: Any, batch: Sequence[Change]) -> None:
-    """`settle_sqlite` on an asyncpg connection, inside the batch's transaction; balance rows locked."""
+async def settle_postgres(driver: Any, batch: Sequence[Change]) -> bool:
+    """`settle_sqlite` on an asyncpg connection, inside the batch's transaction; balance rows locked.
+
+    Whether any reservation was settled (the group commit expects the next batch to settle too).
+    """
     ended = _terminal(batch)
     if not ended:
-        return
+        return False
     rows = await driver.fetch(
         "SELECT order_id, token, amount FROM account_reservations WHERE order_id = ANY($1::text[])", list(ended)
     )
     reserved = [(row["order_id"], row["token"], row["amount"]) for row in rows]
     if not reserved:
-        return
+        return False
     tokens = _tokens(ended, reserved)
     rows = await driver.fetch(
         "SELECT token, total, reserved FROM account_balances WHERE token = ANY($1::text[]) ORDER BY token FOR UPDATE",
@@ -294,6 +297,7 @@ async def settle_postgres(driver: Any, batch: Sequence[Change]) -> None:
     )
     if fills:
         await driver.executemany(_FILL_SQL_PG, [_fill_row(fill, _as_is, _as_is) for fill in fills])
+    return True
 
 
 _FILL_COLUMNS = ("order_id", "seq", "pair", "direction", "amount", "price", "notional", "fee", "venue", "executed_at")

@@ -193,8 +193,8 @@ async def write_postgres(driver: Any, batch: Sequence[Change], owner: str, *, se
     on its own, so it is sent alone: no BEGIN and COMMIT round trips (a cluster worker's commits are
     small, and those two trips were half of each). The guarded statement leaves the ending orders
     that do hold one untouched and names them; they are written again with their settlement in one
-    transaction. `settling` (the last batch settled) goes straight to the transaction, so a desk on
-    a paper account does not pay for the guarded statement every time.
+    transaction. `settling` (the last batch settled a reservation) goes straight to the transaction,
+    so a desk on a paper account does not pay for the guarded statement every time.
 
     SQLAlchemy's asyncpg adapter only opens a transaction when it executes something itself, so
     the statement runs on its own (autocommit) and the transaction is asyncpg's; the caller's
@@ -213,7 +213,7 @@ async def write_postgres(driver: Any, batch: Sequence[Change], owner: str, *, se
         lost = await _lost(driver, folds, {row[0] for row in returned if not row[2]} | held, owner)
         if held:
             settled = await _write_settling(driver, {order_id: folds[order_id] for order_id in held}, owner)
-            return BatchResult(seqs + settled.change_seqs, lost | settled.lost, settled=True)
+            return BatchResult(seqs + settled.change_seqs, lost | settled.lost, settled=settled.settled)
         return BatchResult(seqs, lost)
     except (
         OSError,
@@ -226,7 +226,7 @@ async def write_postgres(driver: Any, batch: Sequence[Change], owner: str, *, se
     ) as error:
         # After a terminated backend the kept connection can be left mid-operation ("another
         # operation is in progress", InterfaceError or InternalClientError): it is unusable, not
-        # misused. Invalidate it; the batch is one transaction and is retried on a fresh one.
+        # misused. Invalidate it; the batch (a statement, or a transaction) is retried on a fresh one.
         raise OperationalError(_POSTGRES_WRITE, None, error, connection_invalidated=True) from error
 
 
@@ -237,8 +237,8 @@ async def _write_settling(driver: Any, folds: dict[str, _Fold], owner: str) -> B
         matched = {row[0] for row in returned}
         lost = await _lost(driver, folds, matched, owner)
         # The paper account settles the written orders that ended, in this same transaction.
-        await settle_postgres(driver, [change for i in folds if i in matched for change in folds[i].changes])
-    return BatchResult([int(row[1]) for row in returned[:1]], lost, settled=True)
+        settled = await settle_postgres(driver, [change for i in folds if i in matched for change in folds[i].changes])
+    return BatchResult([int(row[1]) for row in returned[:1]], lost, settled=settled)
 
 
 def _statement_arrays(folds: dict[str, _Fold]) -> list[Any]:
