@@ -48,7 +48,8 @@ async def submit(args: argparse.Namespace, settings: Settings) -> int:
     # orders `dexdesk worker`s run, bound, reserved and stored exactly as in one process.
     async with running_engine(settings, on_mirror_state=MirrorReporter()) as engine:
         printer = _UpdatePrinter(as_json=args.json, verbose=args.wait)
-        engine.subscribe(printer)
+        # Readable lines show a worker's change with its order; JSON lines are the message itself.
+        engine.subscribe(printer, snapshots="every" if printer.verbose and not printer.as_json else "none")
         try:
             try:
                 # The id is chosen before the first try to store it, so a try whose commit
@@ -149,7 +150,7 @@ async def run(args: argparse.Namespace, settings: Settings) -> int:
                 )
 
         with settled_collector():  # the engine and the market live as long as the run
-            engine.subscribe(on_update)
+            engine.subscribe(on_update, snapshots="ends")  # it reads orders at their end only
             started = time.perf_counter()
             # Stored before the bar appears: a database that refuses leaves one line, not a bar too.
             # In chunks, made as they are sent: 100,000 requests and their orders are never all in memory.

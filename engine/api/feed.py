@@ -53,10 +53,13 @@ def progress(order: Order) -> Progress:
 def snapshot_progress(update: OrderUpdate) -> Progress | None:
     """The update's progress, or None when its `order` is not the state its message announces.
 
-    That is a worker's message heard in cluster mode: its order is read from the database after the
-    message arrived and may already be further on. Such messages are taken in the order heard.
+    That is a worker's message heard in cluster mode: heard by its message alone, or with its order
+    read from the database after the message arrived, which may already be further on. Such
+    messages are taken in the order heard.
     """
     if update.external:
+        if not update.has_order:
+            return None
         message = update.message
         if message.get("status") != update.order.status or message.get("timestamp") != format_timestamp(
             update.order.updated_at
@@ -118,7 +121,7 @@ class UpdateFeed:
     def __init__(self, engine: Engine) -> None:
         self._by_order: dict[str, set[Follower]] = {}
         self._everything: set[Follower] = set()
-        self._unsubscribe: Callable[[], None] | None = engine.subscribe(self._on_update)
+        self._unsubscribe: Callable[[], None] | None = engine.subscribe(self._on_update, snapshots="none")
         self.delivered = 0
         # Joining followers read the stored order a few at a time: a burst of 200 connections would
         # otherwise open (and close) a database connection, and on SQLite a thread, for each of them.

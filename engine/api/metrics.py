@@ -50,7 +50,7 @@ class ApiMetrics:
         connections = Gauge("dexdesk_websocket_connections", "WebSocket connections open", registry=self.registry)
         connections.set_function(lambda: float(websockets()))
         self._timed: OrderedDict[str, float] = OrderedDict()
-        self._unsubscribe: Callable[[], None] | None = engine.subscribe(self._heard)
+        self._unsubscribe: Callable[[], None] | None = engine.subscribe(self._heard, snapshots="none")
 
     def admitted(self, order_id: str, is_terminal: bool) -> None:
         """An order a POST was answered with: its end, when heard, is measured from now."""

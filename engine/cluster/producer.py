@@ -62,6 +62,11 @@ class UpdateFollower:
 
     async def messages(self, idle_s: float = 1.0) -> AsyncIterator[dict[str, Any] | None]:
         """Yield each message, or None after `idle_s` of silence (so the caller can look at the database)."""
+        async for heard in self.messages_with_text(idle_s):
+            yield heard[0] if heard is not None else None
+
+    async def messages_with_text(self, idle_s: float = 1.0) -> AsyncIterator[tuple[dict[str, Any], str] | None]:
+        """As `messages`, each with its JSON text as published (the contract's bytes, passed on unchanged)."""
         while True:
             try:
                 if self._pubsub is None:
@@ -89,7 +94,7 @@ class UpdateFollower:
             except (TypeError, ValueError):
                 continue
             if isinstance(message, dict):
-                yield message
+                yield message, raw["data"]
 
     async def _drop(self) -> None:
         pubsub, client, self._pubsub, self._client = self._pubsub, self._client, None, None

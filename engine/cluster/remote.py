@@ -15,7 +15,7 @@ from typing import Any
 from redis.exceptions import RedisError
 
 from engine.cluster.config import ClusterConfig, ClusterUnavailable
-from engine.cluster.producer import UpdateFollower
+from engine.cluster.producer import TERMINAL_NAMES, UpdateFollower
 from engine.cluster.queue import ClusterProducer, ClusterStats
 from engine.listeners.mirror_keys import describe_error
 from engine.model.domain import OrderUpdate
@@ -45,6 +45,7 @@ class ClusterQueue:
         self._store: OrderStore | None = None
         self._publish: Callable[[OrderUpdate], None] | None = None
         self._following: Callable[[], Sequence[str]] = list
+        self._wants_order: Callable[[str, bool], bool] = lambda _order_id, _ended: True
         self._follower: UpdateFollower | None = None
         self._cursor = FeedCursor(0)
 
@@ -81,7 +82,11 @@ class ClusterQueue:
         """The workers' attempts are theirs to finish."""
 
     async def listen(
-        self, store: OrderStore, publish: Callable[[OrderUpdate], None], following: Callable[[], Sequence[str]]
+        self,
+        store: OrderStore,
+        publish: Callable[[OrderUpdate], None],
+        following: Callable[[], Sequence[str]],
+        wants_order: Callable[[str, bool], bool],
     ) -> None:
         """Subscribe to the workers' updates now, before anything is submitted, and read the feed from here.
 
@@ -92,6 +97,7 @@ class ClusterQueue:
         self._store = store
         self._publish = publish
         self._following = following
+        self._wants_order = wants_order
         self._cursor = await feed_reads.feed_cursor_now(store)
         self._follower = UpdateFollower(self.config.queue_url)
         try:
@@ -114,19 +120,19 @@ class ClusterQueue:
     async def _follow(self) -> None:
         """Hear every worker's updates on Redis and hand them on as external ones (the desk's board).
 
-        Messages heard together are passed on together, each order read from the database once
-        per batch, so a burst of thousands of updates costs one read per order, not per message.
-        In a quiet moment, at most once a `SETTLE_S`, the change feed says which followed orders
-        ended unheard.
+        Messages heard together are passed on together. The orders they need read back (ends, or
+        all while a listener wants snapshots) are read from the database once per batch, so a
+        burst of thousands of updates costs one read per order, not per message. In a quiet
+        moment, at most once a `SETTLE_S`, the change feed says which followed orders ended unheard.
         """
         follower = self._follower
         if self._store is None or self._publish is None or follower is None:
             return
-        batch: list[dict[str, Any]] = []
+        batch: list[tuple[dict[str, Any], str]] = []
         loop = asyncio.get_running_loop()
         settled_at = loop.time()
         try:
-            async for message in follower.messages(idle_s=FOLLOW_BATCH_S):
+            async for message in follower.messages_with_text(idle_s=FOLLOW_BATCH_S):
                 if message is not None:
                     batch.append(message)
                     if len(batch) < FOLLOW_BATCH_LIMIT:
@@ -157,16 +163,33 @@ class ClusterQueue:
         except Exception as error:  # noqa: BLE001  (a database hiccup: the next quiet moment looks again)
             log.warning("could not read the database's change feed (%s); looking again", describe_error(error))
 
-    async def _hand_on(self, batch: list[dict[str, Any]]) -> None:
+    async def _hand_on(self, batch: list[tuple[dict[str, Any], str]]) -> None:
+        """Publish a batch of heard messages, each with its order read back where `wants_order` says so.
+
+        Reading every heard order back was most of what hearing the workers cost the producer and
+        PostgreSQL: `serve --queue`'s feed needs only the message, while `submit` waiting for its
+        order and the desk's board show the order itself.
+        """
         assert self._store is not None
         assert self._publish is not None
+        wanted = [
+            self._wants_order(str(message.get("orderId")), message.get("status") in TERMINAL_NAMES)
+            for message, _ in batch
+        ]
+        read_back = [message for (message, _), read in zip(batch, wanted, strict=True) if read]
+        ids = list(dict.fromkeys(str(message.get("orderId")) for message in read_back))
         # One transaction for the whole batch: reading order by order was 37 % of a producer's profile.
-        ids = list(dict.fromkeys(str(message.get("orderId")) for message in batch))
-        orders = {order.id: order for order in await ownership.read_orders(self._store, ids)}
-        for message in batch:
+        orders = {order.id: order for order in await ownership.read_orders(self._store, ids)} if ids else {}
+        for (message, text), read in zip(batch, wanted, strict=True):
+            if not read:
+                try:
+                    self._publish(OrderUpdate.heard(message, text))
+                except (KeyError, ValueError):
+                    log.debug("an update message without a valid order id, status or timestamp: %s", text)
+                continue
             order = orders.get(str(message.get("orderId")))
             if order is not None:
-                self._publish(OrderUpdate(message, order, (), external=True))
+                self._publish(OrderUpdate(message, order, (), external=True, text=text))
 
     async def refresh(self) -> None:
         try:

@@ -94,7 +94,7 @@ class RedisMirror:
 
     def attach(self, source: UpdateSource) -> None:
         """Listen to committed updates: an engine's, or anything else that announces them."""
-        self._detach = source.subscribe(self)
+        self._detach = source.subscribe(self, snapshots="none")  # another process's changes are its to publish
 
     def repair_from(self, lookup: Callable[[str], Awaitable[Order | None]]) -> None:
         """Where to look up orders Redis still lists as active but this mirror does not know.

@@ -10,7 +10,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from engine.model.domain import LogEntry, Order, OrderStatus, Venue, format_timestamp
+from engine.model.domain import LogEntry, Order, OrderStatus, Venue, format_timestamp, parse_timestamp
 from engine.model.jsonfmt import dumps
 
 
@@ -66,12 +66,33 @@ class OrderUpdate:
             raise TypeError("OrderUpdate needs its order, or its state and a way to build the order")
         self.order_id, self.status, self.version, self.attempts, self.updated_at = state
 
+    @classmethod
+    def heard(cls, message: dict[str, Any], text: str) -> OrderUpdate:
+        """Another process's change known by its message alone: a cluster worker's, heard on Redis.
+
+        It has no snapshot (`has_order` is False; `order` refuses): a producer reads an order back
+        only where a listener or a waiter reads it (engine/runtime/events.py).
+        `version` is -1 (unknown) and `attempts` the message's `attempt` (0 when it has none).
+        """
+        status, updated_at = OrderStatus(message["status"]), parse_timestamp(str(message["timestamp"]))
+        state = (str(message["orderId"]), status, -1, int(message.get("attempt", 0)), updated_at)
+        return cls(message, None, (), True, state=state, text=text, build=())
+
+    @property
+    def has_order(self) -> bool:
+        """False only for a change heard by its message alone (`heard`)."""
+        return self._order is not None or bool(self._build)
+
     @property
     def order(self) -> Order:
         """The committed snapshot, built on first use when the update was announced without one."""
         order = self._order
         if order is None:
-            assert self._build is not None
+            if not self._build:
+                raise LookupError(
+                    f"order {self.order_id}: another process's change heard without its snapshot; "
+                    'subscribe with snapshots="every" (or "ends") to have one'
+                )
             function, *arguments = self._build
             order = self._order = function(*arguments)
             self._build = None

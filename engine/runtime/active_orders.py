@@ -90,6 +90,19 @@ class ActiveOrders:
             self.idle.set()
         self._on_leave(order.id)
 
+    def left(self, order_id: str, status: OrderStatus) -> None:
+        """An order ended in another process, known by its message alone (nobody here waits for its snapshot)."""
+        if self._orders.pop(order_id, ...) is ...:
+            return
+        log.info("order %s %s", order_id, status)
+        if not self._orders:
+            self.idle.set()
+        self._on_leave(order_id)
+
+    def waited(self, order_id: str) -> bool:
+        """Whether anyone waits for this order's end (and so for its snapshot)."""
+        return bool(self._waiters.get(order_id))
+
     def drop_unread(self, order_id: str, error: BaseException) -> None:
         """A queued order whose row could not be read back leaves unrun; it keeps its stored state."""
         if self._orders.pop(order_id, ...) is ...:

@@ -22,6 +22,7 @@ from engine.runtime.coordination import Coordinator
 from engine.runtime.engine_config import CancelResult, EngineSettings, StorageHealth, engine_settings, new_owner_id
 from engine.runtime.engine_reads import EngineReads
 from engine.runtime.engine_waits import EngineWaits
+from engine.runtime.events import Snapshots
 from engine.runtime.queue import OrderQueue, QueueStats
 from engine.runtime.resume_note import resumed_entry
 from engine.runtime.task_stop import stop_task
@@ -81,7 +82,7 @@ class Engine(EngineReads, EngineWaits):
             on_takeover=self._resume,
         )
         self._summary_counter = SummaryCounter()
-        self.hub.subscribe(self.limits.forget)
+        self.hub.subscribe(self.limits.forget, snapshots="none")
 
     @property
     def _last_seq(self) -> int:
@@ -108,7 +109,7 @@ class Engine(EngineReads, EngineWaits):
             # and passes on what the workers publish.
             self._last_seq = await self.store.max_seq()
             # Listening before the first submission: an order that ends at once is still heard.
-            await remote.listen(self.store, self._heard_from_worker, self._active.ids)
+            await remote.listen(self.store, self._heard_from_worker, self._active.ids, self._wants_worker_order)
             self._dispatcher = asyncio.create_task(self._work(), name="dexdesk-dispatcher")
             return []
         await self._coordinator.start()
@@ -242,9 +243,16 @@ class Engine(EngineReads, EngineWaits):
         return stored
 
     def _heard_from_worker(self, update: OrderUpdate) -> None:
-        """A worker's update (cluster mode): this engine's own orders end here too, for `wait_terminal`/`wait_idle`."""
+        """A worker's update (cluster mode): this engine's own orders end here too, for `wait_terminal`/`wait_idle`.
+
+        A change heard by its message alone leaves the snapshot kept here as it was (reads go to the
+        database); an end heard so lets the order go, and has its order read back if anyone waits for it.
+        """
         if update.order_id in self._active:
-            self._save(update.order)
+            if update.has_order:
+                self._save(update.order)
+            elif update.status.is_terminal:
+                self._active.left(update.order_id, update.status)
         self.hub.publish(update)
 
     def _terms(self, request: OrderRequest, now: Any, next_seq: int) -> OrderTerms:
@@ -322,8 +330,17 @@ class Engine(EngineReads, EngineWaits):
         """The cluster's figures in one line (workers alive, queued, in flight, window), or None when not a cluster."""
         return self.queue.text
 
-    def subscribe(self, listener: Callable[[OrderUpdate], None]) -> Callable[[], None]:
-        return self.hub.subscribe(listener)
+    def subscribe(
+        self, listener: Callable[[OrderUpdate], None], *, snapshots: Snapshots = "every"
+    ) -> Callable[[], None]:
+        """Hear every committed update; `snapshots`: which of a cluster worker's `update.order` the listener reads
+        (every change, ends, none: engine/runtime/events.py), so a producer reads back no more than that."""
+        return self.hub.subscribe(listener, snapshots=snapshots)
+
+    def _wants_worker_order(self, order_id: str, ended: bool) -> bool:
+        """Whether a worker's change is handed on with its order read back: a listener or a waiter reads it."""
+        wanted = self.hub.snapshots_wanted
+        return wanted == "every" or (ended and (wanted == "ends" or self._active.waited(order_id)))
 
     # -- internals ------------------------------------------------------------------------
 

@@ -103,12 +103,18 @@ class RemoteQueue(Protocol):
         """Queue stored orders for the workers, in order; repeated ids are no-ops."""
 
     async def listen(
-        self, store: OrderStore, publish: Callable[[OrderUpdate], None], following: Callable[[], Sequence[str]]
+        self,
+        store: OrderStore,
+        publish: Callable[[OrderUpdate], None],
+        following: Callable[[], Sequence[str]],
+        wants_order: Callable[[str, bool], bool],
     ) -> None:
-        """Start hearing the workers' updates (each passed to `publish` with its order as stored).
+        """Start hearing the workers' updates (each passed to `publish`).
 
-        Returns once listening; an order of `following()` that ended unheard (a lost message, a
-        Redis reconnect) is still published from the database within about a second.
+        A change comes with its order as stored where `wants_order(order id, ended)` says so, else
+        by its message alone (`OrderUpdate.heard`). Returns once listening; an order of
+        `following()` that ended unheard (a lost message, a Redis reconnect) is still published
+        from the database within about a second.
         """
 
 
