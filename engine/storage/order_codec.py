@@ -127,6 +127,10 @@ def postgres_write(change_mark: str, *, guarded: bool = False) -> str:
     ending order that holds a paper-account reservation and returns it with held = true: the
     statement then needs no transaction around it, since an end that must settle the account is
     never written without its settlement (fast_write writes those in a transaction of their own).
+
+    `o.id = ANY(ids)` says again what the join with `v` says, so that the planner looks the rows up
+    by id whatever it believes of the table: on a table whose statistics were not yet gathered (a
+    new database, a bench's schema) it scanned all of `orders` for every batch.
     """
     numbers = iter(range(1, 1000))
 
@@ -137,6 +141,7 @@ def postgres_write(change_mark: str, *, guarded: bool = False) -> str:
         return ", ".join(name for name, _type in columns)
 
     update_arrays = arrays((*STATE_COLUMNS, *UPDATE_KEY))
+    ids = f"${len(STATE_COLUMNS) + 1}::text[]"  # UPDATE_KEY's first array
     owner = f"${next(numbers)}"
     log_arrays = arrays(LOG_COLUMNS)
     ledger_arrays = arrays(LEDGER_COLUMNS)
@@ -152,7 +157,7 @@ def postgres_write(change_mark: str, *, guarded: bool = False) -> str:
 WITH {held}updated AS (
     UPDATE orders AS o SET {assignments}, change_seq = {change_mark}
     FROM unnest({update_arrays}) AS v({names((*STATE_COLUMNS, *UPDATE_KEY))})
-    WHERE o.id = v.id AND o.version = v.expected AND o.owner = {owner}{unheld}
+    WHERE o.id = ANY({ids}) AND o.id = v.id AND o.version = v.expected AND o.owner = {owner}{unheld}
     RETURNING o.id, o.change_seq
 ), logged AS (
     INSERT INTO order_logs ({names(LOG_COLUMNS)})
