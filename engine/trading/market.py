@@ -120,6 +120,25 @@ class _Noise:
         return self._start + self._rise * (frac * frac * (3.0 - 2.0 * frac))
 
 
+def _octaves_at(octaves: list[tuple[_Noise, float, float]], at: float) -> float:
+    """Σ amplitude × noise(at / period) over the octaves: `_Noise.at` inlined, the same sums in the same order.
+
+    A new market moment evaluates some sixty octaves (each token's walk and centre, each pair's gap);
+    a quote at time scale 0 is always a new moment, and the calls were most of its cost.
+    """
+    total = 0.0
+    floor = math.floor
+    for noise, period, amplitude in octaves:
+        x = at / period
+        below = floor(x)
+        if below != noise._below:
+            start = noise.knot(below)
+            noise._below, noise._start, noise._rise = below, start, noise.knot(below + 1) - start
+        frac = x - below
+        total += amplitude * (noise._start + noise._rise * (frac * frac * (3.0 - 2.0 * frac)))
+    return total
+
+
 class Market:
     """Prices by token, pair, venue and market time; `now()` says what market time it is."""
 
@@ -129,7 +148,7 @@ class Market:
         self.catalog = catalog if catalog is not None else default_catalog()
         self._volatility = _token_volatilities(self.catalog)
         self._walks: dict[str, list[tuple[_Noise, float, float]]] = {}
-        self._spreads: dict[tuple[str, str], list[tuple[_Noise, float]]] = {}
+        self._spreads: dict[tuple[str, str], list[tuple[_Noise, float, float]]] = {}
         self._recent: dict[tuple[str, float], float] = {}
         self._recent_wander: dict[tuple[str, str, float], float] = {}
         self._anchor_time = 0.0
@@ -181,7 +200,7 @@ class Market:
                 for index, period in enumerate(_WALK_PERIODS)
             ]
             self._walks[token] = octaves
-        move = sum(amplitude * noise.at(at / period) for noise, period, amplitude in octaves)
+        move = _octaves_at(octaves, at)
         price = float(self.catalog.value(token)) * math.exp(move)
         self._recent[key] = price
         return price
@@ -222,9 +241,9 @@ class Market:
         octaves = self._spreads.get(key)
         if octaves is None:
             base = _stable_hash(f"{self.seed}:{name}:{part}:spread")
-            octaves = [(_Noise(_mix(base + index)), period) for index, period in enumerate(periods)]
+            octaves = [(_Noise(_mix(base + index)), period, 1.0) for index, period in enumerate(periods)]
             self._spreads[key] = octaves
-        value = sum(noise.at(at / period) for noise, period in octaves) / math.sqrt(len(octaves))
+        value = _octaves_at(octaves, at) / math.sqrt(len(octaves))
         self._recent_wander[moment] = value
         return value
 
