@@ -48,6 +48,8 @@ class ClusterQueue:
         self._wants_order: Callable[[str, bool], bool] = lambda _order_id, _ended: True
         self._follower: UpdateFollower | None = None
         self._cursor = FeedCursor(0)
+        # Followed orders the feed showed ended at the last look, their end not heard yet.
+        self._ended_unheard: set[str] = set()
 
     async def check(self) -> None:
         await self.producer.check()
@@ -150,16 +152,30 @@ class ClusterQueue:
             await follower.close()
 
     async def _settle(self) -> None:
-        """Publish the followed orders the feed shows ended: their last message was not heard."""
+        """Publish the followed orders the feed has shown ended for a whole `SETTLE_S` with their end unheard.
+
+        An end the feed shows now is usually still on its way from Redis (a busy producer reads its
+        messages a little behind): publishing it from the database at once read back and announced
+        twice about a quarter of a busy `serve --queue`'s orders. So an end waits one look: if the
+        order is still followed at the next look, its message was lost (a Redis reconnect) and the
+        stored order is published.
+        """
         assert self._store is not None
         assert self._publish is not None
         try:
             changed, self._cursor = await feed_reads.changes_since(self._store, self._cursor)
             following = set(self._following())
-            for _mark, order in changed:
-                if order.is_terminal and order.id in following:
+            overdue = [order_id for order_id in self._ended_unheard if order_id in following]
+            self._ended_unheard = {order.id for _mark, order in changed if order.is_terminal and order.id in following}
+            for done, order_id in enumerate(overdue):
+                try:
                     # Read whole (the feed's rows carry no logs): the end is shown with its reason.
-                    self._publish(external_update(await self._store.get(order.id) or order))
+                    stored = await self._store.get(order_id)
+                except Exception:
+                    self._ended_unheard.update(overdue[done:])  # still overdue at the next look
+                    raise
+                if stored is not None:
+                    self._publish(external_update(stored))
         except Exception as error:  # noqa: BLE001  (a database hiccup: the next quiet moment looks again)
             log.warning("could not read the database's change feed (%s); looking again", describe_error(error))
 

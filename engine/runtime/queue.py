@@ -114,7 +114,7 @@ class RemoteQueue(Protocol):
         A change comes with its order as stored where `wants_order(order id, ended)` says so, else
         by its message alone (`OrderUpdate.heard`). Returns once listening; an order of
         `following()` that ended unheard (a lost message, a Redis reconnect) is still published
-        from the database within about a second.
+        from the database within about two seconds.
         """
 
 
