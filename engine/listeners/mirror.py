@@ -22,6 +22,7 @@ from redis.exceptions import RedisError
 
 from engine.listeners.mirror_backlog import BacklogItem, MirrorBacklog
 from engine.listeners.mirror_keys import (
+    PUBLISH_CHUNK,
     PUBLISH_SCRIPT,
     REFRESH_SCRIPT,
     SNAPSHOT_TTL_S,
@@ -29,6 +30,7 @@ from engine.listeners.mirror_keys import (
     client_options,
     describe_error,
     display_url,
+    publish_call,
 )
 from engine.listeners.mirror_state import MirrorState
 from engine.model.domain import Order, OrderUpdate, update_message
@@ -385,21 +387,13 @@ class RedisMirror:
                 continue
             batch = self._backlog.take_batch()
             pipe = client.pipeline(transaction=False)
-            for item in batch:
-                pipe.evalsha(
-                    sha,
-                    2,
-                    self.keys.snapshot(item.order_id),
-                    self.keys.active,
-                    item.order_id,
-                    item.line,
-                    item.message["status"],
-                    "1" if item.terminal else "0",
-                    self.snapshot_ttl_s,
-                    self._source,
-                    item.pid,
-                    self.keys.channel(item.order_id),
-                )
+            for start in range(0, len(batch), PUBLISH_CHUNK):
+                updates = [
+                    (item.order_id, item.line, item.message["status"], item.terminal, item.pid)
+                    for item in batch[start : start + PUBLISH_CHUNK]
+                ]
+                key_count, arguments = publish_call(self.keys, updates, self.snapshot_ttl_s, self._source)
+                pipe.evalsha(sha, key_count, *arguments)
             await pipe.execute()
             self._settle(batch)
 

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import re
 import socket
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
@@ -52,26 +53,51 @@ class MirrorKeys:
         return f"{self.namespace}:active"
 
 
-# KEYS: snapshot hash, active set.
-# ARGV: order id, message line, status, terminal ("1"/"0"), ttl, source, pid, channel.
+# A batch of updates in one call, each as one call of the former one-update script did, in order.
+# KEYS: the active set, then one snapshot hash per update.
+# ARGV: ttl, source, then per update: order id, message line, status, terminal ("1"/"0"), pid, channel.
 # `source`/`pid` make a re-sent batch harmless: after a connection drops mid-pipeline the mirror
 # sends the batch again, and whatever already landed is skipped instead of published twice.
+# One call per batch rather than per update: a worker's mirror packed, sent and parsed a script
+# call for every state change (five an order), and Redis ran each as a call of its own.
 PUBLISH_SCRIPT = """
-if redis.call('HGET', KEYS[1], 'source') == ARGV[6] then
-  local last = tonumber(redis.call('HGET', KEYS[1], 'pid') or '0')
-  if last >= tonumber(ARGV[7]) then return 0 end
+local ttl, source = ARGV[1], ARGV[2]
+local published = 0
+for i = 2, #KEYS do
+  local a = 3 + (i - 2) * 6
+  local snapshot = KEYS[i]
+  local fresh = true
+  if redis.call('HGET', snapshot, 'source') == source then
+    fresh = tonumber(redis.call('HGET', snapshot, 'pid') or '0') < tonumber(ARGV[a + 4])
+  end
+  if fresh then
+    redis.call('HSET', snapshot, 'message', ARGV[a + 1], 'status', ARGV[a + 2], 'source', source, 'pid', ARGV[a + 4])
+    redis.call('HINCRBY', snapshot, 'seq', 1)
+    redis.call('EXPIRE', snapshot, ttl)
+    if ARGV[a + 3] == '1' then
+      redis.call('SREM', KEYS[1], ARGV[a])
+    else
+      redis.call('SADD', KEYS[1], ARGV[a])
+    end
+    redis.call('PUBLISH', ARGV[a + 5], ARGV[a + 1])
+    published = published + 1
+  end
 end
-redis.call('HSET', KEYS[1], 'message', ARGV[2], 'status', ARGV[3], 'source', ARGV[6], 'pid', ARGV[7])
-redis.call('HINCRBY', KEYS[1], 'seq', 1)
-redis.call('EXPIRE', KEYS[1], ARGV[5])
-if ARGV[4] == '1' then
-  redis.call('SREM', KEYS[2], ARGV[1])
-else
-  redis.call('SADD', KEYS[2], ARGV[1])
-end
-redis.call('PUBLISH', ARGV[8], ARGV[2])
-return 1
+return published
 """
+PUBLISH_CHUNK = 100  # updates per script call: a call holds Redis for its whole run
+
+
+def publish_call(
+    keys: MirrorKeys, updates: Sequence[tuple[str, str, str, bool, int]], ttl_s: int, source: str
+) -> tuple[int, list[str | int]]:
+    """`EVALSHA`'s key count and keys + ARGV for (order id, line, status, terminal, pid)s."""
+    snapshots = [keys.snapshot(order_id) for order_id, *_ in updates]
+    arguments: list[str | int] = [keys.active, *snapshots, ttl_s, source]
+    for order_id, line, status, terminal, pid in updates:
+        arguments += (order_id, line, status, "1" if terminal else "0", pid, keys.channel(order_id))
+    return 1 + len(updates), arguments
+
 
 # KEYS: snapshot hash, active set. ARGV: order id, message line, status, ttl.
 # After a reconnect: put back what a restarted Redis lost, never overwrite what it kept.
