@@ -9,6 +9,7 @@ owner's, never an ended one.
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 from engine.model.domain import LogEntry, Order, OrderStatus, utc_now
 from engine.model.log_kinds import LogKind
@@ -80,3 +81,58 @@ async def test_the_one_statement_claim_takes_what_the_rule_allows_and_reads_orde
         finally:
             for store in (worker, other, reader):
                 await store.close()
+
+
+async def test_claims_are_planned_once_per_connection_and_stay_keyed_as_the_table_grows() -> None:
+    # Planning each execution afresh cost PostgreSQL more than running the statements (0.3 ms a group
+    # commit, 0.38 ms a claim); a plan made once on an empty table must still find rows by key later.
+    async with postgres_schema() as url:
+        worker = OrderStore(url, owner_id="worker")
+        await worker.open()
+        try:
+            now = utc_now()
+            until = now + timedelta(seconds=30)
+            first = await insert_owned(worker, 2, seed=4)
+            await ownership.release(worker)
+            for order in first:  # the plans are made now, on a table of two orders
+                claim = await ownership.claim_one(worker, order.id, now=now, until=until)
+                assert claim.order is not None
+                await _change(worker, claim.order, OrderStatus.ROUTING, attempts=1)
+            later = await insert_owned(worker, 3000, seed=5)
+            await ownership.release(worker)
+            for order in later[-20:]:
+                claim = await ownership.claim_one(worker, order.id, now=now, until=until)
+                assert claim.claimed
+                assert claim.order is not None
+                await _change(worker, claim.order, OrderStatus.ROUTING, attempts=1)
+
+            async def plans(connection: Any) -> list[Any]:
+                driver = (await connection.get_raw_connection()).driver_connection
+                statement = (
+                    "SELECT generic_plans, custom_plans, statement FROM pg_prepared_statements "
+                    "WHERE statement LIKE '%WITH claimed AS%' AND statement NOT LIKE '%pg_prepared_statements%'"
+                )
+                return list(await driver.fetch(statement))
+
+            claims = await worker.run_serially(plans)
+            assert [(row["custom_plans"], row["generic_plans"] >= 20) for row in claims] == [(0, True)]
+            explained = await worker.run_serially(_explain_claim, claims[0]["statement"], [later[0].id])
+            assert "Seq Scan on orders" not in explained, explained
+            assert "ix_orders_status" not in explained, "rows are found by id, not among every unfinished order"
+        finally:
+            await worker.close()
+
+
+async def _explain_claim(connection: Any, statement: str, ids: list[str]) -> str:
+    """The claim's plan as the kept connection runs it: prepared there, the plan it keeps (a generic one)."""
+    driver = (await connection.get_raw_connection()).driver_connection
+    types = "text[], text, text[], timestamptz, timestamptz, boolean"
+    await driver.execute(f"PREPARE claim_check ({types}) AS {statement}")
+    try:
+        literal = "ARRAY[" + ", ".join(f"'{order_id}'" for order_id in ids) + "]::text[]"
+        rows = await driver.fetch(
+            f"EXPLAIN (COSTS OFF) EXECUTE claim_check({literal}, 'worker', ARRAY['PENDING'], now(), now(), false)"
+        )
+    finally:
+        await driver.execute("DEALLOCATE claim_check")
+    return "\n".join(row[0] for row in rows)
