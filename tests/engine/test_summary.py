@@ -173,3 +173,24 @@ async def test_the_totals_follow_any_write_to_a_finished_row(db_url: str) -> Non
     moved = sum((o.amount * o.execution_price for o in kept if o.execution_price is not None), Decimal(0))
     assert abs(summary.total.notional - moved) <= Decimal("0.00000001") * len(kept)
     assert sum(venue.confirmed for venue in summary.venues.values()) == 2
+
+
+async def test_one_statement_that_ends_and_rewrites_many_orders_is_counted_once_each(db_url: str) -> None:
+    """Statements that end or rewrite many finished rows at once still leave a count of the stored rows."""
+    orders = finished_orders(6, seed=8)
+    async with running(db_url) as engine:
+        await engine.store.insert(orders)
+        ids = ", ".join(f"'{order.id}'" for order in orders)
+        first_three = ", ".join(f"'{order.id}'" for order in orders[:3])
+        await _run_sql(
+            db_url,
+            # Three finished orders become FAILED in one statement; then every row is rewritten unchanged.
+            f"UPDATE orders SET status = 'FAILED' WHERE id IN ({first_three})",
+            f"UPDATE orders SET status = status WHERE id IN ({ids})",
+        )
+        summary = await engine.summary()
+    assert summary.total.orders == 6
+    assert summary.total.failed == sum(o.status is OrderStatus.FAILED for o in orders) + sum(
+        o.status is not OrderStatus.FAILED for o in orders[:3]
+    )
+    assert summary.total.confirmed == sum(o.status is OrderStatus.CONFIRMED for o in orders[3:])
