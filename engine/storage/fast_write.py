@@ -35,6 +35,7 @@ from engine.model.jsonfmt import format_decimal
 from engine.storage.account_store import settle_postgres, settle_sqlite
 from engine.storage.change_feed import POSTGRES_MARK
 from engine.storage.changes import Change
+from engine.storage.json_rows import rows_json
 from engine.storage.order_codec import (
     LEDGER_COLUMNS,
     LOG_COLUMNS,
@@ -110,7 +111,7 @@ _SQLITE_LOG = sqlite_insert("order_logs", LOG_COLUMNS)
 _SQLITE_LEDGER = sqlite_insert("ledger", LEDGER_COLUMNS)
 _POSTGRES_WRITE = postgres_write(POSTGRES_MARK)
 _POSTGRES_GUARDED = postgres_write(POSTGRES_MARK, guarded=True)
-_UPDATE_WIDTH = len(STATE_COLUMNS) + len(UPDATE_KEY)  # the arrays each update row makes for the statement
+_UPDATE_COLUMNS = (*STATE_COLUMNS, *UPDATE_KEY)
 _POSTGRES_LOOKUP = "SELECT id, owner, version, change_seq FROM orders WHERE id = ANY($1::text[])"
 
 
@@ -126,11 +127,6 @@ def _settle(
         else:
             lost.add(order_id)
     return already, lost
-
-
-def _columns(rows: Sequence[tuple[Any, ...]], width: int) -> list[Any]:
-    """Rows as one list per column, the arrays `unnest` takes (empty lists for no rows)."""
-    return [list(column) for column in zip(*rows, strict=True)] if rows else [[] for _ in range(width)]
 
 
 async def write_sqlite(driver: Any, batch: Sequence[Change], owner: str) -> BatchResult:
@@ -207,7 +203,7 @@ async def write_postgres(driver: Any, batch: Sequence[Change], owner: str, *, se
     try:
         if settling and ending:
             return await _write_settling(driver, folds, owner)
-        returned = await driver.fetch(_POSTGRES_GUARDED, *_statement_arrays(folds), owner, *_appended(folds), ending)
+        returned = await driver.fetch(_POSTGRES_GUARDED, *_statement_rows(folds, owner), ending)
         held = {row[0] for row in returned if row[2]}
         seqs = [int(row[1]) for row in returned if not row[2]][:1]
         lost = await _lost(driver, folds, {row[0] for row in returned if not row[2]} | held, owner)
@@ -233,7 +229,7 @@ async def write_postgres(driver: Any, batch: Sequence[Change], owner: str, *, se
 async def _write_settling(driver: Any, folds: dict[str, _Fold], owner: str) -> BatchResult:
     """The batch and the paper account's settlement of the orders it ends, in one transaction."""
     async with driver.transaction():
-        returned = await driver.fetch(_POSTGRES_WRITE, *_statement_arrays(folds), owner, *_appended(folds))
+        returned = await driver.fetch(_POSTGRES_WRITE, *_statement_rows(folds, owner))
         matched = {row[0] for row in returned}
         lost = await _lost(driver, folds, matched, owner)
         # The paper account settles the written orders that ended, in this same transaction.
@@ -241,16 +237,19 @@ async def _write_settling(driver: Any, folds: dict[str, _Fold], owner: str) -> B
     return BatchResult([int(row[1]) for row in returned[:1]], lost, settled=settled)
 
 
-def _statement_arrays(folds: dict[str, _Fold]) -> list[Any]:
-    """The update rows (the last state, the id, the version it was made from) as the statement's arrays."""
-    rows = [(*fold.last.state, order_id, fold.expected_version) for order_id, fold in folds.items()]
-    return _columns(rows, _UPDATE_WIDTH)
-
-
-def _appended(folds: dict[str, _Fold]) -> list[Any]:
-    """Every order's log and ledger rows; the statement keeps those of the orders it updated."""
+def _statement_rows(folds: dict[str, _Fold], owner: str) -> tuple[str, list[str], str, str, str]:
+    """The statement's parameters: the update rows (the last state, the id, the version it was made
+    from), their ids, the owner, then every order's log and ledger rows (the statement keeps those of
+    the orders it updated)."""
+    updates = [(*fold.last.state, order_id, fold.expected_version) for order_id, fold in folds.items()]
     logs, executions = _postgres_logs_and_ledger(list(folds.values()))
-    return _columns(logs, len(LOG_COLUMNS)) + _columns(executions, len(LEDGER_COLUMNS))
+    return (
+        rows_json(updates, _UPDATE_COLUMNS),
+        list(folds),
+        owner,
+        rows_json(logs, LOG_COLUMNS),
+        rows_json(executions, LEDGER_COLUMNS),
+    )
 
 
 async def _lost(driver: Any, folds: dict[str, _Fold], answered: set[str], owner: str) -> set[str]:

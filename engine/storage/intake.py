@@ -42,6 +42,7 @@ from engine.storage import change_feed
 from engine.storage.account_store import STARTED_KEY
 from engine.storage.change_feed import POSTGRES_MARK
 from engine.storage.inserts import earlier_try, insert_orders, orders_by_id
+from engine.storage.json_rows import recordset, rows_json
 from engine.storage.order_codec import LOG_COLUMNS, STATE_COLUMNS, Encode, as_is, sqlite_insert, state_values
 
 # The order's identity, set once at submission; then its state (order_codec.STATE_COLUMNS).
@@ -70,22 +71,20 @@ def _postgres_insert() -> str:
     """One statement, so one round trip and atomic on its own with no BEGIN or COMMIT: the rows, their
     log lines, and nothing at all when a paper account exists (then a row of NULLs says so, and the
     caller takes SQLAlchemy's path, which reserves). Parameters: the account key (NULL: no
-    reservations to make), one array per `ROW_COLUMNS` column, one per `LOG_COLUMNS` column."""
-    numbers = iter(range(2, 1000))
-    rows = ", ".join(f"${next(numbers)}::{kind}[]" for _name, kind in ROW_COLUMNS)
-    logs = ", ".join(f"${next(numbers)}::{kind}[]" for _name, kind in LOG_COLUMNS)
+    reservations to make), the rows (`ROW_COLUMNS`) and their log lines (`LOG_COLUMNS`) as JSON
+    (engine/storage/json_rows.py)."""
     return f"""
 WITH account AS (
     SELECT EXISTS (SELECT 1 FROM account_meta WHERE key = $1::text) AS open
 ), new AS (
     INSERT INTO orders ({_names(ROW_COLUMNS)}, change_seq)
-    SELECT v.*, {POSTGRES_MARK} FROM unnest({rows}) AS v({_names(ROW_COLUMNS)})
+    SELECT v.*, {POSTGRES_MARK} FROM {recordset("$2", ROW_COLUMNS)} AS v
     WHERE NOT (SELECT open FROM account)
     ON CONFLICT (id) DO NOTHING
     RETURNING id, seq, change_seq
 ), logged AS (
     INSERT INTO order_logs ({_names(LOG_COLUMNS)})
-    SELECT * FROM unnest({logs}) AS l({_names(LOG_COLUMNS)})
+    SELECT * FROM {recordset("$3", LOG_COLUMNS)} AS l
     WHERE l.order_id IN (SELECT id FROM new)
 )
 SELECT id, seq, change_seq FROM new
@@ -140,11 +139,6 @@ def _log_rows(new_orders: Sequence[Order], timestamp: Encode) -> list[tuple[Any,
     ]
 
 
-def _columns(rows: Sequence[tuple[Any, ...]], width: int) -> list[list[Any]]:
-    """Rows as one list per column, the arrays `unnest` takes."""
-    return [list(column) for column in zip(*rows, strict=True)] if rows else [[] for _ in range(width)]
-
-
 def _answer(
     new_orders: Sequence[Order], created: dict[str, int], existing: dict[str, Order], owner: str
 ) -> list[tuple[Order, bool]]:
@@ -197,7 +191,7 @@ async def _postgres(
 
     try:
         returned = await driver.fetch(
-            _POSTGRES_INSERT, account_key, *_columns(rows, len(ROW_COLUMNS)), *_columns(logs, len(LOG_COLUMNS))
+            _POSTGRES_INSERT, account_key, rows_json(rows, ROW_COLUMNS), rows_json(logs, LOG_COLUMNS)
         )
     except (asyncpg.PostgresConnectionError, asyncpg.InterfaceError):
         raise  # a lost connection: the kept connection invalidates itself and the store retries

@@ -2,11 +2,12 @@
 types, and how each is read off an `Order`.
 
 Three writers store the same row: SQLAlchemy's insert at submission (`rows.order_row`, a dict),
-the SQLite group commit (a tuple per order for `executemany`) and the PostgreSQL group commit (one
-array per column for `unnest`). Each used to spell the columns out by hand, the last with its
-parameters numbered `$1` … `$31`; now the statements and the rows are made from `STATE_COLUMNS`, so
-a column added here reaches all three or none. `tests/ownership/test_order_codec.py` writes orders
-through both group commits and compares every stored value with what the insert stores.
+the SQLite group commit (a tuple per order for `executemany`) and the PostgreSQL group commit (the
+rows as one JSON parameter, engine/storage/json_rows.py). Each used to spell the columns out by
+hand, the last with its parameters numbered `$1` … `$31`; now the statements and the rows are
+made from `STATE_COLUMNS`, so a column added here reaches all three or none.
+`tests/ownership/test_order_codec.py` writes orders through both group commits and compares every
+stored value with what the insert stores.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from typing import Any
 from engine.model.domain import Order, format_timestamp
 from engine.model.jsonfmt import dumps, format_decimal
 from engine.storage.figure_columns import FIGURE_COLUMNS, figure_values
+from engine.storage.json_rows import recordset
 
 Encode = Callable[[Any], Any]
 
@@ -119,9 +121,10 @@ def postgres_write(change_mark: str, *, guarded: bool = False) -> str:
     """The PostgreSQL group commit in one statement, one round trip.
 
     The conditional updates, then the log lines and ledger entries of exactly the orders they
-    matched (a data-modifying CTE's RETURNING is what the others read). Parameters, in order: one
-    array per `STATE_COLUMNS` and `UPDATE_KEY` column, the owner, one per `LOG_COLUMNS` column and
-    one per `LEDGER_COLUMNS` column. Rows: (id, change mark, held).
+    matched (a data-modifying CTE's RETURNING is what the others read). Parameters, in order: the
+    update rows (`STATE_COLUMNS` then `UPDATE_KEY`) as JSON (engine/storage/json_rows.py), their
+    ids, the owner, the log rows (`LOG_COLUMNS`) and the ledger rows (`LEDGER_COLUMNS`) as JSON.
+    Rows: (id, change mark, held).
 
     `guarded` (one more parameter: the ids of the orders that end in the batch) leaves alone every
     ending order that holds a paper-account reservation and returns it with held = true: the
@@ -132,40 +135,31 @@ def postgres_write(change_mark: str, *, guarded: bool = False) -> str:
     by id whatever it believes of the table: on a table whose statistics were not yet gathered (a
     new database, a bench's schema) it scanned all of `orders` for every batch.
     """
-    numbers = iter(range(1, 1000))
-
-    def arrays(columns: Sequence[tuple[str, str]]) -> str:
-        return ", ".join(f"${next(numbers)}::{kind}[]" for _name, kind in columns)
 
     def names(columns: Sequence[tuple[str, str]]) -> str:
         return ", ".join(name for name, _type in columns)
 
-    update_arrays = arrays((*STATE_COLUMNS, *UPDATE_KEY))
-    ids = f"${len(STATE_COLUMNS) + 1}::text[]"  # UPDATE_KEY's first array
-    owner = f"${next(numbers)}"
-    log_arrays = arrays(LOG_COLUMNS)
-    ledger_arrays = arrays(LEDGER_COLUMNS)
     assignments = ", ".join(f"{name} = v.{name}" for name in STATE_NAMES)
     held, unheld, held_rows = "", "", ""
     if guarded:
-        held = f"""held AS (
-    SELECT r.order_id AS id FROM account_reservations AS r WHERE r.order_id = ANY(${next(numbers)}::text[])
+        held = """held AS (
+    SELECT r.order_id AS id FROM account_reservations AS r WHERE r.order_id = ANY($6::text[])
 ), """
         unheld = " AND o.id NOT IN (SELECT id FROM held)"
         held_rows = "\nUNION ALL SELECT id, NULL, true FROM held"
     return f"""
 WITH {held}updated AS (
     UPDATE orders AS o SET {assignments}, change_seq = {change_mark}
-    FROM unnest({update_arrays}) AS v({names((*STATE_COLUMNS, *UPDATE_KEY))})
-    WHERE o.id = ANY({ids}) AND o.id = v.id AND o.version = v.expected AND o.owner = {owner}{unheld}
+    FROM {recordset("$1", (*STATE_COLUMNS, *UPDATE_KEY))} AS v
+    WHERE o.id = ANY($2::text[]) AND o.id = v.id AND o.version = v.expected AND o.owner = $3{unheld}
     RETURNING o.id, o.change_seq
 ), logged AS (
     INSERT INTO order_logs ({names(LOG_COLUMNS)})
-    SELECT * FROM unnest({log_arrays}) AS l({names(LOG_COLUMNS)})
+    SELECT * FROM {recordset("$4", LOG_COLUMNS)} AS l
     WHERE l.order_id IN (SELECT id FROM updated)
 ), executed AS (
     INSERT INTO ledger ({names(LEDGER_COLUMNS)})
-    SELECT * FROM unnest({ledger_arrays}) AS g({names(LEDGER_COLUMNS)})
+    SELECT * FROM {recordset("$5", LEDGER_COLUMNS)} AS g
     WHERE g.order_id IN (SELECT id FROM updated)
 )
 SELECT id, change_seq, false AS held FROM updated{held_rows}

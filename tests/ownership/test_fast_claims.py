@@ -14,6 +14,8 @@ from typing import Any
 from engine.model.domain import LogEntry, Order, OrderStatus, utc_now
 from engine.model.log_kinds import LogKind
 from engine.storage import Change, OrderStore, ownership
+from engine.storage.change_feed import POSTGRES_MARK
+from engine.storage.order_codec import postgres_write
 from tests.conftest import insert_owned, postgres_schema
 
 
@@ -135,4 +137,35 @@ async def _explain_claim(connection: Any, statement: str, ids: list[str]) -> str
         )
     finally:
         await driver.execute("DEALLOCATE claim_check")
+    return "\n".join(row[0] for row in rows)
+
+
+async def test_the_group_commit_finds_its_rows_by_id_in_a_grown_table() -> None:
+    # Its rows arrive as one JSON parameter (engine/storage/json_rows.py); the update must still look
+    # each order up by its key, not scan `orders`, with the plan the writer's kept connection keeps.
+    async with postgres_schema() as url:
+        writer = OrderStore(url, owner_id="writer")
+        await writer.open()
+        try:
+            orders = await insert_owned(writer, 3000, seed=6)
+            for order in orders[:20]:
+                await _change(writer, order, OrderStatus.ROUTING, attempts=1)
+            explained = await writer.run_serially(_explain_group_commit, [orders[0].id])
+            assert "Seq Scan on orders" not in explained, explained
+            assert "Index Cond: ((id)::text = ANY" in explained, explained
+        finally:
+            await writer.close()
+
+
+async def _explain_group_commit(connection: Any, ids: list[str]) -> str:
+    driver = (await connection.get_raw_connection()).driver_connection
+    statement = postgres_write(POSTGRES_MARK, guarded=True)
+    await driver.execute(f"PREPARE commit_check (jsonb, text[], text, jsonb, jsonb, text[]) AS {statement}")
+    try:
+        literal = "ARRAY[" + ", ".join(f"'{order_id}'" for order_id in ids) + "]::text[]"
+        rows = await driver.fetch(
+            f"EXPLAIN (COSTS OFF) EXECUTE commit_check('[]', {literal}, 'writer', '[]', '[]', ARRAY[]::text[])"
+        )
+    finally:
+        await driver.execute("DEALLOCATE commit_check")
     return "\n".join(row[0] for row in rows)
