@@ -22,8 +22,20 @@ from typing import Any
 Columns = Sequence[tuple[str, str]]  # (name, PostgreSQL type), as engine/storage/order_codec.py declares them
 
 
+# An order's moments repeat: a step's log lines and its row share one (Transitions.now), and a
+# batch carries several orders' steps of the same moment. `isoformat` costs more than a lookup.
+_TIMESTAMP_TEXTS: dict[datetime, str] = {}
+_TIMESTAMPS_KEPT = 4096
+
+
 def _timestamp(moment: datetime) -> str:
-    return (moment if moment.tzinfo is not None else moment.astimezone(UTC)).isoformat()
+    text = _TIMESTAMP_TEXTS.get(moment)
+    if text is None:
+        if len(_TIMESTAMP_TEXTS) >= _TIMESTAMPS_KEPT:
+            _TIMESTAMP_TEXTS.clear()
+        aware = moment if moment.tzinfo is not None else moment.astimezone(UTC)
+        text = _TIMESTAMP_TEXTS[moment] = aware.isoformat()
+    return text
 
 
 # The types JSON has no exact form for, and the text each is sent as.

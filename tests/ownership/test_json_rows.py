@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta, timezone
 from decimal import Decimal
 
@@ -38,3 +39,11 @@ async def test_every_value_comes_back_as_it_was_sent_to_the_last_digit_and_micro
 
 def test_no_rows_is_an_empty_array() -> None:
     assert rows_json([], COLUMNS) == "[]"
+
+
+def test_one_instant_in_two_zones_is_sent_as_that_instant_whichever_came_first() -> None:
+    here = datetime(2026, 12, 6, 20, 0, tzinfo=timezone(timedelta(hours=2)))
+    utc = datetime(2026, 12, 6, 18, 0, tzinfo=UTC)
+    sent = rows_json([(None, here, None, None, None), (None, utc, None, None, None)], COLUMNS)
+    moments = [datetime.fromisoformat(row[1]) for row in json.loads(sent)]
+    assert moments == [utc, utc]
