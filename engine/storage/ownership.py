@@ -206,12 +206,11 @@ async def _claim_many_postgres(
 ) -> dict[str, Claim]:
     """`claim_many` on PostgreSQL: one statement on the kept connection's driver (engine/storage/fast_claims.py)."""
 
-    async def work(connection: AsyncConnection) -> dict[str, Claim]:
-        driver = (await connection.get_raw_connection()).driver_connection
+    async def work(driver: Any) -> dict[str, Claim]:
         found = await claim_on_driver(driver, wanted, store.owner_id, now=now, until=until, renew=renew)
         return {order_id: Claim(*found[order_id]) if order_id in found else Claim(None, False) for order_id in wanted}
 
-    result: dict[str, Claim] = await store.run_serially(work)
+    result: dict[str, Claim] = await store.run_serially_on_driver(work)
     return result
 
 
@@ -249,11 +248,10 @@ async def release_one(store: OrderStore, order_id: str) -> bool:
     if store.dialect == "postgresql":
         # One statement on the kept connection the claims use: no pool checkout, no transaction of its own.
 
-        async def on_driver(connection: AsyncConnection) -> bool:
-            driver = (await connection.get_raw_connection()).driver_connection
+        async def on_driver(driver: Any) -> bool:
             return await release_on_driver(driver, order_id, store.owner_id)
 
-        done: bool = await store.run_serially(on_driver)
+        done: bool = await store.run_serially_on_driver(on_driver)
         return done
 
     async def work(connection: AsyncConnection) -> bool:

@@ -16,6 +16,7 @@ import logging
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime
 from decimal import Decimal
+from functools import partial
 from typing import Any, TypeVar
 
 from sqlalchemy.engine import make_url
@@ -190,10 +191,15 @@ class OrderStore(StoreReads):
     async def _run_on_serial_connection(self, work: Work[T], *args: Any) -> T:
         return await self._run_kept(self._serial, work, *args)
 
-    async def _run_kept(self, kept: KeptConnection, work: Work[T], *args: Any) -> T:
+    async def run_serially_on_driver(self, work: Work[T], *args: Any) -> T:
+        """PostgreSQL: `work(driver, *args)` on run_serially's kept connection, outside SQLAlchemy's
+        transaction (kept_connection.run_on_driver), retried like every transaction here."""
+        return await self._with_retries(work, *args, run=partial(self._run_kept, self._serial, on_driver=True))
+
+    async def _run_kept(self, kept: KeptConnection, work: Work[T], *args: Any, on_driver: bool = False) -> T:
         self._in_flight += 1
         try:
-            return await kept.run(work, *args)
+            return await (kept.run_on_driver if on_driver else kept.run)(work, *args)
         finally:
             self._in_flight -= 1
 
@@ -243,10 +249,19 @@ class OrderStore(StoreReads):
 
     async def _write(self, batch: list[Change]) -> BatchResult:
         """One group commit, retried until it lands, on the connection kept for the writer."""
-        result: BatchResult = await self._with_retries(self._write_batch, batch, run=self._run_on_writer_connection)
+        result: BatchResult
+        if self.dialect == "postgresql":
+            writer = partial(self._run_kept, self._writer, on_driver=True)
+            result = await self._with_retries(self._write_on_driver, batch, run=writer)
+        else:
+            result = await self._with_retries(self._write_batch, batch, run=self._run_on_writer_connection)
         self.own_change_seqs.update(result.change_seqs)
         self._settling = result.settled
         return result
+
+    async def _write_on_driver(self, driver: Any, batch: list[Change]) -> BatchResult:
+        """One PostgreSQL group commit on the writer's asyncpg connection (see fast_write)."""
+        return await write_postgres(driver, batch, self.owner_id, settling=self._settling)
 
     async def _write_batch(self, connection: AsyncConnection, batch: list[Change]) -> BatchResult:
         """One group commit's rows, on the driver connection under the caller's transaction (see fast_write)."""
