@@ -127,16 +127,21 @@ async def test_claims_are_planned_once_per_connection_and_stay_keyed_as_the_tabl
 
 async def _explain_claim(connection: Any, statement: str, ids: list[str]) -> str:
     """The claim's plan as the kept connection runs it: prepared there, the plan it keeps (a generic one)."""
-    driver = (await connection.get_raw_connection()).driver_connection
     types = "text[], text, text[], timestamptz, timestamptz, boolean"
-    await driver.execute(f"PREPARE claim_check ({types}) AS {statement}")
+    return await _explain(connection, statement, types, f"{_ids(ids)}, 'worker', ARRAY['PENDING'], now(), now(), false")
+
+
+def _ids(ids: list[str]) -> str:
+    return "ARRAY[" + ", ".join(f"'{order_id}'" for order_id in ids) + "]::text[]"
+
+
+async def _explain(connection: Any, statement: str, types: str, arguments: str) -> str:
+    driver = (await connection.get_raw_connection()).driver_connection
+    await driver.execute(f"PREPARE plan_check ({types}) AS {statement}")
     try:
-        literal = "ARRAY[" + ", ".join(f"'{order_id}'" for order_id in ids) + "]::text[]"
-        rows = await driver.fetch(
-            f"EXPLAIN (COSTS OFF) EXECUTE claim_check({literal}, 'worker', ARRAY['PENDING'], now(), now(), false)"
-        )
+        rows = await driver.fetch(f"EXPLAIN (COSTS OFF) EXECUTE plan_check({arguments})")
     finally:
-        await driver.execute("DEALLOCATE claim_check")
+        await driver.execute("DEALLOCATE plan_check")
     return "\n".join(row[0] for row in rows)
 
 
@@ -158,14 +163,6 @@ async def test_the_group_commit_finds_its_rows_by_id_in_a_grown_table() -> None:
 
 
 async def _explain_group_commit(connection: Any, ids: list[str]) -> str:
-    driver = (await connection.get_raw_connection()).driver_connection
     statement = postgres_write(POSTGRES_MARK, guarded=True)
-    await driver.execute(f"PREPARE commit_check (jsonb, text[], text, jsonb, jsonb, text[]) AS {statement}")
-    try:
-        literal = "ARRAY[" + ", ".join(f"'{order_id}'" for order_id in ids) + "]::text[]"
-        rows = await driver.fetch(
-            f"EXPLAIN (COSTS OFF) EXECUTE commit_check('[]', {literal}, 'writer', '[]', '[]', ARRAY[]::text[])"
-        )
-    finally:
-        await driver.execute("DEALLOCATE commit_check")
-    return "\n".join(row[0] for row in rows)
+    types = "jsonb, text[], text, jsonb, jsonb, text[]"
+    return await _explain(connection, statement, types, f"'[]', {_ids(ids)}, 'writer', '[]', '[]', ARRAY[]::text[]")
