@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 from typing import Any
+from weakref import WeakKeyDictionary
 
 from sqlalchemy import event
-from sqlalchemy.engine import URL, make_url
+from sqlalchemy.engine import URL, Engine, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from engine.storage.changes import StorageUnavailable
@@ -28,6 +29,32 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.close()
+
+
+# The SQLite engines whose file the store has opened: their later connections may not make one.
+_MADE: WeakKeyDictionary[Engine, bool] = WeakKeyDictionary()
+
+
+def _open_existing_only(dialect: Any, _record: Any, cargs: list[Any], cparams: dict[str, Any]) -> None:
+    """Once its file is made, a store's new connection opens that file or fails; it never makes another.
+
+    SQLite creates a missing file on connect. A process whose database was deleted under it stops
+    with one line, but a connection opened on the way out (a pool's new one, a last read) made an
+    empty file at the path, beside the dead file's log: the next `dexdesk info` then read "disk I/O
+    error" instead of "the database does not exist" (seen once in a CI run under load).
+    """
+    database = cargs[0] if cargs else None
+    if isinstance(database, str) and not database.startswith("file:") and database != ":memory:":
+        cargs[0] = f"{Path(database).resolve().as_uri()}?mode=rw"
+        cparams["uri"] = True
+
+
+def stop_creating(engine: AsyncEngine) -> None:
+    """From now on a connection of this SQLite engine opens the existing file only (see `_open_existing_only`)."""
+    sync = engine.sync_engine
+    if sync.dialect.name == "sqlite" and sync not in _MADE:
+        _MADE[sync] = True
+        event.listen(sync, "do_connect", _open_existing_only)
 
 
 def engine_for(url: str) -> AsyncEngine:

@@ -27,7 +27,7 @@ from engine.account.model import Reservation
 from engine.model.domain import Order
 from engine.storage import account_store, change_feed, migrate
 from engine.storage.changes import Change, DatabaseMissing, StorageUnavailable
-from engine.storage.connect import engine_for, one_line
+from engine.storage.connect import engine_for, one_line, stop_creating
 from engine.storage.errors import is_transient, permanent_problem, refuse_foreign_tables
 from engine.storage.fast_write import BatchResult, write_postgres, write_sqlite
 from engine.storage.file_identity import FileWatch
@@ -125,6 +125,7 @@ class OrderStore(StoreReads):
             )
             raise StorageUnavailable(problem) from error
         self._file.remember()
+        stop_creating(self.engine)
         self._group.start()
 
     async def _prepare(self, connection: AsyncConnection) -> None:

@@ -13,7 +13,10 @@ from pathlib import Path
 
 import asyncpg
 import pytest
+from sqlalchemy.exc import OperationalError
 
+from app.bench.databases import finished_orders
+from engine.storage import OrderStore
 from tests.conftest import _pg_dsn
 from tests.faults.hardening import HARDENING, dexdesk, one_line, sqlite_with_orders
 from tests.faults.support import DEXDESK, TALLY, dexdesk_env, eventually
@@ -192,3 +195,19 @@ async def test_a_port_that_is_not_postgresql_is_given_up_on_in_10_s(tmp_path: Pa
     assert result.returncode == 2
     one_line(result.stderr, f"127.0.0.1:{port}", "PostgreSQL", what="PostgreSQL URL at a port that never answers")
     assert elapsed < 10 + 5  # the connect timeout, plus the interpreter starting up on a busy machine
+
+
+async def test_a_store_whose_file_was_deleted_never_makes_an_empty_one_there(tmp_path: Path) -> None:
+    """A connection opened after the deletion (a pool's new one, a last read) fails; the path stays empty."""
+    path = tmp_path / "orders.db"
+    store = OrderStore(f"sqlite+aiosqlite:///{path}")
+    await store.open()
+    try:
+        await store.insert(finished_orders(3))
+        path.unlink()
+        with pytest.raises(OperationalError):
+            async with store.engine.connect() as connection:
+                await connection.exec_driver_sql("SELECT count(*) FROM orders")
+        assert not path.exists(), "a new, empty database was made where the deleted one was"
+    finally:
+        await store.close()
