@@ -210,7 +210,7 @@ async def _claim_many_postgres(
         found = await claim_on_driver(driver, wanted, store.owner_id, now=now, until=until, renew=renew)
         return {order_id: Claim(*found[order_id]) if order_id in found else Claim(None, False) for order_id in wanted}
 
-    result: dict[str, Claim] = await store.run_serially_on_driver(work)
+    result: dict[str, Claim] = await store.run_serially(work, on_driver=True)
     return result
 
 
@@ -248,10 +248,10 @@ async def release_one(store: OrderStore, order_id: str) -> bool:
     if store.dialect == "postgresql":
         # One statement on the kept connection the claims use: no pool checkout, no transaction of its own.
 
-        async def on_driver(driver: Any) -> bool:
+        async def release_here(driver: Any) -> bool:
             return await release_on_driver(driver, order_id, store.owner_id)
 
-        done: bool = await store.run_serially_on_driver(on_driver)
+        done: bool = await store.run_serially(release_here, on_driver=True)
         return done
 
     async def work(connection: AsyncConnection) -> bool:

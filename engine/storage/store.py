@@ -184,18 +184,11 @@ class OrderStore(StoreReads):
         """`_run` for the group commit, on its kept connection (see kept_connection)."""
         return await self._run_kept(self._writer, work, *args)
 
-    async def run_serially(self, work: Work[T], *args: Any) -> T:
+    async def run_serially(self, work: Work[T], *args: Any, on_driver: bool = False) -> T:
         """`_run` on a second kept connection, for a caller that runs one such transaction at a time
-        many times a second (a worker's batched claims): retried like every transaction here."""
-        return await self._with_retries(work, *args, run=self._run_on_serial_connection)
-
-    async def _run_on_serial_connection(self, work: Work[T], *args: Any) -> T:
-        return await self._run_kept(self._serial, work, *args)
-
-    async def run_serially_on_driver(self, work: Work[T], *args: Any) -> T:
-        """PostgreSQL: `work(driver, *args)` on run_serially's kept connection, outside SQLAlchemy's
-        transaction (kept_connection.run_on_driver), retried like every transaction here."""
-        return await self._with_retries(work, *args, run=partial(self._run_kept, self._serial, on_driver=True))
+        many times a second (a worker's batched claims): retried like every transaction here.
+        `on_driver` (PostgreSQL): `work(driver, *args)`, outside SQLAlchemy's transaction (kept_connection)."""
+        return await self._with_retries(work, *args, run=partial(self._run_kept, self._serial, on_driver=on_driver))
 
     async def _run_kept(self, kept: KeptConnection, work: Work[T], *args: Any, on_driver: bool = False) -> T:
         self._in_flight += 1
