@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 from typing import Any
-from weakref import WeakKeyDictionary
 
 from sqlalchemy import event
-from sqlalchemy.engine import URL, Engine, make_url
+from sqlalchemy.engine import URL, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from engine.storage.changes import StorageUnavailable
@@ -31,10 +30,6 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
-# The SQLite engines whose file the store has opened: their later connections may not make one.
-_MADE: WeakKeyDictionary[Engine, bool] = WeakKeyDictionary()
-
-
 def _open_existing_only(dialect: Any, _record: Any, cargs: list[Any], cparams: dict[str, Any]) -> None:
     """Once its file is made, a store's new connection opens that file or fails; it never makes another.
 
@@ -52,8 +47,7 @@ def _open_existing_only(dialect: Any, _record: Any, cargs: list[Any], cparams: d
 def stop_creating(engine: AsyncEngine) -> None:
     """From now on a connection of this SQLite engine opens the existing file only (see `_open_existing_only`)."""
     sync = engine.sync_engine
-    if sync.dialect.name == "sqlite" and sync not in _MADE:
-        _MADE[sync] = True
+    if sync.dialect.name == "sqlite" and not event.contains(sync, "do_connect", _open_existing_only):
         event.listen(sync, "do_connect", _open_existing_only)
 
 

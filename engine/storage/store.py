@@ -261,7 +261,7 @@ class OrderStore(StoreReads):
         """One group commit's rows, on the driver connection under the caller's transaction (see fast_write)."""
         driver = (await connection.get_raw_connection()).driver_connection
         if self.dialect == "postgresql":
-            return await write_postgres(driver, batch, self.owner_id, settling=self._settling)
+            return await self._write_on_driver(driver, batch)
         return await write_sqlite(driver, batch, self.owner_id)
 
     async def bump_change_seq(self, connection: AsyncConnection) -> int:
