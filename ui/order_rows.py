@@ -16,11 +16,15 @@ they are in small side dictionaries, so nothing is ever rounded.
 
 from __future__ import annotations
 
+import re
 from array import array
 from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
+
+import numpy as np
+import numpy.typing as npt
 
 from engine.model.domain import MARKET_TERMS, Direction, Order, OrderStatus, OrderTerms, Route, Venue
 
@@ -31,11 +35,15 @@ STATUS_CODE = {status: code for code, status in enumerate(STATUSES)}
 DIRECTION_CODE = {direction: code for code, direction in enumerate(DIRECTIONS)}
 VENUE_CODE = {venue: code for code, venue in enumerate(VENUES)}
 NO_VENUE = -1
+DIRECTION_TEXTS = tuple(direction.value for direction in DIRECTIONS)
+VENUE_TEXTS = (*(venue.value for venue in VENUES), "")  # by code; NO_VENUE (-1) reads the last: ""
 NO_TIME = -(2**63)
 NO_EXPONENT = 127  # the exponent that marks "no decimal here"
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _ONE_US = timedelta(microseconds=1)
 _NAN = float("nan")
+_EXACT_POWERS = np.array([float(10**power) for power in range(23)])  # every power of ten a double holds exactly
+_EXACT_INTEGER = 2**53  # below this every integer is a double exactly
 BUILT_KEPT = 4096  # built snapshots kept for repaints: a few screens of rows
 
 _interned: dict[str, str] = {}
@@ -63,6 +71,20 @@ def split_decimal(value: Decimal | None) -> tuple[int, int] | None:
     if not isinstance(exponent, int) or not -100 <= exponent <= 100 or value.adjusted() - exponent > 17:
         return None
     return int(value.scaleb(-exponent)), exponent
+
+
+_PLAIN_DECIMAL = re.compile(r"-?[0-9]+(?:\.[0-9]+)?")
+
+
+def split_decimal_text(text: str) -> tuple[int, int] | None:
+    """`split_decimal(Decimal(text))` read off a plain decimal text (digits, one point) of at most 18
+    characters, without making the Decimal; None for any other text (ask `split_decimal`)."""
+    if len(text) > 18 or _PLAIN_DECIMAL.fullmatch(text) is None:
+        return None
+    point = text.find(".")
+    if point < 0:
+        return int(text), 0
+    return int(text[:point] + text[point + 1 :]), point + 1 - len(text)
 
 
 def join_decimal(coefficient: int, exponent: int) -> Decimal | None:
@@ -103,6 +125,26 @@ class DecimalColumn:
     def get(self, row: int) -> Decimal | None:
         odd = self.odd.get(row)
         return odd if odd is not None else join_decimal(self.coefficients[row], self.exponents[row])
+
+    def floats(self, missing: float) -> npt.NDArray[np.float64]:
+        """float() of every decimal (`missing` for none), correctly rounded like float(Decimal).
+
+        Where the coefficient and the power of ten are both doubles exactly, numpy's one division (or
+        multiplication) rounds once, correctly, as `exact_float`'s int / int does; the rest (18-digit
+        coefficients, far exponents) go through `exact_float` one by one.
+        """
+        coefficients = np.frombuffer(self.coefficients, dtype=np.int64)
+        exponents = np.frombuffer(self.exponents, dtype=np.int8).astype(np.int64)
+        values = np.full(len(exponents), missing)
+        present = exponents != NO_EXPONENT
+        exact = present & (np.abs(coefficients) < _EXACT_INTEGER) & (np.abs(exponents) < len(_EXACT_POWERS))
+        digits, powers = coefficients[exact].astype(np.float64), _EXACT_POWERS[np.abs(exponents[exact])]
+        values[exact] = np.where(exponents[exact] < 0, digits / powers, digits * powers)
+        for row in np.flatnonzero(present & ~exact).tolist():
+            values[row] = exact_float(self.coefficients[row], self.exponents[row])
+        for row, value in self.odd.items():
+            values[row] = float(value)
+        return values
 
     def extend(self, other: DecimalColumn, offset: int) -> None:
         self.coefficients.extend(other.coefficients)

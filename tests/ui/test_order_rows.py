@@ -11,12 +11,16 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from engine.model.domain import Direction, OrderStatus, OrderTerms, OrderType, Route, RouteLeg, Venue
 from engine.trading.demo import random_requests
 from engine.trading.pairs import default_catalog
 from tests.ui.conftest import Desk
 from tests.ui.test_board import make_order
-from ui.order_rows import OrderRows
+from ui.order_rows import DecimalColumn, OrderRows, split_decimal, split_decimal_text
 
 SIGNATURE = "5J7K8L9MnPqRsTuVwXyZ" * 4 + "abcdefgh"
 
@@ -119,3 +123,41 @@ def test_a_finished_order_costs_a_few_hundred_bytes_not_kilobytes() -> None:
     # Beyond the id and hash strings the orders already had: the columns, under 200 bytes an order.
     assert kept / count < 200, kept / count
     assert rows.build(count - 1) == orders[-1]
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    st.lists(
+        st.one_of(
+            st.none(),
+            st.decimals(allow_nan=False, allow_infinity=False, places=None),
+            st.builds(
+                lambda digits, exponent: Decimal(digits).scaleb(exponent),
+                st.integers(-(10**18) + 1, 10**18 - 1),
+                st.integers(-30, 30),
+            ),
+        ),
+        max_size=40,
+    )
+)
+def test_the_floats_of_a_decimal_column_are_float_of_each_decimal(values: list[Decimal | None]) -> None:
+    """The board's sort keys and the chart's points read a column's floats at once (numpy where both
+    parts are exact doubles): each must be what float() of the Decimal gives, to the last bit."""
+    column = DecimalColumn()
+    for value in values:
+        column.append(value)
+    floats = column.floats(-1.5)
+    assert [float(value) if value is not None else -1.5 for value in values] == floats.tolist()
+
+
+@pytest.mark.parametrize("text", ["148.9312", "0.0012", "-0.5", "7", "-0.0", "123456789012345678", "10.5000"])
+def test_a_plain_decimal_text_splits_as_its_decimal(text: str) -> None:
+    assert split_decimal_text(text) == split_decimal(Decimal(text))
+
+
+@pytest.mark.parametrize(
+    "text", ["1E-8", "1e5", "NaN", "Infinity", "1234567890123456789", "12345678901234567.8", "1.2.3", "", ".5", "+1"]
+)
+def test_any_other_text_is_left_to_the_decimal(text: str) -> None:
+    """None: not read off the text (exponents, specials, more than 18 characters); `split_decimal` decides."""
+    assert split_decimal_text(text) is None
