@@ -30,10 +30,10 @@ from ui.order_rows import (
     VENUE_CODE,
     VENUES,
     OrderRows,
-    exact_float,
 )
 
 SAMPLES_KEPT = 7200
+NAN = float("nan")
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,6 +105,27 @@ class PairFills:
         self.amount.append(amount)
         self.venue.append(venue)
         return True
+
+    def add_many(
+        self,
+        ids: list[str],
+        x: npt.NDArray[np.float64],
+        price: npt.NDArray[np.float64],
+        side: npt.NDArray[np.int8],
+        amount: npt.NDArray[np.float64],
+        venue: npt.NDArray[np.int8],
+    ) -> bool:
+        """`add` for many fills of distinct orders at once (a page of history); True if any is new."""
+        fresh = [index for index, order_id in enumerate(ids) if order_id not in self.known]
+        if len(fresh) < len(ids):
+            ids = [ids[index] for index in fresh]
+        self.known.update(ids)
+        self.ids.extend(ids)
+        for column, values in ((self.x, x), (self.price, price), (self.amount, amount)):
+            column.frombytes(np.ascontiguousarray(values[fresh], dtype=np.float64).tobytes())
+        for codes, coded in ((self.side, side), (self.venue, venue)):
+            codes.frombytes(np.ascontiguousarray(coded[fresh], dtype=np.int8).tobytes())
+        return bool(ids)
 
     def points(
         self, direction: Direction, span: tuple[float, float] | None = None
@@ -184,21 +205,35 @@ class ChartModel:
         return changed
 
     def apply_rows(self, rows: OrderRows) -> bool:
-        """Fills of a page of history, read off its columns (no `Order` is built); True if any is new."""
-        changed = False
-        confirmed = STATUS_CODE[OrderStatus.CONFIRMED]
+        """Fills of a page of history, read off its columns (no `Order` is built); True if any is new.
+
+        Each pair's fills are added as arrays; only a page holding a decimal of more than 18 digits
+        takes the slow path, an `Order` for that row.
+        """
+        confirmed = np.frombuffer(rows.status, dtype=np.int8) == STATUS_CODE[OrderStatus.CONFIRMED]
         price, amount = rows.price, rows.amount
-        for row in np.flatnonzero(np.frombuffer(rows.status, dtype=np.int8) == confirmed).tolist():
-            if row in price.odd or row in amount.odd:  # a decimal of more than 18 digits: the one slow path
-                changed = self.apply([rows[row]]) or changed
-                continue
-            if price.exponents[row] == NO_EXPONENT:
-                continue
-            changed = self._pair_fills(rows.pairs[row]).add(
-                rows.ids[row], rows.updated[row] / 1e6,
-                exact_float(price.coefficients[row], price.exponents[row]), rows.direction[row],
-                exact_float(amount.coefficients[row], amount.exponents[row]), rows.venue[row],
-            ) or changed  # fmt: skip
+        odd = [row for row in sorted(price.odd.keys() | amount.odd.keys()) if confirmed[row]]
+        if odd:
+            changed = self.apply([rows[row] for row in odd])
+            confirmed[odd] = False
+        else:
+            changed = False
+        wanted = np.flatnonzero(confirmed & (np.frombuffer(price.exponents, dtype=np.int8) != NO_EXPONENT))
+        if not len(wanted):
+            return changed
+        pairs = [rows.pairs[row] for row in wanted.tolist()]
+        codes: dict[str, int] = {}
+        pair_codes = np.array([codes.setdefault(pair, len(codes)) for pair in pairs], dtype=np.int64)
+        x = np.frombuffer(rows.updated, dtype=np.int64)[wanted] / 1e6
+        prices, amounts = price.floats(NAN)[wanted], amount.floats(NAN)[wanted]
+        sides = np.frombuffer(rows.direction, dtype=np.int8)[wanted]
+        venues = np.frombuffer(rows.venue, dtype=np.int8)[wanted]
+        for pair, code in codes.items():
+            chosen = np.flatnonzero(pair_codes == code)
+            ids = [rows.ids[row] for row in wanted[chosen].tolist()]
+            fills = self._pair_fills(pair)
+            added = fills.add_many(ids, x[chosen], prices[chosen], sides[chosen], amounts[chosen], venues[chosen])
+            changed = added or changed
         return changed
 
     def points(self, pair: str, direction: Direction, span: tuple[float, float] | None = None) -> tuple[Any, Any, Any]:

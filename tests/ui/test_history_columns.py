@@ -18,6 +18,7 @@ from engine.trading.pairs import default_catalog
 from tests.ui.conftest import Desk, quiet_settings
 from ui.board.columns import COLUMNS
 from ui.board.keys import prepare_keys, prepare_packed
+from ui.chart_model import ChartModel
 from ui.packed_history import rows_from_history
 
 
@@ -69,3 +70,9 @@ def test_a_desk_reopened_on_its_history_shows_every_order_as_stored(open_desk, s
             assert kept == order.evolve(logs=()), order.id
     fills = desk.window.blotter.fills_model.fills()
     assert sorted(fill.id for fill in fills) == sorted(o.id for o in stored if o.status.value == "CONFIRMED")
+    chart = desk.window.chart.model
+    from_orders = ChartModel(chart.formats)
+    from_orders.apply(stored)
+    for pair in {order.pair for order in stored}:
+        by_order = lambda mark: mark.order_id  # noqa: E731
+        assert sorted(chart.fills(pair), key=by_order) == sorted(from_orders.fills(pair), key=by_order), pair
