@@ -39,7 +39,7 @@ class SharedRows(Protocol):
     @property
     def rows(self) -> OrderRows: ...
 
-    def slot_of(self, order_id: str) -> int | None: ...
+    def slots_of(self, order_ids: Iterable[str]) -> list[int | None]: ...
 
 
 class FillsModel(QAbstractTableModel):
@@ -89,7 +89,7 @@ class FillsModel(QAbstractTableModel):
             self._rows.extend(order.evolve(logs=()) if order.logs else order for order in fresh)
             self._list(list(range(first, len(self._rows))))
         else:
-            self._list([slot for slot in map(self._shared.slot_of, (order.id for order in fresh)) if slot is not None])
+            self._list([slot for slot in self._shared.slots_of(order.id for order in fresh) if slot is not None])
 
     def apply_rows(self, chunk: OrderRows) -> None:
         """A page of history, packed: its fills are listed without building an `Order` for any of them."""
@@ -103,8 +103,8 @@ class FillsModel(QAbstractTableModel):
         if self._shared is None:
             self._list((wanted + self._rows.absorb(chunk)).tolist())
         else:
-            slot_of = self._shared.slot_of
-            self._list([slot for slot in (slot_of(chunk.ids[row]) for row in wanted.tolist()) if slot is not None])
+            slots = self._shared.slots_of([chunk.ids[row] for row in wanted.tolist()])
+            self._list([slot for slot in slots if slot is not None])
 
     def _list(self, rows: list[int]) -> None:
         listed = self._listed

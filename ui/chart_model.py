@@ -116,8 +116,10 @@ class PairFills:
         venue: npt.NDArray[np.int8],
     ) -> bool:
         """`add` for many fills of distinct orders at once (a page of history); True if any is new."""
-        fresh = [index for index, order_id in enumerate(ids) if order_id not in self.known]
-        if len(fresh) < len(ids):
+        if self.known.isdisjoint(ids):
+            fresh: list[int] | slice = slice(None)
+        else:
+            fresh = [index for index, order_id in enumerate(ids) if order_id not in self.known]
             ids = [ids[index] for index in fresh]
         self.known.update(ids)
         self.ids.extend(ids)

@@ -56,6 +56,7 @@ class PreparedKeys:
     categories: dict[str, list[str]]
     id_chars: frozenset[str]  # every character of their ids (see `BoardKeys.search`)
     hash_chars: frozenset[str]
+    hashes: list[str]  # each tx hash, "" for none (what the search scans)
 
 
 def prepare_keys(orders: Sequence[Order]) -> PreparedKeys:
@@ -77,6 +78,7 @@ def prepare_keys(orders: Sequence[Order]) -> PreparedKeys:
         {name: list(map(value, orders)) for name, value in CATEGORIES.items()},
         frozenset("".join(order.id for order in orders)),
         frozenset("".join(order.tx_hash or "" for order in orders)),
+        [order.tx_hash or "" for order in orders],
     )
 
 
@@ -92,6 +94,7 @@ def prepare_packed(rows: OrderRows) -> PreparedKeys:
     confirmed = status == STATUS_RANK[OrderStatus.CONFIRMED]
     created = np.frombuffer(rows.created, dtype=np.int64)
     updated = np.frombuffer(rows.updated, dtype=np.int64)
+    hashes = [tx_hash or "" for tx_hash in rows.tx_hashes]
     amounts = rows.amount.floats(EMPTY_NUMBER)
     prices = rows.price.floats(EMPTY_NUMBER)
     sides = [DIRECTION_TEXTS[code] for code in rows.direction]
@@ -110,7 +113,7 @@ def prepare_packed(rows: OrderRows) -> PreparedKeys:
         Column.PRICE: prices,
         Column.NOTIONAL: _notionals(rows, confirmed),
         Column.SLIPPAGE: _slippages(rows, confirmed),
-        Column.TX_HASH: text_keys([tx_hash or "" for tx_hash in rows.tx_hashes]),
+        Column.TX_HASH: text_keys(hashes),
         Column.ATTEMPTS: np.frombuffer(rows.attempts, dtype=np.int16).astype(np.float64),
         Column.ELAPSED: np.where(finished, np.maximum(0.0, (updated - created) / 1e6), -created / 1e6),
         Column.ERROR: text_keys([error or "" for error in rows.errors]),
@@ -134,7 +137,8 @@ def prepare_packed(rows: OrderRows) -> PreparedKeys:
         columns,
         {"pair": rows.pairs, "side": sides, "venue": venues},
         _characters(rows.ids),
-        _characters(rows.tx_hashes),
+        _characters(hashes),
+        hashes,
     )
 
 
@@ -237,6 +241,12 @@ class Category:
     def code(self, text: str) -> int:
         return self.codes.setdefault(text, len(self.codes))
 
+    def extend(self, texts: list[str]) -> None:
+        """The codes of many orders' texts: the few distinct ones coded first, then all read in C."""
+        for text in set(texts):
+            self.code(text)
+        self.per_slot.extend(map(self.codes.__getitem__, texts))
+
     def matching(self, needle: str) -> list[int]:
         return [code for text, code in self.codes.items() if needle in text.lower()]
 
@@ -262,12 +272,12 @@ class BoardKeys:
     def add(self, prepared: PreparedKeys) -> None:
         rows = prepared.rows
         self.ids.extend(rows.ids)
-        self.hashes.extend(tx_hash or "" for tx_hash in rows.tx_hashes)
+        self.hashes.extend(prepared.hashes)
         self.id_chars |= prepared.id_chars
         self.hash_chars |= prepared.hash_chars
         self.status.extend(prepared.status)
         for name, category in self.categories.items():
-            category.per_slot.extend(map(category.code, prepared.categories[name]))
+            category.extend(prepared.categories[name])
         for column, keys in self._columns.items():
             keys.extend(prepared.columns[column])
 

@@ -193,8 +193,9 @@ class BoardModel(QAbstractTableModel):
         """Every order on the board by slot (the blotter lists its fills out of them)."""
         return self._orders
 
-    def slot_of(self, order_id: str) -> int | None:
-        return self._slots.slot.get(order_id)
+    def slots_of(self, order_ids: Iterable[str]) -> list[int | None]:
+        """Each order's slot on the board (None: not on it), for the blotter listing fills out of the board's rows."""
+        return list(map(self._slots.slot.get, order_ids))
 
     def get(self, order_id: str) -> Order | None:
         slot = self._slots.slot.get(order_id)
@@ -284,7 +285,7 @@ class BoardModel(QAbstractTableModel):
         """Add a page of stored orders below everything shown; orders already on the board are skipped."""
         prepared = older if isinstance(older, PreparedKeys) else self.prepare(list(older))
         known = self._slots.slot
-        if any(order_id in known for order_id in prepared.rows.ids):  # rare: they arrived live meanwhile
+        if not known.keys().isdisjoint(prepared.rows.ids):  # rare: they arrived live meanwhile
             rows = prepared.rows
             prepared = self.prepare([rows[row] for row in range(len(rows)) if rows.ids[row] not in known])
         page = prepared.rows
