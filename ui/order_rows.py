@@ -16,7 +16,6 @@ they are in small side dictionaries, so nothing is ever rounded.
 
 from __future__ import annotations
 
-import re
 from array import array
 from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime, timedelta
@@ -71,20 +70,6 @@ def split_decimal(value: Decimal | None) -> tuple[int, int] | None:
     if not isinstance(exponent, int) or not -100 <= exponent <= 100 or value.adjusted() - exponent > 17:
         return None
     return int(value.scaleb(-exponent)), exponent
-
-
-_PLAIN_DECIMAL = re.compile(r"-?[0-9]+(?:\.[0-9]+)?")
-
-
-def split_decimal_text(text: str) -> tuple[int, int] | None:
-    """`split_decimal(Decimal(text))` read off a plain decimal text (digits, one point) of at most 18
-    characters, without making the Decimal; None for any other text (ask `split_decimal`)."""
-    if len(text) > 18 or _PLAIN_DECIMAL.fullmatch(text) is None:
-        return None
-    point = text.find(".")
-    if point < 0:
-        return int(text), 0
-    return int(text[:point] + text[point + 1 :]), point + 1 - len(text)
 
 
 def join_decimal(coefficient: int, exponent: int) -> Decimal | None:

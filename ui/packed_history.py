@@ -10,24 +10,20 @@ from __future__ import annotations
 
 import json
 from array import array
-from decimal import Decimal
 
 import numpy as np
 
 from engine.model.domain import Route
 from engine.storage.history_columns import HistoryColumns
+from ui.decimal_texts import decimal_column
 from ui.order_rows import (
     DIRECTION_CODE,
-    NO_EXPONENT,
     NO_TIME,
     NO_VENUE,
     STATUS_CODE,
     VENUE_CODE,
-    DecimalColumn,
     OrderRows,
     intern_text,
-    split_decimal,
-    split_decimal_text,
 )
 
 NAN = float("nan")
@@ -43,26 +39,6 @@ def _micros_of_ms(milliseconds: tuple[int, ...]) -> array[int]:
         values *= 1000
         del values
     return micros
-
-
-def _decimals(
-    coefficients: tuple[int | None, ...], exponents: tuple[int, ...], texts: tuple[str | None, ...]
-) -> DecimalColumn:
-    """A decimal column from SQLite's split (coefficient NULL: the exact text, or no value at all).
-
-    The columns go into arrays as they are; only the rows without digits (no value, or too many
-    digits) are visited, and most pages have none in most columns.
-    """
-    column = DecimalColumn()
-    missing = [row for row, value in enumerate(coefficients) if value is None] if None in coefficients else []
-    column.coefficients = array("q", (value or 0 for value in coefficients))
-    column.exponents = array("b", exponents)
-    for row in missing:
-        column.exponents[row] = NO_EXPONENT
-        text = texts[row]
-        if text is not None:
-            column.odd[row] = Decimal(text)
-    return column
 
 
 def rows_from_history(page: HistoryColumns) -> OrderRows:
@@ -90,9 +66,9 @@ def rows_from_history(page: HistoryColumns) -> OrderRows:
     rows.attempts = array("h", page.attempts)
     rows.version = array("q", page.versions)
     rows.trigger = array("d", [NAN]) * count
-    rows.amount = _decimals(page.amount_coefficients, page.amount_exponents, page.amount_texts)
-    rows.price = _decimals(page.price_coefficients, page.price_exponents, page.price_texts)
-    rows.quoted = _decimals(page.quoted_coefficients, page.quoted_exponents, page.quoted_texts)
+    rows.amount = decimal_column(page.amounts)
+    rows.price = decimal_column(page.prices)
+    rows.quoted = decimal_column(page.quoted)
     _read_routes(rows, page.routes)
     for row, order in page.running.items():
         rows[row] = order
@@ -103,27 +79,22 @@ def rows_from_history(page: HistoryColumns) -> OrderRows:
 def _read_routes(rows: OrderRows, texts: tuple[str | None, ...]) -> None:
     """Every stored route's JSON into the route columns, as `_write_route` packs `Route.from_json` of each.
 
-    The page's routes are parsed by one `json.loads` of them joined into an array, and a quote's
-    digits are read off its text: one `json.loads` and one `Decimal` per row were three quarters of
-    packing a page (100,000 routes: 0.4 s of the history load's worker thread).
+    The page's routes are parsed by one `json.loads` of them joined into an array, and their quotes
+    split as one column: one `json.loads` and one `Decimal` per row were three quarters of packing a
+    page (100,000 routes: 0.4 s of the history load's worker thread).
     """
     count = len(texts)
     venues, times = [NO_VENUE] * count, [NAN] * count
-    coefficients, exponents = [0] * count, [NO_EXPONENT] * count
+    quotes: list[str | None] = [None] * count
     present = [(row, text) for row, text in enumerate(texts) if text is not None]
     parsed = json.loads(f"[{','.join(text for _row, text in present)}]")
-    quotes = rows.route_quote = DecimalColumn()
     for (row, _text), data in zip(present, parsed, strict=True):
         quoted = data.get("quotedPrice")
         if data.get("legs") or data.get("hops") or not isinstance(quoted, str):
             rows.odd_routes[row] = Route.from_json(data)
             continue
         venues[row] = _VENUE_OF_TEXT[data["venue"]]
-        parts = split_decimal_text(quoted) or split_decimal(Decimal(quoted))
-        if parts is None:
-            quotes.odd[row] = Decimal(quoted)
-        else:
-            coefficients[row], exponents[row] = parts
+        quotes[row] = quoted
         moment = data.get("marketTime")
         if moment is not None:
             times[row] = float(moment)
@@ -131,5 +102,4 @@ def _read_routes(rows: OrderRows, texts: tuple[str | None, ...]) -> None:
             rows.odd_signatures[row] = data["signature"]
     rows.route_venue = array("b", venues)
     rows.route_time = array("d", times)
-    quotes.coefficients = array("q", coefficients)
-    quotes.exponents = array("b", exponents)
+    rows.route_quote = decimal_column(quotes)

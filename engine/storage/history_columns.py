@@ -2,11 +2,11 @@
 
 `history_rows` builds an `Order` per stored row (Decimals, datetimes, a route from its JSON): ~18 µs
 a row, 1.8 s of CPU for 100,000, before the desk packed them back into columns (issue 26 item 4).
-Here SQLite does the parsing in C as it reads (timestamps to epoch milliseconds with `julianday`,
-each decimal to a coefficient and an exponent)
-and the page comes back transposed: one tuple per column. Nothing is rounded: a decimal that does
-not fit 18 digits comes back as its text, the route as its JSON, and the few orders
-that have not ended (a waiting limit order needs its terms from its log) as whole `Order`s.
+Here SQLite parses the timestamps in C as it reads (to epoch milliseconds with `julianday`) and
+the page comes back transposed: one tuple per column. Decimals come back as their stored text
+(the desk splits a whole column at once, ui/decimal_texts.py: splitting them in SQL expressions
+was a third of the read), the route as its JSON, and the few orders that have not ended (a waiting
+limit order needs its terms from its log) as whole `Order`s.
 """
 
 from __future__ import annotations
@@ -28,17 +28,6 @@ def _epoch_ms(column: str) -> str:
     return f"CAST(ROUND(julianday({column}) * 86400000.0) AS INTEGER) - {_JULIAN_EPOCH_MS}"
 
 
-def _decimal(name: str, text: str) -> tuple[tuple[str, str], ...]:
-    """A decimal column as three: its digits as an integer and its exponent, and its text (used
-    when the digits may not fit 18, or there is no value: both parts NULL and 0)."""
-    fits = f"{text} IS NOT NULL AND length({text}) <= 18 AND {text} NOT GLOB '*[^0-9.-]*'"
-    return (
-        (f"{name}_coefficients", f"CASE WHEN {fits} THEN CAST(replace({text}, '.', '') AS INTEGER) END"),
-        (f"{name}_exponents", f"CASE WHEN instr({text}, '.') > 0 THEN instr({text}, '.') - length({text}) ELSE 0 END"),
-        (f"{name}_texts", text),
-    )
-
-
 # Each selected column: (name on `HistoryColumns`, SQL).
 _SELECTED = (
     ("ids", "id"),
@@ -46,19 +35,19 @@ _SELECTED = (
     ("pairs", "pair"),
     ("directions", "direction"),
     ("statuses", "status"),
-    *_decimal("amount", "amount"),
+    ("amounts", "amount"),
     ("created_ms", _epoch_ms("created_at")),
     ("updated_ms", _epoch_ms("updated_at")),
     ("retry_ms", f"CASE WHEN retry_at IS NULL THEN NULL ELSE {_epoch_ms('retry_at')} END"),
     ("venues", "dex"),
-    *_decimal("price", "execution_price"),
+    ("prices", "execution_price"),
     ("tx_hashes", "tx_hash"),
     ("attempts", "attempts"),
     ("errors", "error"),
     ("versions", "coalesce(version, 0)"),
     ("owners", "owner"),
     ("labels", "user_label"),
-    *_decimal("quoted", "quoted_price"),
+    ("quoted", "quoted_price"),
     ("routes", "route"),  # JSON, parsed by the caller (json_extract per field cost 3x the rest of the read)
 )
 _NAMES = tuple(name for name, _sql in _SELECTED)
@@ -68,8 +57,8 @@ _NAMES = tuple(name for name, _sql in _SELECTED)
 class HistoryColumns:
     """One page, newest first, one tuple per column (see `_SELECTED` for what each holds).
 
-    Times are epoch milliseconds (None: none); a decimal is its coefficient and exponent, or None
-    with its exact text beside it; a route is its stored JSON. `running` holds, by row, every
+    Times are epoch milliseconds (None: none); a decimal is its stored text (None: none); a route
+    is its stored JSON. `running` holds, by row, every
     order that has not ended, as a whole `Order` (with a waiting limit order's terms).
     """
 
@@ -78,25 +67,19 @@ class HistoryColumns:
     pairs: tuple[str, ...]
     directions: tuple[str, ...]
     statuses: tuple[str, ...]
-    amount_coefficients: tuple[int | None, ...]
-    amount_exponents: tuple[int, ...]
-    amount_texts: tuple[str, ...]
+    amounts: tuple[str, ...]
     created_ms: tuple[int, ...]
     updated_ms: tuple[int, ...]
     retry_ms: tuple[int | None, ...]
     venues: tuple[str | None, ...]
-    price_coefficients: tuple[int | None, ...]
-    price_exponents: tuple[int, ...]
-    price_texts: tuple[str | None, ...]
+    prices: tuple[str | None, ...]
     tx_hashes: tuple[str | None, ...]
     attempts: tuple[int, ...]
     errors: tuple[str | None, ...]
     versions: tuple[int, ...]
     owners: tuple[str | None, ...]
     labels: tuple[str | None, ...]
-    quoted_coefficients: tuple[int | None, ...]
-    quoted_exponents: tuple[int, ...]
-    quoted_texts: tuple[str | None, ...]
+    quoted: tuple[str | None, ...]
     routes: tuple[str | None, ...]
     running: dict[int, Order]
 

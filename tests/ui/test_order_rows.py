@@ -9,7 +9,7 @@ from __future__ import annotations
 import tracemalloc
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 
 import pytest
 from hypothesis import given, settings
@@ -20,7 +20,8 @@ from engine.trading.demo import random_requests
 from engine.trading.pairs import default_catalog
 from tests.ui.conftest import Desk
 from tests.ui.test_board import make_order
-from ui.order_rows import DecimalColumn, OrderRows, split_decimal, split_decimal_text
+from ui.decimal_texts import decimal_column
+from ui.order_rows import DecimalColumn, OrderRows
 
 SIGNATURE = "5J7K8L9MnPqRsTuVwXyZ" * 4 + "abcdefgh"
 
@@ -150,14 +151,38 @@ def test_the_floats_of_a_decimal_column_are_float_of_each_decimal(values: list[D
     assert [float(value) if value is not None else -1.5 for value in values] == floats.tolist()
 
 
-@pytest.mark.parametrize("text", ["148.9312", "0.0012", "-0.5", "7", "-0.0", "123456789012345678", "10.5000"])
-def test_a_plain_decimal_text_splits_as_its_decimal(text: str) -> None:
-    assert split_decimal_text(text) == split_decimal(Decimal(text))
-
-
-@pytest.mark.parametrize(
-    "text", ["1E-8", "1e5", "NaN", "Infinity", "1234567890123456789", "12345678901234567.8", "1.2.3", "", ".5", "+1"]
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(
+        st.one_of(
+            st.none(),
+            st.decimals(allow_nan=False, allow_infinity=False, places=None).map(str),
+            st.from_regex(r"-?[0-9]{1,12}(\.[0-9]{1,8})?", fullmatch=True),
+            st.sampled_from(["1E-8", "-0.0", "0.0012", "123456789012345678", "1234567890123456789", "12.5e3"]),
+        ),
+        max_size=30,
+    )
 )
-def test_any_other_text_is_left_to_the_decimal(text: str) -> None:
-    """None: not read off the text (exponents, specials, more than 18 characters); `split_decimal` decides."""
-    assert split_decimal_text(text) is None
+def test_a_column_of_decimal_texts_packs_as_each_decimal_would(texts: list[str | None]) -> None:
+    """The desk splits a history page's decimal texts at once (ui/decimal_texts.py): each row must be
+    what packing `Decimal(text)` gives, its exponent kept, and a decimal too long for 18 digits kept whole."""
+    packed = decimal_column(texts)
+    one_by_one = DecimalColumn()
+    for text in texts:
+        one_by_one.append(None if text is None else Decimal(text))
+    assert list(packed.coefficients) == list(one_by_one.coefficients)
+    assert list(packed.exponents) == list(one_by_one.exponents)
+    assert packed.odd == one_by_one.odd
+
+
+def test_texts_that_are_not_plain_decimals_are_read_by_the_decimal() -> None:
+    """A text the array split does not take (an exponent, a sign, a bare point, other digits, too many
+    digits) is what `Decimal` makes of it; one `Decimal` refuses is refused here too, as it would be
+    when the order is read."""
+    texts = ["1E-8", "+1", "1.", ".5", "١٢", "12345678901234567890.5", "7"]
+    packed = decimal_column(texts)
+    assert [packed.get(row) for row in range(len(texts))] == [Decimal(text) for text in texts]
+    assert [packed.exponents[row] for row in range(4)] == [-8, 0, 0, -1]
+    for broken in ("1-2", "--1", "", "1.2.3"):
+        with pytest.raises(InvalidOperation):
+            decimal_column(["1.5", broken])
