@@ -265,7 +265,7 @@ class OrderTicket(QWidget):
                 slippage=None if self.is_limit else self.slippage_fraction(),
             )
         except InvalidOrder as problem:
-            return problem
+            return problem.with_traceback(None)  # its frames hold the callers' (a whole bridge batch) in a cycle
 
     def show_submit_problem(self, problem: InvalidOrder | None) -> None:
         """What the engine refused at submit (a shortfall), shown inline above the button."""

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import gc
+import weakref
+
 import pytest
 from PySide6.QtCore import Qt
 
@@ -106,3 +109,25 @@ def test_enter_submits_from_expires_and_errors_use_the_tickets_labels(desk: Desk
     desk.qtbot.keyClicks(ticket.expires, "60")
     desk.qtbot.keyClick(ticket.expires, Qt.Key.Key_Return)
     assert len(sent) == 1, "Enter in Expires in (s) submits"
+
+
+def test_a_ticket_showing_a_problem_keeps_nothing_of_what_called_it(desk: Desk) -> None:
+    """An empty ticket re-checks itself on every market update the bridge hands on. The refusal it
+    shows must not keep the frames that called it: they hold the bridge's whole batch of updates,
+    which then waited for a full collection (100-200 ms on the loop with a busy board) to be freed."""
+
+    class Batch:
+        """Stands for what the bridge's flush holds while the ticket refreshes."""
+
+    def flush() -> weakref.ref[Batch]:
+        batch = Batch()
+        desk.window.ticket.refresh_quote()
+        return weakref.ref(batch)
+
+    desk.window.ticket.amount.clear()
+    gc.disable()
+    try:
+        held = flush()
+        assert held() is None, "the batch lives on in a reference cycle"
+    finally:
+        gc.enable()
