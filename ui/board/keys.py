@@ -155,8 +155,8 @@ _USUAL_CHARACTERS = string.ascii_letters + string.digits + "-"  # ids (UUIDs) an
 _WITHOUT_USUAL = str.maketrans("", "", _USUAL_CHARACTERS)
 
 
-def _characters(texts: list[str] | list[str | None]) -> frozenset[str]:
-    """Every character of `texts` (None: none).
+def _characters(texts: list[str]) -> frozenset[str]:
+    """Every character of `texts`.
 
     Each usual character is looked for in the texts joined (a C scan), and only what is left once
     they are deleted is walked one by one: a set of every character of 100,000 ids and tx hashes,
@@ -164,7 +164,7 @@ def _characters(texts: list[str] | list[str | None]) -> frozenset[str]:
     fast, but its copy of the texts, 176 kB a slice, raised glibc's mmap threshold and left the desk
     13 MB bigger.)
     """
-    joined = "".join(text or "" for text in texts)
+    joined = "".join(texts)
     return frozenset(char for char in _USUAL_CHARACTERS if char in joined) | frozenset(joined.translate(_WITHOUT_USUAL))
 
 
