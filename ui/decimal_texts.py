@@ -4,9 +4,9 @@ SQLite stores a decimal as its text ("148.9312"). The desk's history packs each 
 coefficient and the Decimal's own exponent (ui/order_rows.py); splitting them in SQL expressions
 cost a third of reading a page, and one at a time in Python more. Here the texts become one byte
 matrix and every plain one (an optional minus, digits, at most one point with digits on both sides,
-18 characters at most) is split with a few array operations. Any
-other text (an exponent, more digits) goes through `Decimal`, one by one, and is kept whole when it
-does not fit: nothing is rounded.
+18 characters at most) is split with a few array operations. Any other text (an exponent, more
+digits) goes through `Decimal`, one by one, and is kept whole when it does not fit: nothing is
+rounded.
 """
 
 from __future__ import annotations

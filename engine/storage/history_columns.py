@@ -58,8 +58,8 @@ class HistoryColumns:
     """One page, newest first, one tuple per column (see `_SELECTED` for what each holds).
 
     Times are epoch milliseconds (None: none); a decimal is its stored text (None: none); a route
-    is its stored JSON. `running` holds, by row, every
-    order that has not ended, as a whole `Order` (with a waiting limit order's terms).
+    is its stored JSON. `running` holds, by row, every order that has not ended, as a whole
+    `Order` (with a waiting limit order's terms).
     """
 
     ids: tuple[str, ...]
