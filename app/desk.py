@@ -1,4 +1,4 @@
-"""`dexdesk` with no command: the Qt application, the qasync loop and the engine, wired together.
+"""`dexdesk` with no command: the Qt application, the desk's asyncio loop and the engine, wired together.
 
 Only wiring lives here; every widget and the desk's run loop are in `ui/`.
 """
@@ -30,9 +30,9 @@ def launch(args: argparse.Namespace, settings: Settings) -> int:
         return ExitCode.FAILED
     import asyncio
 
-    import qasync
     from PySide6.QtWidgets import QApplication
 
+    from ui.event_loop import DeskEventLoop
     from ui.qt_compat import BrokenQtBindings, check_qt_bindings
     from ui.session import run_desk
     from ui.theme import apply_theme
@@ -57,7 +57,7 @@ def launch(args: argparse.Namespace, settings: Settings) -> int:
     except ClusterUnavailable as refused:
         print(f"dexdesk: {refused}", file=sys.stderr)
         return ExitCode.BAD_INPUT
-    loop = qasync.QEventLoop(app)
+    loop = DeskEventLoop(app)
     asyncio.set_event_loop(loop)
     with loop:
         exit_code: int = loop.run_until_complete(

@@ -1,7 +1,7 @@
 """How a headless process (`serve`, `run`, `dexdesk worker`, `bench engine`) sets up its interpreter.
 
 These are process-wide decisions, so they live in one place and only the headless entry points take
-them; the desk keeps qasync's loop and its own collector policy (`ui/board/gc_policy.py`).
+them; the desk keeps its qasync loop (`ui/event_loop.py`) and its own collector policy (`ui/board/gc_policy.py`).
 
 - **uvloop** where it is installed: ~1.4× the POSTs per second of asyncio's own loop on `serve`,
   and the same saving on every callback of an order's state changes.

@@ -1,8 +1,8 @@
 """One run of the desk on the Qt event loop: start the engine, show the window, wait for quit, stop cleanly.
 
-Runs as the coroutine `qasync.run` drives. Quitting goes through an asyncio.Event set when the
-window closes (as the qasync examples do), so the engine is always stopped by this coroutine
-and never by a Qt event loop that has already gone away.
+Runs as the coroutine the desk's loop (ui/event_loop.py) drives to completion. Quitting goes
+through an asyncio.Event set when the window closes (as the qasync examples do), so the engine is
+always stopped by this coroutine and never by a Qt event loop that has already gone away.
 """
 
 from __future__ import annotations

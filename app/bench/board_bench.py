@@ -1,6 +1,6 @@
 """`dexdesk bench board`: the real main window, offscreen, while orders stream at full speed.
 
-Two phases in one process, each on a scratch database and a qasync loop, as the desk runs:
+Two phases in one process, each on a scratch database and the desk's own loop (ui/event_loop.py):
 1. loaded: the database already holds `--loaded` finished orders; time from building the window
    to its first rendered frame (engine start, newest page, paint), then RSS once the board holds
    every order (older pages load in the background).
@@ -219,14 +219,15 @@ async def _measure(db_url: str | None, count: int, loaded: int) -> dict[str, Any
 
 def main(args: argparse.Namespace) -> int:
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-    import qasync
     from PySide6.QtWidgets import QApplication
+
+    from ui.event_loop import DeskEventLoop
 
     app = QApplication.instance() or QApplication(sys.argv[:1])
     assert isinstance(app, QApplication)
     app.setQuitOnLastWindowClosed(False)  # as the desk does: closing a bench window must not stop the loop
     loaded = args.loaded if args.loaded is not None else args.orders
-    loop = qasync.QEventLoop(app)
+    loop = DeskEventLoop(app)
     asyncio.set_event_loop(loop)
     with loop:
         result = loop.run_until_complete(_measure(getattr(args, "db_url", None), args.orders, loaded))

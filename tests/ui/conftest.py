@@ -1,9 +1,10 @@
 """Real desks for tests: real widgets offscreen, a real engine at time scale 0 on a real SQLite file.
 
-The asyncio loop is qasync's, created per test as "already running": Qt's event loop is what
-pytest-qt spins in `waitUntil`/`waitSignal`, and every asyncio callback runs from it, exactly as
-in the app. Coroutines are started as tasks and waited for with `qtbot.waitUntil`; nothing ever
-calls `run_until_complete` or processes events from inside a task, which would re-enter asyncio.
+The asyncio loop is the desk's own (ui/event_loop.py, qasync's with one ready queue), created per
+test as "already running": Qt's event loop is what pytest-qt spins in `waitUntil`/`waitSignal`, and
+every asyncio callback runs from it, exactly as in the app. Coroutines are started as tasks and
+waited for with `qtbot.waitUntil`; nothing ever calls `run_until_complete` or processes events from
+inside a task, which would re-enter asyncio.
 """
 
 from __future__ import annotations
@@ -14,7 +15,6 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import pytest
-import qasync
 from PySide6.QtCore import QEvent
 from PySide6.QtWidgets import QApplication, QMenu
 from pytestqt.qtbot import QtBot
@@ -23,6 +23,7 @@ from app.assembly import build_engine
 from app.wiring import start_mirror
 from engine.config.settings import Settings
 from engine.runtime.engine import Engine
+from ui.event_loop import DeskEventLoop
 from ui.main_window import MainWindow
 
 T = TypeVar("T")
@@ -45,14 +46,14 @@ def _widgets_end_with_their_test(qapp: QApplication) -> Iterator[None]:
 
 @pytest.fixture
 def qloop(qapp: QApplication) -> Iterator[asyncio.AbstractEventLoop]:
-    loop = qasync.QEventLoop(qapp, already_running=True)
+    loop = DeskEventLoop(qapp, already_running=True)
     asyncio.set_event_loop(loop)
     try:
         yield loop
     finally:
         qapp.aboutToQuit.disconnect(loop._after_run_forever)
         loop._after_run_forever()
-        loop._QEventLoop__is_running = False  # type: ignore[attr-defined]
+        loop._QEventLoop__is_running = False
         asyncio.events._set_running_loop(None)
         loop.close()
         asyncio.set_event_loop(None)
