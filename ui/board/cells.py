@@ -11,7 +11,8 @@ bounded: it holds the rows recently painted, never the whole board.
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable, Sequence
+from typing import Any, Generic, TypeVar
 
 from engine.model.domain import Order
 from ui.board.columns import COLUMNS, local_today
@@ -20,15 +21,32 @@ from ui.board.context import BoardContext
 ROWS_KEPT = 4096  # a few screens of rows; cleared whole when full (cheaper than tracking ages)
 
 Cells = tuple[tuple[str, ...], tuple[Any, ...]]  # (texts, colours) by column
+C = TypeVar("C")
 
 
-class RowCells:
-    def __init__(self, context: BoardContext) -> None:
+class RowCells(Generic[C]):
+    """Kept cells of finished orders' rows, for any table of orders: its columns' texts and colours,
+    each a function of the order and the table's `context` (None: the column has no colour)."""
+
+    def __init__(
+        self,
+        context: C,
+        display: Sequence[Callable[[Order, C], str]],
+        colours: Sequence[Callable[[Order, C], Any] | None],
+    ) -> None:
         self._context = context
         self._rows: dict[int, tuple[Order, Cells]] = {}
         self._day = local_today()
-        self._display = tuple(column.spec.display for column in COLUMNS)
-        self._colours = tuple(column.spec.colour for column in COLUMNS)
+        self._display = tuple(display)
+        self._colours = tuple(colours)
+
+    @classmethod
+    def for_board(cls, context: BoardContext) -> RowCells[BoardContext]:
+        return RowCells(
+            context,
+            [column.spec.display for column in COLUMNS],
+            [column.spec.colour for column in COLUMNS],
+        )
 
     def of(self, slot: int, order: Order) -> Cells | None:
         """The row's cells when `order` is finished (made now if need be); None for a running order."""

@@ -79,7 +79,7 @@ class BoardModel(QAbstractTableModel):
         self._relayout_timer = QTimer(self)
         self._relayout_timer.setSingleShot(True)
         self._relayout_timer.timeout.connect(self._relayout)
-        self._cells = RowCells(self.context)
+        self._cells = RowCells.for_board(self.context)
         self._display = tuple(column.spec.display for column in COLUMNS)
         self._colours = tuple(column.spec.colour for column in COLUMNS)
         self._tips = tuple(column.spec.cell_tip for column in COLUMNS)
