@@ -172,8 +172,8 @@ class FillsModel(QAbstractTableModel):
         """All the roles a delegate asks for one cell, in one call, from the row's kept cells.
 
         Through `data()` each of a cell's ~7 roles was a call from C++ into Python that formatted
-        the fill again (its notional and fee in Decimal): 3.5 ms to paint a narrow blotter, on
-        every batch of fills while a burst streams.
+        the fill again (its notional and fee in Decimal), on every repaint: after every batch of
+        fills while a burst streams.
         """
         if not index.isValid():
             return
