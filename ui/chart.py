@@ -18,7 +18,7 @@ from collections.abc import Iterable
 
 import pyqtgraph as pg
 from PySide6.QtCore import QTimer
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QGraphicsItem, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
 from engine.model.domain import Direction, Order, Venue
 from engine.runtime.engine import Engine
@@ -81,6 +81,11 @@ class PriceChart(QWidget):
         self.key.setMinimumWidth(1)  # it wraps: its one-line width is no reason to take the account's
         self.key.setStyleSheet(f"background:{PLOT_BACKGROUND}; color:{COLORS['reference']}; padding:2px 6px;")
         self.plot.setLabel("left", "price")
+        # Each axis draws its grid across the whole plot, so any repaint of the plot (a fill, a sample,
+        # following live) replayed both axes' recorded tick labels: about half of the chart's paint
+        # (py-spy). Kept as pixmaps, they are drawn again only when pyqtgraph updates them (the view moved).
+        for side in ("left", "bottom"):
+            self.plot.getAxis(side).setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
         self._reference = self.plot.plot(pen=pg.mkPen(COLORS["reference"], width=1), name="reference")
         dotted = pg.QtCore.Qt.PenStyle.DotLine
         self._curves = {
