@@ -8,7 +8,8 @@ follow a zoom or a pan at once.
 
 from __future__ import annotations
 
-from PySide6.QtGui import QImage
+from PySide6.QtCore import QRect
+from PySide6.QtGui import QImage, QPixmap
 
 from tests.ui.conftest import Desk
 
@@ -17,8 +18,9 @@ def _axis_image(desk: Desk, side: str) -> QImage:
     """What the trader sees of one axis: its strip of tick labels (its grid lines cross the plot)."""
     view = desk.window.chart.plot
     axis = view.getAxis(side)
-    strip = view.mapFromScene(axis.mapRectToScene(axis.rect())).boundingRect()
-    return view.grab(strip).toImage()
+    strip: QRect = view.mapFromScene(axis.mapRectToScene(axis.rect())).boundingRect()
+    picture: QPixmap = view.grab(strip)
+    return picture.toImage()
 
 
 def test_the_price_axis_follows_a_zoom_and_stays_put_without_one(desk: Desk) -> None:
