@@ -2,9 +2,10 @@
 
 Moved out of the main window (issue 25 item 3). What it measured stays with it: older pages are
 large, read in a worker thread, and only the insert into the board (a few milliseconds per thousand
-rows) runs on the loop, a slice per turn. On SQLite an older page never becomes `Order`s at all:
-SQLite parses it into columns (engine/storage/history_columns.py), which are packed and keyed as
-they are (ui/order_rows.py, ui/board/keys.py) and shared by the board, the chart and the blotter.
+rows) runs on the loop, about 10 ms of it per turn. On SQLite an older page never becomes `Order`s
+at all: SQLite parses it into columns (engine/storage/history_columns.py), which are packed and
+keyed as they are (ui/order_rows.py, ui/board/keys.py) and shared by the board, the chart and the
+blotter.
 """
 
 from __future__ import annotations
@@ -108,8 +109,8 @@ class HistoryLoader(QObject):
     async def _load_older(self, before_seq: int, page: int) -> None:
         while True:
             # Read and packed in worker threads (the page's `Order`s are dropped there: the board, the
-            # chart and the blotter keep columns, ui/order_rows.py); the loop only inserts, a slice per
-            # turn (a whole page of 10,000 held it ~25-60 ms at a time).
+            # chart and the blotter keep columns, ui/order_rows.py); the loop only inserts, about 10 ms
+            # of slices per turn (a whole page of 10,000 held it ~25-60 ms at a time).
             slices, count, last_seq = await self._read_page(page, before_seq)
             drawn = False
             turn_began = time.perf_counter()

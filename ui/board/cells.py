@@ -40,8 +40,9 @@ class RowCells(Generic[C]):
         self._display = tuple(display)
         self._colours = tuple(colours)
 
-    @classmethod
-    def for_board(cls, context: BoardContext) -> RowCells[BoardContext]:
+    @staticmethod
+    def for_board(context: BoardContext) -> RowCells[BoardContext]:
+        """The board's: every column of ui/board/columns.py."""
         return RowCells(
             context,
             [column.spec.display for column in COLUMNS],
