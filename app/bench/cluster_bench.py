@@ -46,6 +46,7 @@ from engine.cluster.producer import TERMINAL_NAMES, UpdateFollower, now_ms
 from engine.cluster.queue import ClusterProducer
 from engine.cluster.worker import unfinished_ids
 from engine.config.settings import Settings, resolve
+from engine.model.domain import Order
 from engine.storage import OrderStore
 from engine.trading.demo import random_requests
 from engine.trading.pairs import default_catalog
@@ -105,17 +106,17 @@ def _stamp(message: dict[str, Any]) -> float:
     return datetime.fromisoformat(str(message["timestamp"]).replace("Z", "+00:00")).timestamp()
 
 
-async def _backlog(store: OrderStore, requests: list[Any]) -> list[str]:
+async def _backlog(store: OrderStore, requests: list[Any]) -> list[Order]:
     """The backlog, stored PENDING before the clock starts; no worker hears of it until it is queued."""
     now = now_ms()
-    return [order.id for order, _created in await store.insert([request.to_order(now) for request in requests])]
+    return [order for order, _created in await store.insert([request.to_order(now) for request in requests])]
 
 
-async def _drain(store: OrderStore, producer: ClusterProducer, ids: list[str]) -> None:
-    """Queue the stored backlog; done when the database shows every order ended."""
-    await producer.enqueue(ids)
+async def _drain(store: OrderStore, producer: ClusterProducer, backlog: list[Order]) -> None:
+    """Queue the stored backlog, as a producer does; done when the database shows every order ended."""
+    await producer.enqueue_stored(backlog)
     ended, last_change, seen = 0, time.monotonic(), -1
-    while ended < len(ids):
+    while ended < len(backlog):
         await asyncio.sleep(POLL_S)  # another process's progress: no signal to wait on, so a cheap count
         counts = await store.counts_by_status()
         ended = sum(count for status, count in counts.items() if status.is_terminal)
@@ -130,8 +131,9 @@ async def _end_to_end(
 ) -> list[float]:
     """Store and queue every order, then hear each one end on Redis (and every attempt start)."""
     await producer.check()
-    ours = set(await _backlog(store, requests))
-    await producer.enqueue(list(ours))
+    stored = await _backlog(store, requests)
+    ours = {order.id for order in stored}
+    await producer.enqueue_stored(stored)
     remaining = set(ours)
     starts: list[float] = []
     async for message in follower.messages(idle_s=IDLE_S):

@@ -18,6 +18,7 @@ from bullmq.custom_errors import DelayedError
 
 from engine.listeners.mirror import RedisMirror
 from engine.listeners.mirror_keys import describe_error
+from engine.model.domain import Order
 from engine.runtime.runner_ports import Turn
 from engine.storage import OrderStore, ownership
 
@@ -26,9 +27,9 @@ log = logging.getLogger(__name__)
 END_SENT_WAIT_S = 5.0
 
 
-def job_turn(order_id: str, transport: JobTransport, job: Any, token: str) -> Turn:
-    """The turn a BullMQ job (with its lock token) gives the runner."""
-    return Turn(order_id, transport, (job, token))
+def job_turn(order_id: str, transport: JobTransport, job: Any, token: str, stored: Order | None = None) -> Turn:
+    """The turn a BullMQ job (with its lock token, and its copy of the order if it has one) gives the runner."""
+    return Turn(order_id, transport, (job, token), stored)
 
 
 class JobTransport:

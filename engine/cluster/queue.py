@@ -3,7 +3,8 @@
 Because the job id is the order id, enqueueing an order twice (a producer retrying, a worker
 re-queueing unfinished orders at start) adds nothing: BullMQ keeps one job per id. The job's data
 is `{"orderId": …}` and nothing else, so any BullMQ client (Node's included) can enqueue an order
-that is already stored.
+that is already stored. A producer's own jobs also carry the order as stored when it will simply start
+(engine/cluster/job_snapshot.py), so the worker that takes one first reads nothing.
 """
 
 from __future__ import annotations
@@ -18,9 +19,11 @@ from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
 from engine.cluster.config import ClusterConfig, ClusterUnavailable
+from engine.cluster.job_snapshot import job_data
 from engine.cluster.limiter import ClusterRateLimiter
 from engine.cluster.registry import WorkerInfo, WorkerRegistry
 from engine.listeners.mirror_keys import client_options, describe_error, display_url
+from engine.model.domain import Order
 
 JOB_NAME = "order"
 _BULK = 500
@@ -56,10 +59,10 @@ class ClusterStats:
         )
 
 
-def job_for(order_id: str) -> dict[str, Any]:
+def job_for(order_id: str, stored: Order | None = None) -> dict[str, Any]:
     # Completed jobs are removed (the database keeps the order); a re-queue of a finished order
     # then makes a job the worker completes at once, having found the order terminal.
-    return {"name": JOB_NAME, "data": {"orderId": order_id}, "opts": {"jobId": order_id, "removeOnComplete": True}}
+    return {"name": JOB_NAME, "data": job_data(order_id, stored), "opts": {"jobId": order_id, "removeOnComplete": True}}
 
 
 class ClusterProducer:
@@ -85,13 +88,20 @@ class ClusterProducer:
 
     async def enqueue(self, order_ids: Sequence[str]) -> None:
         """Add one job per order, in order; raises ClusterUnavailable (the orders stay stored, PENDING)."""
+        await self._add([job_for(order_id) for order_id in order_ids])
+
+    async def enqueue_stored(self, orders: Sequence[Order]) -> None:
+        """`enqueue` for orders just stored: each job carries its order as stored (engine/cluster/job_snapshot.py)."""
+        await self._add([job_for(order.id, order) for order in orders])
+
+    async def _add(self, jobs: list[dict[str, Any]]) -> None:
         try:
-            for start in range(0, len(order_ids), _BULK):
-                await self.queue.addBulk([job_for(order_id) for order_id in order_ids[start : start + _BULK]])
+            for start in range(0, len(jobs), _BULK):
+                await self.queue.addBulk(jobs[start : start + _BULK])
         except _ERRORS as error:
             raise self.unavailable(
                 error,
-                f"{len(order_ids)} order(s) are stored PENDING but not queued; "
+                f"{len(jobs)} order(s) are stored PENDING but not queued; "
                 "a worker queues them when it starts (dexdesk worker)",
             ) from None
 

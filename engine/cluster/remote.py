@@ -18,7 +18,7 @@ from engine.cluster.config import ClusterConfig, ClusterUnavailable
 from engine.cluster.producer import TERMINAL_NAMES, UpdateFollower
 from engine.cluster.queue import ClusterProducer, ClusterStats
 from engine.listeners.mirror_keys import describe_error
-from engine.model.domain import OrderUpdate
+from engine.model.domain import Order, OrderUpdate
 from engine.runtime.coordination import external_update
 from engine.runtime.queue import QueueSettings, QueueStats
 from engine.runtime.task_stop import stop_task
@@ -54,8 +54,8 @@ class ClusterQueue:
     async def check(self) -> None:
         await self.producer.check()
 
-    async def enqueue(self, order_ids: Sequence[str]) -> None:
-        await self.producer.enqueue(order_ids)
+    async def enqueue(self, orders: Sequence[Order]) -> None:
+        await self.producer.enqueue_stored(orders)
 
     def add(self, order_id: str) -> None:
         """Orders reach the cluster through `enqueue`; a resumed order already has its job."""

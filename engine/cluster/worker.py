@@ -30,6 +30,7 @@ from bullmq.custom_errors import DelayedError
 from redis.asyncio.connection import parse_url
 from redis.exceptions import RedisError
 
+from engine.cluster import job_snapshot
 from engine.cluster.config import DRAIN_DELAY_S, ClusterConfig, ClusterUnavailable
 from engine.cluster.fetching_worker import FetchingWorker
 from engine.cluster.job_transport import JobTransport, job_turn
@@ -116,6 +117,13 @@ class ClusterWorker:
         await self.store.open()
         self.mirror.attach(self.hub)
         self.mirror.start()
+        # Live before the first job: an order claimed by its first write (a job's copy) has no claim
+        # statement to renew the lease with, and must not look abandoned to other workers meanwhile.
+        try:
+            await ownership.renew(self.store, self._lease_until())
+            self.claims.lease_renewed_at = time.monotonic()
+        except Exception as error:  # noqa: BLE001  (the renewal loop tries again; a copy's write then waits its turn)
+            log.warning("could not start this worker's lease (%s)", describe_error(error))
         await self._requeue_unfinished()
         options: dict[str, Any] = {
             "connection": bullmq_connection(self.config.queue_url, DRAIN_DELAY_S + 5),
@@ -247,7 +255,10 @@ class ClusterWorker:
         order_id = str(job.data.get("orderId") if isinstance(job.data, dict) else None or job.id)
         if job.stalledCounter:
             log.info("order %s taken over (its job stalled %d time(s))", order_id, job.stalledCounter)
-        turn = job_turn(order_id, self.transport, job, token)
+        # The job's copy of its order is used on its first delivery only: later ones find it stale.
+        first = job.attemptsStarted <= 1 and not job.stalledCounter
+        stored = job_snapshot.carried(job.data, order_id) if first else None
+        turn = job_turn(order_id, self.transport, job, token, stored)
         try:
             await self.runner.take(turn)
         except DelayedError:

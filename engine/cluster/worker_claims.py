@@ -2,7 +2,8 @@
 
 The queue is at-least-once (a job whose lock lapsed is handed to another worker, or back to this
 one), so each turn first claims its order in the database (owner + lease, batched with the turns
-starting at about the same moment, engine/cluster/claims.py); every write is conditional on
+starting at about the same moment, engine/cluster/claims.py), or, when the job carries the order as
+stored (engine/cluster/job_snapshot.py), with its first write; every write is conditional on
 holding it, so a second delivery never becomes a second execution. A live process holding the
 order is waited out (it may be a worker BullMQ thought stalled and that still runs the order; it
 finishes, and this turn then finds the order ended); a dead one's lease runs out.
@@ -21,7 +22,7 @@ from engine.cluster.claims import ClaimBatcher
 from engine.listeners.mirror import RedisMirror
 from engine.model.domain import Order
 from engine.runtime.pipeline import Transitions
-from engine.runtime.runner_ports import Stopped
+from engine.runtime.runner_ports import Stopped, Turn
 from engine.storage import OrderStore, StorageFailure, ownership
 
 log = logging.getLogger(__name__)
@@ -50,12 +51,15 @@ class WorkerClaims:
         self._claims = ClaimBatcher(self._claim_many)
         self._running: set[str] = set()  # orders a turn of this worker is working on
 
-    async def claim(self, order_id: str) -> Order | None:
+    async def claim(self, turn: Turn) -> Order | None:
+        order_id = turn.order_id
         # A job redelivered to this very worker (its lock lapsed while the worker was busy) waits
         # for the turn already running the order here, then finds it ended: one run per order.
         while order_id in self._running:
             await self._pause()
         self._running.add(order_id)
+        if turn.stored is not None:
+            return turn.stored  # claimed by its first write, or refused there and claimed here after all
         try:
             while True:
                 claim = await self._claims.claim(order_id)

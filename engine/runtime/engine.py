@@ -237,7 +237,7 @@ class Engine(EngineReads, EngineWaits):
         if remote is not None:
             # Job id = order id: an order stored by an earlier try (its acknowledgement lost) is queued
             # again harmlessly, so a retried submission never leaves an order without a job.
-            await remote.enqueue([order.id for order in stored if not order.is_terminal])
+            await remote.enqueue([order for order in stored if not order.is_terminal])
         else:
             self.limits.poke()
         return stored

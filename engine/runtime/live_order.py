@@ -46,6 +46,7 @@ class LiveOrder:
         "_snapshot",
         "attempts",
         "base",
+        "claims",
         "dex",
         "error",
         "execution_price",
@@ -78,6 +79,8 @@ class LiveOrder:
         self.trigger_time: float | None = order.trigger_time
         self.logs: list[LogEntry] = list(order.logs)
         self._snapshot: Order | None = order
+        # Its next change claims the stored order too (a cluster job's copy, not yet owned here).
+        self.claims = False
         self._json_of: Route | None = None
         self._route_json: str | None = None
 

@@ -62,7 +62,8 @@ class ActiveHolder:
         self._reading: asyncio.Task[None] | None = None
         self._batch: set[str] = set()
 
-    async def claim(self, order_id: str) -> Order | None:
+    async def claim(self, turn: Turn) -> Order | None:
+        order_id = turn.order_id
         if self.active.unread(order_id) and self._reading is not None and order_id in self._batch:
             await asyncio.wait({self._reading})  # its outcome is the read's own business
         if self.active.unread(order_id):

@@ -7,6 +7,10 @@ every order here, and differ only in their plugs (engine/runtime/runner_ports.py
 line and database window, or a BullMQ job and the Redis Lua window. A back-off is never a sleep
 inside a turn: the transport delivers the order again when it is due (BullMQ's delayed jobs).
 
+A turn may bring its order as stored when it was queued (a cluster job's copy, `Turn.stored`): its
+attempt's first write then claims the order, with no claim of its own before it, and a copy that
+write refuses sends the turn back to an ordinary claim.
+
 `admit` (claim and gate) and `finish` (the attempt and its outcome) are separate so the in-process
 line can admit one order at a time, in its exact FIFO order, and run attempts concurrently;
 a BullMQ job calls `take`, both at once, and the Redis window's line keeps the FIFO across workers.
@@ -15,7 +19,7 @@ a BullMQ job calls `take`, both at once, and the Redis window's line keeps the F
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from engine.model.clock import Clock
@@ -79,7 +83,7 @@ class OrderRunner:
     async def admit(self, turn: Turn) -> Admitted | None:
         """Claim the order and pass the start gate; None when the turn ended here (handed back, nothing to run)."""
         try:
-            order = await self.holder.claim(turn.order_id)
+            order = await self.holder.claim(turn)
             if order is not None and order.is_waiting_limit:
                 order = await self.limits.watch(turn, order)
                 if order is None:
@@ -110,15 +114,22 @@ class OrderRunner:
         turn, order = admitted.turn, admitted.order
         transport = turn.transport
         self.in_flight += 1
+        claims_by_write = turn.stored is not None
         try:
             result = await self.attempts.run(
-                order, self.holder.save, started_at=admitted.started_at, outcome_queued=transport.outcome_queued
+                order,
+                self.holder.save,
+                started_at=admitted.started_at,
+                outcome_queued=transport.outcome_queued,
+                claim_on_write=claims_by_write,
             )
         except OrderLost:
-            log.warning("order %s was taken over or cancelled by another process; dropped here", order.id)
             await self.holder.lost(order)
-            await transport.ack(turn)
-            return
+            if not claims_by_write:
+                log.warning("order %s was taken over or cancelled by another process; dropped here", order.id)
+                await transport.ack(turn)
+                return
+            result = None
         except StorageFailure as error:
             self._retry_in.pop(order.id, None)
             if self.holder.failed(order, error):
@@ -129,6 +140,12 @@ class OrderRunner:
         finally:
             self.in_flight -= 1
             self.holder.let_go(order.id)
+        if result is None:
+            # The copy the turn brought was refused at its first write (cancelled, held by another
+            # process, changed since): nothing was stored or sent. Claim the order as stored, go on from there.
+            self._retry_in.pop(order.id, None)
+            await self.take(replace(turn, stored=None))
+            return
         delay_s = self._retry_in.pop(order.id, None)
         if result.is_terminal:
             self.done += 1

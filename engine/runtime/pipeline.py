@@ -55,6 +55,7 @@ class AttemptRunner:
         *,
         started_at: datetime | None = None,
         outcome_queued: Callable[[], None] | None = None,
+        claim_on_write: bool = False,
     ) -> Order:
         """Run the order's next attempt; `save` receives its start's snapshot and its outcome's, once committed.
 
@@ -66,8 +67,12 @@ class AttemptRunner:
         `outcome_queued` is called once the attempt's last state (CONFIRMED, FAILED, or PENDING
         for a retry) is queued for commit: the queue may start the next order while this one
         waits for that commit, so the next order's first states join the same group commit.
+        `claim_on_write`: `order` is a copy of the stored order that this process does not own yet;
+        the attempt's first write claims it, and raises `OrderLost` (at SUBMITTED, before anything
+        is sent) when the stored order is no longer that copy or another live process holds it.
         """
         live = LiveOrder(order)
+        live.claims = claim_on_write
         try:
             await self._steps(live, save, started_at, outcome_queued)
         except LimitMissed as missed:

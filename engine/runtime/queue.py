@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Protocol
 
 from engine.model.clock import Clock
-from engine.model.domain import OrderUpdate
+from engine.model.domain import Order, OrderUpdate
 from engine.runtime.ratelimit import SlidingWindowLimiter
 from engine.runtime.retry import RetryPolicy
 from engine.runtime.runner_ports import Turn
@@ -99,8 +99,8 @@ class RemoteQueue(Protocol):
     async def check(self) -> None:
         """Raise (one line for the user) if an order stored now could not be queued."""
 
-    async def enqueue(self, order_ids: Sequence[str]) -> None:
-        """Queue stored orders for the workers, in order; repeated ids are no-ops."""
+    async def enqueue(self, orders: Sequence[Order]) -> None:
+        """Queue orders just stored for the workers, in order; repeated ids are no-ops."""
 
     async def listen(
         self,

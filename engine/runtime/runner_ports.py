@@ -31,6 +31,9 @@ class Turn:
     transport: Transport
     # The transport's own handle on the delivery (a BullMQ job and its lock token); None in-process.
     handle: Any = None
+    # The order as stored when it was queued, delivered with it (a cluster job's copy): its first
+    # write claims it, with no claim of its own; None: the holder claims it (engine/cluster/job_snapshot.py).
+    stored: Order | None = None
 
 
 class Transport(Protocol):
@@ -69,10 +72,11 @@ class StartGate(Protocol):
 class OrderHolder(Protocol):
     """What a runner knows and owns of orders: claims, latest snapshots, and what to do when one is lost."""
 
-    async def claim(self, order_id: str) -> Order | None:
-        """The order as it stands, held by this process; None when there is nothing to run here.
+    async def claim(self, turn: Turn) -> Order | None:
+        """The turn's order as it stands, held by this process; None when there is nothing to run here.
 
-        May wait (another live process holds it) and raise `Stopped` when stopping meanwhile.
+        A turn that carries its order (`Turn.stored`) gets that copy back, claimed by its first
+        write. May wait (another live process holds it) and raise `Stopped` when stopping meanwhile.
         """
 
     def wanted(self, order_id: str) -> bool:

@@ -121,6 +121,10 @@ class Transitions:
         route, price = live.route, live.execution_price
         if executed and route is not None and price is not None:
             ledger = (route.signature, order_id, str(route.venue), price, moment, at_text)
+        claim_at = None
+        if live.claims:
+            # The first write of an order this process does not own yet claims it (a job's copy).
+            claim_at, live.claims = self.clock.utc_now(), False
         change = Change.prepared(
             order_id,
             live.version,
@@ -130,6 +134,7 @@ class Transitions:
             ledger=ledger,
             ended=ended,
             after=self._tail.get(order_id),
+            claim_at=claim_at,
         )
         message = state_message(
             order_id,

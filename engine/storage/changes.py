@@ -51,10 +51,16 @@ class Change:
     see engine/runtime/live_order.py), with no `Order` snapshot per state; `Change(order, new_logs)`
     makes them from a snapshot (tests, the benchmark's replay). `ended` is the snapshot of an order
     that ended, which the paper account settles from in the same transaction.
+
+    `claim_at` (the writer's clock) marks the first change of an order the writer does not own yet
+    (a cluster job's copy of it): the write also claims it, if the row has no owner or one whose
+    lease ran out before `claim_at`. Only the PostgreSQL group commit claims so (cluster mode
+    needs PostgreSQL); elsewhere such a change is refused like any write of an order not held.
     """
 
     __slots__ = (
         "after",
+        "claim_at",
         "done",
         "ended",
         "ledger",
@@ -94,6 +100,7 @@ class Change:
         # An earlier change of the same order still queued or in flight: if it cannot be stored,
         # neither is this one, so a stored order never skips a state or has a gap in its log.
         self.after = after
+        self.claim_at: datetime | None = None
 
     @classmethod
     def prepared(
@@ -107,6 +114,7 @@ class Change:
         ledger: LedgerRow | None = None,
         ended: Order | None = None,
         after: Change | None = None,
+        claim_at: datetime | None = None,
     ) -> Change:
         """A change whose row values are already made: no snapshot, nothing worked out twice."""
         change = cls.__new__(cls)
@@ -121,6 +129,7 @@ class Change:
         change.ended = ended
         change.done = None
         change.after = after
+        change.claim_at = claim_at
         return change
 
     @property

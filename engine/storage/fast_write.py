@@ -27,6 +27,7 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy.exc import OperationalError
@@ -67,6 +68,7 @@ class _Fold:
     expected_version: int
     last: Change
     changes: list[Change]
+    claim_at: datetime | None  # its first change claims the order (Change.claim_at)
 
 
 def _fold(batch: Sequence[Change]) -> dict[str, _Fold]:
@@ -74,7 +76,7 @@ def _fold(batch: Sequence[Change]) -> dict[str, _Fold]:
     for change in batch:
         fold = folds.get(change.order_id)
         if fold is None:
-            folds[change.order_id] = _Fold(change.version - 1, change, [change])
+            folds[change.order_id] = _Fold(change.version - 1, change, [change], change.claim_at)
         else:
             fold.last = change
             fold.changes.append(change)
@@ -239,9 +241,9 @@ async def _write_settling(driver: Any, folds: dict[str, _Fold], owner: str) -> B
 
 def _statement_rows(folds: dict[str, _Fold], owner: str) -> tuple[str, list[str], str, str, str]:
     """The statement's parameters: the update rows (the last state, the id, the version it was made
-    from), their ids, the owner, then every order's log and ledger rows (the statement keeps those of
-    the orders it updated)."""
-    updates = [(*fold.last.state, order_id, fold.expected_version) for order_id, fold in folds.items()]
+    from, when it claims the order), their ids, the owner, then every order's log and ledger rows
+    (the statement keeps those of the orders it updated)."""
+    updates = [(*fold.last.state, order_id, fold.expected_version, fold.claim_at) for order_id, fold in folds.items()]
     logs, executions = _postgres_logs_and_ledger(list(folds.values()))
     return (
         rows_json(updates, _UPDATE_COLUMNS),

@@ -55,8 +55,9 @@ LEDGER_COLUMNS: tuple[tuple[str, str], ...] = (
     ("price", "numeric"),
     ("executed_at", "timestamptz"),
 )
-# What a conditional update matches on, after the state: the order's id and the version it expects.
-UPDATE_KEY: tuple[tuple[str, str], ...] = (("id", "text"), ("expected", "int"))
+# What a conditional update matches on, after the state: the order's id, the version it expects and,
+# for the first write of an order not held yet (PostgreSQL only), the moment it claims it at.
+UPDATE_KEY: tuple[tuple[str, str], ...] = (("id", "text"), ("expected", "int"), ("claim_at", "timestamptz"))
 
 
 def state_values(order: Order, decimal: Encode, timestamp: Encode) -> tuple[Any, ...]:
@@ -134,6 +135,11 @@ def postgres_write(change_mark: str, *, guarded: bool = False) -> str:
     `o.id = ANY(ids)` says again what the join with `v` says, so that the planner looks the rows up
     by id whatever it believes of the table: on a table whose statistics were not yet gathered (a
     new database, a bench's schema) it scanned all of `orders` for every batch.
+
+    A row whose `claim_at` is set claims its order as it writes it (a cluster job's copy of the
+    order, engine/cluster/job_snapshot.py): it matches an order with no owner, or one whose owner's
+    lease ran out before `claim_at`, as `fast_claims.CLAIM_SQL` does, and the version check
+    refuses a copy gone stale. `owner = $3` is set on every row; it changes only the claimed ones.
     """
 
     def names(columns: Sequence[tuple[str, str]]) -> str:
@@ -149,9 +155,11 @@ def postgres_write(change_mark: str, *, guarded: bool = False) -> str:
         held_rows = "\nUNION ALL SELECT id, NULL, true FROM held"
     return f"""
 WITH {held}updated AS (
-    UPDATE orders AS o SET {assignments}, change_seq = {change_mark}
+    UPDATE orders AS o SET {assignments}, owner = $3, change_seq = {change_mark}
     FROM {recordset("$1", (*STATE_COLUMNS, *UPDATE_KEY))} AS v
-    WHERE o.id = ANY($2::text[]) AND o.id = v.id AND o.version = v.expected AND o.owner = $3{unheld}
+    WHERE o.id = ANY($2::text[]) AND o.id = v.id AND o.version = v.expected{unheld}
+      AND (o.owner = $3 OR (v.claim_at IS NOT NULL AND (o.owner IS NULL OR NOT EXISTS (
+          SELECT 1 FROM owners AS w WHERE w.id = o.owner AND w.lease_until >= v.claim_at))))
     RETURNING o.id, o.change_seq
 ), logged AS (
     INSERT INTO order_logs ({names(LOG_COLUMNS)})
