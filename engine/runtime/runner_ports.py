@@ -75,8 +75,9 @@ class OrderHolder(Protocol):
     async def claim(self, turn: Turn) -> Order | None:
         """The turn's order as it stands, held by this process; None when there is nothing to run here.
 
-        A turn that carries its order (`Turn.stored`) gets that copy back, claimed by its first
-        write. May wait (another live process holds it) and raise `Stopped` when stopping meanwhile.
+        A worker gives back the copy a turn carries (`Turn.stored`) unclaimed: the attempt's first
+        write claims it (the in-process line's turns carry none). May wait (another live process
+        holds it) and raise `Stopped` when stopping meanwhile.
         """
 
     def wanted(self, order_id: str) -> bool:
