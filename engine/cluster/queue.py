@@ -1,9 +1,9 @@
 """The producer side of the cluster queue: BullMQ's `Queue`, one job per order, job id = order id.
 
 Because the job id is the order id, enqueueing an order twice (a producer retrying, a worker
-re-queueing unfinished orders at start) adds nothing: BullMQ keeps one job per id. The job's data
-is `{"orderId": …}` and nothing else, so any BullMQ client (Node's included) can enqueue an order
-that is already stored. A producer's own jobs also carry the order as stored when it will simply start
+re-queueing unfinished orders at start) adds nothing: BullMQ keeps one job per id. A job needs no
+data but `{"orderId": …}`, so any BullMQ client (Node's included) can enqueue an order that is
+already stored; a producer's own jobs also carry the order as stored when it will simply start
 (engine/cluster/job_snapshot.py), so the worker that takes one first reads nothing.
 """
 

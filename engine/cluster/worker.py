@@ -122,7 +122,7 @@ class ClusterWorker:
         try:
             await ownership.renew(self.store, self._lease_until())
             self.claims.lease_renewed_at = time.monotonic()
-        except Exception as error:  # noqa: BLE001  (the renewal loop tries again; a copy's write then waits its turn)
+        except Exception as error:  # noqa: BLE001  (the renewal loop tries again a third of a lease later)
             log.warning("could not start this worker's lease (%s)", describe_error(error))
         await self._requeue_unfinished()
         options: dict[str, Any] = {
