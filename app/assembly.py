@@ -15,8 +15,6 @@ import secrets
 from dataclasses import replace
 from datetime import datetime, timedelta
 
-from redis.asyncio import Redis
-
 from engine.cluster.config import DEFAULT_LEASE_S, ClusterConfig, refuse_unshared_database
 from engine.cluster.limit_turns import LimitTurns
 from engine.cluster.limiter import ClusterRateLimiter, RedisWindowGate
@@ -25,6 +23,7 @@ from engine.cluster.worker import ClusterWorker
 from engine.cluster.worker_claims import WorkerClaims
 from engine.cluster.worker_parts import WorkerParts
 from engine.config.settings import Settings
+from engine.listeners import redis_wire
 from engine.listeners.mirror import RedisMirror
 from engine.listeners.mirror_keys import client_options
 from engine.runtime.assembly import build_core, build_runner, cluster_producer
@@ -88,7 +87,7 @@ def build_worker(settings: Settings, lease_s: float) -> ClusterWorker:
     store.owner_id = new_owner_id()
     core = build_core(store, engine_settings_for(settings))
     mirror = RedisMirror(config.queue_url, namespace=settings.redis_prefix)
-    client = Redis.from_url(config.queue_url, decode_responses=True, **client_options())
+    client = redis_wire.from_url(config.queue_url, decode_responses=True, **client_options())
     limiter = ClusterRateLimiter(client, config.key_prefix, config.rate_limit, config.rate_window_s)
     stopping = asyncio.Event()
 

@@ -26,6 +26,7 @@ from redis.asyncio.client import PubSub
 from redis.exceptions import AuthenticationError, RedisError, ResponseError
 
 from engine.config.settings import Settings
+from engine.listeners import redis_wire
 from engine.listeners.mirror_keys import CHANNEL_PATTERN, MirrorKeys, client_options, describe_error, display_url
 from engine.model.exit_codes import ExitCode
 
@@ -110,7 +111,7 @@ def _database_check(db_url: str) -> Callable[[str], Awaitable[str | None]]:
 
 
 def _connect(url: str) -> Redis:
-    return Redis.from_url(url, decode_responses=True, **client_options())
+    return redis_wire.from_url(url, decode_responses=True, **client_options())
 
 
 def _failure(url: str, error: BaseException) -> WatchFailed:

@@ -35,8 +35,6 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from redis.asyncio import Redis
-
 from app.bench.cpu_quota import CpuQuota, QuotaUnavailable
 from app.bench.databases import scratch_database
 from app.bench.report import emit
@@ -46,6 +44,7 @@ from engine.cluster.producer import TERMINAL_NAMES, UpdateFollower, now_ms
 from engine.cluster.queue import ClusterProducer
 from engine.cluster.worker import unfinished_ids
 from engine.config.settings import Settings, resolve
+from engine.listeners import redis_wire
 from engine.model.domain import Order
 from engine.storage import OrderStore
 from engine.trading.demo import random_requests
@@ -219,7 +218,7 @@ async def one_run(
 
 async def _forget_queue(url: str, queue_name: str) -> None:
     """Remove the run's keys (BullMQ's, the cluster's, the mirror's snapshots) from a possibly shared Redis."""
-    client = Redis.from_url(url)
+    client = redis_wire.from_url(url)
     try:
         for pattern in (f"bull:{queue_name}:*", f"dexdesk:cluster:{queue_name}:*", f"{queue_name}:*"):
             keys = [key async for key in client.scan_iter(match=pattern, count=1000)]

@@ -10,7 +10,7 @@ fetched by `getNextJob`. Everything else (locks, stalled checks, failures, delay
 The override is of `processJob`, whose body is bullmq 3.4.4's but for the completion: it is pinned
 by requirements.lock, and tests/cluster run every path through it (completion, `DelayedError`, a
 worker closed while jobs run, a killed worker's jobs taken over). bullmq ships no type information,
-hence the class's `type: ignore`.
+hence the class's `type: ignore`. Its clients pack their commands by hiredis (`redis_wire`).
 """
 
 from __future__ import annotations
@@ -22,8 +22,16 @@ from bullmq import Worker
 from bullmq.custom_errors import DelayedError, UnrecoverableError, WaitingChildrenError
 from bullmq.job import Job
 
+from engine.listeners import redis_wire
+
 
 class FetchingWorker(Worker):  # type: ignore[misc]
+    def __init__(self, name: str, processor: Any, opts: dict[str, Any]) -> None:
+        super().__init__(name, processor, opts)
+        # bullmq builds its two clients from the options; they pack their commands as dexdesk's do.
+        for client in {id(client): client for client in (self.client, self.bclient) if client is not None}.values():
+            redis_wire.pack_with_hiredis(client)
+
     async def processJob(self, job: Job, token: str) -> Job | None:
         """Run the processor; on success complete the job and return the next one (None: none or closing)."""
         next_job: Job | None = None

@@ -20,6 +20,7 @@ from redis.asyncio import Redis
 from redis.asyncio.client import PubSub
 from redis.exceptions import RedisError
 
+from engine.listeners import redis_wire
 from engine.listeners.mirror_keys import CHANNEL_PATTERN, CHANNEL_PREFIX, describe_error
 from engine.model.domain import OrderStatus
 
@@ -48,7 +49,7 @@ class UpdateFollower:
         self.reconnects = 0
 
     async def start(self) -> None:
-        self._client = Redis.from_url(self.url, decode_responses=True, socket_connect_timeout=2.0)
+        self._client = redis_wire.from_url(self.url, decode_responses=True, socket_connect_timeout=2.0)
         self._pubsub = self._client.pubsub()
         await self._pubsub.psubscribe(CHANNEL_PATTERN)
         # Subscribed for certain only once Redis confirms; anything published later is heard.

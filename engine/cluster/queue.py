@@ -15,13 +15,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from bullmq import Queue
-from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
 from engine.cluster.config import ClusterConfig, ClusterUnavailable
 from engine.cluster.job_snapshot import job_data
 from engine.cluster.limiter import ClusterRateLimiter
 from engine.cluster.registry import WorkerInfo, WorkerRegistry
+from engine.listeners import redis_wire
 from engine.listeners.mirror_keys import client_options, describe_error, display_url
 from engine.model.domain import Order
 
@@ -72,7 +72,7 @@ class ClusterProducer:
         self.config = config
         self.url = display_url(config.queue_url)
         # Fail fast: a producer must answer "Redis is down" now, not after bullmq's 20 retries.
-        self.client = Redis.from_url(config.queue_url, decode_responses=True, **client_options())
+        self.client = redis_wire.from_url(config.queue_url, decode_responses=True, **client_options())
         self.queue = Queue(config.queue_name, {"connection": self.client})
         self.registry = WorkerRegistry(self.client, config.key_prefix)
         self.limiter = ClusterRateLimiter(self.client, config.key_prefix, config.rate_limit, config.rate_window_s)

@@ -20,6 +20,7 @@ from collections.abc import Awaitable, Callable, Iterable
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
+from engine.listeners import redis_wire
 from engine.listeners.mirror_backlog import BacklogItem, MirrorBacklog
 from engine.listeners.mirror_keys import (
     PUBLISH_CHUNK,
@@ -122,7 +123,7 @@ class RedisMirror:
             return
         client: Redis | None = None
         try:
-            client = Redis.from_url(self.url, **client_options())
+            client = redis_wire.from_url(self.url, **client_options())
             status = await client.hget(self.keys.snapshot(order.id), "status")
         except _MIRROR_ERRORS:
             status = None
@@ -291,7 +292,7 @@ class RedisMirror:
         while not self._stop_requested():
             client: Redis | None = None
             try:
-                client = Redis.from_url(self.url, **client_options())
+                client = redis_wire.from_url(self.url, **client_options())
                 server_run = await _server_run_id(client)
                 publish_sha = await client.script_load(PUBLISH_SCRIPT)
                 refresh_sha = await client.script_load(REFRESH_SCRIPT)

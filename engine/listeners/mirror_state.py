@@ -13,6 +13,7 @@ from typing import Literal
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
+from engine.listeners import redis_wire
 from engine.listeners.mirror_keys import MirrorKeys, client_options, describe_error, display_url
 
 Status = Literal["connecting", "connected", "disconnected", "stopped"]
@@ -48,7 +49,7 @@ async def probe(url: str, namespace: str | None = None) -> tuple[MirrorState, in
     shown = display_url(url)
     client: Redis | None = None
     try:
-        client = Redis.from_url(url, **client_options())
+        client = redis_wire.from_url(url, **client_options())
         active = await client.scard(keys.active)
         return MirrorState("connected", shown), int(active)
     except _PROBE_ERRORS as error:
