@@ -34,6 +34,7 @@ from engine.listeners.mirror_keys import (
     publish_call,
 )
 from engine.listeners.mirror_state import MirrorState
+from engine.listeners.mirror_waiters import SentWaiters
 from engine.model.domain import Order, OrderUpdate, update_message
 from engine.runtime.events import UpdateSource
 
@@ -91,7 +92,7 @@ class RedisMirror:
         self.repaired = 0
         self.unflushed = 0
         self._detach: Callable[[], None] | None = None
-        self._sent_waiters: dict[str, list[asyncio.Future[None]]] = {}
+        self._sent = SentWaiters(self._backlog.holds)
 
     # -- wiring ---------------------------------------------------------------------------
 
@@ -215,33 +216,8 @@ class RedisMirror:
         await self._idle.wait()
 
     async def sent(self, order_id: str, timeout_s: float) -> bool:
-        """Wait until every update queued for this order has been written to Redis; False after `timeout_s`.
-
-        A cluster worker completes an order's job only once its end is on Redis: completed first,
-        a worker killed in between left the order ended in the database, its job gone (nobody would
-        look at the order again) and its end never published (tests/cluster/test_end_before_ack.py).
-        """
-        if not self._backlog.holds(order_id):
-            return True
-        waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        self._sent_waiters.setdefault(order_id, []).append(waiter)
-        try:
-            await asyncio.wait_for(waiter, timeout_s)
-        except TimeoutError:
-            return False
-        finally:
-            waiters = self._sent_waiters.get(order_id, [])
-            if waiter in waiters:
-                waiters.remove(waiter)
-            if not waiters:
-                self._sent_waiters.pop(order_id, None)
-        return True
-
-    def _wake_sent_waiters(self) -> None:
-        for order_id in [order_id for order_id in self._sent_waiters if not self._backlog.holds(order_id)]:
-            for waiter in self._sent_waiters.pop(order_id):
-                if not waiter.done():
-                    waiter.set_result(None)
+        """Wait until every update queued for this order has been written to Redis; False after `timeout_s`."""
+        return await self._sent.wait(order_id, timeout_s)
 
     @property
     def pending(self) -> int:
@@ -401,5 +377,4 @@ class RedisMirror:
     def _settle(self, batch: list[BacklogItem]) -> None:
         """Forget what landed, then wake whoever waits for an order that has nothing left to write."""
         self._backlog.settle(batch)
-        if self._sent_waiters:
-            self._wake_sent_waiters()
+        self._sent.wake()
