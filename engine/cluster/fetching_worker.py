@@ -10,7 +10,8 @@ fetched by `getNextJob`. Everything else (locks, stalled checks, failures, delay
 The override is of `processJob`, whose body is bullmq 3.4.4's but for the completion: it is pinned
 by requirements.lock, and tests/cluster run every path through it (completion, `DelayedError`, a
 worker closed while jobs run, a killed worker's jobs taken over). bullmq ships no type information,
-hence the class's `type: ignore`. Its clients pack their commands by hiredis (`redis_wire`).
+hence the class's `type: ignore`. Its clients pack their commands by hiredis (`redis_wire`), and
+the completions of jobs that end together go to Redis in one pipeline (`completions`).
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from bullmq import Worker
 from bullmq.custom_errors import DelayedError, UnrecoverableError, WaitingChildrenError
 from bullmq.job import Job
 
+from engine.cluster.completions import JobCompletions
 from engine.listeners import redis_wire
 
 
@@ -31,6 +33,11 @@ class FetchingWorker(Worker):  # type: ignore[misc]
         # bullmq builds its two clients from the options; they pack their commands as dexdesk's do.
         for client in {id(client): client for client in (self.client, self.bclient) if client is not None}.values():
             redis_wire.pack_with_hiredis(client)
+        self._completions = JobCompletions(self.scripts, self.client)
+
+    async def close(self, force: bool = False) -> None:
+        await super().close(force)
+        await self._completions.close()
 
     async def processJob(self, job: Job, token: str) -> Job | None:
         """Run the processor; on success complete the job and return the next one (None: none or closing)."""
@@ -54,8 +61,8 @@ class FetchingWorker(Worker):  # type: ignore[misc]
                 result = await self.processor(job, token)
             if not self.forceClosing:
                 fetch = not (self.closing or self.paused)
-                finished = await self.backend.moveToCompleted(
-                    job, result, job.opts.get("removeOnComplete", False), token, fetch_next=fetch
+                finished = await self._completions.complete(
+                    job, result, job.opts.get("removeOnComplete", False), token, fetch
                 )
                 job.returnvalue = result
                 job.attemptsMade = job.attemptsMade + 1
