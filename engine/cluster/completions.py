@@ -28,6 +28,8 @@ Completion = tuple[Any, Any, Any, str, bool]
 
 
 class JobCompletions:
+    """`complete` answers each job as bullmq's `moveToCompleted` would; the calls travel in batches."""
+
     def __init__(self, scripts: Any, client: Redis) -> None:
         self._scripts = scripts
         self._client = client
