@@ -16,6 +16,7 @@ someone else built (bullmq builds its own from options) before it has connected.
 from __future__ import annotations
 
 import codecs
+import contextlib
 from typing import Any
 
 from hiredis import pack_command as _hiredis_pack
@@ -41,10 +42,9 @@ class _PackedByHiredis(AbstractConnection):
     def pack_command(self, *args: Any) -> list[bytes]:
         name = args[0]
         if self._direct and type(name) is str and " " not in name:
-            try:
+            # An argument hiredis does not take raises TypeError: redis-py's way below packs or refuses it.
+            with contextlib.suppress(TypeError):
                 return [_hiredis_pack(args)]
-            except TypeError:
-                pass  # an argument hiredis does not take: redis-py's way packs or refuses it
         return super().pack_command(*args)
 
 
