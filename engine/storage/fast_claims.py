@@ -20,10 +20,9 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy.exc import DBAPIError, OperationalError
-
 from engine.model.domain import ACTIVE_STATES, LogEntry, Order
 from engine.model.jsonfmt import format_decimal
+from engine.storage.driver_errors import postgres_errors
 from engine.storage.rows import log_from_row, order_from_row
 
 _ACTIVE = sorted(str(status) for status in ACTIVE_STATES)
@@ -111,25 +110,13 @@ async def claim_on_driver(
     Driver errors are raised as SQLAlchemy's, so the store's retry loop judges them as it judges
     every other statement's (a lost connection or a deadlock is tried again on a fresh one).
     """
-    import asyncpg  # only PostgreSQL users pay for the import
-
-    try:
+    with postgres_errors(CLAIM_SQL):
         rows = await driver.fetch(CLAIM_SQL, sorted(set(order_ids)), claimer, _ACTIVE, now, until, renew)
-    except (OSError, asyncpg.PostgresConnectionError, asyncpg.InterfaceError, asyncpg.InternalClientError) as error:
-        raise OperationalError(CLAIM_SQL, None, error, connection_invalidated=True) from error
-    except asyncpg.PostgresError as error:
-        raise DBAPIError(CLAIM_SQL, None, error) from error
     return {row["id"]: (order_from_row(order_row(row), _logs(row)), bool(row["claimed"])) for row in rows}
 
 
 async def release_on_driver(driver: Any, order_id: str, owner: str) -> bool:
     """Give up one unfinished order this owner holds, one statement (a worker does it before each delayed turn)."""
-    import asyncpg
-
-    try:
+    with postgres_errors(RELEASE_SQL):
         status: str = await driver.execute(RELEASE_SQL, order_id, owner, _ACTIVE)
-    except (OSError, asyncpg.PostgresConnectionError, asyncpg.InterfaceError, asyncpg.InternalClientError) as error:
-        raise OperationalError(RELEASE_SQL, None, error, connection_invalidated=True) from error
-    except asyncpg.PostgresError as error:
-        raise DBAPIError(RELEASE_SQL, None, error) from error
     return status != "UPDATE 0"

@@ -19,7 +19,8 @@ writer: the rest of the batch commits.
 Each transaction stamps its rows with its mark for the change feed (engine/storage/change_feed.py):
 on SQLite the `change_counter` value it bumps first, on PostgreSQL its own transaction id, which
 takes no lock, so the group commits of several processes run side by side.
-Driver errors that mean "try again" are raised as SQLAlchemy's `OperationalError`.
+Driver errors are raised as SQLAlchemy's (SQLite's here, asyncpg's by `driver_errors`), so the store's
+retry loop tries again whatever means "try again": a lock, a deadlock, a dropped connection.
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ from engine.model.jsonfmt import format_decimal
 from engine.storage.account_store import settle_postgres, settle_sqlite
 from engine.storage.change_feed import POSTGRES_MARK
 from engine.storage.changes import Change
+from engine.storage.driver_errors import postgres_errors
 from engine.storage.json_rows import rows_json
 from engine.storage.order_codec import (
     LEDGER_COLUMNS,
@@ -198,11 +200,9 @@ async def write_postgres(driver: Any, batch: Sequence[Change], owner: str, *, se
     the statement runs on its own (autocommit) and the transaction is asyncpg's; the caller's
     SQLAlchemy commit then has nothing to do.
     """
-    import asyncpg  # only PostgreSQL users pay for the import
-
     folds = _fold(batch)
     ending = [order_id for order_id, fold in folds.items() if any(change.ended is not None for change in fold.changes)]
-    try:
+    with postgres_errors(_POSTGRES_WRITE):
         if settling and ending:
             return await _write_settling(driver, folds, owner)
         returned = await driver.fetch(_POSTGRES_GUARDED, *_statement_rows(folds, owner), ending)
@@ -213,19 +213,6 @@ async def write_postgres(driver: Any, batch: Sequence[Change], owner: str, *, se
             settled = await _write_settling(driver, {order_id: folds[order_id] for order_id in held}, owner)
             return BatchResult(seqs + settled.change_seqs, lost | settled.lost, settled=settled.settled)
         return BatchResult(seqs, lost)
-    except (
-        OSError,
-        asyncpg.PostgresConnectionError,
-        asyncpg.InterfaceError,
-        asyncpg.exceptions.AdminShutdownError,
-        asyncpg.exceptions.CrashShutdownError,
-        asyncpg.exceptions.CannotConnectNowError,
-        asyncpg.exceptions.InternalClientError,
-    ) as error:
-        # After a terminated backend the kept connection can be left mid-operation ("another
-        # operation is in progress", InterfaceError or InternalClientError): it is unusable, not
-        # misused. Invalidate it; the batch (a statement, or a transaction) is retried on a fresh one.
-        raise OperationalError(_POSTGRES_WRITE, None, error, connection_invalidated=True) from error
 
 
 async def _write_settling(driver: Any, folds: dict[str, _Fold], owner: str) -> BatchResult:

@@ -41,6 +41,7 @@ from engine.model.jsonfmt import dumps, format_decimal
 from engine.storage import change_feed
 from engine.storage.account_store import STARTED_KEY
 from engine.storage.change_feed import POSTGRES_MARK
+from engine.storage.driver_errors import postgres_errors
 from engine.storage.inserts import earlier_try, insert_orders, orders_by_id
 from engine.storage.json_rows import recordset, rows_json
 from engine.storage.order_codec import LOG_COLUMNS, STATE_COLUMNS, Encode, as_is, sqlite_insert, state_values
@@ -187,18 +188,11 @@ async def _postgres(
     rows = [_row(order, as_is, as_is) for order in new_orders]
     logs = _log_rows(new_orders, as_is)
     account_key = STARTED_KEY if reserving else None
-    import asyncpg  # only PostgreSQL users pay for the import
-
-    try:
+    # A lock timeout behind a stalled process inserting the same id is tried again, not a 500.
+    with postgres_errors(_POSTGRES_INSERT):
         returned = await driver.fetch(
             _POSTGRES_INSERT, account_key, rows_json(rows, ROW_COLUMNS), rows_json(logs, LOG_COLUMNS)
         )
-    except (asyncpg.PostgresConnectionError, asyncpg.InterfaceError):
-        raise  # a lost connection: the kept connection invalidates itself and the store retries
-    except asyncpg.PostgresError as error:
-        # The server's refusal as SQLAlchemy's error, so the store's retry loop judges it (a lock
-        # timeout behind a stalled process inserting the same id is tried again, not a 500).
-        raise OperationalError(_POSTGRES_INSERT, None, error) from error
     if returned and returned[-1][0] is None:
         return None
     created = {row[0]: int(row[1]) for row in returned}

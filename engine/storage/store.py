@@ -307,7 +307,7 @@ class OrderStore(StoreReads):
                         raise
                     self._break(StorageUnavailable(problem))
                     raise self.fatal from error  # type: ignore[misc]
-                self.last_error = str(error.orig) if error.orig else str(error)
+                self.last_error = one_line(error)  # a deadlock's DETAIL lines would break the log line
                 self.retries += 1
                 delay = _RETRY_DELAYS_S[min(attempt, len(_RETRY_DELAYS_S) - 1)]
                 log.warning("database busy or unreachable (%s); retrying in %.2f s", self.last_error, delay)
