@@ -24,7 +24,7 @@ from tests.faults.support import eventually
 from tests.services import POSTGRES_ADMIN_URL
 
 NOW = datetime(2026, 12, 7, 8, 0, tzinfo=UTC)
-_END = "UPDATE orders SET status = 'CONFIRMED', dex = 'raydium', execution_price = 1 WHERE id = ANY($1::text[])"
+_END = "UPDATE \"{}\".orders SET status = 'CONFIRMED', dex = 'raydium', execution_price = 1 WHERE id = ANY($1::text[])"
 
 
 def _pending(pairs: list[str]) -> list[Order]:
@@ -36,10 +36,9 @@ def _pending(pairs: list[str]) -> list[Order]:
     ]
 
 
-async def _session(schema: str) -> asyncpg.Connection:
-    connection = await asyncpg.connect(POSTGRES_ADMIN_URL.replace("postgresql+asyncpg://", "postgresql://"))
-    await connection.execute(f'SET search_path TO "{schema}"')
-    return connection
+async def _session() -> asyncpg.Connection:
+    """A session of another tool: its search path does not name dexdesk's schema, its statements do."""
+    return await asyncpg.connect(POSTGRES_ADMIN_URL.replace("postgresql+asyncpg://", "postgresql://"))
 
 
 async def test_two_writers_ending_orders_of_the_same_pairs_in_opposite_orders_do_not_deadlock() -> None:
@@ -54,13 +53,14 @@ async def test_two_writers_ending_orders_of_the_same_pairs_in_opposite_orders_do
         finally:
             await store.close()
         schema = url.rpartition("schema=")[2]
-        one, two = await _session(schema), await _session(schema)
+        one, two = await _session(), await _session()
+        end = _END.format(schema)
         try:
             held = one.transaction()
             await held.start()
-            await one.execute(_END, [x1.id])  # one writer holds the first totals row, uncommitted
+            await one.execute(end, [x1.id])  # one writer holds the first totals row, uncommitted
             pid = two.get_server_pid()
-            both = asyncio.create_task(two.execute(_END, [y2.id, x2.id]))  # another ends orders of both rows
+            both = asyncio.create_task(two.execute(end, [y2.id, x2.id]))  # another ends orders of both rows
 
             async def two_waits_on_a_lock() -> bool:
                 wait = await one.fetchval("SELECT wait_event_type FROM pg_stat_activity WHERE pid = $1", pid)
@@ -68,11 +68,12 @@ async def test_two_writers_ending_orders_of_the_same_pairs_in_opposite_orders_do
 
             await eventually(two_waits_on_a_lock, "the second writer to wait for the first totals row")
             # The first writer now wants the second totals row: with per-row triggers the other held it.
-            await asyncio.wait_for(one.execute(_END, [y1.id]), 10)
+            await asyncio.wait_for(one.execute(end, [y1.id]), 10)
             await held.commit()
             await asyncio.wait_for(both, 10)
-            totals = await one.fetch("SELECT pair, orders FROM order_totals WHERE status = 'CONFIRMED' ORDER BY pair")
-            notional = await one.fetchval("SELECT SUM(notional) FROM order_totals")
+            confirmed = f"SELECT pair, orders FROM \"{schema}\".order_totals WHERE status = 'CONFIRMED' ORDER BY pair"
+            totals = await one.fetch(confirmed)
+            notional = await one.fetchval(f'SELECT SUM(notional) FROM "{schema}".order_totals')
         finally:
             await one.close()
             await two.close()

@@ -18,6 +18,10 @@ The totals are the same sums as before: a row leaving the finished set is taken 
 entering it added, so a statement whose finished rows did not change moves nothing (and locks no
 totals row). SQLite keeps 0005's row triggers: it has one writer at a time.
 
+The function keeps the schema it was made in (`SET search_path FROM CURRENT`): it now runs for every
+statement on `orders`, also a session's whose search path does not name dexdesk's schema (a tool
+writing `"schema".orders`, a test's stalled insert), and must find its totals all the same.
+
 No data changes: the totals already equal a count of the rows. Downgrade restores 0005's triggers.
 """
 
@@ -74,7 +78,7 @@ def _apply(tables: tuple[tuple[str, str], ...]) -> str:
 
 
 _FUNCTION = f"""
-CREATE FUNCTION orders_totals_statement() RETURNS trigger LANGUAGE plpgsql AS $$
+CREATE FUNCTION orders_totals_statement() RETURNS trigger LANGUAGE plpgsql SET search_path FROM CURRENT AS $$
 BEGIN
     IF TG_OP = 'INSERT' THEN {_apply((("new_rows", ""),))}
     ELSIF TG_OP = 'UPDATE' THEN {_apply((("old_rows", "-"), ("new_rows", "")))}
