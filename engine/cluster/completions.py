@@ -23,6 +23,11 @@ from redis.exceptions import NoScriptError
 
 from engine.storage.batching import Batcher
 
+# Sends of one batch while Redis answers NOSCRIPT (a call refused so was not run, so sending it again
+# is safe): a Redis restarted or flushed again between the script's load and the resend (two
+# `SCRIPT FLUSH`es a millisecond apart, in a test under load) refuses the resend too.
+_SCRIPT_TRIES = 5
+
 Completion = tuple[Any, Any, Any, str, bool]
 """(job, return value, removeOnComplete, lock token, fetch the next job)"""
 
@@ -52,7 +57,7 @@ class JobCompletions:
         script = self._scripts.commands["moveToFinished"]
         replies: list[Any] = [None] * len(calls)
         todo = list(range(len(calls)))
-        for _ in range(2):
+        for _ in range(_SCRIPT_TRIES):
             async with self._client.pipeline(transaction=False) as pipe:
                 for index in todo:
                     keys, args = calls[index]

@@ -73,7 +73,11 @@ async def test_jobs_that_end_together_each_complete_once_with_their_own_result()
 
 
 async def test_completions_go_on_after_redis_forgets_its_scripts(tmp_path: Path) -> None:
-    """`SCRIPT FLUSH` (as a restarted Redis has none) halfway: the refused completions are sent again."""
+    """`SCRIPT FLUSH` (as a restarted Redis has none) twice: the refused completions are sent again.
+
+    The two flushes run in two jobs' processors and can overlap: under load the second one reached
+    Redis between a batch's script load and its resend (1 run in 10), which then failed 8 jobs.
+    """
     require("redis")
     redis = ThrowawayRedis(tmp_path / "redis")
     await redis.start()
