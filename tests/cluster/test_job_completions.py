@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import uuid
 from pathlib import Path
 from typing import Any
@@ -12,7 +13,7 @@ from bullmq import Queue
 from redis.asyncio import Redis
 
 from engine.cluster.fetching_worker import FetchingWorker
-from engine.cluster.worker import bullmq_connection
+from engine.cluster.worker import bullmq_connection, log_queue_error
 from tests.faults.support import ThrowawayRedis
 from tests.services import REDIS_URL, require
 
@@ -94,3 +95,37 @@ async def test_completions_go_on_after_redis_forgets_its_scripts(tmp_path: Path)
     finally:
         await admin.aclose()
         await redis.kill()
+
+
+async def test_a_lock_renewal_that_missed_its_job_is_one_info_line_not_a_warning(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """bullmq reports a job whose lock it could not renew (here: the lock key gone) on its `error` event."""
+    require("redis")
+    name = f"dexdesk-test-lock-{uuid.uuid4().hex}"
+    client = Redis.from_url(REDIS_URL, decode_responses=True)
+    queue = Queue(name, {"connection": client})
+    await queue.add("order", {"n": 0}, {"jobId": "job-0"})
+    running, reported = asyncio.Event(), asyncio.Event()
+
+    async def processor(job: Any, _token: str) -> int:
+        running.set()
+        await reported.wait()
+        return 0
+
+    options = {"connection": bullmq_connection(REDIS_URL, 10.0), "lockDuration": 400}
+    worker = FetchingWorker(name, processor, options)
+    worker.on("error", log_queue_error)
+    worker.on("lockRenewalFailed", lambda *_: reported.set())
+    try:
+        with caplog.at_level(logging.INFO, logger="engine.cluster.worker"):
+            await asyncio.wait_for(running.wait(), 10)
+            await client.delete(f"bull:{name}:job-0:lock")  # as if moved on by this worker meanwhile
+            await asyncio.wait_for(reported.wait(), 10)
+    finally:
+        await worker.close()
+        await queue.obliterate(force=True)
+        await queue.close()
+    lines = [record for record in caplog.records if "could not renew lock for job job-0" in record.getMessage()]
+    assert lines
+    assert {record.levelno for record in lines} == {logging.INFO}
