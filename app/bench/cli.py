@@ -83,6 +83,14 @@ def add_bench_commands(
                 help="one N: measure 1, 2, 4 … up to N workers (default 4); several: exactly those counts",
             )
             child.add_argument(
+                "--rounds",
+                type=int,
+                default=1,
+                metavar="R",
+                help="measure every worker count R times, in alternating order, and report the medians "
+                "(each round's ratio beside them; default 1)",
+            )
+            child.add_argument(
                 "--cpu-quota",
                 type=float,
                 metavar="Q",

@@ -30,11 +30,12 @@ import sys
 import tempfile
 import time
 import uuid
-from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from app.bench import cluster_rounds
+from app.bench.cluster_rounds import Run
 from app.bench.cpu_quota import CpuQuota, QuotaUnavailable
 from app.bench.databases import scratch_database
 from app.bench.report import emit
@@ -56,19 +57,6 @@ IDLE_S = 5.0
 LIMITED_ORDERS = 240
 LIMIT = 60
 WINDOW_S = 2.0
-
-
-@dataclass
-class Run:
-    workers: int
-    orders: int
-    wall_s: float
-    lost: int
-    executed_twice: int
-    starts: list[float]
-    worker_cpu_s: list[float]
-    producer_cpu_s: float
-    server_cpu_s: dict[str, float]
 
 
 async def start_workers(
@@ -262,61 +250,50 @@ async def bench(args: argparse.Namespace) -> dict[str, Any]:
     counts = worker_counts(args.workers)
     quota: CpuQuota | None = args.quota
     db = settings.db_url
-    runs = [await one_run(settings, db, count, args.orders, end_to_end=False, quota=quota) for count in counts]
-    whole = [await one_run(settings, db, count, args.orders, quota=quota) for count in counts]
+    rounds: int = args.rounds
+    backlog = [await _round(settings, db, counts, index, args.orders, False, quota) for index in range(rounds)]
+    whole = [await _round(settings, db, counts, index, args.orders, True, quota) for index in range(rounds)]
     # Enough orders to fill the window twice, so the limit has something to hold back.
     limited_orders = min(LIMITED_ORDERS, max(2 * LIMIT, args.orders))
     limited = await one_run(
         settings, db, min(2, max(counts)), limited_orders, rate_limit=LIMIT, window_s=WINDOW_S, quota=quota
     )
-    per_s = {str(run.workers): run.orders / run.wall_s for run in runs}
-    whole_per_s = {str(run.workers): run.orders / run.wall_s for run in whole}
+    every = [run for one in (*backlog, *whole) for run in one] + [limited]
     return {
-        "workers": [run.workers for run in runs],
+        "workers": counts,
         "orders": args.orders,
         # Each worker's cgroup CPU quota, in cores (None: unlimited), and the cgroup version used.
         "cpu_quota": quota.share if quota is not None else None,
         "cgroup": quota.version if quota is not None else None,
-        "orders_per_s": per_s,
-        "speedup_2_vs_1": per_s["2"] / per_s["1"] if "2" in per_s and "1" in per_s else None,
-        # N workers' orders/s ÷ one worker's, for every N measured (with a quota: the design's scaling).
-        "scaling": _scaling(per_s),
-        "orders_per_s_end_to_end": whole_per_s,
-        "speedup_2_vs_1_end_to_end": whole_per_s["2"] / whole_per_s["1"]
-        if "2" in whole_per_s and "1" in whole_per_s
-        else None,
-        "scaling_end_to_end": _scaling(whole_per_s),
-        # CPU ms per order of each worker process and of the producer (the bench's own process):
-        # what bounds a run on a shared 2-core machine, where orders/s also measures the neighbours.
-        "worker_cpu_ms_per_order": {
-            str(run.workers): [round(1000 * cpu / run.orders, 3) for cpu in run.worker_cpu_s] for run in runs
-        },
-        "producer_cpu_ms_per_order": {
-            str(run.workers): round(1000 * run.producer_cpu_s / run.orders, 3) for run in runs
-        },
-        # The same for the PostgreSQL and Redis processes of this machine (0 for a server elsewhere).
-        "server_cpu_ms_per_order": {
-            str(run.workers): {server: round(1000 * cpu / run.orders, 3) for server, cpu in run.server_cpu_s.items()}
-            for run in runs
-        },
+        # Every count measured once a round, the counts in alternating order (app/bench/cluster_rounds.py):
+        # orders/s, N workers ÷ one worker's, CPU per order, as the rounds' medians, each round's beside them.
+        "rounds": len(backlog),
+        **cluster_rounds.figures(backlog, whole),
         "load_average_1m": os.getloadavg()[0],
         "max_starts_per_window": most_in_window(limited.starts, WINDOW_S),
         "rate_limit": LIMIT,
         "rate_window_s": WINDOW_S,
-        "lost": sum(run.lost for run in [*runs, *whole, limited]),
-        "executed_twice": sum(run.executed_twice for run in [*runs, *whole, limited]),
+        "lost": sum(run.lost for run in every),
+        "executed_twice": sum(run.executed_twice for run in every),
     }
 
 
-def _scaling(per_s: dict[str, float]) -> dict[str, float]:
-    if "1" not in per_s:
-        return {}
-    return {workers: round(rate / per_s["1"], 3) for workers, rate in per_s.items() if workers != "1"}
+async def _round(
+    settings: Settings, db: str, counts: list[int], index: int, orders: int, end_to_end: bool, quota: CpuQuota | None
+) -> list[Run]:
+    """One run of every worker count, in round `index`'s order; the runs by count, smallest first."""
+    runs = {
+        count: await one_run(settings, db, count, orders, end_to_end=end_to_end, quota=quota)
+        for count in cluster_rounds.round_order(counts, index)
+    }
+    return [runs[count] for count in counts]
 
 
 def main(args: argparse.Namespace) -> int:
-    if min(args.workers) < 1:
-        raise SystemExit("dexdesk bench: --workers must be at least 1")
+    for flag, value in (("--workers", min(args.workers)), ("--rounds", args.rounds)):
+        if value < 1:
+            print(f"dexdesk bench cluster: {flag} must be at least 1", file=sys.stderr)
+            return 2
     args.quota = None
     if args.cpu_quota is not None:
         if not 0 < args.cpu_quota <= (os.cpu_count() or 1):
@@ -343,14 +320,16 @@ def main(args: argparse.Namespace) -> int:
     if result["cpu_quota"] is not None:
         rows.insert(0, ("CPU quota per worker (cgroup " + result["cgroup"] + ")", f"{result['cpu_quota']:g} core"))
     rows += [
-        (f"{workers} workers ÷ 1 worker, backlog", f"{ratio:.2f}×") for workers, ratio in result["scaling"].items()
+        (f"{workers} workers ÷ 1 worker, backlog", _with_rounds(ratio, result["scaling_by_round"][workers]))
+        for workers, ratio in result["scaling"].items()
     ]
     rows += [
         (f"orders/s, {workers} worker(s), end to end", f"{rate:,.1f}")
         for workers, rate in result["orders_per_s_end_to_end"].items()
     ]
+    each_round = result["scaling_end_to_end_by_round"]
     rows += [
-        (f"{workers} workers ÷ 1 worker, end to end", f"{ratio:.2f}×")
+        (f"{workers} workers ÷ 1 worker, end to end", _with_rounds(ratio, each_round[workers]))
         for workers, ratio in result["scaling_end_to_end"].items()
     ]
     for workers, per_worker in result["worker_cpu_ms_per_order"].items():
@@ -374,5 +353,13 @@ def main(args: argparse.Namespace) -> int:
         ("lost", str(result["lost"])),
         ("executed twice", str(result["executed_twice"])),
     ]
-    emit(f"cluster: {args.orders:,} orders per run", result, rows, as_json=args.json)
+    title = f"cluster: {args.orders:,} orders per run"
+    if result["rounds"] > 1:
+        title += f", medians of {result['rounds']} rounds"
+    emit(title, result, rows, as_json=args.json)
     return 0 if result["lost"] == 0 and result["executed_twice"] == 0 else 1
+
+
+def _with_rounds(ratio: float, each: list[float]) -> str:
+    """A ratio, and each round's beside it when there were several."""
+    return f"{ratio:.2f}×" + (f" ({', '.join(f'{one:.2f}' for one in each)})" if len(each) > 1 else "")

@@ -1,4 +1,4 @@
-"""`dexdesk bench cluster` runs real workers once at a small N and prints the keys scripts read (no timing asserted)."""
+"""`dexdesk bench cluster` runs real workers at a small N and prints the keys scripts read (no timing asserted)."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from app.bench import cpu_quota
+from app.bench.cluster_rounds import round_order
 from app.bench.cpu_quota import CpuQuota, QuotaUnavailable
 from tests.faults.support import DEXDESK, ThrowawayRedis, dexdesk_env
 from tests.services import POSTGRES_ADMIN_URL, require
@@ -54,12 +55,20 @@ async def _bench_cluster(tmp_path: Path, *options: str, within: float) -> dict[s
     return result
 
 
-async def test_bench_cluster_measures_one_and_two_workers_and_loses_nothing(tmp_path: Path) -> None:
+async def test_bench_cluster_measures_one_and_two_workers_in_rounds_and_loses_nothing(tmp_path: Path) -> None:
     require("postgres")
-    result = await _bench_cluster(tmp_path, "--workers", "2", "--orders", "40", within=180)
+    result = await _bench_cluster(tmp_path, "--workers", "2", "--orders", "40", "--rounds", "2", within=240)
     assert set(result) >= KEYS
     assert result["workers"] == [1, 2]
+    assert result["rounds"] == 2
     assert set(result["orders_per_s"]) == set(result["orders_per_s_end_to_end"]) == {"1", "2"}
+    each = result["orders_per_s_by_round"]
+    assert [len(each["1"]), len(each["2"])] == [2, 2]
+    ratios = [two / one for one, two in zip(each["1"], each["2"], strict=True)]
+    assert result["scaling_by_round"]["2"] == [round(ratio, 3) for ratio in ratios]
+    assert result["speedup_2_vs_1"] == pytest.approx(sum(ratios) / 2, abs=0.002)  # the median of two
+    assert result["orders_per_s"]["1"] == pytest.approx(sum(each["1"]) / 2)
+    assert len(result["worker_cpu_ms_per_order"]["2"]) == 2
     assert result["lost"] == 0
     assert result["executed_twice"] == 0
     assert result["max_starts_per_window"] <= result["rate_limit"]
@@ -82,6 +91,10 @@ async def test_bench_cluster_with_a_cpu_quota_holds_each_worker_and_removes_its_
     assert result["executed_twice"] == 0
     made = {path for path in set(quota._root.iterdir()) - before if path.name.startswith("dexdesk-bench-")}
     assert not made, f"cgroups left behind: {made}"
+
+
+def test_rounds_run_the_counts_forwards_then_backwards() -> None:
+    assert [round_order([1, 3], index) for index in range(3)] == [[1, 3], [3, 1], [1, 3]]
 
 
 def test_no_writable_cgroup_is_one_line_not_a_traceback(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
