@@ -7,8 +7,8 @@ venue) and `confirm_times` (per venue and millisecond) as the row is written: a 
 ends a dozen orders upserts a dozen times, in the order its rows happen to be updated. Those totals
 rows are shared by every process. Two cluster workers whose commits ended orders of the same pairs
 in opposite orders each held a totals row the other wanted: PostgreSQL broke the deadlock after its
-`deadlock_timeout` (1 s), during which both workers' orders stood still (a 1 s gap in every second
-`bench cluster --workers 3 --cpu-quota 0.25` run).
+`deadlock_timeout` (1 s), during which both workers' orders stood still (a 1 s gap in 4 of 6 traced
+`bench cluster --workers 1 3 --cpu-quota 0.25` runs, one to three times a run).
 
 On PostgreSQL the triggers now run once per statement over its transition tables: the statement's
 finished rows are summed per totals row, and each totals row is upserted once, in key order (all of
