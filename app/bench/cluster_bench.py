@@ -30,16 +30,18 @@ import sys
 import tempfile
 import time
 import uuid
+from dataclasses import asdict
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from app.bench import cluster_rounds
+from app.bench import cluster_rounds, worker_logs
 from app.bench.cluster_rounds import Run
 from app.bench.cpu_quota import CpuQuota, QuotaUnavailable
 from app.bench.databases import scratch_database
 from app.bench.report import emit
 from app.bench.server_cpu import cpu_s, server_cpu_s, spent
+from app.bench.worker_logs import WorkerLog
 from engine.cluster.config import ClusterConfig
 from engine.cluster.producer import TERMINAL_NAMES, UpdateFollower, now_ms
 from engine.cluster.queue import ClusterProducer
@@ -196,12 +198,15 @@ async def one_run(
                     quota.close()
                 await follower.close()
                 await producer.close()
+            said = worker_logs.read(Path(folder))
         unfinished = await unfinished_ids(store)
         executions = await store.executions()
         await store.close()
         await _forget_queue(base.queue_url, queue_name)
     twice = sum(1 for n in executions.values() if n > 1)
-    return Run(workers, orders, wall, len(unfinished), twice, sorted(starts), worker_cpu, producer_cpu, server_cpu)
+    return Run(
+        workers, orders, wall, len(unfinished), twice, sorted(starts), worker_cpu, producer_cpu, server_cpu, said
+    )
 
 
 async def _forget_queue(url: str, queue_name: str) -> None:
@@ -273,6 +278,8 @@ async def bench(args: argparse.Namespace) -> dict[str, Any]:
         "max_starts_per_window": most_in_window(limited.starts, WINDOW_S),
         "rate_limit": LIMIT,
         "rate_window_s": WINDOW_S,
+        # What the workers logged at WARNING and above in every run, and their tracebacks (app/bench/worker_logs.py).
+        "worker_log": asdict(sum((run.said for run in every), WorkerLog())),
         "lost": sum(run.lost for run in every),
         "executed_twice": sum(run.executed_twice for run in every),
     }
@@ -348,6 +355,14 @@ def main(args: argparse.Namespace) -> int:
             )
         )
     rows.append(("load average (1 min) at the end", f"{result['load_average_1m']:.2f}"))
+    said = result["worker_log"]
+    rows.append(
+        (
+            "workers' logs: warnings / errors / tracebacks",
+            f"{said['warnings']} / {said['errors']} / {said['tracebacks']}"
+            + (f" (first: {said['first']})" if said["first"] else ""),
+        )
+    )
     rows += [
         (f"most starts in any {WINDOW_S:g} s (limit {LIMIT})", str(result["max_starts_per_window"])),
         ("lost", str(result["lost"])),

@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from statistics import median
 from typing import Any
 
+from app.bench.worker_logs import WorkerLog
+
 
 @dataclass
 class Run:
@@ -29,6 +31,7 @@ class Run:
     worker_cpu_s: list[float]
     producer_cpu_s: float
     server_cpu_s: dict[str, float]
+    said: WorkerLog  # what its workers logged at WARNING and above
 
 
 def round_order(counts: Sequence[int], index: int) -> list[int]:

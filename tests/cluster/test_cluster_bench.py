@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from app.bench import cpu_quota
+from app.bench import cpu_quota, worker_logs
 from app.bench.cluster_rounds import round_order
 from app.bench.cpu_quota import CpuQuota, QuotaUnavailable
 from tests.faults.support import DEXDESK, ThrowawayRedis, dexdesk_env
@@ -69,6 +69,7 @@ async def test_bench_cluster_measures_one_and_two_workers_in_rounds_and_loses_no
     assert result["speedup_2_vs_1"] == pytest.approx(sum(ratios) / 2, abs=0.002)  # the median of two
     assert result["orders_per_s"]["1"] == pytest.approx(sum(each["1"]) / 2)
     assert len(result["worker_cpu_ms_per_order"]["2"]) == 2
+    assert (result["worker_log"]["errors"], result["worker_log"]["tracebacks"]) == (0, 0), result["worker_log"]
     assert result["lost"] == 0
     assert result["executed_twice"] == 0
     assert result["max_starts_per_window"] <= result["rate_limit"]
@@ -91,6 +92,24 @@ async def test_bench_cluster_with_a_cpu_quota_holds_each_worker_and_removes_its_
     assert result["executed_twice"] == 0
     made = {path for path in set(quota._root.iterdir()) - before if path.name.startswith("dexdesk-bench-")}
     assert not made, f"cgroups left behind: {made}"
+
+
+def test_what_the_workers_logged_is_counted_and_the_first_problem_shown(tmp_path: Path) -> None:
+    # Lines as a worker wrote them in a run whose group commits deadlocked (thirteenth session).
+    (tmp_path / "worker-0.log").write_text(
+        "dexdesk worker 76e97a58de2f: taking orders from redis://127.0.0.1:6379/5 (concurrency 10)\n"
+        "2026-12-07 04:44:13,025 ERROR engine.storage.group_commit: could not store 12 state changes\n"
+        "Traceback (most recent call last):\n"
+        '  File "/work/main/engine/storage/group_commit.py", line 66, in _commit\n'
+        "asyncpg.exceptions.DeadlockDetectedError: deadlock detected\n"
+        "2026-12-07 04:44:13,026 WARNING engine.cluster.worker_claims: order d068 keeps its last stored state\n"
+        "2026-12-07 05:30:16,698 INFO engine.cluster.worker: queue: could not renew lock for job ae32\n"
+    )
+    (tmp_path / "worker-1.log").write_text("2026-12-07 04:44:14,000 WARNING engine.cluster.worker: heartbeat missed\n")
+    (tmp_path / "bench.log").write_text("2026-12-07 04:44:14,000 ERROR not a worker's\n")
+    said = worker_logs.read(tmp_path)
+    assert (said.warnings, said.errors, said.tracebacks) == (2, 1, 1)
+    assert said.first == "2026-12-07 04:44:13,025 ERROR engine.storage.group_commit: could not store 12 state changes"
 
 
 def test_rounds_run_the_counts_forwards_then_backwards() -> None:
