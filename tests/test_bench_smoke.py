@@ -42,6 +42,7 @@ KEYS = {
         "latency_p99_ms",
         "cpu_ms_per_order_all",
         "errors",
+        "worker_log",
     },
 }
 SMALL = {
@@ -60,6 +61,7 @@ def test_bench_prints_its_json_keys(bench: str, capsys: pytest.CaptureFixture[st
     assert KEYS[bench] <= set(result)
     if bench == "api":
         assert result["errors"] == 0
+        assert result["worker_log"] is None  # one process: no `dexdesk worker` to read
     if bench == "spec":
         assert result["max_in_flight"] <= 10
         assert result["max_starts_per_window"] <= 100

@@ -24,7 +24,7 @@ import sys
 import tempfile
 import time
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +32,7 @@ import psutil
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed
 
+from app.bench import worker_logs
 from app.bench.cluster_bench import start_workers, stop_workers
 from app.bench.databases import scratch_database
 from app.bench.report import emit, percentile
@@ -198,6 +199,7 @@ async def measure(
     requests = random_requests(default_catalog(), orders, seed=seed)
     bodies = [dumps({"pair": r.pair, "amount": r.amount, "direction": str(r.direction)}).encode() for r in requests]
     tally = Tally()
+    said: list[worker_logs.WorkerLog] = []
     async with scratch_database(db_url) as url, contextlib.AsyncExitStack() as workers:
         options = run_settings(url, concurrency, queue_url)
         env = None
@@ -208,6 +210,8 @@ async def measure(
             env.update(DEXDESK_QUEUE_NAME=name, DEXDESK_REDIS_PREFIX=name)
             logs = Path(workers.enter_context(tempfile.TemporaryDirectory(prefix="dexdesk-bench-api-")))
             started = await start_workers(1, env, [*options, "--seed", str(seed)], logs)
+            # Last in, first out: the worker stops, then its log is read, then the folder goes.
+            workers.callback(lambda: said.append(worker_logs.read(logs)))
             workers.push_async_callback(stop_workers, started)
             worker_processes = [psutil.Process(worker.pid) for worker in started]
         process, host, port = await start_server(options, env)
@@ -275,6 +279,8 @@ async def measure(
         "cpu_ms_per_order_all": sum(parts_ms.values()),
         "cpu_ms_per_order_parts": parts_ms,
         "client_cpu_s": client_cpu_s,
+        # With --queue: what the worker logged at WARNING and above, and its tracebacks (app/bench/worker_logs.py).
+        "worker_log": asdict(said[0]) if said else None,
     }
 
 
@@ -310,5 +316,7 @@ def main(args: argparse.Namespace) -> int:
         ),
         ("errors", f"{result['errors']}" + (f" (first: {result['problems'][0]})" if result["problems"] else "")),
     ]
+    if result["worker_log"] is not None:
+        rows.append((worker_logs.ROW, worker_logs.shown(result["worker_log"])))
     emit("dexdesk bench api", result, rows, as_json=args.json)
     return 0 if result["errors"] == 0 else 1

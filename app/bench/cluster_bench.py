@@ -355,14 +355,7 @@ def main(args: argparse.Namespace) -> int:
             )
         )
     rows.append(("load average (1 min) at the end", f"{result['load_average_1m']:.2f}"))
-    said = result["worker_log"]
-    rows.append(
-        (
-            "workers' logs: warnings / errors / tracebacks",
-            f"{said['warnings']} / {said['errors']} / {said['tracebacks']}"
-            + (f" (first: {said['first']})" if said["first"] else ""),
-        )
-    )
+    rows.append((worker_logs.ROW, worker_logs.shown(result["worker_log"])))
     rows += [
         (f"most starts in any {WINDOW_S:g} s (limit {LIMIT})", str(result["max_starts_per_window"])),
         ("lost", str(result["lost"])),

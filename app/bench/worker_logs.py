@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 # A log record's first line, in app/cli.py's logging format: "2026-12-07 04:44:14,520 WARNING name: …".
 _RECORD = re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3} (WARNING|ERROR|CRITICAL) ")
@@ -32,6 +33,15 @@ class WorkerLog:
             self.tracebacks + other.tracebacks,
             self.first if self.first is not None else other.first,
         )
+
+
+ROW = "workers' logs: warnings / errors / tracebacks"
+
+
+def shown(said: dict[str, Any]) -> str:
+    """A `worker_log` JSON value as the benches' tables show it."""
+    counts = f"{said['warnings']} / {said['errors']} / {said['tracebacks']}"
+    return counts + (f" (first: {said['first']})" if said["first"] else "")
 
 
 def read(folder: Path) -> WorkerLog:
