@@ -1,9 +1,9 @@
 """What the workers of a `bench cluster` run said while they ran: warnings, errors, tracebacks.
 
 A figure from workers that were retrying, deadlocking or failing batches is not the design's
-figure. Two workers' group commits deadlocked on the summary's totals in most 3-worker runs for
-several sessions (docs/benchmarks.md, thirteenth session), each time a traceback in a worker's log
-that the bench deleted with its temporary folder; the bench now counts them and shows the first.
+figure. Two workers' group commits deadlocked on the summary's totals in most 3-worker quota runs
+(docs/benchmarks.md, thirteenth session), each time a traceback in a worker's log that the bench
+deleted with its temporary folder; the bench now counts them and shows the first.
 """
 
 from __future__ import annotations
