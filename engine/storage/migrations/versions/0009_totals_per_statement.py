@@ -103,12 +103,17 @@ def _postgres() -> bool:
     return bool(op.get_bind().dialect.name == "postgresql")
 
 
+def _drop_triggers(function: str) -> None:
+    """Drop the three totals triggers (0005's and 0009's share their names) and the function they ran."""
+    for name in _NAMES:
+        op.execute(f"DROP TRIGGER IF EXISTS {name} ON orders")
+    op.execute(f"DROP FUNCTION IF EXISTS {function}()")
+
+
 def upgrade() -> None:
     if not _postgres():
         return
-    for name in _NAMES:
-        op.execute(f"DROP TRIGGER IF EXISTS {name} ON orders")
-    op.execute("DROP FUNCTION IF EXISTS orders_totals_change()")
+    _drop_triggers("orders_totals_change")
     op.execute(_FUNCTION)
     for statement in _TRIGGERS:
         op.execute(statement)
@@ -128,8 +133,6 @@ def _revision_0005() -> ModuleType:
 def downgrade() -> None:
     if not _postgres():
         return
-    for name in _NAMES:
-        op.execute(f"DROP TRIGGER IF EXISTS {name} ON orders")
-    op.execute("DROP FUNCTION IF EXISTS orders_totals_statement()")
+    _drop_triggers("orders_totals_statement")
     for statement in _revision_0005()._POSTGRES_TRIGGERS:
         op.execute(statement)
