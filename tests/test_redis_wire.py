@@ -2,16 +2,23 @@
 
 from __future__ import annotations
 
+import asyncio
+import signal
+import time
 import uuid
+from pathlib import Path
 from typing import Any
 
 import pytest
 from redis.asyncio.connection import Connection, SSLConnection, UnixDomainSocketConnection
+from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import DataError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from engine.cluster.fetching_worker import FetchingWorker
 from engine.cluster.worker import bullmq_connection
 from engine.listeners import redis_wire
+from tests.faults.support import ThrowawayRedis
 from tests.services import REDIS_URL, require
 
 pytestmark = pytest.mark.redis
@@ -99,3 +106,52 @@ async def test_a_workers_bullmq_clients_pack_by_hiredis() -> None:
         assert await worker.client.ping()
     finally:
         await worker.close()
+
+
+async def test_a_write_the_socket_takes_at_once_runs_no_task_of_its_own() -> None:
+    """redis-py's `asyncio.wait_for` around every write made a task per command or pipeline (Python 3.11)."""
+    require("redis")
+    loop = asyncio.get_running_loop()
+    made: list[object] = []
+    factory = loop.get_task_factory()
+
+    def counting(this: asyncio.AbstractEventLoop, coro: Any, **options: Any) -> asyncio.Task[Any]:
+        made.append(coro)
+        return asyncio.Task(coro, loop=this, **options)
+
+    client = redis_wire.from_url(REDIS_URL, decode_responses=True, socket_timeout=5.0)
+    key = f"dexdesk-test:wire:{uuid.uuid4().hex}"
+    try:
+        await client.ping()  # connected before counting
+        loop.set_task_factory(counting)
+        await client.set(key, "first")
+        async with client.pipeline(transaction=False) as pipe:
+            pipe.append(key, ", second")
+            pipe.get(key)
+            _, stored = await pipe.execute()
+        loop.set_task_factory(factory)
+        assert stored == "first, second"
+        assert made == []
+    finally:
+        loop.set_task_factory(factory)
+        await client.delete(key)
+        await client.aclose()
+
+
+async def test_a_write_past_the_buffer_to_a_frozen_redis_still_times_out(tmp_path: Path) -> None:
+    """Bytes over the transport's high-water mark go redis-py's way: bounded by the socket timeout, no hang."""
+    server = ThrowawayRedis(tmp_path / "redis")
+    await server.start()
+    assert server.process is not None
+    client = redis_wire.from_url(server.url, socket_timeout=0.5)
+    try:
+        await client.ping()
+        server.process.send_signal(signal.SIGSTOP)
+        started = time.monotonic()
+        with pytest.raises((RedisTimeoutError, RedisConnectionError)):
+            await client.set("big", b"x" * (64 << 20))
+        assert time.monotonic() - started < 10
+    finally:
+        server.process.send_signal(signal.SIGCONT)
+        await client.aclose()
+        await server.kill()

@@ -9,6 +9,9 @@ its `repr`), so a command made only of those goes to hiredis as it is. Anything 
 way, which packs or refuses it exactly as before; so does a command name with a space in it
 (`"CONFIG GET"`, which redis-py splits) and a client with another encoding than strict UTF-8.
 
+The same connection writes a command (or a pipeline) whose bytes the socket's buffer takes at once
+without redis-py's `asyncio.wait_for`, which on Python 3.11 runs each write as a task of its own.
+
 `from_url` is `Redis.from_url` with such a connection; `pack_with_hiredis` gives one to a client
 someone else built (bullmq builds its own from options) before it has connected.
 """
@@ -46,6 +49,35 @@ class _PackedByHiredis(AbstractConnection):
             with contextlib.suppress(TypeError):
                 return [_hiredis_pack(args)]
         return super().pack_command(*args)
+
+    async def send_packed_command(self, command: Any, check_health: bool = True) -> None:
+        """Bytes the socket's buffer takes without waiting are handed to it here; anything else goes redis-py's way.
+
+        redis-py bounds every write by its socket timeout with `asyncio.wait_for`, which on Python
+        3.11 runs the write as a task of its own, with a timer and a future to wake the caller: two
+        turns of the loop and three objects per command or pipeline, for a write that never waits.
+        A write waits only when the transport's buffer is over its high-water mark; bytes that
+        keep it under the mark are taken whole at once, so there is nothing to time out.
+        """
+        writer = self._writer
+        if (
+            writer is not None
+            and self._reader is not None
+            and type(command) is list
+            and not (check_health and self.health_check_interval)
+            and _fits(writer.transport, command)
+        ):
+            writer.writelines(command)
+            return
+        await super().send_packed_command(command, check_health)
+
+
+def _fits(transport: Any, command: list[bytes]) -> bool:
+    """The transport is open and takes `command` staying under its high-water mark (so nothing pauses the writer)."""
+    if transport.is_closing():
+        return False
+    _, high = transport.get_write_buffer_limits()
+    return bool(transport.get_write_buffer_size() + sum(map(len, command)) <= high)
 
 
 class PackedConnection(_PackedByHiredis, Connection):
