@@ -10,6 +10,9 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from decimal import Decimal
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from engine.listeners.mirror_backlog import BacklogItem, MirrorBacklog
 from engine.model.domain import Direction, Order, OrderStatus
 
@@ -149,3 +152,23 @@ def test_an_items_line_is_its_updates_own_text_when_it_has_one() -> None:
     first, second = mirror.take_batch()
     assert first.line == '{"made":"once"}'
     assert second.line == '{"orderId":"b","status":"PENDING"}'
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    adds=st.lists(st.tuples(st.sampled_from("abcd"), st.booleans()), max_size=30),
+    limit=st.integers(1, 6),
+    batch_size=st.integers(1, 6),
+)
+def test_held_after_a_batch_says_what_settling_it_will_leave(
+    adds: list[tuple[str, bool]], limit: int, batch_size: int
+) -> None:
+    """Who may ride with a batch (engine/listeners/mirror_riders.py): the orders with nothing left once it landed."""
+    mirror = backlog(limit=limit, terminal_limit=2, batch_size=batch_size)
+    for number, (name, terminal) in enumerate(adds):
+        add(mirror, name, f"state-{number}", terminal=terminal)
+    batch = mirror.take_batch()
+    held = mirror.held_after(batch)
+    predicted = {name: held(name) for name in "abcd"}
+    mirror.settle(batch)
+    assert predicted == {name: mirror.holds(name) for name in "abcd"}

@@ -25,15 +25,17 @@ from bullmq.job import Job
 
 from engine.cluster.completions import JobCompletions
 from engine.listeners import redis_wire
+from engine.listeners.mirror import RedisMirror
 
 
 class FetchingWorker(Worker):  # type: ignore[misc]
-    def __init__(self, name: str, processor: Any, opts: dict[str, Any]) -> None:
+    def __init__(self, name: str, processor: Any, opts: dict[str, Any], *, ends: RedisMirror | None = None) -> None:
+        """`ends`: the mirror whose updates of a job's order must be on Redis before the job is completed."""
         super().__init__(name, processor, opts)
         # bullmq builds its two clients from the options; they pack their commands as dexdesk's do.
         for client in {id(client): client for client in (self.client, self.bclient) if client is not None}.values():
             redis_wire.pack_with_hiredis(client)
-        self._completions = JobCompletions(self.scripts, self.client)
+        self._completions = JobCompletions(self.scripts, self.client, ends)
 
     async def close(self, force: bool = False) -> None:
         await super().close(force)

@@ -47,6 +47,13 @@ def starts_plain(order: Order) -> bool:
     )
 
 
+def order_id_of(job: Any) -> str:
+    """The order a job runs: its data's `orderId` (any BullMQ client may queue one), else the job's id."""
+    data = job.data
+    order_id = data.get("orderId") if isinstance(data, dict) else None
+    return str(order_id if order_id is not None else job.id)
+
+
 def job_data(order_id: str, stored: Order | None = None) -> dict[str, Any]:
     """The job's data: `orderId`, and the order as stored when it will simply start."""
     data: dict[str, Any] = {"orderId": order_id}

@@ -16,15 +16,12 @@ from typing import Any, NoReturn
 
 from bullmq.custom_errors import DelayedError
 
-from engine.listeners.mirror import RedisMirror
 from engine.listeners.mirror_keys import describe_error
 from engine.model.domain import Order
 from engine.runtime.runner_ports import Turn
 from engine.storage import OrderStore, ownership
 
 log = logging.getLogger(__name__)
-
-END_SENT_WAIT_S = 5.0
 
 
 def job_turn(order_id: str, transport: JobTransport, job: Any, token: str, stored: Order | None = None) -> Turn:
@@ -33,10 +30,9 @@ def job_turn(order_id: str, transport: JobTransport, job: Any, token: str, store
 
 
 class JobTransport:
-    def __init__(self, store: OrderStore, worker_id: str, mirror: RedisMirror | None = None) -> None:
+    def __init__(self, store: OrderStore, worker_id: str) -> None:
         self.store = store
         self.worker_id = worker_id
-        self.mirror = mirror
 
     async def retry_later(self, turn: Turn, delay_s: float) -> NoReturn:
         await self._let_go_of_order(turn.order_id)
@@ -49,12 +45,10 @@ class JobTransport:
     async def ack(self, turn: Turn) -> None:
         """Returning from the processor completes the job (and removes it: the database keeps the order).
 
-        Not before the order's updates are on Redis: once its job is gone nobody looks at the order
-        again, so a worker killed between the two would leave its end unpublished for good. A Redis
-        too slow to take them within `END_SENT_WAIT_S` would not take the completion either.
+        The completion goes only after the order's updates are on Redis (engine/cluster/completions.py),
+        in the mirror's very pipeline when it can: once its job is gone nobody looks at the order
+        again, so a worker killed between the two would leave its end unpublished for good.
         """
-        if self.mirror is not None and not await self.mirror.sent(turn.order_id, END_SENT_WAIT_S):
-            log.info("order %s: its end is not on Redis yet; its job is completed anyway", turn.order_id)
 
     def outcome_queued(self) -> None:
         """BullMQ's concurrency counts jobs, not attempts: nothing to free early."""

@@ -117,7 +117,7 @@ class ClusterWorker:
         self._stopping = parts.stopping
         self._lease_until = parts.lease_until
         self.claims = parts.claims
-        self.transport = JobTransport(self.store, self.worker_id, self.mirror)
+        self.transport = JobTransport(self.store, self.worker_id)
         # The runner the in-process engine uses too; only its plugs are the cluster's.
         self.runner = parts.runner
         self._worker: Worker | None = None
@@ -149,8 +149,9 @@ class ClusterWorker:
             "name": f"dexdesk-{self.worker_id}",
             **lock_options(self.config.lease_s),
         }
-        # Completes each job and takes the next in one Redis call (bullmq's Worker takes two).
-        self._worker = FetchingWorker(self.config.queue_name, self._process, options)
+        # Completes each job and takes the next in one Redis call (bullmq's Worker takes two), after
+        # its order's end is on Redis: in the mirror's pipeline that writes it, when it can.
+        self._worker = FetchingWorker(self.config.queue_name, self._process, options, ends=self.mirror)
         self._worker.on("error", log_queue_error)
         self._heartbeat = asyncio.create_task(self._beat(), name="dexdesk-worker-heartbeat")
         self._renewal = asyncio.create_task(self._renew(), name="dexdesk-worker-lease")
@@ -267,7 +268,7 @@ class ClusterWorker:
         6 s PostgreSQL outage left a quarter of a cluster's orders there, unfinished. The order's
         stored state decides what happens when the job comes back.
         """
-        order_id = str(job.data.get("orderId") if isinstance(job.data, dict) else None or job.id)
+        order_id = job_snapshot.order_id_of(job)
         if job.stalledCounter:
             log.info("order %s taken over (its job stalled %d time(s))", order_id, job.stalledCounter)
         # The job's copy of its order is used on its first delivery only: later ones find it stale.

@@ -16,6 +16,7 @@ import contextlib
 import logging
 import uuid
 from collections.abc import Awaitable, Callable, Iterable
+from typing import Any
 
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
@@ -33,6 +34,7 @@ from engine.listeners.mirror_keys import (
     display_url,
     publish_call,
 )
+from engine.listeners.mirror_riders import Riders, execute_with_riders
 from engine.listeners.mirror_state import MirrorState
 from engine.listeners.mirror_waiters import SentWaiters
 from engine.model.domain import Order, OrderUpdate, update_message
@@ -93,6 +95,7 @@ class RedisMirror:
         self.unflushed = 0
         self._detach: Callable[[], None] | None = None
         self._sent = SentWaiters(self._backlog.holds)
+        self._riders = Riders(self._backlog.holds, self._wake.set)
 
     # -- wiring ---------------------------------------------------------------------------
 
@@ -178,6 +181,7 @@ class RedisMirror:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._idle_or_down(), flush_timeout_s - cancel_grace_s)
         self._stopping = True
+        self._riders.withdraw_all("the Redis mirror is stopping")
         self._wake.set()
         task.cancel()
         remaining = max(0.0, deadline - asyncio.get_running_loop().time())
@@ -218,6 +222,15 @@ class RedisMirror:
     async def sent(self, order_id: str, timeout_s: float) -> bool:
         """Wait until every update queued for this order has been written to Redis; False after `timeout_s`."""
         return await self._sent.wait(order_id, timeout_s)
+
+    async def send_after(self, order_id: str, command: tuple[Any, ...], timeout_s: float) -> Any:
+        """Run `command` on Redis right after the order's queued updates, in the pipeline that writes the last.
+
+        Its reply, or an error Redis answered (returned, not raised). Raises `NotCarried` when
+        nothing of the order is left to write or no pipeline took it within `timeout_s` (send it
+        your own way then), and a failed pipeline's error (it may or may not have run).
+        """
+        return await self._riders.send(order_id, command, timeout_s)
 
     @property
     def pending(self) -> int:
@@ -350,7 +363,7 @@ class RedisMirror:
 
     async def _drain(self, client: Redis, sha: str, server_run: str) -> None:
         while not self._stop_requested():
-            if not self.pending:
+            if not self.pending and not self._riders:
                 self._idle.set()
                 self._wake.clear()
                 try:
@@ -363,6 +376,7 @@ class RedisMirror:
                         raise _RedisRestarted("Redis restarted") from None
                 continue
             batch = self._backlog.take_batch()
+            riders = self._riders.board(self._backlog.held_after(batch))
             pipe = client.pipeline(transaction=False)
             for start in range(0, len(batch), PUBLISH_CHUNK):
                 updates = [
@@ -371,7 +385,7 @@ class RedisMirror:
                 ]
                 key_count, arguments = publish_call(self.keys, updates, self.snapshot_ttl_s, self._source)
                 pipe.evalsha(sha, key_count, *arguments)
-            await pipe.execute()
+            await execute_with_riders(pipe, riders)
             self._settle(batch)
 
     def _settle(self, batch: list[BacklogItem]) -> None:

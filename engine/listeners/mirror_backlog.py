@@ -12,7 +12,7 @@ states are bounded too (oldest forgotten first, counted).
 from __future__ import annotations
 
 from collections import Counter, OrderedDict, deque
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -121,6 +121,28 @@ class MirrorBacklog:
         room = self.batch_size - len(batch)
         batch.extend(self._queue[index] for index in range(min(room, len(self._queue))))
         return batch
+
+    def held_after(self, batch: list[BacklogItem]) -> Callable[[str], bool]:
+        """Whether an order will still have something to write once `batch` (just taken) has landed.
+
+        What `settle` will forget: the batch's kept latest states, and the head of the queue up to
+        the batch's last queued publish (a batch takes the queue's head, so that is all of them).
+        """
+        kept = {id(item) for item in batch if self._kept(item)}
+        in_batch = Counter(item.order_id for item in batch if id(item) not in kept)
+
+        def held(order_id: str) -> bool:
+            for kept_states in (self._unsent, self._unsent_terminal):
+                item = kept_states.get(order_id)
+                if item is not None and id(item) not in kept:
+                    return True
+            return self._queued.get(order_id, 0) > in_batch[order_id]
+
+        return held
+
+    def _kept(self, item: BacklogItem) -> bool:
+        """A latest state kept aside (its publish was dropped), not a publish in the queue."""
+        return self._unsent.get(item.order_id) is item or self._unsent_terminal.get(item.order_id) is item
 
     def settle(self, batch: list[BacklogItem]) -> None:
         """Forget what landed; items dropped or superseded meanwhile are left where they are."""
