@@ -12,6 +12,7 @@ import uuid
 from dataclasses import replace
 from datetime import UTC, datetime
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 from redis.asyncio import Redis
@@ -19,7 +20,7 @@ from redis.asyncio import Redis
 from engine.listeners.mirror import RedisMirror
 from engine.listeners.mirror_riders import NotCarried
 from engine.model.domain import Direction, Order, OrderStatus, OrderUpdate, update_message
-from tests.faults.support import free_port
+from tests.faults.support import ThrowawayRedis, eventually, free_port
 from tests.services import REDIS_URL, require
 
 pytestmark = pytest.mark.redis
@@ -86,3 +87,23 @@ async def test_a_command_waiting_when_the_mirror_stops_is_given_back_to_its_send
     await mirror.stop(flush_timeout_s=1.0)  # waits for the first connect (which fails): the command is queued
     with pytest.raises(NotCarried):
         await asyncio.wait_for(waiting, 5)
+
+
+async def test_a_command_never_runs_before_an_end_redis_refused_for_want_of_the_script(tmp_path: Path) -> None:
+    """A pipeline runs every command whatever an earlier one answered: after `SCRIPT FLUSH` the end must still land."""
+    server = ThrowawayRedis(tmp_path / "redis")
+    await server.start()
+    admin = Redis.from_url(server.url)
+    mirror = RedisMirror(server.url)
+    mirror.start()
+    try:
+        await eventually(lambda: mirror.state.status == "connected", "the mirror to connect")
+        await admin.script_flush()  # the mirror's publish script is gone; its digest would be refused
+        order_id = str(uuid.uuid4())
+        mirror(_update(order_id, OrderStatus.CONFIRMED))
+        status = await mirror.send_after(order_id, ("HGET", mirror.keys.snapshot(order_id), "status"), 5.0)
+        assert status == b"CONFIRMED"
+    finally:
+        await mirror.stop()
+        await admin.aclose()
+        await server.kill()

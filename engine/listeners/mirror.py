@@ -384,7 +384,10 @@ class RedisMirror:
                     for item in batch[start : start + PUBLISH_CHUNK]
                 ]
                 key_count, arguments = publish_call(self.keys, updates, self.snapshot_ttl_s, self._source)
-                pipe.evalsha(sha, key_count, *arguments)
+                if riders:  # the script's text: Redis cannot refuse it for want of the script and run the riders
+                    pipe.eval(PUBLISH_SCRIPT, key_count, *arguments)
+                else:
+                    pipe.evalsha(sha, key_count, *arguments)
             await execute_with_riders(pipe, riders)
             self._settle(batch)
 

@@ -11,6 +11,11 @@ with the end or after it, never before it.
 A rider boards the first pipeline after which its order has nothing left to write (or a pipeline of
 its own when that is already so); one that no pipeline takes in time (Redis away) is withdrawn,
 and its sender sends the command its own way.
+
+A pipeline's commands all run, whatever an earlier one answered, so a pipeline that carries
+riders sends the mirror's updates as the script's text (`EVAL`), not its digest: a Redis that
+forgot the script (flushed, restarted) would refuse the digest and still run the riders after it.
+What else refuses the script (out of memory, another script busy) refuses the riders' writes too.
 """
 
 from __future__ import annotations
