@@ -35,7 +35,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from app.bench import cluster_rounds, worker_logs
+from app.bench import cluster_rounds, engine_beside, worker_logs
 from app.bench.cluster_rounds import Run
 from app.bench.cpu_quota import CpuQuota, QuotaUnavailable
 from app.bench.databases import scratch_database
@@ -59,6 +59,7 @@ IDLE_S = 5.0
 LIMITED_ORDERS = 240
 LIMIT = 60
 WINDOW_S = 2.0
+SEED = 1  # the market every worker of a run (and the engine beside them) trades on
 
 
 async def start_workers(
@@ -155,7 +156,7 @@ async def one_run(
     async with scratch_database(db_base) as db_url:
         env = {key: value for key, value in os.environ.items() if not key.startswith("DEXDESK_")}
         env.update(DEXDESK_QUEUE_NAME=queue_name, DEXDESK_REDIS_PREFIX=queue_name)
-        args = ["--db", db_url, "--queue", base.queue_url, "--time-scale", "0", "--seed", "1"]
+        args = ["--db", db_url, "--queue", base.queue_url, "--time-scale", "0", "--seed", str(SEED)]
         args += [
             "--rate-limit",
             str(rate_limit),
@@ -256,7 +257,16 @@ async def bench(args: argparse.Namespace) -> dict[str, Any]:
     quota: CpuQuota | None = args.quota
     db = settings.db_url
     rounds: int = args.rounds
-    backlog = [await _round(settings, db, counts, index, args.orders, False, quota) for index in range(rounds)]
+    backlog: list[list[Run]] = []
+    engine_ms: list[float] = []  # `bench engine` beside each round's one-worker run (app/bench/engine_beside.py)
+    for index in range(rounds):
+        backlog.append(await _round(settings, db, counts, index, args.orders, False, quota))
+        if 1 in counts:
+            engine_ms.append(
+                await engine_beside.engine_cpu_ms_per_order(
+                    DEXDESK, db, args.orders, concurrency=settings.concurrency, seed=SEED
+                )
+            )
     whole = [await _round(settings, db, counts, index, args.orders, True, quota) for index in range(rounds)]
     # Enough orders to fill the window twice, so the limit has something to hold back.
     limited_orders = min(LIMITED_ORDERS, max(2 * LIMIT, args.orders))
@@ -274,6 +284,7 @@ async def bench(args: argparse.Namespace) -> dict[str, Any]:
         # orders/s, N workers ÷ one worker's, CPU per order, as the rounds' medians, each round's beside them.
         "rounds": len(backlog),
         **cluster_rounds.figures(backlog, whole),
+        **cluster_rounds.beside_engine(backlog, engine_ms),
         "load_average_1m": os.getloadavg()[0],
         "max_starts_per_window": most_in_window(limited.starts, WINDOW_S),
         "rate_limit": LIMIT,
@@ -354,6 +365,10 @@ def main(args: argparse.Namespace) -> int:
                 f"{servers['postgres']:.2f} + {servers['redis']:.2f}",
             )
         )
+    if result["worker_vs_engine"] is not None:
+        rows.append(("CPU ms/order, in-process engine (bench engine)", f"{result['engine_cpu_ms_per_order']:.2f}"))
+        each_round = result["worker_vs_engine_by_round"]
+        rows.append(("1 worker ÷ in-process engine, CPU/order", _with_rounds(result["worker_vs_engine"], each_round)))
     rows.append(("load average (1 min) at the end", f"{result['load_average_1m']:.2f}"))
     rows.append((worker_logs.ROW, worker_logs.shown(result["worker_log"])))
     rows += [

@@ -120,6 +120,23 @@ def figures(backlog: Sequence[Sequence[Run]], whole: Sequence[Sequence[Run]]) ->
     }
 
 
+def beside_engine(backlog: Sequence[Sequence[Run]], engine_ms: Sequence[float]) -> dict[str, Any]:
+    """One worker's CPU per order ÷ `bench engine`'s run in the same round (issue 21 item 7: ≤ 1.5×).
+
+    None and empty lists when no round measured one worker (no engine ran beside it).
+    """
+    ones = [run for one in backlog for run in one if run.workers == 1]
+    ratios = [
+        round(1000 * run.worker_cpu_s[0] / run.orders / engine, 3) for run, engine in zip(ones, engine_ms, strict=True)
+    ]
+    return {
+        "engine_cpu_ms_per_order": round(float(median(engine_ms)), 3) if engine_ms else None,
+        "engine_cpu_ms_per_order_by_round": [round(engine, 3) for engine in engine_ms],
+        "worker_vs_engine": round(float(median(ratios)), 3) if ratios else None,
+        "worker_vs_engine_by_round": ratios,
+    }
+
+
 def _median_of(scaling: dict[str, list[float]], count: str) -> float | None:
     values = scaling.get(count)
     return round(float(median(values)), 3) if values else None

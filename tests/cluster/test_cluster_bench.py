@@ -69,6 +69,12 @@ async def test_bench_cluster_measures_one_and_two_workers_in_rounds_and_loses_no
     assert result["speedup_2_vs_1"] == pytest.approx(sum(ratios) / 2, abs=0.002)  # the median of two
     assert result["orders_per_s"]["1"] == pytest.approx(sum(each["1"]) / 2)
     assert len(result["worker_cpu_ms_per_order"]["2"]) == 2
+    # `bench engine` ran beside each round's one-worker run; the ratio is taken within the round.
+    engine, beside = result["engine_cpu_ms_per_order_by_round"], result["worker_vs_engine_by_round"]
+    assert len(engine) == len(beside) == 2
+    assert all(ms > 0 for ms in engine)
+    assert all(ratio > 0 for ratio in beside)
+    assert result["worker_vs_engine"] == pytest.approx(sum(beside) / 2, abs=0.002)  # the median of two
     assert (result["worker_log"]["errors"], result["worker_log"]["tracebacks"]) == (0, 0), result["worker_log"]
     assert result["lost"] == 0
     assert result["executed_twice"] == 0
