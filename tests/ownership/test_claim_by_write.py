@@ -11,10 +11,11 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import timedelta
 from decimal import Decimal
+from types import SimpleNamespace
 
 import pytest
 
-from engine.cluster.job_snapshot import STORED_KEY, carried, job_data
+from engine.cluster.job_snapshot import STORED_KEY, carried, job_data, order_id_of
 from engine.model.domain import LogEntry, Order, OrderStatus, OrderTerms, OrderType, utc_now
 from engine.model.log_kinds import LogKind
 from engine.storage import Change, OrderLost, OrderStore, ownership
@@ -120,3 +121,10 @@ async def test_the_first_write_claims_a_copy_exactly_where_a_claim_would() -> No
         finally:
             for store in stores:
                 await store.close()
+
+
+def test_the_order_a_job_runs_is_its_datas_order_id_else_its_job_id() -> None:
+    """Any BullMQ client may queue an order; a job whose data names none runs the order its id names (not "None")."""
+    assert order_id_of(SimpleNamespace(id="job-1", data=job_data("order-7"))) == "order-7"
+    assert order_id_of(SimpleNamespace(id="order-8", data={"note": "from another client"})) == "order-8"
+    assert order_id_of(SimpleNamespace(id="order-9", data=None)) == "order-9"
