@@ -16,6 +16,7 @@ from typing import Any, NoReturn
 
 from bullmq.custom_errors import DelayedError
 
+from engine.cluster.attempt_slots import AttemptSlots
 from engine.listeners.mirror_keys import describe_error
 from engine.model.domain import Order
 from engine.runtime.runner_ports import Turn
@@ -30,9 +31,10 @@ def job_turn(order_id: str, transport: JobTransport, job: Any, token: str, store
 
 
 class JobTransport:
-    def __init__(self, store: OrderStore, worker_id: str) -> None:
+    def __init__(self, store: OrderStore, worker_id: str, slots: AttemptSlots | None = None) -> None:
         self.store = store
         self.worker_id = worker_id
+        self.slots = slots
 
     async def retry_later(self, turn: Turn, delay_s: float) -> NoReturn:
         await self._let_go_of_order(turn.order_id)
@@ -51,7 +53,9 @@ class JobTransport:
         """
 
     def outcome_queued(self) -> None:
-        """BullMQ's concurrency counts jobs, not attempts: nothing to free early."""
+        """The attempt's last state is queued for commit: its attempt slot may start the next job's order."""
+        if self.slots is not None:
+            self.slots.outcome_queued()
 
     async def _let_go_of_order(self, order_id: str) -> None:
         try:

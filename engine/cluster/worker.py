@@ -31,6 +31,7 @@ from redis.asyncio.connection import parse_url
 from redis.exceptions import RedisError
 
 from engine.cluster import job_snapshot
+from engine.cluster.attempt_slots import JOBS_PER_SLOT, AttemptSlots
 from engine.cluster.config import DRAIN_DELAY_S, ClusterConfig, ClusterUnavailable
 from engine.cluster.fetching_worker import FetchingWorker
 from engine.cluster.job_transport import JobTransport, job_turn
@@ -117,7 +118,8 @@ class ClusterWorker:
         self._stopping = parts.stopping
         self._lease_until = parts.lease_until
         self.claims = parts.claims
-        self.transport = JobTransport(self.store, self.worker_id)
+        self.slots = AttemptSlots(concurrency)
+        self.transport = JobTransport(self.store, self.worker_id, self.slots)
         # The runner the in-process engine uses too; only its plugs are the cluster's.
         self.runner = parts.runner
         self._worker: Worker | None = None
@@ -142,7 +144,9 @@ class ClusterWorker:
         await self._requeue_unfinished()
         options: dict[str, Any] = {
             "connection": bullmq_connection(self.config.queue_url, DRAIN_DELAY_S + 5),
-            "concurrency": self.concurrency,
+            # Jobs in hand: those attempting (at most `concurrency`, engine/cluster/attempt_slots.py)
+            # and those whose outcome is being committed, published and completed, or waiting a slot.
+            "concurrency": JOBS_PER_SLOT * self.concurrency,
             "drainDelay": DRAIN_DELAY_S,
             # After Redis comes back, take jobs again within a second (bullmq waits 15 s by default).
             "runRetryDelay": 1000,
@@ -215,7 +219,7 @@ class ClusterWorker:
         self._stopping.set()
         if self._worker is not None:
             log.info(
-                "stopping: %d job(s) in hand, %d attempt(s) in flight", len(self._worker.jobs), self.runner.in_flight
+                "stopping: %d job(s) in hand, %d attempt(s) in flight", len(self._worker.jobs), self.slots.attempting
             )
             await self._worker.close()
             self._worker = None
@@ -254,7 +258,9 @@ class ClusterWorker:
         while True:
             lock_owner = self._worker.id if self._worker is not None else ""
             runner = self.runner
-            self.info = replace(self.info, in_flight=runner.in_flight, done=runner.done, lock_owner=lock_owner)
+            # In flight as the in-process line counts it: attempts holding a slot, not outcomes being committed.
+            attempting = self.slots.attempting
+            self.info = replace(self.info, in_flight=attempting, done=runner.done, lock_owner=lock_owner)
             try:
                 await self.registry.beat(self.info)
             except (RedisError, OSError) as error:
@@ -276,7 +282,8 @@ class ClusterWorker:
         stored = job_snapshot.carried(job.data, order_id) if first else None
         turn = job_turn(order_id, self.transport, job, token, stored)
         try:
-            await self.runner.take(turn)
+            async with self.slots.held():
+                await self.runner.take(turn)
         except DelayedError:
             raise
         except Exception as error:  # noqa: BLE001  (one line; the job comes back, the order is not lost)

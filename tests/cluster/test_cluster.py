@@ -64,7 +64,12 @@ def _check_window(running: Cluster) -> int:
 
 
 def _check_fifo(running: Cluster, by_submission: list[str], slack: int) -> int:
-    """First starts follow submission order, give or take the attempts the workers hold at once."""
+    """First starts follow submission order, give or take what the workers hold at once.
+
+    A worker's jobs in hand are its attempts (`--concurrency`, which the Redis window's line orders
+    across workers) and as many again settling or waiting for an attempt slot (engine/cluster/attempt_slots.py),
+    which no line orders: a job waiting in one worker may start after a later one in another.
+    """
     heard = messages(running.recorder)  # type: ignore[arg-type]
     first_start = {
         order_id: min(str(m["timestamp"]) for m in heard[order_id] if m["status"] == "ROUTING")
