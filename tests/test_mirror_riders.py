@@ -9,7 +9,6 @@ from __future__ import annotations
 import asyncio
 import time
 import uuid
-from dataclasses import replace
 from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -34,11 +33,10 @@ def _update(order_id: str, status: OrderStatus) -> OrderUpdate:
         pair="SOL-USDC",
         direction=Direction.BUY,
         amount=Decimal(1),
-        status=OrderStatus.PENDING,
+        status=status,
         created_at=moment,
         updated_at=moment,
     )
-    order = replace(order, status=status)
     return OrderUpdate(update_message(order), order, ())
 
 

@@ -24,7 +24,6 @@ JOBS_PER_SLOT = 2
 
 class AttemptSlots:
     def __init__(self, concurrency: int) -> None:
-        self.concurrency = concurrency
         self._free = asyncio.Semaphore(concurrency)
         self._holders: set[asyncio.Task[object]] = set()
 

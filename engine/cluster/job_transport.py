@@ -31,7 +31,7 @@ def job_turn(order_id: str, transport: JobTransport, job: Any, token: str, store
 
 
 class JobTransport:
-    def __init__(self, store: OrderStore, worker_id: str, slots: AttemptSlots | None = None) -> None:
+    def __init__(self, store: OrderStore, worker_id: str, slots: AttemptSlots) -> None:
         self.store = store
         self.worker_id = worker_id
         self.slots = slots
@@ -54,8 +54,7 @@ class JobTransport:
 
     def outcome_queued(self) -> None:
         """The attempt's last state is queued for commit: its attempt slot may start the next job's order."""
-        if self.slots is not None:
-            self.slots.outcome_queued()
+        self.slots.outcome_queued()
 
     async def _let_go_of_order(self, order_id: str) -> None:
         try:
