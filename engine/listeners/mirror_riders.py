@@ -64,13 +64,22 @@ class Riders:
         rider = Rider(order_id, command)
         self._waiting.append(rider)
         self._wake()
+        # A timer rather than `wait_for(shield(...))`: one handle instead of a waiter, a shield's
+        # outer future and their callbacks, for every job a worker completes.
+        expiry = asyncio.get_running_loop().call_later(timeout_s, self._expire, rider, timeout_s)
         try:
-            return await asyncio.wait_for(asyncio.shield(rider.reply), timeout_s)
-        except TimeoutError:
-            if rider.boarded:
-                return await rider.reply  # its pipeline is out: the mirror's socket timeout bounds the answer
-            self._waiting.remove(rider)
-            raise NotCarried(f"no write to Redis took order {order_id}'s updates within {timeout_s:g} s") from None
+            return await rider.reply
+        finally:
+            expiry.cancel()
+
+    def _expire(self, rider: Rider, timeout_s: float) -> None:
+        """No pipeline took the rider in time: its sender sends the command its own way."""
+        if rider.boarded or rider.reply.done():
+            return  # its pipeline is out: the mirror's socket timeout bounds the answer
+        self._waiting.remove(rider)
+        rider.reply.set_exception(
+            NotCarried(f"no write to Redis took order {rider.order_id}'s updates within {timeout_s:g} s")
+        )
 
     def board(self, held_after: Callable[[str], bool]) -> list[Rider]:
         """The riders whose orders have nothing left to write once the pipeline being made has run."""
