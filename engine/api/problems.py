@@ -102,6 +102,10 @@ def _reject_constant(name: str) -> Any:
     raise ValueError(f"{name} is not JSON")
 
 
+# Made once (every POST is parsed by it): `json.loads` with options builds a decoder per call.
+_BODY = json.JSONDecoder(parse_float=Decimal, parse_constant=_reject_constant)
+
+
 async def read_object(request: Request, *, field: str = "body") -> dict[str, Any]:
     return parse_object(await request.body(), field=field)
 
@@ -118,7 +122,7 @@ def parse_object(raw: bytes, *, field: str = "body") -> dict[str, Any]:
     except UnicodeDecodeError:
         raise InvalidOrder([FieldError(field, "must be JSON in UTF-8")]) from None
     try:
-        payload = json.loads(text, parse_float=Decimal, parse_constant=_reject_constant)
+        payload = _BODY.decode(text)
     except (ValueError, UnicodeDecodeError, RecursionError) as error:
         raise InvalidOrder([FieldError(field, f"is not valid JSON ({_first_line(error)})")]) from None
     if not isinstance(payload, dict):

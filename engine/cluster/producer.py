@@ -9,11 +9,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
-from decimal import Decimal
 from typing import Any
 
 from redis.asyncio import Redis
@@ -23,6 +21,7 @@ from redis.exceptions import RedisError
 from engine.listeners import redis_wire
 from engine.listeners.mirror_keys import CHANNEL_PATTERN, CHANNEL_PREFIX, describe_error
 from engine.model.domain import OrderStatus
+from engine.model.jsonfmt import loads_exact
 
 log = logging.getLogger(__name__)
 
@@ -91,7 +90,7 @@ class UpdateFollower:
                 continue
             try:
                 # Decimals, as the worker wrote them: re-encoded, a BONK price stays 0.0000252069, not 2.52069e-05.
-                message = json.loads(raw["data"], parse_float=Decimal)
+                message = loads_exact(raw["data"])
             except (TypeError, ValueError):
                 continue
             if isinstance(message, dict):

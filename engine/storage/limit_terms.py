@@ -10,15 +10,14 @@ line read (a primary-key lookup each); a limit order's other lines then tell whe
 
 from __future__ import annotations
 
-import json
 import sqlite3
 from collections.abc import Iterable, Sequence
-from decimal import Decimal
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from engine.model.domain import Order, OrderStatus, OrderTerms, OrderType
+from engine.model.jsonfmt import loads_exact
 from engine.model.log_kinds import WAITING_AGAIN
 from engine.storage.schema import order_logs
 
@@ -32,7 +31,7 @@ def _candidates(found: Sequence[Order]) -> list[str]:
 
 
 def _parsed(data: str | None) -> dict[str, object] | None:
-    value = json.loads(data, parse_float=Decimal) if data else None
+    value = loads_exact(data) if data else None
     return value if isinstance(value, dict) else None
 
 

@@ -19,7 +19,7 @@ from engine.model.domain import (
     Venue,
     format_timestamp,
 )
-from engine.model.jsonfmt import dumps, format_decimal
+from engine.model.jsonfmt import dumps, format_decimal, loads_exact
 from engine.model.log_kinds import WAITING_AGAIN, infer_kind
 from engine.storage.order_codec import STATE_NAMES, as_is, state_values
 
@@ -111,7 +111,7 @@ def trigger_time_from_logs(logs: Sequence[LogEntry]) -> float | None:
 
 def log_from_row(row: Mapping[Any, Any]) -> LogEntry:
     data = row["data"]
-    parsed = json.loads(data, parse_float=Decimal) if data else None
+    parsed = loads_exact(data) if data else None
     return LogEntry(
         timestamp=row["timestamp"],
         status=OrderStatus(row["status"]),
