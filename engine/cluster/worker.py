@@ -282,8 +282,12 @@ class ClusterWorker:
         stored = job_snapshot.carried(job.data, order_id) if first else None
         turn = job_turn(order_id, self.transport, job, token, stored)
         try:
-            async with self.slots.held():
-                await self.runner.take(turn)
+            while True:
+                async with self.slots.held():
+                    again = await self.runner.take(turn)
+                if again is None:
+                    break
+                turn = replace(turn, stored=again)  # a retry due at once: this job goes on with the order it holds
         except DelayedError:
             raise
         except Exception as error:  # noqa: BLE001  (one line; the job comes back, the order is not lost)

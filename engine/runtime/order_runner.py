@@ -74,11 +74,20 @@ class OrderRunner:
         self.in_flight = 0
         self.done = 0
 
-    async def take(self, turn: Turn) -> None:
-        """A whole turn: what a BullMQ job runs."""
+    async def take(self, turn: Turn) -> Order | None:
+        """A whole turn: what a BullMQ job runs.
+
+        Returns the order when its attempt asked for a retry that is due at once (no back-off left:
+        time scale 0). The in-process line puts such a retry at the head of its line, still holding
+        the order; a job letting go of it, queueing it again and claiming it back cost a worker two
+        database statements, two Redis scripts and a read of the order with its log. The caller
+        takes it again instead (as `Turn.stored`, written as this process's own) once it holds an
+        attempt slot again; the start gate still ranks it as a retry.
+        """
         admitted = await self.admit(turn)
-        if admitted is not None:
-            await self.finish(admitted)
+        if admitted is None:
+            return None
+        return await self._attempt_and_end(admitted, keep_due=True)
 
     async def admit(self, turn: Turn) -> Admitted | None:
         """Claim the order and pass the start gate; None when the turn ended here (handed back, nothing to run)."""
@@ -110,7 +119,11 @@ class OrderRunner:
         return Admitted(turn, order, started_at)
 
     async def finish(self, admitted: Admitted) -> None:
-        """Run the admitted attempt, then end the turn by its outcome."""
+        """Run the admitted attempt, then end the turn by its outcome (the in-process line's second half)."""
+        await self._attempt_and_end(admitted, keep_due=False)
+
+    async def _attempt_and_end(self, admitted: Admitted, *, keep_due: bool) -> Order | None:
+        """`keep_due`: a retry due at once is returned to the caller instead of given to the transport (`take`)."""
         turn, order = admitted.turn, admitted.order
         transport = turn.transport
         self.in_flight += 1
@@ -128,7 +141,7 @@ class OrderRunner:
             if not claims_by_write:
                 log.warning("order %s was taken over or cancelled by another process; dropped here", order.id)
                 await transport.ack(turn)
-                return
+                return None
             result = None
         except StorageFailure as error:
             self._retry_in.pop(order.id, None)
@@ -136,7 +149,7 @@ class OrderRunner:
                 await transport.hand_back(turn, STORAGE_RETRY_S)
             else:
                 await transport.ack(turn)
-            return
+            return None
         finally:
             self.in_flight -= 1
             self.holder.let_go(order.id)
@@ -144,14 +157,16 @@ class OrderRunner:
             # The copy the turn brought was refused at its first write (cancelled, held by another
             # process, changed since): nothing was stored or sent. Claim the order as stored, go on from there.
             self._retry_in.pop(order.id, None)
-            await self.take(replace(turn, stored=None))
-            return
+            return await self.take(replace(turn, stored=None))
         delay_s = self._retry_in.pop(order.id, None)
         if result.is_terminal:
             self.done += 1
             await transport.ack(turn)
         elif delay_s is not None:
-            await transport.retry_later(turn, delay_s * self.clock.time_scale)
+            due_in_s = delay_s * self.clock.time_scale
+            if keep_due and due_in_s <= 0:
+                return result
+            await transport.retry_later(turn, due_in_s)
         elif result.is_waiting_limit:
             # Missed its limit at landing: watched again, like a limit order that never triggered.
             again = await self.limits.watch(turn, result)
@@ -159,3 +174,4 @@ class OrderRunner:
                 await transport.hand_back(turn, 0.0)
         else:
             await transport.hand_back(turn, 0.0)
+        return None
