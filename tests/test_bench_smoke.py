@@ -65,3 +65,15 @@ def test_bench_prints_its_json_keys(bench: str, capsys: pytest.CaptureFixture[st
     if bench == "spec":
         assert result["max_in_flight"] <= 10
         assert result["max_starts_per_window"] <= 100
+
+
+def test_bench_api_with_issue_26_s_load_posts_only_and_reads_the_ends_from_the_database(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert main(["bench", "api", "--orders", "100", "--clients", "20", "--follow", "none", "--json"]) == 0
+    result = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert result["errors"] == 0
+    assert result["follow"] == "none"
+    assert result["ws_messages"] == 0  # no order followed on a WebSocket
+    assert result["orders_per_s_end_to_end"] > 0  # every order found ended in the database
+    assert result["latency_p50_ms"] is None

@@ -8,6 +8,11 @@ own backlog does not count against the server. The server runs at time scale 0 w
 limit off, on a scratch database; the HTTP client is a few lines of asyncio streams, so the
 client's cost stays small next to the server's.
 
+With `--follow none` the clients only post, and every order's end is read from the database every
+50 ms: issue 26's load generator, by which its targets and the peer's figures were measured. Each
+order's own WebSocket costs the server its handshake and frames (and the clients as much again),
+so the two loads give different figures; both are the server's.
+
 With `--queue URL` the server is a cluster producer and one `dexdesk worker` runs the orders (a
 queue name of the run's own, so a shared Redis is safe); its CPU is a part of the total beside the
 server's. The same figures side by side with a plain `serve` say what the cluster path costs.
@@ -38,11 +43,14 @@ from app.bench.databases import scratch_database
 from app.bench.report import emit, percentile
 from app.bench.server_cpu import server_cpu_s, spent
 from engine.model.jsonfmt import dumps
+from engine.storage import OrderStore
 from engine.trading.demo import random_requests
 from engine.trading.pairs import default_catalog
 
 TERMINAL = ("CONFIRMED", "FAILED", "CANCELLED")
 START_TIMEOUT_S = 60.0
+ENDED_TIMEOUT_S = 120.0
+POLL_S = 0.05  # how often `--follow none` looks at the database, as issue 26's load generator did
 
 
 @dataclass
@@ -53,6 +61,7 @@ class Tally:
     first_post: float = 0.0
     last_post: float = 0.0
     first_frame: float = 0.0
+    all_ended: float = 0.0  # `--follow none`: the look at the database that found every order ended
     last_frame: float = 0.0
     sent_at: dict[str, float] = field(default_factory=dict)
     ended_at: dict[str, float] = field(default_factory=dict)
@@ -140,6 +149,22 @@ async def watch_board(url: str, tally: Tally, expected: int, opened: asyncio.Eve
                     done.set()
 
 
+async def poll_database(url: str, tally: Tally, expected: int, done: asyncio.Event) -> None:
+    """`--follow none`: look at the database every 50 ms until every order has ended."""
+    store = OrderStore(url)
+    await store.open()
+    try:
+        while True:
+            counts = await store.counts_by_status()
+            if sum(count for status, count in counts.items() if status.is_terminal) >= expected:
+                tally.all_ended = time.perf_counter()
+                done.set()
+                return
+            await asyncio.sleep(POLL_S)
+    finally:
+        await store.close()
+
+
 async def follow(url: str, order_id: str, tally: Tally) -> None:
     try:
         async with connect(f"{url}/ws/orders/{order_id}", max_queue=None, open_timeout=30) as websocket:
@@ -157,14 +182,15 @@ async def follow(url: str, order_id: str, tally: Tally) -> None:
         tally.error(f"order {order_id}: websocket {problem!r}")
 
 
-async def client(host: str, port: int, bodies: list[bytes], tally: Tally) -> None:
+async def client(host: str, port: int, bodies: list[bytes], tally: Tally, *, follows: bool) -> None:
     url = f"ws://{host}:{port}"
     connection = HttpConnection(host, port)
     posted: asyncio.Queue[str | None] = asyncio.Queue()
 
     async def follower() -> None:
         while (order_id := await posted.get()) is not None:
-            await follow(url, order_id, tally)
+            if follows:
+                await follow(url, order_id, tally)
 
     following = asyncio.create_task(follower())
     try:
@@ -194,7 +220,13 @@ async def client(host: str, port: int, bodies: list[bytes], tally: Tally) -> Non
 
 
 async def measure(
-    db_url: str | None, orders: int, clients: int, concurrency: int, seed: int, queue_url: str | None = None
+    db_url: str | None,
+    orders: int,
+    clients: int,
+    concurrency: int,
+    seed: int,
+    queue_url: str | None = None,
+    follow_each: bool = True,
 ) -> dict[str, Any]:
     requests = random_requests(default_catalog(), orders, seed=seed)
     bodies = [dumps({"pair": r.pair, "amount": r.amount, "direction": str(r.direction)}).encode() for r in requests]
@@ -223,14 +255,17 @@ async def measure(
         began = time.perf_counter()
         try:
             opened, ended = asyncio.Event(), asyncio.Event()
-            board = asyncio.create_task(watch_board(f"ws://{host}:{port}", tally, orders, opened, ended))
-            await asyncio.wait_for(opened.wait(), START_TIMEOUT_S)
+            if follow_each:
+                watcher = asyncio.create_task(watch_board(f"ws://{host}:{port}", tally, orders, opened, ended))
+                await asyncio.wait_for(opened.wait(), START_TIMEOUT_S)
+            else:
+                watcher = asyncio.create_task(poll_database(url, tally, orders, ended))
             shares = [bodies[index::clients] for index in range(clients)]
-            await asyncio.gather(*(client(host, port, share, tally) for share in shares if share))
+            await asyncio.gather(*(client(host, port, share, tally, follows=follow_each) for share in shares if share))
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(ended.wait(), 120)
-            board.cancel()
-            await asyncio.gather(board, return_exceptions=True)
+                await asyncio.wait_for(ended.wait(), ENDED_TIMEOUT_S)
+            watcher.cancel()
+            await asyncio.gather(watcher, return_exceptions=True)
             wall_s = time.perf_counter() - began
             serve_cpu_s = sum(server_process.cpu_times()[:2]) - server_cpu_before
             worker_cpu_s = sum(
@@ -242,15 +277,22 @@ async def measure(
         finally:
             process.terminate()
             await process.wait()
-    missing = [order_id for order_id in tally.sent_at if order_id not in tally.ended_at]
-    for order_id in missing[:3]:
-        tally.error(f"order {order_id} never ended on the board feed")
-    tally.errors += max(0, len(missing) - 3)
+    if follow_each:
+        missing = [order_id for order_id in tally.sent_at if order_id not in tally.ended_at]
+        for order_id in missing[:3]:
+            tally.error(f"order {order_id} never ended on the board feed")
+        tally.errors += max(0, len(missing) - 3)
+        last_end = max(tally.ended_at.values(), default=tally.first_post)
+    else:
+        if not tally.all_ended:
+            tally.error(f"not every order had ended in the database {ENDED_TIMEOUT_S:g} s after the last POST")
+        last_end = tally.all_ended or tally.first_post
     latencies = [tally.ended_at[key] - sent for key, sent in tally.sent_at.items() if key in tally.ended_at]
     post_s = max(tally.last_post - tally.first_post, 1e-9)
     # First POST to the last order's end: every end is committed before it is announced, so the
     # board feed's last terminal frame comes right after the last order is terminal in the database.
-    end_to_end_s = max(max(tally.ended_at.values(), default=tally.first_post) - tally.first_post, 1e-9)
+    end_to_end_s = max(last_end - tally.first_post, 1e-9)
+    ended_count = len(tally.ended_at) if follow_each else (orders if tally.all_ended else 0)
     parts_ms = {"server": serve_cpu_s * 1000 / orders}
     if queue_url:
         parts_ms["worker"] = worker_cpu_s * 1000 / orders
@@ -260,15 +302,17 @@ async def measure(
         "orders": orders,
         "clients": clients,
         "cluster": bool(queue_url),
+        "follow": "each" if follow_each else "none",
         "posts_per_s": tally.posted / post_s,
-        "orders_per_s_end_to_end": len(tally.ended_at) / end_to_end_s,
+        "orders_per_s_end_to_end": ended_count / end_to_end_s,
         "ws_messages": tally.frames,
         "ws_messages_per_s": tally.frames / frame_s,
         # How long a POST waits for its answer (its own order's commit): what ingestion costs a client.
         "post_answer_p50_ms": percentile(tally.answered_in, 0.5) * 1000,
         "post_answer_p99_ms": percentile(tally.answered_in, 0.99) * 1000,
-        "latency_p50_ms": percentile(latencies, 0.5) * 1000,
-        "latency_p99_ms": percentile(latencies, 0.99) * 1000,
+        # POST → CONFIRMED, seen on the board feed (`--follow none` has none: None).
+        "latency_p50_ms": percentile(latencies, 0.5) * 1000 if follow_each else None,
+        "latency_p99_ms": percentile(latencies, 0.99) * 1000 if follow_each else None,
         "errors": tally.errors,
         "problems": tally.problems,
         "wall_s": wall_s,
@@ -291,18 +335,27 @@ def main(args: argparse.Namespace) -> int:
     concurrency = getattr(args, "concurrency", None) or 10
     seed = getattr(args, "seed", None) or 0
     queue_url = getattr(args, "queue_url", None)
-    result = asyncio.run(measure(getattr(args, "db_url", None), args.orders, clients, concurrency, seed, queue_url))
+    follow_each = getattr(args, "follow", "each") == "each"
+    result = asyncio.run(
+        measure(getattr(args, "db_url", None), args.orders, clients, concurrency, seed, queue_url, follow_each)
+    )
     rows = [
         (
             "orders",
             f"{result['orders']:,} from {clients} clients, {concurrency} in flight"
-            + (", run by one `dexdesk worker`" if queue_url else ""),
+            + (", run by one `dexdesk worker`" if queue_url else "")
+            + ("" if follow_each else "; not followed: ends read from the database every 50 ms"),
         ),
         ("POST requests/s", f"{result['posts_per_s']:,.0f}"),
         ("orders/s end to end (first POST → all ended)", f"{result['orders_per_s_end_to_end']:,.0f}"),
         ("WebSocket messages/s", f"{result['ws_messages_per_s']:,.0f} ({result['ws_messages']:,} messages)"),
         ("POST → 201 p50 / p99", f"{result['post_answer_p50_ms']:,.1f} / {result['post_answer_p99_ms']:,.1f} ms"),
-        ("POST → CONFIRMED p50 / p99", f"{result['latency_p50_ms']:,.0f} / {result['latency_p99_ms']:,.0f} ms"),
+        (
+            "POST → CONFIRMED p50 / p99",
+            f"{result['latency_p50_ms']:,.0f} / {result['latency_p99_ms']:,.0f} ms"
+            if follow_each
+            else "not measured (--follow none)",
+        ),
         (
             "CPU seconds: server / clients / wall",
             f"{result['server_cpu_s']:.1f} / {result['client_cpu_s']:.1f} / {result['wall_s']:.1f}",

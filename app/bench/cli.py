@@ -73,6 +73,14 @@ def add_bench_commands(
             child.add_argument(
                 "--clients", type=int, default=200, metavar="C", help="clients, each with one WebSocket (default 200)"
             )
+            child.add_argument(
+                "--follow",
+                choices=("each", "none"),
+                default="each",
+                help="each: every client follows every order it posts on a WebSocket of its own, as the seed's "
+                "client does (default); none: POSTs only, every order's end read from the database every 50 ms "
+                "(issue 26's load)",
+            )
         if name == "cluster":
             child.add_argument(
                 "--workers",
