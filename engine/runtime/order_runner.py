@@ -157,7 +157,8 @@ class OrderRunner:
             # The copy the turn brought was refused at its first write (cancelled, held by another
             # process, changed since): nothing was stored or sent. Claim the order as stored, go on from there.
             self._retry_in.pop(order.id, None)
-            return await self.take(replace(turn, stored=None))
+            claimed = await self.admit(replace(turn, stored=None))
+            return None if claimed is None else await self._attempt_and_end(claimed, keep_due=keep_due)
         delay_s = self._retry_in.pop(order.id, None)
         if result.is_terminal:
             self.done += 1
