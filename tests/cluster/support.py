@@ -19,6 +19,8 @@ from redis.asyncio import Redis
 
 from engine.cluster.config import QUEUE_NAME
 from engine.cluster.registry import WorkerInfo, WorkerRegistry
+from engine.model.domain import Order
+from engine.storage import OrderStore
 from tests.conftest import postgres_schema
 from tests.faults.listeners import Recorder
 from tests.faults.support import DEXDESK, ThrowawayRedis, dexdesk_env, eventually
@@ -175,3 +177,20 @@ def most_in_any_window(times: list[float], window_s: float) -> int:
             end += 1
         best = max(best, end - begin)
     return best
+
+
+async def ended_orders(db_url: str, order_ids: list[str], within: float = 30) -> tuple[list[Order], dict[str, int]]:
+    """Wait until every one of these orders has ended; each as stored (with its log), and the executions by order."""
+    store = OrderStore(db_url)
+    await store.open()
+    try:
+
+        async def all_ended() -> bool:
+            orders = [await store.get(order_id) for order_id in order_ids]
+            return all(order is not None and order.is_terminal for order in orders)
+
+        await eventually(all_ended, "every order to end", within=within)
+        ended = [order for order in [await store.get(order_id) for order_id in order_ids] if order is not None]
+        return ended, await store.executions()
+    finally:
+        await store.close()

@@ -19,9 +19,7 @@ from app.wiring import running_engine
 from engine.cluster.config import QUEUE_NAME
 from engine.model.domain import OrderStatus
 from engine.model.log_kinds import LogKind
-from engine.storage import OrderStore
-from tests.cluster.support import cluster
-from tests.faults.support import eventually
+from tests.cluster.support import cluster, ended_orders
 from tests.ui.conftest import quiet_settings
 
 pytestmark = pytest.mark.slow
@@ -45,19 +43,7 @@ async def test_a_retry_due_at_once_runs_on_in_its_job(tmp_path: Path) -> None:
             submitted = [await engine.submit("SOL-USDC", f"{index + 1}", "BUY") for index in range(ORDERS)]
         worker = await running.start_worker()
 
-        store = OrderStore(running.db_url)
-        await store.open()
-        try:
-
-            async def all_ended() -> bool:
-                orders = [await store.get(order.id) for order in submitted]
-                return all(order is not None and order.is_terminal for order in orders)
-
-            await eventually(all_ended, "every order to end", within=30)
-            ended = [order for order in [await store.get(order.id) for order in submitted] if order is not None]
-            executions = await store.executions()
-        finally:
-            await store.close()
+        ended, executions = await ended_orders(running.db_url, [order.id for order in submitted])
         delayed = await _delayed_jobs(running.redis.url)
 
     retried = [order for order in ended if order.attempts > 1]

@@ -16,9 +16,7 @@ import pytest
 
 from app.wiring import running_engine
 from engine.model.domain import OrderStatus
-from engine.storage import OrderStore
-from tests.cluster.support import cluster
-from tests.faults.support import eventually
+from tests.cluster.support import cluster, ended_orders
 from tests.ui.conftest import quiet_settings
 
 pytestmark = pytest.mark.slow
@@ -38,23 +36,10 @@ async def test_orders_cancelled_after_queueing_never_run_and_the_rest_run_once(t
             assert code == 0, out + err
         worker = await running.start_worker()
 
-        store = OrderStore(running.db_url)
-        await store.open()
-        try:
-
-            async def all_ended() -> bool:
-                orders = [await store.get(order.id) for order in submitted]
-                return all(order is not None and order.is_terminal for order in orders)
-
-            await eventually(all_ended, "every order to end", within=30)
-            ended = [await store.get(order.id) for order in submitted]
-            executions = await store.executions()
-        finally:
-            await store.close()
-    statuses = [order.status for order in ended if order is not None]
+        ended, executions = await ended_orders(running.db_url, [order.id for order in submitted])
+    statuses = [order.status for order in ended]
     assert statuses == [OrderStatus.CANCELLED] * CANCELLED + [OrderStatus.CONFIRMED] * (ORDERS - CANCELLED)
     for order in ended[:CANCELLED]:
-        assert order is not None
         assert order.attempts == 0
         assert OrderStatus.ROUTING not in {entry.status for entry in order.logs}
     assert {order.id: executions.get(order.id, 0) for order in submitted} == {
