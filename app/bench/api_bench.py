@@ -61,8 +61,8 @@ class Tally:
     first_post: float = 0.0
     last_post: float = 0.0
     first_frame: float = 0.0
-    all_ended: float = 0.0  # `--follow none`: the look at the database that found every order ended
     last_frame: float = 0.0
+    all_ended: float = 0.0  # `--follow none`: the look at the database that found every order ended
     sent_at: dict[str, float] = field(default_factory=dict)
     ended_at: dict[str, float] = field(default_factory=dict)
     answered_in: list[float] = field(default_factory=list)  # each POST's send → 201, seconds

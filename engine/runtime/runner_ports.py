@@ -33,6 +33,8 @@ class Turn:
     handle: Any = None
     # The order as stored when it was queued, delivered with it (a cluster job's copy): its first
     # write claims it, with no claim of its own; None: the holder claims it (engine/cluster/job_snapshot.py).
+    # Also the order a job goes on with when its retry is due at once (`OrderRunner.take`), still
+    # held by this process, so that write finds it its own.
     stored: Order | None = None
 
 
