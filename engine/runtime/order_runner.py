@@ -71,7 +71,6 @@ class OrderRunner:
         # Back-offs the attempt asked for (simulated seconds), read once it has returned.
         self._retry_in: dict[str, float] = {}
         self.attempts = AttemptRunner(transitions, router, retry, self._retry_in.__setitem__)
-        self.in_flight = 0
         self.done = 0
 
     async def take(self, turn: Turn) -> Order | None:
@@ -126,7 +125,6 @@ class OrderRunner:
         """`keep_due`: a retry due at once is returned to the caller instead of given to the transport (`take`)."""
         turn, order = admitted.turn, admitted.order
         transport = turn.transport
-        self.in_flight += 1
         claims_by_write = turn.stored is not None
         try:
             result = await self.attempts.run(
@@ -151,7 +149,6 @@ class OrderRunner:
                 await transport.ack(turn)
             return None
         finally:
-            self.in_flight -= 1
             self.holder.let_go(order.id)
         if result is None:
             # The copy the turn brought was refused at its first write (cancelled, held by another
