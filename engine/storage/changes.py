@@ -33,9 +33,10 @@ class DatabaseMissing(StorageUnavailable):
     """A read-only command found no database there (read-only commands never create one)."""
 
 
-# A log line as the group commit stores it: (order_id, idx, timestamp, timestamp as SQLite's text,
-# status, message, data as JSON text or None, kind). The text forms are made once, by whoever made the line.
-LogRow = tuple[str, int, datetime, str, str, str, str | None, str]
+# A log line as both databases are sent it, in `LOG_COLUMNS` order: (order_id, idx, timestamp as
+# ISO 8601 text, status, message, data as JSON text or None, kind). Made once, by whoever made the
+# line; SQLite stores it as it is, PostgreSQL reads it from one JSON parameter (json_rows.py).
+LogRow = tuple[str, int, str, str, str, str | None, str]
 # An execution for the mock chain's ledger: (signature, order_id, venue, price, executed_at, its SQLite text).
 LedgerRow = tuple[str, str, str, Decimal, datetime, str]
 
@@ -148,7 +149,6 @@ def log_row(order_id: str, index: int, entry: LogEntry, timestamp_text: str | No
     return (
         order_id,
         index,
-        entry.timestamp,
         timestamp_text or format_timestamp(entry.timestamp),
         str(entry.status),
         entry.message,

@@ -36,9 +36,9 @@ from sqlalchemy.exc import OperationalError
 from engine.model.jsonfmt import format_decimal
 from engine.storage.account_store import settle_postgres, settle_sqlite
 from engine.storage.change_feed import POSTGRES_MARK
-from engine.storage.changes import Change
+from engine.storage.changes import Change, LogRow
 from engine.storage.driver_errors import postgres_errors
-from engine.storage.json_rows import rows_json
+from engine.storage.json_rows import ready_rows_json, rows_json
 from engine.storage.order_codec import (
     LEDGER_COLUMNS,
     LOG_COLUMNS,
@@ -85,29 +85,24 @@ def _fold(batch: Sequence[Change]) -> dict[str, _Fold]:
     return folds
 
 
-def _sqlite_logs_and_ledger(folds: Sequence[_Fold]) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]:
-    """The log and ledger rows as SQLite stores them: timestamps and decimals as text (made once, upstream)."""
-    logs = []
-    executions = []
-    for fold in folds:
-        for change in fold.changes:
-            logs.extend([(row[0], row[1], *row[3:]) for row in change.logs])
-            ledger = change.ledger
-            if ledger is not None:
-                executions.append((*ledger[:3], format_decimal(ledger[3]), ledger[5]))
-    return logs, executions
+def _log_rows(folds: Sequence[_Fold]) -> list[LogRow]:
+    """Every log line of the folds' changes, as both databases take them (made once, upstream)."""
+    return [row for fold in folds for change in fold.changes for row in change.logs]
 
 
-def _postgres_logs_and_ledger(folds: Sequence[_Fold]) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]:
-    """The log and ledger rows as asyncpg takes them: Decimal and datetime as they are."""
-    logs = []
-    executions = []
-    for fold in folds:
-        for change in fold.changes:
-            logs.extend([(*row[:3], *row[4:]) for row in change.logs])
-            if change.ledger is not None:
-                executions.append(change.ledger[:5])
-    return logs, executions
+def _sqlite_ledger(folds: Sequence[_Fold]) -> list[tuple[Any, ...]]:
+    """The ledger rows as SQLite stores them: the price and the time as text."""
+    return [
+        (*ledger[:3], format_decimal(ledger[3]), ledger[5])
+        for fold in folds
+        for change in fold.changes
+        if (ledger := change.ledger) is not None
+    ]
+
+
+def _postgres_ledger(folds: Sequence[_Fold]) -> list[tuple[Any, ...]]:
+    """The ledger rows as `rows_json` takes them: Decimal and datetime as they are."""
+    return [ledger[:5] for fold in folds for change in fold.changes if (ledger := change.ledger) is not None]
 
 
 _SQLITE_UPDATE = sqlite_update()
@@ -163,7 +158,7 @@ async def write_sqlite(driver: Any, batch: Sequence[Change], owner: str) -> Batc
             }
             _already, lost = _settle(folds, [i for i in ids if i not in matched], stored, owner)
             written = [folds[order_id] for order_id in ids if order_id in matched]
-        logs, executions = _sqlite_logs_and_ledger(written)
+        logs, executions = _log_rows(written), _sqlite_ledger(written)
         if executions:
             await driver.executemany(_SQLITE_LEDGER, executions)
         if logs:
@@ -231,13 +226,13 @@ def _statement_rows(folds: dict[str, _Fold], owner: str) -> tuple[str, list[str]
     from, when it claims the order), their ids, the owner, then every order's log and ledger rows
     (the statement keeps those of the orders it updated)."""
     updates = [(*fold.last.state, order_id, fold.expected_version, fold.claim_at) for order_id, fold in folds.items()]
-    logs, executions = _postgres_logs_and_ledger(list(folds.values()))
+    written = list(folds.values())
     return (
         rows_json(updates, _UPDATE_COLUMNS),
         list(folds),
         owner,
-        rows_json(logs, LOG_COLUMNS),
-        rows_json(executions, LEDGER_COLUMNS),
+        ready_rows_json(_log_rows(written)),
+        rows_json(_postgres_ledger(written), LEDGER_COLUMNS),
     )
 
 

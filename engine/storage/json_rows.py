@@ -59,6 +59,16 @@ def rows_json(rows: Sequence[Sequence[Any]], columns: Columns) -> str:
     return _encode(sent)
 
 
+def ready_rows_json(rows: Sequence[Sequence[Any]]) -> str:
+    """Rows already in their sent form (text, int, None; a timestamp as its ISO 8601 text): one C encode.
+
+    A batch's log lines are made that way once, when their change is (`changes.log_row`): going
+    through `rows_json` copied each row to a list and formatted its moment again, about a quarter of
+    a PostgreSQL group commit's time on the loop.
+    """
+    return _encode(rows if isinstance(rows, list) else list(rows))
+
+
 def recordset(parameter: str, columns: Columns) -> str:
     """SQL for a subquery of the rows `rows_json` sent as `parameter`, one typed column each."""
     fields = ", ".join(f"(r->>{index})::{kind} AS {name}" for index, (name, kind) in enumerate(columns))
