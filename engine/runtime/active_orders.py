@@ -25,6 +25,8 @@ class ActiveOrders:
     def __init__(self, on_leave: Callable[[str], None]) -> None:
         # None: queued since submission and not read back yet (it is PENDING, as it was stored).
         self._orders: dict[str, Order | None] = {}
+        # Those ids, kept apart so the line's read-ahead asks one question, not one per order in line.
+        self._unread: set[str] = set()
         self._waiters: dict[str, list[asyncio.Future[Order]]] = {}
         self._on_leave = on_leave
         # Set while no order is active: what `wait_idle` waits for.
@@ -52,24 +54,35 @@ class ActiveOrders:
         ]
 
     def unread(self, order_id: str) -> bool:
-        return order_id in self._orders and self._orders[order_id] is None
+        return order_id in self._unread
+
+    @property
+    def any_unread(self) -> bool:
+        """Whether any order here is still to be read back (none while all were kept whole)."""
+        return bool(self._unread)
 
     def ids(self) -> list[str]:
         return list(self._orders)
 
     def track(self, order: Order) -> None:
         self._orders[order.id] = order
+        self._unread.discard(order.id)
         self.idle.clear()
 
     def track_queued(self, order: Order) -> None:
         """A just-stored order going to the queue: kept whole while there is room, else its id until it starts."""
-        self._orders[order.id] = order if len(self._orders) < KEEP_WHOLE else None
+        if len(self._orders) < KEEP_WHOLE:
+            self.track(order)
+            return
+        self._orders[order.id] = None
+        self._unread.add(order.id)
         self.idle.clear()
 
     def fill(self, order: Order) -> None:
         """The row of a queued order, read back as it starts (only if it is still here, unread)."""
         if self.unread(order.id):
             self._orders[order.id] = order
+            self._unread.discard(order.id)
 
     def save(self, order: Order) -> None:
         """Keep an order's latest committed snapshot; one that ended leaves."""
@@ -79,9 +92,11 @@ class ActiveOrders:
             self.end(order)
         else:
             self._orders[order.id] = order
+            self._unread.discard(order.id)
 
     def end(self, order: Order) -> None:
         """The order leaves this engine's active set; its waiters get it if it ended."""
+        self._unread.discard(order.id)
         if self._orders.pop(order.id, None) is not None:
             log.info("order %s %s after %d attempt(s)", order.id, order.status, order.attempts)
         if order.is_terminal:
@@ -92,6 +107,7 @@ class ActiveOrders:
 
     def left(self, order_id: str, status: OrderStatus) -> None:
         """An order ended in another process, known by its message alone (nobody here waits for its snapshot)."""
+        self._unread.discard(order_id)
         if self._orders.pop(order_id, ...) is ...:
             return
         log.info("order %s %s", order_id, status)
@@ -105,6 +121,7 @@ class ActiveOrders:
 
     def drop_unread(self, order_id: str, error: BaseException) -> None:
         """A queued order whose row could not be read back leaves unrun; it keeps its stored state."""
+        self._unread.discard(order_id)
         if self._orders.pop(order_id, ...) is ...:
             return
         self.failed(order_id, error)

@@ -80,7 +80,7 @@ class ActiveHolder:
         return [other for other in self._upcoming(count) if self.active.unread(other) and other not in self._batch]
 
     def _read_ahead(self) -> None:
-        if self._reading is not None or not self._unread_ahead(LOW_WATER):
+        if self._reading is not None or not self.active.any_unread or not self._unread_ahead(LOW_WATER):
             return
         self._batch = set(self._unread_ahead(READ_AHEAD))
         self._reading = asyncio.create_task(self._read_in_background(), name="dexdesk-read-ahead")
