@@ -82,9 +82,16 @@ def state_values(order: Order, decimal: Encode, timestamp: Encode) -> tuple[Any,
 _DECIMALS = frozenset(index for index, (_name, kind) in enumerate(STATE_COLUMNS) if kind == "numeric")
 _TIMESTAMPS = frozenset(index for index, (_name, kind) in enumerate(STATE_COLUMNS) if kind == "timestamptz")
 _UPDATED_AT = STATE_NAMES.index("updated_at")
-# What SQLite stores for each state column, given its value as PostgreSQL takes it.
+# What SQLite stores for each state column, given its value as PostgreSQL takes it; `updated_at`
+# comes already formatted (`sqlite_state`), so it is not formatted a second time.
 _SQLITE_FORMS: tuple[Encode | None, ...] = tuple(
-    format_decimal if index in _DECIMALS else format_timestamp if index in _TIMESTAMPS else None
+    None
+    if index == _UPDATED_AT
+    else format_decimal
+    if index in _DECIMALS
+    else format_timestamp
+    if index in _TIMESTAMPS
+    else None
     for index in range(len(STATE_COLUMNS))
 )
 
