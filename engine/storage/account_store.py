@@ -238,18 +238,18 @@ async def settle_sqlite(driver: Any, batch: Sequence[Change]) -> None:
         for start in range(0, len(ids), 500):
             chunk = ids[start : start + 500]
             marks = ", ".join("?" for _ in chunk)
-            cursor = await driver.execute(
+            rows = await driver.execute_fetchall(
                 f"SELECT order_id, token, amount FROM account_reservations WHERE order_id IN ({marks})", chunk
             )
-            reserved.extend(tuple(row) for row in await cursor.fetchall())
+            reserved.extend(tuple(row) for row in rows)
         if not reserved:
             return
         tokens = _tokens(ended, reserved)
         marks = ", ".join("?" for _ in tokens)
-        cursor = await driver.execute(
+        rows = await driver.execute_fetchall(
             f"SELECT token, total, reserved FROM account_balances WHERE token IN ({marks})", tokens
         )
-        current = {row[0]: (row[1], row[2]) for row in await cursor.fetchall()}
+        current = {row[0]: (row[1], row[2]) for row in rows}
         balances, fills = _apply(ended, reserved, current)
         await driver.executemany(
             "INSERT INTO account_balances (token, total, reserved) VALUES (?, ?, ?) "
