@@ -4,7 +4,8 @@ Profiling `dexdesk bench engine` showed the writer spending most of each batch i
 execute path rather than in the database, so rows are built once as plain tuples, already in the
 stored representation, and handed to the driver. The representation must match
 `engine.storage.schema` exactly, since every read still goes through SQLAlchemy: on SQLite decimals
-and timestamps are the same text the TypeDecorators write; asyncpg takes Decimal and datetime.
+and timestamps are the same text the TypeDecorators write; PostgreSQL gets the rows as JSON
+(engine/storage/json_rows.py), a log line's moment as the text SQLite stores.
 
 Every write is conditional: a row is updated only if it still has the version the change was made
 from and this writer as its owner. One order's changes in a batch are folded into one row update
