@@ -51,7 +51,12 @@ from engine.storage.order_codec import (
     sqlite_update,
 )
 
-_BUMP = "UPDATE change_counter SET value = value + 1 WHERE id = 1 RETURNING value"
+# The change mark, and whether the paper account holds any reservation: asked in the same trip to
+# aiosqlite's thread, under the write lock the bump takes, so nobody can reserve before the batch settles.
+_BUMP = (
+    "UPDATE change_counter SET value = value + 1 WHERE id = 1"
+    " RETURNING value, EXISTS (SELECT 1 FROM account_reservations)"
+)
 _LOOKUP_CHUNK = 500
 
 
@@ -141,7 +146,8 @@ async def write_sqlite(driver: Any, batch: Sequence[Change], owner: str) -> Batc
     folds = _fold(batch)
     ids = list(folds)
     try:
-        seq = int((await driver.execute_fetchall(_BUMP))[0][0])
+        [(mark, reserving)] = await driver.execute_fetchall(_BUMP)
+        seq = int(mark)
         updates = []
         for order_id, fold in folds.items():
             last = fold.last
@@ -164,8 +170,9 @@ async def write_sqlite(driver: Any, batch: Sequence[Change], owner: str) -> Batc
             await driver.executemany(_SQLITE_LEDGER, executions)
         if logs:
             await driver.executemany(_SQLITE_LOG, logs)
-        # The paper account settles the written orders that ended, in this same transaction.
-        await settle_sqlite(driver, [change for fold in written for change in fold.changes])
+        if reserving:
+            # The paper account settles the written orders that ended, in this same transaction.
+            await settle_sqlite(driver, [change for fold in written for change in fold.changes])
     except sqlite3.OperationalError as error:  # "database is locked" and its kin: retry the batch
         raise OperationalError(_SQLITE_UPDATE, None, error) from error
     return BatchResult([seq], lost)
