@@ -17,7 +17,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from engine.model.domain import Order, OrderStatus, OrderUpdate, format_timestamp
+from engine.model.domain import Order, OrderStatus, format_timestamp
+from engine.model.updates import OrderUpdate
 from engine.runtime.engine import Engine
 
 _STEP = {OrderStatus.ROUTING: 1, OrderStatus.BUILDING: 2, OrderStatus.SUBMITTED: 3}
@@ -83,11 +84,17 @@ def covered(update: OrderUpdate, position: Progress | None, state: Order) -> boo
 
 @dataclass(frozen=True, slots=True)
 class Heard:
-    """An update as the feed passes it on: its JSON text (made once) and its progress (see above)."""
+    """An update as the feed passes it on, with its progress (see above)."""
 
     update: OrderUpdate
-    text: str
     position: Progress | None
+
+    @property
+    def text(self) -> str:
+        """Its JSON line, made when a follower first sends it: the feed hears every update, most
+        with nobody following their order (issue 26's load posts and never follows), and the line
+        is made once, by the update, however many followers send it."""
+        return self.update.text
 
 
 @dataclass(eq=False, slots=True)
@@ -164,7 +171,7 @@ class UpdateFeed:
 
     def _on_update(self, update: OrderUpdate) -> None:
         followers = self._by_order.get(update.order_id)
-        heard = Heard(update, update.text, snapshot_progress(update))
+        heard = Heard(update, snapshot_progress(update))
         self._remember(heard)
         for follower in (*(followers or ()), *self._everything):
             follower.push(heard)
