@@ -82,18 +82,18 @@ def state_values(order: Order, decimal: Encode, timestamp: Encode) -> tuple[Any,
 _DECIMALS = frozenset(index for index, (_name, kind) in enumerate(STATE_COLUMNS) if kind == "numeric")
 _TIMESTAMPS = frozenset(index for index, (_name, kind) in enumerate(STATE_COLUMNS) if kind == "timestamptz")
 _UPDATED_AT = STATE_NAMES.index("updated_at")
-# What SQLite stores for each state column, given its value as PostgreSQL takes it; `updated_at`
-# comes already formatted (`sqlite_state`), so it is not formatted a second time.
-_SQLITE_FORMS: tuple[Encode | None, ...] = tuple(
-    None
-    if index == _UPDATED_AT
-    else format_decimal
-    if index in _DECIMALS
-    else format_timestamp
-    if index in _TIMESTAMPS
-    else None
-    for index in range(len(STATE_COLUMNS))
-)
+
+
+def _sqlite_form(index: int) -> Encode | None:
+    """What SQLite stores for a state column, given its value as PostgreSQL takes it (None: as it is)."""
+    if index == _UPDATED_AT:
+        return None  # comes already formatted (`sqlite_state`): not formatted a second time
+    if index in _DECIMALS:
+        return format_decimal
+    return format_timestamp if index in _TIMESTAMPS else None
+
+
+_SQLITE_FORMS: tuple[Encode | None, ...] = tuple(_sqlite_form(index) for index in range(len(STATE_COLUMNS)))
 
 
 def sqlite_state(state: tuple[Any, ...], updated_text: str) -> list[Any]:
