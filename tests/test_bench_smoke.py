@@ -20,6 +20,10 @@ KEYS = {
         "loop_cpu_ms_per_order",
         "gc_ms_per_order",
         "server_cpu_ms_per_order",
+        "commits",
+        "changes_per_commit",
+        "commit_in_flight_share",
+        "loop_busy_in_commits",
     },
     "spec": {"max_starts_per_window", "max_in_flight", "backlog_vs_ideal"},
     "board": {
@@ -62,6 +66,12 @@ def test_bench_prints_its_json_keys(bench: str, capsys: pytest.CaptureFixture[st
     if bench == "api":
         assert result["errors"] == 0
         assert result["worker_log"] is None  # one process: no `dexdesk worker` to read
+    if bench == "engine":
+        # 200 orders, each at least two commits' worth of changes (SUBMITTED is waited for alone).
+        assert result["commits"] >= 1
+        assert result["changes_per_commit"] >= 1
+        assert 0 < result["commit_in_flight_share"] <= 1
+        assert 0 <= result["loop_busy_in_commits"] <= 1.05  # one thread's CPU over wall time, timers apart
     if bench == "spec":
         assert result["max_in_flight"] <= 10
         assert result["max_starts_per_window"] <= 100

@@ -15,7 +15,7 @@ import asyncio
 import gc
 import time
 from collections import deque
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from app.bench.databases import scratch_database
@@ -25,6 +25,7 @@ from app.headless import fast_loop, settled_collector
 from engine.model.domain import Order, OrderStatus, OrderUpdate
 from engine.runtime.engine import Engine, engine_settings
 from engine.storage import Change, OrderStore
+from engine.storage.group_commit import CommitTimes
 from engine.trading.demo import random_requests
 from engine.trading.pairs import default_catalog
 
@@ -52,12 +53,15 @@ class EngineRun:
     loop_cpu_s: float = 0.0
     gc_s: float = 0.0
     server_cpu_s: float = 0.0
+    # The group commits in the timed window: whether the loop worked or waited while they were in flight.
+    commits: CommitTimes = field(default_factory=CommitTimes)
 
 
 async def run_engine(url: str, count: int, *, concurrency: int, seed: int) -> EngineRun:
     """Submit `count` orders at once and wait until every one has reached CONFIRMED or FAILED."""
     requests = random_requests(default_catalog(), count, seed=seed)
-    engine = Engine(OrderStore(url), engine_settings(time_scale=0, rate_limit=0, concurrency=concurrency, seed=seed))
+    store = OrderStore(url)
+    engine = Engine(store, engine_settings(time_scale=0, rate_limit=0, concurrency=concurrency, seed=seed))
     run = EngineRun(count)
     started_at: dict[str, float] = {}
     t0 = 0.0
@@ -90,13 +94,14 @@ async def run_engine(url: str, count: int, *, concurrency: int, seed: int) -> En
         with settled_collector():  # as `run` and `serve` once their engine started
             engine.subscribe(on_update)
             servers = server_cpu_s()
-            cpu, loop_cpu = time.process_time(), time.thread_time()
+            cpu, loop_cpu, commits = time.process_time(), time.thread_time(), replace(store.commit_times)
             t0 = time.perf_counter()
             run.inserted = await engine.submit_many(requests)
             await engine.wait_idle()
             run.elapsed_s = time.perf_counter() - t0
             run.cpu_s, run.loop_cpu_s = time.process_time() - cpu, time.thread_time() - loop_cpu
             run.server_cpu_s = spent(servers, server_cpu_s())["postgres"]
+            run.commits = store.commit_times.since(commits)
             run.peak_rss_mb = peak_rss_mb()
     finally:
         gc.callbacks.remove(timed_collection)
@@ -162,6 +167,18 @@ async def measure(db_url: str | None, count: int, *, concurrency: int, seed: int
         "server_cpu_ms_per_order": run.server_cpu_s / count * 1000 if postgres else 0.0,
         "ceiling_state_changes_per_s": ceiling_rate,
         "ceiling_ratio": engine_rate / ceiling_rate,
+        **_commit_figures(run),
+    }
+
+
+def _commit_figures(run: EngineRun) -> dict[str, Any]:
+    """The group commits' shape: how many, how large, and whether the loop worked while they were in flight."""
+    times = run.commits
+    return {
+        "commits": times.commits,
+        "changes_per_commit": times.changes / times.commits if times.commits else 0.0,
+        "commit_in_flight_share": times.in_flight_s / run.elapsed_s if run.elapsed_s else 0.0,
+        "loop_busy_in_commits": times.loop_cpu_s / times.in_flight_s if times.in_flight_s else 0.0,
     }
 
 
@@ -183,6 +200,12 @@ def main(args: argparse.Namespace) -> int:
             f" / {result['gc_ms_per_order'] * 1000:,.0f} µs",
         ),
         ("PostgreSQL CPU per order (this machine)", f"{result['server_cpu_ms_per_order'] * 1000:,.0f} µs"),
+        (
+            "group commits",
+            f"{result['commits']:,}, {result['changes_per_commit']:.1f} changes each; in flight"
+            f" {result['commit_in_flight_share']:.0%} of the run,"
+            f" the loop busy {result['loop_busy_in_commits']:.0%} of that",
+        ),
         ("storage ceiling (state changes/s)", f"{result['ceiling_state_changes_per_s']:,.0f}"),
         ("engine ÷ ceiling", f"{result['ceiling_ratio']:.2f}"),
     ]

@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 
 from engine.storage.batching import Batcher
 from engine.storage.changes import Change, OrderLost, StorageFailure, StorageUnavailable
@@ -25,13 +27,42 @@ _BATCH_LIMIT = 2000
 _GATHER_TURNS = 8
 
 
+@dataclass(slots=True)
+class CommitTimes:
+    """The group commits made so far and what they cost, for diagnostics and `dexdesk bench engine`.
+
+    Whether the loop works while a commit is in flight, or waits for it, is what bounds the engine
+    (docs/benchmarks.md): the loop's CPU during the commits against their wall time says which.
+    """
+
+    commits: int = 0
+    changes: int = 0
+    in_flight_s: float = 0.0  # wall time with a commit under way (from taking the batch to its outcome)
+    loop_cpu_s: float = 0.0  # the loop thread's CPU meanwhile, on any of its tasks
+
+    def add(self, changes: int, started: float, loop_cpu_at_start: float) -> None:
+        self.commits += 1
+        self.changes += changes
+        self.in_flight_s += time.perf_counter() - started
+        self.loop_cpu_s += time.thread_time() - loop_cpu_at_start
+
+    def since(self, earlier: CommitTimes) -> CommitTimes:
+        """What was added after `earlier` (a copy taken then): a benchmark's window alone."""
+        return CommitTimes(
+            self.commits - earlier.commits,
+            self.changes - earlier.changes,
+            self.in_flight_s - earlier.in_flight_s,
+            self.loop_cpu_s - earlier.loop_cpu_s,
+        )
+
+
 class GroupCommit:
     def __init__(self, write: Callable[[list[Change]], Awaitable[BatchResult]]) -> None:
         self._write = write
         self._batcher: Batcher[Change, None] = Batcher(
             self._commit, name="dexdesk-storage-writer", limit=_BATCH_LIMIT, gather_turns=_GATHER_TURNS, opened=False
         )
-        self.commits = 0
+        self.times = CommitTimes()
 
     def start(self) -> None:
         self._batcher.open()
@@ -60,6 +91,7 @@ class GroupCommit:
 
     async def _commit(self, batch: list[Change]) -> list[BaseException | None]:
         """One transaction for the batch's writable changes; each change's outcome, in order."""
+        started, loop_cpu = time.perf_counter(), time.thread_time()  # this runs on the loop's thread
         outcomes = self._drop_orphans(batch)
         writable = [change for change, outcome in zip(batch, outcomes, strict=True) if outcome is None]
         try:
@@ -70,7 +102,7 @@ class GroupCommit:
         except Exception as error:
             log.exception("could not store %d state changes", len(batch))
             return self._fail(outcomes, StorageFailure(f"could not store the state change: {error}"))
-        self.commits += 1
+        self.times.add(len(batch), started, loop_cpu)
         return [
             OrderLost(f"order {change.order_id} was changed by another process; dropped here")
             if outcome is None and change.order_id in lost

@@ -31,7 +31,7 @@ from engine.storage.connect import engine_for, one_line, stop_creating
 from engine.storage.errors import is_transient, permanent_problem, refuse_foreign_tables
 from engine.storage.fast_write import BatchResult, write_postgres, write_sqlite
 from engine.storage.file_identity import FileWatch
-from engine.storage.group_commit import GroupCommit
+from engine.storage.group_commit import CommitTimes, GroupCommit
 from engine.storage.intake import Stored, store_new_orders
 from engine.storage.kept_connection import KeptConnection
 from engine.storage.postgres_url import ensure_schema, postgres_options
@@ -86,9 +86,9 @@ class OrderStore(StoreReads):
         return self._in_flight > 0 or self._group.pending > 0
 
     @property
-    def commits(self) -> int:
-        """Group commits made so far, for diagnostics and benchmarks."""
-        return self._group.commits
+    def commit_times(self) -> CommitTimes:
+        """The group commits made so far and what they cost, for diagnostics and benchmarks."""
+        return self._group.times
 
     @property
     def display_url(self) -> str:

@@ -28,7 +28,7 @@ async def test_one_conflicting_change_fails_only_its_order_and_the_rest_of_the_b
         # Another process cancels the middle order behind the writer's back.
         [cancelled] = await cancels.cancel(other, [orders[1].id], now=utc_now(), by="a test")
         assert cancelled.outcome == "cancelled"
-        commits = writer.commits
+        commits = writer.commit_times.commits
         changes = [_routing(order) for order in orders]
         stored = [writer.enqueue(change) for change in changes]  # queued together: one group commit
         later = Change(changes[1].order.evolve(version=3), [], after=changes[1])
@@ -39,7 +39,7 @@ async def test_one_conflicting_change_fails_only_its_order_and_the_rest_of_the_b
         assert results[2] is None
         assert isinstance(results[1], OrderLost)
         assert isinstance(results[3], OrderLost), "the lost order's later change fails the same way"
-        assert writer.commits == commits + 1, "the batch committed once, with the two orders it could write"
+        assert writer.commit_times.commits == commits + 1, "one commit, with the two orders it could write"
         first, middle, last = [await writer.get(order.id) for order in orders]
         assert first is not None
         assert last is not None
